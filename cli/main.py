@@ -1,0 +1,330 @@
+"""`legami`: the command line, thin over the service layer."""
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+
+from config.settings import get_settings
+from domain.errors import DomainError, InvalidData
+
+app = typer.Typer(help="Legami: casi, scadenze ed esiti dei servizi sociali d'Ambito.", no_args_is_help=True)
+case_app = typer.Typer(help="Casi: apertura, avanzamento, consultazione.", no_args_is_help=True)
+workflow_app = typer.Typer(help="Le dichiarazioni dei tipi di caso.", no_args_is_help=True)
+policy_app = typer.Typer(help="Versioni della politica (importi, soglie, termini).", no_args_is_help=True)
+app.add_typer(case_app, name="case")
+app.add_typer(workflow_app, name="workflow")
+app.add_typer(policy_app, name="policy")
+
+JsonOpt = typer.Option(False, "--json", help="Stampa in JSON.")
+
+
+def _engine():
+    from store.db import cached_engine
+
+    return cached_engine(get_settings().database_url)
+
+
+def _service():
+    from services.cases import CaseService
+
+    return CaseService(_engine())
+
+
+def _print_json(value: Any) -> None:
+    typer.echo(json.dumps(value, ensure_ascii=False, indent=2, default=str))
+
+
+def _fail(message: str, code: int = 1) -> None:
+    typer.echo(f"Errore: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _run(fn):
+    """Translate domain errors to Italian messages and a non-zero exit, at the edge only."""
+    try:
+        return fn()
+    except InvalidData as exc:
+        typer.echo("Errore: dati non validi", err=True)
+        for e in exc.errors:
+            typer.echo(f"  - {e}", err=True)
+        raise typer.Exit(1)
+    except DomainError as exc:
+        _fail(str(exc))
+
+
+def _parse_data(data: Optional[str]) -> dict[str, Any]:
+    if not data:
+        return {}
+    text = Path(data[1:]).read_text(encoding="utf-8") if data.startswith("@") else data
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        _fail(f"--data: JSON non valido ({exc.msg}, riga {exc.lineno})")
+    if not isinstance(value, dict):
+        _fail("--data: serve un oggetto JSON")
+    return value
+
+
+def _parse_when(value: Optional[str]) -> date | datetime | None:
+    if not value:
+        return None
+    for fmt in ("%d/%m/%Y", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(value, fmt).date()
+        except ValueError:
+            pass
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        _fail(f"--efficace: data non valida «{value}» (gg/mm/aaaa, aaaa-mm-gg o ISO 8601)")
+
+
+def _table(rows: list[dict[str, Any]], columns: list[tuple[str, str]]) -> None:
+    if not rows:
+        typer.echo("(nessun risultato)")
+        return
+    cells = [[h for _, h in columns]] + [[_cell(r.get(k)) for k, _ in columns] for r in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
+    for n, row in enumerate(cells):
+        typer.echo("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+        if n == 0:
+            typer.echo("  ".join("-" * w for w in widths))
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "sì" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    text = str(value)
+    if len(text) == 10 and text[4] == "-" and text[7] == "-":
+        return f"{text[8:10]}/{text[5:7]}/{text[0:4]}"
+    return text
+
+
+# ------------------------------------------------------------------------------------ setup
+
+
+@app.command()
+def init(
+    district: Optional[Path] = typer.Option(None, help="Cartella dei dati di un altro Ambito."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Crea o aggiorna il database (migrazioni) e carica distretto e politiche."""
+    from services.setup import init_database
+
+    settings = get_settings()
+
+    def go():
+        d = init_database(settings.database_url, _engine(), district_path=district or settings.district_path,
+                          policies_path=settings.policies_path)
+        return {
+            "ambito": d.name, "comuni": len(d.comuni), "sub_ambiti": [s.nome for s in d.sub_ambiti],
+            "enti_accreditati": len(d.providers), "sub_ambiti_provvisori": d.sub_ambiti_provisional,
+        }
+
+    try:
+        result = _run(go)
+    except ValueError as exc:
+        _fail(str(exc))
+    if as_json:
+        _print_json(result)
+        return
+    typer.echo(f"{result['ambito']}: {result['comuni']} comuni, {len(result['sub_ambiti'])} sub-ambiti "
+               f"({', '.join(result['sub_ambiti'])}), {result['enti_accreditati']} enti accreditati.")
+    if result["sub_ambiti_provvisori"]:
+        typer.echo("Attenzione: l'assegnazione dei comuni ai sub-ambiti è PROVVISORIA (vedi comuni.csv).")
+
+
+@policy_app.command("load")
+def policy_load(path: Path, as_json: bool = JsonOpt) -> None:
+    """Carica una nuova versione della politica (i casi aperti mantengono la propria)."""
+    from config.policy_files import load_policy_file
+    from services.setup import load_policy
+
+    try:
+        policy = load_policy_file(path)
+    except (ValueError, OSError) as exc:
+        _fail(str(exc))
+    with _engine().begin() as conn:
+        added = load_policy(conn, policy)
+    result = {"versione": policy.version, "in_vigore_dal": policy.valid_from.isoformat(), "caricata": added}
+    if as_json:
+        _print_json(result)
+    else:
+        typer.echo(f"Politica {policy.version} dal {policy.valid_from:%d/%m/%Y}: "
+                   + ("caricata." if added else "già presente, non modificata."))
+
+
+# ------------------------------------------------------------------------------------ cases
+
+
+@case_app.command("open")
+def case_open(
+    case_type: str = typer.Argument(..., help="patto | fna_bando | fna_domanda | sad_adesione | sad_caso"),
+    actor: str = typer.Option(..., "--actor", help="Utente che registra."),
+    data: Optional[str] = typer.Option(None, "--data", help="Dati JSON, o @file.json"),
+    comune: Optional[str] = typer.Option(None, "--comune", help="Codice ISTAT del comune."),
+    kind: Optional[str] = typer.Option(None, "--tipologia"),
+    related: Optional[int] = typer.Option(None, "--collegato", help="Caso collegato (es. il bando FNA)."),
+    effective: Optional[str] = typer.Option(None, "--efficace", help="Data di efficacia (gg/mm/aaaa)."),
+    reason: Optional[str] = typer.Option(None, "--motivo"),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Apre un caso (segnalazione, domanda, bando, invito)."""
+    svc = _service()
+    payload, when = _parse_data(data), _parse_when(effective)
+    case_id = _run(lambda: svc.open_case(
+        case_type=case_type, actor=svc.actor(actor), data=payload, kind=kind, comune_istat=comune,
+        related_case_id=related, effective_at=when, reason=reason))
+    if as_json:
+        _print_json({"id": case_id})
+    else:
+        typer.echo(f"Caso {case_id} aperto.")
+
+
+@case_app.command("advance")
+def case_advance(
+    case_id: int,
+    transition: str,
+    actor: str = typer.Option(..., "--actor"),
+    data: Optional[str] = typer.Option(None, "--data", help="Dati JSON, o @file.json"),
+    effective: Optional[str] = typer.Option(None, "--efficace", help="Data di efficacia (gg/mm/aaaa)."),
+    reason: Optional[str] = typer.Option(None, "--motivo"),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Esegue una transizione su un caso."""
+    svc = _service()
+    payload, when = _parse_data(data), _parse_when(effective)
+    seq = _run(lambda: svc.advance(case_id=case_id, transition=transition, actor=svc.actor(actor),
+                                   data=payload, effective_at=when, reason=reason))
+    from services.queries import case_detail
+
+    detail = case_detail(_engine(), case_id)
+    if as_json:
+        _print_json({"id": case_id, "seq": seq, "stato": detail["stato"]})
+    else:
+        typer.echo(f"Caso {case_id}: {detail['stato_etichetta']} ({detail['stato']}).")
+
+
+@case_app.command("show")
+def case_show(case_id: int, as_json: bool = JsonOpt) -> None:
+    """Stato, storia, scadenze e transizioni possibili di un caso."""
+    from services.queries import case_detail
+
+    d = _run(lambda: case_detail(_engine(), case_id))
+    if as_json:
+        _print_json(d)
+        return
+    who = d["persona"]
+    typer.echo(f"Caso {d['id']} · {d['tipo_etichetta']}" + (f" ({d['tipologia']})" if d["tipologia"] else ""))
+    typer.echo(f"Stato: {d['stato_etichetta']} ({d['stato']})" + (f" · esito: {d['esito']}" if d["esito"] else ""))
+    if who:
+        typer.echo(f"Persona: {who['cognome']} {who['nome']} · {who['codice_fiscale']}")
+    if d["comune"]:
+        typer.echo(f"Comune: {d['comune']} · sub-ambito {d['sub_ambito']}")
+    typer.echo(f"Assegnatario: {d['assegnatario'] or '—'} · politica {d['versione_politica']}")
+    typer.echo("\nStoria:")
+    _table(d["storia"], [("seq", "n."), ("etichetta", "passo"), ("a", "stato"), ("attore", "chi"),
+                         ("efficace_il", "efficace il"), ("motivo", "motivo")])
+    typer.echo("\nScadenze:")
+    _table(d["scadenze"], [("etichetta", "scadenza"), ("scadenza", "entro"), ("stato", "stato"),
+                           ("in_ritardo", "in ritardo"), ("fonte", "fonte")])
+    typer.echo("\nProssime transizioni:")
+    _table(d["prossime_transizioni"], [("transizione", "comando"), ("etichetta", "passo"), ("ruoli", "ruoli")])
+
+
+@case_app.command("list")
+def case_list(
+    case_type: Optional[str] = typer.Option(None, "--tipo"),
+    state: Optional[str] = typer.Option(None, "--stato"),
+    comune: Optional[str] = typer.Option(None, "--comune", help="Codice ISTAT o nome."),
+    sub_ambito: Optional[str] = typer.Option(None, "--sub-ambito"),
+    overdue: bool = typer.Option(False, "--in-ritardo", help="Solo casi con scadenze superate."),
+    owner: Optional[str] = typer.Option(None, "--assegnatario"),
+    limit: int = typer.Option(200, "--limite"),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Elenco dei casi con filtri."""
+    from services.queries import CaseFilter, list_cases
+
+    rows = list_cases(_engine(), CaseFilter(case_type, state, comune, sub_ambito, overdue, owner, limit))
+    if as_json:
+        _print_json(rows)
+        return
+    _table(rows, [("id", "id"), ("tipo", "tipo"), ("tipologia", "tipologia"), ("stato_etichetta", "stato"),
+                  ("comune", "comune"), ("sub_ambito", "sub-ambito"), ("assegnatario", "assegnatario"),
+                  ("prossima_scadenza", "prossima scadenza"), ("in_ritardo", "in ritardo")])
+
+
+@case_app.command("summary")
+def case_summary(as_json: bool = JsonOpt) -> None:
+    """Casi per tipo e stato."""
+    from services.queries import summary_by_type_and_state
+
+    rows = summary_by_type_and_state(_engine())
+    if as_json:
+        _print_json(rows)
+    else:
+        _table(rows, [("tipo_etichetta", "tipo"), ("stato_etichetta", "stato"), ("stato", "codice"), ("casi", "casi")])
+
+
+# ------------------------------------------------------------------------------------ workflows
+
+
+@workflow_app.command("list")
+def workflow_list(as_json: bool = JsonOpt) -> None:
+    """I tipi di caso dichiarati."""
+    from domain.registry import all_workflows
+
+    rows = [{"tipo": w.case_type, "etichetta": w.label, "stati": len(w.states), "transizioni": len(w.transitions)}
+            for w in all_workflows()]
+    _print_json(rows) if as_json else _table(rows, [("tipo", "tipo"), ("etichetta", "etichetta"),
+                                                    ("stati", "stati"), ("transizioni", "transizioni")])
+
+
+@workflow_app.command("show")
+def workflow_show(
+    case_type: str,
+    mermaid: bool = typer.Option(False, "--mermaid", help="Solo il diagramma Mermaid."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """La dichiarazione di un tipo di caso: tabella delle transizioni e diagramma Mermaid."""
+    from domain.diagram import to_mermaid, transition_rows
+    from domain.registry import get_workflow
+
+    wf = _run(lambda: get_workflow(case_type))
+    if as_json:
+        _print_json({
+            "tipo": wf.case_type, "etichetta": wf.label, "tipologie": dict(wf.kinds),
+            "stati": [{"stato": s.name, "etichetta": s.label, "terminale": s.terminal, "sospeso": s.suspended}
+                      for s in wf.states],
+            "transizioni": transition_rows(wf),
+            "esito": wf.outcome.description if wf.outcome else None,
+            "mermaid": to_mermaid(wf),
+        })
+        return
+    if mermaid:
+        typer.echo(to_mermaid(wf))
+        return
+    typer.echo(f"{wf.label} ({wf.case_type})\n")
+    rows = [{**r, "da": r["da"], "scadenze": [f"{s['etichetta']}: {s['termine']} ({s['fonte']})" for s in r["scadenze"]]}
+            for r in transition_rows(wf)]
+    _table(rows, [("transizione", "transizione"), ("da", "da"), ("a", "a"), ("ruoli", "ruoli"),
+                  ("condizioni", "condizioni"), ("scadenze", "avvia scadenze")])
+    typer.echo("\n```mermaid\n" + to_mermaid(wf) + "\n```")
+
+
+def main() -> None:  # pragma: no cover
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

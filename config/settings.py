@@ -1,0 +1,41 @@
+"""The one settings class: environment variables prefixed LEGAMI_ and an optional .env file."""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET = "cambiami-solo-per-sviluppo"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LEGAMI_", env_file=".env", extra="ignore")
+
+    environment: str = Field(default="development", description="development | test | production")
+    database_url: str = Field(default="sqlite:///legami.db", description="SQLAlchemy URL (SQLite or PostgreSQL)")
+    district_path: Path | None = Field(default=None, description="folder of another Ambito's data")
+    policies_path: Path | None = Field(default=None, description="folder of policy versions (*.toml)")
+    timezone: str = "Europe/Rome"
+    secret_key: str = DEFAULT_SECRET
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = True
+    smtp_ssl: bool = False
+    smtp_timeout_seconds: float = 10.0
+    mail_from: str = "legami@example.org"
+    base_url: str = "http://127.0.0.1:8000"
+
+    @model_validator(mode="after")
+    def refuse_default_secret_in_production(self) -> "Settings":
+        if self.environment == "production" and self.secret_key == DEFAULT_SECRET:
+            raise ValueError("LEGAMI_SECRET_KEY deve essere impostata in produzione")
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

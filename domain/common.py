@@ -1,0 +1,132 @@
+"""Building blocks shared by the declarations: the person form and reusable guards."""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from domain.engine import Context
+from domain.validation import (
+    CodiceFiscale,
+    ItalianDate,
+    PastDate,
+    birth_date_from_codice_fiscale,
+    is_provisional_codice_fiscale,
+)
+from domain.workflow import Guard, Role
+
+
+class Form(BaseModel):
+    """Base of every transition's data: unknown fields are refused, never silently dropped."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Persona(Form):
+    codice_fiscale: CodiceFiscale = Field(title="Codice fiscale")
+    cognome: str = Field(title="Cognome", min_length=1, max_length=80)
+    nome: str = Field(title="Nome", min_length=1, max_length=80)
+    data_nascita: PastDate = Field(title="Data di nascita")
+    email: str | None = Field(default=None, title="E-mail", pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    telefono: str | None = Field(default=None, title="Telefono", pattern=r"^\+?[0-9 ]{6,20}$")
+
+    @model_validator(mode="after")
+    def birth_date_matches_codice_fiscale(self) -> "Persona":
+        if not is_provisional_codice_fiscale(self.codice_fiscale):
+            from_cf = birth_date_from_codice_fiscale(self.codice_fiscale)
+            if from_cf != self.data_nascita:
+                raise ValueError(
+                    f"la data di nascita {self.data_nascita:%d/%m/%Y} non corrisponde al codice fiscale "
+                    f"({from_cf:%d/%m/%Y})"
+                )
+        return self
+
+
+class Rinuncia(Form):
+    dichiarazione_del: ItalianDate = Field(title="Data della dichiarazione scritta di rinuncia")
+
+
+def as_date(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def age_on(birth: date, on: date) -> int:
+    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+
+
+def months_between(start: date, end: date) -> float:
+    return (end.year - start.year) * 12 + (end.month - start.month) + (end.day - start.day) / 30.0
+
+
+def euro(value: Any) -> str:
+    """€ 1.234,50 (Italian formatting)."""
+    q = Decimal(str(value)).quantize(Decimal("0.01"))
+    whole, cents = f"{q:,.2f}".split(".")
+    return f"€ {whole.replace(',', '.')},{cents}"
+
+
+def not_after_effective(field: str, label: str) -> Guard:
+    """A date in the data may not lie after the step's effective date."""
+
+    def check(ctx: Context) -> str | None:
+        value = ctx.merged.get(field)
+        if value is not None and as_date(value) > ctx.effective_on:
+            return f"«{label}» ({as_date(value):%d/%m/%Y}) è successiva alla data del passo"
+        return None
+
+    return Guard(f"{label} non successiva alla data del passo", check)
+
+
+def isee_valid_on_effective_date(field: str = "isee") -> Guard:
+    def check(ctx: Context) -> str | None:
+        isee = ctx.merged.get(field)
+        if not isee:
+            return None
+        year = as_date(isee["data_dsu"]).year
+        if ctx.effective_on > date(year, 12, 31):
+            return f"l'attestazione ISEE è scaduta il 31/12/{year}: serve una DSU rinnovata"
+        return None
+
+    return Guard("ISEE in corso di validità", check)
+
+
+def assignee_is_social_worker_of_sub_ambito(field: str = "assegnatario") -> Guard:
+    def check(ctx: Context) -> str | None:
+        username = ctx.merged.get(field)
+        user = ctx.world.user(str(username))
+        if user is None:
+            return f"l'utente «{username}» non esiste"
+        if user.role is not Role.SOCIAL_WORKER:
+            return f"«{username}» non è un assistente sociale"
+        area = ctx.world.sub_ambito_of(ctx.case.comune_istat or "")
+        if user.sub_ambito != area:
+            return f"«{username}» non opera nel sub-ambito {area}"
+        return None
+
+    return Guard("assegnatario: assistente sociale del sub-ambito del caso", check)
+
+
+def provider_accredited_for_comune(field: str = "ente") -> Guard:
+    def check(ctx: Context) -> str | None:
+        codice = str(ctx.merged.get(field))
+        provider = ctx.world.provider(codice)
+        if provider is None:
+            return f"l'ente «{codice}» non è tra gli enti del distretto"
+        if provider.adhesion_state != "ACTIVE":
+            return f"l'ente «{provider.nome}» non è accreditato e attivo per il SAD"
+        if ctx.case.comune_istat not in provider.comuni:
+            return f"l'ente «{provider.nome}» non serve il comune del beneficiario"
+        return None
+
+    return Guard("ente accreditato, attivo e che serve il comune", check)
+
+
+def actor_is_chosen_provider() -> Guard:
+    def check(ctx: Context) -> str | None:
+        if ctx.actor.role is Role.PROVIDER and ctx.actor.provider_codice != ctx.case.provider_codice:
+            return "l'ente non è quello scelto dal beneficiario"
+        return None
+
+    return Guard("ente: solo quello scelto dal beneficiario", check)

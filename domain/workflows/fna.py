@@ -1,0 +1,438 @@
+"""FNA Misura B2: the call (bando) and the application (domanda), DOMAIN.md §5."""
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from pydantic import Field, model_validator
+
+from domain.common import Form, Persona, Rinuncia, age_on, as_date, euro, isee_valid_on_effective_date
+from domain.engine import Context
+from domain.validation import Euro, Iban, Isee, IseeType, ItalianDate
+from domain.workflow import Basis, DeadlineRule, Guard, Outcome, OutcomeRule, Role, Source, State
+from domain.workflow import Transition, Workflow
+
+R = Role
+UDP, CSC, WORKER = R.PLANNING_OFFICE, R.CSC_ADMIN, R.SOCIAL_WORKER
+
+
+class Misura(StrEnum):
+    CAREGIVER = "caregiver"
+    ASSISTENTE_PERSONALE = "assistente_personale"
+    VITA_INDIPENDENTE = "vita_indipendente"
+    VOUCHER_MINORI = "voucher_minori"
+
+
+DEFAULT_INCOMPATIBILITIES = ["B1", "RSA", "RSD", "CSS", "hospice", "BAF", "RSA aperta", "Home Care Premium", "Pro.Vi"]
+
+
+# ============================== the call (bando) ==============================
+
+
+class BozzaBando(Form):
+    titolo: str = Field(title="Titolo del bando", min_length=5)
+    anno_fna: int = Field(title="Annualità FNA", ge=2015, le=2100)
+    dgr: str = Field(title="DGR di riferimento", min_length=3)
+
+
+class MisuraBando(Form):
+    misura: Misura = Field(title="Misura")
+    importo_min: Euro = Field(title="Importo mensile minimo (€)")
+    importo_max: Euro = Field(title="Importo mensile massimo (€)", gt=0)
+
+    @model_validator(mode="after")
+    def min_not_above_max(self) -> "MisuraBando":
+        if self.importo_min > self.importo_max:
+            raise ValueError("l'importo minimo supera il massimo")
+        return self
+
+
+class ApprovazioneBando(Form):
+    delibera: str = Field(title="Estremi della delibera di approvazione", min_length=3)
+    budget: Euro = Field(title="Budget del bando (€)", gt=0)
+    misure: list[MisuraBando] = Field(title="Misure e importi", min_length=1)
+    isee_max_adulti: Euro = Field(default=Decimal(25000), title="Soglia ISEE sociosanitario adulti (€)")
+    isee_max_minori: Euro = Field(default=Decimal(40000), title="Soglia ISEE ordinario minori (€)")
+    apertura: ItalianDate = Field(title="Apertura dei termini")
+    chiusura: ItalianDate = Field(title="Chiusura dei termini")
+    giorni_esito: int = Field(default=30, title="Giorni per l'esito (L. 241/90 se il bando tace)", ge=1, le=180)
+    incompatibilita: list[str] = Field(default_factory=lambda: list(DEFAULT_INCOMPATIBILITIES),
+                                       title="Misure incompatibili")
+
+    @model_validator(mode="after")
+    def window_is_ordered(self) -> "ApprovazioneBando":
+        if self.chiusura <= self.apertura:
+            raise ValueError("la chiusura dei termini deve seguire l'apertura")
+        return self
+
+
+class PosizioneGraduatoria(Form):
+    domanda: int = Field(title="Domanda")
+    protocollo: str = Field(title="Protocollo")
+    punteggio: Decimal = Field(title="Punteggio")
+    dettaglio: dict[str, Decimal] = Field(title="Dettaglio del punteggio")
+
+
+class Graduatoria(Form):
+    posizioni: list[PosizioneGraduatoria] = Field(title="Posizioni in graduatoria")
+    atto: str = Field(title="Atto di approvazione della graduatoria", min_length=3)
+
+
+def _window_started(ctx: Context) -> str | None:
+    opens = as_date(ctx.merged["apertura"])
+    return f"i termini si aprono il {opens:%d/%m/%Y}" if ctx.effective_on < opens else None
+
+
+def _window_ended(ctx: Context) -> str | None:
+    closes = as_date(ctx.merged["chiusura"])
+    return f"i termini chiudono il {closes:%d/%m/%Y}" if ctx.effective_on <= closes else None
+
+
+def _call_term(ctx: Context) -> int:
+    return int(ctx.merged.get("giorni_esito", 30))
+
+
+APERTURA = DeadlineRule("apertura_bando", "Apertura dei termini", 0, Basis.CALENDAR, Source.CONFIGURED,
+                        met_by=("apri",), anchor="data:apertura", days_label="alla data di apertura")
+CHIUSURA = DeadlineRule("chiusura_bando", "Chiusura dei termini", 1, Basis.CALENDAR, Source.CONFIGURED,
+                        met_by=("chiudi",), anchor="data:chiusura", days_label="il giorno dopo la chiusura")
+GRADUATORIA = DeadlineRule("graduatoria_definitiva", "Graduatoria definitiva", _call_term, Basis.CALENDAR,
+                           Source.STATUTORY, met_by=("pubblica_graduatoria_definitiva",),
+                           days_label="giorni del bando (30 per L. 241/90)")
+
+BANDO = Workflow(
+    case_type="fna_bando",
+    label="Bando FNA Misura B2",
+    description="Il bando pubblico per l'accesso alla Misura B2 del Fondo Non Autosufficienza",
+    district_level=True,
+    has_person=False,
+    states=(
+        State("DRAFT", "Bozza"),
+        State("APPROVED", "Approvato"),
+        State("OPEN", "Aperto"),
+        State("CLOSED", "Chiuso"),
+        State("RANKING_PROVISIONAL", "Graduatoria provvisoria"),
+        State("RANKING_FINAL", "Graduatoria definitiva"),
+        State("DISBURSING", "In erogazione"),
+        State("REPORTING", "Rendicontazione"),
+        State("ARCHIVED", "Archiviato", terminal=True),
+    ),
+    transitions=(
+        Transition("crea", "Nuovo bando", (), "DRAFT", frozenset({UDP}), data=BozzaBando),
+        Transition("approva", "Approvazione", ("DRAFT",), "APPROVED", frozenset({UDP}),
+                   data=ApprovazioneBando, starts=(APERTURA, CHIUSURA)),
+        Transition("apri", "Apertura dei termini", ("APPROVED",), "OPEN", frozenset({R.SYSTEM, UDP}),
+                   automatic=True, guards=(Guard("non prima dell'apertura", _window_started),)),
+        Transition("chiudi", "Chiusura dei termini", ("OPEN",), "CLOSED", frozenset({R.SYSTEM, UDP}),
+                   automatic=True, starts=(GRADUATORIA,),
+                   guards=(Guard("solo dopo l'ultimo giorno utile", _window_ended),)),
+        Transition("pubblica_graduatoria_provvisoria", "Graduatoria provvisoria", ("CLOSED",),
+                   "RANKING_PROVISIONAL", frozenset({UDP}), data=Graduatoria, merge_data=False),
+        Transition("pubblica_graduatoria_definitiva", "Graduatoria definitiva", ("RANKING_PROVISIONAL",),
+                   "RANKING_FINAL", frozenset({UDP}), data=Graduatoria, merge_data=False),
+        Transition("avvia_erogazioni", "Avvio delle erogazioni", ("RANKING_FINAL",), "DISBURSING",
+                   frozenset({UDP, CSC})),
+        Transition("rendiconta", "Rendicontazione", ("DISBURSING",), "REPORTING", frozenset({UDP})),
+        Transition("archivia", "Archiviazione", ("REPORTING",), "ARCHIVED", frozenset({UDP})),
+    ),
+)
+
+
+# ============================== the application (domanda) ==============================
+
+
+class Domanda(Form):
+    persona: Persona = Field(title="Beneficiario")
+    protocollo: str = Field(title="Numero di protocollo", min_length=3, max_length=40)
+    isee: Isee = Field(title="Attestazione ISEE")
+    invalidita_104_art3c3: bool = Field(title="Disabilità grave (L. 104/92 art. 3 c. 3)")
+    indennita_accompagnamento: bool = Field(title="Indennità di accompagnamento")
+    misura: Misura = Field(title="Misura richiesta")
+    caregiver: str | None = Field(default=None, title="Caregiver familiare")
+    assistente_personale: str | None = Field(default=None, title="Assistente personale")
+    vive_solo: bool = Field(default=False, title="Vive solo o senza caregiver")
+    iban: Iban = Field(title="IBAN per l'accredito")
+    altre_misure: list[str] = Field(default_factory=list, title="Altre misure in corso")
+
+
+class Integrazioni(Form):
+    documenti_mancanti: list[str] = Field(title="Documenti mancanti", min_length=1)
+
+
+class ValutazioneFna(Form):
+    scala: str = Field(default="ADL/IADL", title="Scala di valutazione")
+    adl: int = Field(title="Punteggio ADL (funzioni perse, 0-6)", ge=0, le=6)
+    iadl: int = Field(title="Punteggio IADL (funzioni perse, 0-8)", ge=0, le=8)
+    misura_proposta: Misura = Field(title="Misura proposta")
+    importo_mensile_proposto: Euro = Field(title="Importo mensile proposto (€)", gt=0)
+
+
+class PreavvisoRigetto(Form):
+    motivi: list[str] = Field(title="Motivi ostativi", min_length=1)
+    comunicato_il: ItalianDate = Field(title="Data di comunicazione del preavviso")
+
+
+class Rigetto(Form):
+    osservazioni_ricevute: bool = Field(default=False, title="Osservazioni ricevute")
+    esame_osservazioni: str | None = Field(default=None, title="Esame delle osservazioni")
+
+    @model_validator(mode="after")
+    def observations_are_answered(self) -> "Rigetto":
+        if self.osservazioni_ricevute and not self.esame_osservazioni:
+            raise ValueError("le osservazioni ricevute vanno esaminate nel provvedimento")
+        return self
+
+
+class Finanziamento(Form):
+    importo_annuo: Euro = Field(title="Importo annuo impegnato (€)", gt=0)
+
+
+class PianoFna(Form):
+    misura: Misura = Field(title="Misura")
+    importo_mensile: Euro = Field(title="Importo mensile (€)", gt=0)
+    mese_inizio: ItalianDate = Field(title="Mese di avvio")
+    obblighi: str = Field(title="Obblighi del beneficiario", min_length=3)
+    contratto_assistente: bool = Field(default=False, title="Contratto dell'assistente personale depositato")
+
+    @model_validator(mode="after")
+    def assistant_needs_contract(self) -> "PianoFna":
+        if self.misura is Misura.ASSISTENTE_PERSONALE and not self.contratto_assistente:
+            raise ValueError("la misura assistente personale richiede il contratto di lavoro")
+        return self
+
+
+class Pagamento(Form):
+    mese: ItalianDate = Field(title="Mese di competenza")
+    importo: Euro = Field(title="Importo pagato (€)", gt=0)
+    contributi_inps_verificati: bool = Field(default=False, title="Contributi INPS del periodo verificati")
+
+
+class CausaDecadenza(StrEnum):
+    DECESSO = "decesso"
+    TRASFERIMENTO = "trasferimento"
+    RICOVERO_DEFINITIVO = "ricovero_definitivo"
+    MISURA_INCOMPATIBILE = "misura_incompatibile"
+    ISEE_NON_RINNOVATO = "isee_non_rinnovato"
+
+
+class Decadenza(Form):
+    causa: CausaDecadenza = Field(title="Causa della decadenza")
+    dal: ItalianDate = Field(title="Con effetto dal")
+
+
+class VerificaFna(Form):
+    mesi_erogati: int = Field(title="Mesi erogati", ge=0, le=24)
+    importo_erogato: Euro = Field(title="Importo complessivamente erogato (€)")
+    piano_rispettato: bool = Field(title="Piano rispettato")
+    esito: Outcome | None = Field(default=None, title="Esito (se diverso da quello suggerito)")
+    motivo_esito: str | None = Field(default=None, title="Motivo dell'esito diverso")
+
+
+def _call(ctx: Context):
+    call = ctx.world.case(ctx.case.related_case_id) if ctx.case.related_case_id else None
+    return call if call is not None and call.case_type == "fna_bando" else None
+
+
+def _call_open_and_in_window(ctx: Context) -> str | None:
+    call = _call(ctx)
+    if call is None:
+        return "indicare un bando FNA esistente"
+    if call.state != "OPEN":
+        return "il bando non è aperto"
+    opens, closes = as_date(call.data["apertura"]), as_date(call.data["chiusura"])
+    if not (opens <= ctx.effective_on <= closes):
+        return f"domanda fuori dai termini del bando ({opens:%d/%m/%Y}–{closes:%d/%m/%Y})"
+    return None
+
+
+def _measure_offered(ctx: Context) -> str | None:
+    call = _call(ctx)
+    offered = {m["misura"] for m in call.data.get("misure", [])} if call else set()
+    measure = ctx.merged.get("misura_proposta") or ctx.merged["misura"]
+    return None if measure in offered else f"il bando non prevede la misura «{measure}»"
+
+
+def _has_disability_requirement(ctx: Context) -> str | None:
+    if ctx.merged["invalidita_104_art3c3"] or ctx.merged["indennita_accompagnamento"]:
+        return None
+    return "manca il requisito: disabilità grave (L. 104/92 art. 3 c. 3) o indennità di accompagnamento"
+
+
+def _isee_within_call_cap(ctx: Context) -> str | None:
+    call = _call(ctx)
+    isee = ctx.merged["isee"]
+    person = ctx.case.person or {}
+    minor = "data_nascita" in person and age_on(as_date(person["data_nascita"]), ctx.effective_on) < 18
+    wanted = IseeType.MINORENNI if minor else IseeType.SOCIOSANITARIO
+    accepted = {IseeType.ORDINARIO.value, IseeType.MINORENNI.value} if minor else {wanted.value}
+    if isee["tipo"] not in accepted:
+        return f"serve un ISEE {wanted.value}"
+    cap = Decimal(str(call.data["isee_max_minori" if minor else "isee_max_adulti"]))
+    value = Decimal(str(isee["valore"]))
+    return f"ISEE di {euro(value)} oltre la soglia del bando ({euro(cap)})" if value > cap else None
+
+
+def _no_incompatible_measure(ctx: Context) -> str | None:
+    call = _call(ctx)
+    banned = {m.lower() for m in call.data.get("incompatibilita", [])}
+    clash = [m for m in ctx.merged.get("altre_misure", []) if m.lower() in banned]
+    return f"misura incompatibile in corso: {', '.join(clash)}" if clash else None
+
+
+def _amount_within_measure(field: str):
+    def check(ctx: Context) -> str | None:
+        call = _call(ctx)
+        measure = ctx.merged.get("misura_proposta") or ctx.merged["misura"]
+        if isinstance(ctx.data, PianoFna):
+            measure = ctx.data.misura.value
+        rows = [m for m in call.data.get("misure", []) if m["misura"] == measure]
+        if not rows:
+            return f"il bando non prevede la misura «{measure}»"
+        low, high = Decimal(str(rows[0]["importo_min"])), Decimal(str(rows[0]["importo_max"]))
+        amount = Decimal(str(getattr(ctx.data, field)))
+        if not (low <= amount <= high):
+            return f"importo mensile {euro(amount)} fuori dal range della misura ({euro(low)}–{euro(high)})"
+        return None
+
+    return Guard("importo entro il range della misura del bando", check)
+
+
+def _ranking_final(ctx: Context) -> str | None:
+    call = _call(ctx)
+    if call is None or call.state not in ("RANKING_FINAL", "DISBURSING"):
+        return "la graduatoria definitiva del bando non è ancora approvata"
+    return None
+
+
+def _budget_available(ctx: Context) -> str | None:
+    call = _call(ctx)
+    budget = Decimal(str(call.data["budget"]))
+    residual = budget - ctx.world.committed_on_call(call.id)
+    amount = ctx.data.importo_annuo
+    return f"budget del bando insufficiente: residuo {euro(residual)}" if amount > residual else None
+
+
+def _observation_term_elapsed(ctx: Context) -> str | None:
+    notified = as_date(ctx.merged["comunicato_il"])
+    if ctx.data.osservazioni_ricevute:
+        return None
+    ends = notified + timedelta(days=10)
+    if ctx.effective_on <= ends:
+        return f"i 10 giorni per le osservazioni (art. 10-bis L. 241/90) scadono il {ends:%d/%m/%Y}"
+    return None
+
+
+def _contributions_checked_for_assistant(ctx: Context) -> str | None:
+    if ctx.merged.get("misura") == Misura.ASSISTENTE_PERSONALE.value and not ctx.data.contributi_inps_verificati:
+        return "per l'assistente personale vanno verificati i contributi INPS del periodo"
+    return None
+
+
+def fna_outcome(data: dict[str, Any], policy) -> Outcome:
+    if data.get("piano_rispettato"):
+        return Outcome.POSITIVE
+    return Outcome.PARTIAL if int(data.get("mesi_erogati", 0)) > 0 else Outcome.NEGATIVE
+
+
+INTEGRAZIONI = DeadlineRule("integrazioni", "Risposta al soccorso istruttorio", "fna.giorni_integrazioni",
+                            Basis.CALENDAR, Source.CONFIGURED, met_by=("ricevi_integrazioni", "archivia"))
+OSSERVAZIONI = DeadlineRule("osservazioni", "Osservazioni al preavviso di rigetto", 10, Basis.CALENDAR,
+                            Source.STATUTORY, met_by=("rigetta", "accogli_osservazioni"))
+def _application_term(ctx: Context) -> int:
+    call = _call(ctx)
+    return int(call.data.get("giorni_esito", 30)) if call else 30
+
+
+ESITO = DeadlineRule("esito_finanziamento", "Esito sul finanziamento", _application_term,
+                     Basis.CALENDAR, Source.STATUTORY, met_by=("finanzia", "non_finanzia"),
+                     days_label="30 giorni (L. 241/90) o i termini del bando")
+PIANO = DeadlineRule("piano", "Firma del piano individuale", "fna.giorni_piano", Basis.CALENDAR,
+                     Source.CONFIGURED, met_by=("firma_piano",))
+VERIFICA_FNA = DeadlineRule("verifica", "Verifica finale", "fna.giorni_verifica", Basis.CALENDAR,
+                            Source.CONFIGURED, met_by=("chiudi",))
+
+OPEN_STATES = ("SUBMITTED", "ADMIN_CHECK", "INFO_REQUESTED", "ASSESSMENT", "ELIGIBLE", "REJECTION_NOTICE",
+               "NOT_FUNDED", "FUNDED", "PLAN_SIGNED", "DISBURSING", "SUSPENDED", "UNDER_REVIEW")
+
+DOMANDA = Workflow(
+    case_type="fna_domanda",
+    label="Domanda FNA Misura B2",
+    description="Domanda di accesso alla Misura B2 su bando pubblico",
+    states=(
+        State("SUBMITTED", "Presentata"),
+        State("ADMIN_CHECK", "Istruttoria"),
+        State("INFO_REQUESTED", "Soccorso istruttorio"),
+        State("ASSESSMENT", "Valutazione"),
+        State("ELIGIBLE", "Ammessa"),
+        State("REJECTION_NOTICE", "Preavviso di rigetto"),
+        State("NOT_FUNDED", "Ammessa non finanziata"),
+        State("FUNDED", "Finanziata"),
+        State("PLAN_SIGNED", "Piano firmato"),
+        State("DISBURSING", "In erogazione"),
+        State("SUSPENDED", "Sospesa", suspended=True),
+        State("UNDER_REVIEW", "In verifica"),
+        State("CLOSED", "Conclusa", terminal=True),
+        State("NOT_ADMITTED", "Non ammessa", terminal=True),
+        State("LAPSED", "Decaduta", terminal=True),
+        State("ARCHIVED", "Archiviata", terminal=True),
+        State("WITHDRAWN", "Rinuncia", terminal=True),
+    ),
+    transitions=(
+        Transition("presenta", "Presentazione (protocollo)", (), "SUBMITTED", frozenset({CSC, R.BENEFICIARY}),
+                   data=Domanda, guards=(Guard("bando aperto e domanda nei termini", _call_open_and_in_window),
+                                         Guard("misura prevista dal bando", _measure_offered))),
+        Transition("avvia_istruttoria", "Avvio dell'istruttoria", ("SUBMITTED",), "ADMIN_CHECK",
+                   frozenset({CSC})),
+        Transition("richiedi_integrazioni", "Soccorso istruttorio", ("ADMIN_CHECK",), "INFO_REQUESTED",
+                   frozenset({CSC}), data=Integrazioni, starts=(INTEGRAZIONI,)),
+        Transition("ricevi_integrazioni", "Integrazioni ricevute", ("INFO_REQUESTED",), "ADMIN_CHECK",
+                   frozenset({CSC})),
+        Transition("archivia", "Archiviazione per mancata risposta", ("INFO_REQUESTED",), "ARCHIVED",
+                   frozenset({CSC, R.SYSTEM}), requires_reason=True, automatic=True),
+        Transition("avvia_valutazione", "Invio alla valutazione", ("ADMIN_CHECK",), "ASSESSMENT",
+                   frozenset({CSC})),
+        Transition("ammetti", "Valutazione: ammessa", ("ASSESSMENT",), "ELIGIBLE",
+                   frozenset({WORKER, R.HEALTH_ASSESSOR}), data=ValutazioneFna, starts=(ESITO,),
+                   guards=(Guard("disabilità grave o accompagnamento", _has_disability_requirement),
+                           Guard("ISEE entro la soglia del bando", _isee_within_call_cap),
+                           isee_valid_on_effective_date(),
+                           Guard("nessuna misura incompatibile", _no_incompatible_measure),
+                           Guard("misura prevista dal bando", _measure_offered),
+                           _amount_within_measure("importo_mensile_proposto"))),
+        Transition("preavviso_rigetto", "Preavviso di rigetto", ("ADMIN_CHECK", "ASSESSMENT"),
+                   "REJECTION_NOTICE", frozenset({UDP}), data=PreavvisoRigetto, starts=(OSSERVAZIONI,)),
+        Transition("accogli_osservazioni", "Osservazioni accolte", ("REJECTION_NOTICE",), "ASSESSMENT",
+                   frozenset({UDP}), requires_reason=True),
+        Transition("rigetta", "Non ammissione", ("REJECTION_NOTICE",), "NOT_ADMITTED", frozenset({UDP}),
+                   data=Rigetto, guards=(Guard("decorsi i 10 giorni o esaminate le osservazioni",
+                                               _observation_term_elapsed),)),
+        Transition("finanzia", "Finanziamento", ("ELIGIBLE", "NOT_FUNDED"), "FUNDED", frozenset({UDP}),
+                   data=Finanziamento, starts=(PIANO,),
+                   guards=(Guard("graduatoria definitiva approvata", _ranking_final),
+                           Guard("budget residuo sufficiente", _budget_available))),
+        Transition("non_finanzia", "Non finanziata (esaurimento risorse)", ("ELIGIBLE",), "NOT_FUNDED",
+                   frozenset({UDP}), guards=(Guard("graduatoria definitiva approvata", _ranking_final),)),
+        Transition("firma_piano", "Firma del piano individuale", ("FUNDED",), "PLAN_SIGNED",
+                   frozenset({WORKER}), data=PianoFna, guards=(_amount_within_measure("importo_mensile"),)),
+        Transition("avvia_erogazione", "Avvio dell'erogazione", ("PLAN_SIGNED",), "DISBURSING",
+                   frozenset({CSC})),
+        Transition("registra_pagamento", "Pagamento mensile", ("DISBURSING",), "DISBURSING", frozenset({CSC}),
+                   data=Pagamento, merge_data=False,
+                   guards=(Guard("contributi INPS per l'assistente personale", _contributions_checked_for_assistant),)),
+        Transition("sospendi", "Sospensione (ricovero o sollievo)", ("DISBURSING",), "SUSPENDED",
+                   frozenset({WORKER}), requires_reason=True),
+        Transition("riprendi", "Ripresa dell'erogazione", ("SUSPENDED",), "DISBURSING", frozenset({WORKER})),
+        Transition("decadenza", "Decadenza", ("DISBURSING", "SUSPENDED"), "LAPSED",
+                   frozenset({WORKER, R.SYSTEM}), data=Decadenza),
+        Transition("avvia_verifica", "Avvio della verifica", ("DISBURSING",), "UNDER_REVIEW",
+                   frozenset({WORKER, R.SYSTEM}), starts=(VERIFICA_FNA,)),
+        Transition("chiudi", "Verifica ed esito", ("UNDER_REVIEW",), "CLOSED", frozenset({WORKER}),
+                   data=VerificaFna, sets_outcome=True),
+        Transition("rinuncia", "Rinuncia", OPEN_STATES, "WITHDRAWN", frozenset({R.BENEFICIARY, CSC}),
+                   data=Rinuncia),
+    ),
+    outcome=OutcomeRule("piano rispettato → positivo; erogazioni parziali → parziale; altrimenti negativo",
+                        fna_outcome),
+)

@@ -1,0 +1,180 @@
+"""Use cases over the case engine: open, advance, show, list. Every entrypoint goes through here."""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import date, datetime, time, timezone
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from domain.calendar import WorkingCalendar
+from domain.engine import Actor, CaseView, Command, allowed_transitions, decide
+from domain.errors import NotFound
+from domain.policy import Policy, policy_in_force
+from domain.registry import get_workflow
+from domain.validation import is_provisional_codice_fiscale
+from domain.workflow import Role
+from services import handlers
+from services.world import StoreWorld
+from store import cases as repo
+from store.tables import AppUser, Comune, PolicyVersion
+
+ROME = ZoneInfo("Europe/Rome")
+
+
+def now_rome() -> datetime:
+    return datetime.now(ROME)
+
+
+class CaseService:
+    """Opens and advances cases; each call is one unit of work (state + audit + deadlines + outbox)."""
+
+    def __init__(self, engine: Engine, *, clock: Callable[[], datetime] = now_rome):
+        self.engine = engine
+        self.clock = clock
+        self._policies: dict[str, Policy] = {}
+        self._calendars: dict[bool, WorkingCalendar] = {}
+        self._sub_ambiti: dict[str, str] | None = None
+
+    # ---------------------------------------------------------------- reference data (cached)
+
+    def sub_ambiti(self) -> dict[str, str]:
+        if self._sub_ambiti is None:
+            c = Comune.__table__
+            with self.engine.connect() as conn:
+                self._sub_ambiti = dict(conn.execute(sa.select(c.c.istat, c.c.sub_ambito)).all())
+        return self._sub_ambiti
+
+    def policy(self, version: str) -> Policy:
+        if version not in self._policies:
+            self._load_policies()
+        try:
+            return self._policies[version]
+        except KeyError:
+            raise NotFound(f"versione di politica «{version}» non caricata") from None
+
+    def policy_on(self, day: date) -> Policy:
+        self._load_policies()
+        return policy_in_force(list(self._policies.values()), day)
+
+    def _load_policies(self) -> None:
+        p = PolicyVersion.__table__
+        with self.engine.connect() as conn:
+            for row in conn.execute(sa.select(p.c.version, p.c.valid_from, p.c.body, p.c.description)):
+                self._policies[row.version] = Policy(row.version, row.valid_from, row.body, row.description)
+
+    def calendar(self, policy: Policy) -> WorkingCalendar:
+        saturday = bool(policy.get_or("calendario.sabato_lavorativo", False))
+        if saturday not in self._calendars:
+            c = Comune.__table__
+            with self.engine.connect() as conn:
+                rows = conn.execute(sa.select(c.c.istat, c.c.nome, c.c.patrono_mmdd)).all()
+            patron = {r.istat: tuple(int(x) for x in r.patrono_mmdd.split("-")) for r in rows if r.patrono_mmdd}
+            self._calendars[saturday] = WorkingCalendar(
+                patron_days=patron, saturday_is_working=saturday, comune_names={r.istat: r.nome for r in rows}
+            )
+        return self._calendars[saturday]
+
+    def actor(self, username: str) -> Actor:
+        u = AppUser.__table__
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(u).where(u.c.username == username, u.c.active.is_(True))).first()
+        if row is None:
+            raise NotFound(f"utente «{username}» inesistente o disattivato")
+        return Actor(row.username, Role(row.role), row.sub_ambito, row.provider_codice)
+
+    # ---------------------------------------------------------------- commands
+
+    def open_case(
+        self,
+        *,
+        case_type: str,
+        actor: Actor,
+        data: Mapping[str, Any],
+        transition: str | None = None,
+        kind: str | None = None,
+        comune_istat: str | None = None,
+        related_case_id: int | None = None,
+        effective_at: datetime | date | None = None,
+        reason: str | None = None,
+    ) -> int:
+        wf = get_workflow(case_type)
+        name = transition or wf.opening_transitions()[0].name
+        now = self.clock()
+        when = self._effective(effective_at, None, now)
+        policy = self.policy_on(when.astimezone(ROME).date())
+        command = Command(name, actor, when, data, reason, kind, comune_istat, related_case_id)
+        with self.engine.begin() as conn:
+            world = StoreWorld(conn, self.sub_ambiti())
+            decision = decide(wf, None, command, policy=policy, calendar=self.calendar(policy), world=world, now=now)
+            person_id = None
+            if decision.person:
+                provisional = is_provisional_codice_fiscale(decision.person["codice_fiscale"])
+                person_id = repo.find_or_insert_person(conn, decision.person, provisional)
+            view = CaseView(None, wf.case_type, kind, None, comune_istat, None, when.date(), None, policy.version,
+                            {}, related_case_id=related_case_id)
+            case_id = repo.insert_case(
+                conn, decision=decision, view=view, actor=actor, recorded_at=_to_utc(now), person_id=person_id
+            )
+            self._emit(conn, world, f"{wf.case_type}.{name}", case_id, 1, view, decision, now)
+        return case_id
+
+    def advance(
+        self,
+        *,
+        case_id: int,
+        transition: str,
+        actor: Actor,
+        data: Mapping[str, Any] | None = None,
+        effective_at: datetime | date | None = None,
+        reason: str | None = None,
+    ) -> int:
+        """Fire `transition` on the case; returns the new audit sequence number."""
+        now = self.clock()
+        with self.engine.begin() as conn:
+            case = repo.load_case(conn, case_id)
+            wf = get_workflow(case.case_type)
+            policy = self.policy(case.policy_version)
+            when = self._effective(effective_at, case.state_since, now)
+            command = Command(transition, actor, when, data or {}, reason)
+            world = StoreWorld(conn, self.sub_ambiti())
+            calendar = self.calendar(policy)
+            decision = decide(wf, case, command, policy=policy, calendar=calendar, world=world, now=now)
+            seq = repo.apply_decision(conn, case=case, decision=decision, actor=actor, recorded_at=_to_utc(now))
+            if decision.resume_shift_days:
+                repo.resume_paused_deadlines(
+                    conn, case_id, decision.resume_shift_days,
+                    lambda d: calendar.next_working_day(d, case.comune_istat),
+                )
+            self._emit(conn, world, f"{wf.case_type}.{transition}", case_id, seq, case, decision, now)
+        return seq
+
+    def _emit(self, conn, world, name, case_id, seq, case, decision, now) -> None:
+        if name in handlers.HANDLERS:
+            event = handlers.Event(name, case_id, seq, case, decision, world)
+            repo.insert_outbox(conn, handlers.outbox_rows(event, _to_utc(now)))
+
+    @staticmethod
+    def _effective(value: datetime | date | None, previous: datetime | None, now: datetime) -> datetime:
+        """A bare date means "on that day": after the previous step if that was the same day."""
+        if value is None:
+            return now
+        if isinstance(value, datetime):
+            return value if value.tzinfo else value.replace(tzinfo=ROME)
+        start = datetime.combine(value, time(0, 0), ROME)
+        if previous is not None and previous.astimezone(ROME).date() == value and previous > start:
+            return previous
+        if value == now.date():
+            return now
+        return start
+
+    def allowed(self, case_id: int, role: Role | None = None) -> list[str]:
+        with self.engine.connect() as conn:
+            case = repo.load_case(conn, case_id)
+        return [t.name for t in allowed_transitions(get_workflow(case.case_type), case.state, role)]
+
+
+def _to_utc(value: datetime) -> datetime:
+    return value.astimezone(timezone.utc)

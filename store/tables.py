@@ -1,0 +1,175 @@
+"""SQLModel tables: the district, people, cases, their audit history, deadlines and the outbox.
+
+Indexes follow what the sweeps and lists ask: (type, state), (status, due), comune.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+JSONType = sa.JSON().with_variant(JSONB(), "postgresql")
+UTCDateTime = sa.DateTime(timezone=True)
+
+
+class District(SQLModel, table=True):
+    __tablename__ = "district"
+    code: str = Field(primary_key=True, max_length=40)
+    name: str = Field(max_length=200)
+    lead_istat: str = Field(max_length=6)
+    managing_company: str = Field(max_length=200)
+    managing_company_email: str = Field(max_length=200)
+    planning_office_email: str = Field(max_length=200)
+    sub_ambiti_provisional: bool = True
+    provisional_note: str = ""
+
+
+class SubAmbito(SQLModel, table=True):
+    __tablename__ = "sub_ambito"
+    nome: str = Field(primary_key=True, max_length=80)
+    coordinatore_email: str = Field(max_length=200)
+
+
+class Comune(SQLModel, table=True):
+    __tablename__ = "comune"
+    istat: str = Field(primary_key=True, max_length=6)
+    belfiore: str = Field(max_length=4, unique=True)
+    nome: str = Field(max_length=120)
+    popolazione: int = 0
+    sub_ambito: str = Field(foreign_key="sub_ambito.nome", index=True, max_length=80)
+    patrono: str | None = Field(default=None, max_length=120)
+    patrono_mmdd: str | None = Field(default=None, max_length=5)
+
+
+class Provider(SQLModel, table=True):
+    __tablename__ = "provider"
+    codice: str = Field(primary_key=True, max_length=20)
+    nome: str = Field(max_length=200)
+    partita_iva: str = Field(max_length=11, unique=True)
+    email: str = Field(max_length=200)
+    comuni: list[str] = Field(default_factory=list, sa_type=JSONType)
+
+
+class AppUser(SQLModel, table=True):
+    __tablename__ = "app_user"
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(unique=True, max_length=80)
+    full_name: str = Field(max_length=200)
+    email: str = Field(max_length=200)
+    role: str = Field(max_length=40)
+    sub_ambito: str | None = Field(default=None, max_length=80)
+    provider_codice: str | None = Field(default=None, max_length=20)
+    active: bool = True
+
+
+class PolicyVersion(SQLModel, table=True):
+    __tablename__ = "policy_version"
+    version: str = Field(primary_key=True, max_length=40)
+    valid_from: date
+    description: str = ""
+    body: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    loaded_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Person(SQLModel, table=True):
+    __tablename__ = "person"
+    id: int | None = Field(default=None, primary_key=True)
+    codice_fiscale: str = Field(unique=True, max_length=16)
+    cognome: str = Field(max_length=80)
+    nome: str = Field(max_length=80)
+    data_nascita: date
+    email: str | None = Field(default=None, max_length=200)
+    telefono: str | None = Field(default=None, max_length=20)
+    provisional_code: bool = False
+
+
+class Case(SQLModel, table=True):
+    """A case. `state` changes only through a transition (see store.cases.StateGuard)."""
+
+    __tablename__ = "case_file"
+    __table_args__ = (
+        sa.Index("ix_case_type_state", "case_type", "state"),
+        sa.Index("ix_case_comune_type", "comune_istat", "case_type"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    case_type: str = Field(max_length=40)
+    kind: str | None = Field(default=None, max_length=40)
+    state: str = Field(max_length=40)
+    comune_istat: str | None = Field(default=None, foreign_key="comune.istat", max_length=6)
+    person_id: int | None = Field(default=None, foreign_key="person.id", index=True)
+    owner: str | None = Field(default=None, max_length=80, index=True)
+    related_case_id: int | None = Field(default=None, foreign_key="case_file.id", index=True)
+    provider_codice: str | None = Field(default=None, max_length=20, index=True)
+    policy_version: str = Field(foreign_key="policy_version.version", max_length=40)
+    opened_at: datetime = Field(sa_type=UTCDateTime)
+    state_since: datetime = Field(sa_type=UTCDateTime)
+    outcome: str | None = Field(default=None, max_length=20)
+    outcome_reason: str | None = None
+    data: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    version: int = 1
+
+
+class CaseTransition(SQLModel, table=True):
+    """The audit history: append-only (database triggers refuse UPDATE and DELETE)."""
+
+    __tablename__ = "case_transition"
+    __table_args__ = (sa.UniqueConstraint("case_id", "seq", name="uq_case_transition_seq"),)
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case_file.id")
+    seq: int
+    transition: str = Field(max_length=60)
+    from_state: str | None = Field(default=None, max_length=40)
+    to_state: str = Field(max_length=40)
+    actor: str = Field(max_length=80)
+    actor_role: str = Field(max_length=40)
+    recorded_at: datetime = Field(sa_type=UTCDateTime)
+    effective_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    reason: str | None = None
+    data: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+
+
+class Deadline(SQLModel, table=True):
+    __tablename__ = "deadline"
+    __table_args__ = (
+        sa.Index("ix_deadline_status_due", "status", "due"),
+        sa.Index("ix_deadline_case_status", "case_id", "status"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case_file.id")
+    kind: str = Field(max_length=60)
+    label: str = Field(max_length=200)
+    due: date
+    basis: str = Field(max_length=10)
+    source: str = Field(max_length=12)
+    status: str = Field(default="open", max_length=12)  # open | paused | met | cancelled
+    started_seq: int
+    closed_on: date | None = None
+    suspended_days: int = 0
+
+
+class OutboxMessage(SQLModel, table=True):
+    __tablename__ = "outbox"
+    __table_args__ = (sa.Index("ix_outbox_status_next", "status", "next_attempt_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    idempotency_key: str = Field(unique=True, max_length=200)
+    event: str = Field(max_length=80)
+    case_id: int | None = Field(default=None, foreign_key="case_file.id")
+    recipient: str = Field(max_length=200)
+    template: str = Field(max_length=80)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    status: str = Field(default="pending", max_length=12)  # pending | sent | failed
+    attempts: int = 0
+    next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str | None = None
+
+
+case_t = Case.__table__
+transition_t = CaseTransition.__table__
+deadline_t = Deadline.__table__
+outbox_t = OutboxMessage.__table__
+person_t = Person.__table__
