@@ -1,0 +1,116 @@
+"""Integration fixtures: the same tests run on SQLite and on a real PostgreSQL.
+
+PostgreSQL comes from LEGAMI_TEST_POSTGRES_URL (default: 127.0.0.1:5432, database legami_test,
+created if missing). With LEGAMI_REQUIRE_POSTGRES=1 (set by .ci/run) an unreachable server
+fails the run; otherwise the PostgreSQL half is skipped with the reason shown.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+import sqlalchemy as sa
+
+from services.cases import CaseService
+from services.setup import ensure_user, init_database
+from store.db import make_engine, normalise_url
+
+ROME = ZoneInfo("Europe/Rome")
+PG_URL = os.environ.get("LEGAMI_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/legami_test")
+REQUIRE_PG = os.environ.get("LEGAMI_REQUIRE_POSTGRES") == "1"
+TABLES = "outbox, deadline, case_transition, case_file, person, app_user, policy_version"
+
+
+def _ensure_pg_database(url: str) -> None:
+    target = sa.engine.make_url(normalise_url(url))
+    admin = make_engine(target.set(database="postgres").render_as_string(hide_password=False),
+                        isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    with admin.connect() as conn:
+        exists = conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :d"), {"d": target.database}).first()
+        if not exists:
+            conn.execute(sa.text(f'CREATE DATABASE "{target.database}"'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_url():
+    try:
+        _ensure_pg_database(PG_URL)
+        engine = make_engine(PG_URL, poolclass=sa.pool.NullPool)
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+        engine.dispose()
+    except Exception as exc:  # noqa: BLE001 - any failure to reach the server
+        message = f"PostgreSQL non raggiungibile a {PG_URL}: {exc.__class__.__name__}: {exc}"
+        if REQUIRE_PG:
+            pytest.fail(message)
+        pytest.skip(message + " (impostare LEGAMI_TEST_POSTGRES_URL)")
+    engine = make_engine(PG_URL, poolclass=sa.pool.NullPool)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    engine.dispose()
+    init_database(PG_URL, make_engine(PG_URL, poolclass=sa.pool.NullPool))
+    return PG_URL
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory):
+    path = tmp_path_factory.mktemp("template") / "legami.db"
+    url = f"sqlite:///{path}"
+    engine = make_engine(url)
+    init_database(url, engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path, sqlite_template):
+    """A freshly initialised database (district + policies loaded) on each backend."""
+    if request.param == "sqlite":
+        path = tmp_path / "legami.db"
+        shutil.copy(sqlite_template, path)
+        yield f"sqlite:///{path}"
+        return
+    url = request.getfixturevalue("pg_url")
+    engine = make_engine(url, poolclass=sa.pool.NullPool)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
+    # put back what init_database loads (policies, system user)
+    init_database(url, engine)
+    engine.dispose()
+    yield url
+
+
+@pytest.fixture
+def engine(db_url):
+    engine = make_engine(db_url)
+    with engine.begin() as conn:
+        for username, role, area, provider in USERS:
+            ensure_user(conn, username, username.replace(".", " ").title(), f"{username}@example.org", role,
+                        area, provider)
+    yield engine
+    engine.dispose()
+
+
+USERS = [
+    ("as.rossi", "social_worker", "Crema", None),
+    ("as.verdi", "social_worker", "Pandino", None),
+    ("coord.crema", "subarea_coordinator", "Crema", None),
+    ("csc.bianchi", "csc_admin", None, None),
+    ("udp.neri", "planning_office", None, None),
+    ("ente.girasole", "provider", None, "ENTE01"),
+]
+
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=ROME)
+
+
+@pytest.fixture
+def service(engine):
+    return CaseService(engine, clock=lambda: NOW)
+
+
+def day(text: str) -> date:
+    return datetime.strptime(text, "%d/%m/%Y").date()

@@ -1,0 +1,87 @@
+"""Optimistic concurrency on PostgreSQL: of many advances of the same case exactly one wins."""
+from __future__ import annotations
+
+import threading
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+
+from domain.errors import ConflictError, TransitionNotAllowed
+from services.cases import CaseService
+from services.queries import case_detail
+from store.db import make_engine
+from store.tables import transition_t
+
+from .conftest import NOW
+from .patto_steps import ASSEGNA, MONITORAGGIO, VALUTAZIONE, open_patto, patto_firmato
+
+THREADS = 20
+
+
+@pytest.fixture
+def pg_service(pg_url):
+    engine = make_engine(pg_url, pool_size=THREADS, max_overflow=5)
+    from services.setup import ensure_user
+    import sqlalchemy as sa
+    from .conftest import TABLES, USERS
+    from services.setup import init_database
+
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
+    init_database(pg_url, engine)
+    with engine.begin() as conn:
+        for username, role, area, provider in USERS:
+            ensure_user(conn, username, username, f"{username}@example.org", role, area, provider)
+    yield CaseService(engine, clock=lambda: NOW)
+    engine.dispose()
+
+
+def race(service: CaseService, case_id: int, transition: str, actor, data, when) -> tuple[int, int, list]:
+    barrier = threading.Barrier(THREADS)
+    wins, conflicts, others = [], [], []
+
+    def attempt() -> None:
+        barrier.wait()
+        try:
+            wins.append(service.advance(case_id=case_id, transition=transition, actor=actor, data=data,
+                                        effective_at=when))
+        except ConflictError:
+            conflicts.append(1)
+        except TransitionNotAllowed:  # read the case after the winner committed
+            conflicts.append(1)
+        except Exception as exc:  # noqa: BLE001 - anything else is a failure of the test
+            others.append(exc)
+
+    threads = [threading.Thread(target=attempt) for _ in range(THREADS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return len(wins), len(conflicts), others
+
+
+def test_twenty_threads_advancing_the_same_case_give_one_success_per_step(pg_service):
+    svc = pg_service
+    worker, coord = svc.actor("as.rossi"), svc.actor("coord.crema")
+    case_id = open_patto(svc, worker)
+    steps = [
+        ("assegna", coord, ASSEGNA, date(2026, 1, 14)),
+        ("avvia_redazione", worker, VALUTAZIONE, date(2026, 1, 20)),
+        ("attiva", worker, patto_firmato(), date(2026, 2, 2)),
+        ("registra_monitoraggio", worker, MONITORAGGIO, date(2026, 3, 2)),
+    ]
+    for name, actor, data, when in steps:
+        wins, conflicts, others = race(svc, case_id, name, actor, data, when)
+        assert others == []
+        assert (wins, conflicts) == (1, THREADS - 1), name
+
+    with svc.engine.connect() as conn:
+        seqs = conn.execute(sa.select(transition_t.c.seq, transition_t.c.transition)
+                            .where(transition_t.c.case_id == case_id).order_by(transition_t.c.seq)).all()
+    assert [tuple(r) for r in seqs] == [(1, "segnala"), (2, "assegna"), (3, "avvia_redazione"), (4, "attiva"),
+                                        (5, "registra_monitoraggio")]
+    detail = case_detail(svc.engine, case_id)
+    assert (detail["stato"], detail["versione"]) == ("ACTIVE", 5)
+    open_monitoring = [d for d in detail["scadenze"] if d["tipo"] == "monitoraggio" and d["stato"] == "open"]
+    assert len(open_monitoring) == 1
