@@ -71,7 +71,8 @@ def not_after_effective(field: str, label: str) -> Guard:
     """A date in the data may not lie after the step's effective date."""
 
     def check(ctx: Context) -> str | None:
-        value = ctx.merged.get(field)
+        value = getattr(ctx.data, field, None) if ctx.data is not None else None
+        value = ctx.merged.get(field) if value is None else value  # repeated records are not merged
         if value is not None and as_date(value) > ctx.effective_on:
             return f"«{label}» ({as_date(value):%d/%m/%Y}) è successiva alla data del passo"
         return None

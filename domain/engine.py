@@ -170,7 +170,7 @@ def decide(
     merged = {**view.data, **payload} if t.merge_data else dict(view.data)
     ctx = Context(wf, view, model, merged, command.actor, command.effective_at, policy, world)
     _check_opening(wf, t, command, ctx)
-    reasons = [r for g in t.guards if (r := g.check(ctx))]
+    reasons = list(dict.fromkeys(r for g in t.guards if (r := g.check(ctx))))  # each reason once
     outcome, outcome_reason = _outcome(wf, t, model, merged, policy, reasons)
     if reasons:
         raise GuardRefused(reasons)
@@ -236,7 +236,8 @@ def _check_effective_date(case: CaseView | None, effective_at: datetime, now: da
         raise EffectiveDateInvalid("la data di efficacia non può essere nel futuro")
     if case is not None and case.state_since is not None and effective_at < case.state_since:
         raise EffectiveDateInvalid(
-            f"la data di efficacia non può precedere il passo precedente ({case.state_since:%d/%m/%Y %H:%M})"
+            "la data di efficacia non può precedere il passo precedente "
+            f"({case.state_since.astimezone(effective_at.tzinfo):%d/%m/%Y %H:%M})"
         )
 
 
@@ -280,8 +281,9 @@ def _check_opening(wf: Workflow, t: Transition, command: Command, ctx: Context) 
     if not t.opening:
         return
     errors: list[FieldError] = []
-    if wf.kinds and not wf.kind_chosen_later() and command.kind not in dict(wf.kinds):
-        choices = ", ".join(k for k, _ in wf.kinds)
+    kind_needed = bool(wf.kinds) and not wf.kind_chosen_later()
+    if (kind_needed or command.kind is not None) and command.kind not in dict(wf.kinds):
+        choices = ", ".join(k for k, _ in wf.kinds) or "nessuna tipologia prevista"
         errors.append(FieldError("tipologia", "Tipologia", f"valore non ammesso: scegliere tra {choices}"))
     if not wf.district_level:
         if not command.comune_istat:

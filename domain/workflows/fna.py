@@ -8,7 +8,16 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
-from domain.common import Form, Persona, Rinuncia, age_on, as_date, euro, isee_valid_on_effective_date
+from domain.common import (
+    Form,
+    Persona,
+    Rinuncia,
+    age_on,
+    as_date,
+    euro,
+    isee_valid_on_effective_date,
+    not_after_effective,
+)
 from domain.engine import Context
 from domain.validation import Euro, Iban, Isee, IseeType, ItalianDate
 from domain.workflow import Basis, DeadlineRule, Guard, Outcome, OutcomeRule, Role, Source, State
@@ -247,10 +256,19 @@ def _call_open_and_in_window(ctx: Context) -> str | None:
     return None
 
 
+def _measure(ctx: Context) -> str:
+    """The measure at stake: the plan's, else the one proposed by the assessment, else the one applied for."""
+    if isinstance(ctx.data, PianoFna):
+        return ctx.data.misura.value
+    return ctx.merged.get("misura_proposta") or ctx.merged["misura"]
+
+
 def _measure_offered(ctx: Context) -> str | None:
     call = _call(ctx)
-    offered = {m["misura"] for m in call.data.get("misure", [])} if call else set()
-    measure = ctx.merged.get("misura_proposta") or ctx.merged["misura"]
+    if call is None:
+        return None  # reported by the guard on the call itself
+    offered = {m["misura"] for m in call.data.get("misure", [])}
+    measure = _measure(ctx)
     return None if measure in offered else f"il bando non prevede la misura «{measure}»"
 
 
@@ -262,6 +280,8 @@ def _has_disability_requirement(ctx: Context) -> str | None:
 
 def _isee_within_call_cap(ctx: Context) -> str | None:
     call = _call(ctx)
+    if call is None:
+        return "indicare un bando FNA esistente"
     isee = ctx.merged["isee"]
     person = ctx.case.person or {}
     minor = "data_nascita" in person and age_on(as_date(person["data_nascita"]), ctx.effective_on) < 18
@@ -276,6 +296,8 @@ def _isee_within_call_cap(ctx: Context) -> str | None:
 
 def _no_incompatible_measure(ctx: Context) -> str | None:
     call = _call(ctx)
+    if call is None:
+        return "indicare un bando FNA esistente"
     banned = {m.lower() for m in call.data.get("incompatibilita", [])}
     clash = [m for m in ctx.merged.get("altre_misure", []) if m.lower() in banned]
     return f"misura incompatibile in corso: {', '.join(clash)}" if clash else None
@@ -284,12 +306,12 @@ def _no_incompatible_measure(ctx: Context) -> str | None:
 def _amount_within_measure(field: str):
     def check(ctx: Context) -> str | None:
         call = _call(ctx)
-        measure = ctx.merged.get("misura_proposta") or ctx.merged["misura"]
-        if isinstance(ctx.data, PianoFna):
-            measure = ctx.data.misura.value
+        if call is None:
+            return "indicare un bando FNA esistente"
+        measure = _measure(ctx)
         rows = [m for m in call.data.get("misure", []) if m["misura"] == measure]
         if not rows:
-            return f"il bando non prevede la misura «{measure}»"
+            return None  # reported once, by the "misura prevista dal bando" guard
         low, high = Decimal(str(rows[0]["importo_min"])), Decimal(str(rows[0]["importo_max"]))
         amount = Decimal(str(getattr(ctx.data, field)))
         if not (low <= amount <= high):
@@ -308,6 +330,8 @@ def _ranking_final(ctx: Context) -> str | None:
 
 def _budget_available(ctx: Context) -> str | None:
     call = _call(ctx)
+    if call is None:
+        return "indicare un bando FNA esistente"
     budget = Decimal(str(call.data["budget"]))
     residual = budget - ctx.world.committed_on_call(call.id)
     amount = ctx.data.importo_annuo
@@ -415,12 +439,15 @@ DOMANDA = Workflow(
         Transition("non_finanzia", "Non finanziata (esaurimento risorse)", ("ELIGIBLE",), "NOT_FUNDED",
                    frozenset({UDP}), guards=(Guard("graduatoria definitiva approvata", _ranking_final),)),
         Transition("firma_piano", "Firma del piano individuale", ("FUNDED",), "PLAN_SIGNED",
-                   frozenset({WORKER}), data=PianoFna, guards=(_amount_within_measure("importo_mensile"),)),
+                   frozenset({WORKER}), data=PianoFna,
+                   guards=(Guard("misura prevista dal bando", _measure_offered),
+                           _amount_within_measure("importo_mensile"))),
         Transition("avvia_erogazione", "Avvio dell'erogazione", ("PLAN_SIGNED",), "DISBURSING",
                    frozenset({CSC})),
         Transition("registra_pagamento", "Pagamento mensile", ("DISBURSING",), "DISBURSING", frozenset({CSC}),
                    data=Pagamento, merge_data=False,
-                   guards=(Guard("contributi INPS per l'assistente personale", _contributions_checked_for_assistant),)),
+                   guards=(not_after_effective("mese", "Mese di competenza"),
+                           Guard("contributi INPS per l'assistente personale", _contributions_checked_for_assistant),)),
         Transition("sospendi", "Sospensione (ricovero o sollievo)", ("DISBURSING",), "SUSPENDED",
                    frozenset({WORKER}), requires_reason=True),
         Transition("riprendi", "Ripresa dell'erogazione", ("SUSPENDED",), "DISBURSING", frozenset({WORKER})),

@@ -213,6 +213,12 @@ class VerificaSad(Form):
     motivo_esito: str | None = Field(default=None, title="Motivo dell'esito diverso")
 
 
+def _visits_not_after_step(ctx: Context) -> str | None:
+    visits = [ctx.data.visita] if isinstance(ctx.data, PrimaVisita) else ctx.data.visite
+    late = [v.data for v in visits if v.data > ctx.effective_on]
+    return f"visite successive alla data del passo: {', '.join(f'{d:%d/%m/%Y}' for d in late)}" if late else None
+
+
 def _rate_within_policy(ctx: Context) -> str | None:
     cap = Decimal(str(ctx.policy.get("sad.tariffa_oraria_massima")))
     rate = ctx.data.tariffa_oraria
@@ -306,10 +312,10 @@ CASO = Workflow(
                    guards=(Guard("tariffa entro la massima", _rate_within_policy),)),
         Transition("prima_visita", "Prima visita", ("VOUCHER_ISSUED",), "ACTIVE", frozenset({PROVIDER}),
                    data=PrimaVisita, merge_data=False, starts=(PRIMA_REVISIONE,),
-                   guards=(actor_is_chosen_provider(),)),
+                   guards=(actor_is_chosen_provider(), Guard("visite non future", _visits_not_after_step))),
         Transition("registra_visite", "Registro mensile delle visite", ("ACTIVE",), "ACTIVE",
                    frozenset({PROVIDER}), data=RegistroMensile, merge_data=False,
-                   guards=(actor_is_chosen_provider(),)),
+                   guards=(actor_is_chosen_provider(), Guard("visite non future", _visits_not_after_step))),
         Transition("avvia_revisione", "Revisione del PAI", ("ACTIVE",), "REVIEW", frozenset({WORKER})),
         Transition("conferma_pai", "PAI confermato o aggiornato", ("REVIEW",), "ACTIVE", frozenset({WORKER}),
                    data=RevisionePai, starts=(REVISIONE,)),

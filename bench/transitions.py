@@ -1,0 +1,667 @@
+"""Persisted transitions per second: N patto cases through their full path, engine vs raw SQL.
+
+    python -m bench.transitions --db sqlite|postgresql|both --cases N
+
+For each database: a fresh schema (`init_database`), three users, 2 x (N + warm-up) patto cases
+opened through `CaseService.open_case` (not timed). Then, timed, every case walks
+assegna -> avvia_redazione -> attiva -> registra_monitoraggio -> avvia_verifica, one unit of
+work per step with a reload of the case:
+
+* engine: `CaseService.advance` (load, validate, decide, persist, outbox; one `engine.begin()`);
+* raw:    the same statements the engine issues for that step (see store/cases.py, the assegna
+          guard's and handler's app_user lookups, the outbox insert), hand-written SQL through
+          the bare DBAPI driver (sqlite3 / psycopg 3), precomputed values, commit per step.
+          This is the lower bound.
+
+Both run in the same process on the same database, interleaved in chunks of cases (alternating
+which goes first) so that table growth and machine noise hit both alike. Afterwards the run
+checks itself: every case is UNDER_REVIEW at version 6 with 6 audit rows, and each raw case
+holds exactly the same rows (state, audit rows and their JSON, deadlines, outbox) as its engine
+twin: the bound writes the same bytes, it only skips the work in between.
+
+`--profile FILE` runs cProfile around the engine's advance calls only and prints the top
+entries (cumulative) in project code and SQLAlchemy.
+"""
+from __future__ import annotations
+
+import argparse
+import cProfile
+import gc
+import io
+import json
+import os
+import platform
+import pstats
+import shutil
+import sqlite3
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import psycopg
+import sqlalchemy
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from domain.validation import make_codice_fiscale
+from domain.workflows.patto import FINE_PATTO, FIRMA, MONITORAGGIO, VERIFICA
+from services.cases import CaseService
+from services.setup import SYSTEM_USER, ensure_user, init_database
+from store.db import make_engine
+
+ROME = ZoneInfo("Europe/Rome")
+UTC = timezone.utc
+DEFAULT_PG_URL = os.environ.get("LEGAMI_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/legami_bench")
+GOAL = 0.75  # engine throughput / raw throughput, on PostgreSQL
+
+# ------------------------------------------------------------------ the scenario (all in the past)
+
+FIXED_NOW = datetime(2025, 9, 1, 12, 0, tzinfo=ROME)
+CREMA = "019035"  # comune di Crema, sub-ambito "Crema"
+WORKER, COORD, SYSTEM = "as.bench", "coord.bench", SYSTEM_USER
+WORKER_EMAIL = "as.bench@example.org"
+OPENED_AT = datetime(2025, 2, 3, 9, 0, tzinfo=ROME)
+STEPS = ("assegna", "avvia_redazione", "attiva", "registra_monitoraggio", "avvia_verifica")
+STEP_AT = {
+    "assegna": datetime(2025, 2, 5, 10, 0, tzinfo=ROME),
+    "avvia_redazione": datetime(2025, 2, 10, 10, 0, tzinfo=ROME),
+    "attiva": datetime(2025, 2, 20, 10, 0, tzinfo=ROME),
+    "registra_monitoraggio": datetime(2025, 4, 1, 10, 0, tzinfo=ROME),
+    "avvia_verifica": datetime(2025, 7, 1, 8, 0, tzinfo=ROME),  # on/after data_fine
+}
+STEP_ACTOR = {"assegna": COORD, "avvia_redazione": WORKER, "attiva": WORKER,
+              "registra_monitoraggio": WORKER, "avvia_verifica": SYSTEM}
+DATA_INIZIO, DATA_FINE = "2025-03-01", "2025-06-30"
+SURNAMES = ("Bianchi", "Rossi", "Verdi", "Ferrari", "Russo", "Colombo", "Ricci", "Marino", "Greco", "Bruno")
+
+
+def person(seed: int) -> dict[str, Any]:
+    birth = date(1940, 1, 1) + timedelta(days=seed % 30000)
+    surname = SURNAMES[(seed // 30000) % len(SURNAMES)]
+    cf = make_codice_fiscale(surname, "Mario", birth, "M", "D142")
+    return {"codice_fiscale": cf, "cognome": surname, "nome": "Mario", "data_nascita": birth.isoformat()}
+
+
+def opening_data(i: int, seed: int) -> dict[str, Any]:
+    return {"persona": person(seed), "fonte": "spontanea", "bisogno": "economico",
+            "note": f"Segnalazione di prova n. {i}"}
+
+
+def step_inputs(i: int) -> list[dict[str, Any]]:
+    """What a form posts for each step (strings, defaults omitted): the engine validates these."""
+    return [
+        {"assegnatario": WORKER, "primo_colloquio_il": "05/02/2025"},
+        {"tipologia": "inclusione", "bisogni": f"Reddito insufficiente, utenze arretrate (caso {i})",
+         "risorse": "Rete familiare, parrocchia", "componenti_nucleo": 1 + i % 5,
+         "isee": {"tipo": "ordinario", "valore": "6500.00", "data_dsu": "2025-01-15",
+                  "protocollo": f"INPS-ISEE-2025-{i % 10**9:09d}-00"}},
+        {"obiettivi": [
+            {"descrizione": f"Ricerca attiva di lavoro (caso {i})", "indicatore": "colloqui sostenuti", "target": "3"},
+            {"descrizione": "Regolarizzazione delle utenze", "indicatore": "bollette pagate", "target": "4",
+             "peso": "2"}],
+         "impegni_reciprocita": [{"attivita": "Volontariato in mensa", "ente_ospitante": "Caritas Crema",
+                                  "ore_settimanali": "4"}],
+         "misura_economica": {"tipo": "mensile", "importo": "500.00", "mensilita": 4},  # 2000 <= 3000
+         "data_inizio": DATA_INIZIO, "data_fine": DATA_FINE, "firmato_il": "20/02/2025",
+         "firmatari": [f"Beneficiario del caso {i}"], "firma_assistente_sociale": True,
+         "informativa_privacy": True},
+        {"incontro_il": "2025-04-01", "ore_reciprocita": "16",
+         "avanzamento": f"Regolare, impegni rispettati (caso {i})", "importo_erogato": "1000.00"},
+        {},
+    ]
+
+
+def stored_payloads(i: int) -> list[dict[str, Any]]:
+    """The same data as the audit rows store it (model_dump(mode="json", exclude_none=True)), by hand."""
+    inp = step_inputs(i)
+    return [
+        {"assegnatario": WORKER, "primo_colloquio_il": "2025-02-05"},
+        {**inp[1], "isee": {**inp[1]["isee"], "difformita": False}},
+        {"obiettivi": [{**inp[2]["obiettivi"][0], "peso": "1"}, inp[2]["obiettivi"][1]],
+         "impegni_reciprocita": inp[2]["impegni_reciprocita"],
+         "misura_economica": {**inp[2]["misura_economica"], "voci": ["sostegno_reddito"]},
+         "data_inizio": DATA_INIZIO, "data_fine": DATA_FINE, "firmato_il": "2025-02-20",
+         "firmatari": inp[2]["firmatari"], "firma_assistente_sociale": True, "informativa_privacy": True},
+        inp[3],
+        {},
+    ]
+
+
+# ------------------------------------------------------------------ raw statements (from store/cases.py)
+
+SELECT_CASE = (
+    "SELECT case_file.id, case_file.case_type, case_file.kind, case_file.state, case_file.comune_istat, "
+    "case_file.owner, case_file.opened_at, case_file.state_since, case_file.policy_version, case_file.data, "
+    "case_file.version, case_file.related_case_id, case_file.provider_codice, person.codice_fiscale, "
+    "person.data_nascita FROM case_file LEFT OUTER JOIN person ON person.id = case_file.person_id "
+    "WHERE case_file.id = {p}"
+)
+SELECT_USER = (  # the assegna guard (assignee_is_social_worker_of_sub_ambito) and handler (notify_new_owner)
+    "SELECT app_user.id, app_user.username, app_user.full_name, app_user.email, app_user.role, "
+    "app_user.sub_ambito, app_user.provider_codice, app_user.active FROM app_user "
+    "WHERE app_user.username = {p} AND app_user.active {true}"
+)
+UPDATE_CASE = "UPDATE case_file SET {sets}, version=(case_file.version + 1) WHERE case_file.id = {p} AND case_file.version = {p}"
+INSERT_TRANSITION = (
+    "INSERT INTO case_transition (case_id, seq, transition, from_state, to_state, actor, actor_role, "
+    "recorded_at, effective_at, reason, data) VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {pj})"
+)
+UPDATE_MET = (
+    "UPDATE deadline SET status={p}, closed_on={p} WHERE deadline.case_id = {p} "
+    "AND deadline.status IN ({p}, {p}) AND deadline.kind IN ({kinds})"
+)
+INSERT_DEADLINE = (
+    "INSERT INTO deadline (case_id, kind, label, due, basis, source, status, started_seq, suspended_days) "
+    "VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p})"
+)
+INSERT_OUTBOX = (
+    "INSERT INTO outbox (idempotency_key, event, case_id, recipient, template, payload, created_at, status, "
+    "attempts, next_attempt_at) VALUES ({p}, {p}, {p}, {p}, {p}, {pj}, {p}, {p}, {p}, {p})"
+)
+
+# op kinds of a raw unit of work
+LOAD, FETCH, UPDATE_VERSIONED, EXEC, EXEC_RETURNING, EXEC_MANY = range(6)
+
+
+@dataclass(frozen=True)
+class Dialect:
+    name: str
+    p: str  # placeholder
+    pj: str  # placeholder of a JSON value
+    true: str
+    returning: str  # what the engine appends to a single-row INSERT
+
+    def sql(self, template: str, **extra: str) -> str:
+        return template.format(p=self.p, pj=self.pj, true=self.true, **extra)
+
+    def ts(self, value: datetime) -> Any:
+        value = value.astimezone(UTC)
+        if self.name == "sqlite":  # SQLAlchemy's SQLite DATETIME storage format (UTC, no offset)
+            return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+        return value
+
+    def day(self, value: date) -> Any:
+        return value.isoformat() if self.name == "sqlite" else value
+
+    @staticmethod
+    def json(value: Any) -> str:
+        return json.dumps(value)  # SQLAlchemy's default JSON serializer
+
+
+SQLITE = Dialect("sqlite", "?", "?", "= 1", "")
+POSTGRES = Dialect("postgresql", "%s", "%s::jsonb", "IS true", " RETURNING id")
+
+
+@dataclass(frozen=True)
+class Dues:
+    firma: date
+    monitoraggio_1: date
+    fine: date
+    monitoraggio_2: date
+    verifica: date
+
+
+def raw_plan(d: Dialect, case_id: int, i: int, dues: Dues) -> list[list[tuple]]:
+    """Per step, the engine's statements with precomputed parameters (no validation, no engine)."""
+    payloads = stored_payloads(i)
+    base = opening_data(i, 0)
+    data = {k: base[k] for k in ("fonte", "bisogno", "note")}
+    recorded = d.ts(FIXED_NOW)
+    load = (LOAD, d.sql(SELECT_CASE), (case_id,))
+    ins_transition = d.sql(INSERT_TRANSITION) + d.returning
+    ins_deadline_one = d.sql(INSERT_DEADLINE) + d.returning
+    met_1 = d.sql(UPDATE_MET, kinds=d.p)
+    roles = {WORKER: "social_worker", COORD: "subarea_coordinator", SYSTEM: "system"}
+    states = ("REFERRED", "INTAKE", "DRAFTING", "ACTIVE", "ACTIVE", "UNDER_REVIEW")
+
+    def audit(k: int) -> tuple:
+        step, actor = STEPS[k], STEP_ACTOR[STEPS[k]]
+        return (EXEC_RETURNING if d.returning else EXEC, ins_transition,
+                (case_id, k + 2, step, states[k], states[k + 1], actor, roles[actor], recorded,
+                 d.ts(STEP_AT[step]), None, d.json(payloads[k])))
+
+    def met(k: int, *kinds: str) -> tuple:
+        sql = met_1 if len(kinds) == 1 else d.sql(UPDATE_MET, kinds=", ".join([d.p] * len(kinds)))
+        return (EXEC, sql, ("met", d.day(STEP_AT[STEPS[k]].date()), case_id, "open", "paused", *kinds))
+
+    def deadline(rule, due: date, seq: int) -> tuple:
+        return (case_id, rule.kind, rule.label, d.day(due), rule.basis.value, rule.source.value, "open", seq, 0)
+
+    def update(k: int, sets: list[tuple[str, Any]]) -> tuple:
+        cols = ", ".join(f"{c}={d.pj if c == 'data' else d.p}" for c, _ in sets)
+        return (UPDATE_VERSIONED, d.sql(UPDATE_CASE, sets=cols), (*(v for _, v in sets), case_id))
+
+    plan: list[list[tuple]] = []
+    # assegna: guard reads the assignee, handler reads it again and writes the outbox
+    data = {**data, **payloads[0]}
+    efficace = STEP_AT["assegna"].isoformat()
+    outbox_payload = {"case_id": case_id, "case_type": "patto", "transizione": "Assegnazione e primo colloquio",
+                      "efficace_il": efficace, "assegnatario": WORKER}
+    plan.append([
+        load,
+        (FETCH, d.sql(SELECT_USER), (WORKER,)),
+        update(0, [("state", "INTAKE"), ("owner", WORKER), ("state_since", d.ts(STEP_AT["assegna"])),
+                   ("data", d.json(data))]),
+        audit(0),
+        met(0, "presa_in_carico"),
+        (FETCH, d.sql(SELECT_USER), (WORKER,)),
+        (EXEC_RETURNING if d.returning else EXEC, d.sql(INSERT_OUTBOX) + d.returning,
+         (f"patto.assegna:{case_id}:2:caso_assegnato:{WORKER_EMAIL}", "patto.assegna", case_id, WORKER_EMAIL,
+          "caso_assegnato", d.json(outbox_payload), recorded, "pending", 0, recorded)),
+    ])
+    # avvia_redazione
+    data = {**data, **payloads[1]}
+    plan.append([
+        load,
+        update(1, [("kind", "inclusione"), ("state", "DRAFTING"), ("state_since", d.ts(STEP_AT["avvia_redazione"])),
+                   ("data", d.json(data))]),
+        audit(1),
+        met(1, "analisi_preliminare"),
+        (EXEC_RETURNING if d.returning else EXEC, ins_deadline_one, deadline(FIRMA, dues.firma, 3)),
+    ])
+    # attiva: two deadlines in one executemany (no RETURNING), as the engine does
+    data = {**data, **payloads[2]}
+    plan.append([
+        load,
+        update(2, [("state", "ACTIVE"), ("state_since", d.ts(STEP_AT["attiva"])), ("data", d.json(data))]),
+        audit(2),
+        met(2, "firma_patto"),
+        (EXEC_MANY, d.sql(INSERT_DEADLINE),
+         [deadline(MONITORAGGIO, dues.monitoraggio_1, 4), deadline(FINE_PATTO, dues.fine, 4)]),
+    ])
+    # registra_monitoraggio: merge_data=False, the case data is not rewritten
+    plan.append([
+        load,
+        update(3, [("state", "ACTIVE"), ("state_since", d.ts(STEP_AT["registra_monitoraggio"]))]),
+        audit(3),
+        met(3, "monitoraggio"),
+        (EXEC_RETURNING if d.returning else EXEC, ins_deadline_one, deadline(MONITORAGGIO, dues.monitoraggio_2, 5)),
+    ])
+    # avvia_verifica (system): data rewritten unchanged, two kinds met, the final-review deadline starts
+    plan.append([
+        load,
+        update(4, [("state", "UNDER_REVIEW"), ("state_since", d.ts(STEP_AT["avvia_verifica"])), ("data", d.json(data))]),
+        audit(4),
+        met(4, "monitoraggio", "fine_patto"),
+        (EXEC_RETURNING if d.returning else EXEC, ins_deadline_one, deadline(VERIFICA, dues.verifica, 6)),
+    ])
+    return plan
+
+
+def run_raw_step(conn: Any, ops: list[tuple]) -> None:
+    cur = conn.cursor()
+    version = None
+    for kind, sql, params in ops:
+        if kind == LOAD:
+            cur.execute(sql, params)
+            version = cur.fetchone()[10]
+        elif kind == FETCH or kind == EXEC_RETURNING:
+            cur.execute(sql, params)
+            cur.fetchone()
+        elif kind == UPDATE_VERSIONED:
+            cur.execute(sql, (*params, version))
+            if cur.rowcount != 1:
+                raise RuntimeError(f"raw: versioned update touched {cur.rowcount} rows")
+        elif kind == EXEC:
+            cur.execute(sql, params)
+        else:
+            cur.executemany(sql, params)
+    conn.commit()
+    cur.close()
+
+
+# ------------------------------------------------------------------ databases
+
+
+def pg_dbname(url: str) -> str:
+    return conninfo_to_dict(url.replace("postgresql+psycopg://", "postgresql://")).get("dbname", "")
+
+
+def pg_conninfo(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://")
+
+
+def fresh_postgres(url: str, force: bool) -> None:
+    name = pg_dbname(url)
+    if "bench" not in name and not force:
+        raise SystemExit(f"refusing to drop schema public of database «{name}»: its name lacks 'bench' (--force)")
+    try:
+        psycopg.connect(pg_conninfo(url)).close()
+    except psycopg.OperationalError:
+        with psycopg.connect(make_conninfo(pg_conninfo(url), dbname="postgres"), autocommit=True) as admin:
+            admin.execute(f'CREATE DATABASE "{name}"')
+    with psycopg.connect(pg_conninfo(url), autocommit=True) as conn:
+        conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
+        conn.execute("CREATE SCHEMA public")
+
+
+def raw_connect(d: Dialect, url: str, sqlite_path: Path | None) -> Any:
+    if d is SQLITE:
+        conn = sqlite3.connect(str(sqlite_path), timeout=30, check_same_thread=False)
+        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=30000", "foreign_keys=ON"):
+            conn.execute(f"PRAGMA {pragma}")  # the same pragmas as store.db.make_engine
+        return conn
+    return psycopg.connect(pg_conninfo(url))
+
+
+def server_version(d: Dialect, conn: Any) -> str:
+    if d is SQLITE:
+        return f"SQLite {sqlite3.sqlite_version}"
+    return "PostgreSQL " + conn.execute("SHOW server_version").fetchone()[0]
+
+
+# ------------------------------------------------------------------ statistics
+
+
+def percentile(sorted_values: list[float], q: float) -> float:
+    if not sorted_values:
+        return float("nan")
+    k = max(0, min(len(sorted_values) - 1, int(round(q / 100 * len(sorted_values) + 0.5)) - 1))
+    return sorted_values[k]  # nearest rank
+
+
+@dataclass
+class Side:
+    latencies: list[float] = field(default_factory=list)
+    by_step: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+
+    def record(self, step: str, seconds: float) -> None:
+        self.latencies.append(seconds)
+        self.by_step[step].append(seconds)
+
+    def summary(self) -> dict[str, Any]:
+        lat = sorted(self.latencies)
+        total = sum(lat)
+        return {
+            "transitions": len(lat),
+            "seconds": round(total, 4),
+            "tps": round(len(lat) / total, 1) if total else None,
+            "mean_ms": round(1000 * total / len(lat), 3),
+            "p50_ms": round(1000 * percentile(lat, 50), 3),
+            "p95_ms": round(1000 * percentile(lat, 95), 3),
+            "p99_ms": round(1000 * percentile(lat, 99), 3),
+            "p50_ms_by_step": {s: round(1000 * percentile(sorted(v), 50), 3) for s, v in self.by_step.items()},
+        }
+
+
+# ------------------------------------------------------------------ the run
+
+
+def bench_database(d: Dialect, args: argparse.Namespace) -> dict[str, Any]:
+    tmpdir = sqlite_path = None
+    if d is SQLITE:
+        tmpdir = Path(tempfile.mkdtemp(prefix="legami-bench-"))
+        sqlite_path = tmpdir / "bench.db"
+        url = f"sqlite:///{sqlite_path}"
+    else:
+        url = args.pg_url
+        fresh_postgres(url, args.force)
+    try:
+        return _bench(d, url, sqlite_path, args)
+    finally:
+        if tmpdir and not args.keep:
+            shutil.rmtree(tmpdir, ignore_errors=True)
+        elif tmpdir:
+            print(f"(kept {sqlite_path})")
+
+
+def _bench(d: Dialect, url: str, sqlite_path: Path | None, args: argparse.Namespace) -> dict[str, Any]:
+    n, warm = args.cases, args.warmup
+    total = n + warm
+    t_setup = time.perf_counter()
+    engine = make_engine(url)
+    init_database(url, engine)
+    with engine.begin() as conn:
+        ensure_user(conn, WORKER, "Assistente sociale (bench)", WORKER_EMAIL, "social_worker", "Crema")
+        ensure_user(conn, COORD, "Coordinatrice (bench)", "coord.bench@example.org", "subarea_coordinator", "Crema")
+    svc = CaseService(engine, clock=lambda: FIXED_NOW)
+    actors = {u: svc.actor(u) for u in (WORKER, COORD, SYSTEM)}
+
+    # the twin sets, opened alternately so their rows share pages: engine case i <-> raw case i
+    engine_ids, raw_ids = [], []
+    for i in range(total):
+        for ids, seed in ((engine_ids, i), (raw_ids, total + i)):
+            ids.append(svc.open_case(case_type="patto", actor=actors[WORKER], data=opening_data(i, seed),
+                                     kind="inclusione", comune_istat=CREMA, effective_at=OPENED_AT))
+    policy = svc.policy_on(OPENED_AT.date())
+    cal = svc.calendar(policy)
+    days = lambda key: int(policy.get(key))  # noqa: E731
+    dues = Dues(
+        firma=cal.add_working_days(STEP_AT["avvia_redazione"].date(), days("patto.giorni_firma"), CREMA),
+        monitoraggio_1=cal.add_calendar_days(STEP_AT["attiva"].date(), days("patto.giorni_monitoraggio"), CREMA),
+        fine=cal.add_calendar_days(date.fromisoformat(DATA_FINE), 0, CREMA),
+        monitoraggio_2=cal.add_calendar_days(STEP_AT["registra_monitoraggio"].date(),
+                                             days("patto.giorni_monitoraggio"), CREMA),
+        verifica=cal.add_calendar_days(STEP_AT["avvia_verifica"].date(), days("patto.giorni_verifica"), CREMA),
+    )
+    engine_inputs = [step_inputs(i) for i in range(total)]
+    raw_plans = [raw_plan(d, raw_ids[i], i, dues) for i in range(total)]
+    raw = raw_connect(d, url, sqlite_path)
+    if d is POSTGRES:
+        raw.execute("ANALYZE")
+        raw.commit()
+    versions = {"server": server_version(d, raw)}
+    setup_seconds = time.perf_counter() - t_setup
+
+    eng_side, raw_side = Side(), Side()
+    profiler = cProfile.Profile() if args.profile else None
+    perf = time.perf_counter
+
+    def run_engine(i: int, side: Side | None) -> None:
+        cid, inputs = engine_ids[i], engine_inputs[i]
+        for k, step in enumerate(STEPS):
+            if profiler and side:
+                profiler.enable()
+            t0 = perf()
+            svc.advance(case_id=cid, transition=step, actor=actors[STEP_ACTOR[step]], data=inputs[k],
+                        effective_at=STEP_AT[step])
+            t1 = perf()
+            if profiler and side:
+                profiler.disable()
+            if side:
+                side.record(step, t1 - t0)
+
+    def run_raw(i: int, side: Side | None) -> None:
+        for k, ops in enumerate(raw_plans[i]):
+            t0 = perf()
+            run_raw_step(raw, ops)
+            t1 = perf()
+            if side:
+                side.record(STEPS[k], t1 - t0)
+
+    for i in range(warm):  # warm caches (compiled statements, prepared statements, pages)
+        run_engine(i, None)
+        run_raw(i, None)
+    gc.collect()
+    for chunk, start in enumerate(range(warm, total, args.chunk)):
+        cases = range(start, min(start + args.chunk, total))
+        order = ((run_engine, eng_side), (run_raw, raw_side))
+        for fn, side in order if chunk % 2 == 0 else order[::-1]:
+            for i in cases:
+                fn(i, side)
+
+    check(d, raw, engine_ids, raw_ids)
+    raw.close()
+    engine.dispose()
+
+    result = {
+        "database": d.name,
+        "versions": versions,
+        "cases": n,
+        "warmup_cases": warm,
+        "steps_per_case": len(STEPS),
+        "setup_seconds": round(setup_seconds, 1),
+        "engine": eng_side.summary(),
+        "raw": raw_side.summary(),
+    }
+    result["ratio"] = round(result["engine"]["tps"] / result["raw"]["tps"], 3)
+    if profiler:
+        result["profile"] = report_profile(profiler, args.profile, args.profile_top)
+    return result
+
+
+# ------------------------------------------------------------------ self-check
+
+
+def check(d: Dialect, conn: Any, engine_ids: list[int], raw_ids: list[int]) -> None:
+    """Every case UNDER_REVIEW at version 6 with 6 audit rows; each raw case a row-for-row twin."""
+    j = "::text" if d is POSTGRES else ""
+
+    def grouped(sql: str) -> dict[int, list[tuple]]:
+        out: dict[int, list[tuple]] = defaultdict(list)
+        cur = conn.execute(sql)
+        for row in cur.fetchall():
+            out[row[0]].append(tuple(row[1:]))
+        return out
+
+    cases = grouped(f"SELECT id, kind, state, owner, state_since, version, outcome, data{j} FROM case_file")
+    audit = grouped("SELECT case_id, seq, transition, from_state, to_state, actor, actor_role, recorded_at, "
+                    f"effective_at, reason, data{j} FROM case_transition ORDER BY case_id, seq")
+    deadlines = grouped("SELECT case_id, kind, label, due, basis, source, status, started_seq, closed_on, "
+                        "suspended_days FROM deadline ORDER BY case_id, id")
+    outbox = grouped(f"SELECT case_id, idempotency_key, event, recipient, template, payload{j}, created_at, "
+                     "status, attempts, next_attempt_at FROM outbox ORDER BY case_id, id")
+    conn.commit()
+    path = ["segnala", *STEPS]
+
+    def anonymous(cid: int, rows: list[tuple]) -> list[tuple]:
+        return [tuple(str(v).replace(f":{cid}:", ":#:").replace(f'"case_id": {cid}', '"case_id": #')
+                      if isinstance(v, str) else v for v in r) for r in rows]
+
+    for who, ids in (("engine", engine_ids), ("raw", raw_ids)):
+        for cid in ids:
+            (case,) = cases[cid]
+            assert case[1] == "UNDER_REVIEW" and case[4] == 6, f"{who} case {cid}: {case[1]} v{case[4]}"
+            steps = [r[1] for r in audit[cid]]
+            assert steps == path, f"{who} case {cid}: audit rows {steps}"
+            assert len(outbox[cid]) == 1, f"{who} case {cid}: {len(outbox[cid])} outbox rows"
+    for e, r in zip(engine_ids, raw_ids):
+        for label, table in (("case", cases), ("audit", audit), ("deadlines", deadlines), ("outbox", outbox)):
+            if anonymous(e, table[e]) != anonymous(r, table[r]):
+                raise AssertionError(f"raw case {r} differs from engine case {e} in {label}:\n"
+                                     f"  engine {table[e]}\n  raw    {table[r]}")
+    print(f"  self-check: {len(engine_ids)} engine + {len(raw_ids)} raw cases UNDER_REVIEW, 6 audit rows each, "
+          "raw rows identical to the engine's")
+
+
+# ------------------------------------------------------------------ profile
+
+
+PROJECT_DIRS = tuple(str(Path(__file__).resolve().parent.parent / p) + os.sep
+                     for p in ("domain", "store", "services", "config"))
+
+
+def report_profile(profiler: cProfile.Profile, path: str, top: int) -> list[str]:
+    profiler.dump_stats(path)
+    stats = pstats.Stats(profiler)
+    total = stats.total_tt
+    rows = []
+    for (filename, line, func), (_cc, ncalls, tottime, cumtime, _callers) in stats.stats.items():
+        interesting = filename.startswith(PROJECT_DIRS) or f"{os.sep}sqlalchemy{os.sep}" in filename
+        if interesting:
+            rows.append((cumtime, tottime, ncalls, filename, line, func))
+    rows.sort(reverse=True)
+    lines = [f"profile of the engine's advance calls: {total:.3f}s total (cProfile, overhead included); "
+             f"stats in {path}",
+             f"{'cum s':>8} {'cum %':>6} {'own s':>7} {'calls':>7}  function"]
+    for cumtime, tottime, ncalls, filename, line, func in rows[:top]:
+        short = _short(filename)
+        lines.append(f"{cumtime:8.3f} {100 * cumtime / total:5.1f}% {tottime:7.3f} {ncalls:7d}  {short}:{line}({func})")
+    buf = io.StringIO()
+    pstats.Stats(path, stream=buf).sort_stats("tottime").print_stats(15)
+    lines.append("top own time (all code):")
+    lines.extend("  " + ln for ln in buf.getvalue().splitlines() if ln.strip() and "/" in ln)
+    return lines
+
+
+def _short(filename: str) -> str:
+    for marker in (f"{os.sep}site-packages{os.sep}", str(Path(__file__).resolve().parent.parent) + os.sep):
+        if marker in filename:
+            return filename.split(marker, 1)[1]
+    return filename
+
+
+# ------------------------------------------------------------------ output
+
+
+def machine() -> dict[str, str]:
+    return {
+        "nproc": str(os.cpu_count()),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "sqlalchemy": sqlalchemy.__version__,
+        "psycopg": psycopg.__version__,
+    }
+
+
+def print_result(r: dict[str, Any]) -> None:
+    e, w = r["engine"], r["raw"]
+    print(f"\n== {r['database']} ({r['versions']['server']}): {r['cases']} cases x {r['steps_per_case']} steps = "
+          f"{e['transitions']} transitions (+{r['warmup_cases']} warm-up cases per side), "
+          f"setup {r['setup_seconds']}s")
+    print(f"  {'':8} {'tps':>9} {'mean ms':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
+    for label, s in (("engine", e), ("raw SQL", w)):
+        print(f"  {label:8} {s['tps']:9.1f} {s['mean_ms']:8.3f} {s['p50_ms']:8.3f} {s['p95_ms']:8.3f} {s['p99_ms']:8.3f}")
+    verdict = ""
+    if r["database"] == "postgresql":
+        verdict = f"   (goal >= {GOAL:.2f}: {'met' if r['ratio'] >= GOAL else 'NOT met'})"
+    print(f"  ratio engine/raw throughput: {r['ratio']:.3f}{verdict}")
+    print(f"  p50 ms by step   {'engine':>8} {'raw':>8} {'extra':>8}")
+    for step in STEPS:
+        a, b = e["p50_ms_by_step"][step], w["p50_ms_by_step"][step]
+        print(f"    {step:22} {a:8.3f} {b:8.3f} {a - b:8.3f}")
+    for line in r.get("profile", []):
+        print("  " + line)
+
+
+def markdown(results: list[dict[str, Any]]) -> str:
+    out = ["| database | engine tps | raw tps | ratio | engine p50 / p95 ms | raw p50 / p95 ms |",
+           "|---|---:|---:|---:|---:|---:|"]
+    for r in results:
+        e, w = r["engine"], r["raw"]
+        out.append(f"| {r['versions']['server']} | {e['tps']:.0f} | {w['tps']:.0f} | {r['ratio']:.2f} | "
+                   f"{e['p50_ms']:.2f} / {e['p95_ms']:.2f} | {w['p50_ms']:.2f} / {w['p95_ms']:.2f} |")
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m bench.transitions", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
+    ap.add_argument("--cases", type=int, default=2000, help="timed cases per side (default 2000)")
+    ap.add_argument("--warmup", type=int, default=20, help="untimed warm-up cases per side (default 20)")
+    ap.add_argument("--chunk", type=int, default=100, help="cases per interleaved engine/raw chunk (default 100)")
+    ap.add_argument("--pg-url", default=DEFAULT_PG_URL,
+                    help="PostgreSQL database to wipe and use (default: $LEGAMI_BENCH_PG_URL or %(default)s)")
+    ap.add_argument("--force", action="store_true", help="allow a PostgreSQL database whose name lacks 'bench'")
+    ap.add_argument("--keep", action="store_true", help="keep the SQLite file")
+    ap.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    ap.add_argument("--profile", metavar="FILE", help="cProfile the engine's advance calls, stats to FILE")
+    ap.add_argument("--profile-top", type=int, default=15)
+    args = ap.parse_args(argv)
+    if args.cases < 1 or args.chunk < 1 or args.warmup < 0:
+        ap.error("--cases and --chunk must be positive, --warmup not negative")
+
+    info = machine()
+    print(f"legami transitions benchmark  {datetime.now(UTC):%Y-%m-%d %H:%M} UTC  "
+          f"nproc={info['nproc']} python={info['python']} sqlalchemy={info['sqlalchemy']} psycopg={info['psycopg']}")
+    print(f"  command: python -m bench.transitions {' '.join(argv if argv is not None else sys.argv[1:])}")
+    dialects = {"sqlite": [SQLITE], "postgresql": [POSTGRES], "both": [SQLITE, POSTGRES]}[args.db]
+    results = []
+    for d in dialects:
+        r = bench_database(d, args)
+        print_result(r)
+        results.append(r)
+    print("\n" + markdown(results))
+    if args.json:
+        Path(args.json).write_text(json.dumps({"machine": info, "argv": sys.argv[1:], "results": results,
+                                               "at": datetime.now(UTC).isoformat()}, indent=2, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
