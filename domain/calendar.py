@@ -73,3 +73,14 @@ class WorkingCalendar:
         if n < 0:
             raise ValueError("il numero di giorni non può essere negativo")
         return self.next_working_day(start + timedelta(days=n), comune)
+
+
+def working_days_between(calendar: WorkingCalendar, start: date, end: date, comune: str | None = None) -> int:
+    """Working days in (start, end]; negative when `end` is before `start`."""
+    if end < start:
+        return -working_days_between(calendar, end, start, comune)
+    count, day = 0, start
+    while day < end:
+        day += timedelta(days=1)
+        count += calendar.is_working_day(day, comune)
+    return count

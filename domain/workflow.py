@@ -86,6 +86,8 @@ class DeadlineRule:
     met_by: tuple[str, ...]
     anchor: str = "transition"
     days_label: str = ""
+    fires: str | None = None  # the automatic transition the sweep fires when this deadline falls due
+    fires_after_days: int = 0  # ... this many days after the due date (e.g. a reply window lapsed)
 
     def describe_days(self) -> str:
         if self.days_label:
@@ -190,6 +192,11 @@ class Workflow:
     def deadline_rules(self) -> dict[str, DeadlineRule]:
         return {r.kind: r for t in self.transitions for r in t.starts}
 
+    def automatic_for(self, kind: str, state: str) -> Transition | None:
+        """The automatic transition deadline `kind` fires from `state`, if any (fired by the sweep)."""
+        rule = self.deadline_rules().get(kind)
+        t = self._by_name.get(rule.fires) if rule and rule.fires else None
+        return t if t is not None and state in t.sources else None
 
 def declaration_problems(wf: Workflow) -> list[str]:
     """Consistency checks run when a declaration is built: a bad one never loads."""
@@ -214,6 +221,10 @@ def declaration_problems(wf: Workflow) -> list[str]:
             problems.append(f"{t.name}: campo tipologia {t.sets_kind} assente")
         if t.sets_outcome and wf.outcome is None:
             problems.append(f"{t.name}: imposta l'esito ma manca la regola di esito")
+    for r in (r for t in wf.transitions for r in t.starts if r.fires):
+        fired = wf._by_name.get(r.fires)
+        if fired is None or not fired.automatic or r.fires not in r.met_by:
+            problems.append(f"scadenza {r.kind}: «{r.fires}» deve essere automatica e soddisfarla")
     met = {m for t in wf.transitions for r in t.starts for m in r.met_by}
     for m in met - set(names):
         problems.append(f"scadenza soddisfatta da transizione sconosciuta {m}")

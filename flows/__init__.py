@@ -1,0 +1,1 @@
+"""Scheduled work: deadline sweep, district obligations, outbox dispatch (Prefect 3)."""

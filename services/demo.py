@@ -144,7 +144,7 @@ SAD_FATES = (
     ("careplan", 6), ("not_admitted", 10), ("assessment", 6), ("voucher_issued", 6), ("archived", 6),
     ("under_review", 4), ("provider_chosen", 3), ("changed_provider", 9),
 )
-BASE_PATTI, BASE_FNA, BASE_SAD = 160, 300, 320
+BASE_PATTI, BASE_FNA, BASE_SAD = 160, 300, 340
 FNA_BUDGET = Decimal(450000)
 TARIFFA_MAX = Decimal("23.50")
 
@@ -171,8 +171,15 @@ def _next_month(d: date) -> date:
     return _add_months(d.replace(day=1), 1)
 
 
-def _clamp_day(d: date, lo: int = 11, hi: int = 28) -> date:
-    return d.replace(day=min(max(d.day, lo), hi))
+def _review_day(target: date, not_before: date) -> date:
+    """A day between the 11th and the 28th (the 1st-10th are for the providers' monthly logs) near
+    `target`, the earlier one when it is not before `not_before`."""
+    if 11 <= target.day <= 28:
+        return target
+    if target.day > 28:
+        return target.replace(day=28)
+    earlier = (target.replace(day=1) - timedelta(days=3)).replace(day=28)
+    return earlier if earlier >= not_before else target.replace(day=11)
 
 
 def _money(value: float | Decimal) -> Decimal:
@@ -462,37 +469,61 @@ class _Demo:
     def full_name(person: dict) -> str:
         return f"{person['nome']} {person['cognome']}"
 
-    def place(self, fate: str, plan: Callable[[date], dict], window: tuple[str, str] | None,
-              end: str | None, rng: random.Random, earliest: date | None = None,
-              cohort: tuple[date, date] | None = None, cohort_share: float = 0.0) -> dict:
+    def place(self, plan: Callable[[date], dict], window: tuple[str, str | None] | None, end: str | None,
+              rng: random.Random, earliest: date | None = None, cohort: tuple[date, date] | None = None,
+              cohort_share: float = 0.0) -> dict:
         """Choose the opening date so that the case is in the wanted state on `today`.
 
         `plan(opening) -> marks` lays the case out from an opening date. A terminal fate ends on
-        marks[end] before today; otherwise today falls in [marks[window[0]], marks[window[1]]).
+        marks[end] no later than today; otherwise today falls in [marks[window[0]], marks[window[1]]).
+        `cohort` is a span of opening dates used for a share of the cases (e.g. January's take-overs).
         """
         r0 = earliest or self.first_day
-        span = max(0, (self.today - r0).days)
-        if cohort and rng.random() < cohort_share and cohort[0] <= self.today:
-            lo, hi = cohort[0], min(cohort[1], self.today)
-            r = lo + timedelta(days=rng.randint(0, max(0, (hi - lo).days)))
-            marks = plan(self.pwd(r) if self.pwd(r) >= r0 else self.nwd(r))
-            key = end or (window[1] if window else None)
-            if key is None or marks.get(key) is None or marks[key] <= self.today or end is None:
-                return marks
-        ref = plan(r0)
+        if r0 > self.today:
+            return plan(r0)
+        span = (self.today - r0).days
+        if cohort and rng.random() < cohort_share:
+            lo, hi = max(cohort[0], r0), min(cohort[1], self.today)
+            if lo <= hi:
+                marks = plan(self._working(lo + timedelta(days=rng.randint(0, (hi - lo).days)), r0))
+                if end is None or (marks.get(end) is not None and marks[end] <= self.today):
+                    return marks
+        ref_day = self._working(max(r0, self.today - timedelta(days=120)), r0)
+        ref = plan(ref_day)  # offsets as they are late in the year (no waiting for the first providers)
+        marks = ref
+        for _ in range(12):  # working days and holidays shift the plan a little: try a few openings
+            if end is not None:
+                if ref.get(end) is None:
+                    r = self.today - timedelta(days=rng.randint(0, span))
+                else:
+                    last = self.today - (ref[end] - ref_day)
+                    r = r0 + timedelta(days=rng.randint(0, max(0, (last - r0).days)))
+            else:
+                first, stop = window
+                if ref.get(first) is None:
+                    r = self.today - timedelta(days=rng.randint(0, span))
+                else:
+                    lo = (ref[first] - ref_day).days
+                    hi = (ref[stop] - ref_day).days - 1 if stop and ref.get(stop) else span
+                    lo = min(lo, span)
+                    hi = min(max(hi, lo), span)
+                    r = self.today - timedelta(days=rng.randint(lo, hi))
+            marks = plan(self._working(r, r0))
+            if self._placed(marks, window, end):
+                break
+        return marks
+
+    def _placed(self, marks: dict, window: tuple[str, str | None] | None, end: str | None) -> bool:
         if end is not None:
-            last = self.today - (ref[end] - r0)
-            r = r0 + timedelta(days=rng.randint(0, max(0, (last - r0).days)))
-        else:
-            start_key, stop_key = window
-            lo = (ref[start_key] - r0).days
-            hi = (ref[stop_key] - r0).days - 1 if ref.get(stop_key) else span
-            lo, hi = min(lo, span), min(max(hi, lo), span)
-            r = self.today - timedelta(days=rng.randint(lo, hi))
-        r = self.pwd(r)
-        if r < r0:
-            r = r0
-        return plan(r)
+            return marks.get(end) is not None and marks[end] <= self.today
+        first, stop = window
+        if marks.get(first) is None or marks[first] > self.today:
+            return False
+        return stop is None or marks.get(stop) is None or self.today < marks[stop]
+
+    def _working(self, r: date, r0: date) -> date:
+        w = self.pwd(r)
+        return w if w >= r0 else self.nwd(r0)
 
     # ------------------------------------------------------------------ orchestration
 
@@ -513,8 +544,8 @@ class _Demo:
         """27 Feb 2019 minutes pattern: all invited; most answer and sign; a few still to answer."""
         rng = random.Random(self.rng.getrandbits(64))
         y = self.year
-        invited_on = self.nwd(date(y, 1, 8))
-        start = date(y, 2, 1)
+        invited_on = self.first_day
+        start = date(y, 1, 19)
         while start.weekday() != 0:  # the service starts on a Monday, as on 1 April 2019
             start += timedelta(days=1)
         self.sad_start = start
@@ -548,8 +579,8 @@ class _Demo:
                 continue
             validity = date(y, 12, 31)
             if prov in first_wave:
-                answered = invited_on + timedelta(days=rng.randint(3, 12))
-                signed = self.pwd(start - timedelta(days=rng.randint(3, 10)))
+                answered = invited_on + timedelta(days=rng.randint(2, 8))
+                signed = max(answered + timedelta(days=2), self.pwd(start - timedelta(days=rng.randint(3, 10))))
                 activated = start
             elif prov in late_signers:
                 answered = invited_on + timedelta(days=rng.randint(5, 14))
@@ -597,13 +628,15 @@ class _Demo:
     def pattern(self, rng: random.Random) -> tuple[tuple[int, ...], int, int]:
         """(weekdays, visits a day, minutes a visit)."""
         u = rng.random()
-        if u < 0.12:
-            return (0, 1, 2, 3, 4, 5, 6), 2, 45
-        if u < 0.42:
+        if u < 0.14:
+            return (0, 1, 2, 3, 4, 5, 6), 2, 45  # morning and evening care, every day
+        if u < 0.28:
+            return (0, 1, 2, 3, 4, 5), 2, 45
+        if u < 0.56:
             return (0, 1, 2, 3, 4, 5), 1, rng.choice((45, 60))
-        if u < 0.78:
+        if u < 0.85:
             return (0, 1, 2, 3, 4), 1, rng.choice((60, 60, 90))
-        if u < 0.92:
+        if u < 0.95:
             return (0, 2, 4), 1, rng.choice((60, 90))
         return (1, 4), 1, 120
 
@@ -645,38 +678,41 @@ class _Demo:
             m: dict[str, Any] = {"r": r, "events": []}
             m["v"] = v = self.wd(r, p["v"], istat)
             m["pa"] = pa = self.wd(v, p["pai"], istat)
+            if fate in ("not_admitted", "archived"):
+                m["end"] = self.wd(r if p["early_at_referral"] else v, p["early_wd"], istat)
+                return m
+            if fate == "withdrawn" and p["withdraw_before"]:
+                m["end"] = self.wd(pa, p["early_wd"] // 2 + 1, istat)
+                return m
             c = pa + timedelta(days=p["choice"])
             first = self.first_provider_day(istat)
-            if first is None:
+            if first is None:  # no provider active yet (or none serves the comune)
                 m["c"] = m["vo"] = m["fv"] = m["end"] = m["close"] = None
                 return m
             m["c"] = c = self.nwd(max(c, first), istat)
             m["vo"] = vo = self.wd(c, p["voucher"], istat) if p["voucher"] else c
             m["fv"] = fv = self.wd(vo, p["fv"], istat)
-            m["sp"] = sp = fv + timedelta(days=p["susp_at"])
-            m["rs"] = sp + timedelta(days=p["susp_len"])
-            m["end"] = x = fv + timedelta(days=p["end_at"])
+            m["sp"] = sp = self.nwd(fv + timedelta(days=p["susp_at"]), istat)
+            m["rs"] = self.nwd(sp + timedelta(days=p["susp_len"]), istat)
+            m["end"] = x = self.nwd(fv + timedelta(days=p["end_at"]), istat)
             if fate == "interrupted" and p["susp"]:
-                m["sp"] = sp = x - timedelta(days=min(p["susp_len"], 20))
+                m["sp"] = sp = self.pwd(x - timedelta(days=min(p["susp_len"], 20)), istat)
                 m["rs"] = None
             elif p["susp"] and m["rs"] >= x - timedelta(days=5) and fate not in ("suspended",):
-                m["rs"] = x - timedelta(days=6)
-                m["sp"] = min(sp, m["rs"] - timedelta(days=7))
+                m["rs"] = self.pwd(x - timedelta(days=6), istat)
+                m["sp"] = self.pwd(min(sp, m["rs"] - timedelta(days=7)), istat)
             if fate in ("closed", "under_review"):
-                m["close"] = x + timedelta(days=p["close_after"])
-            if fate in ("not_admitted", "archived"):
-                m["end"] = self.wd(r if p["early_at_referral"] else v, p["early_wd"], istat)
-            if fate == "withdrawn" and p["withdraw_before"]:
-                m["end"] = self.wd(pa, p["early_wd"] // 2 + 1, istat)
+                m["close"] = self.nwd(x + timedelta(days=p["close_after"]), istat)
             return m
 
-        cohort = (self.first_day + timedelta(days=2), self.sad_start - timedelta(days=10))
+        # users already known to the services, taken over by the voucher scheme as it starts
+        cohort = (self.first_day, self.sad_start - timedelta(days=5))
         if fate in terminal:
-            marks = self.place(fate, plan, None, terminal[fate], rng, cohort=cohort,
-                               cohort_share=0.4 if fate in ("closed", "interrupted") else 0.0)
+            marks = self.place(plan, None, terminal[fate], rng, cohort=cohort,
+                               cohort_share=0.5 if fate in ("closed", "interrupted") else 0.0)
         else:
-            share = 0.5 if fate in ("active", "changed_provider", "suspended") else 0.0
-            marks = self.place(fate, plan, windows[fate], None, rng, cohort=cohort, cohort_share=share)
+            share = 0.85 if fate in ("active", "changed_provider") else 0.0
+            marks = self.place(plan, windows[fate], None, rng, cohort=cohort, cohort_share=share)
         r = marks["r"]
         run = self.open("sad_caso", worker, r, {"persona": person, "fonte": rng.choice(
             ("cittadino", "medico_di_base", "dimissione_protetta", "servizi_sociali")), "urgente": urgent},
@@ -706,8 +742,9 @@ class _Demo:
             evs.append(self.ev(marks["end"], "rinuncia", worker, {"dichiarazione_del": marks["end"]}))
             return self._play_and_return(run, evs, person, comune)
         c = marks["c"]
-        if c is None:
-            self.notes.append(f"SAD: nessun ente attivo per il comune {comune.nome}")
+        if c is None:  # dates do not allow a choice yet
+            if any(pr.active_from for pr in self.providers):
+                self.notes.append(f"SAD: nessun ente attivo serve il comune di {comune.nome}")
             return self._play_and_return(run, evs, person, comune)
         options = self.providers_for(istat, c)
         prov = options[int(p["u"] * len(options))]
@@ -748,6 +785,7 @@ class _Demo:
             leaves.append((marks["end"], "end"))
         leaves.sort()
         intervals: list[tuple[date, date | None, _ProviderInfo]] = []
+        visits_until: dict[int, date] = {}  # interval index -> last day + 1 (old voucher closed at month end)
         starts: list[date] = [fv]  # first visits (reviews are counted from them)
         start: date | None = fv
         current = prov
@@ -776,6 +814,7 @@ class _Demo:
                 if not others:
                     continue
                 new = rng.choice(others)
+                visits_until[len(intervals)] = max(_month_start(when), start + timedelta(days=1))
                 intervals.append((start, when, current))
                 evs.append(self.ev(when, "cambia_ente", worker, {
                     "ente": new.codice, "modulo_firmato_il": when - timedelta(days=rng.randint(5, 20))}))
@@ -804,7 +843,8 @@ class _Demo:
             intervals.append((start, None, current))
         # ---- PAI reviews: 30 days after each first visit, then about every six months
         for i, first_visit in enumerate(starts):
-            t = _clamp_day(first_visit + timedelta(days=rng.randint(24, 38)))
+            t = self.review_day(first_visit + timedelta(days=rng.randint(18, 34)), first_visit + timedelta(days=14),
+                                istat)
             limit = starts[i + 1] if i + 1 < len(starts) else None
             while t <= self.today and (limit is None or t < limit):
                 inside = any(a + timedelta(days=2) <= t and (b is None or t <= b - timedelta(days=3))
@@ -818,10 +858,11 @@ class _Demo:
                         patterns.append((t, new_pat))
                         data["ore_settimanali"] = self.weekly_hours(new_pat)
                     evs.append(self.ev(t, "conferma_pai", worker, data))
-                t = _clamp_day(t + timedelta(days=rng.randint(176, 192)))
+                t = self.review_day(t + timedelta(days=rng.randint(160, 190)), t + timedelta(days=120), istat)
         patterns.sort(key=lambda x: x[0])
         # ---- monthly visit logs, reported by the 10th of the next month (earlier if the case leaves ACTIVE)
-        for a, b, pr in intervals:
+        for index, (a, b, pr) in enumerate(intervals):
+            stop_visits = visits_until.get(index, b)
             month = _month_start(a)
             last = (b - timedelta(days=1)) if b else self.today
             while month <= _month_start(last):
@@ -834,18 +875,22 @@ class _Demo:
                     break
                 days = []
                 d = max(a + timedelta(days=1), month)
-                while d < upto:
+                while d < upto and (stop_visits is None or d < stop_visits):
                     pattern = [pt for since, pt in patterns if since <= d][-1]
                     if d.weekday() in pattern[0]:
                         days.extend([(d, pattern)] * pattern[1])
                     d += timedelta(days=1)
-                visits = [visit(day, pr, pt) for day, pt in days if rng.random() > 0.04]
+                visits = [visit(day, pr, pt) for day, pt in days if rng.random() > 0.03]
                 if visits:
                     self.visits += len(visits)
                     evs.append(self.ev(report, "registra_visite", pr.user, {"mese": month, "visite": visits},
                                        prio=0))
                 month = _next_month(month)
         return self._play_and_return(run, evs, person, comune)
+
+    def review_day(self, target: date, not_before: date, istat: str) -> date:
+        t = _review_day(target, not_before)
+        return self.nwd(t, istat) if t.day <= 26 else self.pwd(t, istat)
 
     def _play_and_return(self, run: _Run, evs: list[_Ev], person: dict, comune: _ComuneInfo):
         self.play(run, evs)
@@ -909,21 +954,21 @@ class _Demo:
             m["inizio"], m["fine"] = start, _add_months(start, duration)
             fine = m["fine"]
             if fate in ("interrupted", "withdrawn"):
-                m["end"] = min(s + timedelta(days=p["end_after"]), fine - timedelta(days=3))
+                m["end"] = self.pwd(min(s + timedelta(days=p["end_after"]), fine - timedelta(days=3)), istat)
             if p["susp"]:
                 limit = m.get("end", fine)
-                sp = s + timedelta(days=min(p["susp_at"], max(10, (limit - s).days - 30)))
-                rs = sp + timedelta(days=p["susp_len"])
+                sp = self.nwd(s + timedelta(days=min(p["susp_at"], max(10, (limit - s).days - 30))), istat)
+                rs = self.nwd(sp + timedelta(days=p["susp_len"]), istat)
                 if fate == "interrupted" and p["from_susp"]:
-                    sp, rs = limit - timedelta(days=min(p["susp_len"], 25)), None
+                    sp, rs = self.pwd(limit - timedelta(days=min(p["susp_len"], 25)), istat), None
                 elif rs >= limit - timedelta(days=5):
-                    rs = limit - timedelta(days=6)
+                    rs = self.pwd(limit - timedelta(days=6), istat)
                 if sp <= s or (rs is not None and rs <= sp):
                     sp = rs = None
                 m["sp"], m["rs"] = sp, rs
             if fate in ("closed", "under_review"):
                 m["end"] = fine
-                m["close"] = fine + timedelta(days=p["close_after"])
+                m["close"] = self.nwd(fine + timedelta(days=p["close_after"]), istat)
             return m
 
         windows = {"referred": ("r", "a"), "intake": ("a", "d"), "drafting": ("d", "s"), "active": ("s", "fine"),
@@ -932,18 +977,18 @@ class _Demo:
             earliest = renewal[3] + timedelta(days=rng.randint(10, 30))
             if earliest > self.today:
                 return
-            marks = self.place(fate, plan, windows[fate], None, rng, earliest=earliest)
+            marks = self.place(plan, windows[fate], None, rng, earliest=earliest)
         elif fate in windows:
             if fate == "active" and p["susp"]:
                 windows["active"] = ("rs", "fine")
-            marks = self.place(fate, plan, windows[fate], None, rng)
+            marks = self.place(plan, windows[fate], None, rng)
         else:
             key = "close" if fate == "closed" else "end"
             duration = p["duration"]
             while duration > 1 and plan(self.first_day, duration)[key] > self.today:
                 duration -= 1
             p["duration"] = duration
-            marks = self.place(fate, plan, None, key, rng)
+            marks = self.place(plan, None, key, rng)
         r = marks["r"]
         data = {"persona": person, "fonte": rng.choice(("spontanea", "caritas", "comune", "centro_impiego",
                                                          "terzo_settore")),
@@ -1000,9 +1045,10 @@ class _Demo:
         signers = [self.full_name(person)]
         if rng.random() < 0.3:
             signers.append(f"{rng.choice(FEMALE_NAMES + MALE_NAMES)} {person['cognome']}")
+        weights = [rng.choice((1, 1, 1, 2)) for _ in goals]
         evs.append(self.ev(s, "attiva", coord if total > 3000 else worker, {
-            "obiettivi": [{"descrizione": g[0], "indicatore": g[1], "target": g[2],
-                           "peso": Decimal(rng.choice((1, 1, 1, 2)))} for g in goals],
+            "obiettivi": [{"descrizione": g[0], "indicatore": g[1], "target": g[2], "peso": Decimal(w)}
+                          for g, w in zip(goals, weights)],
             "impegni_reciprocita": [{"attivita": h[0], "ente_ospitante": h[1].format(c=comune.nome),
                                      "ore_settimanali": w} for h, w in zip(hosts, weekly)],
             "misura_economica": misura, "data_inizio": inizio, "data_fine": fine, "firmato_il": s,
@@ -1017,12 +1063,12 @@ class _Demo:
                 evs.append(self.ev(rs, "riprendi", worker))
         t, paid, k = s, 0, 0
         while True:
-            t = t + timedelta(days=p["gaps"][k % len(p["gaps"])])
+            t = self.nwd(t + timedelta(days=p["gaps"][k % len(p["gaps"])]), istat)
             k += 1
             if sp and sp <= t and (rs is None or t < rs + timedelta(days=3)):
                 if rs is None:
                     break
-                t = rs + timedelta(days=rng.randint(3, 10))
+                t = self.nwd(rs + timedelta(days=rng.randint(3, 10)), istat)
             if t >= stop or t > self.today:
                 break
             if misura["tipo"] == "mensile":
@@ -1039,7 +1085,7 @@ class _Demo:
             cause = rng.choices(("inadempienza", "trasferimento", "decesso", "altro"), weights=(6, 2, 1, 1))[0]
             interr: dict[str, Any] = {"causa": cause}
             if cause == "inadempienza":
-                interr["diffida_del"] = max(s, x - timedelta(days=rng.randint(15, 30)))
+                interr["diffida_del"] = max(s, self.pwd(x - timedelta(days=rng.randint(15, 30)), istat))
             evs.append(self.ev(x, "interrompi", coord, interr, reason={
                 "inadempienza": "Impegni di reciprocità non rispettati dopo la diffida scritta",
                 "trasferimento": "Trasferimento di residenza fuori ambito", "decesso": "Decesso del beneficiario",
@@ -1049,14 +1095,14 @@ class _Demo:
             evs.append(self.ev(x, "rinuncia", worker, {"dichiarazione_del": x}))
         elif fine <= self.today:
             evs.append(self.ev(fine, "avvia_verifica", SYSTEM_USER))
-            closing = marks.get("close") or fine + timedelta(days=p["close_after"])
+            closing = marks.get("close") or self.nwd(fine + timedelta(days=p["close_after"]), istat)
             u = rng.random()
-            target = rng.uniform(0.75, 1.0) if u < 0.8 else rng.uniform(0.35, 0.65) if u < 0.94 else rng.uniform(0, 0.25)
+            target = rng.uniform(0.75, 1.0) if u < 0.86 else rng.uniform(0.35, 0.65) if u < 0.96 else rng.uniform(0, 0.25)
             step = Decimal("0.05")
             shares = [min(Decimal(1), max(Decimal(0), (Decimal(str(target + rng.uniform(-0.15, 0.15))) / step)
                                           .quantize(Decimal(1)) * step)) for _ in goals]
             flat = (Decimal(str(target)) / step).quantize(Decimal(1)) * step
-            if _band(_rate(shares, [1] * len(shares))) != _band(target) or len(set(shares)) > 1 and rng.random() < 0.3:
+            if _band(_rate(shares, weights)) != _band(target) or (len(set(shares)) > 1 and rng.random() < 0.3):
                 shares = [flat] * len(goals)
             verifica: dict[str, Any] = {"raggiungimento": shares, "relazione": rng.choice((
                 "Obiettivi verificati con il beneficiario e l'ente ospitante",
@@ -1170,10 +1216,12 @@ class _Demo:
         if minor:
             measure = "caregiver"
         elif young_adult:
-            measure = rng.choices(("caregiver", "assistente_personale", "vita_indipendente"), weights=(5, 3, 3))[0]
+            measure = rng.choices(("caregiver", "assistente_personale", "vita_indipendente"), weights=(6, 2, 2))[0]
         else:
-            measure = rng.choices(("caregiver", "assistente_personale"), weights=(12, 1))[0]
+            measure = rng.choices(("caregiver", "assistente_personale"), weights=(16, 1))[0]
         reject_reason = rng.choice(("isee", "requisito", "incompatibile")) if fate == "rejected" else None
+        if minor and reject_reason == "isee":
+            reject_reason = "requisito"
         if minor:
             isee = self.isee(rng, day, "minorenni", 4000, 36000)
         elif reject_reason == "isee":
@@ -1213,10 +1261,10 @@ class _Demo:
                 evs.append(self.ev(x, "archivia", SYSTEM_USER, reason="Integrazioni non pervenute entro 10 giorni"))
                 self.play(run, evs)
                 return app
-            t = q + timedelta(days=rng.randint(2, 9))
+            t = self.nwd(q + timedelta(days=rng.randint(2, 9)))
             evs.append(self.ev(t, "ricevi_integrazioni", csc))
         if fate == "withdrawn":
-            x = t + timedelta(days=rng.randint(3, 20))
+            x = self.nwd(t + timedelta(days=rng.randint(3, 20)))
             evs.append(self.ev(x, "rinuncia", csc, {"dichiarazione_del": x}))
             self.play(run, evs)
             return app
@@ -1236,22 +1284,22 @@ class _Demo:
             evs.append(self.ev(notice, "preavviso_rigetto", self.udp[1], {"motivi": reasons, "comunicato_il": notice}))
             if fate == "rejected":
                 if rng.random() < 0.3:
-                    x = notice + timedelta(days=rng.randint(5, 9))
+                    x = self.nwd(notice + timedelta(days=rng.randint(5, 9)))
                     rig = {"osservazioni_ricevute": True,
                            "esame_osservazioni": "Le osservazioni non superano i motivi ostativi"}
                 else:
-                    x = notice + timedelta(days=rng.randint(11, 20))
+                    x = self.nwd(notice + timedelta(days=rng.randint(11, 20)))
                     rig = {"osservazioni_ricevute": False}
                 evs.append(self.ev(x, "rigetta", self.udp[1], rig))
                 self.play(run, evs)
                 return app
-            t = notice + timedelta(days=rng.randint(4, 9))
+            t = self.nwd(notice + timedelta(days=rng.randint(4, 9)))
             evs.append(self.ev(t, "accogli_osservazioni", self.udp[1],
                                reason="Prodotta la certificazione di disabilità grave"))
-        e = min(max(t, t + timedelta(days=rng.randint(4, 20))), max(t, cap))
+        e = max(t, min(self.nwd(t + timedelta(days=rng.randint(4, 20)), istat), self.pwd(cap, istat)))
         adl, iadl = rng.randint(1, 6), rng.randint(2, 8)
         if measure == "caregiver":
-            amount = Decimal(min(400, 100 + 50 * adl + rng.choice((0, 0, 50))))
+            amount = Decimal(min(400, 100 + 20 * adl + rng.choice((0, 0, 0, 50, 100))))
         else:
             amount = Decimal(rng.choice((400, 500, 600, 700, 800)))
         assessor = self.health if (grave and accompagnamento and rng.random() < 0.4) else worker
@@ -1277,11 +1325,11 @@ class _Demo:
         rng, run, istat = a["rng"], a["run"], a["istat"]
         csc = rng.choice(self.csc)
         if rng.random() < 0.03:
-            x = funded_on + timedelta(days=rng.randint(3, 15))
-            self.step(run, "rinuncia", csc, x, {"dichiarazione_del": x})
-            a["freed_on"] = x
+            x = self.nwd(funded_on + timedelta(days=rng.randint(3, 15)))
+            if self.step(run, "rinuncia", csc, x, {"dichiarazione_del": x}):
+                a["freed_on"] = x
             return None
-        signed = funded_on + timedelta(days=rng.randint(5, 25))
+        signed = self.nwd(funded_on + timedelta(days=rng.randint(5, 25)), istat)
         start_month = _next_month(signed)
         plan = {"misura": a["measure"], "importo_mensile": a["amount"], "mese_inizio": start_month,
                 "obblighi": "Comunicare ricoveri, variazioni di residenza e dell'assistenza entro 15 giorni"}
@@ -1291,9 +1339,9 @@ class _Demo:
         go = self.wd(signed, rng.randint(1, 5), istat)
         evs.append(self.ev(go, "avvia_erogazione", csc))
         u = rng.random()
-        lapse = start_month + timedelta(days=rng.randint(10, 70)) if u < 0.06 else None
-        susp = start_month + timedelta(days=rng.randint(5, 40)) if 0.06 <= u < 0.14 else None
-        resume = susp + timedelta(days=rng.randint(10, 40)) if susp else None
+        lapse = self.nwd(go + timedelta(days=rng.randint(5, 50)), istat) if u < 0.07 else None
+        susp = self.nwd(start_month + timedelta(days=rng.randint(5, 40)), istat) if 0.07 <= u < 0.15 else None
+        resume = self.nwd(susp + timedelta(days=rng.randint(10, 40)), istat) if susp else None
         if susp:
             evs.append(self.ev(susp, "sospendi", a["worker"], reason="Ricovero di sollievo in RSA"))
             evs.append(self.ev(resume, "riprendi", a["worker"]))
@@ -1318,7 +1366,7 @@ class _Demo:
         elif payments == 12:  # a plan completed within the demo's dates
             end = last_paid + timedelta(days=5)
             evs.append(self.ev(end, "avvia_verifica", SYSTEM_USER))
-            evs.append(self.ev(end + timedelta(days=rng.randint(3, 20)), "chiudi", a["worker"], {
+            evs.append(self.ev(self.nwd(end + timedelta(days=rng.randint(3, 20))), "chiudi", a["worker"], {
                 "mesi_erogati": payments, "importo_erogato": a["amount"] * payments, "piano_rispettato": True}))
         self.play(run, evs)
         return go if go <= self.today else None

@@ -173,3 +173,41 @@ transition_t = CaseTransition.__table__
 deadline_t = Deadline.__table__
 outbox_t = OutboxMessage.__table__
 person_t = Person.__table__
+
+
+class ReminderLog(SQLModel, table=True):
+    """Every reminder or escalation queued, once: the key is (what, stage, whom). Escalations read it
+    to name who was reminded and when."""
+
+    __tablename__ = "reminder_log"
+    __table_args__ = (sa.Index("ix_reminder_log_deadline", "deadline_id", "stage"),)
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, max_length=300)
+    deadline_id: int | None = Field(default=None, foreign_key="deadline.id")
+    obligation_code: str | None = Field(default=None, max_length=60)
+    period: str | None = Field(default=None, max_length=20)
+    scope_key: str | None = Field(default=None, max_length=80)
+    stage: str = Field(max_length=20)
+    recipient: str = Field(max_length=200)
+    queued_on: date
+    digest_key: str = Field(max_length=200)
+
+
+class ObligationStatus(SQLModel, table=True):
+    """A manual decision that an obligation occurrence is met (with its reason): append-only audit."""
+
+    __tablename__ = "obligation_status"
+    __table_args__ = (sa.UniqueConstraint("code", "period", "scope_key", name="uq_obligation_status"),)
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=60)
+    period: str = Field(max_length=20)
+    scope_key: str = Field(max_length=80)
+    met_on: date
+    actor: str = Field(max_length=80)
+    actor_role: str = Field(max_length=40)
+    reason: str
+    recorded_at: datetime = Field(sa_type=UTCDateTime)
+
+
+reminder_log_t = ReminderLog.__table__
+obligation_status_t = ObligationStatus.__table__

@@ -104,9 +104,11 @@ def _call_term(ctx: Context) -> int:
 
 
 APERTURA = DeadlineRule("apertura_bando", "Apertura dei termini", 0, Basis.CALENDAR, Source.CONFIGURED,
-                        met_by=("apri",), anchor="data:apertura", days_label="alla data di apertura")
+                        met_by=("apri",), anchor="data:apertura", days_label="alla data di apertura",
+                        fires="apri")
 CHIUSURA = DeadlineRule("chiusura_bando", "Chiusura dei termini", 1, Basis.CALENDAR, Source.CONFIGURED,
-                        met_by=("chiudi",), anchor="data:chiusura", days_label="il giorno dopo la chiusura")
+                        met_by=("chiudi",), anchor="data:chiusura", days_label="il giorno dopo la chiusura",
+                        fires="chiudi")
 GRADUATORIA = DeadlineRule("graduatoria_definitiva", "Graduatoria definitiva", _call_term, Basis.CALENDAR,
                            Source.STATUTORY, met_by=("pubblica_graduatoria_definitiva",),
                            days_label="giorni del bando (30 per L. 241/90)")
@@ -361,7 +363,8 @@ def fna_outcome(data: dict[str, Any], policy) -> Outcome:
 
 
 INTEGRAZIONI = DeadlineRule("integrazioni", "Risposta al soccorso istruttorio", "fna.giorni_integrazioni",
-                            Basis.CALENDAR, Source.CONFIGURED, met_by=("ricevi_integrazioni", "archivia"))
+                            Basis.CALENDAR, Source.CONFIGURED, met_by=("ricevi_integrazioni", "archivia"),
+                            fires="archivia", fires_after_days=1)
 OSSERVAZIONI = DeadlineRule("osservazioni", "Osservazioni al preavviso di rigetto", 10, Basis.CALENDAR,
                             Source.STATUTORY, met_by=("rigetta", "accogli_osservazioni"))
 def _application_term(ctx: Context) -> int:

@@ -255,7 +255,7 @@ MONITORAGGIO = DeadlineRule(
 )
 FINE_PATTO = DeadlineRule(
     "fine_patto", "Fine del patto: avvio della verifica", 0, Basis.CALENDAR, Source.CONFIGURED,
-    met_by=("avvia_verifica",), anchor="data:data_fine", days_label="alla data di fine",
+    met_by=("avvia_verifica",), anchor="data:data_fine", days_label="alla data di fine", fires="avvia_verifica",
 )
 SOSPENSIONE = DeadlineRule(
     "sospensione", "Durata massima della sospensione", "patto.giorni_sospensione_max", Basis.CALENDAR,

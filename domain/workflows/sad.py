@@ -72,7 +72,7 @@ FIRMA_PATTO = DeadlineRule("firma_patto_accreditamento", "Firma del patto di acc
                            "sad.giorni_firma_patto_ente", Basis.CALENDAR, Source.CONFIGURED, met_by=("firma",))
 SCADENZA = DeadlineRule("scadenza_accreditamento", "Verifica annuale dell'accreditamento", 0, Basis.CALENDAR,
                         Source.CONFIGURED, met_by=("rinnova", "scade"), anchor="data:valido_fino",
-                        days_label="alla scadenza della validità")
+                        days_label="alla scadenza della validità", fires="scade", fires_after_days=1)
 
 ADESIONE = Workflow(
     case_type="sad_adesione",

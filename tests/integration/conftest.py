@@ -21,7 +21,8 @@ from store.db import make_engine, normalise_url
 ROME = ZoneInfo("Europe/Rome")
 PG_URL = os.environ.get("LEGAMI_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/legami_test")
 REQUIRE_PG = os.environ.get("LEGAMI_REQUIRE_POSTGRES") == "1"
-TABLES = "outbox, deadline, case_transition, case_file, person, app_user, policy_version"
+TABLES = ("reminder_log, obligation_status, outbox, deadline, case_transition, case_file, person, app_user, "
+          "policy_version")
 
 
 def _ensure_pg_database(url: str) -> None:

@@ -1,0 +1,41 @@
+"""Loading the obligations calendar and the reminder policy from TOML (config/*.toml by default)."""
+from __future__ import annotations
+
+import tomllib
+from datetime import date
+from pathlib import Path
+
+from domain.obligations import DeadlineReminderPolicy, Obligation, Schedule, Scope, Step
+
+CONFIG_DIR = Path(__file__).parent
+
+
+def load_obligations(path: Path | str | None = None) -> list[Obligation]:
+    path = Path(path) if path else CONFIG_DIR / "obligations.toml"
+    raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    result = []
+    for n, item in enumerate(raw.get("obbligo", []), start=1):
+        try:
+            s = item["scadenza"]
+            schedule = Schedule(s["tipo"], s.get("mese"), s.get("giorno"),
+                                date.fromisoformat(str(s["il"])) if "il" in s else None)
+            steps = tuple(Step(int(p["offset"]), tuple(p["destinatari"]), bool(p.get("escalation", False)))
+                          for p in item["passi"])
+            result.append(Obligation(item["codice"], item["etichetta"], item["responsabile"], schedule,
+                                     Scope(item["ambito"]), steps, item["fatto"], item.get("descrizione", "")))
+        except (KeyError, ValueError) as exc:
+            raise ValueError(f"{path.name}, obbligo n. {n}: campo mancante o non valido ({exc})") from None
+    return result
+
+
+def load_reminder_policy(path: Path | str | None = None) -> DeadlineReminderPolicy:
+    path = Path(path) if path else CONFIG_DIR / "reminders.toml"
+    raw = tomllib.loads(path.read_text(encoding="utf-8"))["scadenze"]
+    return DeadlineReminderPolicy(
+        before_working_days=tuple(int(n) for n in raw["giorni_lavorativi_prima"]),
+        overdue_role=raw["scadute_a"],
+        statutory_role=raw["normative_a"],
+        without_owner={k: tuple(v) for k, v in raw.get("senza_assegnatario", {}).items()},
+        district_escalation=dict(raw.get("escalation_distretto", {})),
+        by_kind={k: tuple(v) for k, v in raw.get("per_tipo", {}).items()},
+    )

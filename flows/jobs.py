@@ -1,0 +1,78 @@
+"""Prefect flows: thin, set-based, idempotent, each with an explicit as-of date.
+
+Every flow builds its engine from the settings, calls one service and returns its summary. No flow or task
+runs per case or per e-mail: the services select in SQL and process in batches.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from prefect import flow, get_run_logger, task
+
+from config.settings import get_settings
+
+ROME = ZoneInfo("Europe/Rome")
+
+
+def today_in_rome() -> date:
+    return datetime.now(ROME).date()
+
+
+def _engine():
+    from store.db import cached_engine
+
+    return cached_engine(get_settings().database_url)
+
+
+@task(name="scadenze", retries=2, retry_delay_seconds=30)
+def sweep_deadlines(as_of: date) -> dict[str, Any]:
+    from services.sweep import run_deadline_sweep
+
+    return run_deadline_sweep(_engine(), as_of=as_of).as_dict()
+
+
+@task(name="obblighi", retries=2, retry_delay_seconds=30)
+def check_obligations(as_of: date) -> dict[str, Any]:
+    from services.obligations import run_obligations_check
+
+    return run_obligations_check(_engine(), as_of=as_of).as_dict()
+
+
+@task(name="invio", retries=1, retry_delay_seconds=60)
+def send_outbox() -> dict[str, Any]:
+    from notifications.dispatch import dispatch_configured
+
+    return dispatch_configured(_engine(), get_settings())
+
+
+@flow(name="scadenze-giornaliere", log_prints=False)
+def deadline_sweep_flow(as_of: date | None = None) -> dict[str, Any]:
+    """Automatic steps due, T-n reminders, escalations of overdue deadlines: queued as daily digests."""
+    result = sweep_deadlines(as_of or today_in_rome())
+    get_run_logger().info("sweep %s", result)
+    return result
+
+
+@flow(name="obblighi-distretto")
+def obligations_flow(as_of: date | None = None) -> dict[str, Any]:
+    """District obligations: reminders on their lead dates, escalations after, silence once met."""
+    result = check_obligations(as_of or today_in_rome())
+    get_run_logger().info("obligations %s", {k: v for k, v in result.items() if k != "obblighi"})
+    return result
+
+
+@flow(name="invio-posta")
+def dispatch_flow() -> dict[str, Any]:
+    """Send what the outbox holds (SMTP, or .eml files on the embedded default without SMTP)."""
+    result = send_outbox()
+    get_run_logger().info("dispatch %s", result)
+    return result
+
+
+@flow(name="giornata")
+def daily_flow(as_of: date | None = None) -> dict[str, Any]:
+    """The morning run: sweep, obligations, then dispatch of what they queued."""
+    day = as_of or today_in_rome()
+    return {"scadenze": sweep_deadlines(day), "obblighi": check_obligations(day), "invio": send_outbox()}

@@ -1,0 +1,75 @@
+"""Who receives what: roles, owners and providers resolved to people (read once per sweep)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from store.tables import AppUser, Comune, District, Provider, SubAmbito
+
+
+@dataclass(frozen=True)
+class Recipient:
+    key: str  # username, or "email:<address>" for an address without a Legami user
+    email: str
+    nome: str
+    ruolo: str
+    username: str | None = None
+
+    def as_payload(self) -> dict:
+        return {"username": self.username, "nome": self.nome, "ruolo": self.ruolo}
+
+
+class Directory:
+    def __init__(self, conn: Connection):
+        users = conn.execute(sa.select(AppUser.__table__).where(AppUser.__table__.c.active.is_(True))).all()
+        self.users = {u.username: u for u in users}
+        self.comune_area = dict(conn.execute(sa.select(Comune.__table__.c.istat, Comune.__table__.c.sub_ambito)).all())
+        self.comune_name = dict(conn.execute(sa.select(Comune.__table__.c.istat, Comune.__table__.c.nome)).all())
+        self.coordinator_email = dict(conn.execute(
+            sa.select(SubAmbito.__table__.c.nome, SubAmbito.__table__.c.coordinatore_email)).all())
+        self.providers = {p.codice: p for p in conn.execute(sa.select(Provider.__table__)).all()}
+        self.district = conn.execute(sa.select(District.__table__)).first()
+
+    def _user(self, u) -> Recipient:
+        return Recipient(u.username, u.email, u.full_name, u.role, u.username)
+
+    def _address(self, email: str, nome: str, ruolo: str) -> Recipient:
+        return Recipient(f"email:{email}", email, nome, ruolo)
+
+    def role(self, role: str, sub_ambito: str | None = None) -> list[Recipient]:
+        found = [self._user(u) for u in self.users.values()
+                 if u.role == role and (role != "subarea_coordinator" or sub_ambito in (None, u.sub_ambito))]
+        if found:
+            return found
+        return self._fallback(role, sub_ambito)
+
+    def _fallback(self, role: str, sub_ambito: str | None) -> list[Recipient]:
+        d = self.district
+        if role == "planning_office" and d:
+            return [self._address(d.planning_office_email, "Ufficio di Piano", role)]
+        if role == "csc_admin" and d:
+            return [self._address(d.managing_company_email, d.managing_company, role)]
+        if role == "subarea_coordinator" and sub_ambito in self.coordinator_email:
+            return [self._address(self.coordinator_email[sub_ambito], f"Coordinamento {sub_ambito}", role)]
+        return []
+
+    def provider(self, codice: str | None) -> list[Recipient]:
+        if not codice:
+            return []
+        users = [self._user(u) for u in self.users.values() if u.role == "provider" and u.provider_codice == codice]
+        if users:
+            return users
+        p = self.providers.get(codice)
+        return [self._address(p.email, p.nome, "provider")] if p else []
+
+    def resolve(self, token: str, *, comune: str | None = None, owner: str | None = None,
+                provider: str | None = None, sub_ambito: str | None = None) -> list[Recipient]:
+        """A recipient token of the configuration: a role, "owner" or "ente"."""
+        area = sub_ambito or (self.comune_area.get(comune) if comune else None)
+        if token == "owner":
+            return [self._user(self.users[owner])] if owner in self.users else self.role("subarea_coordinator", area)
+        if token == "ente":
+            return self.provider(provider)
+        return self.role(token, area)

@@ -1,0 +1,141 @@
+"""Facts in the data that meet district obligations.
+
+Each fact answers, for one occurrence of an obligation, which scope keys are still pending (not met),
+with what the reminder needs to say about them. Manual decisions are applied by the caller.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from domain.obligations import Obligation
+from services.directory import Directory
+from store.tables import case_t, transition_t
+
+
+@dataclass(frozen=True)
+class Pending:
+    scope_key: str
+    detail: str  # what is missing, in Italian
+    comune: str | None = None
+    owner: str | None = None
+    provider: str | None = None
+    sub_ambito: str | None = None
+    case_id: int | None = None
+
+
+Fact = Callable[[Connection, Directory, Obligation, date, date], list[Pending]]
+FACTS: dict[str, Fact] = {}
+
+
+def fact(name: str):
+    def register(fn: Fact) -> Fact:
+        FACTS[name] = fn
+        return fn
+
+    return register
+
+
+def _utc_start(day: date) -> datetime:
+    return datetime.combine(day, time(0, 0), timezone.utc)
+
+
+@fact("misura_abitativa_attivata")
+def housing_measure_activated(conn, directory, ob, due, as_of) -> list[Pending]:
+    """Each sub-ambito needs, in the year up to the due date, a patto activated with rent (affitto) support."""
+    start, end = date(due.year, 1, 1), min(due, as_of)
+    rows = conn.execute(
+        sa.select(case_t.c.comune_istat, transition_t.c.data)
+        .join(case_t, case_t.c.id == transition_t.c.case_id)
+        .where(case_t.c.case_type == "patto", transition_t.c.transition == "attiva",
+               transition_t.c.effective_at >= _utc_start(start),
+               transition_t.c.effective_at < _utc_start(end + timedelta(days=1)))
+    ).all()
+    met = {directory.comune_area.get(r.comune_istat) for r in rows
+           if "affitto" in (r.data.get("misura_economica") or {}).get("voci", [])}
+    return [Pending(area, f"nessuna misura abitativa attivata nel sub-ambito {area}", sub_ambito=area)
+            for area in sorted(directory.coordinator_email) if area not in met]
+
+
+@fact("bando_chiuso")
+def call_closed(conn, directory, ob, due, as_of) -> list[Pending]:
+    rows = conn.execute(sa.select(case_t.c.id, case_t.c.state, case_t.c.data)
+                        .where(case_t.c.case_type == "fna_bando", case_t.c.state == "OPEN")).all()
+    return [Pending(f"bando:{r.id}", f"bando «{r.data.get('titolo', r.id)}» ancora aperto", case_id=r.id)
+            for r in rows if r.data.get("chiusura") == due.isoformat()]
+
+
+ACTIVE_WITH_ISEE = {"patto": ("ACTIVE", "SUSPENDED"), "fna_domanda": ("DISBURSING", "SUSPENDED")}
+
+
+@fact("isee_rinnovato")
+def isee_renewed(conn, directory, ob, due, as_of) -> list[Pending]:
+    """Active beneficiaries whose ISEE is not of the year after the due date's year."""
+    pending = []
+    for case_type, states in ACTIVE_WITH_ISEE.items():
+        rows = conn.execute(sa.select(case_t.c.id, case_t.c.owner, case_t.c.comune_istat, case_t.c.data)
+                            .where(case_t.c.case_type == case_type, case_t.c.state.in_(states))).all()
+        for r in rows:
+            isee = r.data.get("isee") or {}
+            if int(str(isee.get("data_dsu", "0000"))[:4] or 0) <= due.year:
+                pending.append(Pending(f"caso:{r.id}", f"ISEE da rinnovare (DSU {str(isee.get('data_dsu', '—'))[:4]})",
+                                       comune=r.comune_istat, owner=r.owner, case_id=r.id))
+    return pending
+
+
+@fact("registro_visite_mese_precedente")
+def monthly_visit_log(conn, directory, ob, due, as_of) -> list[Pending]:
+    """Every provider with SAD users active before the month must log that month's visits by the due date."""
+    month_start = (due.replace(day=1) - timedelta(days=1)).replace(day=1)
+    active = conn.execute(
+        sa.select(case_t.c.id, case_t.c.provider_codice)
+        .where(case_t.c.case_type == "sad_caso", case_t.c.state.in_(("ACTIVE", "REVIEW", "SUSPENDED")),
+               case_t.c.state_since < _utc_start(month_start))
+    ).all()
+    if not active:
+        return []
+    logged = conn.execute(
+        sa.select(transition_t.c.case_id, transition_t.c.data)
+        .where(transition_t.c.transition == "registra_visite",
+               transition_t.c.case_id.in_([r.id for r in active]))
+    ).all()
+    done = {row.case_id for row in logged if str(row.data.get("mese", ""))[:7] == f"{month_start:%Y-%m}"}
+    missing: dict[str, int] = {}
+    for r in active:
+        if r.id not in done and r.provider_codice:
+            missing[r.provider_codice] = missing.get(r.provider_codice, 0) + 1
+    return [Pending(f"ente:{codice}", f"registro di {month_start:%m/%Y} mancante per {n} utenti", provider=codice)
+            for codice, n in sorted(missing.items())]
+
+
+@fact("adesioni_sad")
+def provider_adhesions(conn, directory, ob, due, as_of) -> list[Pending]:
+    """Providers invited to the SAD experiment that have not yet answered or signed their pact."""
+    rows = conn.execute(sa.select(case_t.c.provider_codice, case_t.c.state)
+                        .where(case_t.c.case_type == "sad_adesione",
+                               case_t.c.state.in_(("INVITED", "ANSWERED")))).all()
+    what = {"INVITED": "non ha ancora risposto all'invito", "ANSWERED": "non ha ancora firmato il patto"}
+    return [Pending(f"ente:{r.provider_codice}",
+                    f"{directory.providers[r.provider_codice].nome} {what[r.state]}", provider=r.provider_codice)
+            for r in sorted(rows, key=lambda r: r.provider_codice)]
+
+
+@fact("manuale")
+def manual_only(conn, directory, ob, due, as_of) -> list[Pending]:
+    return [Pending("ambito", "da registrare come adempiuto, con motivo")]
+
+
+def evidence(conn: Connection, directory: Directory, ob: Obligation, due: date, as_of: date) -> list[Pending]:
+    try:
+        return FACTS[ob.fact](conn, directory, ob, due, as_of)
+    except KeyError:
+        raise ValueError(f"obbligo {ob.code}: fatto «{ob.fact}» sconosciuto") from None
+
+
+def describe(p: Pending) -> dict[str, Any]:
+    return {"ambito": p.scope_key, "mancante": p.detail}

@@ -1,0 +1,151 @@
+"""District obligations: which occurrences are live, which scopes are still pending, reminders to send."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from config.obligation_files import load_obligations
+from domain.engine import Actor
+from domain.errors import InvalidData, NotFound, RoleNotAllowed
+from domain.obligations import Obligation, steps_due
+from domain.validation import FieldError
+from services.digest import DigestBook, flush
+from services.directory import Directory
+from services.facts import Pending, evidence
+from store.tables import case_t, obligation_status_t, reminder_log_t
+
+STALE_AFTER_DAYS = 30  # an occurrence falls silent this long after its last step
+
+
+@dataclass
+class ObligationResult:
+    as_of: date
+    queued: int = 0
+    occurrences: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"al": self.as_of.isoformat(), "accodati": self.queued, "obblighi": self.occurrences}
+
+
+def occurrences(conn: Connection, ob: Obligation, as_of: date) -> list[date]:
+    """Due dates of `ob` whose reminder window contains `as_of`."""
+    if ob.schedule.kind == "call_closing":
+        rows = conn.execute(sa.select(case_t.c.data).where(case_t.c.case_type == "fna_bando",
+                                                            case_t.c.state == "OPEN")).scalars()
+        dues = sorted({date.fromisoformat(d["chiusura"]) for d in rows if d.get("chiusura")})
+    else:
+        dues = ob.schedule.due_dates(as_of)
+    return [d for d in dues
+            if d + timedelta(days=ob.first_step()) <= as_of <= d + timedelta(days=ob.last_step() + STALE_AFTER_DAYS)]
+
+
+def manually_met(conn: Connection, code: str, period: str) -> dict[str, Any]:
+    rows = conn.execute(sa.select(obligation_status_t).where(obligation_status_t.c.code == code,
+                                                             obligation_status_t.c.period == period)).all()
+    return {r.scope_key: r for r in rows}
+
+
+def pending_for(conn: Connection, directory: Directory, ob: Obligation, due: date, as_of: date) -> list[Pending]:
+    manual = manually_met(conn, ob.code, ob.period_of(due))
+    return [p for p in evidence(conn, directory, ob, due, as_of) if p.scope_key not in manual]
+
+
+def run_obligations_check(engine: Engine, *, as_of: date, obligations: list[Obligation] | None = None) -> ObligationResult:
+    obligations = obligations if obligations is not None else load_obligations()
+    result = ObligationResult(as_of)
+    book = DigestBook(as_of)
+    with engine.connect() as conn:
+        directory = Directory(conn)
+        for ob in obligations:
+            for due in occurrences(conn, ob, as_of):
+                pending = pending_for(conn, directory, ob, due, as_of)
+                steps = steps_due(ob, due, as_of) if pending else []
+                result.occurrences.append(_overview(ob, due, as_of, pending, steps))
+                earlier = _earlier_reminders(conn, ob, ob.period_of(due)) if any(s.escalation for s in steps) else {}
+                for step in steps:
+                    for p in pending:
+                        item = _item(ob, due, as_of, p, step.escalation, directory, earlier.get(p.scope_key, []))
+                        for token in step.recipients:
+                            for who in directory.resolve(token, comune=p.comune, owner=p.owner, provider=p.provider,
+                                                         sub_ambito=p.sub_ambito):
+                                key = f"obbligo:{ob.code}:{ob.period_of(due)}:{p.scope_key}:{step.stage}:{who.key}"
+                                book.add(who, key, item, stage=step.stage,
+                                         obligation=(ob.code, ob.period_of(due), p.scope_key))
+    with engine.begin() as conn:
+        result.queued = flush(conn, book)
+    return result
+
+
+def obligation_overview(engine: Engine, *, as_of: date, obligations: list[Obligation] | None = None) -> list[dict]:
+    obligations = obligations if obligations is not None else load_obligations()
+    rows = []
+    with engine.connect() as conn:
+        directory = Directory(conn)
+        for ob in obligations:
+            dues = occurrences(conn, ob, as_of) or _next_due(conn, ob, as_of)
+            for due in dues:
+                pending = pending_for(conn, directory, ob, due, as_of)
+                rows.append(_overview(ob, due, as_of, pending, steps_due(ob, due, as_of) if pending else []))
+    return sorted(rows, key=lambda r: r["scadenza"])
+
+
+def _next_due(conn: Connection, ob: Obligation, as_of: date) -> list[date]:
+    if ob.schedule.kind == "call_closing":
+        return []
+    upcoming = [d for d in ob.schedule.due_dates(as_of) if d >= as_of]
+    return upcoming[:1]
+
+
+def mark_met(engine: Engine, *, code: str, period: str, scope_key: str, actor: Actor, reason: str,
+             met_on: date, obligations: list[Obligation] | None = None) -> None:
+    """A manual "met": only with a reason, by the obligation's owner role or the Ufficio di Piano; audited."""
+    obligations = obligations if obligations is not None else load_obligations()
+    ob = next((o for o in obligations if o.code == code), None)
+    if ob is None:
+        raise NotFound(f"obbligo «{code}» inesistente")
+    if actor.role.value not in {ob.owner_role, "planning_office"}:
+        raise RoleNotAllowed(f"solo l'Ufficio di Piano o il responsabile ({ob.owner_role}) può dichiarare adempiuto «{ob.label}»")
+    if not (reason or "").strip():
+        raise InvalidData([FieldError("motivo", "Motivo", "campo obbligatorio: spiegare perché l'obbligo è adempiuto")])
+    with engine.begin() as conn:
+        if scope_key in manually_met(conn, code, period):
+            raise InvalidData([FieldError("ambito", "Ambito", f"«{scope_key}» già dichiarato adempiuto per {period}")])
+        conn.execute(obligation_status_t.insert(), {
+            "code": code, "period": period, "scope_key": scope_key, "met_on": met_on, "actor": actor.username,
+            "actor_role": actor.role.value, "reason": reason.strip(), "recorded_at": datetime.now(timezone.utc),
+        })
+
+
+def _earlier_reminders(conn: Connection, ob: Obligation, period: str) -> dict[str, list[dict]]:
+    rows = conn.execute(sa.select(reminder_log_t.c.scope_key, reminder_log_t.c.recipient, reminder_log_t.c.queued_on,
+                                  reminder_log_t.c.stage)
+                        .where(reminder_log_t.c.obligation_code == ob.code, reminder_log_t.c.period == period)
+                        .order_by(reminder_log_t.c.queued_on)).all()
+    earlier: dict[str, list[dict]] = {}
+    for r in rows:
+        earlier.setdefault(r.scope_key, []).append(
+            {"destinatario": r.recipient.removeprefix("email:"), "il": r.queued_on.isoformat()})
+    return earlier
+
+
+def _item(ob, due, as_of, p: Pending, escalation: bool, directory: Directory, earlier: list[dict]) -> dict[str, Any]:
+    return {
+        "categoria": "escalation" if escalation else "obbligo", "caso_id": p.case_id, "tipo_caso": None,
+        "etichetta": f"{ob.label}: {p.detail}", "scadenza": due.isoformat(), "giorni": (due - as_of).days,
+        "comune": directory.comune_name.get(p.comune) if p.comune else p.sub_ambito, "fonte": "configured",
+        "persona": None, "link": f"/casi/{p.case_id}" if p.case_id else f"/obblighi/{ob.code}",
+        "promemoria_precedenti": earlier if escalation else [],
+    }
+
+
+def _overview(ob, due, as_of, pending: list[Pending], steps) -> dict[str, Any]:
+    return {
+        "codice": ob.code, "etichetta": ob.label, "scadenza": due.isoformat(), "periodo": ob.period_of(due),
+        "responsabile": ob.owner_role, "adempiuto": not pending,
+        "in_sospeso": [{"ambito": p.scope_key, "mancante": p.detail} for p in pending],
+        "passi_di_oggi": [s.stage for s in steps],
+    }

@@ -1,0 +1,188 @@
+"""The daily deadline sweep: automatic steps that fell due, reminders before, escalations after.
+
+Set-based: open deadlines are read in keyset batches with one indexed query per batch; nothing runs per
+case except the rare automatic transition (each its own unit of work through the case service).
+Idempotent: every (deadline, stage, recipient) is logged once; a rerun the same day queues nothing.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from config.obligation_files import load_reminder_policy
+from domain.calendar import working_days_between
+from domain.errors import DomainError
+from domain.obligations import DeadlineReminderPolicy
+from domain.registry import get_workflow
+from services.cases import ROME, CaseService
+from services.digest import DigestBook, flush
+from services.directory import Directory
+from services.setup import SYSTEM_USER
+from store.cases import _aware
+from store.tables import case_t, deadline_t, person_t, reminder_log_t
+
+LOOKAHEAD_DAYS = 14  # calendar days that always contain the furthest "T-n working days" reminder
+
+
+@dataclass
+class SweepResult:
+    as_of: date
+    fired: list[tuple[int, str]] = field(default_factory=list)
+    refused: list[tuple[int, str, str]] = field(default_factory=list)
+    reminders: int = 0
+    escalations: int = 0
+    queued: int = 0
+    scanned: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"al": self.as_of.isoformat(), "transizioni_automatiche": len(self.fired),
+                "automatiche_rifiutate": [{"caso": c, "transizione": t, "motivo": m} for c, t, m in self.refused],
+                "promemoria": self.reminders, "escalation": self.escalations, "accodati": self.queued,
+                "scadenze_esaminate": self.scanned}
+
+
+_COLUMNS = (
+    deadline_t.c.id, deadline_t.c.case_id, deadline_t.c.kind, deadline_t.c.label, deadline_t.c.due,
+    deadline_t.c.source, case_t.c.case_type, case_t.c.state, case_t.c.owner, case_t.c.comune_istat,
+    case_t.c.provider_codice, person_t.c.cognome, person_t.c.nome,
+)
+_FROM = deadline_t.join(case_t, case_t.c.id == deadline_t.c.case_id).outerjoin(
+    person_t, person_t.c.id == case_t.c.person_id)
+
+
+def run_deadline_sweep(engine: Engine, *, as_of: date, service: CaseService | None = None,
+                       policy: DeadlineReminderPolicy | None = None, batch_size: int = 5000) -> SweepResult:
+    service = service or CaseService(engine)
+    policy = policy or load_reminder_policy()
+    result = SweepResult(as_of)
+    fire_automatic_steps(engine, service, as_of, result)
+    with engine.connect() as conn:
+        directory = Directory(conn)
+    calendar = service.calendar(service.policy_on(as_of))
+    _remind_before(engine, directory, calendar, policy, as_of, batch_size, result)
+    _escalate_overdue(engine, directory, policy, as_of, batch_size, result)
+    return result
+
+
+def fire_automatic_steps(engine: Engine, service: CaseService, as_of: date, result: SweepResult) -> None:
+    """Steps the declarations mark automatic (pact end → verifica, call window open/close, reply window lapsed)."""
+    automatic_kinds = _automatic_kinds()
+    if not automatic_kinds:
+        return
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(deadline_t.c.case_id, deadline_t.c.kind, deadline_t.c.due, case_t.c.case_type,
+                      case_t.c.state, case_t.c.state_since)
+            .join(case_t, case_t.c.id == deadline_t.c.case_id)
+            .where(deadline_t.c.status == "open", deadline_t.c.due <= as_of,
+                   deadline_t.c.kind.in_(sorted(automatic_kinds)))
+            .order_by(deadline_t.c.due, deadline_t.c.id)
+        ).all()
+    system = service.actor(SYSTEM_USER)
+    for row in rows:
+        wf = get_workflow(row.case_type)
+        t = wf.automatic_for(row.kind, row.state)
+        rule = wf.deadline_rules().get(row.kind)
+        if t is None or as_of < row.due + timedelta(days=rule.fires_after_days):
+            continue
+        when = max(datetime.combine(row.due + timedelta(days=rule.fires_after_days), time(0, 0), ROME),
+                   _aware(row.state_since))
+        reason = f"termine «{rule.label}» scaduto il {row.due:%d/%m/%Y}" if t.requires_reason else None
+        try:
+            service.advance(case_id=row.case_id, transition=t.name, actor=system, effective_at=when, reason=reason)
+            result.fired.append((row.case_id, t.name))
+        except DomainError as exc:
+            result.refused.append((row.case_id, t.name, str(exc)))
+
+
+def _automatic_kinds() -> set[str]:
+    from domain.registry import all_workflows
+
+    return {r.kind for wf in all_workflows() for r in wf.deadline_rules().values() if r.fires}
+
+
+def _batches(engine: Engine, where, batch_size: int):
+    last = 0
+    while True:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(*_COLUMNS).select_from(_FROM).where(where, deadline_t.c.id > last)
+                .order_by(deadline_t.c.id).limit(batch_size)
+            ).all()
+        if not rows:
+            return
+        yield rows
+        last = rows[-1].id
+
+
+def _logged_stages(conn, ids: list[int]) -> dict[int, list[Any]]:
+    logged: dict[int, list[Any]] = {}
+    for row in conn.execute(sa.select(reminder_log_t.c.deadline_id, reminder_log_t.c.stage,
+                                      reminder_log_t.c.recipient, reminder_log_t.c.queued_on)
+                            .where(reminder_log_t.c.deadline_id.in_(ids))):
+        logged.setdefault(row.deadline_id, []).append(row)
+    return logged
+
+
+def _remind_before(engine, directory, calendar, policy, as_of, batch_size, result) -> None:
+    where = sa.and_(deadline_t.c.status == "open", deadline_t.c.due >= as_of,
+                    deadline_t.c.due <= as_of + timedelta(days=LOOKAHEAD_DAYS))
+    for rows in _batches(engine, where, batch_size):
+        result.scanned += len(rows)
+        book = DigestBook(as_of)
+        for r in rows:
+            stage = policy.stage_before(working_days_between(calendar, as_of, r.due, r.comune_istat))
+            if stage is None:
+                continue
+            for token in policy.recipients_before(r.case_type, r.kind, r.owner is not None):
+                for who in directory.resolve(token, comune=r.comune_istat, owner=r.owner, provider=r.provider_codice):
+                    book.add(who, f"scadenza:{r.id}:{stage}:{who.key}", _item(r, as_of, "scadenza", directory),
+                             stage=stage, deadline_id=r.id)
+        with engine.begin() as conn:
+            queued = flush(conn, book)
+        result.reminders += queued
+        result.queued += queued
+
+
+def _escalate_overdue(engine, directory, policy, as_of, batch_size, result) -> None:
+    not_escalated = ~sa.exists().where(reminder_log_t.c.deadline_id == deadline_t.c.id,
+                                       reminder_log_t.c.stage == "scaduta")
+    where = sa.and_(deadline_t.c.status == "open", deadline_t.c.due < as_of, not_escalated)
+    for rows in _batches(engine, where, batch_size):
+        result.scanned += len(rows)
+        with engine.connect() as conn:
+            logged = _logged_stages(conn, [r.id for r in rows])
+        book = DigestBook(as_of)
+        for r in rows:
+            earlier = [{"destinatario": log.recipient.removeprefix("email:"), "il": log.queued_on.isoformat()}
+                       for log in sorted(logged.get(r.id, []), key=lambda x: x.queued_on)]
+            for who in directory.resolve("owner", comune=r.comune_istat, owner=r.owner) if r.owner else []:
+                book.add(who, f"scadenza:{r.id}:scaduta:{who.key}", _item(r, as_of, "scaduta", directory),
+                         stage="scaduta", deadline_id=r.id)
+            escalate_to = policy.escalation_role(r.case_type, r.comune_istat is not None)
+            stages = [("scaduta", escalate_to)]
+            if r.source == "statutory":
+                stages.append(("normativa", policy.statutory_role))
+            for stage, role in stages:
+                for who in directory.resolve(role, comune=r.comune_istat):
+                    item = _item(r, as_of, "escalation", directory) | {"promemoria_precedenti": earlier}
+                    book.add(who, f"scadenza:{r.id}:{stage}:{who.key}", item, stage=stage, deadline_id=r.id)
+        with engine.begin() as conn:
+            queued = flush(conn, book)
+        result.escalations += queued
+        result.queued += queued
+
+
+def _item(r, as_of: date, categoria: str, directory: Directory) -> dict[str, Any]:
+    wf = get_workflow(r.case_type)
+    initials = f"{r.cognome[:1]}. {r.nome[:1]}." if r.cognome else None
+    return {
+        "categoria": categoria, "caso_id": r.case_id, "tipo_caso": wf.label, "etichetta": r.label,
+        "scadenza": r.due.isoformat(), "giorni": (r.due - as_of).days,
+        "comune": directory.comune_name.get(r.comune_istat), "fonte": r.source, "persona": initials,
+        "link": f"/casi/{r.case_id}", "promemoria_precedenti": [],
+    }
