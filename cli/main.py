@@ -19,6 +19,10 @@ policy_app = typer.Typer(help="Versioni della politica (importi, soglie, termini
 app.add_typer(case_app, name="case")
 app.add_typer(workflow_app, name="workflow")
 app.add_typer(policy_app, name="policy")
+obligations_app = typer.Typer(help="Obblighi del distretto.", no_args_is_help=True)
+outbox_app = typer.Typer(help="Posta in uscita.", no_args_is_help=True)
+app.add_typer(obligations_app, name="obligations")
+app.add_typer(outbox_app, name="outbox")
 
 JsonOpt = typer.Option(False, "--json", help="Stampa in JSON.")
 
@@ -141,6 +145,63 @@ def init(
                f"({', '.join(result['sub_ambiti'])}), {result['enti_accreditati']} enti accreditati.")
     if result["sub_ambiti_provvisori"]:
         typer.echo("Attenzione: l'assegnazione dei comuni ai sub-ambiti è PROVVISORIA (vedi comuni.csv).")
+
+
+@app.command("demo-data")
+def demo_data(
+    year: int = typer.Option(2026, "--anno"),
+    seed: int = typer.Option(7, "--seme"),
+    scale: float = typer.Option(1.0, "--scala", help="1.0 = un anno dell'Ambito Cremasco (DOMAIN.md §10)."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Genera persone sintetiche (codici fiscali validi) e un anno realistico di casi dei tre tipi."""
+    from services.demo import generate_demo
+
+    try:
+        summary = _run(lambda: generate_demo(_engine(), year=year, seed=seed, scale=scale))
+    except ValueError as exc:
+        _fail(str(exc))
+    if as_json:
+        _print_json(summary)
+        return
+    _print_demo_summary(summary)
+
+
+def _print_demo_summary(summary: dict) -> None:
+    typer.echo(f"Dati dimostrativi {summary['year']}: {summary['cases_total']} casi, {summary['transitions']} "
+               f"passi registrati, {summary['people']} persone sintetiche, {summary['sad_visits']} visite SAD "
+               f"({summary['elapsed_seconds']:.1f} s).")
+    typer.echo("Utenti dimostrativi (nessuna password finché non c'è l'applicazione web):")
+    for role, username in summary["user_examples"].items():
+        typer.echo(f"  {role:<20} {username}")
+
+
+@app.command()
+def demo(as_json: bool = JsonOpt) -> None:
+    """Prepara un Ambito dimostrativo (SQLite se non configurato) e mostra i casi per tipo e stato."""
+    from services.demo import generate_demo
+    from services.queries import summary_by_type_and_state
+    from services.setup import init_database
+
+    settings = get_settings()
+    init_database(settings.database_url, _engine(), district_path=settings.district_path,
+                  policies_path=settings.policies_path)
+    summary = None
+    if not summary_by_type_and_state(_engine()):
+        summary = _run(lambda: generate_demo(_engine()))
+    rows = summary_by_type_and_state(_engine())
+    if as_json:
+        _print_json({"generazione": summary, "casi": rows})
+        return
+    typer.echo(f"Database: {settings.database_url}")
+    if summary:
+        _print_demo_summary(summary)
+    else:
+        typer.echo("Il database contiene già dei casi: nessun dato generato.")
+    typer.echo("\nCasi per tipo e stato:")
+    _table(rows, [("tipo_etichetta", "tipo"), ("stato_etichetta", "stato"), ("stato", "codice"), ("casi", "casi")])
+    typer.echo("\nProva: legami case list --tipo patto --in-ritardo · legami case show 1 · "
+               "legami sweep · legami workflow show patto")
 
 
 @policy_app.command("load")
@@ -320,6 +381,143 @@ def workflow_show(
     _table(rows, [("transizione", "transizione"), ("da", "da"), ("a", "a"), ("ruoli", "ruoli"),
                   ("condizioni", "condizioni"), ("scadenze", "avvia scadenze")])
     typer.echo("\n```mermaid\n" + to_mermaid(wf) + "\n```")
+
+
+# ------------------------------------------------------------------------------------ deadlines
+
+
+def _as_of(value: Optional[str]) -> date:
+    when = _parse_when(value)
+    if when is None:
+        from flows.jobs import today_in_rome
+
+        return today_in_rome()
+    return when if not isinstance(when, datetime) else when.date()
+
+
+@app.command()
+def sweep(
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Giorno della scansione (gg/mm/aaaa); oggi se omesso."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Scansione delle scadenze: passi automatici, promemoria, escalation (idempotente per giorno)."""
+    from services.sweep import run_deadline_sweep
+
+    day = _as_of(as_of)
+    result = _run(lambda: run_deadline_sweep(_engine(), as_of=day)).as_dict()
+    if as_json:
+        _print_json(result)
+        return
+    typer.echo(f"Scansione al {day:%d/%m/%Y}: {result['transizioni_automatiche']} passi automatici, "
+               f"{result['promemoria']} promemoria, {result['escalation']} escalation accodati.")
+    for r in result["automatiche_rifiutate"]:
+        typer.echo(f"  caso {r['caso']}: {r['transizione']} non eseguita: {r['motivo']}")
+
+
+@obligations_app.command("list")
+def obligations_list(
+    as_of: Optional[str] = typer.Option(None, "--as-of"),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Obblighi in corso: scadenza, ambiti ancora in sospeso, promemoria di oggi."""
+    from services.obligations import obligation_overview
+
+    rows = obligation_overview(_engine(), as_of=_as_of(as_of))
+    if as_json:
+        _print_json(rows)
+        return
+    _table([{**r, "in_sospeso": [p["ambito"] for p in r["in_sospeso"]]} for r in rows],
+           [("scadenza", "scadenza"), ("etichetta", "obbligo"), ("periodo", "periodo"), ("adempiuto", "adempiuto"),
+            ("in_sospeso", "in sospeso"), ("passi_di_oggi", "promemoria di oggi")])
+
+
+@obligations_app.command("check")
+def obligations_check(as_of: Optional[str] = typer.Option(None, "--as-of"), as_json: bool = JsonOpt) -> None:
+    """Accoda i promemoria e le escalation degli obblighi (idempotente per giorno)."""
+    from services.obligations import run_obligations_check
+
+    result = run_obligations_check(_engine(), as_of=_as_of(as_of)).as_dict()
+    _print_json(result) if as_json else typer.echo(f"Obblighi al {result['al']}: {result['accodati']} voci accodate.")
+
+
+@obligations_app.command("mark-met")
+def obligations_mark_met(
+    code: str,
+    period: str = typer.Option(..., "--periodo", help="Es. 2026 o 2026-10."),
+    scope: str = typer.Option(..., "--ambito", help="Es. il sub-ambito (Crema) o ente:ENTE03."),
+    reason: str = typer.Option(..., "--motivo"),
+    actor: str = typer.Option(..., "--actor"),
+    on: Optional[str] = typer.Option(None, "--il"),
+) -> None:
+    """Dichiara adempiuto un obbligo (con motivo; resta registrato chi e quando)."""
+    from services.obligations import mark_met
+
+    svc = _service()
+    _run(lambda: mark_met(_engine(), code=code, period=period, scope_key=scope, actor=svc.actor(actor),
+                          reason=reason, met_on=_as_of(on)))
+    typer.echo(f"Obbligo {code} ({period}, {scope}) registrato come adempiuto.")
+
+
+@outbox_app.command("list")
+def outbox_list(
+    status: Optional[str] = typer.Option(None, "--stato", help="pending | sending | sent | failed"),
+    limit: int = typer.Option(50, "--limite"),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Messaggi in uscita."""
+    from notifications.dispatch import list_outbox
+
+    rows = list_outbox(_engine(), status=status, limit=limit)
+    if as_json:
+        _print_json(rows)
+        return
+    _table(rows, [("id", "id"), ("template", "modello"), ("recipient", "destinatario"), ("status", "stato"),
+                  ("attempts", "tentativi"), ("last_error", "ultimo errore")])
+
+
+@outbox_app.command("send")
+def outbox_send(as_json: bool = JsonOpt) -> None:
+    """Invia la posta in coda (SMTP se configurato, altrimenti file .eml in LEGAMI_OUTBOX_DIR)."""
+    from notifications.dispatch import dispatch_configured
+
+    result = dispatch_configured(_engine(), get_settings())
+    _print_json(result) if as_json else typer.echo(
+        f"Inviati {result['sent']}, da ritentare {result['retried']}, falliti {result['failed']}, "
+        f"con destinatari rifiutati {result['partial']}.")
+
+
+@app.command()
+def calendar(
+    username: str,
+    out: Optional[Path] = typer.Option(None, "--out", help="File .ics; se omesso stampa sullo standard output."),
+) -> None:
+    """Il calendario .ics di una persona: le sue scadenze e gli obblighi del suo ruolo."""
+    from flows.jobs import today_in_rome
+    from services.calendar_feed import calendar_for
+
+    ics = _run(lambda: calendar_for(_engine(), username, today=today_in_rome(), base_url=get_settings().base_url))
+    if out:
+        out.write_bytes(ics)
+        typer.echo(f"Calendario scritto in {out}.")
+    else:
+        sys.stdout.write(ics.decode("utf-8"))
+
+
+@app.command("serve-flows")
+def serve_flows_command() -> None:
+    """Esegue le attività pianificate (Prefect). Senza PREFECT_API_URL avvia un server Prefect locale."""
+    import os
+
+    from flows.serve import managed_prefect_server, serve_flows
+
+    if os.environ.get("PREFECT_API_URL"):
+        serve_flows()
+        return
+    home = get_settings().prefect_home.resolve()
+    typer.echo(f"Avvio del server Prefect locale (dati in {home})…")
+    with managed_prefect_server(home) as url:
+        typer.echo(f"Server Prefect pronto su {url}; attività pianificate in Europe/Rome. Ctrl-C per uscire.")
+        serve_flows()
 
 
 def main() -> None:  # pragma: no cover

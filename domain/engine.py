@@ -138,6 +138,7 @@ class Decision:
     outcome: Outcome | None = None
     outcome_reason: str | None = None
     met: tuple[str, ...] = ()  # open deadlines of these kinds are met
+    expired: tuple[str, ...] = ()  # ... reached their term and their automatic consequence ran
     new_deadlines: tuple[NewDeadline, ...] = ()
     cancel_open_deadlines: bool = False  # the case reached a terminal state
     pause_deadlines: bool = False  # the case entered a suspended state
@@ -195,7 +196,8 @@ def decide(
         kind=str(payload[t.sets_kind]) if t.sets_kind else (command.kind if t.opening else None),
         outcome=outcome,
         outcome_reason=outcome_reason,
-        met=tuple(r.kind for r in wf.deadline_rules().values() if t.name in r.met_by),
+        met=tuple(r.kind for r in wf.deadline_rules().values() if t.name in r.met_by and r.fires != t.name),
+        expired=tuple(r.kind for r in wf.deadline_rules().values() if r.fires == t.name),
         new_deadlines=tuple(_due(r, ctx, calendar) for r in t.starts),
         cancel_open_deadlines=target.terminal,
         pause_deadlines=target.suspended and not (source and source.suspended),

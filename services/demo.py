@@ -275,7 +275,6 @@ class _Demo:
         self.now = datetime.combine(today, time(18, 0), ROME)
         self.svc = CaseService(engine, clock=lambda: self.now)
         self.rng = random.Random(seed)
-        self.transitions = 0
         self.visits = 0
         self._actors: dict[str, Any] = {}
         self._cfs: set[str] = set()
@@ -313,6 +312,9 @@ class _Demo:
     def create_users(self) -> None:
         staff = list(STAFF_SURNAMES)
         random.Random(2019).shuffle(staff)
+        spare = [s for s in SURNAMES if s not in staff]  # only for districts with more sub-ambiti
+        random.Random(2021).shuffle(spare)
+        staff = spare + staff  # popped from the end: the fixed pool first
         first = random.Random(2020)
         taken: set[str] = set()
 
@@ -345,14 +347,15 @@ class _Demo:
             taken.add(user)
             self.coord[sub] = user
             rows.append((user, person_name(staff.pop()), Role.SUBAREA_COORDINATOR.value, sub, None))
-        self.csc = [username("csc", s) for s in (staff.pop(), staff.pop())]
-        self.udp = [username("udp", s) for s in (staff.pop(), staff.pop())]
-        self.evaluator = username("ov", staff.pop())
-        self.health = username("asst", staff.pop())
-        for user in (*self.csc, *self.udp, self.evaluator, self.health):
-            role = {"csc": Role.CSC_ADMIN, "udp": Role.PLANNING_OFFICE, "ov": Role.EVALUATOR,
-                    "asst": Role.HEALTH_ASSESSOR}[user.split(".")[0]]
-            rows.append((user, person_name(user.split(".")[1].capitalize()), role.value, None, None))
+        offices: dict[str, list[str]] = defaultdict(list)
+        for prefix, role, count in (("csc", Role.CSC_ADMIN, 2), ("udp", Role.PLANNING_OFFICE, 2),
+                                    ("ov", Role.EVALUATOR, 1), ("asst", Role.HEALTH_ASSESSOR, 1)):
+            for _ in range(count):
+                surname = staff.pop()
+                offices[prefix].append(username(prefix, surname))
+                rows.append((offices[prefix][-1], person_name(surname), role.value, None, None))
+        self.csc, self.udp = offices["csc"], offices["udp"]
+        self.evaluator, self.health = offices["ov"][0], offices["asst"][0]
         for prov in self.providers:
             prov.user = f"ente.{_slug(prov.codice)}"
             rows.append((prov.user, f"Referente SAD - {prov.nome}", Role.PROVIDER.value, None, prov.codice))
@@ -396,7 +399,6 @@ class _Demo:
             return None
         case_id = self.svc.open_case(case_type=case_type, actor=self.actor(user), data=data, kind=kind,
                                      comune_istat=comune, related_case_id=related, effective_at=on)
-        self.transitions += 1
         return _Run(case_id, on)
 
     def step(self, run: _Run | None, transition: str, user: str, on: date, data: Any = None,
@@ -412,7 +414,6 @@ class _Demo:
         self.svc.advance(case_id=run.id, transition=transition, actor=self.actor(user), data=payload,
                          effective_at=on, reason=reason)
         run.last = on
-        self.transitions += 1
         return True
 
     def play(self, run: _Run | None, events: list[_Ev]) -> None:
@@ -658,7 +659,8 @@ class _Demo:
         adl = rng.randint(1, 6)
         p = {
             "v": rng.randint(1, 2) if urgent else rng.randint(1, 8), "pai": rng.randint(1, 4),
-            "choice": rng.randint(0, 4), "voucher": rng.randint(0, 3) if fate != "provider_chosen" else rng.randint(1, 3),
+            "choice": rng.randint(0, 4),
+            "voucher": rng.randint(0, 3) if fate != "provider_chosen" else rng.randint(1, 3),
             "fv": rng.randint(1, 2) if urgent else rng.randint(1, 5), "u": rng.random(),
             "early_wd": rng.randint(2, 8), "early_at_referral": rng.random() < 0.5,
             "susp": fate == "suspended" or (fate in ("active", "closed", "withdrawn") and rng.random() < 0.12)
@@ -675,7 +677,7 @@ class _Demo:
                    "changed_provider": ("fv", None), "suspended": ("sp", "rs"), "under_review": ("end", "close")}
 
         def plan(r: date) -> dict:
-            m: dict[str, Any] = {"r": r, "events": []}
+            m: dict[str, Any] = {"r": r}
             m["v"] = v = self.wd(r, p["v"], istat)
             m["pa"] = pa = self.wd(v, p["pai"], istat)
             if fate in ("not_admitted", "archived"):
@@ -1097,7 +1099,9 @@ class _Demo:
             evs.append(self.ev(fine, "avvia_verifica", SYSTEM_USER))
             closing = marks.get("close") or self.nwd(fine + timedelta(days=p["close_after"]), istat)
             u = rng.random()
-            target = rng.uniform(0.75, 1.0) if u < 0.86 else rng.uniform(0.35, 0.65) if u < 0.96 else rng.uniform(0, 0.25)
+            # about 86% positive among the closed, so ~70% of the concluded (closed + interrupted)
+            target = (rng.uniform(0.75, 1.0) if u < 0.86 else rng.uniform(0.35, 0.65) if u < 0.96
+                      else rng.uniform(0, 0.25))
             step = Decimal("0.05")
             shares = [min(Decimal(1), max(Decimal(0), (Decimal(str(target + rng.uniform(-0.15, 0.15))) / step)
                                           .quantize(Decimal(1)) * step)) for _ in goals]
@@ -1257,7 +1261,8 @@ class _Demo:
             evs.append(self.ev(q, "richiedi_integrazioni", csc,
                                {"documenti_mancanti": rng.sample(DOCUMENTI, rng.randint(1, 2))}))
             if fate == "archived":
-                x = q + timedelta(days=rng.randint(11, 20))
+                # fired by the deadline sweep the day after the reply term (as services.sweep does)
+                x = self.cal.add_calendar_days(q, 10, istat) + timedelta(days=1)
                 evs.append(self.ev(x, "archivia", SYSTEM_USER, reason="Integrazioni non pervenute entro 10 giorni"))
                 self.play(run, evs)
                 return app

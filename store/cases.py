@@ -169,7 +169,7 @@ _MET = (
         deadline_t.c.status.in_(_LIVE),
         deadline_t.c.kind.in_(sa.bindparam("kinds", expanding=True)),
     )
-    .values(status="met", closed_on=sa.bindparam("closed_on"))
+    .values(status=sa.bindparam("status"), closed_on=sa.bindparam("closed_on"))
 )
 _CANCEL = (
     deadline_t.update()
@@ -186,7 +186,9 @@ _PAUSE = (
 def _update_deadlines(conn: Connection, case_id: int, d: Decision) -> None:
     on = d.effective_at.date()
     if d.met:
-        conn.execute(_MET, {"cid": case_id, "kinds": list(d.met), "closed_on": on})
+        conn.execute(_MET, {"cid": case_id, "kinds": list(d.met), "closed_on": on, "status": "met"})
+    if d.expired:
+        conn.execute(_MET, {"cid": case_id, "kinds": list(d.expired), "closed_on": on, "status": "expired"})
     if d.cancel_open_deadlines:
         conn.execute(_CANCEL, {"cid": case_id, "closed_on": on})
     if d.pause_deadlines:

@@ -144,7 +144,7 @@ class Deadline(SQLModel, table=True):
     due: date
     basis: str = Field(max_length=10)
     source: str = Field(max_length=12)
-    status: str = Field(default="open", max_length=12)  # open | paused | met | cancelled
+    status: str = Field(default="open", max_length=12)  # open | paused | met | expired | cancelled
     started_seq: int
     closed_on: date | None = None
     suspended_days: int = 0

@@ -365,8 +365,10 @@ def fna_outcome(data: dict[str, Any], policy) -> Outcome:
 INTEGRAZIONI = DeadlineRule("integrazioni", "Risposta al soccorso istruttorio", "fna.giorni_integrazioni",
                             Basis.CALENDAR, Source.CONFIGURED, met_by=("ricevi_integrazioni", "archivia"),
                             fires="archivia", fires_after_days=1)
-OSSERVAZIONI = DeadlineRule("osservazioni", "Osservazioni al preavviso di rigetto", 10, Basis.CALENDAR,
-                            Source.STATUTORY, met_by=("rigetta", "accogli_osservazioni"))
+# art. 10-bis L. 241/90: 10 days for the applicant's observations interrupt the term, which then restarts
+OSSERVAZIONI = DeadlineRule("esito_preavviso", "Decisione dopo il preavviso di rigetto", 40, Basis.CALENDAR,
+                            Source.STATUTORY, met_by=("rigetta", "accogli_osservazioni"),
+                            days_label="10 giorni per le osservazioni + 30 (art. 10-bis L. 241/90)")
 def _application_term(ctx: Context) -> int:
     call = _call(ctx)
     return int(call.data.get("giorni_esito", 30)) if call else 30

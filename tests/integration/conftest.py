@@ -1,7 +1,7 @@
 """Integration fixtures: the same tests run on SQLite and on a real PostgreSQL.
 
-PostgreSQL comes from LEGAMI_TEST_POSTGRES_URL (default: 127.0.0.1:5432, database legami_test,
-created if missing). With LEGAMI_REQUIRE_POSTGRES=1 (set by .ci/run) an unreachable server
+PostgreSQL comes from LEGAMI_TEST_POSTGRES_URL (default: 127.0.0.1:5432, database legami_test); each
+test session works in its own database legami_test_<pid>, created and dropped by the fixture. With LEGAMI_REQUIRE_POSTGRES=1 (set by .ci/run) an unreachable server
 fails the run; otherwise the PostgreSQL half is skipped with the reason shown.
 """
 from __future__ import annotations
@@ -25,36 +25,37 @@ TABLES = ("reminder_log, obligation_status, outbox, deadline, case_transition, c
           "policy_version")
 
 
-def _ensure_pg_database(url: str) -> None:
+def _admin(url: str):
     target = sa.engine.make_url(normalise_url(url))
-    admin = make_engine(target.set(database="postgres").render_as_string(hide_password=False),
-                        isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
-    with admin.connect() as conn:
-        exists = conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :d"), {"d": target.database}).first()
-        if not exists:
-            conn.execute(sa.text(f'CREATE DATABASE "{target.database}"'))
-    admin.dispose()
+    return make_engine(target.set(database="postgres").render_as_string(hide_password=False),
+                       isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+
+
+def _session_database_url(base: str) -> str:
+    """One database per test session (legami_test_<pid>), so concurrent runs never share tables."""
+    target = sa.engine.make_url(normalise_url(base))
+    return target.set(database=f"{target.database}_{os.getpid()}").render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="session")
 def pg_url():
+    url = _session_database_url(PG_URL)
+    name = sa.engine.make_url(url).database
     try:
-        _ensure_pg_database(PG_URL)
-        engine = make_engine(PG_URL, poolclass=sa.pool.NullPool)
-        with engine.connect() as conn:
-            conn.execute(sa.text("SELECT 1"))
-        engine.dispose()
+        admin = _admin(url)
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     except Exception as exc:  # noqa: BLE001 - any failure to reach the server
         message = f"PostgreSQL non raggiungibile a {PG_URL}: {exc.__class__.__name__}: {exc}"
         if REQUIRE_PG:
             pytest.fail(message)
         pytest.skip(message + " (impostare LEGAMI_TEST_POSTGRES_URL)")
-    engine = make_engine(PG_URL, poolclass=sa.pool.NullPool)
-    with engine.begin() as conn:
-        conn.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    engine.dispose()
-    init_database(PG_URL, make_engine(PG_URL, poolclass=sa.pool.NullPool))
-    return PG_URL
+    init_database(url, make_engine(url, poolclass=sa.pool.NullPool))
+    yield url
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
 
 
 @pytest.fixture(scope="session")

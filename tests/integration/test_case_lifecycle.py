@@ -46,7 +46,8 @@ def test_a_patto_goes_from_segnalazione_to_verifica_with_its_full_history(servic
     assert detail["storia"][1]["attore"] == "coord.crema"
     assert detail["storia"][1]["ruolo"] == "subarea_coordinator"
     assert detail["storia"][2]["efficace_il"].startswith("2026-01-20")
-    assert all(d["stato"] in ("met", "cancelled") for d in detail["scadenze"])
+    assert {d["tipo"]: d["stato"] for d in detail["scadenze"] if d["stato"] not in ("met", "cancelled")} == {
+        "fine_patto": "expired"}
     assert detail["prossime_transizioni"] == []
 
 

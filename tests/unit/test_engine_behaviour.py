@@ -154,15 +154,15 @@ def test_monitoring_meets_the_open_monitoring_deadline_and_starts_the_next():
     ("patto", "assegna", {"presa_in_carico"}),
     ("patto", "avvia_redazione", {"analisi_preliminare"}),
     ("patto", "attiva", {"firma_patto"}),
-    ("patto", "avvia_verifica", {"monitoraggio", "fine_patto"}),
+    ("patto", "avvia_verifica", {"monitoraggio"}),
     ("patto", "riprendi", {"sospensione"}),
     ("patto", "chiudi", {"verifica"}),
     ("patto", "archivia", set()),
-    ("fna_bando", "apri", {"apertura_bando"}),
+    ("fna_bando", "apri", set()),
     ("fna_bando", "pubblica_graduatoria_definitiva", {"graduatoria_definitiva"}),
     ("fna_domanda", "ricevi_integrazioni", {"integrazioni"}),
-    ("fna_domanda", "archivia", {"integrazioni"}),
-    ("fna_domanda", "rigetta", {"osservazioni"}),
+    ("fna_domanda", "archivia", set()),
+    ("fna_domanda", "rigetta", {"esito_preavviso"}),
     ("fna_domanda", "finanzia", {"esito_finanziamento"}),
     ("sad_adesione", "rispondi", {"risposta_ente"}),
     ("sad_adesione", "rinnova", {"scadenza_accreditamento"}),
@@ -171,6 +171,21 @@ def test_monitoring_meets_the_open_monitoring_deadline_and_starts_the_next():
 ])
 def test_the_meeting_transition_reports_the_deadline_kinds_it_meets(case_type, transition, met):
     assert set(fire(case_type, transition).met) == met
+
+
+@pytest.mark.parametrize(("case_type", "transition", "expired"), [
+    ("patto", "avvia_verifica", {"fine_patto"}),
+    ("fna_bando", "apri", {"apertura_bando"}),
+    ("fna_bando", "chiudi", {"chiusura_bando"}),
+    ("fna_domanda", "archivia", {"integrazioni"}),
+    ("sad_adesione", "scade", {"scadenza_accreditamento"}),
+    ("patto", "chiudi", set()),
+])
+def test_a_deadline_whose_automatic_consequence_runs_expires_instead_of_being_met(case_type, transition, expired):
+    """A lapsed reply window or a reached end date is not an office's missed deadline."""
+    decision = fire(case_type, transition)
+    assert set(decision.expired) == expired
+    assert not (set(decision.met) & expired)
 
 
 def test_an_fna_admission_starts_the_funding_term_set_by_the_call():
@@ -183,9 +198,10 @@ def test_an_fna_admission_starts_the_funding_term_set_by_the_call():
     assert (deadline.due, deadline.source) == (date(2027, 1, 19), "statutory")
 
 
-def test_the_ten_days_for_observations_are_statutory_calendar_days():
-    deadline = _deadlines(fire("fna_domanda", "preavviso_rigetto"))["osservazioni"]
-    assert (deadline.due, deadline.basis, deadline.source) == (date(2026, 11, 30), "calendar", "statutory")
+def test_after_a_rejection_notice_the_office_decides_within_ten_days_plus_thirty():
+    # art. 10-bis L. 241/90: the 10 days for observations interrupt the term, which restarts (30 days)
+    deadline = _deadlines(fire("fna_domanda", "preavviso_rigetto"))["esito_preavviso"]
+    assert (deadline.due, deadline.basis, deadline.source) == (date(2026, 12, 30), "calendar", "statutory")
 
 
 def test_a_call_approval_schedules_its_opening_and_closing():

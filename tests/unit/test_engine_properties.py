@@ -27,7 +27,8 @@ def replay(wf: Workflow, history: list[str]) -> str | None:
 
 
 @pytest.mark.parametrize("case_type", sorted(WORKFLOWS))
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_random_commands_never_leave_the_declared_paths(case_type, data):
     wf = WORKFLOWS[case_type]

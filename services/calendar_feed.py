@@ -1,0 +1,101 @@
+"""Per-person calendar feed (RFC 5545): the open deadlines they answer for and the district obligations
+of their role, for Outlook or Thunderbird to subscribe to."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+
+import icalendar
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from config.obligation_files import load_obligations
+from domain.errors import NotFound
+from domain.obligations import Scope
+from domain.registry import get_workflow
+from services.directory import Directory
+from services.obligations import obligation_overview
+from store.tables import Comune, case_t, deadline_t
+
+PRODID = "-//Legami//Scadenze dei casi//IT"
+
+
+def calendar_for(engine: Engine, username: str, *, today: date, base_url: str, horizon_days: int = 400) -> bytes:
+    with engine.connect() as conn:
+        directory = Directory(conn)
+        user = directory.users.get(username)
+        if user is None:
+            raise NotFound(f"utente «{username}» inesistente o disattivato")
+        rows = conn.execute(_deadlines_query(user, today + timedelta(days=horizon_days))).all()
+    cal = icalendar.Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("x-wr-calname", f"Legami – {user.full_name}")
+    cal.add("x-wr-timezone", "Europe/Rome")
+    stamp = datetime.now(timezone.utc)
+    for r in rows:
+        wf = get_workflow(r.case_type)
+        late = " (SCADUTA)" if r.due < today else ""
+        cal.add_component(_event(
+            uid=f"scadenza-{r.id}@legami", day=r.due, stamp=stamp,
+            summary=f"{r.label}{late} – {wf.label} n. {r.case_id}",
+            description=f"Caso {r.case_id} ({wf.label}), comune di {r.comune or '—'}. "
+                        f"Termine {'normativo' if r.source == 'statutory' else 'configurato'}.",
+            url=f"{base_url}/casi/{r.case_id}",
+        ))
+    for ob in _obligations_for(engine, user.role, today):
+        cal.add_component(_event(
+            uid=f"obbligo-{ob['codice']}-{ob['periodo']}@legami", day=date.fromisoformat(ob["scadenza"]),
+            stamp=stamp, summary=f"Obbligo: {ob['etichetta']}",
+            description="; ".join(p["mancante"] for p in ob["in_sospeso"]) or "adempiuto",
+            url=f"{base_url}/obblighi/{ob['codice']}",
+        ))
+    return cal.to_ical()
+
+
+def _deadlines_query(user, until: date):
+    c = Comune.__table__
+    q = (sa.select(deadline_t.c.id, deadline_t.c.case_id, deadline_t.c.label, deadline_t.c.due, deadline_t.c.source,
+                   case_t.c.case_type, c.c.nome.label("comune"))
+         .join(case_t, case_t.c.id == deadline_t.c.case_id)
+         .outerjoin(c, c.c.istat == case_t.c.comune_istat)
+         .where(deadline_t.c.status == "open", deadline_t.c.due <= until)
+         .order_by(deadline_t.c.due, deadline_t.c.id))
+    if user.role == "subarea_coordinator":
+        return q.where(c.c.sub_ambito == user.sub_ambito)
+    if user.role == "provider":
+        return q.where(case_t.c.provider_codice == user.provider_codice)
+    if user.role == "social_worker":
+        return q.where(case_t.c.owner == user.username)
+    if user.role == "planning_office":
+        return q.where(case_t.c.case_type.in_(("fna_bando", "fna_domanda")))
+    if user.role == "csc_admin":
+        return q.where(case_t.c.case_type.in_(("fna_domanda", "sad_adesione")))
+    return q.where(sa.false())
+
+
+def _obligations_for(engine: Engine, role: str, today: date) -> list[dict]:
+    # per-case obligations (ISEE renewals) reach a social worker in her digest, case by case: her feed keeps
+    # district-wide ones only
+    mine = [o for o in load_obligations()
+            if (o.owner_role == role or any(role in s.recipients for s in o.steps))
+            and not (o.scope is Scope.CASE and role == "social_worker")]
+    return obligation_overview(engine, as_of=today, obligations=mine) if mine else []
+
+
+def _event(*, uid: str, day: date, stamp: datetime, summary: str, description: str, url: str) -> icalendar.Event:
+    event = icalendar.Event()
+    event.add("uid", uid)
+    event.add("dtstamp", stamp)
+    event.add("dtstart", day)
+    event.add("dtend", day + timedelta(days=1))
+    event.add("summary", summary)
+    event.add("description", description)
+    event.add("url", url)
+    event.add("transp", "TRANSPARENT")
+    alarm = icalendar.Alarm()
+    alarm.add("action", "DISPLAY")
+    alarm.add("description", summary)
+    alarm.add("trigger", timedelta(days=-1))
+    event.add_component(alarm)
+    return event
