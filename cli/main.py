@@ -259,13 +259,14 @@ def case_advance(
     data: Optional[str] = typer.Option(None, "--data", help="Dati JSON, o @file.json"),
     effective: Optional[str] = typer.Option(None, "--efficace", help="Data di efficacia (gg/mm/aaaa)."),
     reason: Optional[str] = typer.Option(None, "--motivo"),
+    version: Optional[int] = typer.Option(None, "--versione", help="Versione del caso vista (conflitto se è cambiata)."),
     as_json: bool = JsonOpt,
 ) -> None:
     """Esegue una transizione su un caso."""
     svc = _service()
     payload, when = _parse_data(data), _parse_when(effective)
     seq = _run(lambda: svc.advance(case_id=case_id, transition=transition, actor=svc.actor(actor),
-                                   data=payload, effective_at=when, reason=reason))
+                                   data=payload, effective_at=when, reason=reason, expected_version=version))
     from services.queries import case_detail
 
     detail = case_detail(_engine(), case_id)

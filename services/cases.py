@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 
 from domain.calendar import WorkingCalendar
 from domain.engine import Actor, CaseView, Command, allowed_transitions, decide
-from domain.errors import NotFound
+from domain.errors import ConflictError, NotFound
 from domain.policy import Policy, policy_in_force
 from domain.registry import get_workflow
 from domain.validation import is_provisional_codice_fiscale
@@ -130,11 +130,22 @@ class CaseService:
         data: Mapping[str, Any] | None = None,
         effective_at: datetime | date | None = None,
         reason: str | None = None,
+        expected_version: int | None = None,
     ) -> int:
-        """Fire `transition` on the case; returns the new audit sequence number."""
+        """Fire `transition` on the case; returns the new audit sequence number.
+
+        `expected_version` is the version the user saw (forms carry it): if the case moved since, the
+        command is a conflict even when the transition would still be allowed (a double submit of a
+        repeatable step such as a monitoring entry).
+        """
         now = self.clock()
         with self.engine.begin() as conn:
             case = repo.load_case(conn, case_id)
+            if expected_version is not None and case.version != expected_version:
+                raise ConflictError(
+                    f"il caso {case_id} è stato modificato da un altro utente nel frattempo (versione "
+                    f"{case.version}, attesa {expected_version}): ricaricare e riprovare"
+                )
             wf = get_workflow(case.case_type)
             policy = self.policy(case.policy_version)
             when = self._effective(effective_at, case.state_since, now)

@@ -197,3 +197,18 @@ def test_the_same_person_referred_twice_is_one_person_with_two_cases(service, en
     open_patto(service, worker)
     assert counts(engine)["person"] == 1
     assert counts(engine)["case_file"] == 2
+
+
+def test_a_repeated_submit_of_a_repeatable_step_is_a_conflict_when_the_version_moved(service, engine):
+    from .patto_steps import MONITORAGGIO
+
+    worker = service.actor("as.rossi")
+    case_id = open_patto(service, worker)
+    drive_to_active(service, case_id)
+    seen = case_detail(engine, case_id)["versione"]
+    service.advance(case_id=case_id, transition="registra_monitoraggio", actor=worker, data=MONITORAGGIO,
+                    effective_at=date(2026, 3, 2), expected_version=seen)
+    with pytest.raises(ConflictError, match=f"attesa {seen}"):
+        service.advance(case_id=case_id, transition="registra_monitoraggio", actor=worker, data=MONITORAGGIO,
+                        effective_at=date(2026, 3, 2), expected_version=seen)
+    assert [h["transizione"] for h in case_detail(engine, case_id)["storia"]].count("registra_monitoraggio") == 1
