@@ -509,7 +509,7 @@ def serve_flows_command() -> None:
     """Esegue le attività pianificate (Prefect). Senza PREFECT_API_URL avvia un server Prefect locale."""
     import os
 
-    from flows.serve import managed_prefect_server, serve_flows
+    from flows.serve import managed_prefect_server, serve_flows, serve_in_child
 
     if os.environ.get("PREFECT_API_URL"):
         serve_flows()
@@ -518,7 +518,10 @@ def serve_flows_command() -> None:
     typer.echo(f"Avvio del server Prefect locale (dati in {home})…")
     with managed_prefect_server(home) as url:
         typer.echo(f"Server Prefect pronto su {url}; attività pianificate in Europe/Rome. Ctrl-C per uscire.")
-        serve_flows()
+        try:
+            raise typer.Exit(serve_in_child(url))
+        except KeyboardInterrupt:
+            typer.echo("Arresto.")
 
 
 def main() -> None:  # pragma: no cover

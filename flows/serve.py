@@ -15,8 +15,6 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
-from prefect.schedules import Cron
-
 TIMEZONE = "Europe/Rome"
 
 # (deployment name, flow attribute in flows.jobs, cron in Europe/Rome, what it does)
@@ -26,7 +24,9 @@ SCHEDULES = [
 ]
 
 
-def schedules() -> dict[str, Cron]:
+def schedules():
+    from prefect.schedules import Cron
+
     return {name: Cron(cron, timezone=TIMEZONE) for name, _, cron, _ in SCHEDULES}
 
 
@@ -41,6 +41,14 @@ def serve_flows() -> None:
     from prefect import serve
 
     serve(*deployments())
+
+
+def serve_in_child(api_url: str) -> int:
+    """Serve in a fresh interpreter whose Prefect settings see PREFECT_API_URL from the start (Prefect reads
+    its settings at import: set later, serve() would also start its own temporary server, which never fires
+    schedules)."""
+    env = {**os.environ, "PREFECT_API_URL": api_url, "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    return subprocess.call([sys.executable, "-m", "flows.serve"], env=env)
 
 
 def _free_port() -> int:
@@ -79,8 +87,6 @@ def managed_prefect_server(home: Path, *, timeout: float = 90.0):
     url = f"http://127.0.0.1:{port}/api"
     try:
         _wait_healthy(url, process, timeout)
-        os.environ.update({"PREFECT_API_URL": url, "PREFECT_HOME": str(home),
-                           "PREFECT_SERVER_ANALYTICS_ENABLED": "false"})
         yield url
     finally:
         process.terminate()
@@ -89,3 +95,7 @@ def managed_prefect_server(home: Path, *, timeout: float = 90.0):
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
+
+
+if __name__ == "__main__":  # the child started by serve_in_child, or a worker host in production
+    serve_flows()
