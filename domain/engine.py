@@ -178,6 +178,8 @@ def decide(
     if outcome is not None and wf.outcome and wf.outcome.measure_field and wf.outcome.measure:
         measured = round(wf.outcome.measure(merged), 4)
         payload[wf.outcome.measure_field] = merged[wf.outcome.measure_field] = measured
+    if outcome is not None:  # the history carries the outcome: tallies read it from there
+        payload["esito"] = merged["esito"] = outcome.value
     target = wf.state(t.target)
     source = wf.state(view.state) if view.state else None
     leaving_suspension = source is not None and source.suspended and not target.suspended

@@ -17,6 +17,8 @@ from sqlalchemy.orm.base import NEVER_SET, NO_VALUE
 
 from domain.engine import Actor, CaseView, Decision
 from domain.errors import ConflictError, NotFound, StateWriteForbidden
+from zoneinfo import ZoneInfo
+
 from store.tables import Case, case_t, deadline_t, outbox_t, person_t, transition_t
 
 _CASE_COLUMNS = (
@@ -30,6 +32,7 @@ _SELECT_CASE = (
     .where(case_t.c.id == sa.bindparam("case_id"))
 )
 _LIVE = ("open", "paused")
+ROME = ZoneInfo("Europe/Rome")
 
 
 @event.listens_for(Case.state, "set", propagate=True)
@@ -156,6 +159,7 @@ def _insert_audit(conn: Connection, case_id: int, seq: int, d: Decision, actor: 
             "actor_role": actor.role.value,
             "recorded_at": _utc(recorded_at),
             "effective_at": _utc(d.effective_at),
+            "effective_on": d.effective_at.astimezone(ROME).date(),
             "reason": d.reason,
             "data": d.data,
         },

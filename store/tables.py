@@ -116,7 +116,10 @@ class CaseTransition(SQLModel, table=True):
     """The audit history: append-only (database triggers refuse UPDATE and DELETE)."""
 
     __tablename__ = "case_transition"
-    __table_args__ = (sa.UniqueConstraint("case_id", "seq", name="uq_case_transition_seq"),)
+    __table_args__ = (
+        sa.UniqueConstraint("case_id", "seq", name="uq_case_transition_seq"),
+        sa.Index("ix_case_transition_name_day", "transition", "effective_on"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="case_file.id")
     seq: int
@@ -127,6 +130,7 @@ class CaseTransition(SQLModel, table=True):
     actor_role: str = Field(max_length=40)
     recorded_at: datetime = Field(sa_type=UTCDateTime)
     effective_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    effective_on: date = Field(index=True)  # the local (Europe/Rome) day of effective_at: tallies group by it
     reason: str | None = None
     data: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
 
@@ -211,3 +215,16 @@ class ObligationStatus(SQLModel, table=True):
 
 reminder_log_t = ReminderLog.__table__
 obligation_status_t = ObligationStatus.__table__
+
+
+class TallySnapshot(SQLModel, table=True):
+    """The indicators as computed on a day (materialised by the daily flow; recomputable as of that day)."""
+
+    __tablename__ = "tally_snapshot"
+    id: int | None = Field(default=None, primary_key=True)
+    as_of: date = Field(unique=True)
+    computed_at: datetime = Field(sa_type=UTCDateTime)
+    body: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+
+
+tally_snapshot_t = TallySnapshot.__table__

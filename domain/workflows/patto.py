@@ -110,6 +110,8 @@ class MisuraEconomica(Form):
 
 
 class PattoFirmato(Form):
+    canale: Literal["progetto", "ulteriore"] = Field(
+        default="progetto", title="Canale (progetto Wel(l)FARE Legami o patto ulteriore)")
     obiettivi: list[Obiettivo] = Field(title="Obiettivi", min_length=1)
     impegni_reciprocita: list[ImpegnoReciprocita] = Field(title="Impegni di reciprocità", min_length=1)
     misura_economica: MisuraEconomica = Field(title="Misura economica")

@@ -5,7 +5,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from pydantic import Field, model_validator
+from pydantic import Field, computed_field, model_validator
 
 from domain.common import (
     Form,
@@ -181,6 +181,11 @@ class Visita(Form):
 class PrimaVisita(Form):
     visita: Visita = Field(title="Prima visita")
 
+    @computed_field(title="Ore erogate")
+    @property
+    def ore(self) -> float:
+        return round(self.visita.minuti / 60, 2)
+
 
 class RegistroMensile(Form):
     mese: ItalianDate = Field(title="Mese (primo giorno)")
@@ -193,8 +198,10 @@ class RegistroMensile(Form):
             raise ValueError(f"visite fuori dal mese indicato: {', '.join(f'{d:%d/%m/%Y}' for d in wrong)}")
         return self
 
-    def ore(self) -> Decimal:
-        return Decimal(sum(v.minuti for v in self.visite)) / 60
+    @computed_field(title="Ore erogate nel mese")
+    @property
+    def ore(self) -> float:
+        return round(sum(v.minuti for v in self.visite) / 60, 2)
 
 
 class RevisionePai(Form):

@@ -1,6 +1,7 @@
 """Alembic: upgrade from empty, one step down and up again, and models equal to migrations."""
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -27,6 +28,10 @@ def test_upgrade_from_empty_then_one_step_down_and_up_again(tmp_path):
     migrate(url)
     assert CASE_TABLES | REMINDER_TABLES | {"comune", "provider", "app_user", "policy_version"} <= tables(url)
     downgrade(url, "-1")
+    assert "tally_snapshot" not in tables(url) and REMINDER_TABLES | CASE_TABLES <= tables(url)
+    migrate(url)
+    assert "tally_snapshot" in tables(url)
+    downgrade(url, "0002_cases")
     assert not (REMINDER_TABLES & tables(url)) and CASE_TABLES <= tables(url)
     migrate(url)
     assert REMINDER_TABLES <= tables(url)
@@ -42,3 +47,54 @@ def test_the_migrations_match_the_models_on_both_databases(db_url):
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), SQLModel.metadata)
     engine.dispose()
     assert diff == []
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def scratch_url(request, tmp_path):
+    """An empty database of its own (migrations go up and down in it)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'scratch.db'}"
+        return
+    from .conftest import _admin
+
+    base = sa.engine.make_url(request.getfixturevalue("pg_url"))
+    url = base.set(database=f"{base.database}_scratch").render_as_string(hide_password=False)
+    admin = _admin(url)
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{base.database}_scratch"'))
+        conn.execute(sa.text(f'CREATE DATABASE "{base.database}_scratch"'))
+    yield url
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{base.database}_scratch" WITH (FORCE)'))
+    admin.dispose()
+
+
+def test_upgrading_to_the_local_day_column_backfills_it_from_the_recorded_instants(scratch_url):
+    from datetime import date
+
+    from services.cases import CaseService
+    from services.setup import ensure_user, init_database
+    from store.tables import transition_t
+
+    from .conftest import NOW
+    from .patto_steps import drive_to_active, open_patto
+
+    engine = make_engine(scratch_url, poolclass=sa.pool.NullPool)
+    init_database(scratch_url, engine)
+    with engine.begin() as conn:
+        ensure_user(conn, "as.rossi", "A", "a@example.org", "social_worker", "Crema")
+        ensure_user(conn, "coord.crema", "C", "c@example.org", "subarea_coordinator", "Crema")
+    service = CaseService(engine, clock=lambda: NOW)
+    drive_to_active(service, open_patto(service, service.actor("as.rossi")))
+    query = sa.select(transition_t.c.seq, transition_t.c.effective_on).order_by(transition_t.c.seq)
+    with engine.connect() as conn:
+        before = conn.execute(query).all()
+    assert before[0].effective_on == date(2026, 1, 12)  # stored 2026-01-11T23:00Z, the Rome day is the 12th
+    downgrade(scratch_url, "0003_reminders")
+    migrate(scratch_url)
+    with engine.connect() as conn:
+        assert conn.execute(query).all() == before
+    with pytest.raises(sa.exc.DBAPIError, match="append-only"):  # the triggers survived the rebuild
+        with engine.begin() as conn:
+            conn.execute(transition_t.update().values(actor="x"))
+    engine.dispose()

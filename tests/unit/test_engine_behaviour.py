@@ -331,7 +331,8 @@ def test_the_sad_outcome_follows_the_share_of_pai_objectives_reached(reached, ou
 def test_the_fna_outcome_follows_the_plan_and_the_months_paid(respected, months, outcome):
     decision = fire("fna_domanda", "chiudi", patch={"piano_rispettato": respected, "mesi_erogati": months})
     assert decision.outcome is outcome
-    assert set(decision.data) == {"mesi_erogati", "importo_erogato", "piano_rispettato"}
+    assert set(decision.data) == {"mesi_erogati", "importo_erogato", "piano_rispettato", "esito"}
+    assert decision.data["esito"] == outcome.value  # the history carries the outcome for the tallies
 
 
 def test_transitions_that_do_not_close_set_no_outcome():
