@@ -1,0 +1,209 @@
+"""Indicators from the history: a hand-computed fixture year, as-of recomputation, small-cell suppression."""
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, datetime
+
+import pytest
+
+from config.tally_files import load_tally_settings
+from services.cases import CaseService
+from services.setup import ensure_user
+from services.tallies import compute_tallies, materialise, read_snapshot
+
+from .conftest import ROME
+from .patto_steps import ASSEGNA, MONITORAGGIO, VALUTAZIONE, patto_firmato, segnalazione
+
+NO_SUPPRESSION = replace(load_tally_settings(), threshold=1)
+CREMA, PANDINO = "019035", "019067"
+
+
+class Clock:
+    def __init__(self, now: datetime):
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def build_year(service: CaseService) -> dict[str, int]:
+    """Four patti of 2026 (three in Crema, one in Pandino), by hand:
+
+    P1 Crema: referred 12/01, activated 02/02 (project), monitoring 16 h and € 400, verified 20/08: objectives
+       weighted 2 and 1 reached 1 and 0.5 -> rate 0.8333, positive.
+    P2 Crema: referred 12/01, activated 02/02 (further pact), interrupted 10/03.
+    P3 Crema: referred 12/01, archived 13/01.
+    P4 Pandino: referred 12/01, activated 02/02 (project, autonomy), monitoring 10 h and € 300, verified 20/08
+       with nothing reached -> rate 0, negative.
+    """
+    w_crema, w_pandino = service.actor("as.rossi"), service.actor("as.verdi")
+    c_crema, c_pandino, system = service.actor("coord.crema"), service.actor("coord.pandino"), service.actor("sistema")
+    ids = {}
+    for name, comune, worker, surname in (("P1", CREMA, w_crema, "Bianchi"), ("P2", CREMA, w_crema, "Neri"),
+                                          ("P3", CREMA, w_crema, "Gallo"), ("P4", PANDINO, w_pandino, "Conti")):
+        ids[name] = service.open_case(case_type="patto", actor=worker, comune_istat=comune,
+                                      effective_at=date(2026, 1, 12), data=segnalazione(surname=surname))
+    service.advance(case_id=ids["P3"], transition="archivia", actor=w_crema, reason="doppia segnalazione",
+                    effective_at=date(2026, 1, 13))
+    for name, coord, worker, username, kind, channel in (
+            ("P1", c_crema, w_crema, "as.rossi", "inclusione", "progetto"),
+            ("P2", c_crema, w_crema, "as.rossi", "inclusione", "ulteriore"),
+            ("P4", c_pandino, w_pandino, "as.verdi", "autonomia", "progetto")):
+        service.advance(case_id=ids[name], transition="assegna", actor=coord, effective_at=date(2026, 1, 14),
+                        data={**ASSEGNA, "assegnatario": username})
+        service.advance(case_id=ids[name], transition="avvia_redazione", actor=worker, effective_at=date(2026, 1, 20),
+                        data={**VALUTAZIONE, "tipologia": kind})
+        service.advance(case_id=ids[name], transition="attiva", actor=worker, effective_at=date(2026, 2, 2),
+                        data={**patto_firmato(), "canale": channel})
+    service.advance(case_id=ids["P2"], transition="interrompi", actor=c_crema, effective_at=date(2026, 3, 10),
+                    data={"causa": "trasferimento"}, reason="trasferito in altro ambito")
+    for name, worker, hours, euro, shares in (("P1", w_crema, "16", "400", ["1", "0.5"]),
+                                              ("P4", w_pandino, "10", "300", ["0", "0"])):
+        service.advance(case_id=ids[name], transition="registra_monitoraggio", actor=worker,
+                        effective_at=date(2026, 3, 2),
+                        data={**MONITORAGGIO, "ore_reciprocita": hours, "importo_erogato": euro})
+        service.advance(case_id=ids[name], transition="avvia_verifica", actor=system, effective_at=date(2026, 7, 31))
+        service.advance(case_id=ids[name], transition="chiudi", actor=worker, effective_at=date(2026, 8, 20),
+                        data={"raggiungimento": shares, "relazione": "verifica finale"})
+    return ids
+
+
+@pytest.fixture
+def pandino_team(engine):
+    with engine.begin() as conn:
+        ensure_user(conn, "coord.pandino", "Coord Pandino", "coord.pandino@example.org", "subarea_coordinator",
+                    "Pandino")
+
+
+def figures(result: dict) -> dict[str, dict[str, object]]:
+    """code -> {"totale": value, "<row>": value, ...}"""
+    table = {}
+    for i in result["indicatori"]:
+        table[i["codice"]] = {"totale": i["totale"]["valore"], **{r["chiave"]: r["valore"] for r in i["righe"]}}
+    return table
+
+
+def test_a_fixture_year_gives_the_hand_computed_indicators(service, engine, pandino_team):
+    build_year(service)
+    result = compute_tallies(engine, year=2026, as_of=date(2026, 11, 20), by="sub_ambito", settings=NO_SUPPRESSION)
+    got = figures(result)
+    expected = {
+        "patti_segnalazioni": {"totale": 4, "Crema": 3, "Pandino": 1},
+        "patti_attivati": {"totale": 3, "Crema": 2, "Pandino": 1},
+        "patti_attivati_progetto": {"totale": 2, "Crema": 1, "Pandino": 1},
+        "patti_attivati_ulteriori": {"totale": 1, "Crema": 1},
+        "patti_conclusi": {"totale": 3, "Crema": 2, "Pandino": 1},
+        "patti_esito_positivo": {"totale": 1, "Crema": 1},
+        "patti_esito_parziale": {"totale": 0},
+        "patti_esito_negativo": {"totale": 1, "Pandino": 1},
+        "patti_interrotti": {"totale": 1, "Crema": 1},
+        "patti_rinunce": {"totale": 0},
+        "patti_ore_reciprocita": {"totale": 26.0, "Crema": 16.0, "Pandino": 10.0},
+        "patti_euro_erogati": {"totale": 700.0, "Crema": 400.0, "Pandino": 300.0},
+        "patti_realizzazione_pct": {"totale": 33.3, "Crema": 50.0, "Pandino": 0.0},
+    }
+    for code, values in expected.items():
+        assert got[code] == values, code
+    assert got["patti_tasso_medio"]["totale"] == pytest.approx((0.8333 + 0) / 2, abs=1e-4)
+    assert got["patti_tasso_medio"]["Crema"] == 0.8333
+    assert got["patti_tasso_medio"]["Pandino"] == 0.0
+
+    by_kind = figures(compute_tallies(engine, year=2026, as_of=date(2026, 11, 20), by="type",
+                                      settings=NO_SUPPRESSION))
+    assert by_kind["patti_attivati"] == {"totale": 3, "inclusione": 2, "autonomia": 1}
+
+    realisation = next(i for i in result["indicatori"] if i["codice"] == "patti_realizzazione_pct")
+    assert realisation["obiettivo"]["esito"] == "sotto"  # 33.3% against 70-75%
+    intervals = {i["codice"]: i for i in result["intervalli"]}
+    to_activation = intervals["patti_giorni_segnalazione_attivazione"]["lordo"]
+    assert to_activation["totale"] == {"casi": 3, "mediana": 21.0, "p90": 21.0}  # 12/01 -> 02/02
+    assert to_activation["Pandino"] == {"casi": 1, "mediana": 21.0, "p90": 21.0}
+    assert intervals["patti_giorni_attivazione_verifica"]["lordo"]["totale"]["mediana"] == 199.0  # 02/02 -> 20/08
+    assert [b for b in result["arretrato"] if b["tipo_caso"] == "patto"] == []  # all four are closed
+
+
+def test_suspension_time_is_taken_out_of_the_net_interval(service, engine, pandino_team):
+    ids = build_year(service)
+    del ids
+    worker = service.actor("as.rossi")
+    case_id = service.open_case(case_type="patto", actor=worker, comune_istat=CREMA, effective_at=date(2026, 4, 1),
+                                data=segnalazione(surname="Ferri"))
+    service.advance(case_id=case_id, transition="assegna", actor=service.actor("coord.crema"), data=ASSEGNA,
+                    effective_at=date(2026, 4, 2))
+    service.advance(case_id=case_id, transition="avvia_redazione", actor=worker, data=VALUTAZIONE,
+                    effective_at=date(2026, 4, 3))
+    service.advance(case_id=case_id, transition="attiva", actor=worker, effective_at=date(2026, 4, 6),
+                    data={**patto_firmato(start="06/04/2026", end="06/08/2026"), "firmato_il": "06/04/2026"})
+    service.advance(case_id=case_id, transition="sospendi", actor=worker, reason="ricovero",
+                    effective_at=date(2026, 5, 1))
+    service.advance(case_id=case_id, transition="riprendi", actor=worker, effective_at=date(2026, 5, 21))
+    service.advance(case_id=case_id, transition="avvia_verifica", actor=service.actor("sistema"),
+                    effective_at=date(2026, 8, 6))
+    service.advance(case_id=case_id, transition="chiudi", actor=worker, effective_at=date(2026, 8, 10),
+                    data={"raggiungimento": ["1", "1"], "relazione": "obiettivi raggiunti"})
+    result = compute_tallies(engine, year=2026, as_of=date(2026, 11, 20), by="comune", settings=NO_SUPPRESSION)
+    interval = next(i for i in result["intervalli"] if i["codice"] == "patti_giorni_attivazione_verifica")
+    # Crema: P1 199 days, the new pact 06/04 -> 10/08 = 126 days gross, 106 net of 20 days suspended
+    assert interval["lordo"]["Crema"] == {"casi": 2, "mediana": 162.5, "p90": 191.7}
+    assert interval["netto_sospensioni"]["Crema"]["mediana"] == 152.5
+
+
+def test_recomputing_a_past_day_gives_the_snapshot_stored_that_day(db_url, engine, pandino_team):
+    clock = Clock(datetime(2026, 3, 1, 18, 0, tzinfo=ROME))
+    service = CaseService(engine, clock=clock)
+    worker, coord = service.actor("as.rossi"), service.actor("coord.crema")
+    first = service.open_case(case_type="patto", actor=worker, comune_istat=CREMA, effective_at=date(2026, 2, 20),
+                              data=segnalazione())
+    service.advance(case_id=first, transition="assegna", actor=coord, data=ASSEGNA, effective_at=date(2026, 2, 25))
+    stored = materialise(engine, as_of=date(2026, 3, 1))
+    assert figures(stored["sub_ambito"])["patti_segnalazioni"]["totale"] is None  # 1 person: suppressed
+
+    clock.now = datetime(2026, 3, 5, 9, 0, tzinfo=ROME)  # days later, a referral of 27/02 is recorded after the fact
+    service.open_case(case_type="patto", actor=worker, comune_istat=CREMA, effective_at=date(2026, 2, 27),
+                      data=segnalazione(surname="Neri"))
+    assert snapshot_equal(read_snapshot(engine, as_of=date(2026, 3, 1)),
+                          {by: compute_tallies(engine, year=2026, as_of=date(2026, 3, 1), by=by)
+                           for by in ("sub_ambito", "comune", "type")})
+    today = compute_tallies(engine, year=2026, as_of=date(2026, 3, 5), by="sub_ambito", settings=NO_SUPPRESSION)
+    assert figures(today)["patti_segnalazioni"]["totale"] == 2
+    before = compute_tallies(engine, year=2026, as_of=date(2026, 3, 1), by="sub_ambito", settings=NO_SUPPRESSION)
+    assert figures(before)["patti_segnalazioni"]["totale"] == 1
+
+
+def snapshot_equal(a: dict, b: dict) -> bool:
+    import json
+
+    return json.loads(json.dumps(a, sort_keys=True)) == json.loads(json.dumps(b, sort_keys=True, default=str))
+
+
+def test_cells_under_five_people_are_suppressed_everywhere(service, engine, pandino_team):
+    build_year(service)
+    for by in ("sub_ambito", "comune", "type"):
+        result = compute_tallies(engine, year=2026, as_of=date(2026, 11, 20), by=by)
+        for indicator in result["indicatori"] + result["scadenze"]:
+            for cell in [indicator["totale"], *indicator["righe"]]:
+                if cell["soppresso"]:
+                    assert (cell["valore"], cell["n"]) == (None, None)
+                else:
+                    assert cell["n"] is None or cell["n"] == 0 or cell["n"] >= 5, (by, indicator["codice"], cell)
+    referrals = figures(compute_tallies(engine, year=2026, as_of=date(2026, 11, 20)))["patti_segnalazioni"]
+    assert referrals == {"totale": None, "Crema": None, "Pandino": None}
+
+
+def test_a_single_hidden_cell_hides_its_complement_too(service, engine, pandino_team):
+    build_year(service)
+    settings = replace(load_tally_settings(), threshold=2)  # Crema 3 people shown, Pandino 1 hidden...
+    result = compute_tallies(engine, year=2026, as_of=date(2026, 11, 20), settings=settings)
+    referrals = next(i for i in result["indicatori"] if i["codice"] == "patti_segnalazioni")
+    assert referrals["totale"]["valore"] == 4
+    assert {r["chiave"]: r["soppresso"] for r in referrals["righe"]} == {"Crema": True, "Pandino": True}
+
+
+def test_aggregates_carry_no_names_or_codici_fiscali(service, engine, pandino_team):
+    import json
+
+    build_year(service)
+    text = json.dumps(compute_tallies(engine, year=2026, as_of=date(2026, 11, 20), by="comune",
+                                      settings=NO_SUPPRESSION))
+    for forbidden in ("Bianchi", "Neri", "Conti", "Gallo", "BNCLCU"):
+        assert forbidden not in text
