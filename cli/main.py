@@ -488,6 +488,49 @@ def outbox_send(as_json: bool = JsonOpt) -> None:
 
 
 @app.command()
+def tally(
+    year: int = typer.Option(..., "--year", "--anno"),
+    by: str = typer.Option("sub_ambito", "--by", "--per", help="sub_ambito | comune | type | misura | fascia_eta | ente"),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Conteggi come noti a quel giorno."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Indicatori dell'anno (dalla storia dei casi), con obiettivi e celle piccole oscurate."""
+    from services.tallies import compute_tallies, read_snapshot
+
+    day = _as_of(as_of) if as_of else min(_as_of(None), date(year, 12, 31))
+    stored = read_snapshot(_engine(), as_of=day) if day.year == year else None
+    try:
+        result = (stored or {}).get(by) or compute_tallies(_engine(), year=year, as_of=day, by=by)
+    except ValueError as exc:
+        _fail(str(exc))
+    if as_json:
+        _print_json(result)
+        return
+    typer.echo(f"Indicatori {year} al {day:%d/%m/%Y}, per {by} (celle con meno di "
+               f"{result['soglia_riservatezza']} persone oscurate)")
+    keys = sorted({r["chiave"] for i in result["indicatori"] for r in i["righe"]})
+    rows = []
+    for i in result["indicatori"]:
+        cells = {r["chiave"]: r for r in i["righe"]}
+        target = i["obiettivo"]
+        rows.append({"indicatore": i["etichetta"], "totale": _shown(i["totale"], result),
+                     **{k: _shown(cells.get(k), result) for k in keys},
+                     "obiettivo": f"{target['min']:g}-{target['max']:g}: {target['esito'] or '—'} "
+                                  f"(proiezione {target['esito_proiezione'] or '—'})" if target else ""})
+    _table(rows, [("indicatore", "indicatore"), ("totale", "totale"), *[(k, k) for k in keys],
+                  ("obiettivo", "range di valutazione")])
+
+
+def _shown(cell: Optional[dict], result: dict) -> str:
+    if not cell:
+        return "0"
+    if cell["soppresso"]:
+        return f"n<{result['soglia_riservatezza']}"
+    value = cell["valore"]
+    return "—" if value is None else f"{value:,}".replace(",", "X").replace(".", ",").replace("X", ".")
+
+
+@app.command()
 def calendar(
     username: str,
     out: Optional[Path] = typer.Option(None, "--out", help="File .ics; se omesso stampa sullo standard output."),

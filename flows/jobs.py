@@ -47,6 +47,20 @@ def send_outbox() -> dict[str, Any]:
     return dispatch_configured(_engine(), get_settings())
 
 
+@task(name="conteggi", retries=1, retry_delay_seconds=60)
+def materialise_tallies(as_of: date) -> dict[str, Any]:
+    from services.tallies import materialise
+
+    body = materialise(_engine(), as_of=as_of)
+    return {"al": as_of.isoformat(), "ripartizioni": sorted(body)}
+
+
+@flow(name="conteggi")
+def tallies_flow(as_of: date | None = None) -> dict[str, Any]:
+    """Materialise the day's indicators (reading them is then instant; any past day can be recomputed)."""
+    return materialise_tallies(as_of or today_in_rome())
+
+
 @flow(name="scadenze-giornaliere", log_prints=False)
 def deadline_sweep_flow(as_of: date | None = None) -> dict[str, Any]:
     """Automatic steps due, T-n reminders, escalations of overdue deadlines: queued as daily digests."""
@@ -73,6 +87,7 @@ def dispatch_flow() -> dict[str, Any]:
 
 @flow(name="giornata")
 def daily_flow(as_of: date | None = None) -> dict[str, Any]:
-    """The morning run: sweep, obligations, then dispatch of what they queued."""
+    """The morning run: sweep, obligations, dispatch of what they queued, then the day's tallies."""
     day = as_of or today_in_rome()
-    return {"scadenze": sweep_deadlines(day), "obblighi": check_obligations(day), "invio": send_outbox()}
+    return {"scadenze": sweep_deadlines(day), "obblighi": check_obligations(day), "invio": send_outbox(),
+            "conteggi": materialise_tallies(day)}

@@ -17,6 +17,7 @@ import random
 import re
 import time as _time
 import unicodedata
+import zlib
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -1054,7 +1055,10 @@ class _Demo:
             "impegni_reciprocita": [{"attivita": h[0], "ente_ospitante": h[1].format(c=comune.nome),
                                      "ore_settimanali": w} for h, w in zip(hosts, weekly)],
             "misura_economica": misura, "data_inizio": inizio, "data_fine": fine, "firmato_il": s,
-            "firmatari": signers, "firma_assistente_sociale": True, "informativa_privacy": True}))
+            "firmatari": signers, "firma_assistente_sociale": True, "informativa_privacy": True,
+            # about a third are "further" pacts (PdZ: 100 in the project + 50-75 more), chosen without
+            # drawing from rng so that the rest of the generated year stays as it was
+            "canale": "ulteriore" if zlib.crc32(person["codice_fiscale"].encode()) % 3 == 0 else "progetto"}))
         sp, rs = marks.get("sp"), marks.get("rs")
         stop = marks.get("end") if fate in ("interrupted", "withdrawn") else fine
         if sp:
