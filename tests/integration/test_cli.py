@@ -111,3 +111,14 @@ def test_workflow_show_prints_the_declaration_as_table_json_and_mermaid(cli_db):
         "patto", "fna_bando", "fna_domanda", "sad_adesione", "sad_caso"}
     unknown = invoke("workflow", "show", "bonus")
     assert unknown.exit_code == 1 and "tipo di caso «bonus» sconosciuto" in unknown.output
+
+
+def test_tally_prints_the_indicators_with_suppressed_cells_and_json(cli_db):
+    invoke("case", "open", "patto", "--actor", "as.rossi", "--comune", "019035", "--efficace", "12/01/2026",
+           "--data", json.dumps(segnalazione()))
+    data = json.loads(invoke("tally", "--year", "2026", "--by", "comune", "--json").output)
+    referrals = next(i for i in data["indicatori"] if i["codice"] == "patti_segnalazioni")
+    assert referrals["totale"] == {"valore": None, "n": None, "soppresso": True}  # one person: under 5
+    text = invoke("tally", "--year", "2026").output
+    assert "Segnalazioni per patto" in text and "n<5" in text
+    assert "70-75" in text

@@ -99,3 +99,15 @@ def test_every_schedule_is_declared_in_the_one_serve_entry_point():
     built = deployments()
     assert [d.name for d in built] == [name for name, *_ in SCHEDULES]
     assert all(d.schedules[0].schedule.timezone == "Europe/Rome" for d in built)
+
+
+def test_the_tallies_flow_stores_the_snapshot_of_its_day(prefect_harness, configured, service):
+    from flows.jobs import tallies_flow
+    from services.tallies import compute_tallies, read_snapshot
+
+    open_patto(service, service.actor("as.rossi"))
+    assert tallies_flow(as_of=date(2026, 11, 20)) == {"al": "2026-11-20", "ripartizioni": ["comune", "sub_ambito",
+                                                                                           "type"]}
+    stored = read_snapshot(configured, as_of=date(2026, 11, 20))
+    fresh = compute_tallies(configured, year=2026, as_of=date(2026, 11, 20), by="comune")
+    assert stored["comune"]["indicatori"] == fresh["indicatori"]
