@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     smtp_ssl: bool = False
     smtp_timeout_seconds: float = 10.0
     mail_from: str = "legami@example.org"
+    outbox_dir: Path = Field(default=Path("outbox"), description="where .eml files go when no SMTP is set")
+    prefect_home: Path = Field(default=Path(".legami/prefect"), description="embedded Prefect server's home")
     base_url: str = "http://127.0.0.1:8000"
 
     @model_validator(mode="after")
