@@ -11,6 +11,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Engine
 
 from config.obligation_files import load_reminder_policy
@@ -121,9 +122,13 @@ def _batches(engine: Engine, where, batch_size: int):
 
 def _logged_stages(conn, ids: list[int]) -> dict[int, list[Any]]:
     logged: dict[int, list[Any]] = {}
+    if conn.dialect.name == "postgresql":  # one array parameter, not an IN list of 5000
+        which = reminder_log_t.c.deadline_id == sa.any_(sa.bindparam("ids", ids, type_=ARRAY(sa.Integer)))
+    else:
+        which = reminder_log_t.c.deadline_id.in_(ids)
     for row in conn.execute(sa.select(reminder_log_t.c.deadline_id, reminder_log_t.c.stage,
                                       reminder_log_t.c.recipient, reminder_log_t.c.queued_on)
-                            .where(reminder_log_t.c.deadline_id.in_(ids))):
+                            .where(which)).all():
         logged.setdefault(row.deadline_id, []).append(row)
     return logged
 
@@ -131,17 +136,22 @@ def _logged_stages(conn, ids: list[int]) -> dict[int, list[Any]]:
 def _remind_before(engine, directory, calendar, policy, as_of, batch_size, result) -> None:
     where = sa.and_(deadline_t.c.status == "open", deadline_t.c.due >= as_of,
                     deadline_t.c.due <= as_of + timedelta(days=LOOKAHEAD_DAYS))
+    stages: dict[tuple[date, str | None], str | None] = {}  # working days depend on (due, comune) only
+    resolve = _memo(directory.resolve)
     for rows in _batches(engine, where, batch_size):
         result.scanned += len(rows)
         book = DigestBook(as_of)
         for r in rows:
-            stage = policy.stage_before(working_days_between(calendar, as_of, r.due, r.comune_istat))
+            k = (r.due, r.comune_istat)
+            if k not in stages:
+                stages[k] = policy.stage_before(working_days_between(calendar, as_of, r.due, r.comune_istat))
+            stage = stages[k]
             if stage is None:
                 continue
             for token in policy.recipients_before(r.case_type, r.kind, r.owner is not None):
-                for who in directory.resolve(token, comune=r.comune_istat, owner=r.owner, provider=r.provider_codice):
-                    book.add(who, f"scadenza:{r.id}:{stage}:{who.key}", _item(r, as_of, "scadenza", directory),
-                             stage=stage, deadline_id=r.id)
+                for who in resolve(token, comune=r.comune_istat, owner=r.owner, provider=r.provider_codice):
+                    book.add(who, f"scadenza:{r.id}:{stage}:{who.key}", lambda r=r: _item(r, as_of, "scadenza", directory),
+                             stage=stage, deadline_id=r.id)  # built only if not logged yet
         with engine.begin() as conn:
             queued = flush(conn, book)
         result.reminders += queued
@@ -152,6 +162,7 @@ def _escalate_overdue(engine, directory, policy, as_of, batch_size, result) -> N
     not_escalated = ~sa.exists().where(reminder_log_t.c.deadline_id == deadline_t.c.id,
                                        reminder_log_t.c.stage == "scaduta")
     where = sa.and_(deadline_t.c.status == "open", deadline_t.c.due < as_of, not_escalated)
+    resolve = _memo(directory.resolve)
     for rows in _batches(engine, where, batch_size):
         result.scanned += len(rows)
         with engine.connect() as conn:
@@ -160,7 +171,7 @@ def _escalate_overdue(engine, directory, policy, as_of, batch_size, result) -> N
         for r in rows:
             earlier = [{"destinatario": log.recipient.removeprefix("email:"), "il": log.queued_on.isoformat()}
                        for log in sorted(logged.get(r.id, []), key=lambda x: x.queued_on)]
-            for who in directory.resolve("owner", comune=r.comune_istat, owner=r.owner) if r.owner else []:
+            for who in resolve("owner", comune=r.comune_istat, owner=r.owner) if r.owner else []:
                 book.add(who, f"scadenza:{r.id}:scaduta:{who.key}", _item(r, as_of, "scaduta", directory),
                          stage="scaduta", deadline_id=r.id)
             escalate_to = policy.escalation_role(r.case_type, r.comune_istat is not None)
@@ -168,13 +179,25 @@ def _escalate_overdue(engine, directory, policy, as_of, batch_size, result) -> N
             if r.source == "statutory":
                 stages.append(("normativa", policy.statutory_role))
             for stage, role in stages:
-                for who in directory.resolve(role, comune=r.comune_istat):
+                for who in resolve(role, comune=r.comune_istat):
                     item = _item(r, as_of, "escalation", directory) | {"promemoria_precedenti": earlier}
                     book.add(who, f"scadenza:{r.id}:{stage}:{who.key}", item, stage=stage, deadline_id=r.id)
         with engine.begin() as conn:
             queued = flush(conn, book)
         result.escalations += queued
         result.queued += queued
+
+
+def _memo(fn):
+    """Recipients depend only on (token, comune, owner, provider): resolve each combination once per sweep."""
+    cache: dict = {}
+
+    def resolve(token, **kw):
+        k = (token, *sorted(kw.items()))
+        if k not in cache:
+            cache[k] = fn(token, **kw)
+        return cache[k]
+    return resolve
 
 
 def _item(r, as_of: date, categoria: str, directory: Directory) -> dict[str, Any]:
