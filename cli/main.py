@@ -531,6 +531,35 @@ def _shown(cell: Optional[dict], result: dict) -> str:
 
 
 @app.command()
+def report(
+    year: int = typer.Option(..., "--year", "--anno"),
+    fmt: str = typer.Option("pdf", "--format", "--formato", help="pdf | html | xlsx | csv"),
+    out: Path = typer.Option(..., "--out", help="File di destinazione."),
+    by: str = typer.Option("sub_ambito", "--by", "--per", help="Solo per csv: la ripartizione."),
+    as_of: Optional[str] = typer.Option(None, "--as-of"),
+) -> None:
+    """Relazione annuale per l'Organismo di Valutazione (PDF/HTML con grafici), esportazioni XLSX e CSV."""
+    from reports import collect_results, district_details, report_csv, report_html, report_pdf, report_xlsx
+    from services.tallies import compute_tallies
+
+    day = _as_of(as_of) if as_of else min(_as_of(None), date(year, 12, 31))
+    engine = _engine()
+    if fmt == "csv":
+        out.write_text(report_csv(compute_tallies(engine, year=year, as_of=day, by=by)), encoding="utf-8")
+    elif fmt in ("pdf", "html", "xlsx"):
+        results = collect_results(engine, year=year, as_of=day)
+        name, note = district_details(engine)
+        if fmt == "xlsx":
+            out.write_bytes(report_xlsx(results, sub_ambiti_note=note))
+        else:
+            html = report_html(results, district_name=name, sub_ambiti_note=note)
+            out.write_bytes(report_pdf(html)) if fmt == "pdf" else out.write_text(html, encoding="utf-8")
+    else:
+        _fail(f"--format: valore non ammesso «{fmt}» (pdf, html, xlsx, csv)")
+    typer.echo(f"Relazione {year} al {day:%d/%m/%Y} scritta in {out}.")
+
+
+@app.command()
 def calendar(
     username: str,
     out: Optional[Path] = typer.Option(None, "--out", help="File .ics; se omesso stampa sullo standard output."),

@@ -62,7 +62,7 @@ def compute_tallies(engine: Engine, *, year: int, as_of: date | None = None, by:
         indicators = [_indicator(m, cells[m.code], by, names, settings, period) for m in MEASURES]
         by_code = {i["codice"]: i for i in indicators}
         indicators += [_ratio(r, by_code, settings, period) for r in RATIOS]
-        intervals = [_interval(conn, iv, period, by, names) for iv in INTERVALS]
+        intervals = [_interval(conn, iv, period, by, names, settings.threshold) for iv in INTERVALS]
         deadlines = _deadlines_met(conn, period, by, names, settings.threshold)
         backlog = _backlog(conn, period, settings.threshold)
     return {
@@ -189,12 +189,16 @@ def _ratio(r, by_code: dict[str, dict], settings: TallySettings, period: Period)
 
     def combine(a: dict | None, b: dict | None) -> dict:
         a = a or {"valore": 0, "n": 0, "soppresso": False}  # no row in the numerator: none of them
-        if not b or b["soppresso"] or a["soppresso"] or not b["valore"] or a["valore"] is None:
-            return {"valore": None, "n": b["n"] if b else None, "soppresso": bool(b and b["soppresso"])}
+        if not b or b["soppresso"] or a["soppresso"]:  # hiding either part hides the ratio
+            return {"valore": None, "n": None, "soppresso": bool(b) and (b["soppresso"] or a["soppresso"])}
+        if not b["valore"] or a["valore"] is None:
+            return {"valore": None, "n": b["n"], "soppresso": False}
         return {"valore": round(r.scale * a["valore"] / b["valore"], 1), "n": b["n"], "soppresso": False}
 
     num_lines = {line["chiave"]: line for line in num["righe"]}
     lines = [{"chiave": line["chiave"], **combine(num_lines.get(line["chiave"]), line)} for line in den["righe"]]
+    if get_workflow(den["tipo_caso"]).district_level and not get_workflow(num["tipo_caso"]).district_level:
+        lines = []  # a district-wide denominator (a call's budget) has no per-area share
     total = combine(num["totale"], den["totale"])
     return {
         "codice": r.code, "etichetta": r.label, "gruppo": r.group, "tipo_caso": num["tipo_caso"], "unita": r.unit,
@@ -209,7 +213,7 @@ def _suspended_states(case_type: str) -> set[str]:
     return {s.name for s in get_workflow(case_type).states if s.suspended}
 
 
-def _interval(conn: Connection, iv: Interval, period: Period, by: str, names) -> dict[str, Any]:
+def _interval(conn: Connection, iv: Interval, period: Period, by: str, names, threshold: int) -> dict[str, Any]:
     suspended = _suspended_states(iv.case_type)
     rows = conn.execute(
         sa.select(transition_t.c.case_id, transition_t.c.seq, transition_t.c.transition, transition_t.c.to_state,
@@ -231,8 +235,15 @@ def _interval(conn: Connection, iv: Interval, period: Period, by: str, names) ->
             for key in {"totale", _key(case_rows[0], by, names, period.year)}:
                 gross[key].append(measured[0])
                 net[key].append(measured[1])
-    stats = lambda values: {"casi": len(values), "mediana": percentile(values, 0.5),  # noqa: E731
-                            "p90": percentile(values, 0.9)}
+    personal = get_workflow(iv.case_type).has_person
+
+    def stats(values: list[float]) -> dict[str, Any]:
+        """A median over fewer people than the threshold would be their own figures: hidden."""
+        if personal and 0 < len(values) < threshold:
+            return {"casi": None, "mediana": None, "p90": None, "soppresso": True}
+        return {"casi": len(values), "mediana": percentile(values, 0.5), "p90": percentile(values, 0.9),
+                "soppresso": False}
+
     return {"codice": iv.code, "etichetta": iv.label, "gruppo": iv.group, "unita": "giorni",
             "lordo": {k: stats(v) for k, v in sorted(gross.items())},
             "netto_sospensioni": {k: stats(v) for k, v in sorted(net.items())}}

@@ -116,8 +116,8 @@ def test_a_fixture_year_gives_the_hand_computed_indicators(service, engine, pand
     assert realisation["obiettivo"]["esito"] == "sotto"  # 33.3% against 70-75%
     intervals = {i["codice"]: i for i in result["intervalli"]}
     to_activation = intervals["patti_giorni_segnalazione_attivazione"]["lordo"]
-    assert to_activation["totale"] == {"casi": 3, "mediana": 21.0, "p90": 21.0}  # 12/01 -> 02/02
-    assert to_activation["Pandino"] == {"casi": 1, "mediana": 21.0, "p90": 21.0}
+    assert to_activation["totale"] == {"casi": 3, "mediana": 21.0, "p90": 21.0, "soppresso": False}  # 12/01 -> 02/02
+    assert to_activation["Pandino"] == {"casi": 1, "mediana": 21.0, "p90": 21.0, "soppresso": False}
     assert intervals["patti_giorni_attivazione_verifica"]["lordo"]["totale"]["mediana"] == 199.0  # 02/02 -> 20/08
     assert [b for b in result["arretrato"] if b["tipo_caso"] == "patto"] == []  # all four are closed
 
@@ -144,7 +144,7 @@ def test_suspension_time_is_taken_out_of_the_net_interval(service, engine, pandi
     result = compute_tallies(engine, year=2026, as_of=date(2026, 11, 20), by="comune", settings=NO_SUPPRESSION)
     interval = next(i for i in result["intervalli"] if i["codice"] == "patti_giorni_attivazione_verifica")
     # Crema: P1 199 days, the new pact 06/04 -> 10/08 = 126 days gross, 106 net of 20 days suspended
-    assert interval["lordo"]["Crema"] == {"casi": 2, "mediana": 162.5, "p90": 191.7}
+    assert interval["lordo"]["Crema"] == {"casi": 2, "mediana": 162.5, "p90": 191.7, "soppresso": False}
     assert interval["netto_sospensioni"]["Crema"]["mediana"] == 152.5
 
 
@@ -186,8 +186,14 @@ def test_cells_under_five_people_are_suppressed_everywhere(service, engine, pand
                     assert (cell["valore"], cell["n"]) == (None, None)
                 else:
                     assert cell["n"] is None or cell["n"] == 0 or cell["n"] >= 5, (by, indicator["codice"], cell)
-    referrals = figures(compute_tallies(engine, year=2026, as_of=date(2026, 11, 20)))["patti_segnalazioni"]
-    assert referrals == {"totale": None, "Crema": None, "Pandino": None}
+    suppressed = compute_tallies(engine, year=2026, as_of=date(2026, 11, 20))
+    assert figures(suppressed)["patti_segnalazioni"] == {"totale": None, "Crema": None, "Pandino": None}
+    realisation = next(i for i in suppressed["indicatori"] if i["codice"] == "patti_realizzazione_pct")
+    assert all(cell["soppresso"] for cell in [realisation["totale"], *realisation["righe"]])
+    for interval in suppressed["intervalli"]:  # medians over 1-4 people are those people's own figures
+        if interval["codice"].startswith("patti_"):
+            for stats in [*interval["lordo"].values(), *interval["netto_sospensioni"].values()]:
+                assert stats == {"casi": None, "mediana": None, "p90": None, "soppresso": True}
 
 
 def test_a_single_hidden_cell_hides_its_complement_too(service, engine, pandino_team):

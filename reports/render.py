@@ -1,0 +1,94 @@
+"""The yearly report for the Organismo di Valutazione in four formats: HTML, PDF (WeasyPrint), XLSX, CSV.
+
+`results` maps a breakdown ("sub_ambito" required, "type" optional for the tables by kind, any other kept in
+the XLSX) to what `services.tallies.compute_tallies` returns for it; `collect_results` computes them.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from sqlalchemy.engine import Engine
+
+from config.tally_files import TallySettings
+from reports import format as fmt
+from reports import model
+from reports.workbook import report_xlsx
+from services.tallies import compute_tallies
+from store.tables import District
+
+__all__ = ["collect_results", "district_details", "report_csv", "report_html", "report_pdf", "report_xlsx"]
+
+TEMPLATES = Path(__file__).parent / "templates"
+_ENV = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]),
+                   undefined=StrictUndefined, trim_blocks=False, lstrip_blocks=False)
+CSV_HEADER = ("codice", "etichetta", "chiave", "valore", "n", "soppresso")
+
+
+def collect_results(engine: Engine, *, year: int, as_of: date | None = None, settings: TallySettings | None = None,
+                    breakdowns: tuple[str, ...] = ("sub_ambito", "type")) -> dict[str, dict]:
+    """The tallies the report needs, one computation per breakdown."""
+    return {by: compute_tallies(engine, year=year, as_of=as_of, by=by, settings=settings) for by in breakdowns}
+
+
+def district_details(engine: Engine) -> tuple[str, str | None]:
+    """The district's name and, while the sub-ambiti are provisional, the note that says so."""
+    table = District.__table__
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(table.c.name, table.c.sub_ambiti_provisional, table.c.provisional_note)).first()
+    if row is None:
+        raise LookupError("nessun ambito caricato: eseguire prima l'inizializzazione del database")
+    note = (row.provisional_note or "L'assegnazione dei comuni ai sub-ambiti è provvisoria.") \
+        if row.sub_ambiti_provisional else None
+    return row.name, note
+
+
+def _main(results: dict[str, dict]) -> dict:
+    if "sub_ambito" not in results:
+        raise ValueError("la relazione richiede i conteggi per sub-ambito (chiave «sub_ambito»)")
+    return results["sub_ambito"]
+
+
+def report_html(results: dict[str, dict], *, district_name: str, sub_ambiti_note: str | None = None) -> str:
+    """The accessible Italian report (one HTML page, inline CSS and SVG charts, no JavaScript)."""
+    main = _main(results)
+    return _ENV.get_template("relazione.html.j2").render(
+        title=f"Relazione annuale {main['anno']} – {district_name}", district=district_name, year=main["anno"],
+        as_of=fmt.day(main["al"]), threshold=main["soglia_riservatezza"],
+        hidden=fmt.hidden(main["soglia_riservatezza"]), sub_ambiti_note=sub_ambiti_note,
+        sections=model.sections(results), deadlines=model.deadline_views(main),
+        intervals=model.interval_views(main), backlog=model.backlog_rows(main),
+    )
+
+
+def report_pdf(html: str) -> bytes:
+    """A4 PDF of `report_html`'s page: the @page rules (size, margins, page numbers, font) are in its CSS."""
+    from weasyprint import HTML  # imported here: loading Pango takes ~1 s and only the PDF needs it
+
+    return HTML(string=html, base_url=str(TEMPLATES)).write_pdf()
+
+
+def _csv_rows(item: dict, threshold: int) -> list[tuple[Any, ...]]:
+    cells = [("totale", item["totale"]), *((line["chiave"], line) for line in item["righe"])]
+    return [(item["codice"], item["etichetta"], key,
+             fmt.hidden(threshold) if c["soppresso"] else fmt.csv_number(c["valore"]),
+             "" if c["n"] is None else c["n"], "sì" if c["soppresso"] else "no")
+            for key, c in cells]
+
+
+def report_csv(result: dict) -> str:
+    """One tally result in long format, for Italian Excel: `;` separator, decimal comma, no thousands separator,
+    CRLF line ends, and a leading BOM (U+FEFF) so that Excel reads UTF-8. Write it with encoding="utf-8" (the
+    BOM is already in the text). One row per indicator (then per deadline indicator) and key, the "totale" key
+    first; a suppressed cell has valore "n<N", n empty and soppresso "sì"; an empty valore means no data."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(CSV_HEADER)
+    for item in result["indicatori"] + result["scadenze"]:
+        writer.writerows(_csv_rows(item, result["soglia_riservatezza"]))
+    return "\ufeff" + buffer.getvalue()
