@@ -57,7 +57,7 @@ def _run(fn):
         for e in exc.errors:
             typer.echo(f"  - {e}", err=True)
         raise typer.Exit(1)
-    except DomainError as exc:
+    except (DomainError, ValueError) as exc:  # ValueError: configuration files and options, in Italian
         _fail(str(exc))
 
 
@@ -134,10 +134,7 @@ def init(
             "enti_accreditati": len(d.providers), "sub_ambiti_provvisori": d.sub_ambiti_provisional,
         }
 
-    try:
-        result = _run(go)
-    except ValueError as exc:
-        _fail(str(exc))
+    result = _run(go)
     if as_json:
         _print_json(result)
         return
@@ -157,10 +154,7 @@ def demo_data(
     """Genera persone sintetiche (codici fiscali validi) e un anno realistico di casi dei tre tipi."""
     from services.demo import generate_demo
 
-    try:
-        summary = _run(lambda: generate_demo(_engine(), year=year, seed=seed, scale=scale))
-    except ValueError as exc:
-        _fail(str(exc))
+    summary = _run(lambda: generate_demo(_engine(), year=year, seed=seed, scale=scale))
     if as_json:
         _print_json(summary)
         return
@@ -396,6 +390,11 @@ def _as_of(value: Optional[str]) -> date:
     return when if not isinstance(when, datetime) else when.date()
 
 
+def _day_in_year(year: int, as_of: Optional[str]) -> date:
+    """The as-of day of a yearly figure: the one given, else today or the year's last day if it is over."""
+    return _as_of(as_of) if as_of else min(_as_of(None), date(year, 12, 31))
+
+
 @app.command()
 def sweep(
     as_of: Optional[str] = typer.Option(None, "--as-of", help="Giorno della scansione (gg/mm/aaaa); oggi se omesso."),
@@ -497,12 +496,9 @@ def tally(
     """Indicatori dell'anno (dalla storia dei casi), con obiettivi e celle piccole oscurate."""
     from services.tallies import compute_tallies, read_snapshot
 
-    day = _as_of(as_of) if as_of else min(_as_of(None), date(year, 12, 31))
+    day = _day_in_year(year, as_of)
     stored = read_snapshot(_engine(), as_of=day) if day.year == year else None
-    try:
-        result = (stored or {}).get(by) or compute_tallies(_engine(), year=year, as_of=day, by=by)
-    except ValueError as exc:
-        _fail(str(exc))
+    result = (stored or {}).get(by) or _run(lambda: compute_tallies(_engine(), year=year, as_of=day, by=by))
     if as_json:
         _print_json(result)
         return
@@ -542,7 +538,7 @@ def report(
     from reports import collect_results, district_details, report_csv, report_html, report_pdf, report_xlsx
     from services.tallies import compute_tallies
 
-    day = _as_of(as_of) if as_of else min(_as_of(None), date(year, 12, 31))
+    day = _day_in_year(year, as_of)
     engine = _engine()
     if fmt == "csv":
         out.write_text(report_csv(compute_tallies(engine, year=year, as_of=day, by=by)), encoding="utf-8")
