@@ -478,12 +478,16 @@ def outbox_list(
 @outbox_app.command("send")
 def outbox_send(as_json: bool = JsonOpt) -> None:
     """Invia la posta in coda (SMTP se configurato, altrimenti file .eml in LEGAMI_OUTBOX_DIR)."""
-    from notifications.dispatch import dispatch_configured
+    from notifications.dispatch import dispatch_from_settings
 
-    result = dispatch_configured(_engine(), get_settings())
-    _print_json(result) if as_json else typer.echo(
-        f"Inviati {result['sent']}, da ritentare {result['retried']}, falliti {result['failed']}, "
-        f"con destinatari rifiutati {result['partial']}.")
+    result = dispatch_from_settings(_engine(), get_settings()).as_dict()
+    if as_json:
+        _print_json(result)
+        return
+    typer.echo(f"Inviati {result['sent']}, da ritentare {result['retried']}, falliti {result['failed']}, "
+               f"con destinatari rifiutati {result['partial']}.")
+    if result["error"]:
+        typer.echo(f"Server di posta non disponibile: {result['error']} ({result['deferred']} messaggi restano in coda)")
 
 
 @app.command()

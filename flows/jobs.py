@@ -42,9 +42,9 @@ def check_obligations(as_of: date) -> dict[str, Any]:
 
 @task(name="invio", retries=1, retry_delay_seconds=60)
 def send_outbox() -> dict[str, Any]:
-    from notifications.dispatch import dispatch_configured
+    from notifications.dispatch import dispatch_from_settings
 
-    return dispatch_configured(_engine(), get_settings())
+    return dispatch_from_settings(_engine(), get_settings()).as_dict()
 
 
 @task(name="conteggi", retries=1, retry_delay_seconds=60)

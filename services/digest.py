@@ -137,8 +137,11 @@ def _queue(conn: Connection, recipient: Recipient, day: date, items: list[dict],
     if existing is not None and existing.status == "pending":
         payload = dict(existing.payload)
         payload["voci"] = list(payload.get("voci", [])) + items
-        conn.execute(outbox_t.update().where(outbox_t.c.id == existing.id).values(payload=payload))
-        return
+        merged = conn.execute(outbox_t.update().where(outbox_t.c.id == existing.id, outbox_t.c.status == "pending")
+                              .values(payload=payload)).rowcount
+        if merged:
+            return
+        # a dispatcher claimed it meanwhile: the new items go in a digest of their own
     if existing is not None:  # today's digest already left: a second one for the new items
         key = f"{key}:{_next_suffix(existing.idempotency_key, key)}"
     conn.execute(outbox_t.insert(), {

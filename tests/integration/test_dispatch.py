@@ -4,9 +4,15 @@ The server stores every envelope and can be told to answer 4xx/5xx for chosen re
 """
 from __future__ import annotations
 
+import asyncio
 import email
+import os
 import socket
+import ssl
+import subprocess
+import sys
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email import policy
@@ -15,9 +21,22 @@ from email.message import EmailMessage
 import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 
-from notifications.dispatch import DEFAULT_LEASE, RECLAIMED_NOTE, backoff, dispatch_outbox, list_outbox
-from notifications.sender import EmlSender, SendResult, SmtpConfig, SmtpSender, message_id
+from config.settings import Settings
+from notifications.dispatch import DEFAULT_LEASE, backoff, dispatch_outbox, list_outbox, preview_outbox
+from notifications.render import RenderedMail
+from notifications.sender import (
+    EmlSender,
+    SenderUnavailable,
+    SendResult,
+    SmtpConfig,
+    SmtpSender,
+    build_message,
+    build_outgoing,
+    message_id,
+    sender_factory_from_settings,
+)
 from store.tables import outbox_t
 from tests.integration.conftest import NOW
 
@@ -62,7 +81,7 @@ class Mailbox:
         with self.lock:
             if self.data_replies:
                 return self.data_replies.pop(0)
-            msg = email.message_from_bytes(envelope.content, policy=policy.default)
+            msg = email.message_from_bytes(envelope.content.replace(b"\r\n", b"\n"), policy=policy.default)
             self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), msg))
         return "250 Message accepted for delivery"
 
@@ -324,6 +343,24 @@ def test_an_unknown_template_fails_the_row_without_reaching_the_server(engine, s
     assert "inesistente" in row["last_error"] and smtp_server.received == []
 
 
+def test_a_pending_row_written_without_next_attempt_at_is_due_from_its_creation(engine, smtp_server, port):
+    queue(engine, ["as.rossi@example.org"])
+    with engine.begin() as conn:
+        conn.execute(outbox_t.update().values(next_attempt_at=None))
+    assert dispatch(engine, port).sent == 1
+
+
+def test_list_and_preview_show_the_queue_without_sending(engine):
+    ids = queue(engine, ["as.rossi@example.org", "as.verdi@example.org"])
+    listed = list_outbox(engine)
+    assert [r["id"] for r in listed] == ids[::-1] and {r["status"] for r in listed} == {"pending"}
+    assert list_outbox(engine, status="sent") == [] and len(list_outbox(engine, limit=1)) == 1
+    mail = preview_outbox(engine, ids[0], base_url=BASE_URL)
+    assert mail.subject == "Legami – 3 scadenze al 20/11/2026" and "https://legami.example.org/casi/17" in mail.text
+    with pytest.raises(LookupError):
+        preview_outbox(engine, 999_999, base_url=BASE_URL)
+
+
 # ------------------------------------------------------------------ exactly once
 
 
@@ -425,6 +462,180 @@ def test_two_dispatchers_running_at_once_send_each_message_once(engine, smtp_ser
     ids = smtp_server.message_ids()
     assert len(ids) == 120 and len(set(ids)) == 120
     assert {r["status"] for r in rows(engine).values()} == {"sent"}
+
+
+HARD_KILL_SCRIPT = """
+import sys, time
+from datetime import datetime
+from notifications.dispatch import dispatch_outbox
+from notifications.sender import SmtpConfig, SmtpSender
+from store.db import make_engine
+
+url, port, k, every, now = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+
+
+class Hangs(SmtpSender):
+    sent = 0
+
+    async def send(self, msg):
+        if Hangs.sent == k:
+            time.sleep(120)  # the parent SIGKILLs us here
+        Hangs.sent += 1
+        return await super().send(msg)
+
+
+config = SmtpConfig(host="127.0.0.1", port=port, starttls=False, timeout=2)
+dispatch_outbox(make_engine(url), sender_factory=lambda: Hangs(config), mail_from="legami@example.org",
+                base_url="https://legami.example.org", now=datetime.fromisoformat(now), commit_every=every)
+"""
+
+
+@pytest.mark.parametrize("commit_every, duplicates", [(1, 0), (20, 5)])
+def test_a_dispatcher_killed_with_sigkill_is_resent_after_the_lease_with_the_same_message_ids(
+        engine, db_url, smtp_server, port, commit_every, duplicates):
+    queue(engine, addresses(12))
+    proc = subprocess.Popen([sys.executable, "-c", HARD_KILL_SCRIPT, db_url, str(port), "5", str(commit_every),
+                             T0.isoformat()], cwd=os.getcwd(), stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while len(smtp_server.received) < 5 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.1)  # let it reach the hang (and commit what it commits)
+    proc.kill()
+    proc.wait()
+    assert len(smtp_server.received) == 5, proc.stderr.read().decode()
+    stored = rows(engine)
+    assert sum(r["status"] == "sent" for r in stored.values()) == 5 - duplicates
+    assert sum(r["status"] == "sending" for r in stored.values()) == 7 + duplicates
+
+    assert dispatch(engine, port).sent == 0  # the lease holds: nobody touches the dead dispatcher's rows
+    after = dispatch(engine, port, now=T0 + DEFAULT_LEASE)
+
+    assert (after.reclaimed, after.sent) == (7 + duplicates, 7 + duplicates)
+    ids = smtp_server.message_ids()
+    assert len(set(ids)) == 12 and len(ids) == 12 + duplicates  # every message arrived; resends are ...
+    assert set(ids[5:5 + duplicates]) <= set(ids[:5])  # ... the same messages, with the same Message-ID
+    assert {r["status"] for r in rows(engine).values()} == {"sent"}
+
+
+def test_build_message_gives_a_multipart_alternative_with_a_message_id_fixed_by_the_key():
+    rendered = RenderedMail("Legami – caso n. 5 è assegnato, perché così va", "Testo\n", "<p>Testo</p>\n")
+    row = {"id": 9, "idempotency_key": "patto.assegna:5:2:caso_assegnato:as.rossi@example.org",
+           "recipient": "as.rossi@example.org", "template": "caso_assegnato"}
+    when = datetime(2026, 11, 20, 11, 0, tzinfo=UTC)
+    first = build_message(row, rendered, MAIL_FROM, date=when)
+    again = build_message(row, rendered, MAIL_FROM, date=when + timedelta(hours=3))
+
+    assert first["Message-ID"] == again["Message-ID"] == message_id(row["idempotency_key"])
+    assert first["Subject"] == rendered.subject and first["Date"] == "Fri, 20 Nov 2026 11:00:00 +0000"
+    assert (first["From"], first["To"], first["X-Legami-Key"]) == (MAIL_FROM, row["recipient"], row["idempotency_key"])
+    assert first.get_content_type() == "multipart/alternative"
+    assert [p.get_content_type() for p in first.iter_parts()] == ["text/plain", "text/html"]
+    assert first.get_body(("plain",)).get_content() == "Testo\n"
+    assert all(len(line) <= 78 for line in bytes(first).decode().splitlines())
+
+
+# ------------------------------------------------------------------ TLS and login
+
+
+@pytest.fixture(scope="module")
+def tls_context(tmp_path_factory):
+    """A self-signed certificate for the test server (openssl, as on the production hosts)."""
+    d = tmp_path_factory.mktemp("tls")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(d / "key.pem"),
+                    "-out", str(d / "cert.pem"), "-days", "1", "-subj", "/CN=127.0.0.1"],
+                   check=True, capture_output=True)
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(d / "cert.pem", d / "key.pem")
+    return ctx
+
+
+class Logins:
+    def __init__(self):
+        self.seen: list[tuple[bytes, bytes]] = []
+
+    def __call__(self, server, session, envelope, mechanism, auth_data):
+        self.seen.append((auth_data.login, auth_data.password))
+        if (auth_data.login, auth_data.password) == (b"legami", b"segreta"):
+            return AuthResult(success=True)
+        # an explicit reply: aiosmtpd 1.4.6 sends nothing for a bare AuthResult(success=False)
+        return AuthResult(success=False, handled=False, message="535 5.7.8 Credenziali non valide")
+
+
+def one_message(key: str = "prova:1") -> object:
+    rendered = RenderedMail("Legami – prova", "Testo è qui\n", "<p>Testo è qui</p>\n")
+    return build_outgoing({"id": 1, "idempotency_key": key, "recipient": "as.rossi@example.org",
+                           "template": "prova"}, rendered, MAIL_FROM)
+
+
+async def send_one(config: SmtpConfig, msg) -> SendResult:
+    sender = SmtpSender(config)
+    await sender.connect()
+    try:
+        return await sender.send(msg)
+    finally:
+        await sender.close()
+
+
+def test_starttls_and_login_are_used_when_configured(mailbox, port, tls_context):
+    logins = Logins()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port, tls_context=tls_context,
+                            require_starttls=True, auth_required=True, authenticator=logins)
+    controller.start()
+    try:
+        config = SmtpConfig(host="127.0.0.1", port=port, username="legami", password="segreta", starttls=True,
+                            timeout=2, validate_certs=False)
+        result = asyncio.run(send_one(config, one_message()))
+        with pytest.raises(SenderUnavailable, match="535"):
+            asyncio.run(send_one(SmtpConfig(**{**config.__dict__, "password": "sbagliata"}), one_message()))
+        with pytest.raises(SenderUnavailable):  # the server insists on STARTTLS
+            asyncio.run(send_one(SmtpConfig(**{**config.__dict__, "starttls": False}), one_message()))
+    finally:
+        controller.stop()
+    assert result.refused == {}
+    assert logins.seen[0] == (b"legami", b"segreta")
+    assert [r.message["Subject"] for r in mailbox.received] == ["Legami – prova"]
+
+
+def test_implicit_tls_is_used_when_configured(mailbox, port, tls_context):
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port, ssl_context=tls_context)
+    controller.start()
+    try:
+        config = SmtpConfig(host="127.0.0.1", port=port, use_tls=True, starttls=False, timeout=2,
+                            validate_certs=False)
+        asyncio.run(send_one(config, one_message()))
+        with pytest.raises(SenderUnavailable):  # plain text against a TLS port: no greeting, timeout
+            asyncio.run(send_one(SmtpConfig(host="127.0.0.1", port=port, starttls=False, timeout=1),
+                                 one_message()))
+    finally:
+        controller.stop()
+    assert len(mailbox.received) == 1
+    assert mailbox.received[0].message.get_body(("plain",)).get_content() == "Testo è qui\n"
+
+
+def test_a_refused_login_leaves_the_queue_untouched(engine, mailbox, port, tls_context):
+    queue(engine, addresses(3))
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port, tls_context=tls_context,
+                            require_starttls=True, auth_required=True, authenticator=Logins())
+    controller.start()
+    try:
+        config = SmtpConfig(host="127.0.0.1", port=port, username="legami", password="sbagliata", timeout=2,
+                            validate_certs=False)
+        result = dispatch(engine, port, sender_factory=lambda: SmtpSender(config))
+    finally:
+        controller.stop()
+    assert (result.sent, result.failed, result.deferred) == (0, 0, 3) and "535" in result.error
+    assert all((r["status"], r["attempts"]) == ("pending", 0) for r in rows(engine).values())
+
+
+def test_smtp_settings_become_the_sender_configuration(tmp_path):
+    settings = Settings(smtp_host="smtp.example.org", smtp_port=465, smtp_username="legami", smtp_password="x",
+                        smtp_ssl=True, smtp_starttls=True, smtp_timeout_seconds=7.5)
+    config = SmtpConfig.from_settings(settings)
+    assert config == SmtpConfig(host="smtp.example.org", port=465, username="legami", password="x",
+                                starttls=False, use_tls=True, timeout=7.5)
+    assert isinstance(sender_factory_from_settings(settings)(), SmtpSender)
+    embedded = sender_factory_from_settings(Settings(smtp_host=None))()
+    assert isinstance(embedded, EmlSender) and str(embedded.outbox_dir) == "outbox"
 
 
 # ------------------------------------------------------------------ without SMTP: .eml files

@@ -111,3 +111,21 @@ def test_the_tallies_flow_stores_the_snapshot_of_its_day(prefect_harness, config
     stored = read_snapshot(configured, as_of=date(2026, 11, 20))
     fresh = compute_tallies(configured, year=2026, as_of=date(2026, 11, 20), by="comune")
     assert stored["comune"]["indicatori"] == fresh["indicatori"]
+
+
+def test_the_dispatch_flow_keeps_mail_as_eml_files_when_no_smtp_is_configured(prefect_harness, configured,
+                                                                              service, tmp_path):
+    import email
+
+    from flows.jobs import deadline_sweep_flow, dispatch_flow
+
+    open_patto(service, service.actor("as.rossi"))
+    deadline_sweep_flow(as_of=date(2026, 1, 19))
+    assert dispatch_flow()["sent"] == 1
+    (eml,) = (tmp_path / "outbox").glob("*.eml")
+    message = email.message_from_bytes(eml.read_bytes())
+    assert message["To"] == "coord.crema@example.org"
+    assert "19/01/2026" in message["Subject"]
+    assert dispatch_flow()["sent"] == 0  # sent once
+    with configured.connect() as conn:
+        assert conn.execute(sa.select(outbox_t.c.status)).scalars().all() == ["sent"]

@@ -1,0 +1,222 @@
+"""Italian e-mail templates: ONE Jinja2 environment, built at import and reused for every message.
+
+Each template `<name>` is three files in `notifications/templates/`:
+
+* `<name>.subject.txt`  the subject (one line; whitespace is collapsed),
+* `<name>.txt`          the plain-text part (extends `_layout.txt`),
+* `<name>.html`         the HTML part (extends `_layout.html`, autoescaped).
+
+Context: the outbox payload's keys, plus `base_url` and `oggetto` (the rendered subject). Filters:
+`data_it` (date or ISO text -> dd/mm/yyyy), `ora_it` (ISO datetime -> dd/mm/yyyy HH:MM, Europe/Rome),
+`euro` (-> "€ 1.234,50"), `assoluto` (relative link -> base_url + link), `quando` (days to a due date ->
+"tra 3 giorni", "oggi", "scaduta da 2 giorni"), `tipo_caso` (case-type code -> its label).
+`StrictUndefined`: a field missing from the payload is an error, never an empty string.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound, pass_context, select_autoescape
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+ROME = ZoneInfo("Europe/Rome")
+
+
+class UnknownTemplate(LookupError):
+    """The outbox row names a template that does not exist."""
+
+
+class BadValue(ValueError):
+    """A payload value that a filter cannot format (not a date, not an amount...)."""
+
+
+@dataclass(frozen=True)
+class RenderedMail:
+    subject: str
+    text: str
+    html: str
+
+
+# ------------------------------------------------------------------ filters
+
+
+def _as_datetime(value: Any) -> datetime | date:
+    if isinstance(value, (datetime, date)):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            if len(text) == 10:
+                return date.fromisoformat(text)
+            return datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            pass
+    raise BadValue(f"data non riconosciuta: {value!r}")
+
+
+def _rome(value: datetime) -> datetime:
+    if value.tzinfo is None:  # the database keeps UTC
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(ROME)
+
+
+@lru_cache(maxsize=4096)  # the same few days recur in every digest
+def _data_it_text(value: str) -> str:
+    return data_it(_as_datetime(value))
+
+
+def data_it(value: Any) -> str:
+    """date, datetime or ISO text -> dd/mm/yyyy (an aware datetime is read in Europe/Rome)."""
+    if isinstance(value, str) and value:
+        return _data_it_text(value)
+    if value is None or value == "":
+        return ""
+    d = _as_datetime(value)
+    if isinstance(d, datetime):
+        d = _rome(d).date() if d.tzinfo is not None else d.date()
+    return d.strftime("%d/%m/%Y")
+
+
+def ora_it(value: Any) -> str:
+    """datetime or ISO text -> dd/mm/yyyy HH:MM in Europe/Rome (naive values are UTC)."""
+    if value is None or value == "":
+        return ""
+    d = _as_datetime(value)
+    if not isinstance(d, datetime):
+        return d.strftime("%d/%m/%Y")
+    return _rome(d).strftime("%d/%m/%Y %H:%M")
+
+
+def euro(value: Any) -> str:
+    """1234.5 -> "€ 1.234,50" (half-up to the cent)."""
+    if value is None or value == "":
+        return ""
+    try:
+        amount = Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    except ArithmeticError:  # decimal.InvalidOperation
+        raise BadValue(f"importo non riconosciuto: {value!r}") from None
+    sign = "-" if amount < 0 else ""
+    digits = f"{abs(amount):,.2f}".replace(",", "_").replace(".", ",").replace("_", ".")
+    return f"{sign}€ {digits}"
+
+
+def quando(giorni: int) -> str:
+    """Days to a due date (negative: past) in words."""
+    try:
+        giorni = int(giorni)
+    except (TypeError, ValueError):
+        raise BadValue(f"numero di giorni non riconosciuto: {giorni!r}") from None
+    if giorni == 0:
+        return "oggi"
+    if giorni == 1:
+        return "domani"
+    if giorni > 1:
+        return f"tra {giorni} giorni"
+    if giorni == -1:
+        return "scaduta da 1 giorno"
+    return f"scaduta da {-giorni} giorni"
+
+
+@pass_context
+def assoluto(context, link: str) -> str:
+    """A relative link ("/casi/17") -> base_url + link; an absolute one is kept."""
+    if link.startswith(("http://", "https://")):
+        return link
+    return context["base_url"].rstrip("/") + "/" + link.lstrip("/")
+
+
+def tipo_caso(code: str) -> str:
+    from domain.errors import UnknownCaseType
+    from domain.registry import get_workflow
+
+    try:
+        return get_workflow(code).label
+    except UnknownCaseType:
+        return code
+
+
+# ------------------------------------------------------------------ the environment
+
+class _Environment(Environment):
+    """Payloads are JSON: `voce.etichetta` looks the key up first (the stock getattr tries the attribute,
+    catches AttributeError, then the key: an exception per field, a third of the rendering time)."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict:
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass
+        return super().getattr(obj, attribute)
+
+
+ENV = _Environment(
+    loader=FileSystemLoader(TEMPLATES_DIR),
+    autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False, default=False),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+    auto_reload=False,  # compiled once, never re-stat'ed
+    cache_size=-1,
+)
+ENV.filters.update(data_it=data_it, ora_it=ora_it, euro=euro, quando=quando, assoluto=assoluto,
+                   tipo_caso=tipo_caso)
+CATEGORIE = (  # the digest's groups, in this order
+    ("scaduta", "Scadute"),
+    ("scadenza", "In scadenza"),
+    ("escalation", "Segnalazioni per escalation"),
+    ("obbligo", "Obblighi del distretto"),
+)
+
+
+def raggruppa(voci: list[dict]) -> list[tuple[str, list[dict]]]:
+    """Digest items by category, in CATEGORIE order, non-empty groups only (an unknown category: last,
+    under its own name)."""
+    groups: dict[str, list[dict]] = {}
+    for voce in voci:
+        groups.setdefault(voce["categoria"], []).append(voce)
+    titles = dict(CATEGORIE)
+    ordered = [(titles[c], groups.pop(c)) for c, _t in CATEGORIE if c in groups]
+    return ordered + [(c.capitalize(), g) for c, g in groups.items()]
+
+
+ENV.globals.update(
+    CATEGORIE=CATEGORIE,
+    raggruppa=raggruppa,
+    FONTI={"statutory": "termine di legge", "configured": "termine del distretto"},
+)
+
+
+def template_names() -> list[str]:
+    """Templates that have all three parts."""
+    names = {p.name[: -len(".subject.txt")] for p in TEMPLATES_DIR.glob("*.subject.txt")}
+    return sorted(n for n in names if (TEMPLATES_DIR / f"{n}.txt").exists() and (TEMPLATES_DIR / f"{n}.html").exists())
+
+
+TEMPLATES = frozenset(template_names())
+
+
+def render(template: str, payload: dict[str, Any], *, base_url: str) -> RenderedMail:
+    """Subject, text and HTML of one message. Unknown template -> UnknownTemplate; missing field ->
+    jinja2.UndefinedError (a TemplateError); a value a filter cannot format -> BadValue."""
+    if template not in TEMPLATES or template.startswith("_"):
+        raise UnknownTemplate(
+            f"modello di e-mail «{template}» sconosciuto (disponibili: {', '.join(sorted(TEMPLATES))})")
+    try:
+        subject_t = ENV.get_template(f"{template}.subject.txt")
+        text_t = ENV.get_template(f"{template}.txt")
+        html_t = ENV.get_template(f"{template}.html")
+    except TemplateNotFound as exc:  # pragma: no cover - a file removed after import
+        raise UnknownTemplate(f"modello di e-mail «{template}»: manca {exc.name}") from None
+    context = {**payload, "base_url": base_url}
+    subject = " ".join(subject_t.render(context).split())
+    context["oggetto"] = subject
+    return RenderedMail(subject=subject, text=text_t.render(context), html=html_t.render(context))
+
