@@ -5,15 +5,17 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
 from domain.engine import Context
 from domain.validation import (
     CodiceFiscale,
+    Isee,
     ItalianDate,
     PastDate,
     birth_date_from_codice_fiscale,
     is_provisional_codice_fiscale,
+    today_from,
 )
 from domain.workflow import Guard, Role
 
@@ -33,15 +35,27 @@ class Persona(Form):
     telefono: str | None = Field(default=None, title="Telefono", pattern=r"^\+?[0-9 ]{6,20}$")
 
     @model_validator(mode="after")
-    def birth_date_matches_codice_fiscale(self) -> "Persona":
+    def birth_date_matches_codice_fiscale(self, info: ValidationInfo) -> "Persona":
         if not is_provisional_codice_fiscale(self.codice_fiscale):
-            from_cf = birth_date_from_codice_fiscale(self.codice_fiscale)
+            from_cf = birth_date_from_codice_fiscale(self.codice_fiscale, today_from(info))
             if from_cf != self.data_nascita:
                 raise ValueError(
                     f"la data di nascita {self.data_nascita:%d/%m/%Y} non corrisponde al codice fiscale "
                     f"({from_cf:%d/%m/%Y})"
                 )
         return self
+
+
+class AggiornamentoIsee(Form):
+    isee: Isee = Field(title="Nuova attestazione ISEE")
+
+
+def newer_isee(ctx: Context) -> str | None:
+    """A renewal must carry a DSU later than the one on file (the year-end renewal, DOMAIN.md §9)."""
+    current = (ctx.case.data.get("isee") or {}).get("data_dsu")
+    if current and ctx.data.isee.data_dsu <= as_date(current):
+        return f"la nuova DSU deve essere successiva a quella in archivio ({as_date(current):%d/%m/%Y})"
+    return None
 
 
 class Rinuncia(Form):

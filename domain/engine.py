@@ -165,7 +165,7 @@ def decide(
     _check_state(wf, t, case)
     _check_role(t, command.actor)
     _check_effective_date(case, command.effective_at, now)
-    model, payload = _validate_data(t, command)
+    model, payload = _validate_data(t, command, now)
     person = payload.pop("persona", None) if t.opening and wf.has_person else None
     view = case or _opening_view(wf, command, policy, person)
     merged = {**view.data, **payload} if t.merge_data else dict(view.data)
@@ -245,7 +245,7 @@ def _check_effective_date(case: CaseView | None, effective_at: datetime, now: da
         )
 
 
-def _validate_data(t: Transition, command: Command) -> tuple[Any, dict[str, Any]]:
+def _validate_data(t: Transition, command: Command, now: datetime) -> tuple[Any, dict[str, Any]]:
     errors: list[FieldError] = []
     if t.requires_reason and not (command.reason or "").strip():
         errors.append(FieldError("motivo", "Motivo", "campo obbligatorio"))
@@ -255,7 +255,7 @@ def _validate_data(t: Transition, command: Command) -> tuple[Any, dict[str, Any]
             errors.extend(FieldError(k, k, "campo non previsto") for k in command.data)
     else:
         try:
-            model = t.data.model_validate(dict(command.data))
+            model = t.data.model_validate(dict(command.data), context={"today": now.date()})  # the engine's clock
             payload = model.model_dump(mode="json", exclude_none=True)
         except ValidationError as exc:
             errors.extend(italian_errors(exc, t.data))

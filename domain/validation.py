@@ -206,8 +206,14 @@ def parse_italian_date(value: Any) -> Any:
     return value
 
 
-def _not_in_future(value: date) -> date:
-    if value > date.today():
+def today_from(info: ValidationInfo | None) -> date:
+    """The day "now" is for a validation: the engine passes its clock's day as context {"today": date}."""
+    context = info.context if info is not None and isinstance(info.context, dict) else {}
+    return context.get("today") or date.today()
+
+
+def _not_in_future(value: date, info: ValidationInfo) -> date:
+    if value > today_from(info):
         raise ValueError("la data non può essere nel futuro")
     return value
 

@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import Field, model_validator
 
 from domain.common import (
+    AggiornamentoIsee,
     Form,
     Persona,
     Rinuncia,
@@ -16,6 +17,7 @@ from domain.common import (
     as_date,
     euro,
     isee_valid_on_effective_date,
+    newer_isee,
     not_after_effective,
 )
 from domain.engine import Context
@@ -453,6 +455,10 @@ DOMANDA = Workflow(
                    data=Pagamento, merge_data=False,
                    guards=(not_after_effective("mese", "Mese di competenza"),
                            Guard("contributi INPS per l'assistente personale", _contributions_checked_for_assistant),)),
+        Transition("aggiorna_isee", "Rinnovo dell'ISEE", ("DISBURSING",), "DISBURSING", frozenset({CSC, WORKER}),
+                   data=AggiornamentoIsee, guards=(Guard("DSU più recente di quella in archivio", newer_isee),
+                                                    isee_valid_on_effective_date(),
+                                                    Guard("ISEE entro la soglia del bando", _isee_within_call_cap))),
         Transition("sospendi", "Sospensione (ricovero o sollievo)", ("DISBURSING",), "SUSPENDED",
                    frozenset({WORKER}), requires_reason=True),
         Transition("riprendi", "Ripresa dell'erogazione", ("SUSPENDED",), "DISBURSING", frozenset({WORKER})),

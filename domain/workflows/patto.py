@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from domain.common import (
+    AggiornamentoIsee,
     Form,
     Persona,
     Rinuncia,
@@ -16,6 +17,7 @@ from domain.common import (
     euro,
     isee_valid_on_effective_date,
     months_between,
+    newer_isee,
     not_after_effective,
 )
 from domain.engine import Context
@@ -313,6 +315,9 @@ PATTO = Workflow(
         Transition("registra_monitoraggio", "Monitoraggio", ("ACTIVE",), "ACTIVE", frozenset({WORKER}),
                    data=Monitoraggio, merge_data=False, starts=(MONITORAGGIO,),
                    guards=(not_after_effective("incontro_il", "Data dell'incontro"),)),
+        Transition("aggiorna_isee", "Rinnovo dell'ISEE", ("ACTIVE",), "ACTIVE", frozenset({WORKER, R.CSC_ADMIN}),
+                   data=AggiornamentoIsee, guards=(Guard("DSU più recente di quella in archivio", newer_isee),
+                                                    isee_valid_on_effective_date())),
         Transition("sospendi", "Sospensione (erogazioni ferme)", ("ACTIVE",), "SUSPENDED", frozenset({WORKER}),
                    requires_reason=True, starts=(SOSPENSIONE,)),
         Transition("riprendi", "Ripresa", ("SUSPENDED",), "ACTIVE", frozenset({WORKER})),

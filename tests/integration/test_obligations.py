@@ -148,3 +148,29 @@ def test_before_the_sad_start_the_right_providers_and_csc_are_reminded(service, 
     assert {i["caso_id"] for i in overdue_replies} == {ids[c] for c in silent}
     assert sweep.escalations >= 4 and check.queued >= 10
     assert run_obligations_check(engine, as_of=date(2019, 3, 2), obligations=[SAD_START]).queued == 0
+
+
+def test_a_renewed_isee_meets_the_year_end_renewal_obligation_for_that_case(service, engine):
+    from .patto_steps import drive_to_active
+
+    renewal = [o for o in load_obligations() if o.code == "rinnovo_isee"]
+    worker = service.actor("as.rossi")
+    case_id = open_patto(service, worker)
+    drive_to_active(service, case_id)  # ISEE with a 2026 DSU: it expires on 31/12/2026
+    run_obligations_check(engine, as_of=date(2026, 11, 16), obligations=renewal)  # T-45
+    assert [i["caso_id"] for i in digests(engine, date(2026, 11, 16))["as.rossi@example.org"]] == [case_id]
+    # a DSU of November 2026 would still expire on 31/12/2026: the renewal is a DSU of the new year
+    from datetime import datetime
+
+    from services.cases import CaseService
+
+    from .conftest import ROME
+
+    january = CaseService(engine, clock=lambda: datetime(2027, 1, 12, 12, 0, tzinfo=ROME))
+    pending = lambda day: {p["ambito"] for o in obligation_overview(engine, as_of=day, obligations=renewal)  # noqa: E731
+                           for p in o["in_sospeso"]}
+    assert f"caso:{case_id}" in pending(date(2027, 1, 9))
+    january.advance(case_id=case_id, transition="aggiorna_isee", actor=worker, effective_at=date(2027, 1, 10),
+                    data={"isee": {"tipo": "ordinario", "valore": "6100", "data_dsu": "2027-01-08",
+                                   "protocollo": "INPS-ISEE-2027-XYZ987654-02"}})
+    assert f"caso:{case_id}" not in pending(date(2027, 1, 12))

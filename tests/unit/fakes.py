@@ -135,6 +135,7 @@ VALID: dict[str, dict[str, dict[str, Any]]] = {
         },
         "registra_monitoraggio": {"incontro_il": "2026-11-19", "ore_reciprocita": "16",
                                   "avanzamento": "impegni rispettati", "importo_erogato": "250.00"},
+        "aggiorna_isee": {"isee": isee("ordinario", "7500.00", dsu="2026-11-18")},
         "sospendi": {},
         "riprendi": {},
         "interrompi": {"causa": "trasferimento"},
@@ -172,6 +173,7 @@ VALID: dict[str, dict[str, dict[str, Any]]] = {
                         "obblighi": "comunicare ricoveri e variazioni del caregiver"},
         "avvia_erogazione": {},
         "registra_pagamento": {"mese": "2026-11-01", "importo": "300.00"},
+        "aggiorna_isee": {"isee": isee("sociosanitario", "17000.00", dsu="2026-11-18")},
         "sospendi": {},
         "riprendi": {},
         "decadenza": {"causa": "ricovero_definitivo", "dal": "2026-11-15"},
@@ -367,6 +369,7 @@ def fire(
     role: Role | None = None,
     by: Actor | None = None,
     at: datetime = NOW,
+    now: datetime | None = None,  # the engine's clock (default NOW)
     reason: str | None | object = _DEFAULT,
     wf: Workflow | None = None,
     setup: Callable[[FakeWorld], None] | None = None,
@@ -402,7 +405,7 @@ def fire(
         setup(world)
     cmd = Command(transition=transition, actor=by or ACTORS[role or preferred_role(t)], effective_at=at,
                   data=data, reason=reason, **command)
-    return decide(wf, case, cmd, policy=POLICY, calendar=CALENDAR, world=world, now=NOW)  # type: ignore[arg-type]
+    return decide(wf, case, cmd, policy=POLICY, calendar=CALENDAR, world=world, now=now or NOW)  # type: ignore[arg-type]
 
 
 def all_transitions() -> list[tuple[Workflow, Transition]]:

@@ -409,6 +409,6 @@ def test_decide_changes_neither_the_case_nor_the_payload_nor_the_world():
 def test_allowed_transitions_lists_the_buttons_of_a_role_in_a_state():
     wf = get_workflow("patto")
     names = {t.name for t in allowed_transitions(wf, "ACTIVE", R.SOCIAL_WORKER)}
-    assert names == {"registra_monitoraggio", "sospendi", "rinuncia", "avvia_verifica"}
+    assert names == {"registra_monitoraggio", "aggiorna_isee", "sospendi", "rinuncia", "avvia_verifica"}
     assert [t.name for t in allowed_transitions(wf, None)] == ["segnala"]
     assert allowed_transitions(wf, "CLOSED") == []
