@@ -111,7 +111,9 @@ def _deadline_row(d, today: date) -> dict[str, Any]:
     }
 
 
-def list_cases(engine: Engine, f: CaseFilter, *, today: date | None = None) -> list[dict[str, Any]]:
+def list_cases(engine: Engine, f: CaseFilter, *, today: date | None = None,
+               scope: sa.ColumnElement[bool] | None = None) -> list[dict[str, Any]]:
+    """The cases matching `f`; `scope` (services.access.scoped_filter) limits them to what a user may read."""
     today = today or date.today()
     c = Comune.__table__
     next_due = (
@@ -127,6 +129,8 @@ def list_cases(engine: Engine, f: CaseFilter, *, today: date | None = None) -> l
         .order_by(case_t.c.id)
         .limit(f.limit)
     )
+    if scope is not None:
+        q = q.where(scope)
     if f.case_type:
         q = q.where(case_t.c.case_type == f.case_type)
     if f.state:

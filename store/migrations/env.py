@@ -7,6 +7,7 @@ from alembic import context
 from sqlalchemy import pool
 from sqlmodel import SQLModel
 
+import store.auth_tables  # noqa: F401  (credentials, login throttle, identities, health access log)
 import store.tables  # noqa: F401  (registers every table)
 from store.db import make_engine, normalise_url
 

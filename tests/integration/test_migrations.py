@@ -21,16 +21,20 @@ def tables(url: str) -> set[str]:
 
 
 REMINDER_TABLES = {"reminder_log", "obligation_status"}
+AUTH_TABLES = {"user_credential", "login_throttle", "user_identity", "health_access_log"}
 
 
 def test_upgrade_from_empty_then_one_step_down_and_up_again(tmp_path):
     url = f"sqlite:///{tmp_path / 'm.db'}"
     migrate(url)
-    assert CASE_TABLES | REMINDER_TABLES | {"comune", "provider", "app_user", "policy_version"} <= tables(url)
+    assert CASE_TABLES | REMINDER_TABLES | AUTH_TABLES | {"comune", "provider", "app_user", "policy_version"} \
+        <= tables(url)
+    downgrade(url, "-1")
+    assert not (AUTH_TABLES & tables(url)) and "tally_snapshot" in tables(url)
     downgrade(url, "-1")
     assert "tally_snapshot" not in tables(url) and REMINDER_TABLES | CASE_TABLES <= tables(url)
     migrate(url)
-    assert "tally_snapshot" in tables(url)
+    assert "tally_snapshot" in tables(url) and AUTH_TABLES <= tables(url)
     downgrade(url, "0002_cases")
     assert not (REMINDER_TABLES & tables(url)) and CASE_TABLES <= tables(url)
     migrate(url)
@@ -97,4 +101,35 @@ def test_upgrading_to_the_local_day_column_backfills_it_from_the_recorded_instan
     with pytest.raises(sa.exc.DBAPIError, match="append-only"):  # the triggers survived the rebuild
         with engine.begin() as conn:
             conn.execute(transition_t.update().values(actor="x"))
+    engine.dispose()
+
+
+def test_the_auth_revision_goes_down_and_up_and_keeps_the_health_log_append_only(scratch_url):
+    from datetime import datetime, timezone
+
+    from services.cases import CaseService
+    from services.setup import ensure_user, init_database
+    from store.auth_tables import health_access_log_t
+
+    from .conftest import NOW
+    from .patto_steps import open_patto
+
+    engine = make_engine(scratch_url, poolclass=sa.pool.NullPool)
+    init_database(scratch_url, engine)
+    downgrade(scratch_url, "0004_tallies")
+    assert not (AUTH_TABLES & tables(scratch_url))
+    migrate(scratch_url)
+    assert AUTH_TABLES <= tables(scratch_url)
+    with engine.begin() as conn:
+        ensure_user(conn, "as.rossi", "A", "a@example.org", "social_worker", "Crema")
+    service = CaseService(engine, clock=lambda: NOW)
+    case_id = open_patto(service, service.actor("as.rossi"))
+    with engine.begin() as conn:
+        conn.execute(health_access_log_t.insert(), {"case_id": case_id, "username": "as.rossi", "role": "social_worker",
+                                                    "read_at": datetime.now(timezone.utc), "fields": ["adl"],
+                                                    "context": "test"})
+    for statement in (health_access_log_t.update().values(username="x"), health_access_log_t.delete()):
+        with pytest.raises(sa.exc.DBAPIError, match="append-only"):
+            with engine.begin() as conn:
+                conn.execute(statement)
     engine.dispose()

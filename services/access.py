@@ -1,0 +1,358 @@
+"""Scope and redaction in the service layer: every entrypoint reads and acts on cases through here.
+
+- `principal_for` turns a user into a `Principal` (role, sub-ambito and its comuni, provider, admin flag);
+- `authorize_read` / `authorize_fire` / `authorize_open` raise `AccessDenied` with the Italian reason;
+- `read_case` is the detail a user may see: authorised, redacted field by field, and — when health data is
+  in what is returned — logged in the append-only `health_access_log` before it is returned;
+- `scoped_filter` is the same scope as a SQL condition over `case_file`, for lists (`list_cases`);
+- `ScopedCaseService` wraps `CaseService` so that opening and advancing check scope first.
+
+The rules themselves are in domain/access.py (pure); this module only loads the keys they look at.
+"""
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable
+from datetime import date, datetime, timezone
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from domain.access import (
+    DEFAULT_POLICY,
+    FIELD_CLASS_LABELS,
+    STAFF_ROLES,
+    AccessDenied,
+    AccessPolicy,
+    CaseRef,
+    FieldClass,
+    Principal,
+    field_class,
+    fire_refusal,
+    is_minor,
+    minor_birth_cutoff,
+    personal_case_type,
+    read_refusal,
+    visible_fields,
+)
+from domain.errors import NotFound, UnknownTransition
+from domain.registry import all_workflows, get_workflow
+from domain.workflow import Role
+from store.auth_tables import health_access_log_t, user_credential_t
+from store.tables import AppUser, Comune, case_t, person_t
+
+ROME = ZoneInfo("Europe/Rome")
+R = Role
+_user_t = AppUser.__table__
+_comune_t = Comune.__table__
+
+
+def _today() -> date:
+    return datetime.now(ROME).date()
+
+
+# ----------------------------------------------------------------------------- principals and case keys
+
+
+def principal_for(engine: Engine | Connection, username: str) -> Principal:
+    """The active user `username` as a Principal; AccessDenied if unknown, disabled or of an unknown role."""
+    q = (
+        sa.select(_user_t, user_credential_t.c.is_admin)
+        .select_from(_user_t.outerjoin(user_credential_t, user_credential_t.c.user_id == _user_t.c.id))
+        .where(_user_t.c.username == username, _user_t.c.active.is_(True))
+    )
+    with _connect(engine) as conn:
+        row = conn.execute(q).first()
+        if row is None:
+            raise AccessDenied("utente inesistente o disattivato")
+        try:
+            role = Role(row.role)
+        except ValueError:
+            raise AccessDenied(f"ruolo «{row.role}» sconosciuto") from None
+        comuni: frozenset[str] = frozenset()
+        if row.sub_ambito:
+            comuni = frozenset(conn.execute(
+                sa.select(_comune_t.c.istat).where(_comune_t.c.sub_ambito == row.sub_ambito)).scalars())
+    return Principal(row.username, role, row.sub_ambito, row.provider_codice, comuni, bool(row.is_admin))
+
+
+def case_ref(conn: Connection, case_id: int, today: date) -> CaseRef:
+    """The authorisation keys of a case: type, comune and its sub-ambito, owner, provider, minor, state."""
+    row = conn.execute(
+        sa.select(case_t.c.case_type, case_t.c.comune_istat, case_t.c.owner, case_t.c.provider_codice,
+                  case_t.c.state, _comune_t.c.sub_ambito, person_t.c.data_nascita)
+        .select_from(case_t.outerjoin(_comune_t, _comune_t.c.istat == case_t.c.comune_istat)
+                     .outerjoin(person_t, person_t.c.id == case_t.c.person_id))
+        .where(case_t.c.id == case_id)
+    ).first()
+    if row is None:
+        raise NotFound(f"caso {case_id} inesistente")
+    return CaseRef(row.case_type, row.comune_istat, row.sub_ambito, row.owner, row.provider_codice,
+                   is_minor(row.data_nascita, today), row.state)
+
+
+def _sub_ambito_of(conn: Connection, comune_istat: str | None) -> str | None:
+    if not comune_istat:
+        return None
+    return conn.execute(sa.select(_comune_t.c.sub_ambito).where(_comune_t.c.istat == comune_istat)).scalar()
+
+
+# ----------------------------------------------------------------------------- authorisation
+
+
+def authorize_read(engine: Engine, principal: Principal, case_id: int, *, today: date | None = None,
+                   policy: AccessPolicy = DEFAULT_POLICY) -> None:
+    _authorized_ref(engine, principal, case_id, today or _today(), policy)
+
+
+def _authorized_ref(engine: Engine, principal: Principal, case_id: int, today: date,
+                    policy: AccessPolicy) -> CaseRef:
+    with engine.connect() as conn:
+        ref = case_ref(conn, case_id, today)
+    reason = read_refusal(principal, ref, policy)
+    if reason is not None:
+        raise AccessDenied(reason)
+    return ref
+
+
+def authorize_fire(engine: Engine, principal: Principal, case_id: int, transition: str, *,
+                   today: date | None = None, policy: AccessPolicy = DEFAULT_POLICY) -> None:
+    ref = _authorized_ref(engine, principal, case_id, today or _today(), policy)
+    wf = get_workflow(ref.case_type)
+    t = wf.transition(transition)
+    if t is None:
+        raise UnknownTransition(f"la transizione «{transition}» non esiste per «{wf.label}»")
+    reason = fire_refusal(principal, ref, t, policy)
+    if reason is not None:
+        raise AccessDenied(reason)
+
+
+def authorize_open(engine: Engine, principal: Principal, case_type: str, transition: str | None = None,
+                   comune_istat: str | None = None, *, policy: AccessPolicy = DEFAULT_POLICY) -> None:
+    wf = get_workflow(case_type)
+    t = wf.transition(transition) if transition else wf.opening_transitions()[0]
+    if t is None or not t.opening:
+        raise UnknownTransition(f"«{transition}» non apre un caso di tipo «{wf.label}»")
+    with engine.connect() as conn:
+        sub_ambito = _sub_ambito_of(conn, comune_istat)
+    reason = fire_refusal(principal, CaseRef(case_type, comune_istat, sub_ambito), t, policy)
+    if reason is not None:
+        raise AccessDenied(reason)
+
+
+# ----------------------------------------------------------------------------- redaction
+
+
+def redact(detail: dict[str, Any], principal: Principal, *, case: CaseRef | None = None,
+           policy: AccessPolicy = DEFAULT_POLICY) -> dict[str, Any]:
+    """A copy of a `case_detail` dict with only the field classes `principal` may see.
+
+    Removed: keys of "dati" and of each "storia" row's "dati" of a hidden class; "persona" if identity is
+    hidden; reasons ("motivo", "motivo_esito") if social notes are hidden. "dati_riservati" lists the
+    classes (Italian labels) that were actually taken out, so a page can say that something is hidden.
+    """
+    ref = case or CaseRef(detail["tipo"], detail.get("comune_istat"), detail.get("sub_ambito"),
+                          detail.get("assegnatario"), detail.get("ente"), state=detail.get("stato"))
+    visible = visible_fields(principal, ref, policy)
+    case_type = detail["tipo"]
+    out = copy.deepcopy(detail)
+    hidden: set[FieldClass] = set()
+
+    def keep(data: dict[str, Any] | None) -> dict[str, Any]:
+        kept = {}
+        for key, value in (data or {}).items():
+            cls = field_class(case_type, key)
+            if cls in visible:
+                kept[key] = value
+            else:
+                hidden.add(cls)
+        return kept
+
+    if FieldClass.IDENTITY not in visible and out.get("persona") is not None:
+        out["persona"] = None
+        hidden.add(FieldClass.IDENTITY)
+    out["dati"] = keep(out.get("dati"))
+    social = FieldClass.SOCIAL in visible
+    for row in out.get("storia", []):
+        row["dati"] = keep(row.get("dati"))
+        if not social and row.get("motivo"):
+            row["motivo"] = None
+            hidden.add(FieldClass.SOCIAL)
+    if not social and out.get("motivo_esito"):
+        out["motivo_esito"] = None
+        hidden.add(FieldClass.SOCIAL)
+    out["dati_riservati"] = sorted(FIELD_CLASS_LABELS[c] for c in hidden)
+    return out
+
+
+def health_fields(detail: dict[str, Any]) -> list[str]:
+    """The health-class keys present in a (redacted) detail: what a health read log row names."""
+    case_type = detail["tipo"]
+    rows = [detail.get("dati") or {}, *((h.get("dati") or {}) for h in detail.get("storia", []))]
+    return sorted({k for data in rows for k in data if field_class(case_type, k) is FieldClass.HEALTH})
+
+
+def read_case(engine: Engine, principal: Principal, case_id: int, *, today: date | None = None,
+              now: datetime | None = None, policy: AccessPolicy = DEFAULT_POLICY,
+              context: str = "case_detail") -> dict[str, Any]:
+    """The case as `principal` may see it. Health data in the answer is logged before it is returned."""
+    from services.queries import case_detail
+
+    today = today or _today()
+    ref = _authorized_ref(engine, principal, case_id, today, policy)
+    detail = redact(case_detail(engine, case_id, role=principal.role, today=today), principal, case=ref,
+                    policy=policy)
+    wf = get_workflow(ref.case_type)
+    detail["prossime_transizioni"] = [
+        t for t in detail["prossime_transizioni"]
+        if (tr := wf.transition(t["transizione"])) is not None and fire_refusal(principal, ref, tr, policy) is None
+    ]
+    fields = health_fields(detail)
+    if fields:
+        log_health_read(engine, principal, case_id, fields, at=now, context=context)
+    return detail
+
+
+def log_health_read(engine: Engine, principal: Principal, case_id: int, fields: Iterable[str], *,
+                    at: datetime | None = None, context: str = "case_detail") -> None:
+    """Append who read which health fields of which case and when (the row cannot be changed afterwards)."""
+    when = (at or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    with engine.begin() as conn:
+        conn.execute(health_access_log_t.insert(), {
+            "case_id": case_id, "username": principal.username, "role": principal.role.value,
+            "read_at": when, "fields": sorted(set(fields)), "context": context,
+        })
+
+
+def health_reads(engine: Engine, *, case_id: int | None = None, username: str | None = None) -> list[dict[str, Any]]:
+    h = health_access_log_t
+    q = sa.select(h).order_by(h.c.id)
+    if case_id is not None:
+        q = q.where(h.c.case_id == case_id)
+    if username is not None:
+        q = q.where(h.c.username == username)
+    with engine.connect() as conn:
+        rows = conn.execute(q).all()
+    return [
+        {"id": r.id, "caso": r.case_id, "utente": r.username, "ruolo": r.role, "campi": list(r.fields),
+         "letto_il": (r.read_at if r.read_at.tzinfo else r.read_at.replace(tzinfo=timezone.utc)),
+         "contesto": r.context}
+        for r in rows
+    ]
+
+
+# ----------------------------------------------------------------------------- lists
+
+
+def scoped_filter(principal: Principal, *, today: date | None = None,
+                  policy: AccessPolicy = DEFAULT_POLICY) -> sa.ColumnElement[bool]:
+    """The read scope of `principal` as a condition over `case_file` (usable in `list_cases`' query).
+
+    It says the same as `domain.access.can_read_case` for every case (an integration test checks both
+    over a matrix of users and cases); field redaction still applies to what the list shows.
+    """
+    role = principal.role
+    if role is R.SYSTEM:
+        return sa.true()
+    if role in (R.EVALUATOR, R.BENEFICIARY):
+        return sa.false()
+    district = sorted(wf.case_type for wf in all_workflows() if not personal_case_type(wf.case_type))
+    c = case_t.c
+    if role is R.PROVIDER:
+        district_scope = (sa.and_(c.case_type.in_(district), c.provider_codice == principal.provider_codice)
+                          if principal.provider_codice else sa.false())
+    elif role in STAFF_ROLES:
+        district_scope = c.case_type.in_(district)
+    else:
+        district_scope = sa.false()
+
+    area = sa.select(_comune_t.c.istat).where(_comune_t.c.sub_ambito == principal.sub_ambito)
+    if role is R.SOCIAL_WORKER:
+        scope = sa.or_(c.owner == principal.username, c.comune_istat.in_(sorted(principal.comuni)))
+    elif role is R.SUBAREA_COORDINATOR:
+        scope = sa.or_(c.comune_istat.in_(sorted(principal.comuni)),
+                       c.comune_istat.in_(area) if principal.sub_ambito else sa.false())
+    elif role is R.CSC_ADMIN:
+        scope = sa.true()
+    elif role is R.PLANNING_OFFICE:
+        scope = c.case_type.in_(sorted(policy.planning_office_case_types))
+    elif role is R.PROVIDER:
+        scope = (sa.and_(c.case_type.in_(sorted(policy.provider_case_types)),
+                         c.provider_codice == principal.provider_codice)
+                 if principal.provider_codice else sa.false())
+    elif role is R.HEALTH_ASSESSOR:
+        scope = sa.and_(c.case_type.in_(sorted(policy.health_assessor_case_types)),
+                        c.state.in_(sorted(policy.health_assessor_states)))
+    else:
+        scope = sa.false()
+    if role not in policy.minors_visible_to:
+        minor = sa.exists().where(person_t.c.id == c.person_id,
+                                  person_t.c.data_nascita > minor_birth_cutoff(today or _today()))
+        scope = sa.and_(scope, sa.or_(sa.not_(minor), c.owner == principal.username))
+    return sa.or_(district_scope, sa.and_(c.case_type.not_in(district), scope))
+
+
+def visible_case_ids(engine: Engine, principal: Principal, *, today: date | None = None,
+                     policy: AccessPolicy = DEFAULT_POLICY) -> list[int]:
+    q = sa.select(case_t.c.id).where(scoped_filter(principal, today=today, policy=policy)).order_by(case_t.c.id)
+    with engine.connect() as conn:
+        return list(conn.execute(q).scalars())
+
+
+# ----------------------------------------------------------------------------- guarded use cases
+
+
+class ScopedCaseService:
+    """CaseService behind the scope check: what a web page or API call uses instead of CaseService.
+
+    The check reads the case in its own short transaction just before the command's unit of work; a
+    reassignment landing in between is not re-checked (moving the check inside CaseService's unit of work
+    is a later change to services/cases.py).
+    """
+
+    def __init__(self, service: Any, policy: AccessPolicy = DEFAULT_POLICY):
+        self.service = service
+        self.engine: Engine = service.engine
+        self.policy = policy
+
+    def today(self) -> date:
+        return self.service.clock().astimezone(ROME).date()
+
+    def open_case(self, principal: Principal, *, case_type: str, data: dict[str, Any],
+                  transition: str | None = None, comune_istat: str | None = None, **kwargs: Any) -> int:
+        authorize_open(self.engine, principal, case_type, transition, comune_istat, policy=self.policy)
+        return self.service.open_case(case_type=case_type, actor=principal.actor(), data=data,
+                                      transition=transition, comune_istat=comune_istat, **kwargs)
+
+    def advance(self, principal: Principal, *, case_id: int, transition: str, **kwargs: Any) -> int:
+        authorize_fire(self.engine, principal, case_id, transition, today=self.today(), policy=self.policy)
+        return self.service.advance(case_id=case_id, transition=transition, actor=principal.actor(), **kwargs)
+
+    def read(self, principal: Principal, case_id: int) -> dict[str, Any]:
+        return read_case(self.engine, principal, case_id, today=self.today(), now=self.service.clock(),
+                         policy=self.policy)
+
+    def allowed(self, principal: Principal, case_id: int) -> list[str]:
+        ref = _authorized_ref(self.engine, principal, case_id, self.today(), self.policy)
+        wf = get_workflow(ref.case_type)
+        return [t.name for t in wf.transitions_from(ref.state) if fire_refusal(principal, ref, t, self.policy) is None]
+
+
+class _connect:
+    """`with _connect(engine_or_connection) as conn`: a new connection, or the caller's."""
+
+    def __init__(self, bind: Engine | Connection):
+        self.bind = bind
+        self.conn: Connection | None = None
+
+    def __enter__(self) -> Connection:
+        if isinstance(self.bind, Connection):
+            return self.bind
+        self.conn = self.bind.connect()
+        return self.conn
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.conn is not None:
+            self.conn.close()

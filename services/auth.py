@@ -1,0 +1,374 @@
+"""Authentication: users in the database, argon2id password hashes, lockout, the first administrator.
+
+`IdentityProvider` is the one adapter point for how a person proves who they are. The local password
+provider is the first implementation; SPID/CIE (through a gateway) or an OIDC provider plug in as another
+implementation returning the username of a verified identity (see `ExternalIdentityProvider`). Whatever
+the provider, `login` ends the same way: the active user becomes a `Principal` (services/access.py) and
+from there on scope and redaction are the same.
+
+Messages never say whether a username exists: an unknown user, a user without a password, a disabled
+user and a wrong password all get `INVALID_CREDENTIALS`; failures are counted per *typed* username, so an
+unknown name is locked out exactly like a real one.
+"""
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any, Protocol, runtime_checkable
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy.engine import Connection, Engine
+
+from domain.access import AccessDenied, Principal
+from domain.errors import DomainError
+from domain.workflow import Role
+from services.access import principal_for
+from store.auth_tables import login_throttle_t, user_credential_t, user_identity_t
+from store.tables import AppUser, Provider, SubAmbito
+
+_user_t = AppUser.__table__
+
+INVALID_CREDENTIALS = "nome utente o password non corretti"
+LOCKED = ("troppi tentativi di accesso non riusciti: accesso sospeso per {minutes} minuti, "
+          "riprovare più tardi o rivolgersi all'amministratore")
+UNKNOWN_IDENTITY = "identità non riconosciuta: nessun utente abilitato è associato a questa identità"
+MIN_PASSWORD_LENGTH = 12
+USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,78}[a-z0-9]$")
+
+DEFAULT_HASHER = PasswordHasher()  # argon2id, the library's defaults: RFC 9106 low-memory (m=64 MiB, t=3, p=4)
+_hasher = DEFAULT_HASHER
+_dummy_hash: str | None = None
+
+
+def use_password_hasher(hasher: PasswordHasher) -> PasswordHasher:
+    """Install another argon2 hasher (stronger parameters; cheaper ones in tests); returns the previous one.
+    Hashes made with other parameters still verify and are rehashed at the next successful login."""
+    global _hasher, _dummy_hash
+    previous, _hasher, _dummy_hash = _hasher, hasher, None
+    return previous
+
+
+class AuthenticationFailed(DomainError):
+    """Login refused; str() is the Italian message (the same whether or not the user exists)."""
+
+
+class AccountError(DomainError):
+    """A user or password could not be created or changed (the message says why)."""
+
+
+@dataclass(frozen=True)
+class LockoutPolicy:
+    max_failures: int = 5
+    lock_minutes: int = 15
+
+
+DEFAULT_LOCKOUT = LockoutPolicy()
+
+
+# ----------------------------------------------------------------------------- hashing
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    """True if `password` matches; always spends one argon2 verification, even without a hash."""
+    global _dummy_hash
+    if not password_hash:
+        if _dummy_hash is None:
+            _dummy_hash = _hasher.hash(secrets.token_urlsafe(16))
+        password_hash, password = _dummy_hash, password + "\x00"
+        try:
+            _hasher.verify(password_hash, password)
+        except (VerificationError, InvalidHashError):
+            pass
+        return False
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def check_password_strength(password: str, username: str = "") -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"la password deve avere almeno {MIN_PASSWORD_LENGTH} caratteri")
+    if username and username.lower() in password.lower():
+        raise AccountError("la password non può contenere il nome utente")
+    if len(set(password)) < 5:
+        raise AccountError("la password è troppo ripetitiva")
+
+
+# ----------------------------------------------------------------------------- accounts
+
+
+def _require_admin(by: Principal | None) -> None:
+    """`by` is None for the trusted local command line; otherwise it must be an administrator."""
+    if by is not None and not by.is_admin:
+        raise AccessDenied("solo un amministratore gestisce le utenze")
+
+
+def _user_id(conn: Connection, username: str) -> int | None:
+    return conn.execute(sa.select(_user_t.c.id).where(_user_t.c.username == username)).scalar()
+
+
+def _loginable_user_id(conn: Connection, username: str) -> int:
+    """The id of a user who may be given a way to log in (never the automation's system user)."""
+    row = conn.execute(sa.select(_user_t.c.id, _user_t.c.role).where(_user_t.c.username == username)).first()
+    if row is None:
+        raise AccountError(f"l'utente «{username}» non esiste")
+    if row.role == Role.SYSTEM.value:
+        raise AccountError("l'utenza di sistema non accede con credenziali")
+    return row.id
+
+
+def _utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("l'istante deve indicare il fuso orario")
+    return value.astimezone(timezone.utc)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    return value if value is None or value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def _now(now: datetime | None) -> datetime:
+    return _utc(now) if now is not None else datetime.now(timezone.utc)
+
+
+def create_user(engine: Engine, username: str, full_name: str, email: str, role: Role | str, *,
+                sub_ambito: str | None = None, provider_codice: str | None = None,
+                password: str | None = None, is_admin: bool = False, by: Principal | None = None,
+                now: datetime | None = None) -> int:
+    """A new active user (with a local password if given); returns its id."""
+    _require_admin(by)
+    try:
+        role = Role(role)
+    except ValueError:
+        raise AccountError(f"ruolo «{role}» sconosciuto") from None
+    if role is Role.SYSTEM:
+        raise AccountError("l'utenza di sistema non si crea a mano")
+    if not USERNAME_RE.match(username):
+        raise AccountError("nome utente non valido: 3-80 caratteri tra minuscole, cifre, punto, trattino")
+    if password is not None:
+        check_password_strength(password, username)
+    with engine.begin() as conn:
+        if _user_id(conn, username) is not None:
+            raise AccountError(f"l'utente «{username}» esiste già")
+        if role in (Role.SOCIAL_WORKER, Role.SUBAREA_COORDINATOR):
+            known = conn.execute(sa.select(SubAmbito.__table__.c.nome)
+                                 .where(SubAmbito.__table__.c.nome == sub_ambito)).scalar()
+            if known is None:
+                raise AccountError(f"il ruolo richiede un sub-ambito esistente (indicato: «{sub_ambito}»)")
+        elif sub_ambito is not None:
+            raise AccountError("il sub-ambito si indica solo per assistenti sociali e coordinatori")
+        if role is Role.PROVIDER:
+            known = conn.execute(sa.select(Provider.__table__.c.codice)
+                                 .where(Provider.__table__.c.codice == provider_codice)).scalar()
+            if known is None:
+                raise AccountError(f"il ruolo richiede un ente esistente (indicato: «{provider_codice}»)")
+        elif provider_codice is not None:
+            raise AccountError("l'ente si indica solo per le utenze degli enti accreditati")
+        user_id = conn.execute(_user_t.insert().returning(_user_t.c.id), {
+            "username": username, "full_name": full_name, "email": email, "role": role.value,
+            "sub_ambito": sub_ambito, "provider_codice": provider_codice, "active": True,
+        }).scalar_one()
+        conn.execute(user_credential_t.insert(), {
+            "user_id": user_id, "is_admin": is_admin,
+            "password_hash": hash_password(password) if password is not None else None,
+            "password_changed_at": _now(now) if password is not None else None,
+        })
+    return user_id
+
+
+def create_admin(engine: Engine, username: str, email: str, password: str, *, full_name: str | None = None,
+                 role: Role | str = Role.EVALUATOR, now: datetime | None = None) -> int:
+    """The first administrator (run from the command line). It manages accounts; its data role defaults to
+    `evaluator` (aggregates only), so administering users opens no case file."""
+    return create_user(engine, username, full_name or "Amministratore", email, role, password=password,
+                       is_admin=True, now=now)
+
+
+def set_password(engine: Engine, username: str, password: str, *, by: Principal | None = None,
+                 now: datetime | None = None) -> None:
+    """Set (or reset) a user's local password; a user may change their own."""
+    if by is not None and by.username != username:
+        _require_admin(by)
+    check_password_strength(password, username)
+    with engine.begin() as conn:
+        user_id = _loginable_user_id(conn, username)
+        values = {"password_hash": hash_password(password), "password_changed_at": _now(now)}
+        updated = conn.execute(user_credential_t.update().where(user_credential_t.c.user_id == user_id)
+                               .values(**values)).rowcount
+        if not updated:
+            conn.execute(user_credential_t.insert(), {"user_id": user_id, "is_admin": False, **values})
+        conn.execute(login_throttle_t.delete().where(login_throttle_t.c.username == _key(username)))
+
+
+def set_admin(engine: Engine, username: str, is_admin: bool, *, by: Principal | None = None) -> None:
+    _require_admin(by)
+    with engine.begin() as conn:
+        user_id = _loginable_user_id(conn, username)
+        updated = conn.execute(user_credential_t.update().where(user_credential_t.c.user_id == user_id)
+                               .values(is_admin=is_admin)).rowcount
+        if not updated:
+            conn.execute(user_credential_t.insert(), {"user_id": user_id, "is_admin": is_admin})
+
+
+def unlock(engine: Engine, username: str, *, by: Principal | None = None) -> None:
+    """Lift a lockout before its time (an administrator, after checking who was trying)."""
+    _require_admin(by)
+    with engine.begin() as conn:
+        conn.execute(login_throttle_t.delete().where(login_throttle_t.c.username == _key(username)))
+
+
+def link_identity(engine: Engine, username: str, method: str, subject: str, *, by: Principal | None = None,
+                  now: datetime | None = None) -> None:
+    """Let an external identity (e.g. method "spid", subject the fiscal number) log in as `username`."""
+    _require_admin(by)
+    with engine.begin() as conn:
+        user_id = _loginable_user_id(conn, username)
+        conn.execute(user_identity_t.insert(), {"method": method, "subject": normalise_subject(method, subject),
+                                                "user_id": user_id, "linked_at": _now(now)})
+
+
+def normalise_subject(method: str, subject: str) -> str:
+    """SPID/CIE subjects are fiscal numbers: upper case, without SPID's "TINIT-" prefix."""
+    subject = subject.strip()
+    if method in ("spid", "cie"):
+        subject = subject.upper().removeprefix("TINIT-")
+    return subject
+
+
+# ----------------------------------------------------------------------------- identity providers
+
+
+@runtime_checkable
+class IdentityProvider(Protocol):
+    """How a person proves who they are. Returns the username, or raises AuthenticationFailed.
+
+    `credentials` is whatever the method needs: {"username", "password"} for the local provider; the
+    verified assertion's attributes for SPID/CIE/OIDC. The provider runs inside the login's transaction
+    (`conn`), so what it records (failure counters) commits even when it refuses.
+    """
+
+    method: str
+
+    def identify(self, conn: Connection, credentials: Mapping[str, Any], now: datetime) -> str: ...
+
+
+class LocalPasswordProvider:
+    """Username and password checked against the argon2id hash, with lockout after repeated failures."""
+
+    method = "password"
+
+    def __init__(self, lockout: LockoutPolicy = DEFAULT_LOCKOUT):
+        self.lockout = lockout
+
+    def identify(self, conn: Connection, credentials: Mapping[str, Any], now: datetime) -> str:
+        username = str(credentials.get("username") or "").strip()
+        password = str(credentials.get("password") or "")
+        key = _key(username)
+        throttle = conn.execute(sa.select(login_throttle_t).where(login_throttle_t.c.username == key)
+                                .with_for_update()).first()
+        locked_until = _aware(throttle.locked_until) if throttle else None
+        if locked_until is not None and locked_until > now:
+            raise _Refused(LOCKED.format(minutes=self.lockout.lock_minutes))
+        if locked_until is not None:  # the lock has run out: start counting again
+            conn.execute(login_throttle_t.update().where(login_throttle_t.c.username == key)
+                         .values(failures=0, locked_until=None))
+        row = conn.execute(
+            sa.select(_user_t.c.id, _user_t.c.username, user_credential_t.c.password_hash)
+            .select_from(_user_t.join(user_credential_t, user_credential_t.c.user_id == _user_t.c.id))
+            .where(_user_t.c.username == username, _user_t.c.active.is_(True), _user_t.c.role != Role.SYSTEM.value)
+        ).first()
+        # one argon2 verification whatever happens (unknown user, no password set): timing says nothing
+        matched = verify_password(row.password_hash if row is not None else None, password)
+        if row is not None and password and matched:
+            conn.execute(login_throttle_t.delete().where(login_throttle_t.c.username == key))
+            if _hasher.check_needs_rehash(row.password_hash):
+                conn.execute(user_credential_t.update().where(user_credential_t.c.user_id == row.id)
+                             .values(password_hash=hash_password(password)))
+            return row.username
+        failures = _count_failure(conn, key, now)
+        if failures >= self.lockout.max_failures:
+            conn.execute(login_throttle_t.update().where(login_throttle_t.c.username == key)
+                         .values(locked_until=now + timedelta(minutes=self.lockout.lock_minutes)))
+            raise _Refused(LOCKED.format(minutes=self.lockout.lock_minutes))
+        raise _Refused(INVALID_CREDENTIALS)
+
+
+class ExternalIdentityProvider:
+    """SPID, CIE or OIDC: the upstream (SPID/CIE gateway, OIDC callback) has *already verified* the
+    assertion; this maps its subject (fiscal number, `sub`) to a linked, active user. The caller must pass
+    only verified attributes: this class checks no signature."""
+
+    def __init__(self, method: str, subject_claim: str = "subject"):
+        self.method = method
+        self.subject_claim = subject_claim
+
+    def identify(self, conn: Connection, credentials: Mapping[str, Any], now: datetime) -> str:
+        subject = normalise_subject(self.method, str(credentials.get(self.subject_claim) or ""))
+        username = conn.execute(
+            sa.select(_user_t.c.username)
+            .select_from(user_identity_t.join(_user_t, _user_t.c.id == user_identity_t.c.user_id))
+            .where(user_identity_t.c.method == self.method, user_identity_t.c.subject == subject,
+                   _user_t.c.active.is_(True), _user_t.c.role != Role.SYSTEM.value)
+        ).scalar()
+        if not subject or username is None:
+            raise _Refused(UNKNOWN_IDENTITY)
+        return username
+
+
+class _Refused(Exception):
+    """Inside the login transaction: refuse, but commit what was counted."""
+
+
+def _key(username: str) -> str:
+    return username.strip().lower()[:200]
+
+
+def _count_failure(conn: Connection, key: str, now: datetime) -> int:
+    """Add one failure for `key` atomically; returns the new count."""
+    t = login_throttle_t
+    bump = t.update().where(t.c.username == key).values(failures=t.c.failures + 1, last_failure_at=now) \
+        .returning(t.c.failures)
+    count = conn.execute(bump).scalar()
+    if count is not None:
+        return count
+    try:
+        with conn.begin_nested():
+            conn.execute(t.insert(), {"username": key, "failures": 1, "last_failure_at": now})
+        return 1
+    except sa.exc.IntegrityError:  # a concurrent first failure inserted it
+        return conn.execute(bump).scalar_one()
+
+
+def login(engine: Engine, provider: IdentityProvider, credentials: Mapping[str, Any],
+          now: datetime | None = None) -> Principal:
+    """Identify through `provider`, then load the user as a Principal; AuthenticationFailed if refused."""
+    when = _now(now)
+    refused: str | None = None
+    with engine.begin() as conn:
+        try:
+            username = provider.identify(conn, credentials, when)
+        except _Refused as exc:
+            refused = str(exc)
+    if refused is not None:
+        raise AuthenticationFailed(refused)
+    try:
+        return principal_for(engine, username)
+    except AccessDenied:  # disabled between the check and now, or an unknown role
+        raise AuthenticationFailed(INVALID_CREDENTIALS) from None
+
+
+def authenticate(engine: Engine, username: str, password: str, now: datetime | None = None, *,
+                 lockout: LockoutPolicy = DEFAULT_LOCKOUT) -> Principal:
+    """Username and password → Principal; after `lockout.max_failures` consecutive failures the username is
+    refused for `lockout.lock_minutes` minutes, right password or not."""
+    return login(engine, LocalPasswordProvider(lockout), {"username": username, "password": password}, now)
