@@ -19,8 +19,12 @@ checks itself: every case is UNDER_REVIEW at version 6 with 6 audit rows, and ea
 holds exactly the same rows (state, audit rows and their JSON, deadlines, outbox) as its engine
 twin: the bound writes the same bytes, it only skips the work in between.
 
-`--profile FILE` runs cProfile around the engine's advance calls only and prints the top
-entries (cumulative) in project code and SQLAlchemy.
+Besides throughput and latency it reports this process's CPU time per transition on each side:
+the client-side cost, which a busy machine disturbs far less than wall time.
+
+`--profile FILE` runs cProfile (CPU clock by default, `--profile-timer wall` for wall time) around
+the engine's advance calls only and prints the top cumulative entries in project code and
+SQLAlchemy, and own time grouped by package.
 """
 from __future__ import annotations
 
@@ -29,6 +33,7 @@ import cProfile
 import gc
 import io
 import json
+import math
 import os
 import platform
 import pstats
@@ -48,11 +53,14 @@ import psycopg
 import sqlalchemy
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from domain.engine import Decision
 from domain.validation import make_codice_fiscale
-from domain.workflows.patto import FINE_PATTO, FIRMA, MONITORAGGIO, VERIFICA
+from domain.workflows.patto import FINE_PATTO, FIRMA, MONITORAGGIO, PATTO, VERIFICA
 from services.cases import CaseService
+from services.handlers import HANDLERS
 from services.setup import SYSTEM_USER, ensure_user, init_database
 from store.db import make_engine
+from store.tables import transition_t
 
 ROME = ZoneInfo("Europe/Rome")
 UTC = timezone.utc
@@ -87,9 +95,13 @@ def person(seed: int) -> dict[str, Any]:
     return {"codice_fiscale": cf, "cognome": surname, "nome": "Mario", "data_nascita": birth.isoformat()}
 
 
+def opening_case_data(i: int) -> dict[str, Any]:
+    """What the opening (segnala) leaves in the case data: its form without the person."""
+    return {"fonte": "spontanea", "bisogno": "economico", "note": f"Segnalazione di prova n. {i}"}
+
+
 def opening_data(i: int, seed: int) -> dict[str, Any]:
-    return {"persona": person(seed), "fonte": "spontanea", "bisogno": "economico",
-            "note": f"Segnalazione di prova n. {i}"}
+    return {"persona": person(seed), **opening_case_data(i)}
 
 
 def step_inputs(i: int) -> list[dict[str, Any]]:
@@ -117,19 +129,14 @@ def step_inputs(i: int) -> list[dict[str, Any]]:
 
 
 def stored_payloads(i: int) -> list[dict[str, Any]]:
-    """The same data as the audit rows store it (model_dump(mode="json", exclude_none=True)), by hand."""
-    inp = step_inputs(i)
-    return [
-        {"assegnatario": WORKER, "primo_colloquio_il": "2025-02-05"},
-        {**inp[1], "isee": {**inp[1]["isee"], "difformita": False}},
-        {"obiettivi": [{**inp[2]["obiettivi"][0], "peso": "1"}, inp[2]["obiettivi"][1]],
-         "impegni_reciprocita": inp[2]["impegni_reciprocita"],
-         "misura_economica": {**inp[2]["misura_economica"], "voci": ["sostegno_reddito"]},
-         "data_inizio": DATA_INIZIO, "data_fine": DATA_FINE, "firmato_il": "2025-02-20",
-         "firmatari": inp[2]["firmatari"], "firma_assistente_sociale": True, "informativa_privacy": True},
-        inp[3],
-        {},
-    ]
+    """The step data as the audit rows store it, computed once before timing with the declaration's own
+    form models (model_dump(mode="json", exclude_none=True), as domain.engine._validate_data does):
+    the raw side then writes the same JSON without validating anything while timed."""
+    out = []
+    for step, data in zip(STEPS, step_inputs(i)):
+        model = PATTO.transition(step).data
+        out.append(model.model_validate(data).model_dump(mode="json", exclude_none=True) if model else {})
+    return out
 
 
 # ------------------------------------------------------------------ raw statements (from store/cases.py)
@@ -146,10 +153,16 @@ SELECT_USER = (  # the assegna guard (assignee_is_social_worker_of_sub_ambito) a
     "app_user.sub_ambito, app_user.provider_codice, app_user.active FROM app_user "
     "WHERE app_user.username = {p} AND app_user.active {true}"
 )
-UPDATE_CASE = "UPDATE case_file SET {sets}, version=(case_file.version + 1) WHERE case_file.id = {p} AND case_file.version = {p}"
+UPDATE_CASE = (
+    "UPDATE case_file SET {sets}, version=(case_file.version + 1) "
+    "WHERE case_file.id = {p} AND case_file.version = {p}"
+)
+# case_transition.effective_on (the Europe/Rome day of effective_at) exists from migration 0004 on
+AUDIT_DAY = "effective_on" in transition_t.c
 INSERT_TRANSITION = (
     "INSERT INTO case_transition (case_id, seq, transition, from_state, to_state, actor, actor_role, "
-    "recorded_at, effective_at, reason, data) VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {pj})"
+    f"recorded_at, effective_at, {'effective_on, ' if AUDIT_DAY else ''}reason, data) "
+    f"VALUES ({{p}}, {{p}}, {{p}}, {{p}}, {{p}}, {{p}}, {{p}}, {{p}}, {{p}}, {'{p}, ' if AUDIT_DAY else ''}{{p}}, {{pj}})"
 )
 UPDATE_MET = (
     "UPDATE deadline SET status={p}, closed_on={p} WHERE deadline.case_id = {p} "
@@ -206,11 +219,35 @@ class Dues:
     verifica: date
 
 
+def closings(step: str) -> list[tuple[str, tuple[str, ...]]]:
+    """Which open deadlines a step closes, as `decide` + store.cases._update_deadlines do: the kinds it
+    meets, then (engines that know automatic steps, `DeadlineRule.fires`) the kinds whose term it fires."""
+    rules = PATTO.deadline_rules().values()
+    knows_expired = "expired" in Decision.__dataclass_fields__
+    fired = [r.kind for r in rules if knows_expired and getattr(r, "fires", None) == step]
+    met = [r.kind for r in rules if step in r.met_by and r.kind not in fired]
+    return [(status, tuple(kinds)) for status, kinds in (("met", met), ("expired", fired)) if kinds]
+
+
+PLANNED_STARTS = {"assegna": [], "avvia_redazione": ["firma_patto"], "attiva": ["monitoraggio", "fine_patto"],
+                  "registra_monitoraggio": ["monitoraggio"], "avvia_verifica": ["verifica"]}
+
+
+def check_declaration() -> None:
+    """The raw plan hard-codes the path's states, deadlines and outbox: fail early if the declaration moved."""
+    states = ["REFERRED", "INTAKE", "DRAFTING", "ACTIVE", "ACTIVE", "UNDER_REVIEW"]
+    for k, step in enumerate(STEPS):
+        t = PATTO.transition(step)
+        assert t is not None and states[k] in t.sources and t.target == states[k + 1], f"patto.{step} moved"
+        assert [r.kind for r in t.starts] == PLANNED_STARTS[step], f"patto.{step} starts other deadlines"
+        assert not PATTO.state(t.target).terminal and not PATTO.state(t.target).suspended
+        assert (f"patto.{step}" in HANDLERS) == (step == "assegna"), f"patto.{step}: handlers changed"
+
+
 def raw_plan(d: Dialect, case_id: int, i: int, dues: Dues) -> list[list[tuple]]:
     """Per step, the engine's statements with precomputed parameters (no validation, no engine)."""
     payloads = stored_payloads(i)
-    base = opening_data(i, 0)
-    data = {k: base[k] for k in ("fonte", "bisogno", "note")}
+    data = opening_case_data(i)
     recorded = d.ts(FIXED_NOW)
     load = (LOAD, d.sql(SELECT_CASE), (case_id,))
     ins_transition = d.sql(INSERT_TRANSITION) + d.returning
@@ -221,13 +258,18 @@ def raw_plan(d: Dialect, case_id: int, i: int, dues: Dues) -> list[list[tuple]]:
 
     def audit(k: int) -> tuple:
         step, actor = STEPS[k], STEP_ACTOR[STEPS[k]]
+        day = (d.day(STEP_AT[step].astimezone(ROME).date()),) if AUDIT_DAY else ()
         return (EXEC_RETURNING if d.returning else EXEC, ins_transition,
                 (case_id, k + 2, step, states[k], states[k + 1], actor, roles[actor], recorded,
-                 d.ts(STEP_AT[step]), None, d.json(payloads[k])))
+                 d.ts(STEP_AT[step]), *day, None, d.json(payloads[k])))
 
-    def met(k: int, *kinds: str) -> tuple:
-        sql = met_1 if len(kinds) == 1 else d.sql(UPDATE_MET, kinds=", ".join([d.p] * len(kinds)))
-        return (EXEC, sql, ("met", d.day(STEP_AT[STEPS[k]].date()), case_id, "open", "paused", *kinds))
+    def closes(k: int) -> list[tuple]:
+        """The deadline UPDATEs of step k: one per status (met, then expired), kinds IN (...)."""
+        ops = []
+        for status, kinds in closings(STEPS[k]):
+            sql = met_1 if len(kinds) == 1 else d.sql(UPDATE_MET, kinds=", ".join([d.p] * len(kinds)))
+            ops.append((EXEC, sql, (status, d.day(STEP_AT[STEPS[k]].date()), case_id, "open", "paused", *kinds)))
+        return ops
 
     def deadline(rule, due: date, seq: int) -> tuple:
         return (case_id, rule.kind, rule.label, d.day(due), rule.basis.value, rule.source.value, "open", seq, 0)
@@ -248,7 +290,7 @@ def raw_plan(d: Dialect, case_id: int, i: int, dues: Dues) -> list[list[tuple]]:
         update(0, [("state", "INTAKE"), ("owner", WORKER), ("state_since", d.ts(STEP_AT["assegna"])),
                    ("data", d.json(data))]),
         audit(0),
-        met(0, "presa_in_carico"),
+        *closes(0),
         (FETCH, d.sql(SELECT_USER), (WORKER,)),
         (EXEC_RETURNING if d.returning else EXEC, d.sql(INSERT_OUTBOX) + d.returning,
          (f"patto.assegna:{case_id}:2:caso_assegnato:{WORKER_EMAIL}", "patto.assegna", case_id, WORKER_EMAIL,
@@ -258,10 +300,10 @@ def raw_plan(d: Dialect, case_id: int, i: int, dues: Dues) -> list[list[tuple]]:
     data = {**data, **payloads[1]}
     plan.append([
         load,
-        update(1, [("kind", "inclusione"), ("state", "DRAFTING"), ("state_since", d.ts(STEP_AT["avvia_redazione"])),
-                   ("data", d.json(data))]),
+        update(1, [("kind", "inclusione"), ("state", "DRAFTING"),
+                   ("state_since", d.ts(STEP_AT["avvia_redazione"])), ("data", d.json(data))]),
         audit(1),
-        met(1, "analisi_preliminare"),
+        *closes(1),
         (EXEC_RETURNING if d.returning else EXEC, ins_deadline_one, deadline(FIRMA, dues.firma, 3)),
     ])
     # attiva: two deadlines in one executemany (no RETURNING), as the engine does
@@ -270,7 +312,7 @@ def raw_plan(d: Dialect, case_id: int, i: int, dues: Dues) -> list[list[tuple]]:
         load,
         update(2, [("state", "ACTIVE"), ("state_since", d.ts(STEP_AT["attiva"])), ("data", d.json(data))]),
         audit(2),
-        met(2, "firma_patto"),
+        *closes(2),
         (EXEC_MANY, d.sql(INSERT_DEADLINE),
          [deadline(MONITORAGGIO, dues.monitoraggio_1, 4), deadline(FINE_PATTO, dues.fine, 4)]),
     ])
@@ -279,15 +321,17 @@ def raw_plan(d: Dialect, case_id: int, i: int, dues: Dues) -> list[list[tuple]]:
         load,
         update(3, [("state", "ACTIVE"), ("state_since", d.ts(STEP_AT["registra_monitoraggio"]))]),
         audit(3),
-        met(3, "monitoraggio"),
+        *closes(3),
         (EXEC_RETURNING if d.returning else EXEC, ins_deadline_one, deadline(MONITORAGGIO, dues.monitoraggio_2, 5)),
     ])
-    # avvia_verifica (system): data rewritten unchanged, two kinds met, the final-review deadline starts
+    # avvia_verifica (system): data rewritten unchanged, monitoraggio met and fine_patto met or expired
+    # (see closings), the final-review deadline starts
     plan.append([
         load,
-        update(4, [("state", "UNDER_REVIEW"), ("state_since", d.ts(STEP_AT["avvia_verifica"])), ("data", d.json(data))]),
+        update(4, [("state", "UNDER_REVIEW"), ("state_since", d.ts(STEP_AT["avvia_verifica"])),
+                   ("data", d.json(data))]),
         audit(4),
-        met(4, "monitoraggio", "fine_patto"),
+        *closes(4),
         (EXEC_RETURNING if d.returning else EXEC, ins_deadline_one, deadline(VERIFICA, dues.verifica, 6)),
     ])
     return plan
@@ -361,17 +405,19 @@ def server_version(d: Dialect, conn: Any) -> str:
 def percentile(sorted_values: list[float], q: float) -> float:
     if not sorted_values:
         return float("nan")
-    k = max(0, min(len(sorted_values) - 1, int(round(q / 100 * len(sorted_values) + 0.5)) - 1))
+    k = max(0, min(len(sorted_values) - 1, math.ceil(q / 100 * len(sorted_values)) - 1))
     return sorted_values[k]  # nearest rank
 
 
 @dataclass
 class Side:
     latencies: list[float] = field(default_factory=list)
+    cpu: float = 0.0  # this process's CPU time inside the steps (client cost, robust to a busy machine)
     by_step: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
 
-    def record(self, step: str, seconds: float) -> None:
+    def record(self, step: str, seconds: float, cpu: float) -> None:
         self.latencies.append(seconds)
+        self.cpu += cpu
         self.by_step[step].append(seconds)
 
     def summary(self) -> dict[str, Any]:
@@ -382,6 +428,7 @@ class Side:
             "seconds": round(total, 4),
             "tps": round(len(lat) / total, 1) if total else None,
             "mean_ms": round(1000 * total / len(lat), 3),
+            "client_cpu_ms": round(1000 * self.cpu / len(lat), 3),
             "p50_ms": round(1000 * percentile(lat, 50), 3),
             "p95_ms": round(1000 * percentile(lat, 95), 3),
             "p99_ms": round(1000 * percentile(lat, 99), 3),
@@ -411,6 +458,7 @@ def bench_database(d: Dialect, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _bench(d: Dialect, url: str, sqlite_path: Path | None, args: argparse.Namespace) -> dict[str, Any]:
+    check_declaration()
     n, warm = args.cases, args.warmup
     total = n + warm
     t_setup = time.perf_counter()
@@ -449,30 +497,32 @@ def _bench(d: Dialect, url: str, sqlite_path: Path | None, args: argparse.Namesp
     setup_seconds = time.perf_counter() - t_setup
 
     eng_side, raw_side = Side(), Side()
-    profiler = cProfile.Profile() if args.profile else None
-    perf = time.perf_counter
+    load_before = _loadavg()
+    timer = time.process_time if args.profile_timer == "cpu" else time.perf_counter
+    profiler = cProfile.Profile(timer) if args.profile else None
+    perf, cpu = time.perf_counter, time.process_time
 
     def run_engine(i: int, side: Side | None) -> None:
         cid, inputs = engine_ids[i], engine_inputs[i]
         for k, step in enumerate(STEPS):
             if profiler and side:
                 profiler.enable()
-            t0 = perf()
+            c0, t0 = cpu(), perf()
             svc.advance(case_id=cid, transition=step, actor=actors[STEP_ACTOR[step]], data=inputs[k],
                         effective_at=STEP_AT[step])
-            t1 = perf()
+            t1, c1 = perf(), cpu()
             if profiler and side:
                 profiler.disable()
             if side:
-                side.record(step, t1 - t0)
+                side.record(step, t1 - t0, c1 - c0)
 
     def run_raw(i: int, side: Side | None) -> None:
         for k, ops in enumerate(raw_plans[i]):
-            t0 = perf()
+            c0, t0 = cpu(), perf()
             run_raw_step(raw, ops)
-            t1 = perf()
+            t1, c1 = perf(), cpu()
             if side:
-                side.record(STEPS[k], t1 - t0)
+                side.record(STEPS[k], t1 - t0, c1 - c0)
 
     for i in range(warm):  # warm caches (compiled statements, prepared statements, pages)
         run_engine(i, None)
@@ -491,6 +541,7 @@ def _bench(d: Dialect, url: str, sqlite_path: Path | None, args: argparse.Namesp
 
     result = {
         "database": d.name,
+        "loadavg": [load_before, _loadavg()],
         "versions": versions,
         "cases": n,
         "warmup_cases": warm,
@@ -501,7 +552,7 @@ def _bench(d: Dialect, url: str, sqlite_path: Path | None, args: argparse.Namesp
     }
     result["ratio"] = round(result["engine"]["tps"] / result["raw"]["tps"], 3)
     if profiler:
-        result["profile"] = report_profile(profiler, args.profile, args.profile_top)
+        result["profile"] = report_profile(profiler, args.profile, args.profile_top, args.profile_timer)
     return result
 
 
@@ -521,7 +572,8 @@ def check(d: Dialect, conn: Any, engine_ids: list[int], raw_ids: list[int]) -> N
 
     cases = grouped(f"SELECT id, kind, state, owner, state_since, version, outcome, data{j} FROM case_file")
     audit = grouped("SELECT case_id, seq, transition, from_state, to_state, actor, actor_role, recorded_at, "
-                    f"effective_at, reason, data{j} FROM case_transition ORDER BY case_id, seq")
+                    f"effective_at, {'effective_on, ' if AUDIT_DAY else ''}reason, data{j} "
+                    "FROM case_transition ORDER BY case_id, seq")
     deadlines = grouped("SELECT case_id, kind, label, due, basis, source, status, started_seq, closed_on, "
                         "suspended_days FROM deadline ORDER BY case_id, id")
     outbox = grouped(f"SELECT case_id, idempotency_key, event, recipient, template, payload{j}, created_at, "
@@ -556,26 +608,47 @@ PROJECT_DIRS = tuple(str(Path(__file__).resolve().parent.parent / p) + os.sep
                      for p in ("domain", "store", "services", "config"))
 
 
-def report_profile(profiler: cProfile.Profile, path: str, top: int) -> list[str]:
+BUCKETS = (  # where a function's own time is counted, first match wins
+    ("psycopg (driver; with --profile-timer wall also waits on the server)", f"{os.sep}psycopg"),
+    ("sqlalchemy", f"{os.sep}sqlalchemy{os.sep}"),
+    ("pydantic", f"{os.sep}pydantic"),
+    ("project domain/", PROJECT_DIRS[0]),
+    ("project store/", PROJECT_DIRS[1]),
+    ("project services/", PROJECT_DIRS[2]),
+    ("project config/", PROJECT_DIRS[3]),
+    ("holidays / stdnum", f"{os.sep}holidays{os.sep}"),
+    ("json", f"{os.sep}json{os.sep}"),
+)
+
+
+def report_profile(profiler: cProfile.Profile, path: str, top: int, timer: str) -> list[str]:
     profiler.dump_stats(path)
     stats = pstats.Stats(profiler)
     total = stats.total_tt
-    rows = []
+    calls = stats.stats.get(next((k for k in stats.stats if k[2] == "advance" and k[0].startswith(PROJECT_DIRS[2])),
+                                 None), (0, 1))[1] or 1
+    rows, buckets = [], defaultdict(float)
     for (filename, line, func), (_cc, ncalls, tottime, cumtime, _callers) in stats.stats.items():
-        interesting = filename.startswith(PROJECT_DIRS) or f"{os.sep}sqlalchemy{os.sep}" in filename
-        if interesting:
+        bucket = next((name for name, marker in BUCKETS if marker in filename), "other (stdlib, builtins)")
+        buckets[bucket] += tottime
+        if filename.startswith(PROJECT_DIRS) or f"{os.sep}sqlalchemy{os.sep}" in filename:
             rows.append((cumtime, tottime, ncalls, filename, line, func))
     rows.sort(reverse=True)
-    lines = [f"profile of the engine's advance calls: {total:.3f}s total (cProfile, overhead included); "
-             f"stats in {path}",
+    unit = "CPU" if timer == "cpu" else "wall"
+    lines = [f"profile of {calls} engine advance calls ({unit} time, cProfile overhead included): {total:.3f}s, "
+             f"{1e3 * total / calls:.3f} ms per advance; stats in {path}",
+             f"top {top} cumulative, project code and SQLAlchemy:",
              f"{'cum s':>8} {'cum %':>6} {'own s':>7} {'calls':>7}  function"]
     for cumtime, tottime, ncalls, filename, line, func in rows[:top]:
-        short = _short(filename)
-        lines.append(f"{cumtime:8.3f} {100 * cumtime / total:5.1f}% {tottime:7.3f} {ncalls:7d}  {short}:{line}({func})")
+        lines.append(f"{cumtime:8.3f} {100 * cumtime / total:5.1f}% {tottime:7.3f} {ncalls:7d}  "
+                     f"{_short(filename)}:{line}({func})")
+    lines.append("own time by package:")
+    for name, seconds in sorted(buckets.items(), key=lambda kv: -kv[1]):
+        lines.append(f"{seconds:8.3f} {100 * seconds / total:5.1f}%  {1e6 * seconds / calls:7.1f} us/advance  {name}")
     buf = io.StringIO()
     pstats.Stats(path, stream=buf).sort_stats("tottime").print_stats(15)
-    lines.append("top own time (all code):")
-    lines.extend("  " + ln for ln in buf.getvalue().splitlines() if ln.strip() and "/" in ln)
+    lines.append("top 15 own time (all code):")
+    lines.extend("  " + ln for ln in buf.getvalue().splitlines() if ln.strip() and "/" in ln and ":" in ln)
     return lines
 
 
@@ -587,6 +660,13 @@ def _short(filename: str) -> str:
 
 
 # ------------------------------------------------------------------ output
+
+
+def _loadavg() -> str:
+    try:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "n/a"
 
 
 def machine() -> dict[str, str]:
@@ -604,13 +684,17 @@ def print_result(r: dict[str, Any]) -> None:
     print(f"\n== {r['database']} ({r['versions']['server']}): {r['cases']} cases x {r['steps_per_case']} steps = "
           f"{e['transitions']} transitions (+{r['warmup_cases']} warm-up cases per side), "
           f"setup {r['setup_seconds']}s")
-    print(f"  {'':8} {'tps':>9} {'mean ms':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
+    print(f"  {'':8} {'tps':>9} {'mean ms':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'client CPU ms':>14}")
     for label, s in (("engine", e), ("raw SQL", w)):
-        print(f"  {label:8} {s['tps']:9.1f} {s['mean_ms']:8.3f} {s['p50_ms']:8.3f} {s['p95_ms']:8.3f} {s['p99_ms']:8.3f}")
+        print(f"  {label:8} {s['tps']:9.1f} {s['mean_ms']:8.3f} {s['p50_ms']:8.3f} {s['p95_ms']:8.3f} "
+              f"{s['p99_ms']:8.3f} {s['client_cpu_ms']:14.3f}")
     verdict = ""
     if r["database"] == "postgresql":
         verdict = f"   (goal >= {GOAL:.2f}: {'met' if r['ratio'] >= GOAL else 'NOT met'})"
-    print(f"  ratio engine/raw throughput: {r['ratio']:.3f}{verdict}")
+    if r.get("profile"):
+        verdict += "   (engine figures include cProfile's overhead: use them for shares, not speed)"
+    print(f"  ratio engine/raw throughput: {r['ratio']:.3f}{verdict}   load average before/after: "
+          f"{r['loadavg'][0]} / {r['loadavg'][1]}")
     print(f"  p50 ms by step   {'engine':>8} {'raw':>8} {'extra':>8}")
     for step in STEPS:
         a, b = e["p50_ms_by_step"][step], w["p50_ms_by_step"][step]
@@ -620,12 +704,14 @@ def print_result(r: dict[str, Any]) -> None:
 
 
 def markdown(results: list[dict[str, Any]]) -> str:
-    out = ["| database | engine tps | raw tps | ratio | engine p50 / p95 ms | raw p50 / p95 ms |",
-           "|---|---:|---:|---:|---:|---:|"]
+    out = ["| database | engine tps | raw tps | ratio | engine p50 / p95 ms | raw p50 / p95 ms "
+           "| client CPU ms/transition engine / raw |",
+           "|---|---:|---:|---:|---:|---:|---:|"]
     for r in results:
         e, w = r["engine"], r["raw"]
         out.append(f"| {r['versions']['server']} | {e['tps']:.0f} | {w['tps']:.0f} | {r['ratio']:.2f} | "
-                   f"{e['p50_ms']:.2f} / {e['p95_ms']:.2f} | {w['p50_ms']:.2f} / {w['p95_ms']:.2f} |")
+                   f"{e['p50_ms']:.2f} / {e['p95_ms']:.2f} | {w['p50_ms']:.2f} / {w['p95_ms']:.2f} | "
+                   f"{e['client_cpu_ms']:.3f} / {w['client_cpu_ms']:.3f} |")
     return "\n".join(out)
 
 
@@ -642,6 +728,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     ap.add_argument("--profile", metavar="FILE", help="cProfile the engine's advance calls, stats to FILE")
     ap.add_argument("--profile-top", type=int, default=15)
+    ap.add_argument("--profile-timer", choices=("cpu", "wall"), default="cpu",
+                    help="cProfile clock: process CPU time (default; ignores waits and a busy machine) or wall")
     args = ap.parse_args(argv)
     if args.cases < 1 or args.chunk < 1 or args.warmup < 0:
         ap.error("--cases and --chunk must be positive, --warmup not negative")

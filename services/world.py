@@ -15,10 +15,15 @@ from store.tables import AppUser, Provider, case_t
 COMMITTED_STATES = ("FUNDED", "PLAN_SIGNED", "DISBURSING", "SUSPENDED", "UNDER_REVIEW", "CLOSED")
 
 
+_USER = sa.select(AppUser.__table__).where(AppUser.__table__.c.username == sa.bindparam("username"),
+                                           AppUser.__table__.c.active.is_(True))
+
+
 class StoreWorld:
     def __init__(self, conn: Connection, sub_ambiti: dict[str, str]):
         self.conn = conn
         self._sub_ambiti = sub_ambiti
+        self._users: dict[str, UserView | None] = {}  # one lookup per unit of work (guards and handlers share it)
 
     def case(self, case_id: int) -> CaseView | None:
         try:
@@ -27,11 +32,11 @@ class StoreWorld:
             return None
 
     def user(self, username: str) -> UserView | None:
-        u = AppUser.__table__
-        row = self.conn.execute(sa.select(u).where(u.c.username == username, u.c.active.is_(True))).first()
-        if row is None:
-            return None
-        return UserView(row.username, Role(row.role), row.sub_ambito, row.provider_codice, row.email)
+        if username not in self._users:
+            row = self.conn.execute(_USER, {"username": username}).first()
+            self._users[username] = None if row is None else UserView(
+                row.username, Role(row.role), row.sub_ambito, row.provider_codice, row.email)
+        return self._users[username]
 
     def provider(self, codice: str) -> ProviderView | None:
         p = Provider.__table__

@@ -7,6 +7,7 @@ made by the caller's unit of work.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
@@ -132,9 +133,8 @@ def apply_decision(
         values["outcome_reason"] = decision.outcome_reason
     if decision.provider_codice is not None:
         values["provider_codice"] = decision.provider_codice
-    result = conn.execute(
-        case_t.update().where(case_t.c.id == case.id, case_t.c.version == case.version).values(**values)
-    )
+    result = conn.execute(_update_statement(frozenset(values) - {"version"}),
+                          {**{k: v for k, v in values.items() if k != "version"}, "cid": case.id, "seen": case.version})
     if result.rowcount != 1:
         raise ConflictError(
             f"il caso {case.id} è stato modificato da un altro utente nel frattempo: ricaricare e riprovare"
@@ -146,9 +146,21 @@ def apply_decision(
     return seq
 
 
+@lru_cache(maxsize=64)
+def _update_statement(columns: frozenset[str]):
+    """The guarded UPDATE for a set of changed columns, built once (the hot path re-uses compiled statements)."""
+    return (case_t.update()
+            .where(case_t.c.id == sa.bindparam("cid"), case_t.c.version == sa.bindparam("seen"))
+            .values(version=case_t.c.version + 1, **{c: sa.bindparam(c) for c in sorted(columns)}))
+
+
+_INSERT_AUDIT = transition_t.insert()
+_INSERT_DEADLINES = deadline_t.insert()
+
+
 def _insert_audit(conn: Connection, case_id: int, seq: int, d: Decision, actor: Actor, recorded_at: datetime) -> None:
     conn.execute(
-        transition_t.insert(),
+        _INSERT_AUDIT,
         {
             "case_id": case_id,
             "seq": seq,
@@ -224,7 +236,7 @@ def _insert_deadlines(conn: Connection, case_id: int, seq: int, d: Decision) -> 
     if not d.new_deadlines:
         return
     conn.execute(
-        deadline_t.insert(),
+        _INSERT_DEADLINES,
         [
             {
                 "case_id": case_id,

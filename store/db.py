@@ -29,7 +29,9 @@ def make_engine(url: str, **kwargs) -> Engine:
     if "poolclass" not in kwargs:
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 30)
-    return sa.create_engine(url, pool_pre_ping=True, **kwargs)
+    # no pre-ping (a round trip per unit of work on the hot path): connections are recycled instead
+    kwargs.setdefault("pool_recycle", 1800)
+    return sa.create_engine(url, **kwargs)
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
