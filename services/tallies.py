@@ -1,12 +1,14 @@
 """Indicators computed from the transition history, as of any date, with targets and small-cell suppression.
 
 As of a day D: only steps effective on or before D *and recorded* by the end of D count, so recomputing a past
-date gives the numbers the daily run of that day stored. One aggregate query per indicator at the finest grain
-(comune, kind, FNA measure, birth year, provider); roll-ups to the requested breakdown happen in Python.
+date gives the numbers the daily run of that day stored. One aggregate query per case type computes all its
+indicators at the finest grain (comune, kind, FNA measure, birth year, provider); roll-ups to the requested breakdown
+happen in Python. Intervals (median and p90 of days between two steps) are computed per case in SQL with
+percentile_cont on PostgreSQL, in Python elsewhere.
 """
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import defaultdict, namedtuple
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
@@ -58,7 +60,7 @@ def compute_tallies(engine: Engine, *, year: int, as_of: date | None = None, by:
     period = Period(year, as_of or min(date.today(), date(year, 12, 31)))
     with engine.connect() as conn:
         names = dict(conn.execute(sa.select(comune_t.c.istat, comune_t.c.nome)).all())
-        cells = {m.code: _measure_cells(conn, m, period) for m in MEASURES}
+        cells = _measure_cells(conn, MEASURES, period)
         indicators = [_indicator(m, cells[m.code], by, names, settings, period) for m in MEASURES]
         by_code = {i["codice"]: i for i in indicators}
         indicators += [_ratio(r, by_code, settings, period) for r in RATIOS]
@@ -91,25 +93,50 @@ def _unlabel(column):
     return getattr(column, "element", column)
 
 
-def _measure_cells(conn: Connection, m: Measure, period: Period) -> list[Any]:
-    grain = _grain(m.case_type)
-    value = _json(m.field).as_float() if m.field else sa.literal(0.0)
-    q = (
-        sa.select(*grain, sa.func.count().label("rows"),
-                  sa.func.count(sa.distinct(case_t.c.person_id)).label("people"),
-                  sa.func.coalesce(sa.func.sum(value), 0.0).label("total"),
-                  sa.func.count(value).label("valued"))
-        .select_from(transition_t.join(case_t, case_t.c.id == transition_t.c.case_id)
-                     .outerjoin(comune_t, comune_t.c.istat == case_t.c.comune_istat)
-                     .outerjoin(person_t, person_t.c.id == case_t.c.person_id))
-        .where(transition_t.c.transition.in_(m.transitions), case_t.c.case_type == m.case_type,
-               transition_t.c.effective_on >= period.start, transition_t.c.effective_on <= period.end,
-               transition_t.c.recorded_at < period.recorded_before)
-        .group_by(*(c for c in grain if not isinstance(_unlabel(c), sa.sql.elements.Null)))
-    )
+_Cell = namedtuple("_Cell", "comune_istat sub_ambito kind misura nato provider_codice rows people total valued")
+
+
+def _measure_condition(m: Measure):
+    cond = transition_t.c.transition.in_(m.transitions)
     for path, expected in m.where:
-        q = q.where(_json(path).as_string() == expected)
-    return conn.execute(q).all()
+        cond = sa.and_(cond, _json(path).as_string() == expected)
+    return cond
+
+
+def _measure_cells(conn: Connection, measures: tuple[Measure, ...], period: Period) -> dict[str, list[Any]]:
+    """Each measure's cells at the finest grain, one query per case type (one pass over the steps its measures
+    count): each measure's aggregates take only its own steps (CASE inside the aggregate), and its cells are the
+    grain rows where it counted at least one step, as a query of its own would return them."""
+    by_type: dict[str, list[Measure]] = defaultdict(list)
+    for m in measures:
+        by_type[m.case_type].append(m)
+    cells: dict[str, list[Any]] = {}
+    for case_type, group in by_type.items():
+        grain = _grain(case_type)
+        columns = []
+        for m in group:
+            cond = _measure_condition(m)
+            value = _json(m.field).as_float() if m.field else sa.literal(0.0)
+            columns += [sa.func.count(sa.case((cond, 1))),
+                        sa.func.count(sa.distinct(sa.case((cond, case_t.c.person_id)))),
+                        sa.func.coalesce(sa.func.sum(sa.case((cond, value))), 0.0),
+                        sa.func.count(sa.case((cond, value)))]
+        steps = sorted({name for m in group for name in m.transitions})
+        q = (
+            sa.select(*grain, *columns)
+            .select_from(transition_t.join(case_t, case_t.c.id == transition_t.c.case_id)
+                         .outerjoin(comune_t, comune_t.c.istat == case_t.c.comune_istat)
+                         .outerjoin(person_t, person_t.c.id == case_t.c.person_id))
+            .where(transition_t.c.transition.in_(steps), case_t.c.case_type == case_type,
+                   transition_t.c.effective_on >= period.start, transition_t.c.effective_on <= period.end,
+                   transition_t.c.recorded_at < period.recorded_before)
+            .group_by(*(c for c in grain if not isinstance(_unlabel(c), sa.sql.elements.Null)))
+        )
+        rows = conn.execute(q).all()
+        for k, m in enumerate(group):
+            at = len(grain) + 4 * k
+            cells[m.code] = [_Cell(*r[:len(grain)], *r[at:at + 4]) for r in rows if r[at]]
+    return cells
 
 
 def _key(row: Any, by: str, names: dict[str, str], year: int) -> str:
@@ -215,16 +242,45 @@ def _suspended_states(case_type: str) -> set[str]:
 
 def _interval(conn: Connection, iv: Interval, period: Period, by: str, names, threshold: int) -> dict[str, Any]:
     suspended = _suspended_states(iv.case_type)
+    if conn.dialect.name == "postgresql" and _sql_closes_suspensions(iv):
+        measured = _interval_cells_sql(conn, iv, suspended, period, by)
+    else:
+        measured = _interval_cells(conn, iv, suspended, period, by, names)
+    personal = get_workflow(iv.case_type).has_person
+
+    def stats(n: int, median: float | None, p90: float | None) -> dict[str, Any]:
+        """A median over fewer people than the threshold would be their own figures: hidden."""
+        if personal and 0 < n < threshold:
+            return {"casi": None, "mediana": None, "p90": None, "soppresso": True}
+        return {"casi": n, "mediana": median, "p90": p90, "soppresso": False}
+
+    return {"codice": iv.code, "etichetta": iv.label, "gruppo": iv.group, "unita": "giorni",
+            "lordo": {k: stats(c[0], c[1], c[2]) for k, c in sorted(measured.items())},
+            "netto_sospensioni": {k: stats(c[0], c[3], c[4]) for k, c in sorted(measured.items())}}
+
+
+def _interval_rows_where(iv: Interval, suspended: set[str], period: Period) -> list[Any]:
+    """The steps an interval needs: its start and end steps and the steps entering or leaving a suspended state.
+    A step in between that neither enters nor leaves a suspension changes nothing (the history is gapless up
+    to the as-of day: effective and recording times never go back, so `from_state` is the previous step's
+    `to_state`)."""
+    steps = transition_t.c.transition.in_(iv.start + iv.end)
+    if suspended:
+        steps = sa.or_(steps, transition_t.c.to_state.in_(suspended), transition_t.c.from_state.in_(suspended))
+    return [case_t.c.case_type == iv.case_type, transition_t.c.effective_on <= period.end,
+            transition_t.c.recorded_at < period.recorded_before, steps]
+
+
+def _interval_cells(conn: Connection, iv: Interval, suspended: set[str], period: Period, by: str,
+                    names) -> dict[str, tuple]:
+    """Portable path: the steps into Python, one case at a time; median and p90 per key."""
     rows = conn.execute(
         sa.select(transition_t.c.case_id, transition_t.c.seq, transition_t.c.transition, transition_t.c.to_state,
                   transition_t.c.effective_on, case_t.c.comune_istat, comune_t.c.sub_ambito, case_t.c.kind,
                   case_t.c.provider_codice, sa.null().label("misura"), sa.null().label("nato"))
         .select_from(transition_t.join(case_t, case_t.c.id == transition_t.c.case_id)
                      .outerjoin(comune_t, comune_t.c.istat == case_t.c.comune_istat))
-        .where(case_t.c.case_type == iv.case_type, transition_t.c.effective_on <= period.end,
-               transition_t.c.recorded_at < period.recorded_before,
-               sa.or_(transition_t.c.transition.in_(iv.start + iv.end), transition_t.c.to_state.in_(suspended),
-                      transition_t.c.seq > 1) if suspended else transition_t.c.transition.in_(iv.start + iv.end))
+        .where(*_interval_rows_where(iv, suspended, period))
         .order_by(transition_t.c.case_id, transition_t.c.seq)
     ).all()
     gross: dict[str, list[float]] = defaultdict(list)
@@ -235,18 +291,86 @@ def _interval(conn: Connection, iv: Interval, period: Period, by: str, names, th
             for key in {"totale", _key(case_rows[0], by, names, period.year)}:
                 gross[key].append(measured[0])
                 net[key].append(measured[1])
-    personal = get_workflow(iv.case_type).has_person
+    return {k: (len(v), percentile(v, 0.5), percentile(v, 0.9), percentile(net[k], 0.5), percentile(net[k], 0.9))
+            for k, v in gross.items()}
 
-    def stats(values: list[float]) -> dict[str, Any]:
-        """A median over fewer people than the threshold would be their own figures: hidden."""
-        if personal and 0 < len(values) < threshold:
-            return {"casi": None, "mediana": None, "p90": None, "soppresso": True}
-        return {"casi": len(values), "mediana": percentile(values, 0.5), "p90": percentile(values, 0.9),
-                "soppresso": False}
 
-    return {"codice": iv.code, "etichetta": iv.label, "gruppo": iv.group, "unita": "giorni",
-            "lordo": {k: stats(v) for k, v in sorted(gross.items())},
-            "netto_sospensioni": {k: stats(v) for k, v in sorted(net.items())}}
+def _sql_closes_suspensions(iv: Interval) -> bool:
+    """The SQL path counts a suspension from the step entering it to the step leaving it: an end step that
+    itself suspends would leave one open (the Python path ignores it): keep such intervals in Python."""
+    wf = get_workflow(iv.case_type)
+    return not any(wf.state(wf.transition(name).target).suspended for name in iv.end)
+
+
+def _key_sql(by: str):
+    """`_key` for the interval rows (no FNA measure or birth year on them), as a SQL expression."""
+    return {
+        "sub_ambito": sa.func.coalesce(comune_t.c.sub_ambito, DISTRICT),
+        "comune": sa.func.coalesce(comune_t.c.nome, DISTRICT),
+        "type": sa.func.coalesce(case_t.c.kind, "—"),
+        "misura": sa.literal("—"),
+        "fascia_eta": sa.literal("—"),
+        "ente": sa.func.coalesce(case_t.c.provider_codice, "—"),
+    }.get(by)
+
+
+EPOCH = date(2000, 1, 1)
+
+
+def _interval_cells_sql(conn: Connection, iv: Interval, suspended: set[str], period: Period,
+                        by: str) -> dict[str, tuple]:
+    """PostgreSQL: each case's interval with window functions (first start, first later end, the days spent in
+    suspended states in between), median and p90 with percentile_cont per key and in total."""
+    t = transition_t
+    day = sa.type_coerce(t.c.effective_on - sa.literal(EPOCH, sa.Date), sa.Integer)
+    enters = t.c.to_state.in_(suspended) if suspended else sa.false()
+    leaves_prev = t.c.from_state.in_(suspended) if suspended else sa.false()
+    steps = (
+        sa.select(t.c.case_id, t.c.seq, t.c.transition, day.label("d"), enters.label("s"),
+                  leaves_prev.label("fs"),
+                  sa.func.min(t.c.seq).filter(t.c.transition.in_(iv.start))
+                  .over(partition_by=t.c.case_id).label("s0"))
+        .select_from(t.join(case_t, case_t.c.id == t.c.case_id))
+        .where(*_interval_rows_where(iv, suspended, period))
+        .subquery("steps")
+    )
+    r = (
+        sa.select(steps, sa.func.min(steps.c.seq).filter(sa.and_(steps.c.transition.in_(iv.end),
+                                                                  steps.c.seq > steps.c.s0))
+                  .over(partition_by=steps.c.case_id).label("e0"))
+        .where(steps.c.s0.is_not(None))
+        .subquery("ranged")
+    )
+    prev_suspended = sa.and_(r.c.fs, r.c.seq - 1 > r.c.s0)  # the previous step is in range and suspended
+    paused = sa.case((sa.and_(sa.not_(r.c.s), prev_suspended), r.c.d),
+                     (sa.and_(r.c.s, sa.not_(prev_suspended)), -r.c.d))
+    d1 = sa.func.max(r.c.d).filter(r.c.seq == r.c.e0)
+    per_case = (
+        sa.select(r.c.case_id, d1.label("d1"), (d1 - sa.func.max(r.c.d).filter(r.c.seq == r.c.s0)).label("gross"),
+                  sa.func.coalesce(sa.func.sum(paused).filter(sa.and_(r.c.seq > r.c.s0, r.c.seq <= r.c.e0)), 0)
+                  .label("paused"))
+        .where(r.c.e0.is_not(None))
+        .group_by(r.c.case_id)
+        .subquery("per_case")
+    )
+    gross = sa.cast(per_case.c.gross, sa.Float)
+    net = sa.cast(per_case.c.gross - per_case.c.paused, sa.Float)
+    key = _key_sql(by)
+    figures = [sa.func.count().label("n"),
+               sa.func.percentile_cont(0.5).within_group(gross), sa.func.percentile_cont(0.9).within_group(gross),
+               sa.func.percentile_cont(0.5).within_group(net), sa.func.percentile_cont(0.9).within_group(net)]
+    q = (sa.select(*([key.label("key")] if key is not None else []), *figures)
+         .select_from(per_case.join(case_t, case_t.c.id == per_case.c.case_id)
+                      .outerjoin(comune_t, comune_t.c.istat == case_t.c.comune_istat))
+         .where(per_case.c.d1 >= (period.start - EPOCH).days))
+    if key is not None:
+        q = q.group_by(sa.func.rollup(key))
+    cells = {}
+    for row in conn.execute(q):
+        if row.n:  # a ROLLUP over no cases still gives its grand-total row
+            k = "totale" if key is None or row.key is None else row.key
+            cells[k] = (row.n, *(None if v is None else float(v) for v in row[-4:]))
+    return cells
 
 
 def _by_case(rows: list[Any]):
