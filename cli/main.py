@@ -428,9 +428,15 @@ def obligations_list(
     if as_json:
         _print_json(rows)
         return
-    _table([{**r, "in_sospeso": [p["ambito"] for p in r["in_sospeso"]]} for r in rows],
+    _table([{**r, "in_sospeso": _first([p["ambito"] for p in r["in_sospeso"]])} for r in rows],
            [("scadenza", "scadenza"), ("etichetta", "obbligo"), ("periodo", "periodo"), ("adempiuto", "adempiuto"),
             ("in_sospeso", "in sospeso"), ("passi_di_oggi", "promemoria di oggi")])
+
+
+def _first(items: list[str], shown: int = 6) -> str:
+    """A readable cell: the first few and how many in all (the JSON output keeps every one)."""
+    text = ", ".join(items[:shown])
+    return f"{len(items)}: {text}, …" if len(items) > shown else text
 
 
 @obligations_app.command("check")
