@@ -28,6 +28,7 @@ class Measure:
     where: tuple[tuple[tuple[str, ...], str], ...] = ()  # (JSON path, value) filters on the step's data
     unit: str = "n"  # n | eur | ore | giorni | pct | tasso
     cumulative: bool = True  # a yearly flow (projectable to year end)
+    from_case: bool = False  # `field` is read from the case's data (e.g. the voucher's monthly hours), not the step's
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,10 @@ MEASURES: tuple[Measure, ...] = (
     Measure("sad_ore_erogate", "Ore SAD erogate", S, "sad_caso", ("prima_visita", "registra_visite"), Agg.SUM,
             ("ore",), unit="ore"),
     Measure("sad_mesi_registrati", "Mesi di servizio registrati", S, "sad_caso", ("registra_visite",)),
+    Measure("sad_ore_registrate", "Ore erogate nei registri mensili", S, "sad_caso", ("registra_visite",), Agg.SUM,
+            ("ore",), unit="ore"),
+    Measure("sad_ore_pianificate", "Ore pianificate nei mesi registrati (ore mensili del voucher)", S, "sad_caso",
+            ("registra_visite",), Agg.SUM, ("ore_mensili",), unit="ore", from_case=True),
     Measure("sad_cambi_ente", "Cambi di ente", S, "sad_caso", ("cambia_ente",)),
     Measure("sad_quota_utente", "Compartecipazione mensile degli utenti (voucher emessi)", S, "sad_caso",
             ("emetti_voucher",), Agg.SUM, ("quota_utente",), unit="eur"),
@@ -109,6 +114,8 @@ RATIOS: tuple[Ratio, ...] = (
     Ratio("fna_budget_impegnato_pct", "Quota del budget FNA impegnata", F, "fna_euro_impegnati", "fna_budget"),
     Ratio("sad_risposta_enti_pct", "Enti che hanno risposto sugli invitati", S, "sad_enti_risposto",
           "sad_enti_invitati"),
+    Ratio("sad_aderenza_pct", "Aderenza: ore erogate sulle ore pianificate", S, "sad_ore_registrate",
+          "sad_ore_pianificate"),
 )
 
 INTERVALS: tuple[Interval, ...] = (

@@ -62,14 +62,17 @@ def compute_tallies(engine: Engine, *, year: int, as_of: date | None = None, by:
         names = dict(conn.execute(sa.select(comune_t.c.istat, comune_t.c.nome)).all())
         cells = _measure_cells(conn, MEASURES, period)
         indicators = [_indicator(m, cells[m.code], by, names, settings, period) for m in MEASURES]
+        indicators.append(_rereferrals(conn, period, by, names, settings.threshold))
         by_code = {i["codice"]: i for i in indicators}
         indicators += [_ratio(r, by_code, settings, period) for r in RATIOS]
         intervals = [_interval(conn, iv, period, by, names, settings.threshold) for iv in INTERVALS]
         deadlines = _deadlines_met(conn, period, by, names, settings.threshold)
         backlog = _backlog(conn, period, settings.threshold)
+        state_intervals = _state_intervals(conn, period, settings.threshold)
     return {
         "anno": year, "al": period.as_of.isoformat(), "per": by, "soglia_riservatezza": settings.threshold,
         "indicatori": indicators, "intervalli": intervals, "scadenze": deadlines, "arretrato": backlog,
+        "intervalli_stati": state_intervals,
     }
 
 
@@ -96,6 +99,14 @@ def _unlabel(column):
 _Cell = namedtuple("_Cell", "comune_istat sub_ambito kind misura nato provider_codice rows people total valued")
 
 
+def _field(m: Measure):
+    if not m.field:
+        return sa.literal(0.0)
+    if m.from_case:
+        return (case_t.c.data[m.field[0]] if len(m.field) == 1 else case_t.c.data[m.field]).as_float()
+    return _json(m.field).as_float()
+
+
 def _measure_condition(m: Measure):
     cond = transition_t.c.transition.in_(m.transitions)
     for path, expected in m.where:
@@ -116,7 +127,7 @@ def _measure_cells(conn: Connection, measures: tuple[Measure, ...], period: Peri
         columns = []
         for m in group:
             cond = _measure_condition(m)
-            value = _json(m.field).as_float() if m.field else sa.literal(0.0)
+            value = _field(m)
             columns += [sa.func.count(sa.case((cond, 1))),
                         sa.func.count(sa.distinct(sa.case((cond, case_t.c.person_id)))),
                         sa.func.coalesce(sa.func.sum(sa.case((cond, value))), 0.0),
@@ -402,6 +413,71 @@ def _case_interval(rows: list[Any], iv: Interval, suspended: set[str], period: P
     return float(days), float(days - paused)
 
 
+def _rereferrals(conn: Connection, period: Period, by: str, names, threshold: int) -> dict[str, Any]:
+    """Referrals for a patto, in the period, of people already referred for one in the 365 days before."""
+    rows = conn.execute(
+        sa.select(case_t.c.person_id, transition_t.c.effective_on, case_t.c.comune_istat, comune_t.c.sub_ambito,
+                  case_t.c.kind, case_t.c.provider_codice, sa.null().label("misura"), sa.null().label("nato"))
+        .select_from(transition_t.join(case_t, case_t.c.id == transition_t.c.case_id)
+                     .outerjoin(comune_t, comune_t.c.istat == case_t.c.comune_istat))
+        .where(case_t.c.case_type == "patto", transition_t.c.transition == "segnala",
+               transition_t.c.effective_on >= period.start - timedelta(days=365),
+               transition_t.c.effective_on <= period.end, transition_t.c.recorded_at < period.recorded_before)
+        .order_by(case_t.c.person_id, transition_t.c.effective_on)
+    ).all()
+    groups: dict[str, list] = defaultdict(lambda: [0, set()])
+    previous: dict[int, date] = {}
+    for r in rows:
+        before = previous.get(r.person_id)
+        if r.effective_on >= period.start and before is not None and (r.effective_on - before).days <= 365:
+            for key in ("totale", _key(r, by, names, period.year)):
+                groups[key][0] += 1
+                groups[key][1].add(r.person_id)
+        previous[r.person_id] = r.effective_on
+    cells = {k: _cell(g[0], len(g[1]), threshold) for k, g in groups.items()}
+    total = cells.pop("totale", _cell(0, 0, threshold))
+    return {"codice": "patti_risegnalazioni_12m", "etichetta": "Nuove segnalazioni entro 12 mesi dalla precedente",
+            "gruppo": "patti", "tipo_caso": "patto", "unita": "n", "totale": total,
+            "righe": _suppress_complements([{"chiave": k, **c} for k, c in sorted(cells.items())], total),
+            "obiettivo": None}
+
+
+def _state_intervals(conn: Connection, period: Period, threshold: int) -> list[dict[str, Any]]:
+    """Median and p90 of the days spent between every pair of consecutive states, per case type: the steps taken in
+    the period, measured from the previous step of the same case (a suspended state's own time is the suspension)."""
+    previous = sa.func.lag(transition_t.c.effective_on, type_=sa.Date()).over(partition_by=transition_t.c.case_id,
+                                                             order_by=transition_t.c.seq)
+    steps = (sa.select(case_t.c.case_type, transition_t.c.from_state, transition_t.c.to_state,
+                       transition_t.c.effective_on, previous.label("previous"))
+             .select_from(transition_t.join(case_t, case_t.c.id == transition_t.c.case_id))
+             .where(transition_t.c.effective_on <= period.end, transition_t.c.recorded_at < period.recorded_before)
+             .subquery())
+    keys = (steps.c.case_type, steps.c.from_state, steps.c.to_state)
+    where = (steps.c.previous.isnot(None), steps.c.effective_on >= period.start)
+    measured: dict[tuple, tuple] = {}
+    if conn.dialect.name == "postgresql":
+        days = steps.c.effective_on - steps.c.previous
+        q = (sa.select(*keys, sa.func.count(), sa.func.percentile_cont(0.5).within_group(days),
+                       sa.func.percentile_cont(0.9).within_group(days)).where(*where).group_by(*keys))
+        measured = {tuple(r[:3]): (r[3], float(r[4]), float(r[5])) for r in conn.execute(q)}
+    else:
+        values: dict[tuple, list[float]] = defaultdict(list)
+        for r in conn.execute(sa.select(*keys, steps.c.effective_on, steps.c.previous).where(*where)):
+            values[tuple(r[:3])].append(float((r.effective_on - r.previous).days))
+        measured = {k: (len(v), percentile(v, 0.5), percentile(v, 0.9)) for k, v in values.items()}
+    result = []
+    for (case_type, source, target), (n, median, p90) in sorted(measured.items(), key=lambda kv: tuple(map(str, kv[0]))):
+        wf = get_workflow(case_type)
+        hidden = wf.has_person and 0 < n < threshold
+        result.append({
+            "tipo_caso": case_type, "da": source, "a": target,
+            "da_etichetta": wf.state(source).label, "a_etichetta": wf.state(target).label,
+            "da_sospeso": wf.state(source).suspended, "casi": None if hidden else n,
+            "mediana": None if hidden else median, "p90": None if hidden else p90, "soppresso": hidden,
+        })
+    return result
+
+
 # ------------------------------------------------------------------------------------ deadlines and backlog
 
 
@@ -410,7 +486,9 @@ def _deadlines_met(conn: Connection, period: Period, by: str, names, threshold: 
     closed_by = deadline_t.c.closed_on <= period.as_of
     on_time = sa.and_(deadline_t.c.status == "met", deadline_t.c.closed_on <= deadline_t.c.due, closed_by)
     rows = conn.execute(
-        sa.select(deadline_t.c.source, case_t.c.case_type, case_t.c.comune_istat, comune_t.c.sub_ambito,
+        sa.select(deadline_t.c.source, deadline_t.c.kind.label("deadline_kind"), case_t.c.case_type,
+                  case_t.c.comune_istat,
+                  comune_t.c.sub_ambito,
                   case_t.c.kind, case_t.c.provider_codice, sa.null().label("misura"), sa.null().label("nato"),
                   sa.func.count().label("total"), sa.func.sum(sa.case((on_time, 1), else_=0)).label("on_time"))
         .select_from(deadline_t.join(case_t, case_t.c.id == deadline_t.c.case_id)
@@ -420,19 +498,25 @@ def _deadlines_met(conn: Connection, period: Period, by: str, names, threshold: 
         .where(deadline_t.c.due >= period.start, deadline_t.c.due < period.end,
                started.c.recorded_at < period.recorded_before,
                ~sa.and_(deadline_t.c.status.in_(("cancelled", "expired")), closed_by))
-        .group_by(deadline_t.c.source, case_t.c.case_type, case_t.c.comune_istat, comune_t.c.sub_ambito,
-                  case_t.c.kind, case_t.c.provider_codice)
+        .group_by(deadline_t.c.source, deadline_t.c.kind, case_t.c.case_type, case_t.c.comune_istat,
+                  comune_t.c.sub_ambito, case_t.c.kind, case_t.c.provider_codice)
     ).all()
     result = []
-    for source, label in (("statutory", "Scadenze normative rispettate"), ("configured", "Scadenze configurate rispettate")):
+    series = (
+        ("scadenze_statutory", "Scadenze normative rispettate", lambda r: r.source == "statutory"),
+        ("scadenze_configured", "Scadenze configurate rispettate", lambda r: r.source == "configured"),
+        ("sad_revisioni_pai_puntuali", "Revisioni del PAI svolte nei termini",
+         lambda r: r.case_type == "sad_caso" and r.deadline_kind == "revisione_pai"),
+    )
+    for code, label, chosen in series:
         groups: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-        for r in (r for r in rows if r.source == source):
+        for r in filter(chosen, rows):
             for key in {"totale", _key(r, by, names, period.year)}:
                 groups[key][0] += r.total
                 groups[key][1] += int(r.on_time or 0)
         cells = {k: _cell(round(100 * g[1] / g[0], 1) if g[0] else None, None if k == DISTRICT else g[0], threshold)
                  for k, g in groups.items()}
-        result.append({"codice": f"scadenze_{source}", "etichetta": label, "unita": "pct",
+        result.append({"codice": code, "etichetta": label, "unita": "pct",
                        "totale": cells.pop("totale", _cell(None, 0, threshold)),
                        "righe": [{"chiave": k, **c} for k, c in sorted(cells.items())]})
     return result

@@ -213,3 +213,36 @@ def test_aggregates_carry_no_names_or_codici_fiscali(service, engine, pandino_te
                                       settings=NO_SUPPRESSION))
     for forbidden in ("Bianchi", "Neri", "Conti", "Gallo", "BNCLCU"):
         assert forbidden not in text
+
+
+def test_every_state_to_state_step_has_its_median_and_p90(service, engine, pandino_team):
+    build_year(service)
+    result = compute_tallies(engine, year=2026, as_of=date(2026, 11, 20), settings=NO_SUPPRESSION)
+    steps = {(i["da"], i["a"]): (i["casi"], i["mediana"], i["p90"])
+             for i in result["intervalli_stati"] if i["tipo_caso"] == "patto"}
+    assert steps == {
+        ("REFERRED", "INTAKE"): (3, 2.0, 2.0),           # 12/01 -> 14/01
+        ("REFERRED", "ARCHIVED"): (1, 1.0, 1.0),         # P3: 12/01 -> 13/01
+        ("INTAKE", "DRAFTING"): (3, 6.0, 6.0),           # 14/01 -> 20/01
+        ("DRAFTING", "ACTIVE"): (3, 13.0, 13.0),         # 20/01 -> 02/02
+        ("ACTIVE", "INTERRUPTED"): (1, 36.0, 36.0),      # P2: 02/02 -> 10/03
+        ("ACTIVE", "ACTIVE"): (2, 28.0, 28.0),           # monitoring 02/02 -> 02/03
+        ("ACTIVE", "UNDER_REVIEW"): (2, 151.0, 151.0),   # 02/03 -> 31/07
+        ("UNDER_REVIEW", "CLOSED"): (2, 20.0, 20.0),     # 31/07 -> 20/08
+    }
+    hidden = compute_tallies(engine, year=2026, as_of=date(2026, 11, 20))["intervalli_stati"]
+    assert all(i["soppresso"] and i["mediana"] is None for i in hidden if i["tipo_caso"] == "patto")
+
+
+def test_a_person_referred_again_within_twelve_months_is_a_re_referral(service, engine, pandino_team):
+    worker = service.actor("as.rossi")
+    for when, surname in ((date(2025, 3, 3), "Bianchi"),   # first referral of Bianchi
+                          (date(2026, 2, 2), "Bianchi"),   # 336 days later: a re-referral
+                          (date(2025, 1, 7), "Neri"),      # first referral of Neri
+                          (date(2026, 2, 2), "Neri"),      # 391 days later: not within 12 months
+                          (date(2026, 3, 2), "Conti")):    # first ever
+        service.open_case(case_type="patto", actor=worker, comune_istat=CREMA, effective_at=when,
+                          data=segnalazione(surname=surname))
+    result = compute_tallies(engine, year=2026, as_of=date(2026, 11, 20), settings=NO_SUPPRESSION)
+    assert figures(result)["patti_risegnalazioni_12m"] == {"totale": 1, "Crema": 1}
+    assert figures(result)["patti_segnalazioni"]["totale"] == 3
