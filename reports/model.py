@@ -160,3 +160,17 @@ def backlog_rows(result: dict) -> list[tuple[str, str, str]]:
     threshold = result["soglia_riservatezza"]
     return [(get_workflow(b["tipo_caso"]).label, b["stato_etichetta"], fmt.cell(b, "n", threshold))
             for b in result["arretrato"]]
+
+
+def state_interval_rows(result: dict) -> list[tuple[str, str, str, str, str]]:
+    """(case type, from -> to, cases, median, p90) of every state-to-state step; hidden ones as "n<N"."""
+    threshold = result["soglia_riservatezza"]
+    rows = []
+    for i in result.get("intervalli_stati", []):
+        step = f"{i['da_etichetta']} → {i['a_etichetta']}"
+        if i["soppresso"]:
+            rows.append((get_workflow(i["tipo_caso"]).label, step, *[fmt.hidden(threshold)] * 3))
+        else:
+            rows.append((get_workflow(i["tipo_caso"]).label, step, fmt.number(i["casi"]),
+                         fmt.figure(i["mediana"], "giorni"), fmt.figure(i["p90"], "giorni")))
+    return rows

@@ -63,6 +63,7 @@ def report_html(results: dict[str, dict], *, district_name: str, sub_ambiti_note
         hidden=fmt.hidden(main["soglia_riservatezza"]), sub_ambiti_note=sub_ambiti_note,
         sections=model.sections(results), deadlines=model.deadline_views(main),
         intervals=model.interval_views(main), backlog=model.backlog_rows(main),
+        state_intervals=model.state_interval_rows(main),
     )
 
 

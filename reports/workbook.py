@@ -138,6 +138,15 @@ def _backlog_sheet(book: Workbook, result: dict) -> None:
                                "Soppresso"), rows, {5: "#,##0"})
 
 
+def _state_intervals_sheet(book: Workbook, result: dict) -> None:
+    threshold = result["soglia_riservatezza"]
+    rows = [(i["tipo_caso"], i["da"], i["a"], i["da_etichetta"], i["a_etichetta"],
+             *((fmt.hidden(threshold),) * 3 if i["soppresso"] else (i["casi"], i["mediana"], i["p90"])))
+            for i in result.get("intervalli_stati", [])]
+    _sheet(book, "Tempi tra stati", ("Tipo di caso", "Da", "A", "Da (etichetta)", "A (etichetta)", "Casi",
+                                     "Mediana (giorni)", "P90 (giorni)"), rows, {6: "#,##0", 7: "#,##0.0", 8: "#,##0.0"})
+
+
 def _notes_sheet(book: Workbook, results: dict[str, dict], sub_ambiti_note: str | None) -> None:
     main = results["sub_ambito"]
     threshold = main["soglia_riservatezza"]
@@ -170,6 +179,7 @@ def report_xlsx(results: dict[str, dict], *, sub_ambiti_note: str | None = None)
     _intervals_sheet(book, results)
     _deadlines_sheet(book, results)
     _backlog_sheet(book, results["sub_ambito"])
+    _state_intervals_sheet(book, results["sub_ambito"])
     _notes_sheet(book, results, sub_ambiti_note)
     buffer = io.BytesIO()
     book.save(buffer)

@@ -22,7 +22,7 @@ DISTRICT = "Ambito Distrettuale Cremasco"
 AS_OF = date(2026, 11, 20)
 TARGETED = ("patti_attivati_progetto", "patti_attivati_ulteriori", "patti_realizzazione_pct")
 FORBIDDEN = ("Bianchi", "Neri", "Conti", "Gallo", make_codice_fiscale("Bianchi", "Luca", date(1980, 5, 4), "M", "D142"))
-SHEETS = ["Indicatori", "Per sub-ambito", "Intervalli", "Scadenze", "Arretrato", "Note"]
+SHEETS = ["Indicatori", "Per sub-ambito", "Intervalli", "Scadenze", "Arretrato", "Tempi tra stati", "Note"]
 
 
 @pytest.fixture
@@ -218,3 +218,17 @@ def test_figures_are_printed_the_italian_way():
     assert fmt.day("2026-11-20") == "20/11/2026"
     assert fmt.cell({"valore": None, "n": None, "soppresso": True}, "n", 5) == "n<5"
     assert fmt.csv_number(0.416666) == "0,4167" and fmt.csv_number(700.0) == "700"
+
+
+def test_the_report_lists_the_time_between_every_pair_of_states(service, engine, pandino_team):  # noqa: F811
+    from reports import report_html, report_xlsx
+    from services.tallies import compute_tallies
+
+    build_year(service)
+    results = {by: compute_tallies(engine, year=2026, as_of=date(2026, 11, 20), by=by, settings=NO_SUPPRESSION)
+               for by in ("sub_ambito", "type")}
+    html = report_html(results, district_name="Ambito di prova")
+    assert "Tempi di permanenza" in html and "Patto in redazione → Attivo" in html
+    sheet = load_workbook(io.BytesIO(report_xlsx(results)))["Tempi tra stati"]
+    rows = {(r[0], r[1], r[2]): r[5:8] for r in sheet.iter_rows(min_row=2, values_only=True)}
+    assert rows[("patto", "DRAFTING", "ACTIVE")] == (3, 13.0, 13.0)
