@@ -430,7 +430,7 @@ def _rereferrals(conn: Connection, period: Period, by: str, names, threshold: in
     for r in rows:
         before = previous.get(r.person_id)
         if r.effective_on >= period.start and before is not None and (r.effective_on - before).days <= 365:
-            for key in ("totale", _key(r, by, names, period.year)):
+            for key in {"totale", _key(r, by, names, period.year)}:  # a set: by="totale" counts once
                 groups[key][0] += 1
                 groups[key][1].add(r.person_id)
         previous[r.person_id] = r.effective_on

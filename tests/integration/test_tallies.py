@@ -245,4 +245,6 @@ def test_a_person_referred_again_within_twelve_months_is_a_re_referral(service, 
                           data=segnalazione(surname=surname))
     result = compute_tallies(engine, year=2026, as_of=date(2026, 11, 20), settings=NO_SUPPRESSION)
     assert figures(result)["patti_risegnalazioni_12m"] == {"totale": 1, "Crema": 1}
+    overall = compute_tallies(engine, year=2026, as_of=date(2026, 11, 20), by="totale", settings=NO_SUPPRESSION)
+    assert figures(overall)["patti_risegnalazioni_12m"] == {"totale": 1}
     assert figures(result)["patti_segnalazioni"]["totale"] == 3
