@@ -414,26 +414,29 @@ def _case_interval(rows: list[Any], iv: Interval, suspended: set[str], period: P
 
 
 def _rereferrals(conn: Connection, period: Period, by: str, names, threshold: int) -> dict[str, Any]:
-    """Referrals for a patto, in the period, of people already referred for one in the 365 days before."""
-    rows = conn.execute(
-        sa.select(case_t.c.person_id, transition_t.c.effective_on, case_t.c.comune_istat, comune_t.c.sub_ambito,
-                  case_t.c.kind, case_t.c.provider_codice, sa.null().label("misura"), sa.null().label("nato"))
+    """Referrals for a patto, in the period, of people already referred for one in the 365 days before: each
+    referral is paired with the person's previous one in SQL (lag), and only those with one come back."""
+    previous = sa.func.lag(transition_t.c.effective_on, type_=sa.Date()).over(
+        partition_by=case_t.c.person_id, order_by=(transition_t.c.effective_on, transition_t.c.case_id))
+    referrals = (
+        sa.select(case_t.c.person_id, transition_t.c.effective_on, previous.label("previous"), case_t.c.comune_istat,
+                  comune_t.c.sub_ambito, case_t.c.kind, case_t.c.provider_codice, sa.null().label("misura"),
+                  sa.null().label("nato"))
         .select_from(transition_t.join(case_t, case_t.c.id == transition_t.c.case_id)
                      .outerjoin(comune_t, comune_t.c.istat == case_t.c.comune_istat))
         .where(case_t.c.case_type == "patto", transition_t.c.transition == "segnala",
                transition_t.c.effective_on >= period.start - timedelta(days=365),
                transition_t.c.effective_on <= period.end, transition_t.c.recorded_at < period.recorded_before)
-        .order_by(case_t.c.person_id, transition_t.c.effective_on)
-    ).all()
+        .subquery()
+    )
+    rows = conn.execute(sa.select(referrals).where(referrals.c.previous.is_not(None),
+                                                   referrals.c.effective_on >= period.start)).all()
     groups: dict[str, list] = defaultdict(lambda: [0, set()])
-    previous: dict[int, date] = {}
     for r in rows:
-        before = previous.get(r.person_id)
-        if r.effective_on >= period.start and before is not None and (r.effective_on - before).days <= 365:
-            for key in {"totale", _key(r, by, names, period.year)}:  # a set: by="totale" counts once
+        if (r.effective_on - r.previous).days <= 365:
+            for key in {"totale", _key(r, by, names, period.year)}:
                 groups[key][0] += 1
                 groups[key][1].add(r.person_id)
-        previous[r.person_id] = r.effective_on
     cells = {k: _cell(g[0], len(g[1]), threshold) for k, g in groups.items()}
     total = cells.pop("totale", _cell(0, 0, threshold))
     return {"codice": "patti_risegnalazioni_12m", "etichetta": "Nuove segnalazioni entro 12 mesi dalla precedente",
