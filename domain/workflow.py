@@ -130,9 +130,6 @@ class Transition:
     def opening(self) -> bool:
         return not self.sources
 
-    def is_self_loop(self) -> bool:
-        return self.sources == (self.target,)
-
 
 @dataclass(frozen=True)
 class OutcomeRule:
@@ -182,9 +179,6 @@ class Workflow:
         if state is None:
             return self.opening_transitions()
         return [t for t in self.transitions if state in t.sources]
-
-    def kind_label(self, kind: str | None) -> str:
-        return dict(self.kinds).get(kind or "", kind or "")
 
     def kind_chosen_later(self) -> bool:
         return any(t.sets_kind for t in self.transitions)

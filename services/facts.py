@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -135,7 +134,3 @@ def evidence(conn: Connection, directory: Directory, ob: Obligation, due: date, 
         return FACTS[ob.fact](conn, directory, ob, due, as_of)
     except KeyError:
         raise ValueError(f"obbligo {ob.code}: fatto «{ob.fact}» sconosciuto") from None
-
-
-def describe(p: Pending) -> dict[str, Any]:
-    return {"ambito": p.scope_key, "mancante": p.detail}

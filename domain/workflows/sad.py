@@ -12,7 +12,6 @@ from domain.common import (
     Persona,
     Rinuncia,
     actor_is_chosen_provider,
-    as_date,
     euro,
     not_after_effective,
     provider_accredited_for_comune,
