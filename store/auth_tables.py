@@ -65,3 +65,23 @@ user_credential_t = UserCredential.__table__
 login_throttle_t = LoginThrottle.__table__
 user_identity_t = UserIdentity.__table__
 health_access_log_t = HealthAccessLog.__table__
+
+
+class WebSession(SQLModel, table=True):
+    """A logged-in browser: the cookie carries a random token, the database keeps only its SHA-256.
+
+    Server-side, so that logging out (or an administrator disabling the user) ends the session at once;
+    `csrf_token` is the synchronizer token every form and htmx request of the session must echo.
+    """
+
+    __tablename__ = "web_session"
+    __table_args__ = (sa.Index("ix_web_session_expires_at", "expires_at"),)
+    token_hash: str = Field(primary_key=True, max_length=64)
+    username: str = Field(max_length=80, index=True)
+    csrf_token: str = Field(max_length=64)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    last_seen_at: datetime = Field(sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+
+
+web_session_t = WebSession.__table__

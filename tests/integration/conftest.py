@@ -22,7 +22,7 @@ ROME = ZoneInfo("Europe/Rome")
 PG_URL = os.environ.get("LEGAMI_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/legami_test")
 REQUIRE_PG = os.environ.get("LEGAMI_REQUIRE_POSTGRES") == "1"
 TABLES = ("reminder_log, obligation_status, outbox, deadline, case_transition, case_file, person, app_user, "
-          "policy_version, health_access_log, user_identity, user_credential, login_throttle")
+          "policy_version, health_access_log, user_identity, user_credential, login_throttle, web_session")
 
 
 def _admin(url: str):

@@ -1,0 +1,93 @@
+"""Server-side web sessions: opened at login, checked on every request, ended at logout.
+
+The browser holds a random token (256 bits) in an HttpOnly cookie; the table keeps its SHA-256 only, so a
+copy of the database does not log anyone in. Each session has its own CSRF synchronizer token. Expiry is
+sliding (idle timeout) with an absolute cap, and a session dies with the user: a disabled account's
+sessions stop working on the next request because `principal_for` refuses it.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from store.auth_tables import web_session_t
+
+IDLE_TIMEOUT = timedelta(hours=2)
+ABSOLUTE_TIMEOUT = timedelta(hours=12)
+TOUCH_EVERY = timedelta(minutes=1)  # write last_seen at most once a minute per session
+
+
+@dataclass(frozen=True)
+class WebSession:
+    token: str
+    username: str
+    csrf_token: str
+    expires_at: datetime
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def open_session(engine: Engine, username: str, now: datetime) -> WebSession:
+    """A new session for `username` (after a successful login)."""
+    now = _utc(now)
+    token = secrets.token_urlsafe(32)
+    csrf = secrets.token_urlsafe(32)
+    expires = now + IDLE_TIMEOUT
+    with engine.begin() as conn:
+        conn.execute(web_session_t.delete().where(web_session_t.c.expires_at < now))
+        conn.execute(web_session_t.insert(), {
+            "token_hash": _hash(token), "username": username, "csrf_token": csrf,
+            "created_at": now, "last_seen_at": now, "expires_at": expires,
+        })
+    return WebSession(token, username, csrf, expires)
+
+
+def load_session(engine: Engine, token: str | None, now: datetime) -> WebSession | None:
+    """The live session for `token`, its idle expiry pushed forward; None if unknown, expired or ended."""
+    if not token or len(token) > 200:
+        return None
+    now = _utc(now)
+    key = _hash(token)
+    with engine.begin() as conn:
+        row = conn.execute(sa.select(web_session_t).where(web_session_t.c.token_hash == key)).first()
+        if row is None:
+            return None
+        created, last_seen, expires = _utc(row.created_at), _utc(row.last_seen_at), _utc(row.expires_at)
+        if expires <= now or now - created >= ABSOLUTE_TIMEOUT:
+            conn.execute(web_session_t.delete().where(web_session_t.c.token_hash == key))
+            return None
+        if now - last_seen >= TOUCH_EVERY:
+            expires = min(now + IDLE_TIMEOUT, created + ABSOLUTE_TIMEOUT)
+            conn.execute(web_session_t.update().where(web_session_t.c.token_hash == key)
+                         .values(last_seen_at=now, expires_at=expires))
+    return WebSession(token, row.username, row.csrf_token, expires)
+
+
+def end_session(engine: Engine, token: str | None) -> None:
+    """Logout: the token stops working at once, whatever the browser keeps."""
+    if not token:
+        return
+    with engine.begin() as conn:
+        conn.execute(web_session_t.delete().where(web_session_t.c.token_hash == _hash(token)))
+
+
+def end_sessions_of(engine: Engine, username: str) -> int:
+    """Every session of a user (password change, account disabled)."""
+    with engine.begin() as conn:
+        return conn.execute(web_session_t.delete().where(web_session_t.c.username == username)).rowcount
+
+
+def csrf_matches(session: WebSession, presented: str | None) -> bool:
+    return bool(presented) and hmac.compare_digest(session.csrf_token.encode(), str(presented).encode())

@@ -1,0 +1,1 @@
+"""Legami web application (FastAPI + Jinja2 + htmx, Bootstrap Italia)."""

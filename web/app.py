@@ -1,0 +1,138 @@
+"""The FastAPI application: server-rendered pages (Jinja2 + htmx, Bootstrap Italia) and the REST API.
+
+`create_app()` wires settings, one engine and the case services; every route module contributes a
+router. Errors from the service layer become Italian pages (or JSON on /api) with the right status:
+AccessDenied 403, NotFound 404, InvalidData/GuardRefused 422, ConflictError 409.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.engine import Engine
+
+from config.settings import Settings, get_settings
+from domain.access import AccessDenied
+from domain.errors import (
+    ConflictError,
+    DomainError,
+    EffectiveDateInvalid,
+    GuardRefused,
+    InvalidData,
+    NotFound,
+    RoleNotAllowed,
+    TransitionNotAllowed,
+    UnknownCaseType,
+    UnknownTransition,
+)
+from services.access import ScopedCaseService
+from services.cases import CaseService, now_rome
+from web.assets import VENDOR
+from web.deps import CsrfRefused, LoginRequired, Services
+from web.templating import render
+
+STATIC = VENDOR.parent
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Content-Security-Policy": ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+                                "script-src 'self'; font-src 'self' data:; frame-ancestors 'none'; "
+                                "form-action 'self'; base-uri 'self'"),
+}
+
+
+def _status_of(exc: DomainError) -> int:
+    if isinstance(exc, AccessDenied):
+        return 403
+    if isinstance(exc, (NotFound, UnknownCaseType)):
+        return 404
+    if isinstance(exc, ConflictError):
+        return 409
+    if isinstance(exc, (InvalidData, GuardRefused, TransitionNotAllowed, RoleNotAllowed, EffectiveDateInvalid,
+                        UnknownTransition)):
+        return 422
+    return 400
+
+
+def _errors_payload(exc: DomainError) -> list[dict[str, str]]:
+    if isinstance(exc, InvalidData):
+        return [{"campo": e.field, "etichetta": e.label, "messaggio": e.message} for e in exc.errors]
+    if isinstance(exc, GuardRefused):
+        return [{"campo": "", "etichetta": "", "messaggio": r} for r in exc.reasons]
+    return []
+
+
+def create_app(*, settings: Settings | None = None, engine: Engine | None = None,
+               clock: Callable[[], datetime] | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    if engine is None:
+        from store.db import cached_engine
+
+        engine = cached_engine(settings.database_url)
+    clock = clock or now_rome
+    cases = CaseService(engine, clock=clock)
+    app = FastAPI(
+        title="Legami API",
+        version="1.0",
+        description="Casi, transizioni, scadenze e indicatori dei servizi sociali dell'Ambito Distrettuale "
+                    "Cremasco. Autenticazione: HTTP Basic (integrazioni) o cookie di sessione con "
+                    "intestazione X-CSRF-Token.",
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    app.state.services = Services(settings, engine, clock, cases, ScopedCaseService(cases))
+    app.state.secure_cookies = settings.base_url.startswith("https://") or settings.environment == "production"
+    STATIC.mkdir(parents=True, exist_ok=True)
+    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+
+    from web.routes import ROUTERS
+
+    for router in ROUTERS:
+        app.include_router(router)
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):
+        response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if not request.url.path.startswith("/static/"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.exception_handler(LoginRequired)
+    async def login_required(request: Request, exc: LoginRequired):
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": "autenticazione richiesta"}, status_code=401,
+                                headers={"WWW-Authenticate": 'Basic realm="Legami", charset="UTF-8"'})
+        if request.headers.get("hx-request"):
+            return JSONResponse({"detail": "sessione scaduta"}, status_code=401,
+                                headers={"HX-Redirect": "/accesso"})
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/accesso?next={quote(target)}", status_code=303)
+
+    @app.exception_handler(CsrfRefused)
+    async def csrf_refused(request: Request, exc: CsrfRefused):
+        message = str(exc) or "richiesta rifiutata"
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": message}, status_code=403)
+        return render(request, "errore.html", {"titolo": "Richiesta rifiutata", "messaggio": message},
+                      status_code=403)
+
+    @app.exception_handler(DomainError)
+    async def domain_error(request: Request, exc: DomainError):
+        status = _status_of(exc)
+        message = exc.reason if isinstance(exc, AccessDenied) else str(exc)
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": message, "errori": _errors_payload(exc)}, status_code=status)
+        titles = {403: "Accesso negato", 404: "Non trovato", 409: "Conflitto", 422: "Dati non validi"}
+        return render(request, "errore.html", {"titolo": titles.get(status, "Errore"), "messaggio": message,
+                                               "errori": _errors_payload(exc)}, status_code=status)
+
+    return app

@@ -1,0 +1,174 @@
+"""What every route stands on: the application's services, the logged-in user, CSRF.
+
+Pages and the REST API get the user the same way: a page request without a live session is sent to the
+login page; an API request without one gets 401. The API also takes HTTP Basic credentials (integrations
+without a browser); those requests carry no cookie and need no CSRF token. Every unsafe request made
+with the session cookie must echo the session's CSRF token (form field `csrf_token` or header
+`X-CSRF-Token`), and an `Origin` header, when present, must be this site.
+
+Authorisation itself is not here: routes call the service layer (services/access.py), which refuses
+out-of-scope reads and actions whatever the entrypoint.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import Request
+from sqlalchemy.engine import Engine
+
+from config.settings import Settings
+from domain.access import AccessDenied, Principal
+from domain.workflow import ROLE_LABELS
+from services.access import ScopedCaseService, principal_for
+from services.auth import AuthenticationFailed, authenticate
+from services.cases import CaseService
+from services.sessions import WebSession, csrf_matches, load_session
+
+ROME = ZoneInfo("Europe/Rome")
+SESSION_COOKIE = "legami_sessione"
+LOGIN_CSRF_COOKIE = "legami_csrf_accesso"
+UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+@dataclass
+class Services:
+    """Held on `app.state.services`: one engine, one clock, the case services built on them."""
+
+    settings: Settings
+    engine: Engine
+    clock: Callable[[], datetime]
+    cases: CaseService
+    scoped: ScopedCaseService
+
+    def now(self) -> datetime:
+        return self.clock().astimezone(ROME)
+
+    def today(self) -> date:
+        return self.now().date()
+
+
+@dataclass(frozen=True)
+class CurrentUser:
+    principal: Principal
+    full_name: str
+    session: WebSession | None  # None when the API was called with Basic credentials
+
+    @property
+    def username(self) -> str:
+        return self.principal.username
+
+    @property
+    def role_label(self) -> str:
+        return ROLE_LABELS[self.principal.role]
+
+    @property
+    def csrf_token(self) -> str:
+        return self.session.csrf_token if self.session else ""
+
+
+class LoginRequired(Exception):
+    """No live session: pages redirect to the login page, the API answers 401."""
+
+
+class CsrfRefused(Exception):
+    """An unsafe request without the session's token (or from another origin): 403."""
+
+
+def services(request: Request) -> Services:
+    return request.app.state.services
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _full_name(engine: Engine, username: str) -> str:
+    import sqlalchemy as sa
+
+    from store.tables import AppUser
+
+    t = AppUser.__table__
+    with engine.connect() as conn:
+        return conn.execute(sa.select(t.c.full_name).where(t.c.username == username)).scalar() or username
+
+
+def _basic_credentials(request: Request) -> tuple[str, str] | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "basic" or not value:
+        return None
+    try:
+        username, sep, password = base64.b64decode(value.strip(), validate=True).decode("utf-8").partition(":")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise LoginRequired() from None
+    if not sep:
+        raise LoginRequired()
+    return username, password
+
+
+def check_origin(request: Request) -> None:
+    origin = request.headers.get("origin")
+    if origin and origin != "null":
+        expected = f"{request.url.scheme}://{request.url.netloc}"
+        if origin.rstrip("/") != expected:
+            raise CsrfRefused("origine della richiesta non ammessa")
+    elif origin == "null":
+        raise CsrfRefused("origine della richiesta non ammessa")
+
+
+async def current_user(request: Request) -> CurrentUser:
+    """The logged-in user (session cookie, or Basic credentials on the API); CSRF checked on unsafe methods."""
+    cached = getattr(request.state, "user", None)
+    if cached is not None:
+        return cached
+    svc = services(request)
+    if _is_api(request):
+        basic = _basic_credentials(request)
+        if basic is not None:
+            try:
+                principal = authenticate(svc.engine, basic[0], basic[1], now=svc.clock())
+            except AuthenticationFailed:
+                raise LoginRequired() from None
+            user = CurrentUser(principal, _full_name(svc.engine, principal.username), None)
+            request.state.user = user
+            return user
+    session = load_session(svc.engine, request.cookies.get(SESSION_COOKIE), svc.clock())
+    if session is None:
+        raise LoginRequired()
+    try:
+        principal = principal_for(svc.engine, session.username)
+    except AccessDenied:
+        raise LoginRequired() from None
+    if request.method in UNSAFE:
+        check_origin(request)
+        presented = request.headers.get("x-csrf-token")
+        if presented is None and not _is_api(request):
+            content_type = request.headers.get("content-type", "")
+            if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+                presented = (await request.form()).get("csrf_token")
+        if not csrf_matches(session, presented if isinstance(presented, str) else None):
+            raise CsrfRefused("token CSRF mancante o non valido: ricaricare la pagina e riprovare")
+    user = CurrentUser(principal, _full_name(svc.engine, principal.username), session)
+    request.state.user = user
+    return user
+
+
+async def optional_user(request: Request) -> CurrentUser | None:
+    try:
+        return await current_user(request)
+    except (LoginRequired, CsrfRefused):
+        return None
+
+
+def form_errors_by_field(errors: list[Any]) -> dict[str, str]:
+    """InvalidData.errors → {field path: "message"} for inline errors next to each input."""
+    out: dict[str, str] = {}
+    for e in errors:
+        out.setdefault(getattr(e, "field", ""), getattr(e, "message", str(e)))
+    return out

@@ -1,0 +1,39 @@
+"""One Jinja2 environment for every page (compiled templates are reused), with Italian formats."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from starlette.responses import HTMLResponse
+
+from notifications.render import data_it, euro, ora_it
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+templates = Jinja2Templates(directory=str(TEMPLATES))
+env = templates.env
+env.filters["data_it"] = data_it
+env.filters["ora_it"] = ora_it
+env.filters["euro"] = euro
+
+
+def _default(value: Any, fallback: str = "—") -> Any:
+    return fallback if value is None or value == "" else value
+
+
+env.filters["o_trattino"] = _default
+
+from web.nav import nav_for
+
+env.globals["nav_for"] = nav_for
+
+
+def render(request: Request, name: str, context: dict[str, Any] | None = None, *, status_code: int = 200,
+           headers: dict[str, str] | None = None) -> HTMLResponse:
+    """Render a page; `user` (if logged in) and `csrf_token` are always in the context."""
+    ctx: dict[str, Any] = {"user": getattr(request.state, "user", None)}
+    ctx["csrf_token"] = ctx["user"].csrf_token if ctx["user"] is not None else ""
+    ctx.update(context or {})
+    return templates.TemplateResponse(request, name, ctx, status_code=status_code, headers=headers)
