@@ -167,15 +167,13 @@ def _print_demo_summary(summary: dict) -> None:
     typer.echo(f"Dati dimostrativi {summary['year']}: {summary['cases_total']} casi, {summary['transitions']} "
                f"passi registrati, {summary['people']} persone sintetiche, {summary['sad_visits']} visite SAD "
                f"({summary['elapsed_seconds']:.1f} s).")
-    typer.echo("Utenti dimostrativi (nessuna password finché non c'è l'applicazione web):")
-    for role, username in summary["user_examples"].items():
-        typer.echo(f"  {role:<20} {username}")
 
 
 @app.command()
 def demo(as_json: bool = JsonOpt) -> None:
     """Prepara un Ambito dimostrativo (SQLite se non configurato) e mostra i casi per tipo e stato."""
     from services.demo import generate_demo
+    from services.demo_access import demo_logins
     from services.queries import summary_by_type_and_state
     from services.setup import init_database
 
@@ -186,8 +184,9 @@ def demo(as_json: bool = JsonOpt) -> None:
     if not summary_by_type_and_state(_engine()):
         summary = _run(lambda: generate_demo(_engine()))
     rows = summary_by_type_and_state(_engine())
+    logins = _run(lambda: demo_logins(_engine(), environment=settings.environment))
     if as_json:
-        _print_json({"generazione": summary, "casi": rows})
+        _print_json({"generazione": summary, "casi": rows, "credenziali": [vars(x) for x in logins]})
         return
     typer.echo(f"Database: {settings.database_url}")
     if summary:
@@ -196,8 +195,17 @@ def demo(as_json: bool = JsonOpt) -> None:
         typer.echo("Il database contiene già dei casi: nessun dato generato.")
     typer.echo("\nCasi per tipo e stato:")
     _table(rows, [("tipo_etichetta", "tipo"), ("stato_etichetta", "stato"), ("stato", "codice"), ("casi", "casi")])
-    typer.echo("\nProva: legami case list --tipo patto --in-ritardo · legami case show 1 · "
+    _print_demo_logins(logins)
+    typer.echo("\nAvvia l'applicazione web e le attività pianificate: legami serve  (poi http://127.0.0.1:8000)")
+    typer.echo("Dalla riga di comando: legami case list --tipo patto --in-ritardo · legami case show 1 · "
                "legami sweep · legami workflow show patto")
+
+
+def _print_demo_logins(logins) -> None:
+    typer.echo("\nCredenziali dimostrative (solo dati sintetici):")
+    for login in logins:
+        typer.echo(f"  {login.role_label:<42} utente {login.username:<26} password {login.password}"
+                   f"   ({login.scope})")
 
 
 @policy_app.command("load")
@@ -602,6 +610,69 @@ def serve_flows_command() -> None:
             raise typer.Exit(serve_in_child(url))
         except KeyboardInterrupt:
             typer.echo("Arresto.")
+
+
+@app.command()
+def assets(force: bool = typer.Option(False, "--forza", help="Reinstalla anche se già presenti.")) -> None:
+    """Scarica dal registro npm (package-lock.json) Bootstrap Italia e htmx e li copia in web/static/vendor."""
+    from web.assets import AssetsError, ensure_assets
+
+    try:
+        done = ensure_assets(force=force, quiet=False)
+    except AssetsError as exc:
+        _fail(str(exc))
+    typer.echo("Risorse front-end installate." if done else "Risorse front-end già aggiornate.")
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Indirizzo di ascolto."),
+    port: int = typer.Option(8000, "--port", help="Porta."),
+    flows: bool = typer.Option(True, "--flussi/--senza-flussi",
+                               help="Avvia anche le attività pianificate (Prefect) nello stesso comando."),
+) -> None:
+    """Avvia l'applicazione web (e, salvo --senza-flussi, le attività pianificate: scadenze, promemoria, invio)."""
+    import os
+    import signal
+
+    import uvicorn
+
+    from flows.serve import BackgroundFlows
+    from services.setup import init_database
+    from web.app import create_app
+    from web.assets import AssetsError, ensure_assets
+
+    settings = get_settings()
+    try:
+        if ensure_assets():
+            typer.echo("Risorse front-end installate dal registro npm.")
+    except AssetsError as exc:
+        _fail(str(exc))
+    _run(lambda: init_database(settings.database_url, _engine(), district_path=settings.district_path,
+                               policies_path=settings.policies_path))
+    background = None
+    if flows and not os.environ.get("PREFECT_API_URL"):
+        home = settings.prefect_home.resolve()
+        typer.echo(f"Attività pianificate: avvio del server Prefect locale (dati in {home})…")
+        background = BackgroundFlows(home).start()
+    elif flows:
+        typer.echo("Attività pianificate: servite da `legami serve-flows` verso PREFECT_API_URL (non da qui).")
+    typer.echo(f"Legami su http://{host}:{port}  (Ctrl-C per uscire)")
+
+    def _stop(signum, frame):  # uvicorn re-raises SIGTERM after its shutdown: end here, flows included
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        uvicorn.run(create_app(settings=settings, engine=_engine()), host=host, port=port, log_level="info",
+                    proxy_headers=True)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if background is not None:
+            if background.error:
+                typer.echo(f"Attività pianificate: {background.error}", err=True)
+            background.stop()
 
 
 # ------------------------------------------------------------------------------------ users

@@ -51,6 +51,47 @@ def serve_in_child(api_url: str) -> int:
     return subprocess.call([sys.executable, "-m", "flows.serve"], env=env)
 
 
+class BackgroundFlows:
+    """The scheduled flows beside the web application (`legami serve`): a managed Prefect server and the
+    serving child process, started in a thread so the web server is up at once; `stop()` ends both."""
+
+    def __init__(self, home: Path):
+        import threading
+
+        self.home = home
+        self.child: subprocess.Popen | None = None
+        self.error: str | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="legami-flows", daemon=True)
+
+    def start(self) -> "BackgroundFlows":
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        try:
+            with managed_prefect_server(self.home) as url:
+                env = {**os.environ, "PREFECT_API_URL": url, "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+                self.child = subprocess.Popen([sys.executable, "-m", "flows.serve"], env=env)
+                while not self._stop.wait(1.0):
+                    if self.child.poll() is not None:
+                        self.error = f"il servizio delle attività pianificate è terminato ({self.child.returncode})"
+                        return
+        except Exception as exc:  # noqa: BLE001 - reported, the web application keeps running
+            self.error = str(exc)
+        finally:
+            if self.child is not None and self.child.poll() is None:
+                self.child.terminate()
+                try:
+                    self.child.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    self.child.kill()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=40)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
