@@ -1,3 +1,277 @@
-from fastapi import APIRouter
+"""The REST API, /api/v1: the same service layer and the same authorisation as the pages.
 
-router = APIRouter()
+Authentication: HTTP Basic (integrations) or the session cookie with the `X-CSRF-Token` header on unsafe
+methods (web.deps.current_user). Scope and redaction are the service layer's (services/access.py); the
+routes validate input, call it and shape the answer. Bad input never reaches the database: ids are bounded
+positive integers, dates fall between 2000 and 2100, and request validation errors are answered like the
+domain's own, in Italian: `{"detail", "errori": [{campo, etichetta, messaggio}]}`.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from fastapi.security import APIKeyCookie, HTTPBasic
+
+from domain.access import AccessDenied
+from domain.errors import InvalidData, NotFound
+from domain.registry import all_workflows
+from domain.validation import FieldError, _message
+from domain.workflow import Role
+from services import api_queries
+from services.access import authorize_read, case_ref, scoped_filter
+from services.queries import CaseFilter, list_cases
+from web import api_models as m
+from web.deps import SESSION_COOKIE, CurrentUser, Services, current_user, services
+
+PREFIX = "/api/v1"
+MAX_LIMIT = 500
+INDICATOR_ROLES = frozenset({Role.PLANNING_OFFICE, Role.EVALUATOR, Role.SUBAREA_COORDINATOR, Role.CSC_ADMIN})
+
+# ----------------------------------------------------------------------------- request validation in Italian
+
+_PARAM_LABELS = {
+    "caso_id": "Numero del caso",
+    "nome": "Nome della transizione",
+    "tipo": "Tipo di caso",
+    "stato": "Stato",
+    "comune": "Comune",
+    "in_ritardo": "Solo in ritardo",
+    "limit": "Numero massimo di risultati",
+    "entro_giorni": "Entro giorni",
+    "anno": "Anno",
+    "sub_ambito": "Sub-ambito",
+    "dati": "Dati",
+    "motivo": "Motivo",
+    "efficace_il": "Efficace il",
+    "versione_attesa": "Versione attesa",
+    "comune_istat": "Comune (codice ISTAT)",
+    "transizione": "Transizione di apertura",
+    "tipologia": "Tipologia",
+    "caso_collegato": "Caso collegato",
+}
+
+
+def _field_errors(exc: RequestValidationError) -> list[FieldError]:
+    out = []
+    for error in exc.errors():
+        loc = [str(p) for p in error.get("loc", ())]
+        where, path = (loc[0], loc[1:]) if loc else ("body", [])
+        field = ".".join(path)
+        label = " › ".join(_PARAM_LABELS.get(p, p) for p in path) or "Corpo della richiesta"
+        if error.get("type") == "json_invalid":
+            message = "JSON non valido"
+        elif error.get("type") == "missing" and where == "body" and not path:
+            message = "corpo della richiesta mancante"
+        else:
+            try:
+                message = _message(error, None)
+            except Exception:  # noqa: BLE001 - an unexpected error shape still gets a message
+                message = "valore non valido"
+        out.append(FieldError(field, label, message))
+    return out
+
+
+class ItalianValidationRoute(APIRoute):
+    """Path, query and body validation errors answered as 422 with Italian messages naming the field."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except RequestValidationError as exc:
+                errors = _field_errors(exc)
+                return JSONResponse(
+                    {"detail": "dati non validi: " + "; ".join(str(e) for e in errors),
+                     "errori": [{"campo": e.field, "etichetta": e.label, "messaggio": e.message} for e in errors]},
+                    status_code=422)
+
+        return route
+
+
+# ----------------------------------------------------------------------------- security (documented in OpenAPI)
+
+
+class _Documented:
+    """Security schemes shown in OpenAPI; the check itself is web.deps.current_user."""
+
+    async def __call__(self, request: Request) -> None:
+        return None
+
+
+class _Basic(_Documented, HTTPBasic):
+    pass
+
+
+class _SessionCookie(_Documented, APIKeyCookie):
+    pass
+
+
+_SECURITY = [
+    Depends(_Basic(scheme_name="basic", description="Utente e password di Legami (integrazioni)", auto_error=False)),
+    Depends(_SessionCookie(name=SESSION_COOKIE, scheme_name="sessione", auto_error=False,
+                           description="Cookie della sessione aperta da /accesso; sulle richieste POST serve anche "
+                                       "l'intestazione X-CSRF-Token con il token della sessione")),
+]
+
+router = APIRouter(prefix=PREFIX, tags=["API v1"], route_class=ItalianValidationRoute, dependencies=_SECURITY,
+                   responses=m.errors(401))
+
+User = Annotated[CurrentUser, Depends(current_user)]
+Svc = Annotated[Services, Depends(services)]
+CaseIdPath = Annotated[int, Path(ge=1, le=m.MAX_ID, description="Numero del caso")]
+
+
+def _invalid(field: str, label: str, message: str) -> InvalidData:
+    return InvalidData([FieldError(field, label, message)])
+
+
+def _known_type(tipo: str, field: str = "tipo") -> None:
+    known = sorted(wf.case_type for wf in all_workflows())
+    if tipo not in known:
+        raise _invalid(field, "Tipo di caso", f"valore non ammesso: scegliere tra {', '.join(known)}")
+
+
+# ----------------------------------------------------------------------------- case types
+
+
+@router.get("/tipi", response_model=list[m.TipoCaso], summary="Tipi di caso dichiarati",
+            description="Stati, transizioni (con i ruoli ammessi) ed etichette di ogni tipo di caso.")
+def case_types(user: User) -> list[dict[str, Any]]:
+    return api_queries.case_types()
+
+
+# ----------------------------------------------------------------------------- cases
+
+
+@router.get("/casi", response_model=list[m.CasoInElenco], responses=m.errors(422),
+            summary="Casi visibili", description="I casi nell'ambito dell'utente, filtrabili.")
+def cases(
+    user: User,
+    svc: Svc,
+    tipo: Annotated[str | None, Query(max_length=60, description="Tipo di caso (es. patto)")] = None,
+    stato: Annotated[str | None, Query(max_length=60, description="Stato (es. ACTIVE)")] = None,
+    comune: Annotated[str | None, Query(max_length=80, description="Codice ISTAT o nome del comune")] = None,
+    in_ritardo: Annotated[bool, Query(description="Solo i casi con una scadenza superata")] = False,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Numero massimo di risultati")] = 100,
+) -> list[dict[str, Any]]:
+    if tipo:
+        _known_type(tipo)
+    today = svc.today()
+    f = CaseFilter(case_type=tipo or None, state=stato or None, comune=comune or None, overdue=in_ritardo,
+                   limit=limit)
+    return list_cases(svc.engine, f, today=today, scope=scoped_filter(user.principal, today=today))
+
+
+@router.post("/casi", status_code=201, response_model=m.CasoAperto, responses=m.errors(403, 404, 422),
+             summary="Apre un caso",
+             description="Esegue la transizione di apertura del tipo. Risponde 201 con l'intestazione Location.")
+def open_case(body: m.AperturaCaso, user: User, svc: Svc, response: Response) -> dict[str, Any]:
+    _known_type(body.tipo)
+    if body.caso_collegato is not None:
+        try:
+            authorize_read(svc.engine, user.principal, body.caso_collegato, today=svc.today())
+        except NotFound:
+            raise _invalid("caso_collegato", "Caso collegato", f"il caso {body.caso_collegato} non esiste") from None
+    kwargs: dict[str, Any] = {}
+    if body.tipologia is not None:
+        kwargs["kind"] = body.tipologia
+    if body.caso_collegato is not None:
+        kwargs["related_case_id"] = body.caso_collegato
+    case_id = svc.scoped.open_case(user.principal, case_type=body.tipo, data=body.dati, transition=body.transizione,
+                                   comune_istat=body.comune_istat, effective_at=body.efficace_il,
+                                   reason=body.motivo, **kwargs)
+    url = f"{PREFIX}/casi/{case_id}"
+    response.headers["Location"] = url
+    return {**api_queries.case_state(svc.engine, case_id), "url": url}
+
+
+@router.get("/casi/{caso_id}", response_model=m.DettaglioCaso, responses=m.errors(403, 404, 422),
+            summary="Dettaglio di un caso",
+            description="Storia, scadenze e prossime transizioni; i campi che il ruolo non può vedere sono tolti "
+                        "(elencati in «dati_riservati»). La lettura di dati sanitari è registrata.")
+def case(caso_id: CaseIdPath, user: User, svc: Svc) -> dict[str, Any]:
+    return svc.scoped.read(user.principal, caso_id)
+
+
+@router.get("/casi/{caso_id}/transizioni", response_model=list[m.TransizionePossibile],
+            responses=m.errors(403, 404, 422), summary="Transizioni possibili ora",
+            description="Le transizioni che l'utente può eseguire adesso sul caso, con lo schema dei dati richiesti.")
+def case_transitions(caso_id: CaseIdPath, user: User, svc: Svc) -> list[dict[str, Any]]:
+    names = svc.scoped.allowed(user.principal, caso_id)
+    with svc.engine.connect() as conn:
+        ref = case_ref(conn, caso_id, svc.today())
+    return api_queries.transition_offers(ref.case_type, names)
+
+
+@router.post("/casi/{caso_id}/transizioni/{nome}", response_model=m.EsitoTransizione,
+             responses=m.errors(403, 404, 409, 422), summary="Esegue una transizione",
+             description="Con dati non validi risponde 422 (errori per campo, in italiano) e non registra nulla; "
+                         "se il caso è cambiato dalla «versione_attesa», 409.")
+def fire(caso_id: CaseIdPath, nome: Annotated[str, Path(max_length=60, description="Nome della transizione")],
+         body: m.Esecuzione, user: User, svc: Svc) -> dict[str, Any]:
+    seq = svc.scoped.advance(user.principal, case_id=caso_id, transition=nome, data=body.dati, reason=body.motivo,
+                             effective_at=body.efficace_il, expected_version=body.versione_attesa)
+    state = api_queries.case_state(svc.engine, caso_id)
+    return {"caso": caso_id, "transizione": nome, "seq": seq, "stato": state["stato"],
+            "stato_etichetta": state["stato_etichetta"], "versione": state["versione"]}
+
+
+@router.get("/casi/{caso_id}/scadenze", response_model=list[m.Scadenza], responses=m.errors(403, 404, 422),
+            summary="Scadenze di un caso")
+def case_deadlines(caso_id: CaseIdPath, user: User, svc: Svc) -> list[dict[str, Any]]:
+    today = svc.today()
+    authorize_read(svc.engine, user.principal, caso_id, today=today)
+    return api_queries.case_deadlines(svc.engine, caso_id, today)
+
+
+# ----------------------------------------------------------------------------- deadlines
+
+
+@router.get("/scadenze", response_model=list[m.ScadenzaAperta], responses=m.errors(422),
+            summary="Le mie scadenze aperte",
+            description="Scadenze aperte in ritardo o in arrivo dei casi di cui l'utente risponde, nel suo ambito.")
+def my_deadlines(
+    user: User,
+    svc: Svc,
+    entro_giorni: Annotated[int, Query(ge=0, le=366, description="Anche quelle in scadenza entro tanti giorni")] = 30,
+    in_ritardo: Annotated[bool, Query(description="Solo quelle già superate")] = False,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 200,
+) -> list[dict[str, Any]]:
+    today = svc.today()
+    return api_queries.open_deadlines(svc.engine, user.principal, scoped_filter(user.principal, today=today),
+                                      today=today, within_days=entro_giorni, overdue_only=in_ritardo, limit=limit)
+
+
+# ----------------------------------------------------------------------------- indicators
+
+
+@router.get("/indicatori", response_model=m.Indicatori, responses=m.errors(403, 422), summary="Indicatori",
+            description="Indicatori aggregati per sub-ambito, con le celle sotto la soglia di riservatezza "
+                        "nascoste. Per Ufficio di Piano, Organismo di Valutazione, coordinatori e CSC.")
+def indicators(
+    user: User,
+    svc: Svc,
+    anno: Annotated[int | None, Query(ge=2000, le=2100, description="Anno (predefinito: l'anno in corso)")] = None,
+    sub_ambito: Annotated[str | None, Query(max_length=60, description="Solo le righe di questo sub-ambito")] = None,
+) -> dict[str, Any]:
+    if user.principal.role not in INDICATOR_ROLES:
+        raise AccessDenied(f"gli indicatori non sono consultabili dal ruolo «{api_queries.role_label(user.principal.role)}»")
+    today = svc.today()
+    year = anno or today.year
+    if year > today.year:
+        raise _invalid("anno", "Anno", f"deve essere minore o uguale a {today.year}")
+    if sub_ambito:
+        known = api_queries.sub_ambiti(svc.engine)
+        match = next((s for s in known if s.lower() == sub_ambito.lower()), None)
+        if match is None:
+            raise _invalid("sub_ambito", "Sub-ambito", f"valore non ammesso: scegliere tra {', '.join(known)}")
+        sub_ambito = match
+    return api_queries.indicators(svc.engine, year=year, today=today, sub_ambito=sub_ambito or None)
+

@@ -1,0 +1,135 @@
+"""Read-side queries the REST API needs beyond services/queries.py: declarations as data, a case's deadlines,
+a user's open deadlines within their scope, the state after a step, and the indicators for one sub-ambito.
+
+Scope is never decided here: callers pass `scoped_filter(principal)` or have authorised the case already.
+"""
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from domain.access import Principal
+from domain.errors import NotFound
+from domain.registry import all_workflows, get_workflow
+from domain.workflow import ROLE_LABELS, Role, Workflow
+from services.queries import _deadline_row
+from store.tables import Comune, case_t, deadline_t
+
+comune_t = Comune.__table__
+OPEN_DEADLINE = "open"
+
+
+def case_types() -> list[dict[str, Any]]:
+    """Every declared case type: states, transitions (with roles) and labels."""
+    return [describe_workflow(wf) for wf in sorted(all_workflows(), key=lambda w: w.case_type)]
+
+
+def describe_workflow(wf: Workflow) -> dict[str, Any]:
+    return {
+        "tipo": wf.case_type,
+        "etichetta": wf.label,
+        "descrizione": wf.description,
+        "distrettuale": wf.district_level and not wf.has_person,
+        "tipologie": [{"codice": code, "etichetta": label} for code, label in wf.kinds],
+        "stati": [{"nome": s.name, "etichetta": s.label, "terminale": s.terminal, "sospeso": s.suspended}
+                  for s in wf.states],
+        "transizioni": [
+            {"nome": t.name, "etichetta": t.label, "da": list(t.sources), "a": t.target,
+             "ruoli": sorted(r.value for r in t.roles), "apertura": t.opening,
+             "richiede_motivo": t.requires_reason, "automatica": t.automatic}
+            for t in wf.transitions
+        ],
+    }
+
+
+def transition_offers(case_type: str, names: list[str]) -> list[dict[str, Any]]:
+    """The transitions `names` of a case type with the JSON Schema of the data each one asks for."""
+    wf = get_workflow(case_type)
+    out = []
+    for name in names:
+        t = wf.transition(name)
+        if t is None:
+            continue
+        out.append({"nome": t.name, "etichetta": t.label, "a": t.target, "a_etichetta": wf.state(t.target).label,
+                    "richiede_motivo": t.requires_reason,
+                    "schema_dati": t.data.model_json_schema() if t.data is not None else None})
+    return out
+
+
+def case_state(engine: Engine, case_id: int) -> dict[str, Any]:
+    """Type, state and version of a case (nothing personal): what a command answers with."""
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(case_t.c.case_type, case_t.c.state, case_t.c.version)
+                           .where(case_t.c.id == case_id)).first()
+    if row is None:
+        raise NotFound(f"caso {case_id} inesistente")
+    return {"id": case_id, "tipo": row.case_type, "stato": row.state,
+            "stato_etichetta": get_workflow(row.case_type).state(row.state).label, "versione": row.version}
+
+
+def case_deadlines(engine: Engine, case_id: int, today: date) -> list[dict[str, Any]]:
+    """Every deadline of a case, earliest first (the caller has authorised the read)."""
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(deadline_t).where(deadline_t.c.case_id == case_id)
+                            .order_by(deadline_t.c.due, deadline_t.c.id)).all()
+    return [_deadline_row(d, today) for d in rows]
+
+
+def open_deadlines(engine: Engine, principal: Principal, scope: sa.ColumnElement[bool], *, today: date,
+                   within_days: int, overdue_only: bool = False, limit: int = 200) -> list[dict[str, Any]]:
+    """The open deadlines a user answers for, overdue or due within `within_days`, among the cases in `scope`.
+
+    A social worker answers for the cases assigned to her and for the unassigned ones of her comuni; the other
+    roles for every case in their scope.
+    """
+    until = today - timedelta(days=1) if overdue_only else today + timedelta(days=within_days)
+    q = (
+        sa.select(deadline_t.c.id, deadline_t.c.case_id, deadline_t.c.kind, deadline_t.c.label, deadline_t.c.due,
+                  deadline_t.c.source, case_t.c.case_type, case_t.c.state, case_t.c.owner,
+                  comune_t.c.nome.label("comune"))
+        .select_from(deadline_t.join(case_t, case_t.c.id == deadline_t.c.case_id)
+                     .outerjoin(comune_t, comune_t.c.istat == case_t.c.comune_istat))
+        .where(deadline_t.c.status == OPEN_DEADLINE, deadline_t.c.due <= until, scope)
+        .order_by(deadline_t.c.due, deadline_t.c.id)
+        .limit(limit)
+    )
+    if principal.role is Role.SOCIAL_WORKER:
+        q = q.where(sa.or_(case_t.c.owner == principal.username,
+                           sa.and_(case_t.c.owner.is_(None), case_t.c.comune_istat.in_(sorted(principal.comuni)))))
+    with engine.connect() as conn:
+        rows = conn.execute(q).all()
+    return [
+        {"id": r.id, "caso": r.case_id, "tipo_caso": r.case_type, "stato_caso": r.state, "comune": r.comune,
+         "assegnatario": r.owner, "tipo": r.kind, "etichetta": r.label, "scadenza": r.due, "fonte": r.source,
+         "in_ritardo": r.due < today, "giorni": (r.due - today).days}
+        for r in rows
+    ]
+
+
+def sub_ambiti(engine: Engine) -> list[str]:
+    with engine.connect() as conn:
+        return sorted(v for v in conn.execute(sa.select(comune_t.c.sub_ambito).distinct()).scalars() if v)
+
+
+def indicators(engine: Engine, *, year: int, today: date, sub_ambito: str | None = None) -> dict[str, Any]:
+    """The tallies of `year` as of today (or 31 December of a past year), by sub-ambito, with the same
+    small-cell suppression as services/tallies.py; with `sub_ambito`, only that sub-ambito's rows remain
+    (the district totals stay)."""
+    from services.tallies import compute_tallies
+
+    as_of = min(today, date(year, 12, 31))
+    body = compute_tallies(engine, year=year, as_of=as_of, by="sub_ambito")
+    if sub_ambito:
+        wanted = sub_ambito.lower()
+        for section in ("indicatori", "scadenze"):
+            for item in body[section]:
+                item["righe"] = [r for r in item["righe"] if str(r["chiave"]).lower() == wanted]
+    body["sub_ambito"] = sub_ambito
+    return body
+
+
+def role_label(role: Role) -> str:
+    return ROLE_LABELS.get(role, role.value)

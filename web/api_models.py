@@ -1,0 +1,275 @@
+"""Request and response models of the REST API (/api/v1): what the OpenAPI document declares.
+
+Names are Italian like the resources. Identifiers are bounded positive integers, dates ISO 8601
+(aaaa-mm-gg) and free-form case data (`dati`) is an object validated by the transition's own declared model.
+"""
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+MAX_ID = 2**31 - 1  # the ids are 32-bit integers in the database
+CaseId = Annotated[int, Field(ge=1, le=MAX_ID)]
+# efficacy dates before 2000 or after 2100 are typing errors (and would not fit every backend's timestamps)
+EffectiveDay = Annotated[date, Field(ge=date(2000, 1, 1), le=date(2100, 12, 31))]
+Name = Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[a-z][a-z0-9_]*$")]
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+# ----------------------------------------------------------------------------- errors
+
+
+class ErroreCampo(_Out):
+    campo: str = Field(description="Percorso del campo (es. «obiettivi.0.indicatore»); vuoto se riguarda la richiesta")
+    etichetta: str = Field(description="Nome leggibile del campo")
+    messaggio: str = Field(description="Motivo in italiano")
+
+
+class Errore(_Out):
+    detail: str = Field(description="Messaggio in italiano")
+    errori: list[ErroreCampo] = Field(default_factory=list)
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": Errore, "description": "Autenticazione richiesta (HTTP Basic o sessione)"},
+    403: {"model": Errore, "description": "Accesso negato (fuori ambito, ruolo non ammesso, token CSRF mancante)"},
+    404: {"model": Errore, "description": "Caso o risorsa inesistente"},
+    409: {"model": Errore, "description": "Il caso è stato modificato nel frattempo (versione attesa superata)"},
+    422: {"model": Errore, "description": "Dati non validi: gli errori nominano il campo, in italiano"},
+}
+
+
+def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    return {code: ERROR_RESPONSES[code] for code in codes}
+
+
+# ----------------------------------------------------------------------------- case types
+
+
+class Stato(_Out):
+    nome: str
+    etichetta: str
+    terminale: bool
+    sospeso: bool
+
+
+class TransizioneDichiarata(_Out):
+    nome: str
+    etichetta: str
+    da: list[str] = Field(description="Stati di partenza (vuoto: apre un caso)")
+    a: str
+    ruoli: list[str]
+    apertura: bool
+    richiede_motivo: bool
+    automatica: bool
+
+
+class Tipologia(_Out):
+    codice: str
+    etichetta: str
+
+
+class TipoCaso(_Out):
+    tipo: str
+    etichetta: str
+    descrizione: str
+    distrettuale: bool = Field(description="Atto di distretto senza comune né persona (es. un bando)")
+    tipologie: list[Tipologia]
+    stati: list[Stato]
+    transizioni: list[TransizioneDichiarata]
+
+
+# ----------------------------------------------------------------------------- cases
+
+
+class CasoInElenco(_Out):
+    id: int
+    tipo: str
+    tipologia: str | None = None
+    stato: str
+    stato_etichetta: str
+    comune: str | None = None
+    sub_ambito: str | None = None
+    assegnatario: str | None = None
+    aperto_il: date
+    prossima_scadenza: date | None = None
+    in_ritardo: bool
+
+
+class Persona(_Out):
+    cognome: str
+    nome: str
+    codice_fiscale: str
+
+
+class PassoStoria(_Out):
+    seq: int
+    transizione: str
+    etichetta: str
+    da: str | None = None
+    a: str
+    attore: str
+    ruolo: str
+    registrato_il: str
+    efficace_il: str
+    motivo: str | None = None
+    dati: dict[str, Any] = Field(default_factory=dict)
+
+
+class Scadenza(_Out):
+    tipo: str
+    etichetta: str
+    scadenza: date
+    base: str
+    fonte: str
+    stato: str
+    chiusa_il: date | None = None
+    in_ritardo: bool
+    rispettata: bool | None = None
+    giorni_sospensione: int = 0
+
+
+class ProssimaTransizione(_Out):
+    transizione: str
+    etichetta: str
+    ruoli: list[str]
+
+
+class DettaglioCaso(_Out):
+    id: int
+    tipo: str
+    tipo_etichetta: str
+    tipologia: str | None = None
+    stato: str
+    stato_etichetta: str
+    terminale: bool
+    comune: str | None = None
+    comune_istat: str | None = None
+    sub_ambito: str | None = None
+    persona: Persona | None = Field(default=None, description="Assente se i dati anagrafici sono riservati al ruolo")
+    assegnatario: str | None = None
+    ente: str | None = None
+    caso_collegato: int | None = None
+    versione_politica: str
+    aperto_il: date
+    esito: str | None = None
+    motivo_esito: str | None = None
+    versione: int = Field(description="Da rimandare come «versione_attesa» per evitare modifiche concorrenti")
+    dati: dict[str, Any] = Field(description="Solo i campi che il ruolo può vedere")
+    storia: list[PassoStoria]
+    scadenze: list[Scadenza]
+    prossime_transizioni: list[ProssimaTransizione]
+    dati_riservati: list[str] = Field(description="Classi di dati tolte per il ruolo")
+
+
+class AperturaCaso(BaseModel):
+    model_config = ConfigDict(extra="forbid", title="Apertura di un caso")
+
+    tipo: Name = Field(title="Tipo di caso", description="es. patto, sad_caso, fna_domanda")
+    comune_istat: str | None = Field(default=None, title="Comune (codice ISTAT)", pattern=r"^[0-9]{6}$")
+    transizione: Name | None = Field(default=None, title="Transizione di apertura",
+                                     description="Se omessa, la prima transizione di apertura del tipo")
+    tipologia: str | None = Field(default=None, title="Tipologia", min_length=1, max_length=40)
+    caso_collegato: CaseId | None = Field(default=None, title="Caso collegato",
+                                          description="es. il bando di una domanda FNA")
+    efficace_il: EffectiveDay | None = Field(default=None, title="Efficace il")
+    motivo: str | None = Field(default=None, title="Motivo", max_length=2000)
+    dati: dict[str, Any] = Field(default_factory=dict, title="Dati",
+                                 description="Secondo lo schema dei dati della transizione di apertura")
+
+
+class CasoAperto(_Out):
+    id: int
+    tipo: str
+    stato: str
+    stato_etichetta: str
+    versione: int
+    url: str
+
+
+class TransizionePossibile(_Out):
+    nome: str
+    etichetta: str
+    a: str
+    a_etichetta: str
+    richiede_motivo: bool
+    schema_dati: dict[str, Any] | None = Field(
+        description="JSON Schema dei dati richiesti (dal modello dichiarato); null se non servono dati")
+
+
+class Esecuzione(BaseModel):
+    model_config = ConfigDict(extra="forbid", title="Esecuzione di una transizione")
+
+    dati: dict[str, Any] = Field(default_factory=dict, title="Dati")
+    motivo: str | None = Field(default=None, title="Motivo", max_length=2000)
+    efficace_il: EffectiveDay | None = Field(default=None, title="Efficace il")
+    versione_attesa: CaseId | None = Field(default=None, title="Versione attesa",
+                                           description="La «versione» letta: se il caso è cambiato, 409")
+
+
+class EsitoTransizione(_Out):
+    caso: int
+    transizione: str
+    seq: int = Field(description="Numero del passo nella storia del caso")
+    stato: str
+    stato_etichetta: str
+    versione: int
+
+
+# ----------------------------------------------------------------------------- deadlines
+
+
+class ScadenzaAperta(_Out):
+    id: int
+    caso: int
+    tipo_caso: str
+    stato_caso: str
+    comune: str | None = None
+    assegnatario: str | None = None
+    tipo: str
+    etichetta: str
+    scadenza: date
+    fonte: str
+    in_ritardo: bool
+    giorni: int = Field(description="Giorni alla scadenza (negativi: in ritardo)")
+
+
+# ----------------------------------------------------------------------------- indicators
+
+
+class Cella(_Out):
+    valore: float | None = None
+    n: int | None = None
+    soppresso: bool = Field(description="Nascosta: riguarda meno persone della soglia di riservatezza")
+
+
+class RigaCella(Cella):
+    chiave: str
+
+
+class Indicatore(_Out):
+    codice: str
+    etichetta: str
+    gruppo: str | None = None
+    tipo_caso: str | None = None
+    unita: str
+    totale: Cella
+    righe: list[RigaCella]
+    obiettivo: dict[str, Any] | None = None
+
+
+class Indicatori(_Out):
+    anno: int
+    al: date
+    sub_ambito: str | None = Field(default=None, description="Se indicato, le righe sono solo di quel sub-ambito")
+    soglia_riservatezza: int
+    indicatori: list[Indicatore]
+    scadenze: list[dict[str, Any]]
+    arretrato: list[dict[str, Any]]
+    intervalli: list[dict[str, Any]]
+    intervalli_stati: list[dict[str, Any]]
