@@ -1,3 +1,51 @@
-from fastapi import APIRouter
+"""FNA call pages: the calls, a call with its applications, its ranking and the public ranking.
 
-router = APIRouter()
+Thin: every read and action goes through services/fna_pages.py, which checks scope and redacts.
+"""
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from services import fna_pages
+from web.deps import CurrentUser, current_user, services
+from web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/fna/bandi")
+async def calls(request: Request, user: CurrentUser = Depends(current_user)):
+    svc = services(request)
+    rows = fna_pages.list_calls(svc.engine, user.principal, today=svc.today())
+    return render(request, "fna/bandi.html", {"bandi": rows})
+
+
+@router.get("/fna/bandi/{call_id}")
+async def call(request: Request, call_id: int, user: CurrentUser = Depends(current_user)):
+    page = fna_pages.call_page(services(request).scoped, user.principal, call_id)
+    return render(request, "fna/bando.html", page)
+
+
+@router.get("/fna/bandi/{call_id}/graduatoria")
+async def ranking(request: Request, call_id: int, user: CurrentUser = Depends(current_user)):
+    page = fna_pages.ranking_page(services(request).scoped, user.principal, call_id)
+    return render(request, "fna/graduatoria.html", page)
+
+
+@router.post("/fna/bandi/{call_id}/graduatoria")
+async def publish(request: Request, call_id: int, fase: str = Form(...), atto: str = Form(""),
+                  versione: int | None = Form(None), user: CurrentUser = Depends(current_user)):
+    fna_pages.publish_ranking(services(request).scoped, user.principal, call_id, fase, atto.strip(), versione)
+    return RedirectResponse(f"/fna/bandi/{call_id}/graduatoria", status_code=303)
+
+
+@router.get("/fna/bandi/{call_id}/graduatoria/pubblica")
+async def public_ranking(request: Request, call_id: int, formato: str = "html",
+                         user: CurrentUser = Depends(current_user)):
+    page = fna_pages.public_ranking(services(request).scoped, user.principal, call_id)
+    if formato == "csv":
+        name = f"graduatoria-bando-{call_id}-{page['fase'] or 'non-pubblicata'}.csv"
+        return Response(fna_pages.public_ranking_csv(page), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return render(request, "fna/graduatoria_pubblica.html", page)

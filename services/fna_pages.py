@@ -1,0 +1,362 @@
+"""FNA call administration pages: calls, a call's applications, its ranking and the public ranking.
+
+Authorisation stays here (not in the routes): the call is read through `read_case` (AccessDenied for roles
+that may not read district records); a call's applications are listed within `scoped_filter`'s scope and
+their score breakdown is shown only for applications the user may read, component by component according
+to the field classes the user sees (a CSC administrator sees the ISEE band but not the ADL points); reading
+health-derived points is logged like any health read. The internal ranking is for the roles that administer
+calls (`RANKING_ROLES` [A]); the public ranking carries protocol numbers, score, position and outcome only.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from domain import ranking as rk
+from domain.access import (
+    AccessDenied,
+    CaseRef,
+    FieldClass,
+    Principal,
+    field_class,
+    is_minor,
+    read_refusal,
+    visible_fields,
+)
+from domain.registry import get_workflow
+from domain.workflow import Role
+from services.access import ScopedCaseService, log_health_read, scoped_filter
+from store.tables import Comune, case_t, person_t
+
+R = Role
+_comune_t = Comune.__table__
+CALL, APPLICATION = "fna_bando", "fna_domanda"
+# Who reads a call's internal ranking (scores with their breakdown) [A]: the roles that administer the call
+# (DOMAIN.md §2: planning office — calls and rankings; CSC — checks and payments) and the coordinators.
+RANKING_ROLES = frozenset({R.PLANNING_OFFICE, R.CSC_ADMIN, R.SUBAREA_COORDINATOR})
+SNAPSHOTS = {"pubblica_graduatoria_provvisoria": "provvisoria", "pubblica_graduatoria_definitiva": "definitiva"}
+PUBLISH = {"provvisoria": ("pubblica_graduatoria_provvisoria", "CLOSED"),
+           "definitiva": ("pubblica_graduatoria_definitiva", "RANKING_PROVISIONAL")}
+
+
+def calls_refusal(principal: Principal) -> str | None:
+    """None if the user may consult FNA calls (district records) at all."""
+    return read_refusal(principal, CaseRef(CALL))
+
+
+def ranking_refusal(principal: Principal) -> str | None:
+    reason = calls_refusal(principal)
+    if reason is not None:
+        return reason
+    if principal.role not in RANKING_ROLES:
+        return ("la graduatoria con il dettaglio dei punteggi è riservata a Ufficio di Piano, CSC e "
+                "coordinatori di sub-ambito")
+    return None
+
+
+def _require(reason: str | None) -> None:
+    if reason is not None:
+        raise AccessDenied(reason)
+
+
+def _d(value: Any) -> Decimal:
+    return Decimal(str(value)) if value not in (None, "") else Decimal(0)
+
+
+def _as_date(value: Any) -> date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+# ----------------------------------------------------------------------------- calls
+
+
+def list_calls(engine: Engine, principal: Principal, *, today: date) -> list[dict[str, Any]]:
+    _require(calls_refusal(principal))
+    wf = get_workflow(CALL)
+    apps = sa.alias(case_t, "domande")
+    n_apps = (sa.select(sa.func.count()).select_from(apps)
+              .where(apps.c.related_case_id == case_t.c.id, apps.c.case_type == APPLICATION).scalar_subquery())
+    q = (sa.select(case_t.c.id, case_t.c.state, case_t.c.data, n_apps.label("domande"))
+         .where(case_t.c.case_type == CALL, scoped_filter(principal, today=today))
+         .order_by(case_t.c.opened_at.desc(), case_t.c.id.desc()))
+    with engine.connect() as conn:
+        rows = conn.execute(q).all()
+    return [{
+        "id": r.id, "titolo": (r.data or {}).get("titolo") or f"Bando {r.id}", "stato": r.state,
+        "stato_etichetta": wf.state(r.state).label, "anno_fna": (r.data or {}).get("anno_fna"),
+        "budget": (r.data or {}).get("budget"), "apertura": (r.data or {}).get("apertura"),
+        "chiusura": (r.data or {}).get("chiusura"), "domande": r.domande,
+    } for r in rows]
+
+
+@dataclass
+class _Application:
+    id: int
+    state: str
+    data: dict[str, Any]
+    comune: str | None
+    ref: CaseRef
+    born: date | None
+
+    @property
+    def protocollo(self) -> str:
+        return str(self.data.get("protocollo") or f"domanda {self.id}")
+
+
+def _applications(engine: Engine, call_id: int, today: date,
+                  scope: sa.ColumnElement[bool] | None = None) -> list[_Application]:
+    person = sa.alias(person_t, "beneficiario")  # scoped_filter's own EXISTS on person_t stays uncorrelated
+    comune = sa.alias(_comune_t, "comune_domanda")
+    q = (sa.select(case_t.c.id, case_t.c.state, case_t.c.data, case_t.c.comune_istat, case_t.c.owner,
+                   case_t.c.provider_codice, comune.c.nome, comune.c.sub_ambito, person.c.data_nascita)
+         .select_from(case_t.outerjoin(comune, comune.c.istat == case_t.c.comune_istat)
+                      .outerjoin(person, person.c.id == case_t.c.person_id))
+         .where(case_t.c.related_case_id == call_id, case_t.c.case_type == APPLICATION)
+         .order_by(case_t.c.id))
+    if scope is not None:
+        q = q.where(scope)
+    with engine.connect() as conn:
+        rows = conn.execute(q).all()
+    return [_Application(r.id, r.state, dict(r.data or {}), r.nome,
+                         CaseRef(APPLICATION, r.comune_istat, r.sub_ambito, r.owner, r.provider_codice,
+                                 is_minor(r.data_nascita, today), r.state),
+                         r.data_nascita) for r in rows]
+
+
+def _reference_year(call_data: dict[str, Any], fallback: date) -> int:
+    closes = _as_date(call_data.get("chiusura"))
+    return (closes or fallback).year
+
+
+def _annual_amount(app: _Application) -> Decimal:
+    if app.state in rk.FUNDED_STATES and app.data.get("importo_annuo") is not None:
+        return _d(app.data["importo_annuo"])
+    return _d(app.data.get("importo_mensile_proposto")) * rk.MONTHS_PER_YEAR
+
+
+def _computed_score(app: _Application, year: int) -> tuple[Decimal, dict[str, Decimal]] | None:
+    applicant = rk.applicant_from(app.data, app.born)
+    if applicant is None:
+        return None
+    detail = rk.breakdown(applicant, year)
+    return rk.score(detail), detail
+
+
+def call_page(scoped: ScopedCaseService, principal: Principal, call_id: int) -> dict[str, Any]:
+    engine, today = scoped.engine, scoped.today()
+    _require(calls_refusal(principal))
+    call = scoped.read(principal, call_id)
+    if call["tipo"] != CALL:
+        raise AccessDenied("il caso indicato non è un bando FNA")
+    year = _reference_year(call["dati"], today)
+    wf = get_workflow(APPLICATION)
+    rows = []
+    for app in _applications(engine, call_id, today, scoped_filter(principal, today=today)):
+        computed = _computed_score(app, year)
+        rows.append({"id": app.id, "protocollo": app.protocollo, "stato": app.state,
+                     "stato_etichetta": wf.state(app.state).label, "comune": app.comune,
+                     "punteggio": computed[0] if computed else None,
+                     "importo_annuo": _annual_amount(app) if app.data.get("importo_mensile_proposto") else None})
+    rows.sort(key=lambda r: rk.protocol_key(r["protocollo"]))
+    allowed = scoped.allowed(principal, call_id)
+    cwf = get_workflow(CALL)
+    return {
+        "bando": call,
+        "domande": rows,
+        "transizioni": [{"nome": n, "etichetta": cwf.transition(n).label} for n in allowed],
+        "graduatoria_consultabile": ranking_refusal(principal) is None,
+    }
+
+
+# ----------------------------------------------------------------------------- rankings
+
+
+def _visible_components(principal: Principal, app: _Application) -> frozenset[str]:
+    classes = visible_fields(principal, app.ref)
+    return frozenset(c.key for c in rk.SCORING
+                     if all(field_class(APPLICATION, f) in classes for f in c.fields))
+
+
+def _health_fields(components: frozenset[str]) -> list[str]:
+    return sorted({f for c in rk.SCORING if c.key in components for f in c.fields
+                   if field_class(APPLICATION, f) is FieldClass.HEALTH})
+
+
+def _entries(apps: dict[int, _Application], positions: list[dict[str, Any]] | None, year: int,
+             wf) -> list[rk.Entry]:
+    """Entries of a published snapshot (its order and scores), or computed now from the admitted applications."""
+    entries = []
+    if positions is None:
+        for app in apps.values():
+            if app.state not in rk.RANKED_STATES:
+                continue
+            computed = _computed_score(app, year)
+            if computed is None:
+                continue
+            entries.append(rk.Entry(app.id, app.protocollo, computed[0], computed[1],
+                                    _d((app.data.get("isee") or {}).get("valore")), _annual_amount(app)))
+        ordered = rk.rank(entries)
+    else:
+        for i, p in enumerate(positions, start=1):
+            app = apps.get(int(p["domanda"]))
+            isee = _d(((app.data if app else {}).get("isee") or {}).get("valore"))
+            e = rk.Entry(int(p["domanda"]), str(p["protocollo"]), _d(p["punteggio"]),
+                         {k: _d(v) for k, v in (p.get("dettaglio") or {}).items()}, isee,
+                         _annual_amount(app) if app else Decimal(0))
+            e.posizione = i
+            entries.append(e)
+        ordered = entries
+    for e in ordered:
+        app = apps.get(e.domanda)
+        e.extra = {"stato": app.state if app else None,
+                   "stato_etichetta": wf.state(app.state).label if app else "—",
+                   "comune": app.comune if app else None}
+    return ordered
+
+
+def _outcome(e: rk.Entry) -> str:
+    state = e.extra.get("stato")
+    if state in rk.FUNDED_STATES:
+        return "Finanziata"
+    if state == "NOT_FUNDED":
+        return "Ammessa non finanziata"
+    return "Finanziabile" if e.finanziabile else "Non finanziabile (budget esaurito)"
+
+
+def _section(title: str, fase: str, entries: list[rk.Entry], budget: Decimal, atto: str | None,
+             published: str | None) -> dict[str, Any]:
+    cut = rk.apply_cut_off(entries, budget)
+    for e in entries:
+        e.extra["esito"] = _outcome(e)
+    return {"titolo": title, "fase": fase, "righe": entries, "taglio": cut, "atto": atto, "pubblicata_il": published,
+            "totale_finanziabile": sum((e.importo_annuo for e in entries if e.finanziabile), Decimal(0))}
+
+
+def _snapshots(call: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The latest published snapshot of each phase, from the call's history."""
+    found: dict[str, dict[str, Any]] = {}
+    for row in call.get("storia", []):
+        fase = SNAPSHOTS.get(row["transizione"])
+        if fase and isinstance(row.get("dati"), dict) and "posizioni" in row["dati"]:
+            found[fase] = {"posizioni": row["dati"]["posizioni"], "atto": row["dati"].get("atto"),
+                           "pubblicata_il": row["efficace_il"]}
+    return found
+
+
+def ranking_page(scoped: ScopedCaseService, principal: Principal, call_id: int) -> dict[str, Any]:
+    """The provisional and final rankings (published snapshots) and, until the final one, the proposal
+    computed from the admitted applications; each with its cut-off against the call's budget."""
+    engine, today = scoped.engine, scoped.today()
+    _require(ranking_refusal(principal))
+    call = scoped.read(principal, call_id)
+    if call["tipo"] != CALL:
+        raise AccessDenied("il caso indicato non è un bando FNA")
+    year = _reference_year(call["dati"], today)
+    budget = _d(call["dati"].get("budget"))
+    wf = get_workflow(APPLICATION)
+    apps = {a.id: a for a in _applications(engine, call_id, today)}
+    snaps = _snapshots(call)
+    sections = []
+    if "definitiva" in snaps:
+        s = snaps["definitiva"]
+        sections.append(_section("Graduatoria definitiva", "definitiva", _entries(apps, s["posizioni"], year, wf),
+                                 budget, s["atto"], s["pubblicata_il"]))
+    if "provvisoria" in snaps:
+        s = snaps["provvisoria"]
+        sections.append(_section("Graduatoria provvisoria", "provvisoria",
+                                 _entries(apps, s["posizioni"], year, wf), budget, s["atto"], s["pubblicata_il"]))
+    if "definitiva" not in snaps:
+        sections.insert(0, _section("Proposta di graduatoria (calcolata ora dalle domande ammesse)", "proposta",
+                                    _entries(apps, None, year, wf), budget, None, None))
+    # what the user may see of each application's breakdown; health-derived points shown are logged
+    shown: dict[int, frozenset[str]] = {}
+    for section in sections:
+        for e in section["righe"]:
+            app = apps.get(e.domanda)
+            if e.domanda not in shown:
+                readable = app is not None and read_refusal(principal, app.ref) is None
+                shown[e.domanda] = _visible_components(principal, app) if readable else frozenset()
+            e.extra["visibili"] = shown[e.domanda]
+            e.extra["leggibile"] = bool(shown[e.domanda])
+    now = scoped.service.clock()
+    for domanda, comps in shown.items():
+        fields = _health_fields(comps)
+        if fields:
+            log_health_read(engine, principal, domanda, fields, at=now, context="graduatoria_fna")
+    publishable = None
+    if principal.role is R.PLANNING_OFFICE:
+        for fase, (transition, state) in PUBLISH.items():
+            if call["stato"] == state:
+                publishable = {"fase": fase, "etichetta": get_workflow(CALL).transition(transition).label}
+    return {"bando": call, "sezioni": sections, "componenti": rk.SCORING, "budget": budget,
+            "criteri_parita": rk.TIE_BREAKS, "pubblicabile": publishable}
+
+
+def publish_ranking(scoped: ScopedCaseService, principal: Principal, call_id: int, fase: str, atto: str,
+                    expected_version: int | None) -> int:
+    """Publish the ranking of phase `fase` (an immutable snapshot with each application's breakdown): the
+    proposal computed now from the admitted applications, so the final one takes in the observations
+    accepted after the provisional one."""
+    if fase not in PUBLISH:
+        raise AccessDenied("fase della graduatoria sconosciuta")
+    engine, today = scoped.engine, scoped.today()
+    _require(ranking_refusal(principal))
+    call = scoped.read(principal, call_id)
+    year = _reference_year(call["dati"], today)
+    apps = {a.id: a for a in _applications(engine, call_id, today)}
+    entries = _entries(apps, None, year, get_workflow(APPLICATION))
+    positions = [{"domanda": e.domanda, "protocollo": e.protocollo, "punteggio": e.punteggio,
+                  "dettaglio": e.dettaglio} for e in entries]
+    transition, _ = PUBLISH[fase]
+    return scoped.advance(principal, case_id=call_id, transition=transition,
+                          data={"posizioni": positions, "atto": atto}, expected_version=expected_version)
+
+
+def public_ranking(scoped: ScopedCaseService, principal: Principal, call_id: int) -> dict[str, Any]:
+    """The latest published ranking, pseudonymised: protocol number, score, position, outcome. Nothing else."""
+    _require(calls_refusal(principal))
+    engine, today = scoped.engine, scoped.today()
+    call = scoped.read(principal, call_id)
+    if call["tipo"] != CALL:
+        raise AccessDenied("il caso indicato non è un bando FNA")
+    snaps = _snapshots(call)
+    fase = "definitiva" if "definitiva" in snaps else "provvisoria" if "provvisoria" in snaps else None
+    rows: list[dict[str, Any]] = []
+    if fase:
+        apps = {a.id: a for a in _applications(engine, call_id, today)}
+        entries = _entries(apps, snaps[fase]["posizioni"], _reference_year(call["dati"], today),
+                           get_workflow(APPLICATION))
+        _section("", fase, entries, _d(call["dati"].get("budget")), None, None)
+        rows = [{"posizione": e.posizione, "protocollo": e.protocollo, "punteggio": e.punteggio,
+                 "esito": e.extra["esito"]} for e in entries]
+    return {"titolo": call["dati"].get("titolo") or f"Bando {call_id}", "id": call_id, "fase": fase,
+            "atto": snaps[fase]["atto"] if fase else None,
+            "pubblicata_il": snaps[fase]["pubblicata_il"] if fase else None, "righe": rows}
+
+
+def number_it(value: Decimal) -> str:
+    """42 -> "42", 42.5 -> "42,5" (Italian decimal comma)."""
+    text = format(Decimal(value).normalize(), "f")
+    return text.replace(".", ",")
+
+
+def public_ranking_csv(page: dict[str, Any]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(["Posizione", "Protocollo", "Punteggio", "Esito"])
+    for r in page["righe"]:
+        writer.writerow([r["posizione"], r["protocollo"], number_it(r["punteggio"]), r["esito"]])
+    return out.getvalue()

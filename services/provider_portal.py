@@ -1,0 +1,194 @@
+"""The SAD provider portal (DOMAIN.md §2, §6): an accredited provider's cases, vouchers, visits, monthly log.
+
+A provider sees only the SAD cases that chose it (`scoped_filter`) and, of each, what `read_case` leaves
+for its role (identity and the operational care plan: no social notes, no health data). It acts through
+`ScopedCaseService.advance`, so the declaration's roles and the "actor is the chosen provider" guard decide:
+- accepting the voucher is the declared `prima_visita` step (VOUCHER_ISSUED → ACTIVE: "first visit logged",
+  DOMAIN.md §6 — the declaration has no separate acceptance);
+- visits are logged in the monthly register (`registra_visite`, ACTIVE → ACTIVE), which is also the monthly
+  report the provider sends to CSC (due by the 10th of the following month, DOMAIN.md §6/§9).
+Bad input raises the engine's InvalidData/GuardRefused before anything is written.
+"""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from domain.access import AccessDenied, Principal
+from domain.registry import get_workflow
+from domain.workflow import Role
+from domain.workflows.sad import Servizio
+from services.access import ScopedCaseService, scoped_filter
+from services.queries import CaseFilter, list_cases
+
+R = Role
+SAD = "sad_caso"
+ACCEPT, VISITS = "prima_visita", "registra_visite"
+PENDING_STATES = ("VOUCHER_ISSUED",)
+ACTIVE_STATES = ("ACTIVE", "REVIEW", "SUSPENDED", "PROVIDER_CHANGE", "UNDER_REVIEW")
+REPORTING_STATES = ("ACTIVE", "REVIEW", "SUSPENDED")
+REPORT_DAY = 10  # the monthly register is due by the 10th of the following month (DOMAIN.md §6)
+SERVICE_LABELS = {
+    Servizio.IGIENE.value: "Igiene personale",
+    Servizio.PASTI.value: "Pasti",
+    Servizio.AMBIENTE.value: "Cura dell'ambiente",
+    Servizio.ACCOMPAGNAMENTO.value: "Accompagnamento",
+    Servizio.SOCIALIZZAZIONE.value: "Socializzazione",
+}
+VISIT_ROWS = 4  # rows of the monthly register form
+
+
+def portal_refusal(principal: Principal) -> str | None:
+    if principal.role is not R.PROVIDER or not principal.provider_codice:
+        return "il portale è riservato agli enti accreditati"
+    return None
+
+
+def _require(principal: Principal) -> None:
+    reason = portal_refusal(principal)
+    if reason is not None:
+        raise AccessDenied(reason)
+
+
+def _month_start(d: date) -> date:
+    return d.replace(day=1)
+
+
+def _next_month(d: date) -> date:
+    return date(d.year + (d.month == 12), d.month % 12 + 1, 1)
+
+
+def _as_date(value: Any) -> date | None:
+    if not value:
+        return None
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+def report_due(detail: dict[str, Any]) -> dict[str, Any] | None:
+    """The next monthly register owed: the month after the last one sent (or the first visit's month),
+    due by the 10th of the month after it. None if the case is not being served."""
+    if detail["stato"] not in REPORTING_STATES:
+        return None
+    last: date | None = None
+    first: date | None = None
+    for row in detail.get("storia", []):
+        dati = row.get("dati") or {}
+        if row["transizione"] == VISITS and dati.get("mese"):
+            last = _month_start(_as_date(dati["mese"]))
+        elif row["transizione"] == ACCEPT and isinstance(dati.get("visita"), dict):
+            first = _month_start(_as_date(dati["visita"].get("data")))
+    month = _next_month(last) if last else first
+    if month is None:
+        return None
+    due = _next_month(month).replace(day=REPORT_DAY)
+    return {"mese": month, "scadenza": due}
+
+
+def _summary(detail: dict[str, Any], today: date) -> dict[str, Any]:
+    dati = detail.get("dati") or {}
+    persona = detail.get("persona") or {}
+    open_deadlines = [d for d in detail.get("scadenze", []) if d["stato"] == "open"]
+    due = report_due(detail)
+    return {
+        "id": detail["id"],
+        "beneficiario": " ".join(p for p in (persona.get("cognome"), persona.get("nome")) if p) or "—",
+        "comune": detail.get("comune"),
+        "stato": detail["stato"],
+        "stato_etichetta": detail["stato_etichetta"],
+        "ore_mensili": dati.get("ore_mensili"),
+        "ore_settimanali": dati.get("ore_settimanali"),
+        "valido_dal": dati.get("valido_dal"),
+        "valido_al": dati.get("valido_al"),
+        "scadenze": open_deadlines,
+        "registro": due,
+        "registro_in_ritardo": bool(due and due["scadenza"] < today),
+    }
+
+
+def portal(scoped: ScopedCaseService, principal: Principal) -> dict[str, Any]:
+    """The provider's SAD cases: vouchers waiting for acceptance and cases being served, with deadlines."""
+    _require(principal)
+    today = scoped.today()
+    rows = list_cases(scoped.engine, CaseFilter(case_type=SAD, limit=2000), today=today,
+                      scope=scoped_filter(principal, today=today))
+    pending, active = [], []
+    for row in rows:
+        if row["stato"] not in PENDING_STATES + ACTIVE_STATES:
+            continue
+        summary = _summary(scoped.read(principal, row["id"]), today)
+        (pending if row["stato"] in PENDING_STATES else active).append(summary)
+    adhesions = list_cases(scoped.engine, CaseFilter(case_type="sad_adesione"), today=today,
+                           scope=scoped_filter(principal, today=today))
+    return {"in_attesa": pending, "attivi": active, "adesioni": adhesions, "oggi": today}
+
+
+def case_page(scoped: ScopedCaseService, principal: Principal, case_id: int) -> dict[str, Any]:
+    _require(principal)
+    detail = scoped.read(principal, case_id)
+    if detail["tipo"] != SAD:
+        raise AccessDenied("dal portale dell'ente si consultano solo i casi SAD")
+    allowed = set(scoped.allowed(principal, case_id))
+    visits = []
+    for row in detail.get("storia", []):
+        dati = row.get("dati") or {}
+        if row["transizione"] == ACCEPT and isinstance(dati.get("visita"), dict):
+            visits.append(dati["visita"])
+        elif row["transizione"] == VISITS:
+            visits.extend(v for v in dati.get("visite", []) if isinstance(v, dict))
+    wf = get_workflow(SAD)
+    return {
+        "caso": detail,
+        "riepilogo": _summary(detail, scoped.today()),
+        "visite": visits,
+        "puo_accettare": ACCEPT in allowed,
+        "puo_registrare": VISITS in allowed,
+        "etichetta_accetta": wf.transition(ACCEPT).label,
+        "etichetta_registro": wf.transition(VISITS).label,
+        "servizi": SERVICE_LABELS,
+        "righe_visite": VISIT_ROWS,
+    }
+
+
+def _visit(form: dict[str, Any], prefix: str) -> dict[str, Any]:
+    return {
+        "data": (form.get(f"{prefix}.data") or "").strip(),
+        "operatore": (form.get(f"{prefix}.operatore") or "").strip(),
+        "minuti": (form.get(f"{prefix}.minuti") or "").strip(),
+        "servizi": [s for s in form.get(f"{prefix}.servizi", []) if s],
+    }
+
+
+def _blank(visit: dict[str, Any]) -> bool:
+    return not (visit["data"] or visit["operatore"] or visit["minuti"] or visit["servizi"])
+
+
+def _visit_day(text: str, today: date) -> date | None:
+    """The visit's day as the step's effective date, when it is a valid past day (else validation speaks)."""
+    try:
+        day, month, year = (int(p) for p in text.split("/"))
+        d = date(year, month, day)
+    except ValueError:
+        return None
+    return d if d <= today else None
+
+
+def accept_voucher(scoped: ScopedCaseService, principal: Principal, case_id: int, form: dict[str, Any],
+                   expected_version: int | None) -> int:
+    """Accept the voucher by logging the first visit (the declared `prima_visita` step), dated that day."""
+    _require(principal)
+    visit = _visit(form, "visita")
+    return scoped.advance(principal, case_id=case_id, transition=ACCEPT, data={"visita": visit},
+                          effective_at=_visit_day(visit["data"], scoped.today()),
+                          expected_version=expected_version)
+
+
+def log_visits(scoped: ScopedCaseService, principal: Principal, case_id: int, form: dict[str, Any],
+               expected_version: int | None) -> int:
+    """Send the month's visit register (`registra_visite`): the rows after the last filled one are ignored."""
+    _require(principal)
+    rows = [_visit(form, f"visite.{i}") for i in range(VISIT_ROWS)]
+    while rows and _blank(rows[-1]):
+        rows.pop()
+    data = {"mese": (form.get("mese") or "").strip(), "visite": rows}
+    return scoped.advance(principal, case_id=case_id, transition=VISITS, data=data,
+                          expected_version=expected_version)
