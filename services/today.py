@@ -1,0 +1,330 @@
+"""The "Oggi" page's queries: what a user has to do now, inside their scope.
+
+- deadlines: open deadlines due today or within the next working days, and overdue ones, on the cases the
+  user answers for (their own cases; a coordinator's sub-ambito; the case types the planning office and CSC
+  administer; a provider's SAD users), always AND the read scope of `services.access.scoped_filter`;
+- obligations: the district obligations of the user's role (config/obligations.toml), the pending part
+  limited to what is theirs (their cases, their sub-ambito, their provider);
+- escalations: overdue deadlines the deadline sweep escalated to the user (a `reminder_log` row of stage
+  "scaduta" or "normativa" with the user as recipient, see services/sweep.py); for the planning office also
+  every statutory deadline passed: listed when the case is in scope, counted per case type otherwise.
+
+Everything is read-only and set-based (one query per section).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from config.obligation_files import load_obligations
+from domain.access import Principal
+from domain.calendar import WorkingCalendar
+from domain.obligations import Obligation
+from domain.registry import get_workflow
+from domain.workflow import Role
+from services.access import scoped_filter
+from services.directory import Directory
+from services.facts import Pending
+from services.obligations import occurrences, pending_for
+from store.tables import Comune, case_t, deadline_t, person_t, reminder_log_t
+
+R = Role
+comune_t = Comune.__table__
+HORIZON_WORKING_DAYS = 5
+LIST_LIMIT = 200  # rows per section; the page says how many more there are
+ESCALATION_STAGES = ("scaduta", "normativa")
+# The case types whose deadlines the planning office and CSC answer for (the same as their calendar feeds).
+ROLE_CASE_TYPES: dict[Role, tuple[str, ...]] = {
+    R.PLANNING_OFFICE: ("fna_bando", "fna_domanda"),
+    R.CSC_ADMIN: ("fna_domanda", "sad_adesione"),
+}
+OBLIGATION_STATUS = {"adempiuto": "Adempiuto", "in_corso": "Da completare", "scaduto": "Scaduto"}
+
+
+@dataclass(frozen=True)
+class DeadlineItem:
+    id: int
+    case_id: int
+    case_type: str
+    case_label: str
+    label: str
+    due: date
+    source: str  # statutory | configured
+    comune: str | None
+    owner: str | None
+    person: str | None  # initials only
+    days: int  # calendar days from today (negative: overdue)
+    escalated: bool = False  # the sweep escalated it to this user
+
+    @property
+    def overdue(self) -> bool:
+        return self.days < 0
+
+    @property
+    def statutory(self) -> bool:
+        return self.source == "statutory"
+
+    @property
+    def when(self) -> str:
+        if self.days < 0:
+            return "scaduta ieri" if self.days == -1 else f"scaduta da {-self.days} giorni"
+        return {0: "scade oggi", 1: "scade domani"}.get(self.days, f"tra {self.days} giorni")
+
+    @property
+    def link(self) -> str:
+        return f"/casi/{self.case_id}"
+
+
+@dataclass(frozen=True)
+class EscalationItem:
+    deadline: DeadlineItem
+    stage: str  # scaduta | normativa
+    escalated_on: date | None
+
+    @property
+    def stage_label(self) -> str:
+        return "Termine normativo superato" if self.stage == "normativa" else "Scadenza superata"
+
+
+@dataclass(frozen=True)
+class ObligationItem:
+    code: str
+    label: str
+    description: str
+    due: date
+    period: str
+    status: str  # adempiuto | in_corso | scaduto
+    pending: list[str]
+    links: list[str] = field(default_factory=list)
+
+    @property
+    def status_label(self) -> str:
+        return OBLIGATION_STATUS[self.status]
+
+
+@dataclass
+class Today:
+    today: date
+    horizon: date
+    overdue: list[DeadlineItem]
+    upcoming: list[DeadlineItem]
+    overdue_total: int
+    upcoming_total: int
+    obligations: list[ObligationItem]
+    escalations: list[EscalationItem]
+    statutory_breaches: list[DeadlineItem] = field(default_factory=list)
+    statutory_elsewhere: list[tuple[str, int]] = field(default_factory=list)  # (case type label, count)
+
+    @property
+    def due_today(self) -> list[DeadlineItem]:
+        return [d for d in self.upcoming if d.days == 0]
+
+
+# ----------------------------------------------------------------------------- scope of "mine"
+
+
+def _area(principal: Principal) -> sa.ColumnElement[bool]:
+    in_area = [case_t.c.comune_istat.in_(sorted(principal.comuni))] if principal.comuni else []
+    if principal.sub_ambito:
+        in_area.append(case_t.c.comune_istat.in_(
+            sa.select(comune_t.c.istat).where(comune_t.c.sub_ambito == principal.sub_ambito)))
+    return sa.or_(*in_area) if in_area else sa.false()
+
+
+def answers_for(principal: Principal) -> sa.ColumnElement[bool]:
+    """The cases whose deadlines are the user's to meet or to chase (never wider than their read scope)."""
+    role = principal.role
+    if role is R.SOCIAL_WORKER:
+        return case_t.c.owner == principal.username
+    if role is R.SUBAREA_COORDINATOR:
+        return _area(principal)
+    if role in ROLE_CASE_TYPES:
+        return case_t.c.case_type.in_(ROLE_CASE_TYPES[role])
+    if role is R.PROVIDER:
+        return case_t.c.provider_codice == principal.provider_codice if principal.provider_codice else sa.false()
+    if role is R.HEALTH_ASSESSOR:
+        return sa.true()  # the FNA applications sent to the socio-health assessment (the read scope)
+    return sa.false()
+
+
+person_a = person_t.alias("persona")  # aliased: scoped_filter's own subquery on person_t must not correlate
+_COLUMNS = (deadline_t.c.id, deadline_t.c.case_id, deadline_t.c.kind, deadline_t.c.label, deadline_t.c.due,
+            deadline_t.c.source, case_t.c.case_type, case_t.c.owner, comune_t.c.nome.label("comune"),
+            person_a.c.cognome, person_a.c.nome)
+_FROM = (deadline_t.join(case_t, case_t.c.id == deadline_t.c.case_id)
+         .outerjoin(comune_t, comune_t.c.istat == case_t.c.comune_istat)
+         .outerjoin(person_a, person_a.c.id == case_t.c.person_id))
+
+
+def _not_owner(username: str) -> sa.ColumnElement[bool]:
+    """The overdue notice to the case's own owner is logged with the same stage: not an escalation."""
+    return sa.or_(case_t.c.owner.is_(None), case_t.c.owner != username)
+
+
+def _escalated_to(username: str):
+    return sa.and_(_not_owner(username), sa.exists().where(
+        reminder_log_t.c.deadline_id == deadline_t.c.id, reminder_log_t.c.stage.in_(ESCALATION_STAGES),
+        reminder_log_t.c.recipient == username))
+
+
+def _item(r: Any, today: date, escalated: bool = False) -> DeadlineItem:
+    initials = f"{r.cognome[:1]}. {r.nome[:1]}." if r.cognome else None
+    return DeadlineItem(r.id, r.case_id, r.case_type, get_workflow(r.case_type).label, r.label, r.due, r.source,
+                        r.comune, r.owner, initials, (r.due - today).days, escalated)
+
+
+def _listed(conn: Connection, where: sa.ColumnElement[bool], order, today: date, principal: Principal,
+            limit: int) -> tuple[list[DeadlineItem], int]:
+    escalated = _escalated_to(principal.username).label("escalated")
+    rows = conn.execute(sa.select(*_COLUMNS, escalated).select_from(_FROM).where(where).order_by(*order)
+                        .limit(limit)).all()
+    total = len(rows) if len(rows) < limit else conn.execute(
+        sa.select(sa.func.count()).select_from(_FROM).where(where)).scalar_one()
+    return [_item(r, today, bool(r.escalated)) for r in rows], total
+
+
+def horizon_for(today: date, calendar: WorkingCalendar | None, working_days: int = HORIZON_WORKING_DAYS) -> date:
+    if calendar is None:
+        calendar = WorkingCalendar()
+    return calendar.add_working_days(today, working_days)
+
+
+def my_deadlines(engine: Engine, principal: Principal, *, today: date, horizon: date,
+                 limit: int = LIST_LIMIT) -> tuple[list[DeadlineItem], int, list[DeadlineItem], int]:
+    """(overdue, how many overdue, due from today to `horizon`, how many due) for `principal`."""
+    base = sa.and_(deadline_t.c.status == "open", answers_for(principal), scoped_filter(principal, today=today))
+    with engine.connect() as conn:
+        overdue, n_overdue = _listed(conn, sa.and_(base, deadline_t.c.due < today),
+                                     (deadline_t.c.due, deadline_t.c.id), today, principal, limit)
+        upcoming, n_upcoming = _listed(conn, sa.and_(base, deadline_t.c.due >= today, deadline_t.c.due <= horizon),
+                                       (deadline_t.c.due, deadline_t.c.id), today, principal, limit)
+    return overdue, n_overdue, upcoming, n_upcoming
+
+
+# ----------------------------------------------------------------------------- escalations
+
+
+def escalations_for(engine: Engine, principal: Principal, *, today: date,
+                    limit: int = LIST_LIMIT) -> list[EscalationItem]:
+    """Overdue deadlines still open that the sweep escalated to this user, in their read scope."""
+    log = reminder_log_t
+    q = (sa.select(*_COLUMNS, log.c.stage, log.c.queued_on)
+         .select_from(_FROM.join(log, log.c.deadline_id == deadline_t.c.id))
+         .where(deadline_t.c.status == "open", deadline_t.c.due < today, log.c.stage.in_(ESCALATION_STAGES),
+                log.c.recipient == principal.username, _not_owner(principal.username),
+                scoped_filter(principal, today=today))
+         .order_by(deadline_t.c.due, deadline_t.c.id, log.c.stage)
+         .limit(limit))
+    with engine.connect() as conn:
+        rows = conn.execute(q).all()
+    found: dict[int, EscalationItem] = {}
+    for r in rows:  # one line per deadline: a statutory breach ("normativa") says more than "scaduta"
+        if r.id not in found or r.stage == "normativa":
+            found[r.id] = EscalationItem(_item(r, today, True), r.stage, r.queued_on)
+    return list(found.values())
+
+
+def statutory_breaches(engine: Engine, principal: Principal, *, today: date,
+                       limit: int = LIST_LIMIT) -> tuple[list[DeadlineItem], list[tuple[str, int]]]:
+    """Statutory deadlines passed and still open: listed when in scope, counted per case type otherwise
+    (the planning office reads the other case types only in aggregate)."""
+    breached = sa.and_(deadline_t.c.status == "open", deadline_t.c.due < today, deadline_t.c.source == "statutory")
+    scope = scoped_filter(principal, today=today)
+    with engine.connect() as conn:
+        listed, _ = _listed(conn, sa.and_(breached, scope), (deadline_t.c.due, deadline_t.c.id), today, principal,
+                            limit)
+        counted = conn.execute(
+            sa.select(case_t.c.case_type, sa.func.count())
+            .select_from(deadline_t.join(case_t, case_t.c.id == deadline_t.c.case_id))
+            .where(breached, sa.not_(scope)).group_by(case_t.c.case_type).order_by(case_t.c.case_type)
+        ).all()
+    return listed, [(get_workflow(t).label, n) for t, n in counted]
+
+
+# ----------------------------------------------------------------------------- obligations
+
+
+def _relevant(ob: Obligation, role: Role) -> bool:
+    tokens = {ob.owner_role, *(t for s in ob.steps for t in s.recipients)}
+    if role is R.SOCIAL_WORKER:
+        return bool(tokens & {"owner", "social_worker"})
+    if role is R.PROVIDER:
+        return bool(tokens & {"ente", "provider"})
+    return role.value in tokens
+
+
+def _pending_mine(p: Pending, principal: Principal, visible: set[int]) -> bool:
+    role = principal.role
+    if p.case_id is not None:
+        if role is R.SOCIAL_WORKER and p.owner is not None:
+            return p.owner == principal.username
+        return p.case_id in visible
+    if p.provider is not None:
+        if role is R.PROVIDER:
+            return p.provider == principal.provider_codice
+        return role in (R.CSC_ADMIN, R.PLANNING_OFFICE)
+    if p.sub_ambito is not None:
+        if role in (R.SUBAREA_COORDINATOR, R.SOCIAL_WORKER):
+            return p.sub_ambito == principal.sub_ambito
+        return role in (R.CSC_ADMIN, R.PLANNING_OFFICE)
+    return True  # the whole district
+
+
+def _visible_cases(conn: Connection, principal: Principal, ids: set[int], today: date) -> set[int]:
+    if not ids:
+        return set()
+    return set(conn.execute(sa.select(case_t.c.id).where(case_t.c.id.in_(sorted(ids)),
+                                                         scoped_filter(principal, today=today))).scalars())
+
+
+def _dues(conn: Connection, ob: Obligation, today: date) -> list[date]:
+    live = occurrences(conn, ob, today)
+    if live or ob.schedule.kind == "call_closing":
+        return live
+    return [d for d in ob.schedule.due_dates(today) if d >= today][:1]
+
+
+def my_obligations(engine: Engine, principal: Principal, *, today: date,
+                   obligations: list[Obligation] | None = None, shown: int = 5) -> list[ObligationItem]:
+    """The obligations of the user's role: the live occurrence (or the next one) and what is still missing on
+    the user's side. "Adempiuto" when nothing of theirs is pending."""
+    obligations = obligations if obligations is not None else load_obligations()
+    mine = [ob for ob in obligations if _relevant(ob, principal.role)]
+    items: list[ObligationItem] = []
+    if not mine:
+        return items
+    with engine.connect() as conn:
+        directory = Directory(conn)
+        for ob in mine:
+            for due in _dues(conn, ob, today):
+                pending = pending_for(conn, directory, ob, due, today)
+                case_ids = {p.case_id for p in pending if p.case_id is not None}
+                visible = _visible_cases(conn, principal, case_ids, today)
+                kept = [p for p in pending if _pending_mine(p, principal, visible)]
+                status = "adempiuto" if not kept else ("scaduto" if due < today else "in_corso")
+                details = [p.detail + (f" (caso n. {p.case_id})" if p.case_id else "") for p in kept]
+                if len(details) > shown:
+                    details = details[:shown] + [f"e altri {len(details) - shown}"]
+                links = sorted({f"/casi/{p.case_id}" for p in kept if p.case_id is not None})[:shown]
+                items.append(ObligationItem(ob.code, ob.label, ob.description, due, ob.period_of(due), status,
+                                            details, links))
+    return sorted(items, key=lambda i: (i.status == "adempiuto", i.due, i.code))
+
+
+# ----------------------------------------------------------------------------- the page
+
+
+def today_for(engine: Engine, principal: Principal, *, today: date, calendar: WorkingCalendar | None = None,
+              working_days: int = HORIZON_WORKING_DAYS) -> Today:
+    horizon = horizon_for(today, calendar, working_days)
+    overdue, n_overdue, upcoming, n_upcoming = my_deadlines(engine, principal, today=today, horizon=horizon)
+    result = Today(today, horizon, overdue, upcoming, n_overdue, n_upcoming,
+                   my_obligations(engine, principal, today=today), escalations_for(engine, principal, today=today))
+    if principal.role is R.PLANNING_OFFICE:
+        result.statutory_breaches, result.statutory_elsewhere = statutory_breaches(engine, principal, today=today)
+    return result
+
