@@ -1,3 +1,352 @@
-from fastapi import APIRouter
+"""Case pages: the scoped list with search, the case page (header, history, deadlines, the transitions
+this user may fire now as forms generated from their declared data), and the new referral.
 
-router = APIRouter()
+Routes stay thin: scope and redaction are the service layer's (ScopedCaseService, scoped_filter), the
+rules are the declarations', the forms are web/forms.py's. Every form works without JavaScript (plain
+POST → 303 or the page again with the errors); with htmx the transition forms swap in place.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+
+from domain.access import AccessDenied
+from domain.errors import (
+    ConflictError,
+    DomainError,
+    EffectiveDateInvalid,
+    GuardRefused,
+    InvalidData,
+    NotFound,
+    RoleNotAllowed,
+    TransitionNotAllowed,
+    UnknownTransition,
+)
+from domain.registry import all_workflows, get_workflow
+from domain.validation import FieldError
+from domain.workflow import ROLE_LABELS, Role, Transition, Workflow
+from services import case_pages
+from services.queries import CaseFilter
+from web.deps import CurrentUser, current_user, services
+from web.forms import (
+    FormField,
+    FormInput,
+    apply_errors,
+    build_fields,
+    dedupe_ids,
+    describe_data,
+    parse_effective_date,
+    parse_form,
+)
+from web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+SOON_DAYS = 5
+REFUSED = (InvalidData, GuardRefused, EffectiveDateInvalid, TransitionNotAllowed, RoleNotAllowed, ConflictError,
+           UnknownTransition)
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def deadline_badge(due: str | date | None, today: date) -> dict[str, str] | None:
+    """The badge of a due date: overdue (red), within 5 days (amber), in time (green)."""
+    if not due:
+        return None
+    day = due if isinstance(due, date) else date.fromisoformat(str(due))
+    left = (day - today).days
+    if left < 0:
+        return {"testo": "In ritardo", "classe": "badge-scadenza-ritardo"}
+    if left <= SOON_DAYS:
+        return {"testo": "Oggi" if left == 0 else f"Entro {left} gg", "classe": "badge-scadenza-vicina"}
+    return {"testo": "Nei termini", "classe": "badge-scadenza-ok"}
+
+
+def _is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+def _done(request: Request, url: str) -> Response:
+    if _is_htmx(request):
+        return Response(status_code=200, headers={"HX-Redirect": url})
+    return RedirectResponse(url, status_code=303)
+
+
+def _status_for(exc: DomainError) -> int:
+    if isinstance(exc, ConflictError):
+        return 409
+    if isinstance(exc, AccessDenied):
+        return 403
+    return 422
+
+
+def _errors_of(exc: DomainError) -> tuple[list[FieldError], list[str]]:
+    """(field errors, messages without a field) of a refusal."""
+    if isinstance(exc, InvalidData):
+        return list(exc.errors), []
+    if isinstance(exc, GuardRefused):
+        return [], list(exc.reasons)
+    if isinstance(exc, EffectiveDateInvalid):
+        return [FieldError("efficace_il", "Efficace il", str(exc))], []
+    if isinstance(exc, AccessDenied):
+        return [], [exc.reason]
+    return [], [str(exc)]
+
+
+def _field_choices(engine, wf: Workflow, t: Transition, comune_istat: str | None,
+                   sub_ambito: str | None) -> dict[str, list[tuple[str, str]]]:
+    """Fields offered as a select instead of free text: the assignee among the sub-ambito's social workers,
+    the provider among those serving the comune."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    if t.data is None:
+        return out
+    if t.assigns_owner:
+        out[t.assigns_owner] = case_pages.social_workers(engine, sub_ambito)
+    if "ente" in t.data.model_fields:
+        out["ente"] = case_pages.providers_for(engine, comune_istat if not wf.district_level else None)
+    return out
+
+
+@dataclass
+class StepForm:
+    """One transition's form as the template draws it."""
+
+    name: str
+    label: str
+    action: str
+    fields: list[FormField]
+    extra: list[FormField]  # motivo, efficace il
+    version: int | None = None
+    errors: list[str] = field(default_factory=list)  # the summary: "«Etichetta»: messaggio" and reasons
+    conflict: bool = False
+
+
+def step_form(engine, wf: Workflow, t: Transition, *, action: str, comune_istat: str | None,
+              sub_ambito: str | None, version: int | None, values: dict[str, Any] | None = None,
+              exc: DomainError | None = None) -> StepForm:
+    values = values or {}
+    choices = _field_choices(engine, wf, t, comune_istat, sub_ambito)
+    fields = build_fields(t.data, values=values, choices=choices) if t.data is not None else []
+    motivo = FormField("motivo", "Motivo" if t.requires_reason else "Motivo (facoltativo)", "textarea",
+                       required=t.requires_reason, value=values.get("motivo", ""),
+                       help="" if t.requires_reason else "Annotazione sul passo, visibile nella storia del caso.")
+    efficace = FormField("efficace_il", "Efficace il", "date", value=values.get("efficace_il", ""),
+                         help="Formato gg/mm/aaaa; lasciare vuoto per la data di oggi.")
+    form = StepForm(t.name, t.label, action, fields, [motivo, efficace], version)
+    if exc is not None:
+        field_errors, messages = _errors_of(exc)
+        apply_errors([*fields, motivo, efficace], field_errors)
+        form.errors = [str(e) for e in field_errors] + messages
+        form.conflict = isinstance(exc, ConflictError)
+    return form
+
+
+def _history(wf: Workflow, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for h in rows:
+        t = wf.transition(h["transizione"])
+        role = h.get("ruolo")
+        label = ROLE_LABELS.get(Role(role)) if role in Role.__members__.values() else role
+        out.append({**h, "voci": describe_data(wf, t, h.get("dati") or {}), "ruolo_etichetta": label})
+    return out
+
+
+# ----------------------------------------------------------------------------- list
+
+
+@router.get("/casi")
+async def case_list(request: Request, user: CurrentUser = Depends(current_user)):
+    svc = services(request)
+    p = request.query_params
+    principal = user.principal
+    today = svc.today()
+    tipo = p.get("tipo") or None
+    known = {wf.case_type: wf for wf in all_workflows()}
+    if tipo not in known:
+        tipo = None
+    stato = p.get("stato") or None
+    comune = p.get("comune") or None
+    overdue = p.get("in_ritardo") in ("1", "on", "true")
+    q = (p.get("q") or "").strip()
+    f = CaseFilter(case_type=tipo, state=stato, comune=comune, overdue=overdue)
+    rows = case_pages.scoped_cases(svc.engine, principal, f, q=q, today=today)
+    for r in rows:
+        r["tipo_etichetta"] = known[r["tipo"]].label
+        r["badge"] = deadline_badge(r["prossima_scadenza"], today)
+    states: dict[str, str] = {}
+    for wf in ([known[tipo]] if tipo else known.values()):
+        for s in wf.states:
+            states.setdefault(s.name, s.label)
+    queue = case_pages.waiting_for_assignment(svc.engine, principal, today=today) \
+        if case_pages.assignment_steps(principal) else None
+    return render(request, "casi/elenco.html", {
+        "casi": rows, "filtri": {"tipo": tipo or "", "stato": stato or "", "comune": comune or "",
+                                 "in_ritardo": overdue, "q": q},
+        "tipi": [(wf.case_type, wf.label) for wf in known.values()],
+        "stati": sorted(states.items(), key=lambda kv: kv[1]),
+        "comuni": case_pages.comuni(svc.engine, principal),
+        "da_assegnare": queue, "limite": f.limit, "oggi": today,
+    })
+
+
+# ----------------------------------------------------------------------------- new referral
+
+
+def _new_context(request: Request, user: CurrentUser, tipo: str | None, values: dict[str, Any] | None = None,
+                 exc: DomainError | None = None) -> dict[str, Any]:
+    svc = services(request)
+    options = case_pages.openable(user.principal)
+    chosen = next(((wf, t) for wf, t in options if wf.case_type == tipo), options[0] if options else None)
+    ctx: dict[str, Any] = {"tipi": [(wf.case_type, wf.label) for wf, _ in options], "modulo": None,
+                           "tipo": chosen[0].case_type if chosen else "", "oggi": svc.today()}
+    if chosen is None:
+        return ctx
+    wf, t = chosen
+    values = values or {}
+    comuni = case_pages.comuni(svc.engine, user.principal)
+    comune = values.get("comune_istat") or ""
+    head = [FormField("comune_istat", "Comune di residenza", "select", required=True, value=comune,
+                      choices=[(istat, f"{nome} ({area})") for istat, nome, area in comuni])]
+    if wf.kinds and not wf.kind_chosen_later():
+        head.append(FormField("tipologia", "Tipologia", "select", required=True, value=values.get("tipologia", ""),
+                              choices=list(wf.kinds)))
+    if wf.case_type == "fna_domanda":
+        head.append(FormField("caso_collegato", "Bando FNA", "select", required=True,
+                              value=values.get("caso_collegato", ""), choices=case_pages.open_calls(svc.engine)))
+    form = step_form(svc.engine, wf, t, action="/casi/nuovo", comune_istat=comune or None,
+                     sub_ambito=case_pages.sub_ambito_of(svc.engine, comune or None), version=None,
+                     values=values, exc=exc)
+    if exc is not None:
+        field_errors, _ = _errors_of(exc)
+        renamed = [FieldError("comune_istat", e.label, e.message) if e.field == "comune" else e
+                   for e in field_errors]
+        apply_errors(head, renamed)
+    ctx.update({"modulo": form, "intestazione": head, "transizione": t, "workflow": wf})
+    return ctx
+
+
+@router.get("/casi/nuovo")
+async def new_case_page(request: Request, user: CurrentUser = Depends(current_user)):
+    ctx = _new_context(request, user, request.query_params.get("tipo"))
+    return render(request, "casi/nuovo.html", ctx)
+
+
+@router.post("/casi/nuovo")
+async def new_case(request: Request, user: CurrentUser = Depends(current_user)):
+    svc = services(request)
+    inp = FormInput(await request.form())
+    tipo = inp.get("tipo")
+    values = inp.flat()
+    options = {wf.case_type: (wf, t) for wf, t in case_pages.openable(user.principal)}
+    if tipo not in options or inp.get("azione") == "cambia_tipo" or inp.get("tipo_modulo") != tipo:
+        # a different type was chosen (without JavaScript): show its form, nothing is recorded
+        status = 200 if tipo in options else 422
+        ctx = _new_context(request, user, tipo, {"comune_istat": values.get("comune_istat", "")})
+        if tipo not in options:
+            ctx["errore_pagina"] = "scegliere un tipo di caso tra quelli proposti"
+        return render(request, "casi/nuovo.html", ctx, status_code=status)
+    wf, t = options[tipo]
+    data = parse_form(t.data, inp) if t.data is not None else {}
+    effective, date_error = parse_effective_date(inp.get("efficace_il"))
+    related = inp.get("caso_collegato")
+    try:
+        if date_error is not None:
+            raise InvalidData([date_error])
+        case_id = svc.scoped.open_case(
+            user.principal, case_type=wf.case_type, data=data, transition=t.name,
+            comune_istat=inp.get("comune_istat") or None, kind=inp.get("tipologia") or None,
+            related_case_id=int(related) if related and related.isdigit() else None,
+            effective_at=effective, reason=(inp.get("motivo") or "").strip() or None)
+    except (*REFUSED, AccessDenied) as exc:
+        ctx = _new_context(request, user, tipo, values, exc)
+        return render(request, "casi/nuovo.html", ctx, status_code=_status_for(exc))
+    return _done(request, f"/casi/{case_id}")
+
+
+# ----------------------------------------------------------------------------- case page
+
+
+def _case_context(request: Request, user: CurrentUser, case_id: int, *, failed: str | None = None,
+                  values: dict[str, Any] | None = None, exc: DomainError | None = None) -> dict[str, Any]:
+    svc = services(request)
+    today = svc.today()
+    detail = svc.scoped.read(user.principal, case_id)
+    wf = get_workflow(detail["tipo"])
+    allowed = svc.scoped.allowed(user.principal, case_id)
+    forms = []
+    for name in allowed:
+        t = wf.transition(name)
+        forms.append(step_form(
+            svc.engine, wf, t, action=f"/casi/{case_id}/transizioni/{name}", comune_istat=detail["comune_istat"],
+            sub_ambito=detail["sub_ambito"], version=detail["versione"],
+            values=values if name == failed else None, exc=exc if name == failed else None))
+    dedupe_ids([(form.name, [*form.fields, *form.extra]) for form in forms])
+    page_errors: list[str] = []
+    if exc is not None and failed not in allowed:
+        page_errors = [str(e) for e in _errors_of(exc)[0]] + _errors_of(exc)[1]
+    open_deadlines = [{**d, "badge": deadline_badge(d["scadenza"], today)}
+                      for d in detail["scadenze"] if d["stato"] in ("open", "paused")]
+    past_deadlines = [d for d in detail["scadenze"] if d["stato"] not in ("open", "paused")]
+    eseguita = request.query_params.get("eseguita")
+    done = wf.transition(eseguita).label if eseguita and wf.transition(eseguita) else None
+    return {
+        "caso": detail, "workflow": wf, "moduli": forms, "storia": _history(wf, detail["storia"]),
+        "dati": describe_data(wf, None, detail["dati"]), "scadenze_aperte": open_deadlines,
+        "scadenze_chiuse": past_deadlines, "errori_pagina": page_errors, "eseguita": done,
+        "conflitto": isinstance(exc, ConflictError), "oggi": today,
+    }
+
+
+def _fragment(request: Request, user: CurrentUser, wf: Workflow, t: Transition, case_id: int,
+              version: int | None, values: dict[str, Any], exc: DomainError) -> StepForm:
+    """The one form again (htmx), with the same ids it has on the full page."""
+    svc = services(request)
+    keys = case_pages.case_keys(svc.engine, case_id)
+    allowed = svc.scoped.allowed(user.principal, case_id)
+    names = allowed if t.name in allowed else [*allowed, t.name]
+    forms = [step_form(svc.engine, wf, wf.transition(n), action=f"/casi/{case_id}/transizioni/{n}",
+                       comune_istat=keys["comune_istat"], sub_ambito=keys["sub_ambito"], version=version,
+                       values=values if n == t.name else None, exc=exc if n == t.name else None)
+             for n in names]
+    dedupe_ids([(f.name, [*f.fields, *f.extra]) for f in forms])
+    return next(f for f in forms if f.name == t.name)
+
+
+@router.get("/casi/{case_id}")
+async def case_page(request: Request, case_id: int, user: CurrentUser = Depends(current_user)):
+    return render(request, "casi/caso.html", _case_context(request, user, case_id))
+
+
+@router.post("/casi/{case_id}/transizioni/{name}")
+async def fire(request: Request, case_id: int, name: str, user: CurrentUser = Depends(current_user)):
+    svc = services(request)
+    inp = FormInput(await request.form())
+    wf = get_workflow(case_pages.case_type_of(svc.engine, case_id))
+    t = wf.transition(name)
+    if t is None:
+        raise NotFound(f"la transizione «{name}» non esiste per «{wf.label}»")
+    data = parse_form(t.data, inp) if t.data is not None else {}
+    effective, date_error = parse_effective_date(inp.get("efficace_il"))
+    version_text = inp.get("expected_version") or ""
+    version = int(version_text) if version_text.isdigit() else None
+    try:
+        if date_error is not None:
+            svc.scoped.allowed(user.principal, case_id)  # scope first: a 403 is not hidden behind a date error
+            raise InvalidData([date_error])
+        svc.scoped.advance(user.principal, case_id=case_id, transition=name, data=data, effective_at=effective,
+                           reason=(inp.get("motivo") or "").strip() or None, expected_version=version)
+    except REFUSED as exc:
+        values = inp.flat()
+        status = _status_for(exc)
+        if _is_htmx(request):
+            form = _fragment(request, user, wf, t, case_id, version, values, exc)
+            return render(request, "casi/_transizione.html", {"modulo": form, "caso_id": case_id},
+                          status_code=status)
+        ctx = _case_context(request, user, case_id, failed=name, values=values, exc=exc)
+        return render(request, "casi/caso.html", ctx, status_code=status)
+    return _done(request, f"/casi/{case_id}?eseguita={name}")

@@ -1,0 +1,193 @@
+"""Queries behind the case pages: the scoped list with search, the names shown in it, the choices a form
+offers (comuni, social workers of a sub-ambito, providers serving a comune, open FNA calls), and the case
+types a user may open.
+
+Every list goes through `services.access.scoped_filter`: the search is one more condition on top of the
+user's scope, so a user never finds a case they may not read.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from domain.access import CaseRef, FieldClass, Principal, is_minor, visible_fields
+from domain.registry import all_workflows
+from domain.workflow import Role, Transition, Workflow
+from services.access import scoped_filter
+from services.queries import CaseFilter, list_cases
+from store.tables import AppUser, Comune, Provider, case_t, person_t
+
+_comune_t = Comune.__table__
+_user_t = AppUser.__table__
+_provider_t = Provider.__table__
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped.lower()}%"
+
+
+def search_condition(q: str) -> sa.ColumnElement[bool] | None:
+    """Cases whose person matches every word of `q` in surname, name or codice fiscale."""
+    words = [w for w in q.split() if w]
+    if not words:
+        return None
+    p = person_t.c
+    conditions = []
+    for w in words:
+        pattern = _like(w)
+        conditions.append(sa.or_(sa.func.lower(p.cognome).like(pattern, escape="\\"),
+                                 sa.func.lower(p.nome).like(pattern, escape="\\"),
+                                 sa.func.lower(p.codice_fiscale).like(pattern, escape="\\")))
+    return case_t.c.person_id.in_(sa.select(p.id).where(sa.and_(*conditions)))
+
+
+def scoped_cases(engine: Engine, principal: Principal, f: CaseFilter, *, q: str = "",
+                 today: date) -> list[dict[str, Any]]:
+    """`list_cases` within the user's scope (and the search, if any), with the person's name where the
+    user may see identity data."""
+    scope = scoped_filter(principal, today=today)
+    found = search_condition(q or "")
+    if found is not None:
+        scope = sa.and_(scope, found)
+    rows = list_cases(engine, f, today=today, scope=scope)
+    names = people_of(engine, principal, [r["id"] for r in rows], today=today)
+    for r in rows:
+        r["persona"] = names.get(r["id"])
+    return rows
+
+
+def people_of(engine: Engine, principal: Principal, case_ids: list[int], *, today: date) -> dict[int, dict[str, str]]:
+    """{case id: {cognome, nome, codice_fiscale}} for the cases whose identity data the user may see."""
+    if not case_ids:
+        return {}
+    c, p = case_t.c, person_t.c
+    q = (sa.select(c.id, c.case_type, c.comune_istat, c.owner, c.provider_codice, c.state,
+                   _comune_t.c.sub_ambito, p.cognome, p.nome, p.codice_fiscale, p.data_nascita)
+         .select_from(case_t.join(person_t, p.id == c.person_id)
+                      .outerjoin(_comune_t, _comune_t.c.istat == c.comune_istat))
+         .where(c.id.in_(case_ids)))
+    out: dict[int, dict[str, str]] = {}
+    with engine.connect() as conn:
+        for r in conn.execute(q):
+            ref = CaseRef(r.case_type, r.comune_istat, r.sub_ambito, r.owner, r.provider_codice,
+                          is_minor(r.data_nascita, today), r.state)
+            if FieldClass.IDENTITY in visible_fields(principal, ref):
+                out[r.id] = {"cognome": r.cognome, "nome": r.nome, "codice_fiscale": r.codice_fiscale}
+    return out
+
+
+@dataclass(frozen=True)
+class AssignmentStep:
+    workflow: Workflow
+    transition: Transition
+    states: tuple[str, ...]
+
+
+def assignment_steps(principal: Principal) -> list[AssignmentStep]:
+    """The transitions that assign an owner which this user's role may fire (e.g. the patto's "assegna")."""
+    return [AssignmentStep(wf, t, t.sources) for wf in all_workflows() for t in wf.transitions
+            if t.assigns_owner and principal.role in t.roles and t.sources]
+
+
+def waiting_for_assignment(engine: Engine, principal: Principal, *, today: date) -> list[dict[str, Any]]:
+    """Cases in the user's scope waiting for the assignment this user makes (a coordinator's queue)."""
+    rows: list[dict[str, Any]] = []
+    for step in assignment_steps(principal):
+        for state in step.states:
+            found = scoped_cases(engine, principal, CaseFilter(case_type=step.workflow.case_type, state=state),
+                                 today=today)
+            for r in found:
+                r["tipo_etichetta"] = step.workflow.label
+                r["transizione"] = step.transition.name
+            rows.extend(found)
+    return sorted(rows, key=lambda r: r["id"])
+
+
+# ----------------------------------------------------------------------------- choices for forms
+
+
+def comuni(engine: Engine, principal: Principal | None = None) -> list[tuple[str, str, str]]:
+    """(istat, nome, sub-ambito) of the comuni a user works in (all the district's if not tied to an area)."""
+    t = _comune_t.c
+    q = sa.select(t.istat, t.nome, t.sub_ambito).order_by(t.nome)
+    if principal is not None and principal.comuni:
+        q = q.where(t.istat.in_(sorted(principal.comuni)))
+    with engine.connect() as conn:
+        return [(r.istat, r.nome, r.sub_ambito) for r in conn.execute(q)]
+
+
+def social_workers(engine: Engine, sub_ambito: str | None) -> list[tuple[str, str]]:
+    """(username, "Nome Cognome (username)") of the active social workers of a sub-ambito."""
+    if not sub_ambito:
+        return []
+    u = _user_t.c
+    q = (sa.select(u.username, u.full_name)
+         .where(u.role == Role.SOCIAL_WORKER.value, u.sub_ambito == sub_ambito, u.active.is_(True))
+         .order_by(u.full_name, u.username))
+    with engine.connect() as conn:
+        return [(r.username, f"{r.full_name} ({r.username})") for r in conn.execute(q)]
+
+
+def providers_for(engine: Engine, comune_istat: str | None) -> list[tuple[str, str]]:
+    """(codice, nome) of the providers serving a comune (all of them if the comune is unknown)."""
+    t = _provider_t.c
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(t.codice, t.nome, t.comuni).order_by(t.nome)).all()
+    return [(r.codice, f"{r.nome} ({r.codice})") for r in rows
+            if comune_istat is None or comune_istat in (r.comuni or [])]
+
+
+def open_calls(engine: Engine) -> list[tuple[str, str]]:
+    """(id, title) of the FNA calls open for applications."""
+    c = case_t.c
+    q = sa.select(c.id, c.data).where(c.case_type == "fna_bando", c.state == "OPEN").order_by(c.id)
+    with engine.connect() as conn:
+        return [(str(r.id), f"{(r.data or {}).get('titolo', 'Bando')} (n. {r.id})") for r in conn.execute(q)]
+
+
+def sub_ambito_of(engine: Engine, comune_istat: str | None) -> str | None:
+    if not comune_istat:
+        return None
+    with engine.connect() as conn:
+        return conn.execute(sa.select(_comune_t.c.sub_ambito).where(_comune_t.c.istat == comune_istat)).scalar()
+
+
+# ----------------------------------------------------------------------------- opening
+
+
+def openable(principal: Principal) -> list[tuple[Workflow, Transition]]:
+    """The case types (and their opening transition) this user may open from the new-referral page:
+    personal case types whose opening transition names the user's role."""
+    out = []
+    for wf in all_workflows():
+        if wf.district_level:
+            continue  # district records (FNA calls, provider adhesions) have their own pages
+        for t in wf.opening_transitions():
+            if principal.role in t.roles:
+                out.append((wf, t))
+                break
+    return out
+
+
+def case_keys(engine: Engine, case_id: int) -> dict[str, Any]:
+    """Type, comune and sub-ambito of a case (no personal data); NotFound if there is no such case."""
+    from domain.errors import NotFound
+
+    c = case_t.c
+    with engine.connect() as conn:
+        row = conn.execute(
+            sa.select(c.case_type, c.comune_istat, _comune_t.c.sub_ambito)
+            .select_from(case_t.outerjoin(_comune_t, _comune_t.c.istat == c.comune_istat))
+            .where(c.id == case_id)).first()
+    if row is None:
+        raise NotFound(f"caso {case_id} inesistente")
+    return {"tipo": row.case_type, "comune_istat": row.comune_istat, "sub_ambito": row.sub_ambito}
+
+
+def case_type_of(engine: Engine, case_id: int) -> str:
+    return case_keys(engine, case_id)["tipo"]

@@ -1,0 +1,24 @@
+// Case pages: "Aggiungi una riga" for lists of records (objectives, commitments, visits). Without
+// JavaScript the forms still offer a few blank rows (blank rows are not recorded) and the button stays hidden.
+(function () {
+  function show(root) {
+    root.querySelectorAll('[data-aggiungi-riga]').forEach(function (b) { b.hidden = false; });
+  }
+  document.addEventListener('click', function (event) {
+    var button = event.target.closest && event.target.closest('[data-aggiungi-riga]');
+    if (!button) { return; }
+    var id = button.getAttribute('data-aggiungi-riga');
+    var form = button.closest('form') || document;
+    var rows = form.querySelector('[data-righe="' + id + '"]');
+    var model = form.querySelector('template[id="' + id + '-modello"]');
+    if (!rows || !model) { return; }
+    var n = parseInt(rows.getAttribute('data-prossima') || '0', 10);
+    var html = model.innerHTML.split('__N__').join(String(n)).split('__I__').join(String(n + 1));
+    rows.insertAdjacentHTML('beforeend', html);
+    rows.setAttribute('data-prossima', String(n + 1));
+    var first = rows.lastElementChild && rows.lastElementChild.querySelector('input, select, textarea');
+    if (first) { first.focus(); }
+  });
+  show(document);
+  document.body.addEventListener('htmx:afterSettle', function (event) { show(event.target); });
+})();
