@@ -8,10 +8,12 @@ assegna -> avvia_redazione -> attiva -> registra_monitoraggio -> avvia_verifica,
 work per step with a reload of the case:
 
 * engine: `CaseService.advance` (load, validate, decide, persist, outbox; one `engine.begin()`);
-* raw:    the same statements the engine issues for that step (see store/cases.py, the assegna
-          guard's and handler's app_user lookups, the outbox insert), hand-written SQL through
-          the bare DBAPI driver (sqlite3 / psycopg 3), precomputed values, commit per step.
-          This is the lower bound.
+* raw:    the same statements the engine issues for that step (see store/cases.py: the case
+          SELECT, the guarded UPDATE, the audit INSERT, one deadline UPDATE per closing status, one
+          multi-row deadline INSERT; on assegna the guard's app_user lookup, which the handler
+          re-uses, and the outbox INSERT), the same SQL text (JSON passed pre-serialised, with a
+          ::jsonb cast on PostgreSQL), through the bare DBAPI driver (sqlite3 / psycopg 3),
+          precomputed values, commit per step. This is the lower bound.
 
 Both run in the same process on the same database, interleaved in chunks of cases (alternating
 which goes first) so that table growth and machine noise hit both alike. Afterwards the run
@@ -148,10 +150,9 @@ SELECT_CASE = (
     "person.data_nascita FROM case_file LEFT OUTER JOIN person ON person.id = case_file.person_id "
     "WHERE case_file.id = {p}"
 )
-SELECT_USER = (  # the assegna guard (assignee_is_social_worker_of_sub_ambito) and handler (notify_new_owner)
-    "SELECT app_user.id, app_user.username, app_user.full_name, app_user.email, app_user.role, "
-    "app_user.sub_ambito, app_user.provider_codice, app_user.active FROM app_user "
-    "WHERE app_user.username = {p} AND app_user.active {true}"
+SELECT_USER = (  # the assegna guard (assignee_is_social_worker_of_sub_ambito); the handler re-uses its answer
+    "SELECT app_user.username, app_user.role, app_user.sub_ambito, app_user.provider_codice, app_user.email "
+    "FROM app_user WHERE app_user.username = {p} AND app_user.active {true}"
 )
 UPDATE_CASE = (
     "UPDATE case_file SET {sets}, version=(case_file.version + 1) "
@@ -166,19 +167,20 @@ INSERT_TRANSITION = (
 )
 UPDATE_MET = (
     "UPDATE deadline SET status={p}, closed_on={p} WHERE deadline.case_id = {p} "
-    "AND deadline.status IN ({p}, {p}) AND deadline.kind IN ({kinds})"
+    "AND deadline.status IN ('open', 'paused') AND deadline.kind IN ({kinds})"
 )
-INSERT_DEADLINE = (
+INSERT_DEADLINE = (  # one multi-row INSERT for a step's new deadlines
     "INSERT INTO deadline (case_id, kind, label, due, basis, source, status, started_seq, suspended_days) "
-    "VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p})"
+    "VALUES {rows}"
 )
+DEADLINE_ROW = "({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, 0)"
 INSERT_OUTBOX = (
     "INSERT INTO outbox (idempotency_key, event, case_id, recipient, template, payload, created_at, status, "
     "attempts, next_attempt_at) VALUES ({p}, {p}, {p}, {p}, {p}, {pj}, {p}, {p}, {p}, {p})"
 )
 
 # op kinds of a raw unit of work
-LOAD, FETCH, UPDATE_VERSIONED, EXEC, EXEC_RETURNING, EXEC_MANY = range(6)
+LOAD, FETCH, UPDATE_VERSIONED, EXEC = range(4)
 
 
 @dataclass(frozen=True)
@@ -187,7 +189,6 @@ class Dialect:
     p: str  # placeholder
     pj: str  # placeholder of a JSON value
     true: str
-    returning: str  # what the engine appends to a single-row INSERT
 
     def sql(self, template: str, **extra: str) -> str:
         return template.format(p=self.p, pj=self.pj, true=self.true, **extra)
@@ -206,8 +207,8 @@ class Dialect:
         return json.dumps(value)  # SQLAlchemy's default JSON serializer
 
 
-SQLITE = Dialect("sqlite", "?", "?", "= 1", "")
-POSTGRES = Dialect("postgresql", "%s", "%s::jsonb", "IS true", " RETURNING id")
+SQLITE = Dialect("sqlite", "?", "?", "= 1")
+POSTGRES = Dialect("postgresql", "%s", "%s::jsonb", "IS true")
 
 
 @dataclass(frozen=True)
@@ -250,8 +251,7 @@ def raw_plan(d: Dialect, case_id: int, i: int, dues: Dues) -> list[list[tuple]]:
     data = opening_case_data(i)
     recorded = d.ts(FIXED_NOW)
     load = (LOAD, d.sql(SELECT_CASE), (case_id,))
-    ins_transition = d.sql(INSERT_TRANSITION) + d.returning
-    ins_deadline_one = d.sql(INSERT_DEADLINE) + d.returning
+    ins_transition = d.sql(INSERT_TRANSITION)
     met_1 = d.sql(UPDATE_MET, kinds=d.p)
     roles = {WORKER: "social_worker", COORD: "subarea_coordinator", SYSTEM: "system"}
     states = ("REFERRED", "INTAKE", "DRAFTING", "ACTIVE", "ACTIVE", "UNDER_REVIEW")
@@ -259,7 +259,7 @@ def raw_plan(d: Dialect, case_id: int, i: int, dues: Dues) -> list[list[tuple]]:
     def audit(k: int) -> tuple:
         step, actor = STEPS[k], STEP_ACTOR[STEPS[k]]
         day = (d.day(STEP_AT[step].astimezone(ROME).date()),) if AUDIT_DAY else ()
-        return (EXEC_RETURNING if d.returning else EXEC, ins_transition,
+        return (EXEC, ins_transition,
                 (case_id, k + 2, step, states[k], states[k + 1], actor, roles[actor], recorded,
                  d.ts(STEP_AT[step]), *day, None, d.json(payloads[k])))
 
@@ -268,18 +268,23 @@ def raw_plan(d: Dialect, case_id: int, i: int, dues: Dues) -> list[list[tuple]]:
         ops = []
         for status, kinds in closings(STEPS[k]):
             sql = met_1 if len(kinds) == 1 else d.sql(UPDATE_MET, kinds=", ".join([d.p] * len(kinds)))
-            ops.append((EXEC, sql, (status, d.day(STEP_AT[STEPS[k]].date()), case_id, "open", "paused", *kinds)))
+            ops.append((EXEC, sql, (status, d.day(STEP_AT[STEPS[k]].date()), case_id, *kinds)))
         return ops
 
-    def deadline(rule, due: date, seq: int) -> tuple:
-        return (case_id, rule.kind, rule.label, d.day(due), rule.basis.value, rule.source.value, "open", seq, 0)
+    def deadlines(*rows: tuple) -> tuple:
+        """One INSERT of the step's new deadlines: (rule, due, seq) each."""
+        sql = d.sql(INSERT_DEADLINE, rows=", ".join([d.sql(DEADLINE_ROW)] * len(rows)))
+        params = [v for rule, due, seq in rows
+                  for v in (case_id, rule.kind, rule.label, d.day(due), rule.basis.value, rule.source.value,
+                            "open", seq)]
+        return (EXEC, sql, tuple(params))
 
     def update(k: int, sets: list[tuple[str, Any]]) -> tuple:
         cols = ", ".join(f"{c}={d.pj if c == 'data' else d.p}" for c, _ in sets)
         return (UPDATE_VERSIONED, d.sql(UPDATE_CASE, sets=cols), (*(v for _, v in sets), case_id))
 
     plan: list[list[tuple]] = []
-    # assegna: guard reads the assignee, handler reads it again and writes the outbox
+    # assegna: the guard reads the assignee, the handler re-uses that answer and writes the outbox
     data = {**data, **payloads[0]}
     efficace = STEP_AT["assegna"].isoformat()
     outbox_payload = {"case_id": case_id, "case_type": "patto", "transizione": "Assegnazione e primo colloquio",
@@ -291,8 +296,7 @@ def raw_plan(d: Dialect, case_id: int, i: int, dues: Dues) -> list[list[tuple]]:
                    ("data", d.json(data))]),
         audit(0),
         *closes(0),
-        (FETCH, d.sql(SELECT_USER), (WORKER,)),
-        (EXEC_RETURNING if d.returning else EXEC, d.sql(INSERT_OUTBOX) + d.returning,
+        (EXEC, d.sql(INSERT_OUTBOX),
          (f"patto.assegna:{case_id}:2:caso_assegnato:{WORKER_EMAIL}", "patto.assegna", case_id, WORKER_EMAIL,
           "caso_assegnato", d.json(outbox_payload), recorded, "pending", 0, recorded)),
     ])
@@ -304,17 +308,16 @@ def raw_plan(d: Dialect, case_id: int, i: int, dues: Dues) -> list[list[tuple]]:
                    ("state_since", d.ts(STEP_AT["avvia_redazione"])), ("data", d.json(data))]),
         audit(1),
         *closes(1),
-        (EXEC_RETURNING if d.returning else EXEC, ins_deadline_one, deadline(FIRMA, dues.firma, 3)),
+        deadlines((FIRMA, dues.firma, 3)),
     ])
-    # attiva: two deadlines in one executemany (no RETURNING), as the engine does
+    # attiva: two deadlines in one multi-row INSERT, as the engine does
     data = {**data, **payloads[2]}
     plan.append([
         load,
         update(2, [("state", "ACTIVE"), ("state_since", d.ts(STEP_AT["attiva"])), ("data", d.json(data))]),
         audit(2),
         *closes(2),
-        (EXEC_MANY, d.sql(INSERT_DEADLINE),
-         [deadline(MONITORAGGIO, dues.monitoraggio_1, 4), deadline(FINE_PATTO, dues.fine, 4)]),
+        deadlines((MONITORAGGIO, dues.monitoraggio_1, 4), (FINE_PATTO, dues.fine, 4)),
     ])
     # registra_monitoraggio: merge_data=False, the case data is not rewritten
     plan.append([
@@ -322,7 +325,7 @@ def raw_plan(d: Dialect, case_id: int, i: int, dues: Dues) -> list[list[tuple]]:
         update(3, [("state", "ACTIVE"), ("state_since", d.ts(STEP_AT["registra_monitoraggio"]))]),
         audit(3),
         *closes(3),
-        (EXEC_RETURNING if d.returning else EXEC, ins_deadline_one, deadline(MONITORAGGIO, dues.monitoraggio_2, 5)),
+        deadlines((MONITORAGGIO, dues.monitoraggio_2, 5)),
     ])
     # avvia_verifica (system): data rewritten unchanged, monitoraggio met and fine_patto met or expired
     # (see closings), the final-review deadline starts
@@ -332,7 +335,7 @@ def raw_plan(d: Dialect, case_id: int, i: int, dues: Dues) -> list[list[tuple]]:
                    ("data", d.json(data))]),
         audit(4),
         *closes(4),
-        (EXEC_RETURNING if d.returning else EXEC, ins_deadline_one, deadline(VERIFICA, dues.verifica, 6)),
+        deadlines((VERIFICA, dues.verifica, 6)),
     ])
     return plan
 
@@ -344,17 +347,15 @@ def run_raw_step(conn: Any, ops: list[tuple]) -> None:
         if kind == LOAD:
             cur.execute(sql, params)
             version = cur.fetchone()[10]
-        elif kind == FETCH or kind == EXEC_RETURNING:
+        elif kind == FETCH:
             cur.execute(sql, params)
             cur.fetchone()
         elif kind == UPDATE_VERSIONED:
             cur.execute(sql, (*params, version))
             if cur.rowcount != 1:
                 raise RuntimeError(f"raw: versioned update touched {cur.rowcount} rows")
-        elif kind == EXEC:
-            cur.execute(sql, params)
         else:
-            cur.executemany(sql, params)
+            cur.execute(sql, params)
     conn.commit()
     cur.close()
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from domain.calendar import WorkingCalendar
-from domain.engine import Actor, CaseView, Command, allowed_transitions, decide
+from domain.engine import Actor, CaseView, Command, UserView, allowed_transitions, decide
 from domain.errors import ConflictError, NotFound
 from domain.policy import Policy, policy_in_force
 from domain.registry import get_workflow
@@ -26,6 +26,53 @@ ROME = ZoneInfo("Europe/Rome")
 
 def now_rome() -> datetime:
     return datetime.now(ROME)
+
+
+class _MemoCalendar(WorkingCalendar):
+    """A WorkingCalendar that remembers its answers: they depend only on the day, the comune and the
+    configuration the calendar was built with (national holidays, patron days, Saturdays), all fixed for
+    its lifetime. A deadline's due date is then a dict lookup instead of a walk over holidays per step."""
+
+    _LIMIT = 100_000  # entries per memo; cleared when full (days x comuni actually asked are far fewer)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._working: dict[tuple[date, str | None], bool] = {}
+        self._added: dict[tuple[bool, date, int, str | None], date] = {}
+
+    def is_working_day(self, d: date, comune: str | None = None) -> bool:
+        key = (d, comune)
+        answer = self._working.get(key)
+        if answer is None:
+            if len(self._working) >= self._LIMIT:
+                self._working.clear()
+            answer = self._working[key] = super().is_working_day(d, comune)
+        return answer
+
+    def add_working_days(self, start: date, n: int, comune: str | None = None) -> date:
+        return self._memo(True, start, n, comune)
+
+    def add_calendar_days(self, start: date, n: int, comune: str | None = None) -> date:
+        return self._memo(False, start, n, comune)
+
+    def _memo(self, working: bool, start: date, n: int, comune: str | None) -> date:
+        key = (working, start, n, comune)
+        due = self._added.get(key)
+        if due is None:
+            if len(self._added) >= self._LIMIT:
+                self._added.clear()
+            add = super().add_working_days if working else super().add_calendar_days
+            due = self._added[key] = add(start, n, comune)
+        return due
+
+
+class _World(StoreWorld):
+    """StoreWorld whose user lookup (the assegna guard and handler) runs on the hot path's DBAPI cursor."""
+
+    def user(self, username: str) -> UserView | None:
+        if username not in self._users:
+            self._users[username] = repo.load_user(self.conn, username)
+        return self._users[username]
 
 
 class CaseService:
@@ -72,7 +119,7 @@ class CaseService:
             with self.engine.connect() as conn:
                 rows = conn.execute(sa.select(c.c.istat, c.c.nome, c.c.patrono_mmdd)).all()
             patron = {r.istat: tuple(int(x) for x in r.patrono_mmdd.split("-")) for r in rows if r.patrono_mmdd}
-            self._calendars[saturday] = WorkingCalendar(
+            self._calendars[saturday] = _MemoCalendar(
                 patron_days=patron, saturday_is_working=saturday, comune_names={r.istat: r.nome for r in rows}
             )
         return self._calendars[saturday]
@@ -107,7 +154,7 @@ class CaseService:
         policy = self.policy_on(when.astimezone(ROME).date())
         command = Command(name, actor, when, data, reason, kind, comune_istat, related_case_id)
         with self.engine.begin() as conn:
-            world = StoreWorld(conn, self.sub_ambiti())
+            world = _World(conn, self.sub_ambiti())
             decision = decide(wf, None, command, policy=policy, calendar=self.calendar(policy), world=world, now=now)
             person_id = None
             if decision.person:
@@ -150,7 +197,7 @@ class CaseService:
             policy = self.policy(case.policy_version)
             when = self._effective(effective_at, case.state_since, now)
             command = Command(transition, actor, when, data or {}, reason)
-            world = StoreWorld(conn, self.sub_ambiti())
+            world = _World(conn, self.sub_ambiti())
             calendar = self.calendar(policy)
             decision = decide(wf, case, command, policy=policy, calendar=calendar, world=world, now=now)
             seq = repo.apply_decision(conn, case=case, decision=decision, actor=actor, recorded_at=_to_utc(now))

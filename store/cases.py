@@ -1,38 +1,30 @@
-"""The case repository: the hot path of every transition, in SQLAlchemy Core.
+"""The case repository: the hot path of every transition.
 
 One advance = SELECT the case, UPDATE it guarded by its version, INSERT the audit row,
 UPDATE/INSERT its deadlines, INSERT any outbox rows; all on one connection, one commit,
-made by the caller's unit of work.
+made by the caller's unit of work. These statements run on the DBAPI cursor of the caller's
+SQLAlchemy connection (see "the hot path" below); everything else stays in Core.
 """
 from __future__ import annotations
 
+import json
+import weakref
 from collections.abc import Callable, Sequence
-from functools import lru_cache
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from psycopg.types.json import Jsonb
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm.base import NEVER_SET, NO_VALUE
 
-from domain.engine import Actor, CaseView, Decision
+from domain.engine import Actor, CaseView, Decision, UserView
 from domain.errors import ConflictError, NotFound, StateWriteForbidden
-from zoneinfo import ZoneInfo
+from domain.workflow import Role
+from store.tables import Case, case_t, deadline_t, person_t
 
-from store.tables import Case, case_t, deadline_t, outbox_t, person_t, transition_t
-
-_CASE_COLUMNS = (
-    case_t.c.id, case_t.c.case_type, case_t.c.kind, case_t.c.state, case_t.c.comune_istat, case_t.c.owner,
-    case_t.c.opened_at, case_t.c.state_since, case_t.c.policy_version, case_t.c.data, case_t.c.version,
-    case_t.c.related_case_id, case_t.c.provider_codice, person_t.c.codice_fiscale, person_t.c.data_nascita,
-)
-_SELECT_CASE = (
-    sa.select(*_CASE_COLUMNS)
-    .select_from(case_t.outerjoin(person_t, person_t.c.id == case_t.c.person_id))
-    .where(case_t.c.id == sa.bindparam("case_id"))
-)
-_LIVE = ("open", "paused")
 ROME = ZoneInfo("Europe/Rome")
 
 
@@ -42,33 +34,217 @@ def _state_is_written_only_by_transitions(target, value, oldvalue, initiator) ->
         raise StateWriteForbidden("lo stato di un caso cambia solo con una transizione")
 
 
+# ------------------------------------------------------------------ the hot path on the DBAPI cursor
+#
+# A transition's statements (load, guarded UPDATE, audit INSERT, deadline UPDATE/INSERT, outbox INSERT)
+# run on the DBAPI cursor of the caller's SQLAlchemy connection: same connection, same transaction, commit
+# and rollback still made by the caller's unit of work. Core costs ~110 us of client CPU per statement on
+# top of the driver, more than the rest of a transition (bench/transitions.py, bench/RESULTS.md). The SQL
+# text is fixed per shape (so psycopg prepares it after a few executions) and the values are adapted here
+# exactly as the Core types would (UTC instants; on SQLite SQLAlchemy's DATETIME/DATE text and json.dumps).
+# Driver errors are re-raised as SQLAlchemy's (IntegrityError, DBAPIError ...), as Core would.
+
+
+class _Sql:
+    """The hot path's SQL text and value adapters for one DBAPI paramstyle."""
+
+    def __init__(self, name: str, p: str, true: str):
+        self.name, self.p = name, p
+        self.select_case = (
+            "SELECT case_file.id, case_file.case_type, case_file.kind, case_file.state, case_file.comune_istat, "
+            "case_file.owner, case_file.opened_at, case_file.state_since, case_file.policy_version, "
+            "case_file.data, case_file.version, case_file.related_case_id, case_file.provider_codice, "
+            "person.codice_fiscale, person.data_nascita FROM case_file LEFT OUTER JOIN person "
+            f"ON person.id = case_file.person_id WHERE case_file.id = {p}"
+        )
+        self.select_user = (
+            "SELECT app_user.username, app_user.role, app_user.sub_ambito, app_user.provider_codice, "
+            f"app_user.email FROM app_user WHERE app_user.username = {p} AND app_user.active {true}"
+        )
+        self.insert_audit = (
+            "INSERT INTO case_transition (case_id, seq, transition, from_state, to_state, actor, actor_role, "
+            "recorded_at, effective_at, effective_on, reason, data) VALUES "
+            f"({', '.join([p] * 12)})"
+        )
+        self.cancel = (f"UPDATE deadline SET status='cancelled', closed_on={p} WHERE deadline.case_id = {p} "
+                       "AND deadline.status IN ('open', 'paused')")
+        self.pause = (f"UPDATE deadline SET status='paused' WHERE deadline.case_id = {p} "
+                      "AND deadline.status = 'open'")
+        self._updates: dict[tuple[str, ...], str] = {}
+        self._met: dict[int, str] = {}
+        self._deadlines: dict[int, str] = {}
+        self._outbox: dict[int, str] = {}
+
+    def update_case(self, columns: tuple[str, ...]) -> str:
+        """The guarded UPDATE of these columns (in table order), version + 1, WHERE id AND version."""
+        sql = self._updates.get(columns)
+        if sql is None:
+            sets = "".join(f"{c}={self.p}, " for c in columns)
+            sql = self._updates[columns] = (
+                f"UPDATE case_file SET {sets}version=(case_file.version + 1) "
+                f"WHERE case_file.id = {self.p} AND case_file.version = {self.p}"
+            )
+        return sql
+
+    def close_deadlines(self, n_kinds: int) -> str:
+        sql = self._met.get(n_kinds)
+        if sql is None:
+            sql = self._met[n_kinds] = (
+                f"UPDATE deadline SET status={self.p}, closed_on={self.p} WHERE deadline.case_id = {self.p} "
+                f"AND deadline.status IN ('open', 'paused') AND deadline.kind IN ({', '.join([self.p] * n_kinds)})"
+            )
+        return sql
+
+    def insert_deadlines(self, n: int) -> str:
+        sql = self._deadlines.get(n)
+        if sql is None:
+            row = f"({', '.join([self.p] * 8)}, 0)"
+            sql = self._deadlines[n] = (
+                "INSERT INTO deadline (case_id, kind, label, due, basis, source, status, started_seq, "
+                f"suspended_days) VALUES {', '.join([row] * n)}"
+            )
+        return sql
+
+    def insert_outbox(self, n: int) -> str:
+        sql = self._outbox.get(n)
+        if sql is None:
+            row = f"({', '.join([self.p] * 10)})"
+            sql = self._outbox[n] = (
+                "INSERT INTO outbox (idempotency_key, event, case_id, recipient, template, payload, created_at, "
+                f"status, attempts, next_attempt_at) VALUES {', '.join([row] * n)}"
+            )
+        return sql
+
+    # values in: instants are UTC (see _utc)
+    def ts(self, value: datetime | None) -> Any:
+        return value
+
+    def day(self, value: date | None) -> Any:
+        return value
+
+    def json(self, value: Any) -> Any:
+        return Jsonb(value)
+
+    # values out
+    def read_ts(self, value: Any) -> datetime:
+        return value
+
+    def read_day(self, value: Any) -> date | None:
+        return value
+
+    def read_json(self, value: Any) -> Any:
+        return value
+
+
+class _SqliteSql(_Sql):
+    """SQLite keeps what SQLAlchemy's SQLite types write: DATETIME/DATE as text, JSON as json.dumps text."""
+
+    def ts(self, value: datetime | None) -> Any:
+        if value is None:
+            return None
+        return (f"{value.year:04d}-{value.month:02d}-{value.day:02d} "
+                f"{value.hour:02d}:{value.minute:02d}:{value.second:02d}.{value.microsecond:06d}")
+
+    def day(self, value: date | None) -> Any:
+        return None if value is None else f"{value.year:04d}-{value.month:02d}-{value.day:02d}"
+
+    def json(self, value: Any) -> Any:
+        return json.dumps(value)
+
+    def read_ts(self, value: Any) -> datetime:
+        return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+
+    def read_day(self, value: Any) -> date | None:
+        return value if value is None or isinstance(value, date) else date.fromisoformat(value)
+
+    def read_json(self, value: Any) -> Any:
+        return None if value is None else json.loads(value)
+
+
+_SQL = {"postgresql": _Sql("postgresql", "%s", "IS true"), "sqlite": _SqliteSql("sqlite", "?", "= 1")}
+
+
+class _Cursor:
+    """A DBAPI cursor of an SQLAlchemy connection; errors come out as SQLAlchemy's, as from Core."""
+
+    __slots__ = ("conn_ref", "cur", "dbapi_conn", "dialect", "sql")
+
+    def __init__(self, conn: Connection):
+        self.conn_ref = weakref.ref(conn)  # the connection keeps this cursor: no reference cycle
+        self.dialect = conn.dialect
+        self.sql: _Sql = _SQL[conn.dialect.name]
+        self.dbapi_conn = conn.connection.dbapi_connection
+        self.cur = self.dbapi_conn.cursor()
+
+    def execute(self, statement: str, params: Sequence[Any]) -> Any:
+        try:
+            self.cur.execute(statement, params)
+        except Exception as err:
+            raise self._wrapped(statement, params, err) from err
+        return self.cur
+
+    def fetch_one(self, statement: str, params: Sequence[Any]) -> Any:
+        rows = self.execute(statement, params).fetchall()  # fetch all: SQLite resets the statement (no lock kept)
+        return rows[0] if rows else None
+
+    def _wrapped(self, statement: str, params: Sequence[Any], err: Exception) -> Exception:
+        """What Core would raise: the driver's error wrapped (IntegrityError ...), a lost connection invalidated."""
+        dbapi_error = self.dialect.loaded_dbapi.Error
+        if not isinstance(err, dbapi_error):
+            return err
+        invalidated = self.dialect.is_disconnect(err, self.dbapi_conn, self.cur)
+        conn = self.conn_ref()
+        if invalidated and conn is not None:
+            conn.invalidate(err)
+        return sa.exc.DBAPIError.instance(statement, params, err, dbapi_error,
+                                          connection_invalidated=invalidated, dialect=self.dialect)
+
+
+def _cursor(conn: Connection) -> _Cursor:
+    """The hot path's cursor for this connection (one per Connection object), inside its transaction."""
+    if not conn.in_transaction():
+        conn.begin()  # what Core's autobegin would do: the caller's commit() then covers these statements
+    hot = conn.__dict__.get("_legami_cursor")
+    if hot is None or hot.dbapi_conn is not conn.connection.dbapi_connection:  # first use, or reconnected
+        hot = conn.__dict__["_legami_cursor"] = _Cursor(conn)
+    return hot
+
+
 def load_case(conn: Connection, case_id: int) -> CaseView:
-    row = conn.execute(_SELECT_CASE, {"case_id": case_id}).first()
+    cur = _cursor(conn)
+    row = cur.fetch_one(cur.sql.select_case, (case_id,))
     if row is None:
         raise NotFound(f"caso {case_id} inesistente")
-    return row_to_view(row)
+    return _row_to_view(cur.sql, row)
 
 
-def row_to_view(row: Any) -> CaseView:
-    person = (
-        {"codice_fiscale": row.codice_fiscale, "data_nascita": row.data_nascita} if row.codice_fiscale else None
-    )
+def _row_to_view(sql: _Sql, row: Sequence[Any]) -> CaseView:
+    (id_, case_type, kind, state, comune, owner, opened_at, state_since, policy_version, data, version,
+     related, provider, codice_fiscale, data_nascita) = row
+    person = {"codice_fiscale": codice_fiscale, "data_nascita": sql.read_day(data_nascita)} if codice_fiscale else None
     return CaseView(
-        id=row.id,
-        case_type=row.case_type,
-        kind=row.kind,
-        state=row.state,
-        comune_istat=row.comune_istat,
-        owner=row.owner,
-        opened_on=_aware(row.opened_at).date(),
-        state_since=_aware(row.state_since),
-        policy_version=row.policy_version,
-        data=row.data or {},
-        version=row.version,
-        related_case_id=row.related_case_id,
-        provider_codice=row.provider_codice,
+        id=id_,
+        case_type=case_type,
+        kind=kind,
+        state=state,
+        comune_istat=comune,
+        owner=owner,
+        opened_on=_aware(sql.read_ts(opened_at)).date(),
+        state_since=_aware(sql.read_ts(state_since)),
+        policy_version=policy_version,
+        data=sql.read_json(data) or {},
+        version=version,
+        related_case_id=related,
+        provider_codice=provider,
         person=person,
     )
+
+
+def load_user(conn: Connection, username: str) -> UserView | None:
+    """An active user, as the guards and handlers see it (None if missing or deactivated)."""
+    cur = _cursor(conn)
+    row = cur.fetch_one(cur.sql.select_user, (username,))
+    return None if row is None else UserView(row[0], Role(row[1]), row[2], row[3], row[4])
 
 
 def _utc(value: datetime) -> datetime:
@@ -108,8 +284,9 @@ def insert_case(
             "version": 1,
         },
     ).scalar_one()
-    _insert_audit(conn, case_id, 1, decision, actor, recorded_at)
-    _insert_deadlines(conn, case_id, 1, decision)
+    cur = _cursor(conn)
+    _insert_audit(cur, case_id, 1, decision, actor, recorded_at)
+    _insert_deadlines(cur, case_id, 1, decision)
     return case_id
 
 
@@ -117,98 +294,66 @@ def apply_decision(
     conn: Connection, *, case: CaseView, decision: Decision, actor: Actor, recorded_at: datetime
 ) -> int:
     """Persist an advance; raises ConflictError if the case moved since it was read."""
-    values: dict[str, Any] = {
-        "state": decision.to_state,
-        "state_since": _utc(decision.effective_at),
-        "version": case_t.c.version + 1,
-    }
-    if decision.transition.merge_data:
-        values["data"] = decision.case_data
-    if decision.owner is not None:
-        values["owner"] = decision.owner
-    if decision.kind is not None:
-        values["kind"] = decision.kind
-    if decision.outcome is not None:
-        values["outcome"] = decision.outcome.value
-        values["outcome_reason"] = decision.outcome_reason
-    if decision.provider_codice is not None:
-        values["provider_codice"] = decision.provider_codice
-    result = conn.execute(_update_statement(frozenset(values) - {"version"}),
-                          {**{k: v for k, v in values.items() if k != "version"}, "cid": case.id, "seen": case.version})
+    cur = _cursor(conn)
+    _update_case(cur, case, decision)
+    seq = case.version + 1
+    _insert_audit(cur, case.id, seq, decision, actor, recorded_at)
+    _update_deadlines(cur, case.id, decision)
+    _insert_deadlines(cur, case.id, seq, decision)
+    return seq
+
+
+def _update_case(cur: _Cursor, case: CaseView, d: Decision) -> None:
+    """UPDATE case_file guarded by the version the decision was taken on (optimistic concurrency)."""
+    sql = cur.sql
+    # the columns in table order, as Core would write them
+    columns: list[str] = []
+    values: list[Any] = []
+    if d.kind is not None:
+        columns.append("kind")
+        values.append(d.kind)
+    columns.append("state")
+    values.append(d.to_state)
+    if d.owner is not None:
+        columns.append("owner")
+        values.append(d.owner)
+    if d.provider_codice is not None:
+        columns.append("provider_codice")
+        values.append(d.provider_codice)
+    columns.append("state_since")
+    values.append(sql.ts(_utc(d.effective_at)))
+    if d.outcome is not None:
+        columns += ("outcome", "outcome_reason")
+        values += (d.outcome.value, d.outcome_reason)
+    if d.transition.merge_data:
+        columns.append("data")
+        values.append(sql.json(d.case_data))
+    result = cur.execute(sql.update_case(tuple(columns)), (*values, case.id, case.version))
     if result.rowcount != 1:
         raise ConflictError(
             f"il caso {case.id} è stato modificato da un altro utente nel frattempo: ricaricare e riprovare"
         )
-    seq = case.version + 1
-    _insert_audit(conn, case.id, seq, decision, actor, recorded_at)
-    _update_deadlines(conn, case.id, decision)
-    _insert_deadlines(conn, case.id, seq, decision)
-    return seq
 
 
-@lru_cache(maxsize=64)
-def _update_statement(columns: frozenset[str]):
-    """The guarded UPDATE for a set of changed columns, built once (the hot path re-uses compiled statements)."""
-    return (case_t.update()
-            .where(case_t.c.id == sa.bindparam("cid"), case_t.c.version == sa.bindparam("seen"))
-            .values(version=case_t.c.version + 1, **{c: sa.bindparam(c) for c in sorted(columns)}))
+def _insert_audit(cur: _Cursor, case_id: int, seq: int, d: Decision, actor: Actor, recorded_at: datetime) -> None:
+    sql = cur.sql
+    cur.execute(sql.insert_audit, (
+        case_id, seq, d.transition.name, d.from_state, d.to_state, actor.username, actor.role.value,
+        sql.ts(_utc(recorded_at)), sql.ts(_utc(d.effective_at)), sql.day(d.effective_at.astimezone(ROME).date()),
+        d.reason, sql.json(d.data),
+    ))
 
 
-_INSERT_AUDIT = transition_t.insert()
-_INSERT_DEADLINES = deadline_t.insert()
-
-
-def _insert_audit(conn: Connection, case_id: int, seq: int, d: Decision, actor: Actor, recorded_at: datetime) -> None:
-    conn.execute(
-        _INSERT_AUDIT,
-        {
-            "case_id": case_id,
-            "seq": seq,
-            "transition": d.transition.name,
-            "from_state": d.from_state,
-            "to_state": d.to_state,
-            "actor": actor.username,
-            "actor_role": actor.role.value,
-            "recorded_at": _utc(recorded_at),
-            "effective_at": _utc(d.effective_at),
-            "effective_on": d.effective_at.astimezone(ROME).date(),
-            "reason": d.reason,
-            "data": d.data,
-        },
-    )
-
-
-_MET = (
-    deadline_t.update()
-    .where(
-        deadline_t.c.case_id == sa.bindparam("cid"),
-        deadline_t.c.status.in_(_LIVE),
-        deadline_t.c.kind.in_(sa.bindparam("kinds", expanding=True)),
-    )
-    .values(status=sa.bindparam("status"), closed_on=sa.bindparam("closed_on"))
-)
-_CANCEL = (
-    deadline_t.update()
-    .where(deadline_t.c.case_id == sa.bindparam("cid"), deadline_t.c.status.in_(_LIVE))
-    .values(status="cancelled", closed_on=sa.bindparam("closed_on"))
-)
-_PAUSE = (
-    deadline_t.update()
-    .where(deadline_t.c.case_id == sa.bindparam("cid"), deadline_t.c.status == "open")
-    .values(status="paused")
-)
-
-
-def _update_deadlines(conn: Connection, case_id: int, d: Decision) -> None:
-    on = d.effective_at.date()
-    if d.met:
-        conn.execute(_MET, {"cid": case_id, "kinds": list(d.met), "closed_on": on, "status": "met"})
-    if d.expired:
-        conn.execute(_MET, {"cid": case_id, "kinds": list(d.expired), "closed_on": on, "status": "expired"})
+def _update_deadlines(cur: _Cursor, case_id: int, d: Decision) -> None:
+    sql = cur.sql
+    on = sql.day(d.effective_at.date())
+    for status, kinds in (("met", d.met), ("expired", d.expired)):
+        if kinds:
+            cur.execute(sql.close_deadlines(len(kinds)), (status, on, case_id, *kinds))
     if d.cancel_open_deadlines:
-        conn.execute(_CANCEL, {"cid": case_id, "closed_on": on})
+        cur.execute(sql.cancel, (on, case_id))
     if d.pause_deadlines:
-        conn.execute(_PAUSE, {"cid": case_id})
+        cur.execute(sql.pause, (case_id,))
 
 
 def resume_paused_deadlines(
@@ -232,30 +377,32 @@ def resume_paused_deadlines(
         )
 
 
-def _insert_deadlines(conn: Connection, case_id: int, seq: int, d: Decision) -> None:
+def _insert_deadlines(cur: _Cursor, case_id: int, seq: int, d: Decision) -> None:
     if not d.new_deadlines:
         return
-    conn.execute(
-        _INSERT_DEADLINES,
-        [
-            {
-                "case_id": case_id,
-                "kind": n.kind,
-                "label": n.label,
-                "due": n.due,
-                "basis": n.basis,
-                "source": n.source,
-                "status": "open",
-                "started_seq": seq,
-            }
-            for n in d.new_deadlines
-        ],
-    )
+    day = cur.sql.day
+    params: list[Any] = []
+    for n in d.new_deadlines:
+        params += (case_id, n.kind, n.label, day(n.due), n.basis, n.source, "open", seq)
+    cur.execute(cur.sql.insert_deadlines(len(d.new_deadlines)), params)
+
+
+_OUTBOX_DEFAULTS = {"status": "pending", "attempts": 0, "next_attempt_at": None}
 
 
 def insert_outbox(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
-    if rows:
-        conn.execute(outbox_t.insert(), list(rows))
+    """The handlers' messages, one multi-row INSERT in the transition's transaction."""
+    if not rows:
+        return
+    cur = _cursor(conn)
+    sql = cur.sql
+    params: list[Any] = []
+    for r in rows:
+        r = {**_OUTBOX_DEFAULTS, **r}
+        params += (r["idempotency_key"], r["event"], r.get("case_id"), r["recipient"], r["template"],
+                   sql.json(r.get("payload") or {}), sql.ts(_utc(r["created_at"])), r["status"], r["attempts"],
+                   sql.ts(r["next_attempt_at"] and _utc(r["next_attempt_at"])))
+    cur.execute(sql.insert_outbox(len(rows)), params)
 
 
 def find_or_insert_person(conn: Connection, person: dict[str, Any], provisional: bool) -> int:
