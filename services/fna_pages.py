@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -30,9 +30,11 @@ from domain.access import (
     read_refusal,
     visible_fields,
 )
+from domain.errors import NotFound
 from domain.registry import get_workflow
 from domain.workflow import Role
-from services.access import ScopedCaseService, log_health_read, scoped_filter
+from services.access import ScopedCaseService, scoped_filter
+from store.auth_tables import health_access_log_t
 from store.tables import Comune, case_t, person_t
 
 R = Role
@@ -68,6 +70,12 @@ def _require(reason: str | None) -> None:
 
 def _d(value: Any) -> Decimal:
     return Decimal(str(value)) if value not in (None, "") else Decimal(0)
+
+
+def _points(value: Any) -> Decimal:
+    """Points as stored in a snapshot (JSON may give 30.0 or "30") shown as 30, or 2.5 as 2.5."""
+    d = _d(value)
+    return d.quantize(Decimal(1)) if d == d.to_integral_value() else d.normalize()
 
 
 def _as_date(value: Any) -> date | None:
@@ -160,7 +168,7 @@ def call_page(scoped: ScopedCaseService, principal: Principal, call_id: int) -> 
     _require(calls_refusal(principal))
     call = scoped.read(principal, call_id)
     if call["tipo"] != CALL:
-        raise AccessDenied("il caso indicato non è un bando FNA")
+        raise NotFound(f"il caso {call_id} non è un bando FNA")
     year = _reference_year(call["dati"], today)
     wf = get_workflow(APPLICATION)
     rows = []
@@ -213,8 +221,8 @@ def _entries(apps: dict[int, _Application], positions: list[dict[str, Any]] | No
         for i, p in enumerate(positions, start=1):
             app = apps.get(int(p["domanda"]))
             isee = _d(((app.data if app else {}).get("isee") or {}).get("valore"))
-            e = rk.Entry(int(p["domanda"]), str(p["protocollo"]), _d(p["punteggio"]),
-                         {k: _d(v) for k, v in (p.get("dettaglio") or {}).items()}, isee,
+            e = rk.Entry(int(p["domanda"]), str(p["protocollo"]), _points(p["punteggio"]),
+                         {k: _points(v) for k, v in (p.get("dettaglio") or {}).items()}, isee,
                          _annual_amount(app) if app else Decimal(0))
             e.posizione = i
             entries.append(e)
@@ -263,7 +271,7 @@ def ranking_page(scoped: ScopedCaseService, principal: Principal, call_id: int) 
     _require(ranking_refusal(principal))
     call = scoped.read(principal, call_id)
     if call["tipo"] != CALL:
-        raise AccessDenied("il caso indicato non è un bando FNA")
+        raise NotFound(f"il caso {call_id} non è un bando FNA")
     year = _reference_year(call["dati"], today)
     budget = _d(call["dati"].get("budget"))
     wf = get_workflow(APPLICATION)
@@ -291,11 +299,7 @@ def ranking_page(scoped: ScopedCaseService, principal: Principal, call_id: int) 
                 shown[e.domanda] = _visible_components(principal, app) if readable else frozenset()
             e.extra["visibili"] = shown[e.domanda]
             e.extra["leggibile"] = bool(shown[e.domanda])
-    now = scoped.service.clock()
-    for domanda, comps in shown.items():
-        fields = _health_fields(comps)
-        if fields:
-            log_health_read(engine, principal, domanda, fields, at=now, context="graduatoria_fna")
+    _log_health_reads(engine, principal, {d: _health_fields(c) for d, c in shown.items()}, scoped.service.clock())
     publishable = None
     if principal.role is R.PLANNING_OFFICE:
         for fase, (transition, state) in PUBLISH.items():
@@ -303,6 +307,18 @@ def ranking_page(scoped: ScopedCaseService, principal: Principal, call_id: int) 
                 publishable = {"fase": fase, "etichetta": get_workflow(CALL).transition(transition).label}
     return {"bando": call, "sezioni": sections, "componenti": rk.SCORING, "budget": budget,
             "criteri_parita": rk.TIE_BREAKS, "pubblicabile": publishable}
+
+
+def _log_health_reads(engine: Engine, principal: Principal, fields_by_case: dict[int, list[str]],
+                      at: datetime) -> None:
+    """One append-only health-read row per application whose health-derived points were shown, in one
+    transaction (a ranking shows hundreds of applications); the same rows as services.access.log_health_read."""
+    rows = [{"case_id": case_id, "username": principal.username, "role": principal.role.value,
+             "read_at": at.astimezone(UTC), "fields": fields, "context": "graduatoria_fna"}
+            for case_id, fields in sorted(fields_by_case.items()) if fields]
+    if rows:
+        with engine.begin() as conn:
+            conn.execute(health_access_log_t.insert(), rows)
 
 
 def publish_ranking(scoped: ScopedCaseService, principal: Principal, call_id: int, fase: str, atto: str,
@@ -315,6 +331,8 @@ def publish_ranking(scoped: ScopedCaseService, principal: Principal, call_id: in
     engine, today = scoped.engine, scoped.today()
     _require(ranking_refusal(principal))
     call = scoped.read(principal, call_id)
+    if call["tipo"] != CALL:
+        raise NotFound(f"il caso {call_id} non è un bando FNA")
     year = _reference_year(call["dati"], today)
     apps = {a.id: a for a in _applications(engine, call_id, today)}
     entries = _entries(apps, None, year, get_workflow(APPLICATION))
@@ -331,7 +349,7 @@ def public_ranking(scoped: ScopedCaseService, principal: Principal, call_id: int
     engine, today = scoped.engine, scoped.today()
     call = scoped.read(principal, call_id)
     if call["tipo"] != CALL:
-        raise AccessDenied("il caso indicato non è un bando FNA")
+        raise NotFound(f"il caso {call_id} non è un bando FNA")
     snaps = _snapshots(call)
     fase = "definitiva" if "definitiva" in snaps else "provvisoria" if "provvisoria" in snaps else None
     rows: list[dict[str, Any]] = []

@@ -15,6 +15,7 @@ from datetime import date
 from typing import Any
 
 from domain.access import AccessDenied, Principal
+from domain.errors import NotFound
 from domain.registry import get_workflow
 from domain.workflow import Role
 from domain.workflows.sad import Servizio
@@ -126,7 +127,7 @@ def case_page(scoped: ScopedCaseService, principal: Principal, case_id: int) -> 
     _require(principal)
     detail = scoped.read(principal, case_id)
     if detail["tipo"] != SAD:
-        raise AccessDenied("dal portale dell'ente si consultano solo i casi SAD")
+        raise NotFound(f"il caso {case_id} non è un caso SAD")
     allowed = set(scoped.allowed(principal, case_id))
     visits = []
     for row in detail.get("storia", []):

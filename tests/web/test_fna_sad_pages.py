@@ -231,6 +231,43 @@ def test_the_health_derived_points_are_shown_only_to_who_sees_health_data_and_th
     assert {"adl", "iadl"} <= set(logged[0]["campi"]) and logged[0]["contesto"] == "graduatoria_fna"
 
 
+def test_a_coordinator_of_another_sub_ambito_sees_positions_and_scores_but_no_breakdown(
+        fna_world, client_for, web_engine):
+    page = client_for("coord.pandino").get(f"/fna/bandi/{fna_world['small']['call']}/graduatoria")
+    assert page.status_code == 200
+    rows = _ranking_rows(page.text, "proposta")
+    assert [(r["protocollo"], r["punteggio"]) for r in rows] == [(p, EXPECTED_SCORES[p]) for p in EXPECTED_ORDER]
+    assert all(r["dettaglio"] == {} for r in rows)
+    assert f'href="/casi/{fna_world["small"]["A"]}"' not in page.text
+    assert health_reads(web_engine, username="coord.pandino") == []
+    crema = client_for("coord.crema").get(f"/fna/bandi/{fna_world['small']['call']}/graduatoria")
+    assert all(set(r["dettaglio"]) == set(rk.COMPONENT_KEYS) for r in _ranking_rows(crema.text, "proposta"))
+
+
+def test_once_the_final_ranking_is_published_the_page_shows_both_snapshots_and_the_public_one_is_final(
+        fna_world, client_for, web_engine):
+    client = client_for("udp.neri")
+    call = fna_world["small"]["call"]
+    for fase, atto in (("provvisoria", "Determinazione UdP n. 41/2026"), ("definitiva", "Determinazione UdP n. 60/2026")):
+        version = _case(web_engine, call)[1]
+        done = client.post(f"/fna/bandi/{call}/graduatoria", data={
+            "csrf_token": csrf_of(client), "fase": fase, "atto": atto, "versione": version}, follow_redirects=False)
+        assert done.status_code == 303
+    assert _case(web_engine, call)[0] == "RANKING_FINAL"
+    page = client.get(f"/fna/bandi/{call}/graduatoria")
+    assert 'data-fase="proposta"' not in page.text and 'data-testid="pubblica-graduatoria"' not in page.text
+    final = _ranking_rows(page.text, "definitiva")
+    assert [r["protocollo"] for r in final] == EXPECTED_ORDER
+    assert final[0]["dettaglio"]["adl"] == "15"  # the snapshot's breakdown, as recorded
+    assert "Determinazione UdP n. 60/2026" in page.text
+    public = client.get(f"/fna/bandi/{call}/graduatoria/pubblica")
+    assert "Graduatoria definitiva" in public.text and "Determinazione UdP n. 60/2026" in public.text
+    stale = client.post(f"/fna/bandi/{call}/graduatoria", data={
+        "csrf_token": csrf_of(client), "fase": "definitiva", "atto": "Determinazione UdP n. 61/2026",
+        "versione": 1})
+    assert stale.status_code in (409, 422) and _case(web_engine, call)[0] == "RANKING_FINAL"
+
+
 @pytest.mark.parametrize("username", ["as.verdi", "ente.girasole", "ovd.valutatore"])
 def test_who_may_not_read_the_applications_is_refused_the_ranking(fna_world, client_for, username):
     page = client_for(username).get(f"/fna/bandi/{fna_world['small']['call']}/graduatoria")
