@@ -274,11 +274,15 @@ def _pending_mine(p: Pending, principal: Principal, visible: set[int]) -> bool:
     return True  # the whole district
 
 
-def _visible_cases(conn: Connection, principal: Principal, ids: set[int], today: date) -> set[int]:
-    if not ids:
-        return set()
-    return set(conn.execute(sa.select(case_t.c.id).where(case_t.c.id.in_(sorted(ids)),
-                                                         scoped_filter(principal, today=today))).scalars())
+def _visible_cases(conn: Connection, principal: Principal, ids: set[int], today: date,
+                   chunk: int = 1000) -> set[int]:
+    """Which of `ids` the user may read (in chunks: a year-end ISEE list can hold many thousand cases)."""
+    ordered, visible = sorted(ids), set()
+    scope = scoped_filter(principal, today=today)
+    for i in range(0, len(ordered), chunk):
+        visible.update(conn.execute(sa.select(case_t.c.id).where(case_t.c.id.in_(ordered[i:i + chunk]),
+                                                                 scope)).scalars())
+    return visible
 
 
 def _dues(conn: Connection, ob: Obligation, today: date) -> list[date]:
@@ -302,7 +306,8 @@ def my_obligations(engine: Engine, principal: Principal, *, today: date,
         for ob in mine:
             for due in _dues(conn, ob, today):
                 pending = pending_for(conn, directory, ob, due, today)
-                case_ids = {p.case_id for p in pending if p.case_id is not None}
+                case_ids = {p.case_id for p in pending if p.case_id is not None
+                            and not (principal.role is R.SOCIAL_WORKER and p.owner is not None)}
                 visible = _visible_cases(conn, principal, case_ids, today)
                 kept = [p for p in pending if _pending_mine(p, principal, visible)]
                 status = "adempiuto" if not kept else ("scaduto" if due < today else "in_corso")

@@ -141,6 +141,14 @@ def test_oggi_lists_the_obligations_of_the_role_limited_to_the_users_cases(world
     assert "Almeno una misura abitativa" in udp and "Rinnovo ISEE" not in udp
 
 
+def test_oggi_of_a_provider_shows_the_sad_users_that_chose_it_only(world, client_for):
+    page = client_for("ente.girasole").get("/oggi").text
+
+    overdue = section(page, "scadenze-scadute")
+    assert case_links(overdue) == {world["sad_ente01"]} and "Prima visita" in overdue
+    assert not case_links(page) & {world["sad_ente02"], world["patto_crema"], world["fna"]}
+
+
 def test_oggi_needs_a_session(app):
     with TestClient(app) as anonymous:
         response = anonymous.get("/oggi", follow_redirects=False)
@@ -251,6 +259,16 @@ def calendar_path(client: TestClient) -> str:
     found = re.search(r'value="(https?://[^"]+\.ics)"[^>]*data-testid="calendario-url"', client.get("/profilo").text)
     assert found, "the profile page shows no calendar link"
     return re.sub(r"^https?://[^/]+", "", found.group(1))
+
+
+def test_the_calendar_token_is_the_first_32_hex_digits_of_the_hmac_and_differs_per_user():
+    import hashlib
+    import hmac
+
+    token = calendar_token("segreto", "as.rossi")
+    assert token == hmac.new(b"segreto", b"ics:as.rossi", hashlib.sha256).hexdigest()[:32]
+    assert re.fullmatch(r"[0-9a-f]{32}", token)
+    assert token != calendar_token("segreto", "as.verdi") != calendar_token("altro", "as.verdi")
 
 
 def test_the_calendar_link_serves_the_users_own_deadlines_without_a_session(world, app, client_for):
