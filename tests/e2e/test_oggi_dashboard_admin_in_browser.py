@@ -1,13 +1,13 @@
 """Oggi, the dashboard, the outbox page and the profile's calendar link in a real browser: axe-core finds no
-serious or critical accessibility violation, and the pages show what they must."""
+serious or critical accessibility violation, and the pages show what they must.
+
+The live server's world is shared by every browser test of the session: nothing here changes it (no sweep:
+the outbox already holds the notifications of the world's steps).
+"""
 from __future__ import annotations
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-
-from services.cases import CaseService
-from services.sweep import run_deadline_sweep
-from tests.integration.conftest import NOW
 
 from .conftest import log_in, screenshot
 
@@ -22,16 +22,8 @@ PAGES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def swept(live_server):
-    """The day's sweep has run: escalations logged, digests queued in the outbox."""
-    engine = live_server["engine"]
-    run_deadline_sweep(engine, as_of=NOW.date(), service=CaseService(engine, clock=lambda: NOW))
-    return live_server
-
-
 @pytest.mark.parametrize(("username", "path", "name"), PAGES)
-def test_page_has_no_serious_accessibility_violation(swept, new_page, username, path, name):
+def test_page_has_no_serious_accessibility_violation(live_server, new_page, username, path, name):
     page = log_in(new_page(), username)
     page.goto(path)
     page.wait_for_load_state("networkidle")
@@ -42,7 +34,7 @@ def test_page_has_no_serious_accessibility_violation(swept, new_page, username, 
     assert not serious, [(v["id"], v["help"], [n["target"] for n in v["nodes"]][:3]) for v in serious]
 
 
-def test_the_dashboard_chart_is_an_image_with_a_label_and_a_table_next_to_it(swept, new_page):
+def test_the_dashboard_chart_is_an_image_with_a_label_and_a_table_next_to_it(live_server, new_page):
     page = log_in(new_page(), "ovd.valutatore")
     page.goto("/cruscotto")
     chart = page.get_by_role("img", name="Grafico: Patti attivati nel progetto", exact=False)
