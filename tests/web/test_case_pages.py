@@ -269,6 +269,17 @@ def test_the_new_referral_form_offers_the_users_types_and_comuni(world, client_f
     assert 'name="urgente"' in sad and 'name="bisogno"' not in sad
 
 
+def test_who_opens_what_follows_the_declarations(world, client_for):
+    csc = client_for("csc.bianchi").get("/casi/nuovo", params={"tipo": "fna_domanda"}).text
+    tipi = re.search(r'<select[^>]*name="tipo".*?</select>', csc, re.S).group(0)
+    assert set(re.findall(r'<option value="([a-z_]+)"', tipi)) == {"patto", "fna_domanda"}
+    calls = re.search(r'<select[^>]*name="caso_collegato".*?</select>', csc, re.S).group(0)
+    assert f'<option value="{world["bando"]}">' in calls  # the open FNA call
+    assert PANDINO in csc  # the CSC works for the whole district
+    coordinator = client_for("coord.crema").get("/casi/nuovo").text
+    assert 'data-testid="nessun-tipo"' in coordinator and 'data-testid="nuova-segnalazione"' not in coordinator
+
+
 def test_a_referral_outside_the_users_comuni_is_refused_and_nothing_is_opened(world, client_for, web_engine):
     client = client_for("as.rossi")
     cases = case_count(web_engine)

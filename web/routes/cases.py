@@ -47,6 +47,7 @@ from web.templating import render
 router = APIRouter(include_in_schema=False)
 
 SOON_DAYS = 5
+MAX_ROWS = 1000
 REFUSED = (InvalidData, GuardRefused, EffectiveDateInvalid, TransitionNotAllowed, RoleNotAllowed, ConflictError,
            UnknownTransition)
 
@@ -173,7 +174,9 @@ async def case_list(request: Request, user: CurrentUser = Depends(current_user))
     comune = p.get("comune") or None
     overdue = p.get("in_ritardo") in ("1", "on", "true")
     q = (p.get("q") or "").strip()
-    f = CaseFilter(case_type=tipo, state=stato, comune=comune, overdue=overdue)
+    limit_text = p.get("limit") or ""
+    limit = min(max(int(limit_text), 1), MAX_ROWS) if limit_text.isdigit() else CaseFilter.limit
+    f = CaseFilter(case_type=tipo, state=stato, comune=comune, overdue=overdue, limit=limit)
     rows = case_pages.scoped_cases(svc.engine, principal, f, q=q, today=today)
     for r in rows:
         r["tipo_etichetta"] = known[r["tipo"]].label
