@@ -271,9 +271,9 @@ def test_the_new_referral_form_offers_the_users_types_and_comuni(world, client_f
 
 def test_who_opens_what_follows_the_declarations(world, client_for):
     csc = client_for("csc.bianchi").get("/casi/nuovo", params={"tipo": "fna_domanda"}).text
-    tipi = re.search(r'<select[^>]*name="tipo".*?</select>', csc, re.S).group(0)
+    tipi = re.search(r'<select[^>]*name="tipo".*?</select>', csc, re.DOTALL).group(0)
     assert set(re.findall(r'<option value="([a-z_]+)"', tipi)) == {"patto", "fna_domanda"}
-    calls = re.search(r'<select[^>]*name="caso_collegato".*?</select>', csc, re.S).group(0)
+    calls = re.search(r'<select[^>]*name="caso_collegato".*?</select>', csc, re.DOTALL).group(0)
     assert f'<option value="{world["bando"]}">' in calls  # the open FNA call
     assert PANDINO in csc  # the CSC works for the whole district
     coordinator = client_for("coord.crema").get("/casi/nuovo").text
