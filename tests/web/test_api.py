@@ -135,6 +135,8 @@ def test_unknown_transitions_huge_ids_and_malformed_json_are_client_errors(app, 
     broken = rossi.post(f"{API}/casi/{case_id}/transizioni/sospendi", content=b'{"dati": ',
                         headers={"content-type": "application/json"})
     assert broken.status_code == 422 and broken.json()["errori"][0]["messaggio"] == "JSON non valido"
+    garbage = rossi.post(f"{API}/casi", content=b"\xd1\xc4", headers={"content-type": "application/json"})
+    assert garbage.status_code == 422 and garbage.json()["errori"][0]["etichetta"] == "Corpo della richiesta"
     assert rossi.get(f"{API}/casi", params={"limit": 100000}).status_code == 422
     assert rossi.get(f"{API}/casi", params={"tipo": "astronave"}).status_code == 422
 

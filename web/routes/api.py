@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from fastapi.security import APIKeyCookie, HTTPBasic
+from starlette.exceptions import HTTPException
 
 from domain.access import AccessDenied
 from domain.errors import InvalidData, NotFound
@@ -61,6 +62,8 @@ def _field_errors(exc: RequestValidationError) -> list[FieldError]:
     for error in exc.errors():
         loc = [str(p) for p in error.get("loc", ())]
         where, path = (loc[0], loc[1:]) if loc else ("body", [])
+        if error.get("type") == "json_invalid":
+            path = []  # the location is a character position, not a field
         field = ".".join(path)
         label = " › ".join(_PARAM_LABELS.get(p, p) for p in path) or "Corpo della richiesta"
         if error.get("type") == "json_invalid":
@@ -76,6 +79,13 @@ def _field_errors(exc: RequestValidationError) -> list[FieldError]:
     return out
 
 
+def _unprocessable(errors: list[FieldError]) -> JSONResponse:
+    return JSONResponse(
+        {"detail": "dati non validi: " + "; ".join(str(e) for e in errors),
+         "errori": [{"campo": e.field, "etichetta": e.label, "messaggio": e.message} for e in errors]},
+        status_code=422)
+
+
 class ItalianValidationRoute(APIRoute):
     """Path, query and body validation errors answered as 422 with Italian messages naming the field."""
 
@@ -86,11 +96,12 @@ class ItalianValidationRoute(APIRoute):
             try:
                 return await handler(request)
             except RequestValidationError as exc:
-                errors = _field_errors(exc)
-                return JSONResponse(
-                    {"detail": "dati non validi: " + "; ".join(str(e) for e in errors),
-                     "errori": [{"campo": e.field, "etichetta": e.label, "messaggio": e.message} for e in errors]},
-                    status_code=422)
+                return _unprocessable(_field_errors(exc))
+            except HTTPException as exc:
+                if exc.status_code != 400:
+                    raise
+                # FastAPI's "There was an error parsing the body": bytes that are not text at all
+                return _unprocessable([FieldError("", "Corpo della richiesta", "corpo della richiesta illeggibile")])
 
         return route
 
