@@ -31,8 +31,8 @@ class Persona(Form):
     cognome: str = Field(title="Cognome", min_length=1, max_length=80)
     nome: str = Field(title="Nome", min_length=1, max_length=80)
     data_nascita: PastDate = Field(title="Data di nascita")
-    email: str | None = Field(default=None, title="E-mail", pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-    telefono: str | None = Field(default=None, title="Telefono", pattern=r"^\+?[0-9 ]{6,20}$")
+    email: str | None = Field(default=None, title="E-mail", max_length=200, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    telefono: str | None = Field(default=None, title="Telefono", max_length=20, pattern=r"^\+?[0-9 ]{6,19}$")
 
     @model_validator(mode="after")
     def birth_date_matches_codice_fiscale(self, info: ValidationInfo) -> "Persona":
