@@ -388,6 +388,11 @@ _LIMITS = {
 }
 
 
+def error_message(error: dict, annotation: Any = None) -> str:
+    """The Italian message for one pydantic error (also used for request validation at the API edge)."""
+    return _message(error, annotation)
+
+
 def _message(error: dict, annotation: Any) -> str:
     kind, ctx = error["type"], error.get("ctx") or {}
     if kind in ("value_error", "assertion_error"):

@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException
 from domain.access import AccessDenied
 from domain.errors import InvalidData, NotFound
 from domain.registry import all_workflows
-from domain.validation import FieldError, _message
+from domain.validation import FieldError, error_message
 from domain.workflow import Role
 from services import api_queries
 from services.access import authorize_read, case_ref, scoped_filter
@@ -72,7 +72,7 @@ def _field_errors(exc: RequestValidationError) -> list[FieldError]:
             message = "corpo della richiesta mancante"
         else:
             try:
-                message = _message(error, None)
+                message = error_message(error)
             except Exception:  # noqa: BLE001 - an unexpected error shape still gets a message
                 message = "valore non valido"
         out.append(FieldError(field, label, message))
