@@ -74,8 +74,10 @@ def live_server(tmp_path_factory):
     use_password_hasher(previous)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """Per module: Playwright's sync API keeps an event loop running in this thread while it lives, and
+    the asyncio tests that follow in the same session need it gone."""
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield browser
