@@ -1,89 +1,16 @@
-"""Integration fixtures: the same tests run on SQLite and on a real PostgreSQL.
-
-PostgreSQL comes from LEGAMI_TEST_POSTGRES_URL (default: 127.0.0.1:5432, database legami_test); each
-test session works in its own database legami_test_<pid>, created and dropped by the fixture. With LEGAMI_REQUIRE_POSTGRES=1 (set by .ci/run) an unreachable server
-fails the run; otherwise the PostgreSQL half is skipped with the reason shown.
+"""Integration fixtures: users, a case service with a fixed clock. The database fixtures (`db_url`: SQLite
+and PostgreSQL) are in tests/conftest.py, shared with the web and browser tests.
 """
 from __future__ import annotations
 
-import os
-import shutil
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 import pytest
-import sqlalchemy as sa
 
 from services.cases import CaseService
-from services.setup import ensure_user, init_database
-from store.db import make_engine, normalise_url
-
-ROME = ZoneInfo("Europe/Rome")
-PG_URL = os.environ.get("LEGAMI_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/legami_test")
-REQUIRE_PG = os.environ.get("LEGAMI_REQUIRE_POSTGRES") == "1"
-TABLES = ("reminder_log, obligation_status, outbox, deadline, case_transition, case_file, person, app_user, "
-          "policy_version, health_access_log, user_identity, user_credential, login_throttle, web_session")
-
-
-def _admin(url: str):
-    target = sa.engine.make_url(normalise_url(url))
-    return make_engine(target.set(database="postgres").render_as_string(hide_password=False),
-                       isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
-
-
-def _session_database_url(base: str) -> str:
-    """One database per test session (legami_test_<pid>), so concurrent runs never share tables."""
-    target = sa.engine.make_url(normalise_url(base))
-    return target.set(database=f"{target.database}_{os.getpid()}").render_as_string(hide_password=False)
-
-
-@pytest.fixture(scope="session")
-def pg_url():
-    url = _session_database_url(PG_URL)
-    name = sa.engine.make_url(url).database
-    try:
-        admin = _admin(url)
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # noqa: BLE001 - any failure to reach the server
-        message = f"PostgreSQL non raggiungibile a {PG_URL}: {exc.__class__.__name__}: {exc}"
-        if REQUIRE_PG:
-            pytest.fail(message)
-        pytest.skip(message + " (impostare LEGAMI_TEST_POSTGRES_URL)")
-    init_database(url, make_engine(url, poolclass=sa.pool.NullPool))
-    yield url
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
-@pytest.fixture(scope="session")
-def sqlite_template(tmp_path_factory):
-    path = tmp_path_factory.mktemp("template") / "legami.db"
-    url = f"sqlite:///{path}"
-    engine = make_engine(url)
-    init_database(url, engine)
-    engine.dispose()
-    return path
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request, tmp_path, sqlite_template):
-    """A freshly initialised database (district + policies loaded) on each backend."""
-    if request.param == "sqlite":
-        path = tmp_path / "legami.db"
-        shutil.copy(sqlite_template, path)
-        yield f"sqlite:///{path}"
-        return
-    url = request.getfixturevalue("pg_url")
-    engine = make_engine(url, poolclass=sa.pool.NullPool)
-    with engine.begin() as conn:
-        conn.execute(sa.text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
-    # put back what init_database loads (policies, system user)
-    init_database(url, engine)
-    engine.dispose()
-    yield url
+from services.setup import ensure_user
+from store.db import make_engine
+from tests.conftest import PG_URL, REQUIRE_PG, ROME, TABLES, _admin  # noqa: F401  (re-exported)
 
 
 @pytest.fixture

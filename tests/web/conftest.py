@@ -18,7 +18,7 @@ from store.auth_tables import login_throttle_t, user_credential_t
 from store.db import make_engine
 from store.tables import AppUser
 from tests.district_world import EXTRA_USERS, build_world
-from tests.integration.conftest import NOW, USERS, db_url, pg_url, sqlite_template  # noqa: F401  (fixtures)
+from tests.integration.conftest import NOW, USERS
 from web.app import create_app
 from web.assets import ensure_assets
 
@@ -41,7 +41,7 @@ def fast_hashes():
 
 
 @pytest.fixture
-def web_engine(db_url):  # noqa: F811
+def web_engine(db_url):
     engine = make_engine(db_url)
     with engine.begin() as conn:
         conn.execute(login_throttle_t.delete())
