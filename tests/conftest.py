@@ -21,8 +21,20 @@ from store.db import make_engine, normalise_url
 ROME = ZoneInfo("Europe/Rome")
 PG_URL = os.environ.get("LEGAMI_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/legami_test")
 REQUIRE_PG = os.environ.get("LEGAMI_REQUIRE_POSTGRES") == "1"
-TABLES = ("reminder_log, obligation_status, outbox, deadline, case_transition, case_file, person, app_user, "
-          "policy_version, health_access_log, user_identity, user_credential, login_throttle, web_session")
+# Emptied before each PostgreSQL test: every table but the district's reference data (loaded once), so that no
+# row written by one test (a tally snapshot, say) is read by another.
+REFERENCE_TABLES = {"district", "sub_ambito", "comune", "provider"}
+
+
+def _tables_to_empty() -> str:
+    import store.auth_tables  # noqa: F401  (registers the tables)
+    import store.tables  # noqa: F401
+    from sqlmodel import SQLModel
+
+    return ", ".join(sorted(set(SQLModel.metadata.tables) - REFERENCE_TABLES))
+
+
+TABLES = _tables_to_empty()
 
 
 def _admin(url: str):
