@@ -248,7 +248,7 @@ def _row_to_view(sql: _Sql, row: Sequence[Any]) -> CaseView:
         state=state,
         comune_istat=comune,
         owner=owner,
-        opened_on=_aware(sql.read_ts(opened_at)).date(),
+        opened_on=_aware(sql.read_ts(opened_at)).astimezone(ROME).date(),
         state_since=_aware(sql.read_ts(state_since)),
         policy_version=policy_version,
         data=sql.read_json(data) or {},
