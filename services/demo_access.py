@@ -41,7 +41,7 @@ def demo_logins(engine: Engine, *, environment: str = "development",
         firsts = {}
         for role in ROLES:
             row = conn.execute(sa.select(u.c.username, u.c.sub_ambito, u.c.provider_codice)
-                               .where(u.c.role == role.value, u.c.active.is_(True))
+                               .where(u.c.role == role.value, u.c.active.is_(True), u.c.username != DEMO_ADMIN)
                                .order_by(u.c.sub_ambito.is_(None), u.c.sub_ambito, u.c.username).limit(1)).first()
             if row is not None:
                 firsts[role] = row
