@@ -28,6 +28,7 @@ class CaseFilter:
     overdue: bool = False
     owner: str | None = None
     limit: int = 200
+    by_due: bool = False  # people's cases first, the nearest (or most overdue) deadline first; else by id
 
 
 def case_detail(engine: Engine, case_id: int, *, role: Role | None = None, today: date | None = None) -> dict[str, Any]:
@@ -126,7 +127,8 @@ def list_cases(engine: Engine, f: CaseFilter, *, today: date | None = None,
                   c.c.nome.label("comune"), c.c.sub_ambito, case_t.c.owner, case_t.c.opened_at,
                   next_due.label("prossima_scadenza"))
         .select_from(case_t.outerjoin(c, c.c.istat == case_t.c.comune_istat))
-        .order_by(case_t.c.id)
+        .order_by(*((case_t.c.person_id.is_(None), next_due.is_(None), next_due, case_t.c.id) if f.by_due
+                    else (case_t.c.id,)))
         .limit(f.limit)
     )
     if scope is not None:

@@ -417,3 +417,17 @@ def test_no_declared_field_collides_with_the_forms_own_inputs(wf):
         assert not names & own, (t.name, names & own)
         if t.opening:
             assert not names & opening, (t.name, names & opening)
+
+
+def test_the_case_list_puts_people_s_cases_first_most_urgent_deadline_first(world, client_for):
+    import re as _re
+
+    page = client_for("coord.crema").get("/casi?limit=500").text
+    table = page.split('data-testid="elenco-casi"')[1]
+    order = [int(n) for n in _re.findall(r'href="/casi/(\d+)"', table)]
+    district = {world["bando"], world["adesione01"], world["adesione02"]} & set(order)
+    people = [i for i in order if i not in district]
+    assert people and order[: len(people)] == people  # the district-level cases (calls, adhesions) come last
+    dues = _re.findall(r"(\d\d/\d\d/\d\d\d\d)", table.split(f'href="/casi/{people[-1]}"')[0])
+    days = [d[6:] + d[3:5] + d[:2] for d in dues]
+    assert days == sorted(days)

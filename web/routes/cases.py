@@ -176,7 +176,7 @@ async def case_list(request: Request, user: CurrentUser = Depends(current_user))
     q = (p.get("q") or "").strip()
     limit_text = p.get("limit") or ""
     limit = min(max(int(limit_text), 1), MAX_ROWS) if limit_text.isdigit() else CaseFilter.limit
-    f = CaseFilter(case_type=tipo, state=stato, comune=comune, overdue=overdue, limit=limit)
+    f = CaseFilter(case_type=tipo, state=stato, comune=comune, overdue=overdue, limit=limit, by_due=True)
     rows = case_pages.scoped_cases(svc.engine, principal, f, q=q, today=today)
     for r in rows:
         r["tipo_etichetta"] = known[r["tipo"]].label
