@@ -30,6 +30,7 @@ from sqlalchemy.engine import Engine
 from stdnum import iban as stdnum_iban
 from stdnum.it.codicefiscale import calc_check_digit
 
+from domain import ranking as rk
 from domain.validation import make_codice_fiscale
 from domain.workflow import Role
 from services.cases import ROME, CaseService
@@ -1167,7 +1168,7 @@ class _Demo:
         self.step(call, "chiudi", sistema, closes + timedelta(days=1))
         # ---- rankings: immutable snapshots with each application's score breakdown
         eligible = [a for a in applications if a["run"] and a.get("eligible_on") and a["eligible_on"] < provisional]
-        eligible.sort(key=lambda a: (-a["score"], a["isee"], a["protocollo"]))
+        eligible.sort(key=lambda a: (-a["score"], a["isee"], rk.protocol_key(a["protocollo"])))  # domain/ranking.py
         ranking = [{"domanda": a["run"].id, "protocollo": a["protocollo"], "punteggio": a["score"],
                     "dettaglio": a["detail"]} for a in eligible]
         if not self.step(call, "pubblica_graduatoria_provvisoria", udp, provisional, {
@@ -1317,15 +1318,9 @@ class _Demo:
         self.play(run, evs)
         if run.alive and run.last == e:
             app["eligible_on"] = e
-        detail = {
-            "isee": Decimal(30 if isee["valore"] <= 5000 else 24 if isee["valore"] <= 10000 else
-                            18 if isee["valore"] <= 15000 else 12 if isee["valore"] <= 20000 else
-                            6 if isee["valore"] <= 25000 else 3),
-            "gravita": Decimal(20 if grave and accompagnamento else 10),
-            "solitudine": Decimal(10 if data["vive_solo"] else 0),
-            "eta": Decimal(6 if minor or person["data_nascita"] <= date(y - 85, 12, 31) else
-                           4 if person["data_nascita"] <= date(y - 75, 12, 31) else 0),
-            "adl": Decimal(adl * 3), "iadl": Decimal(iadl)}
+        detail = rk.breakdown(rk.Applicant(
+            isee=Decimal(str(isee["valore"])), grave=bool(grave), accompagnamento=bool(accompagnamento),
+            vive_solo=bool(data["vive_solo"]), nato_il=person["data_nascita"], adl=adl, iadl=iadl), y)
         app.update(score=sum(detail.values()), detail=detail, amount=amount, annual=amount * 12)
         return app
 
