@@ -44,6 +44,10 @@ def submit(page: Page, form: Locator, *, succeeds: bool = True) -> None:
 
 
 def transition_form(page: Page, name: str) -> Locator:
+    """The action's form, opened the way a user opens it (its summary) when it is folded."""
+    action = page.get_by_test_id(f"azione-{name}")
+    if action.get_attribute("open") is None:
+        action.locator("summary").click()
     return page.get_by_test_id(f"transizione-{name}")
 
 

@@ -178,6 +178,8 @@ def test_a_form_with_missing_data_shows_italian_errors_by_field_and_writes_nothi
     assert re.search(r'id="incontro_il"[^>]*aria-invalid="true"', page)
     assert '<div class="invalid-feedback d-block" id="incontro_il-errore">campo obbligatorio</div>' in page
     assert 'value="ok regolare"' in page or ">ok regolare</textarea>" in page  # what was typed is kept
+    assert re.search(r'<details[^>]*data-testid="azione-registra_monitoraggio" open>', page)  # unfolded
+    assert not re.search(r'<details[^>]*data-testid="azione-sospendi" open>', page)  # the others stay folded
     assert snapshot(web_engine, case) == before
 
 

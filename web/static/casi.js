@@ -19,6 +19,13 @@
     var first = rows.lastElementChild && rows.lastElementChild.querySelector('input, select, textarea');
     if (first) { first.focus(); }
   });
+  // A link to /casi/{id}#azione-{transition} opens that action's form.
+  function openFromHash() {
+    var target = location.hash && document.getElementById(location.hash.slice(1));
+    if (target && target.tagName === 'DETAILS') { target.open = true; target.scrollIntoView(); }
+  }
+  window.addEventListener('hashchange', openFromHash);
+  openFromHash();
   show(document);
   document.body.addEventListener('htmx:afterSettle', function (event) { show(event.target); });
 })();
