@@ -7,13 +7,17 @@ opened through `CaseService.open_case` (not timed). Then, timed, every case walk
 assegna -> avvia_redazione -> attiva -> registra_monitoraggio -> avvia_verifica, one unit of
 work per step with a reload of the case:
 
-* engine: `CaseService.advance` (load, validate, decide, persist, outbox; one `engine.begin()`);
+* engine: `CaseService.advance` (load, validate, decide, persist, outbox; one `store.cases.UnitOfWork`:
+          a connection checked out of the engine's pool with `Engine.raw_connection()`, a new cursor,
+          commit, the connection back to the pool);
 * raw:    the same statements the engine issues for that step (see store/cases.py: the case
           SELECT, the guarded UPDATE, the audit INSERT, one deadline UPDATE per closing status, one
           multi-row deadline INSERT; on assegna the guard's app_user lookup, which the handler
           re-uses, and the outbox INSERT), the same SQL text (JSON passed pre-serialised, with a
           ::jsonb cast on PostgreSQL), through the bare DBAPI driver (sqlite3 / psycopg 3),
-          precomputed values, commit per step. This is the lower bound.
+          precomputed values, commit per step. This is the lower bound. Its connection handling is
+          lighter than the engine's: one driver connection opened once for the whole run (no pool, no
+          checkout or return), a new cursor per step (as the engine's unit of work), commit per step.
 
 Both run in the same process on the same database, interleaved in chunks of cases (alternating
 which goes first) so that table growth and machine noise hit both alike. Afterwards the run

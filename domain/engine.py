@@ -24,7 +24,7 @@ from domain.errors import (
 )
 from domain.policy import Policy
 from domain.validation import FieldError, italian_errors
-from domain.workflow import ROLE_LABELS, Basis, DeadlineRule, Outcome, Role, Transition, Workflow
+from domain.workflow import ROLE_LABELS, Basis, DeadlineRule, Outcome, Role, Source, Transition, Workflow
 
 
 @dataclass(frozen=True)
@@ -171,7 +171,7 @@ def decide(
     merged = {**view.data, **payload} if t.merge_data else dict(view.data)
     ctx = Context(wf, view, model, merged, command.actor, command.effective_at, policy, world)
     _check_opening(wf, t, command, ctx)
-    reasons = list(dict.fromkeys(r for g in t.guards if (r := g.check(ctx))))  # each reason once
+    reasons = list(dict.fromkeys(r for g in t.guards if (r := g.check(ctx)))) if t.guards else []  # each once
     outcome, outcome_reason = _outcome(wf, t, model, merged, policy, reasons)
     if reasons:
         raise GuardRefused(reasons)
@@ -183,6 +183,7 @@ def decide(
     target = wf.state(t.target)
     source = wf.state(view.state) if view.state else None
     leaving_suspension = source is not None and source.suspended and not target.suspended
+    met, expired = wf.closes(t.name)
     return Decision(
         transition=t,
         from_state=view.state,
@@ -198,9 +199,9 @@ def decide(
         kind=str(payload[t.sets_kind]) if t.sets_kind else (command.kind if t.opening else None),
         outcome=outcome,
         outcome_reason=outcome_reason,
-        met=tuple(r.kind for r in wf.deadline_rules().values() if t.name in r.met_by and r.fires != t.name),
-        expired=tuple(r.kind for r in wf.deadline_rules().values() if r.fires == t.name),
-        new_deadlines=tuple(_due(r, ctx, calendar) for r in t.starts),
+        met=met,
+        expired=expired,
+        new_deadlines=tuple(_due(r, ctx, calendar) for r in t.starts) if t.starts else (),
         cancel_open_deadlines=target.terminal,
         pause_deadlines=target.suspended and not (source and source.suspended),
         resume_shift_days=(
@@ -325,7 +326,10 @@ def _due(rule: DeadlineRule, ctx: Context, calendar: WorkingCalendar) -> NewDead
         due = calendar.add_working_days(anchor, days, comune)
     else:
         due = calendar.add_calendar_days(anchor, days, comune)
-    return NewDeadline(rule.kind, rule.label, due, rule.basis.value, rule.source.value)
+    return NewDeadline(rule.kind, rule.label, due, _VALUES[rule.basis], _VALUES[rule.source])
+
+
+_VALUES = {member: member.value for enum in (Basis, Source) for member in enum}  # Enum.value is a descriptor call
 
 
 def _anchor_date(rule: DeadlineRule, ctx: Context) -> date:

@@ -158,10 +158,20 @@ class Workflow:
     description: str = ""
     _by_name: dict[str, Transition] = field(init=False, repr=False, compare=False)
     _states: dict[str, State] = field(init=False, repr=False, compare=False)
+    _rules: dict[str, DeadlineRule] = field(init=False, repr=False, compare=False)
+    _closes: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_states", {s.name: s for s in self.states})
         object.__setattr__(self, "_by_name", {t.name: t for t in self.transitions})
+        # derived once (the declaration is frozen): the engine asks for these on every transition
+        rules = {r.kind: r for t in self.transitions for r in t.starts}
+        object.__setattr__(self, "_rules", rules)
+        object.__setattr__(self, "_closes", {
+            t.name: (tuple(r.kind for r in rules.values() if t.name in r.met_by and r.fires != t.name),
+                     tuple(r.kind for r in rules.values() if r.fires == t.name))
+            for t in self.transitions
+        })
         problems = declaration_problems(self)
         if problems:
             raise ValueError(f"dichiarazione '{self.case_type}' non coerente: " + "; ".join(problems))
@@ -184,11 +194,16 @@ class Workflow:
         return any(t.sets_kind for t in self.transitions)
 
     def deadline_rules(self) -> dict[str, DeadlineRule]:
-        return {r.kind: r for t in self.transitions for r in t.starts}
+        return dict(self._rules)  # a copy: the declaration's own stays as declared
+
+    def closes(self, transition: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The deadline kinds `transition` closes: (met, expired). Expired: the rules whose term fires it
+        (`DeadlineRule.fires`); met: the other rules it satisfies (`met_by`)."""
+        return self._closes[transition]
 
     def automatic_for(self, kind: str, state: str) -> Transition | None:
         """The automatic transition deadline `kind` fires from `state`, if any (fired by the sweep)."""
-        rule = self.deadline_rules().get(kind)
+        rule = self._rules.get(kind)
         t = self._by_name.get(rule.fires) if rule and rule.fires else None
         return t if t is not None and state in t.sources else None
 

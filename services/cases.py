@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from domain.calendar import WorkingCalendar
-from domain.engine import Actor, CaseView, Command, UserView, allowed_transitions, decide
+from domain.engine import Actor, CaseView, Command, allowed_transitions, decide
 from domain.errors import ConflictError, NotFound
 from domain.policy import Policy, policy_in_force
 from domain.registry import get_workflow
@@ -66,15 +66,6 @@ class _MemoCalendar(WorkingCalendar):
         return due
 
 
-class _World(StoreWorld):
-    """StoreWorld whose user lookup (the assegna guard and handler) runs on the hot path's DBAPI cursor."""
-
-    def user(self, username: str) -> UserView | None:
-        if username not in self._users:
-            self._users[username] = repo.load_user(self.conn, username)
-        return self._users[username]
-
-
 class CaseService:
     """Opens and advances cases; each call is one unit of work (state + audit + deadlines + outbox)."""
 
@@ -83,6 +74,7 @@ class CaseService:
         self.clock = clock
         self._policies: dict[str, Policy] = {}
         self._calendars: dict[bool, WorkingCalendar] = {}
+        self._calendar_of: dict[str, tuple[Policy, WorkingCalendar]] = {}  # by policy version
         self._sub_ambiti: dict[str, str] | None = None
 
     # ---------------------------------------------------------------- reference data (cached)
@@ -113,6 +105,14 @@ class CaseService:
                 self._policies[row.version] = Policy(row.version, row.valid_from, row.body, row.description)
 
     def calendar(self, policy: Policy) -> WorkingCalendar:
+        known = self._calendar_of.get(policy.version)
+        if known is not None and known[0] is policy:  # this very policy object: same answer as last time
+            return known[1]
+        calendar = self._calendar(policy)
+        self._calendar_of[policy.version] = (policy, calendar)
+        return calendar
+
+    def _calendar(self, policy: Policy) -> WorkingCalendar:
         saturday = bool(policy.get_or("calendario.sabato_lavorativo", False))
         if saturday not in self._calendars:
             c = Comune.__table__
@@ -154,7 +154,7 @@ class CaseService:
         policy = self.policy_on(when.astimezone(ROME).date())
         command = Command(name, actor, when, data, reason, kind, comune_istat, related_case_id)
         with self.engine.begin() as conn:
-            world = _World(conn, self.sub_ambiti())
+            world = StoreWorld(conn, self.sub_ambiti())
             decision = decide(wf, None, command, policy=policy, calendar=self.calendar(policy), world=world, now=now)
             person_id = None
             if decision.person:
@@ -186,7 +186,9 @@ class CaseService:
         repeatable step such as a monitoring entry).
         """
         now = self.clock()
-        with self.engine.begin() as conn:
+        # one unit of work on a pooled DBAPI connection (store.cases.UnitOfWork: commit on success, rollback
+        # on any error, connection back to the pool); every statement of a transition runs on its cursor
+        with repo.UnitOfWork(self.engine) as conn:
             case = repo.load_case(conn, case_id)
             if expected_version is not None and case.version != expected_version:
                 raise ConflictError(
@@ -197,7 +199,7 @@ class CaseService:
             policy = self.policy(case.policy_version)
             when = self._effective(effective_at, case.state_since, now)
             command = Command(transition, actor, when, data or {}, reason)
-            world = _World(conn, self.sub_ambiti())
+            world = StoreWorld(conn, self.sub_ambiti())
             calendar = self.calendar(policy)
             decision = decide(wf, case, command, policy=policy, calendar=calendar, world=world, now=now)
             seq = repo.apply_decision(conn, case=case, decision=decision, actor=actor, recorded_at=_to_utc(now))

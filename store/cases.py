@@ -11,7 +11,9 @@ import json
 import weakref
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta, timezone
-from typing import Any
+from decimal import Decimal
+from types import TracebackType
+from typing import Any, Self
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -20,10 +22,10 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm.base import NEVER_SET, NO_VALUE
 
-from domain.engine import Actor, CaseView, Decision, UserView
+from domain.engine import Actor, CaseView, Decision, ProviderView, UserView
 from domain.errors import ConflictError, NotFound, StateWriteForbidden
 from domain.workflow import Role
-from store.tables import Case, case_t, deadline_t, person_t
+from store.tables import Case, case_t, person_t
 
 ROME = ZoneInfo("Europe/Rome")
 
@@ -89,6 +91,15 @@ class _Sql:
                        "AND deadline.status IN ('open', 'paused')")
         self.pause = (f"UPDATE deadline SET status='paused' WHERE deadline.case_id = {p} "
                       "AND deadline.status = 'open'")
+        self.select_paused = (f"SELECT deadline.id, deadline.due, deadline.suspended_days FROM deadline "
+                              f"WHERE deadline.case_id = {p} AND deadline.status = {p}")
+        self.resume = (f"UPDATE deadline SET status={p}, due={p}, suspended_days={p} WHERE deadline.id = {p}")
+        self.select_provider = f"SELECT provider.codice, provider.nome, provider.comuni, provider.email " \
+                               f"FROM provider WHERE provider.codice = {p}"
+        self.select_adhesion = (f"SELECT case_file.state, case_file.data FROM case_file WHERE case_file.case_type = {p} "
+                                f"AND case_file.provider_codice = {p} ORDER BY case_file.id DESC LIMIT 1")
+        self.select_committed = (f"SELECT case_file.data FROM case_file WHERE case_file.case_type = {p} AND "
+                                 f"case_file.related_case_id = {p} AND case_file.state IN ({', '.join([p] * 6)})")
         self._updates: dict[tuple[str, ...], str] = {}
         self._met: dict[int, str] = {}
         self._deadlines: dict[int, str] = {}
@@ -184,15 +195,15 @@ _SQL = {"postgresql": _Sql("postgresql", "%s", "IS true"), "sqlite": _SqliteSql(
 
 
 class _Cursor:
-    """A DBAPI cursor of an SQLAlchemy connection; errors come out as SQLAlchemy's, as from Core."""
+    """A DBAPI cursor of an SQLAlchemy connection or unit of work; errors come out as SQLAlchemy's, as from Core."""
 
     __slots__ = ("conn_ref", "cur", "dbapi_conn", "dialect", "sql")
 
-    def __init__(self, conn: Connection):
+    def __init__(self, conn: Connection | UnitOfWork):
         self.conn_ref = weakref.ref(conn)  # the connection keeps this cursor: no reference cycle
         self.dialect = conn.dialect
         self.sql: _Sql = _SQL[conn.dialect.name]
-        self.dbapi_conn = conn.connection.dbapi_connection
+        self.dbapi_conn = conn.dbapi_connection if type(conn) is UnitOfWork else conn.connection.dbapi_connection
         self.cur = self.dbapi_conn.cursor()
 
     def execute(self, statement: str, params: Sequence[Any]) -> Any:
@@ -206,21 +217,100 @@ class _Cursor:
         rows = self.execute(statement, params).fetchall()  # fetch all: SQLite resets the statement (no lock kept)
         return rows[0] if rows else None
 
+    def fetch_all(self, statement: str, params: Sequence[Any]) -> list[Any]:
+        return self.execute(statement, params).fetchall()
+
     def _wrapped(self, statement: str, params: Sequence[Any], err: Exception) -> Exception:
         """What Core would raise: the driver's error wrapped (IntegrityError ...), a lost connection invalidated."""
-        dbapi_error = self.dialect.loaded_dbapi.Error
-        if not isinstance(err, dbapi_error):
-            return err
-        invalidated = self.dialect.is_disconnect(err, self.dbapi_conn, self.cur)
-        conn = self.conn_ref()
-        if invalidated and conn is not None:
-            conn.invalidate(err)
-        return sa.exc.DBAPIError.instance(statement, params, err, dbapi_error,
-                                          connection_invalidated=invalidated, dialect=self.dialect)
+        return _wrap_dbapi_error(self.dialect, self.conn_ref(), self.dbapi_conn, self.cur, statement, params, err)
 
 
-def _cursor(conn: Connection) -> _Cursor:
+def _wrap_dbapi_error(dialect: Any, owner: Connection | UnitOfWork | None, dbapi_conn: Any, cur: Any,
+                      statement: str, params: Any, err: Exception) -> Exception:
+    dbapi_error = dialect.loaded_dbapi.Error
+    if not isinstance(err, dbapi_error):
+        return err
+    invalidated = dialect.is_disconnect(err, dbapi_conn, cur)
+    if invalidated and owner is not None:
+        owner.invalidate(err)
+    return sa.exc.DBAPIError.instance(statement, params, err, dbapi_error,
+                                      connection_invalidated=invalidated, dialect=dialect)
+
+
+class UnitOfWork:
+    """One transition's unit of work on a pooled DBAPI connection, without a Core `Connection`.
+
+    `Engine.raw_connection()` (documented: a DBAPI connection proxied by the engine's pool) is checked out
+    for the block and given back to the pool at its end (the pool's reset on return still runs). The
+    driver opens the transaction with the first statement (psycopg, sqlite3: not autocommit, as under
+    Core); the block commits on success and rolls back on any exception, so state, audit row, deadlines
+    and outbox stay atomic. Every statement runs on the hot path's cursor (`_cursor`), errors come out as
+    SQLAlchemy's and a lost connection is invalidated, as from Core. Saves the Core Connection, its
+    transaction object and commit bookkeeping (~40 us of client CPU per transition, bench/RESULTS.md).
+    Only the store's cursor functions accept it (load_case, apply_decision, load_user, load_provider,
+    committed_on_call, resume_paused_deadlines, insert_outbox); anything needing Core uses engine.begin().
+    """
+
+    __slots__ = ("__weakref__", "_hot", "dbapi_connection", "dialect", "fairy")
+
+    def __init__(self, engine: sa.engine.Engine):
+        self.dialect = engine.dialect
+        self.fairy = engine.raw_connection()
+        self.dbapi_connection = self.fairy.dbapi_connection
+        self._hot: _Cursor | None = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        try:
+            if exc_type is None:
+                self.commit()
+            else:
+                self._rollback_quietly()
+        finally:
+            self.close()
+
+    def cursor(self) -> _Cursor:
+        hot = self._hot
+        if hot is None:
+            hot = self._hot = _Cursor(self)
+        return hot
+
+    def commit(self) -> None:
+        try:
+            self.dbapi_connection.commit()
+        except Exception as err:
+            wrapped = _wrap_dbapi_error(self.dialect, self, self.dbapi_connection, None, "COMMIT", (), err)
+            self._rollback_quietly()  # nothing left if the connection was lost (then already invalidated)
+            raise wrapped from err
+
+    def _rollback_quietly(self) -> None:
+        """Roll back after an error; a connection that cannot even roll back is invalidated (not pooled)."""
+        if self.dbapi_connection is None:  # already invalidated
+            return
+        try:
+            self.dbapi_connection.rollback()
+        except Exception as err:  # noqa: BLE001 - any failure: the connection is not fit for the pool
+            self.invalidate(err)
+
+    def invalidate(self, err: BaseException | None = None) -> None:
+        if self.dbapi_connection is not None:
+            self.dbapi_connection = None
+            self.fairy.invalidate(err)
+
+    def close(self) -> None:
+        if self._hot is not None and self.dbapi_connection is not None:
+            self._hot.cur.close()
+        self._hot = None
+        self.fairy.close()
+
+
+def _cursor(conn: Connection | UnitOfWork) -> _Cursor:
     """The hot path's cursor for this connection (one per Connection object), inside its transaction."""
+    if type(conn) is UnitOfWork:
+        return conn.cursor()
     if not conn.in_transaction():
         conn.begin()  # what Core's autobegin would do: the caller's commit() then covers these statements
     hot = conn.__dict__.get("_legami_cursor")
@@ -229,7 +319,7 @@ def _cursor(conn: Connection) -> _Cursor:
     return hot
 
 
-def load_case(conn: Connection, case_id: int) -> CaseView:
+def load_case(conn: Connection | UnitOfWork, case_id: int) -> CaseView:
     cur = _cursor(conn)
     row = cur.fetch_one(cur.sql.select_case, (case_id,))
     if row is None:
@@ -259,11 +349,42 @@ def _row_to_view(sql: _Sql, row: Sequence[Any]) -> CaseView:
     )
 
 
-def load_user(conn: Connection, username: str) -> UserView | None:
+def load_user(conn: Connection | UnitOfWork, username: str) -> UserView | None:
     """An active user, as the guards and handlers see it (None if missing or deactivated)."""
     cur = _cursor(conn)
     row = cur.fetch_one(cur.sql.select_user, (username,))
     return None if row is None else UserView(row[0], Role(row[1]), row[2], row[3], row[4])
+
+
+def load_provider(conn: Connection | UnitOfWork, codice: str) -> ProviderView | None:
+    """A provider with the comuni of its latest SAD adhesion case (its own list if it has none)."""
+    cur = _cursor(conn)
+    sql = cur.sql
+    row = cur.fetch_one(sql.select_provider, (codice,))
+    if row is None:
+        return None
+    codice_, nome, comuni, email = row
+    adhesion = cur.fetch_one(sql.select_adhesion, ("sad_adesione", codice))
+    adhesion_state, adhesion_data = (adhesion[0], sql.read_json(adhesion[1])) if adhesion else (None, None)
+    chosen = (adhesion_data or {}).get("comuni") if adhesion else None
+    return ProviderView(
+        codice=codice_,
+        nome=nome,
+        comuni=frozenset(chosen or sql.read_json(comuni)),
+        adhesion_state=adhesion_state,
+        email=email,
+    )
+
+
+COMMITTED_STATES = ("FUNDED", "PLAN_SIGNED", "DISBURSING", "SUSPENDED", "UNDER_REVIEW", "CLOSED")
+
+
+def committed_on_call(conn: Connection | UnitOfWork, call_id: int) -> Decimal:
+    """The yearly amounts of an FNA call's applications in a committed state."""
+    cur = _cursor(conn)
+    sql = cur.sql
+    rows = cur.fetch_all(sql.select_committed, ("fna_domanda", call_id, *COMMITTED_STATES))
+    return sum((Decimal(str((sql.read_json(d) or {}).get("importo_annuo", 0))) for (d,) in rows), Decimal(0))
 
 
 def _utc(value: datetime) -> datetime:
@@ -310,19 +431,20 @@ def insert_case(
 
 
 def apply_decision(
-    conn: Connection, *, case: CaseView, decision: Decision, actor: Actor, recorded_at: datetime
+    conn: Connection | UnitOfWork, *, case: CaseView, decision: Decision, actor: Actor, recorded_at: datetime
 ) -> int:
     """Persist an advance; raises ConflictError if the case moved since it was read."""
     cur = _cursor(conn)
-    _update_case(cur, case, decision)
+    effective_utc = _utc(decision.effective_at)
+    _update_case(cur, case, decision, effective_utc)
     seq = case.version + 1
-    _insert_audit(cur, case.id, seq, decision, actor, recorded_at)
+    _insert_audit(cur, case.id, seq, decision, actor, recorded_at, effective_utc)
     _update_deadlines(cur, case.id, decision)
     _insert_deadlines(cur, case.id, seq, decision)
     return seq
 
 
-def _update_case(cur: _Cursor, case: CaseView, d: Decision) -> None:
+def _update_case(cur: _Cursor, case: CaseView, d: Decision, effective_utc: datetime) -> None:
     """UPDATE case_file guarded by the version the decision was taken on (optimistic concurrency)."""
     sql = cur.sql
     # the columns in table order, as Core would write them
@@ -340,7 +462,7 @@ def _update_case(cur: _Cursor, case: CaseView, d: Decision) -> None:
         columns.append("provider_codice")
         values.append(d.provider_codice)
     columns.append("state_since")
-    values.append(sql.ts(_utc(d.effective_at)))
+    values.append(sql.ts(effective_utc))
     if d.outcome is not None:
         columns += ("outcome", "outcome_reason")
         values += (d.outcome.value, d.outcome_reason)
@@ -354,11 +476,17 @@ def _update_case(cur: _Cursor, case: CaseView, d: Decision) -> None:
         )
 
 
-def _insert_audit(cur: _Cursor, case_id: int, seq: int, d: Decision, actor: Actor, recorded_at: datetime) -> None:
+_ROLE_VALUES = {role: role.value for role in Role}  # Enum.value is a descriptor call: ~1 us each time
+
+
+def _insert_audit(cur: _Cursor, case_id: int, seq: int, d: Decision, actor: Actor, recorded_at: datetime,
+                  effective_utc: datetime | None = None) -> None:
     sql = cur.sql
+    if effective_utc is None:
+        effective_utc = _utc(d.effective_at)
     cur.execute(sql.insert_audit, (
-        case_id, seq, d.transition.name, d.from_state, d.to_state, actor.username, actor.role.value,
-        sql.ts(_utc(recorded_at)), sql.ts(_utc(d.effective_at)), sql.day(d.effective_at.astimezone(ROME).date()),
+        case_id, seq, d.transition.name, d.from_state, d.to_state, actor.username, _ROLE_VALUES[actor.role],
+        sql.ts(_utc(recorded_at)), sql.ts(effective_utc), sql.day(d.effective_at.astimezone(ROME).date()),
         d.reason, sql.json(d.data),
     ))
 
@@ -376,24 +504,15 @@ def _update_deadlines(cur: _Cursor, case_id: int, d: Decision) -> None:
 
 
 def resume_paused_deadlines(
-    conn: Connection, case_id: int, shift_days: int, roll: Callable[[date], date]
+    conn: Connection | UnitOfWork, case_id: int, shift_days: int, roll: Callable[[date], date]
 ) -> None:
     """The clock stopped while suspended: move each paused deadline on by the days suspended."""
-    rows = conn.execute(
-        sa.select(deadline_t.c.id, deadline_t.c.due, deadline_t.c.suspended_days).where(
-            deadline_t.c.case_id == case_id, deadline_t.c.status == "paused"
-        )
-    ).all()
-    for row in rows:
-        conn.execute(
-            deadline_t.update()
-            .where(deadline_t.c.id == row.id)
-            .values(
-                status="open",
-                due=roll(row.due + timedelta(days=shift_days)),
-                suspended_days=row.suspended_days + shift_days,
-            )
-        )
+    cur = _cursor(conn)
+    sql = cur.sql
+    rows = cur.fetch_all(sql.select_paused, (case_id, "paused"))
+    for id_, due, suspended_days in rows:
+        cur.execute(sql.resume, ("open", sql.day(roll(sql.read_day(due) + timedelta(days=shift_days))),
+                                 suspended_days + shift_days, id_))
 
 
 def _insert_deadlines(cur: _Cursor, case_id: int, seq: int, d: Decision) -> None:
@@ -409,7 +528,7 @@ def _insert_deadlines(cur: _Cursor, case_id: int, seq: int, d: Decision) -> None
 _OUTBOX_DEFAULTS = {"status": "pending", "attempts": 0, "next_attempt_at": None}
 
 
-def insert_outbox(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+def insert_outbox(conn: Connection | UnitOfWork, rows: Sequence[dict[str, Any]]) -> None:
     """The handlers' messages, one multi-row INSERT in the transition's transaction."""
     if not rows:
         return
