@@ -17,22 +17,12 @@ from sqlalchemy.engine import Engine
 
 from config.settings import Settings, get_settings
 from domain.access import AccessDenied
-from domain.errors import (
-    ConflictError,
-    DomainError,
-    EffectiveDateInvalid,
-    GuardRefused,
-    InvalidData,
-    NotFound,
-    RoleNotAllowed,
-    TransitionNotAllowed,
-    UnknownCaseType,
-    UnknownTransition,
-)
+from domain.errors import DomainError
 from services.access import ScopedCaseService
 from services.cases import CaseService, now_rome
 from web.assets import VENDOR
 from web.deps import CsrfRefused, LoginRequired, Services
+from web.errors import errors_payload, status_of
 from web.templating import render
 
 STATIC = VENDOR.parent
@@ -45,27 +35,6 @@ SECURITY_HEADERS = {
                                 "script-src 'self'; font-src 'self' data:; frame-ancestors 'none'; "
                                 "form-action 'self'; base-uri 'self'"),
 }
-
-
-def _status_of(exc: DomainError) -> int:
-    if isinstance(exc, AccessDenied):
-        return 403
-    if isinstance(exc, (NotFound, UnknownCaseType)):
-        return 404
-    if isinstance(exc, ConflictError):
-        return 409
-    if isinstance(exc, (InvalidData, GuardRefused, TransitionNotAllowed, RoleNotAllowed, EffectiveDateInvalid,
-                        UnknownTransition)):
-        return 422
-    return 400
-
-
-def _errors_payload(exc: DomainError) -> list[dict[str, str]]:
-    if isinstance(exc, InvalidData):
-        return [{"campo": e.field, "etichetta": e.label, "messaggio": e.message} for e in exc.errors]
-    if isinstance(exc, GuardRefused):
-        return [{"campo": "", "etichetta": "", "messaggio": r} for r in exc.reasons]
-    return []
 
 
 def create_app(*, settings: Settings | None = None, engine: Engine | None = None,
@@ -127,12 +96,12 @@ def create_app(*, settings: Settings | None = None, engine: Engine | None = None
 
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError):
-        status = _status_of(exc)
+        status = status_of(exc)
         message = exc.reason if isinstance(exc, AccessDenied) else str(exc)
         if request.url.path.startswith("/api/"):
-            return JSONResponse({"detail": message, "errori": _errors_payload(exc)}, status_code=status)
+            return JSONResponse({"detail": message, "errori": errors_payload(exc)}, status_code=status)
         titles = {403: "Accesso negato", 404: "Non trovato", 409: "Conflitto", 422: "Dati non validi"}
         return render(request, "errore.html", {"titolo": titles.get(status, "Errore"), "messaggio": message,
-                                               "errori": _errors_payload(exc)}, status_code=status)
+                                               "errori": errors_payload(exc)}, status_code=status)
 
     return app

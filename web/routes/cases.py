@@ -32,6 +32,7 @@ from domain.workflow import ROLE_LABELS, Role, Transition, Workflow
 from services import case_pages
 from services.queries import CaseFilter
 from web.deps import CurrentUser, current_user, services
+from web.errors import status_of
 from web.forms import (
     FormField,
     FormInput,
@@ -76,14 +77,6 @@ def _done(request: Request, url: str) -> Response:
     if _is_htmx(request):
         return Response(status_code=200, headers={"HX-Redirect": url})
     return RedirectResponse(url, status_code=303)
-
-
-def _status_for(exc: DomainError) -> int:
-    if isinstance(exc, ConflictError):
-        return 409
-    if isinstance(exc, AccessDenied):
-        return 403
-    return 422
 
 
 def _errors_of(exc: DomainError) -> tuple[list[FieldError], list[str]]:
@@ -267,7 +260,7 @@ async def new_case(request: Request, user: CurrentUser = Depends(current_user)):
             effective_at=effective, reason=(inp.get("motivo") or "").strip() or None)
     except (*REFUSED, AccessDenied) as exc:
         ctx = _new_context(request, user, tipo, values, exc)
-        return render(request, "casi/nuovo.html", ctx, status_code=_status_for(exc))
+        return render(request, "casi/nuovo.html", ctx, status_code=status_of(exc))
     return _done(request, f"/casi/{case_id}")
 
 
@@ -345,7 +338,7 @@ async def fire(request: Request, case_id: int, name: str, user: CurrentUser = De
                            reason=(inp.get("motivo") or "").strip() or None, expected_version=version)
     except REFUSED as exc:
         values = inp.flat()
-        status = _status_for(exc)
+        status = status_of(exc)
         if _is_htmx(request):
             form = _fragment(request, user, wf, t, case_id, version, values, exc)
             return render(request, "casi/_transizione.html", {"modulo": form, "caso_id": case_id},
