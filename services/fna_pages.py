@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -61,6 +62,16 @@ def ranking_refusal(principal: Principal) -> str | None:
         return ("la graduatoria con il dettaglio dei punteggi è riservata a Ufficio di Piano, CSC e "
                 "coordinatori di sub-ambito")
     return None
+
+
+def _read_call(scoped: ScopedCaseService, principal: Principal, call_id: int,
+               refusal: Callable[[Principal], str | None]) -> dict[str, Any]:
+    """The call as `principal` may read it, after the page's role check; NotFound if the case is no call."""
+    _require(refusal(principal))
+    call = scoped.read(principal, call_id)
+    if call["tipo"] != CALL:
+        raise NotFound(f"il caso {call_id} non è un bando FNA")
+    return call
 
 
 def _require(reason: str | None) -> None:
@@ -165,10 +176,7 @@ def _computed_score(app: _Application, year: int) -> tuple[Decimal, dict[str, De
 
 def call_page(scoped: ScopedCaseService, principal: Principal, call_id: int) -> dict[str, Any]:
     engine, today = scoped.engine, scoped.today()
-    _require(calls_refusal(principal))
-    call = scoped.read(principal, call_id)
-    if call["tipo"] != CALL:
-        raise NotFound(f"il caso {call_id} non è un bando FNA")
+    call = _read_call(scoped, principal, call_id, calls_refusal)
     year = _reference_year(call["dati"], today)
     wf = get_workflow(APPLICATION)
     rows = []
@@ -268,10 +276,7 @@ def ranking_page(scoped: ScopedCaseService, principal: Principal, call_id: int) 
     """The provisional and final rankings (published snapshots) and, until the final one, the proposal
     computed from the admitted applications; each with its cut-off against the call's budget."""
     engine, today = scoped.engine, scoped.today()
-    _require(ranking_refusal(principal))
-    call = scoped.read(principal, call_id)
-    if call["tipo"] != CALL:
-        raise NotFound(f"il caso {call_id} non è un bando FNA")
+    call = _read_call(scoped, principal, call_id, ranking_refusal)
     year = _reference_year(call["dati"], today)
     budget = _d(call["dati"].get("budget"))
     wf = get_workflow(APPLICATION)
@@ -329,10 +334,7 @@ def publish_ranking(scoped: ScopedCaseService, principal: Principal, call_id: in
     if fase not in PUBLISH:
         raise AccessDenied("fase della graduatoria sconosciuta")
     engine, today = scoped.engine, scoped.today()
-    _require(ranking_refusal(principal))
-    call = scoped.read(principal, call_id)
-    if call["tipo"] != CALL:
-        raise NotFound(f"il caso {call_id} non è un bando FNA")
+    call = _read_call(scoped, principal, call_id, ranking_refusal)
     year = _reference_year(call["dati"], today)
     apps = {a.id: a for a in _applications(engine, call_id, today)}
     entries = _entries(apps, None, year, get_workflow(APPLICATION))
@@ -345,11 +347,8 @@ def publish_ranking(scoped: ScopedCaseService, principal: Principal, call_id: in
 
 def public_ranking(scoped: ScopedCaseService, principal: Principal, call_id: int) -> dict[str, Any]:
     """The latest published ranking, pseudonymised: protocol number, score, position, outcome. Nothing else."""
-    _require(calls_refusal(principal))
     engine, today = scoped.engine, scoped.today()
-    call = scoped.read(principal, call_id)
-    if call["tipo"] != CALL:
-        raise NotFound(f"il caso {call_id} non è un bando FNA")
+    call = _read_call(scoped, principal, call_id, calls_refusal)
     snaps = _snapshots(call)
     fase = "definitiva" if "definitiva" in snaps else "provvisoria" if "provvisoria" in snaps else None
     rows: list[dict[str, Any]] = []
