@@ -56,11 +56,22 @@ import json  # noqa: E402
 import os  # noqa: E402
 import platform  # noqa: E402
 import resource  # noqa: E402
-import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 from datetime import date, datetime, timedelta, timezone  # noqa: E402
 from pathlib import Path  # noqa: E402
+
+from bench.common import (  # noqa: E402
+    Launcher,
+    cpu_and_memory,
+    loadavg,
+    loaded_dataset,
+    mb,
+    recreate_database,
+    save_meta,
+    slug,
+    vm_hwm_mb,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).parent / "RESULTS.md"
@@ -76,23 +87,10 @@ SURNAMES = ("Bianchi", "Rossi", "Verdi", "Ferrari", "Russo", "Colombo", "Ricci",
 NAMES = ("Mario", "Giulia", "Luca", "Anna", "Marco", "Sara", "Paolo", "Elena", "Giorgio", "Chiara", "Ahmed",
          "Fatima", "Ion", "Maria")
 UTC = timezone.utc
-
-
-def mb(kib: int) -> float:
-    return kib / 1024.0  # ru_maxrss is in KiB on Linux
+META_TABLE = "bench_sweep_meta"  # marks a kept database as loaded (--keep / --reuse)
 
 
 # ====================================================================== children (one variant each)
-
-
-def vm_hwm_mb() -> float:
-    try:
-        for ln in Path("/proc/self/status").read_text().splitlines():
-            if ln.startswith("VmHWM:"):
-                return int(ln.split()[1]) / 1024.0
-    except OSError:
-        pass
-    return float("nan")
 
 
 def child_main(argv: list[str]) -> int:
@@ -359,26 +357,6 @@ def child_raw(url: str, plan: dict, profile: str | None, statements: bool = Fals
 # ====================================================================== parent: data set
 
 
-def recreate_database(url: str) -> None:
-    import psycopg
-    from psycopg.conninfo import conninfo_to_dict, make_conninfo
-
-    info = conninfo_to_dict(url)
-    name = info.get("dbname")
-    if not name or "bench" not in name:
-        raise SystemExit(f"refusing to drop database {name!r}: its name must contain 'bench'")
-    admin = make_conninfo(url, dbname="postgres")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> "
-                     "pg_backend_pid()", (name,))
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def slug(name: str) -> str:
-    return name.lower().replace(" ", "")
-
-
 def build_dataset(url: str, n: int, as_of: date, outbox_per_case: int, workers_per_area: int = 1) -> dict:
     """Fresh database, users, N cases with one open deadline each, the steady-state reminder log."""
     import random
@@ -519,26 +497,6 @@ def build_dataset(url: str, n: int, as_of: date, outbox_per_case: int, workers_p
             "outbox_rows": len(digests_sent) + n * outbox_per_case, "setup_s": round(time.perf_counter() - t0, 1)}
 
 
-def loaded_dataset(url: str, key: dict) -> dict | None:
-    import psycopg
-
-    try:
-        with psycopg.connect(url) as conn:
-            row = conn.execute("SELECT key, data FROM bench_sweep_meta").fetchone()
-    except psycopg.Error:
-        return None
-    return row[1] if row and row[0] == key else None
-
-
-def save_meta(url: str, key: dict, data: dict) -> None:
-    import psycopg
-    from psycopg.types.json import Jsonb
-
-    with psycopg.connect(url) as conn:
-        conn.execute("CREATE TABLE bench_sweep_meta (key jsonb, data jsonb)")
-        conn.execute("INSERT INTO bench_sweep_meta VALUES (%s, %s)", (Jsonb(key), Jsonb(data)))
-
-
 def write_plan(url: str, path: Path, as_of: date, batch_size: int) -> None:
     """What the raw child needs, precomputed through the project (not timed): recipients, calendar data."""
     import sqlalchemy as sa
@@ -616,38 +574,6 @@ def fingerprint(url: str, as_of: date) -> dict:
             "digest_items": int(items), "digest_md5": digests_md5, "deadlines_closed": changed}
 
 
-LAUNCHER = """
-import json, subprocess, sys
-for line in sys.stdin:
-    job = json.loads(line)
-    p = subprocess.run(job["cmd"], cwd=job["cwd"], capture_output=True, text=True)
-    print(json.dumps({"rc": p.returncode, "stdout": p.stdout, "stderr": p.stderr}), flush=True)
-"""
-
-
-class Launcher:
-    """Starts the children from a small process forked before anything heavy is imported or loaded.
-
-    Linux carries the parent's RSS at fork/exec into the child's ru_maxrss (signal->maxrss keeps the
-    high-water mark of the mm replaced by exec), so a child forked from this parent after it loaded a
-    million rows would report the parent's peak. Forked from this ~15 MB launcher, it reports its own.
-    """
-
-    def __init__(self):
-        self.proc = subprocess.Popen([sys.executable, "-c", LAUNCHER], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, text=True)
-
-    def run(self, cmd: list[str], cwd: str) -> tuple[int, str, str]:
-        self.proc.stdin.write(json.dumps({"cmd": cmd, "cwd": cwd}) + "\n")
-        self.proc.stdin.flush()
-        out = json.loads(self.proc.stdout.readline())
-        return out["rc"], out["stdout"], out["stderr"]
-
-    def close(self) -> None:
-        self.proc.stdin.close()
-        self.proc.wait()
-
-
 LAUNCH: Launcher | None = None
 
 
@@ -718,19 +644,7 @@ def machine(url: str) -> dict:
     import psycopg
     import sqlalchemy
 
-    cpu = "?"
-    try:
-        cpu = next(ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
-                   if ln.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    mem = "?"
-    try:
-        kib = int(next(ln.split()[1] for ln in Path("/proc/meminfo").read_text().splitlines()
-                       if ln.startswith("MemTotal")))
-        mem = f"{kib / 1024 / 1024:.0f} GiB"
-    except (OSError, StopIteration):
-        pass
+    cpu, mem = cpu_and_memory()
     from psycopg.conninfo import make_conninfo
 
     with psycopg.connect(make_conninfo(url, dbname="postgres")) as conn:
@@ -738,7 +652,7 @@ def machine(url: str) -> dict:
         sb = conn.execute("SHOW shared_buffers").fetchone()[0]
         wm = conn.execute("SHOW work_mem").fetchone()[0]
         coll = conn.execute("SELECT datcollate FROM pg_database WHERE datname = 'template1'").fetchone()[0]
-    return {"cpu": cpu, "nproc": os.cpu_count(), "memory": mem, "loadavg": "%.2f %.2f %.2f" % os.getloadavg(), "python": platform.python_version(),
+    return {"cpu": cpu, "nproc": os.cpu_count(), "memory": mem, "loadavg": loadavg(), "python": platform.python_version(),
             "sqlalchemy": sqlalchemy.__version__, "psycopg": psycopg.__version__,
             "postgresql": f"{server} (127.0.0.1, shared_buffers {sb}, work_mem {wm}, collation {coll})"}
 
@@ -747,11 +661,11 @@ def bench_size(n: int, args, plan_path: Path) -> dict:
     url = args.pg_url
     key = {"cases": n, "as_of": args.as_of.isoformat(), "outbox_history": args.outbox_history,
            "workers_per_area": args.workers_per_area, "seed": SEED, "due": [EARLIEST, LATEST]}
-    data = loaded_dataset(url, key) if args.reuse else None
+    data = loaded_dataset(url, key, META_TABLE) if args.reuse else None
     if data is None:
         print(f"\n== {n:,} cases: loading ...", flush=True)
         data = build_dataset(url, n, args.as_of, args.outbox_history, args.workers_per_area)
-        save_meta(url, key, data)
+        save_meta(url, key, data, META_TABLE)
     else:
         print(f"\n== {n:,} cases: reusing the database loaded earlier with the same parameters", flush=True)
     print(f"  loaded in {data['setup_s']}s: {data['in_window']:,} deadlines in the lookahead window, "
@@ -860,7 +774,7 @@ def record(args, info: dict, results: list[dict], rows: list[dict], command: str
     lines = ["", f"## Deadline sweep (bench/sweep.py){' -- ' + args.label if args.label else ''}", "",
              f"`{command}` -- finished {datetime.now(UTC):%Y-%m-%d %H:%M} UTC", "",
              f"Machine: {info['cpu']}, {info['nproc']} CPUs, {info['memory']} RAM, load average {info['loadavg']} at "
-             f"start and {'%.2f %.2f %.2f' % os.getloadavg()} at the end (shared machine); Python {info['python']}, "
+             f"start and {loadavg()} at the end (shared machine); Python {info['python']}, "
              f"SQLAlchemy {info['sqlalchemy']}, psycopg {info['psycopg']}; PostgreSQL {info['postgresql']}.", "",
              f"Scenario: as_of {args.as_of}, batch size {args.batch_size}, one open patto deadline per case due in "
              f"as_of{EARLIEST:+d}..+{LATEST} days, half of the overdue already escalated, earlier reminder stages "

@@ -71,11 +71,22 @@ import json  # noqa: E402
 import os  # noqa: E402
 import platform  # noqa: E402
 import resource  # noqa: E402
-import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 from datetime import date, datetime, timedelta, timezone  # noqa: E402
 from pathlib import Path  # noqa: E402
+
+from bench.common import (  # noqa: E402
+    Launcher,
+    cpu_and_memory,
+    loadavg,
+    loaded_dataset,
+    mb,
+    recreate_database,
+    save_meta,
+    slug,
+    vm_hwm_mb,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).parent / "RESULTS.md"
@@ -88,23 +99,10 @@ BY = "sub_ambito"
 DISTRICT = "distretto"  # services.tallies.DISTRICT (checked by the parent)
 SEED = 20261120
 UTC = timezone.utc
+META_TABLE = "bench_tallies_meta"  # marks a kept database as loaded (--keep / --reuse)
 SHARES = {"patto": 0.40, "sad_caso": 0.30, "fna_domanda": 0.30}
 FNA_FIRST_CALL = 0.5  # share of the applications to the first of the two calls
 OPENING_SKEW = 0.35  # openings: day = span * U ** skew (more cases later in the year, as the service is known)
-
-
-def mb(kib: int) -> float:
-    return kib / 1024.0  # ru_maxrss is in KiB on Linux
-
-
-def vm_hwm_mb() -> float:
-    try:
-        for ln in Path("/proc/self/status").read_text().splitlines():
-            if ln.startswith("VmHWM:"):
-                return int(ln.split()[1]) / 1024.0
-    except OSError:
-        pass
-    return float("nan")
 
 
 # ====================================================================== children (one variant each)
@@ -477,20 +475,6 @@ def write_plan(path: Path) -> dict:
 # ====================================================================== parent: data set
 
 
-def recreate_database(url: str) -> None:
-    import psycopg
-    from psycopg.conninfo import conninfo_to_dict, make_conninfo
-
-    name = conninfo_to_dict(url).get("dbname")
-    if not name or "bench" not in name:
-        raise SystemExit(f"refusing to drop database {name!r}: its name must contain 'bench'")
-    with psycopg.connect(make_conninfo(url, dbname="postgres"), autocommit=True) as conn:
-        conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> "
-                     "pg_backend_pid()", (name,))
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
 def drop_database(url: str) -> None:
     import psycopg
     from psycopg.conninfo import conninfo_to_dict, make_conninfo
@@ -521,10 +505,6 @@ MISURE = (("caregiver", 0.55), ("assistente_personale", 0.15), ("vita_indipenden
           ("voucher_minori", 0.20))
 ROLES = {"patto": "social_worker", "sad_caso": "social_worker", "fna_domanda": "csc_admin",
          "fna_bando": "planning_office", "sad_adesione": "csc_admin"}
-
-
-def slug(name: str) -> str:
-    return name.lower().replace(" ", "")
 
 
 class Calendar2026:
@@ -850,7 +830,7 @@ def build_dataset(url: str, n: int, check_paths: int = 5000) -> dict:
 
     import psycopg
 
-    from domain.registry import all_workflows, get_workflow
+    from domain.registry import all_workflows
     from services.setup import init_database
     from store.db import make_engine
 
@@ -1093,26 +1073,6 @@ def build_dataset(url: str, n: int, check_paths: int = 5000) -> dict:
             "transition_table": tsize, "copy_s": round(t_copy, 1), "setup_s": round(time.perf_counter() - t0, 1)}
 
 
-def loaded_dataset(url: str, key: dict) -> dict | None:
-    import psycopg
-
-    try:
-        with psycopg.connect(url) as conn:
-            row = conn.execute("SELECT key, data FROM bench_tallies_meta").fetchone()
-    except psycopg.Error:
-        return None
-    return row[1] if row and row[0] == key else None
-
-
-def save_meta(url: str, key: dict, data: dict) -> None:
-    import psycopg
-    from psycopg.types.json import Jsonb
-
-    with psycopg.connect(url) as conn:
-        conn.execute("CREATE TABLE bench_tallies_meta (key jsonb, data jsonb)")
-        conn.execute("INSERT INTO bench_tallies_meta VALUES (%s, %s)", (Jsonb(key), Jsonb(data)))
-
-
 # ====================================================================== parent: runs, checks, report
 
 
@@ -1147,19 +1107,7 @@ def machine(url: str) -> dict:
     import sqlalchemy
     from psycopg.conninfo import make_conninfo
 
-    cpu = "?"
-    try:
-        cpu = next(ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
-                   if ln.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    mem = "?"
-    try:
-        kib = int(next(ln.split()[1] for ln in Path("/proc/meminfo").read_text().splitlines()
-                       if ln.startswith("MemTotal")))
-        mem = f"{kib / 1024 / 1024:.0f} GiB"
-    except (OSError, StopIteration):
-        pass
+    cpu, mem = cpu_and_memory()
     with psycopg.connect(make_conninfo(url, dbname="postgres")) as conn:
         show = {k: conn.execute(f"SHOW {k}").fetchone()[0] for k in
                 ("server_version", "shared_buffers", "work_mem", "max_parallel_workers_per_gather", "jit")}
@@ -1168,38 +1116,6 @@ def machine(url: str) -> dict:
             "postgresql": f"{show['server_version']} (127.0.0.1, shared_buffers {show['shared_buffers']}, work_mem "
                           f"{show['work_mem']}, max_parallel_workers_per_gather "
                           f"{show['max_parallel_workers_per_gather']}, jit {show['jit']})"}
-
-
-def loadavg() -> str:
-    return "%.2f %.2f %.2f" % os.getloadavg()
-
-
-LAUNCHER = """
-import json, subprocess, sys
-for line in sys.stdin:
-    job = json.loads(line)
-    p = subprocess.run(job["cmd"], cwd=job["cwd"], capture_output=True, text=True)
-    print(json.dumps({"rc": p.returncode, "stdout": p.stdout, "stderr": p.stderr}), flush=True)
-"""
-
-
-class Launcher:
-    """Starts the children from a small process forked before anything heavy is loaded: Linux carries a
-    parent's RSS high-water mark at fork/exec into the child's ru_maxrss (see bench/sweep.py)."""
-
-    def __init__(self):
-        self.proc = subprocess.Popen([sys.executable, "-c", LAUNCHER], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, text=True)
-
-    def run(self, cmd: list[str], cwd: str) -> tuple[int, str, str]:
-        self.proc.stdin.write(json.dumps({"cmd": cmd, "cwd": cwd}) + "\n")
-        self.proc.stdin.flush()
-        out = json.loads(self.proc.stdout.readline())
-        return out["rc"], out["stdout"], out["stderr"]
-
-    def close(self) -> None:
-        self.proc.stdin.close()
-        self.proc.wait()
 
 
 LAUNCH: Launcher | None = None
@@ -1325,11 +1241,11 @@ def main(argv: list[str] | None = None) -> int:
           f"python {info['python']}, sqlalchemy {info['sqlalchemy']}, psycopg {info['psycopg']}; "
           f"postgresql {info['postgresql']}", flush=True)
     key = {"cases": args.cases, "seed": SEED, "as_of": AS_OF.isoformat(), "version": 2}
-    data = loaded_dataset(args.pg_url, key) if args.reuse else None
+    data = loaded_dataset(args.pg_url, key, META_TABLE) if args.reuse else None
     if data is None:
         print(f"\n== loading {args.cases:,} cases ...", flush=True)
         data = build_dataset(args.pg_url, args.cases)
-        save_meta(args.pg_url, key, data)
+        save_meta(args.pg_url, key, data, META_TABLE)
     else:
         print("\n== reusing the database loaded earlier with the same parameters", flush=True)
     print(f"  loaded in {data['setup_s']}s (COPY {data['copy_s']}s): {data['cases']:,} cases {data['by_type']}, "
