@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
+from argon2 import PasswordHasher
 
 from services.setup import init_database
 from store.db import make_engine, normalise_url
@@ -27,9 +28,10 @@ REFERENCE_TABLES = {"district", "sub_ambito", "comune", "provider"}
 
 
 def _tables_to_empty() -> str:
+    from sqlmodel import SQLModel
+
     import store.auth_tables  # noqa: F401  (registers the tables)
     import store.tables  # noqa: F401
-    from sqlmodel import SQLModel
 
     return ", ".join(sorted(set(SQLModel.metadata.tables) - REFERENCE_TABLES))
 
@@ -98,3 +100,14 @@ def db_url(request, tmp_path, sqlite_template):
     yield url
 
 
+FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)  # still argon2id, cheap for tests
+
+
+@pytest.fixture
+def fast_hashes():
+    """Cheap argon2id hashes for the test's duration (modules opt in with autouse wrappers or by name)."""
+    from services.auth import use_password_hasher
+
+    previous = use_password_hasher(FAST_HASHER)
+    yield
+    use_password_hasher(previous)

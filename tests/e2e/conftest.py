@@ -15,13 +15,13 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from argon2 import PasswordHasher
 from playwright.sync_api import Page, sync_playwright
 
 from services.auth import create_user, use_password_hasher
 from services.cases import CaseService
 from services.setup import init_database
 from store.db import make_engine
+from tests.conftest import FAST_HASHER
 from tests.district_world import EXTRA_USERS, build_world
 from tests.integration.conftest import NOW, USERS
 from web.app import create_app
@@ -48,7 +48,7 @@ def live_server(tmp_path_factory):
         pytest.fail(f"Chromium non trovato in {CHROMIUM}: installare il pacchetto Debian «chromium» "
                     "(apt-get install -y chromium) o impostare LEGAMI_CHROMIUM")
     ensure_assets()
-    previous = use_password_hasher(PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1))
+    previous = use_password_hasher(FAST_HASHER)
     url = f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'legami.db'}"
     engine = make_engine(url)
     init_database(url, engine)

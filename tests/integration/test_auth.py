@@ -12,10 +12,10 @@ from domain.access import AccessDenied
 from domain.workflow import Role
 from services.access import authorize_read
 from services.auth import (
+    DEFAULT_HASHER,
     INVALID_CREDENTIALS,
     UNKNOWN_IDENTITY,
     AccountError,
-    DEFAULT_HASHER,
     AuthenticationFailed,
     ExternalIdentityProvider,
     IdentityProvider,
@@ -40,14 +40,9 @@ PASSWORD = "cavallo-batteria-graffetta"
 LOCKED_TEXT = "accesso sospeso per 15 minuti"
 
 
-FAST = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)  # still argon2id, cheaper
-
-
 @pytest.fixture(autouse=True)
-def fast_hashes():
-    previous = use_password_hasher(FAST)
-    yield
-    use_password_hasher(previous)
+def _fast_hashes(fast_hashes):
+    """Every test here hashes with tests/conftest.py's cheap argon2id."""
 
 
 @pytest.fixture
@@ -224,7 +219,7 @@ def test_spid_cie_or_oidc_plug_in_as_another_identity_provider(accounts):
 
 def test_hashes_made_with_older_parameters_are_upgraded_at_the_next_login(accounts):
     use_password_hasher(DEFAULT_HASHER)
-    authenticate(accounts, "as.galli", PASSWORD, T0)  # made with FAST: verified, then rehashed
+    authenticate(accounts, "as.galli", PASSWORD, T0)  # made with FAST_HASHER: verified, then rehashed
     with accounts.connect() as conn:
         stored = conn.execute(sa.select(user_credential_t.c.password_hash)).scalar_one()
     assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$")

@@ -9,10 +9,9 @@ import re
 
 import pytest
 import sqlalchemy as sa
-from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
-from services.auth import create_user, use_password_hasher
+from services.auth import create_user
 from services.cases import CaseService
 from store.auth_tables import login_throttle_t, user_credential_t
 from store.db import make_engine
@@ -23,7 +22,6 @@ from web.app import create_app
 from web.assets import ensure_assets
 
 PASSWORD = "cavallo-batteria-graffetta"
-FAST = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)  # argon2id, cheap for tests
 ALL_USERS = USERS + EXTRA_USERS + [("udp.admin", "planning_office", None, None)]
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -34,10 +32,8 @@ def front_end_assets():
 
 
 @pytest.fixture(autouse=True)
-def fast_hashes():
-    previous = use_password_hasher(FAST)
-    yield
-    use_password_hasher(previous)
+def _fast_hashes(fast_hashes):
+    """Every test here hashes with tests/conftest.py's cheap argon2id."""
 
 
 @pytest.fixture
