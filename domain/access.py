@@ -145,6 +145,7 @@ class Principal:
     provider_codice: str | None = None
     comuni: frozenset[str] = frozenset()  # ISTAT codes the user works in (their sub-ambito's comuni)
     is_admin: bool = False  # manages accounts; grants no access to case files by itself
+    full_name: str = field(default="", compare=False)  # for display only; decides nothing
 
     def actor(self) -> Actor:
         return Actor(self.username, self.role, self.sub_ambito, self.provider_codice)

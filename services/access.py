@@ -75,7 +75,8 @@ def principal_for(engine: Engine | Connection, username: str) -> Principal:
         if row.sub_ambito:
             comuni = frozenset(conn.execute(
                 sa.select(_comune_t.c.istat).where(_comune_t.c.sub_ambito == row.sub_ambito)).scalars())
-    return Principal(row.username, role, row.sub_ambito, row.provider_codice, comuni, bool(row.is_admin))
+    return Principal(row.username, role, row.sub_ambito, row.provider_codice, comuni, bool(row.is_admin),
+                     row.full_name or row.username)
 
 
 def case_ref(conn: Connection, case_id: int, today: date) -> CaseRef:

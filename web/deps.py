@@ -88,16 +88,6 @@ def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
-def _full_name(engine: Engine, username: str) -> str:
-    import sqlalchemy as sa
-
-    from store.tables import AppUser
-
-    t = AppUser.__table__
-    with engine.connect() as conn:
-        return conn.execute(sa.select(t.c.full_name).where(t.c.username == username)).scalar() or username
-
-
 def _basic_credentials(request: Request) -> tuple[str, str] | None:
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
@@ -135,7 +125,7 @@ async def current_user(request: Request) -> CurrentUser:
                 principal = authenticate(svc.engine, basic[0], basic[1], now=svc.clock())
             except AuthenticationFailed:
                 raise LoginRequired() from None
-            user = CurrentUser(principal, _full_name(svc.engine, principal.username), None)
+            user = CurrentUser(principal, principal.full_name, None)
             request.state.user = user
             return user
     session = load_session(svc.engine, request.cookies.get(SESSION_COOKIE), svc.clock())
@@ -154,7 +144,7 @@ async def current_user(request: Request) -> CurrentUser:
                 presented = (await request.form()).get("csrf_token")
         if not csrf_matches(session, presented if isinstance(presented, str) else None):
             raise CsrfRefused("token CSRF mancante o non valido: ricaricare la pagina e riprovare")
-    user = CurrentUser(principal, _full_name(svc.engine, principal.username), session)
+    user = CurrentUser(principal, principal.full_name, session)
     request.state.user = user
     return user
 
