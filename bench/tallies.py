@@ -339,7 +339,8 @@ def write_plan(path: Path) -> dict:
 
     import services.tallies as tallies_mod
     from config.tally_files import load_tally_settings
-    from domain.indicators import INTERVALS, MEASURES, RATIOS
+    from domain.indicators import all_intervals, all_measures, all_ratios
+    MEASURES, RATIOS, INTERVALS = all_measures(), all_ratios(), all_intervals()
     from domain.registry import all_workflows, get_workflow
     from services.tallies import Period
 
@@ -1143,7 +1144,8 @@ def explain(url: str, plan: dict) -> list[str]:
     from sqlalchemy.dialects import postgresql
 
     import services.tallies as T
-    from domain.indicators import INTERVALS, MEASURES
+    from domain.indicators import all_intervals, all_measures
+    MEASURES, INTERVALS = all_measures(), all_intervals()
 
     period = T.Period(YEAR, AS_OF)
     captured = []

@@ -61,7 +61,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from domain.engine import Decision
 from domain.validation import make_codice_fiscale
-from domain.workflows.patto import FINE_PATTO, FIRMA, MONITORAGGIO, PATTO, VERIFICA
+from domain.casetypes.patto.workflow import FINE_PATTO, FIRMA, MONITORAGGIO, PATTO, VERIFICA
 from services.cases import CaseService
 from services.handlers import HANDLERS
 from services.setup import SYSTEM_USER, ensure_user, init_database

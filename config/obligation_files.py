@@ -29,13 +29,30 @@ def load_obligations(path: Path | str | None = None) -> list[Obligation]:
 
 
 def load_reminder_policy(path: Path | str | None = None) -> DeadlineReminderPolicy:
+    """The instance's reminder policy (stages, roles) with each case type's own routing
+    (`CaseType.reminders`: who is reminded when nobody owns a case, who gets district escalations, recipients
+    per deadline kind). The file may override a case type's routing (`[scadenze.senza_assegnatario]` etc.)."""
+    from domain.registry import all_case_types
+
     path = Path(path) if path else CONFIG_DIR / "reminders.toml"
     raw = tomllib.loads(path.read_text(encoding="utf-8"))["scadenze"]
+    without_owner: dict[str, tuple[str, ...]] = {}
+    district: dict[str, str] = {}
+    by_kind: dict[str, tuple[str, ...]] = {}
+    for ct in all_case_types():
+        if ct.reminders.without_owner:
+            without_owner[ct.case_type] = ct.reminders.without_owner
+        if ct.reminders.district_escalation:
+            district[ct.case_type] = ct.reminders.district_escalation
+        by_kind.update(ct.reminders.by_deadline)
+    without_owner.update({k: tuple(v) for k, v in raw.get("senza_assegnatario", {}).items()})
+    district.update(raw.get("escalation_distretto", {}))
+    by_kind.update({k: tuple(v) for k, v in raw.get("per_tipo", {}).items()})
     return DeadlineReminderPolicy(
         before_working_days=tuple(int(n) for n in raw["giorni_lavorativi_prima"]),
         overdue_role=raw["scadute_a"],
         statutory_role=raw["normative_a"],
-        without_owner={k: tuple(v) for k, v in raw.get("senza_assegnatario", {}).items()},
-        district_escalation=dict(raw.get("escalation_distretto", {})),
-        by_kind={k: tuple(v) for k, v in raw.get("per_tipo", {}).items()},
+        without_owner=without_owner,
+        district_escalation=district,
+        by_kind=by_kind,
     )

@@ -1,39 +1,44 @@
-"""Who may read a case, which of its fields, and who may fire its transitions (DOMAIN.md §2). Pure rules.
+"""Who may read a case, which of its fields, and who may fire its transitions (DOMAIN.md §2): ONE decision.
 
-The service layer (services/access.py) builds a `Principal` from the user and a `CaseRef` from the case
-and asks these functions; the web pages, the REST API and the CLI go through the service layer, so a rule
-here holds for every entrypoint.
+The read scope and the "deadlines I answer for" scope are written once, here, as a small tree of conditions
+(`Cond`) over a case's keys (type, comune, sub-ambito, owner, provider, state, minor). The same tree is
+evaluated in Python for one case (`read_refusal`, `can_read_case`) and compiled to SQL for lists, searches,
+Oggi, the calendar feed, exports and tallies (`store.access_sql.to_sql`), so the two cannot drift.
+Which case types each role reads one by one, which states the ASST assessor sees, who answers for a type's
+deadlines and who processes a minor's case come from the case types' declarations (`CaseType.audience`).
 
-Field classes come from the declarations: every field of every transition's data model is classified
-once (`field_classes`), from its type where the type says it (a `Persona` is identity; an IBAN, an ISEE
-attestation or an amount in euro is administrative) and otherwise from the tables below. A field nobody
-classified is treated as health data (the most protected class) and is reported by `unclassified_fields`,
-which a unit test keeps empty for the built-in declarations.
+Field classes come from the declarations too (`CaseType.fields`, nested paths included, `domain.fields`).
 
 Assumptions [A], configurable through `AccessPolicy`:
-- minors' cases are read only by their owner and the sub-ambito coordinator (DOMAIN.md §2);
-- a social worker fires a transition on a case assigned to a colleague only if `owner_only_fires` is off;
-- the planning office reads FNA applications one by one (it ranks them: ISEE, severity, ADL, living
-  alone), every other case only in aggregate;
-- the health assessor (ASST) reads FNA applications while they are sent for assessment.
+- minors' cases are read only by their owner and the sub-ambito coordinator (DOMAIN.md §2), besides the roles
+  a case type names as processing minors' cases (an FNA application: CSC, the social worker of the comune, the
+  planning office and the ASST assessor, each read logged);
+- a social worker fires a transition on a case assigned to a colleague only if `owner_only_fires` is off.
 """
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
-from enum import StrEnum
-from types import UnionType
-from typing import Annotated, Any, Union, get_args, get_origin
+from typing import TYPE_CHECKING
 
-from domain.common import Persona, age_on
+from domain.common import age_on
 from domain.engine import Actor
-from domain.errors import DomainError, UnknownCaseType
-from domain.validation import Isee, validate_codice_fiscale, validate_iban
+from domain.errors import DomainError
+from domain.fields import ALL_CLASSES, FIELD_CLASS_LABELS, FieldClass  # noqa: F401  (re-exported)
 from domain.workflow import ROLE_LABELS, Role, Transition, Workflow
 
+if TYPE_CHECKING:
+    from domain.casetype import CaseType
+
 R = Role
+_I, _A, _S, _H, _C = (FieldClass.IDENTITY, FieldClass.ADMINISTRATIVE, FieldClass.SOCIAL, FieldClass.HEALTH,
+                      FieldClass.CARE_PLAN)
+F = FieldClass
+
+# Roles that work on case files (district-level records without a person are open to all of them).
+STAFF_ROLES = frozenset({R.SOCIAL_WORKER, R.SUBAREA_COORDINATOR, R.PLANNING_OFFICE, R.CSC_ADMIN,
+                         R.HEALTH_ASSESSOR})
 
 
 class AccessDenied(DomainError):
@@ -44,92 +49,12 @@ class AccessDenied(DomainError):
         super().__init__(f"accesso negato: {reason}")
 
 
-class FieldClass(StrEnum):
-    IDENTITY = "identity"  # persona: name, codice fiscale, birth date, contacts
-    ADMINISTRATIVE = "administrative"  # protocol, IBAN, amounts, ISEE, payments, acts and their dates
-    SOCIAL = "social"  # notes, needs, resources, objectives of a pact, reports, reasons
-    HEALTH = "health"  # ADL/IADL, disability and attendance-allowance flags, PAI clinical notes (art. 9 GDPR)
-    CARE_PLAN = "care_plan"  # the operational PAI: services, hours, voucher validity, visits
-
-
-FIELD_CLASS_LABELS: dict[FieldClass, str] = {
-    FieldClass.IDENTITY: "dati anagrafici",
-    FieldClass.ADMINISTRATIVE: "dati amministrativi",
-    FieldClass.SOCIAL: "note e valutazioni sociali",
-    FieldClass.HEALTH: "dati sanitari",
-    FieldClass.CARE_PLAN: "piano di assistenza",
-}
-
-ALL_CLASSES: frozenset[FieldClass] = frozenset(FieldClass)
-F = FieldClass
-_I, _A, _S, _H, _C = F.IDENTITY, F.ADMINISTRATIVE, F.SOCIAL, F.HEALTH, F.CARE_PLAN
-
-# Fields with the same meaning in every case type (checked before the type rules).
-COMMON_FIELDS: dict[str, FieldClass] = {
-    "persona": _I,
-    "protocollo": _A,
-    "tipologia": _A,
-    "ente": _A,
-    "modulo_firmato_il": _A,
-    "firmato_il": _A,
-    "dichiarazione_del": _A,
-    "esito": _A,  # the outcome is also shown with the case's state
-    "motivo_esito": _S,
-}
-
-# Fields whose class depends on the case type ("obiettivi" of a pact are social, of a PAI care plan).
-CASE_TYPE_FIELDS: dict[str, dict[str, FieldClass]] = {
-    "patto": {
-        "fonte": _S, "bisogno": _S, "note": _S, "patto_precedente": _A,
-        "assegnatario": _A, "primo_colloquio_il": _S,
-        "requisito_mancante": _A, "comunicata_il": _A,
-        "bisogni": _S, "risorse": _S, "componenti_nucleo": _S,
-        "canale": _A, "obiettivi": _S, "impegni_reciprocita": _S, "misura_economica": _A,
-        "data_inizio": _A, "data_fine": _A, "firmatari": _A, "firma_assistente_sociale": _A,
-        "informativa_privacy": _A,
-        "incontro_il": _S, "ore_reciprocita": _S, "avanzamento": _S,
-        "causa": _S, "diffida_del": _S,
-        "raggiungimento": _S, "relazione": _S, "tasso_realizzazione": _S,
-    },
-    "fna_domanda": {
-        "invalidita_104_art3c3": _H, "indennita_accompagnamento": _H, "scala": _H, "adl": _H, "iadl": _H,
-        "misura": _A, "caregiver": _S, "assistente_personale": _S, "vive_solo": _S, "altre_misure": _A,
-        "documenti_mancanti": _A, "misura_proposta": _A,
-        "motivi": _A, "comunicato_il": _A, "osservazioni_ricevute": _A, "esame_osservazioni": _A,
-        "mese_inizio": _A, "obblighi": _A, "contratto_assistente": _A,
-        "mese": _A, "contributi_inps_verificati": _A,
-        "causa": _A, "dal": _A, "mesi_erogati": _A, "piano_rispettato": _A,
-    },
-    "sad_caso": {
-        "fonte": _S, "urgente": _C, "visita_domiciliare_il": _S, "adl": _H, "iadl": _H,
-        "obiettivi": _C, "servizi": _C, "ore_settimanali": _C, "revisione_il": _C,
-        "ore_mensili": _C, "valido_dal": _C, "valido_al": _C,
-        "visita": _C, "visite": _C, "ore": _C, "mese": _C,
-        "esito_revisione": _H,  # the PAI review: may carry clinical notes
-        "obiettivi_raggiunti": _S, "quota_obiettivi": _S,
-    },
-}
-
-# Case types read one by one by the planning office (the rest: aggregates), and by providers.
-PLANNING_OFFICE_CASE_TYPES = frozenset({"fna_domanda"})
-PROVIDER_CASE_TYPES = frozenset({"sad_caso"})
-HEALTH_ASSESSOR_CASE_TYPES = frozenset({"fna_domanda"})
-
-# Roles that work on case files (district-level records without a person are open to all of them).
-STAFF_ROLES = frozenset({R.SOCIAL_WORKER, R.SUBAREA_COORDINATOR, R.PLANNING_OFFICE, R.CSC_ADMIN,
-                         R.HEALTH_ASSESSOR})
-
-
 @dataclass(frozen=True)
 class AccessPolicy:
     """The configurable part of the rules (assumptions [A])."""
 
     minors_visible_to: frozenset[Role] = frozenset({R.SUBAREA_COORDINATOR})  # besides the owner [A]
     owner_only_fires: bool = True  # a social worker acts only on unassigned cases or their own [A]
-    health_assessor_states: frozenset[str] = frozenset({"ASSESSMENT"})
-    planning_office_case_types: frozenset[str] = PLANNING_OFFICE_CASE_TYPES
-    provider_case_types: frozenset[str] = PROVIDER_CASE_TYPES
-    health_assessor_case_types: frozenset[str] = HEALTH_ASSESSOR_CASE_TYPES
 
 
 DEFAULT_POLICY = AccessPolicy()
@@ -164,104 +89,253 @@ class CaseRef:
     state: str | None = None  # None: a case about to be opened
 
 
-# ----------------------------------------------------------------------------- field classes
+# ----------------------------------------------------------------------------- the case types
 
 
-@dataclass(frozen=True)
-class Classification:
-    classes: Mapping[str, FieldClass]
-    unclassified: frozenset[str] = field(default_factory=frozenset)
+def _case_type(case_type: str) -> CaseType | None:
+    from domain.registry import find_case_type
+
+    return find_case_type(case_type)
 
 
-_CACHE: dict[str, tuple[Workflow, Classification]] = {}
+def _types() -> list[CaseType]:
+    from domain.registry import all_case_types
 
-
-def _workflow(case_type: str) -> Workflow | None:
-    from domain.registry import get_workflow
-
-    try:
-        return get_workflow(case_type)
-    except UnknownCaseType:
-        return None
-
-
-def _by_type(annotation: Any, metadata: list[Any]) -> FieldClass | None:
-    """The class a field's declared type implies, if any (through Optional[...] and Annotated[...])."""
-    if get_origin(annotation) in (Union, UnionType):
-        found = {_by_type(a, []) for a in get_args(annotation) if a is not type(None)}
-        return found.pop() if len(found) == 1 else None
-    if get_origin(annotation) is Annotated:
-        base, *extra = get_args(annotation)
-        inner = [m for e in extra for m in (getattr(e, "metadata", None) or [e])]
-        return _by_type(base, [*metadata, *inner])
-    if isinstance(annotation, type) and issubclass(annotation, Persona):
-        return _I
-    if isinstance(annotation, type) and issubclass(annotation, Isee):
-        return _A
-    validators = {getattr(m, "func", None) for m in metadata}
-    if validate_codice_fiscale in validators:
-        return _I
-    if validate_iban in validators:
-        return _A
-    if annotation is Decimal and any(getattr(m, "decimal_places", None) == 2 for m in metadata):
-        return _A  # domain.validation.Euro: an amount
-    return None
-
-
-def classify(wf: Workflow) -> Classification:
-    """Every field a declaration can record (its transitions' data and what the engine adds) → its class."""
-    cached = _CACHE.get(wf.case_type)
-    if cached is not None and cached[0] is wf:
-        return cached[1]
-    table = CASE_TYPE_FIELDS.get(wf.case_type, {})
-    personal = not (wf.district_level and not wf.has_person)
-    fields: dict[str, Any] = {}
-    for t in wf.transitions:
-        if t.data is not None:
-            fields.update({n: f for n, f in t.data.model_fields.items() if n not in fields})
-            fields.update({n: None for n in t.data.model_computed_fields if n not in fields})
-    if wf.outcome is not None:
-        fields.setdefault("esito", None)
-        if wf.outcome.measure_field:
-            fields.setdefault(wf.outcome.measure_field, None)
-    classes: dict[str, FieldClass] = {}
-    unclassified: set[str] = set()
-    for name, info in fields.items():
-        found = table.get(name) or COMMON_FIELDS.get(name)
-        if found is None and info is not None:
-            found = _by_type(info.annotation, info.metadata)
-        if found is None and not personal:
-            found = _A  # a district-level record without a person holds no personal data
-        if found is None:
-            unclassified.add(name)
-            found = _H  # fail closed: unknown fields are protected like health data
-        classes[name] = found
-    result = Classification(classes, frozenset(unclassified))
-    _CACHE[wf.case_type] = (wf, result)
-    return result
-
-
-def field_classes(case_type: str) -> Mapping[str, FieldClass]:
-    wf = _workflow(case_type)
-    return classify(wf).classes if wf is not None else {}
-
-
-def field_class(case_type: str, name: str) -> FieldClass:
-    """The class of a key of a case's data; a key no declaration knows is health data (fail closed)."""
-    known = field_classes(case_type).get(name)
-    if known is not None:
-        return known
-    return CASE_TYPE_FIELDS.get(case_type, {}).get(name) or COMMON_FIELDS.get(name) or _H
-
-
-def unclassified_fields(workflows: list[Workflow]) -> dict[str, set[str]]:
-    return {wf.case_type: set(c.unclassified) for wf in workflows if (c := classify(wf)).unclassified}
+    return all_case_types()
 
 
 def personal_case_type(case_type: str) -> bool:
     """A case about a person (patto, FNA application, SAD case), as opposed to a district-level record."""
-    wf = _workflow(case_type)
-    return wf is None or not (wf.district_level and not wf.has_person)
+    ct = _case_type(case_type)
+    return ct is None or ct.personal
+
+
+def district_types() -> frozenset[str]:
+    return frozenset(ct.case_type for ct in _types() if not ct.personal)
+
+
+def types_read_by(role: Role) -> frozenset[str]:
+    """The personal case types `role` reads one by one although it has no territorial scope."""
+    return frozenset(ct.case_type for ct in _types() if role in ct.audience.read_by)
+
+
+def deadline_types(role: Role) -> frozenset[str]:
+    return frozenset(ct.case_type for ct in _types() if role in ct.audience.deadlines_for)
+
+
+def minors_types(role: Role) -> frozenset[str]:
+    return frozenset(ct.case_type for ct in _types() if role in ct.audience.minors_read_by)
+
+
+# ----------------------------------------------------------------------------- conditions
+
+
+class Cond:
+    """A condition over a case's keys, for a given user: evaluated in Python and compiled to SQL."""
+
+
+@dataclass(frozen=True)
+class Always(Cond):
+    value: bool
+
+
+@dataclass(frozen=True)
+class OwnerIsUser(Cond):
+    pass
+
+
+@dataclass(frozen=True)
+class ComuneInUserComuni(Cond):
+    pass
+
+
+@dataclass(frozen=True)
+class InUserSubAmbito(Cond):
+    pass
+
+
+@dataclass(frozen=True)
+class ProviderIsUser(Cond):
+    pass
+
+
+@dataclass(frozen=True)
+class TypeIn(Cond):
+    types: frozenset[str]
+
+
+@dataclass(frozen=True)
+class StateIn(Cond):
+    """The case is in one of `states` (a case about to be opened is in every state)."""
+
+    states: frozenset[str]
+
+
+@dataclass(frozen=True)
+class IsMinor(Cond):
+    pass
+
+
+@dataclass(frozen=True)
+class AllOf(Cond):
+    parts: tuple[Cond, ...]
+
+
+@dataclass(frozen=True)
+class AnyOf(Cond):
+    parts: tuple[Cond, ...]
+
+
+@dataclass(frozen=True)
+class Not(Cond):
+    part: Cond
+
+
+TRUE, FALSE = Always(True), Always(False)
+
+
+def holds(cond: Cond, user: Principal, case: CaseRef) -> bool:
+    """`cond` for one case, in Python (what `store.access_sql.to_sql` says in SQL)."""
+    match cond:
+        case Always(value):
+            return value
+        case OwnerIsUser():
+            return case.owner is not None and case.owner == user.username
+        case ComuneInUserComuni():
+            return case.comune_istat is not None and case.comune_istat in user.comuni
+        case InUserSubAmbito():
+            return user.sub_ambito is not None and case.sub_ambito == user.sub_ambito
+        case ProviderIsUser():
+            return user.provider_codice is not None and case.provider_codice == user.provider_codice
+        case TypeIn(types):
+            return case.case_type in types
+        case StateIn(states):
+            return case.state is None or case.state in states
+        case IsMinor():
+            return case.minor
+        case AllOf(parts):
+            return all(holds(p, user, case) for p in parts)
+        case AnyOf(parts):
+            return any(holds(p, user, case) for p in parts)
+        case Not(part):
+            return not holds(part, user, case)
+    raise TypeError(f"condizione sconosciuta: {cond!r}")
+
+
+@dataclass(frozen=True)
+class Gate:
+    """A condition every readable case meets, and the Italian reason given when it does not."""
+
+    cond: Cond
+    reason: str
+
+
+_PERSONAL_REASONS = {
+    R.SOCIAL_WORKER: "il caso non appartiene ai comuni del suo sub-ambito",
+    R.SUBAREA_COORDINATOR: "il caso non appartiene al suo sub-ambito",
+    R.PLANNING_OFFICE: "l'Ufficio di Piano consulta singolarmente solo le domande FNA; gli altri casi in forma "
+                       "aggregata",
+    R.PROVIDER: "l'ente vede solo i casi SAD che lo hanno scelto",
+    R.HEALTH_ASSESSOR: "il valutatore ASST vede solo le domande FNA inviate alla valutazione socio-sanitaria",
+}
+_MINOR_REASON = "caso di un minore: accesso riservato all'assistente sociale titolare e al coordinatore di sub-ambito"
+
+
+def _personal_scope(user: Principal) -> Cond:
+    role = user.role
+    area = AnyOf((ComuneInUserComuni(), InUserSubAmbito()))
+    if role is R.SOCIAL_WORKER:
+        return AnyOf((OwnerIsUser(), ComuneInUserComuni()))
+    if role is R.SUBAREA_COORDINATOR:
+        return area
+    if role is R.CSC_ADMIN:
+        return TRUE
+    if role is R.PLANNING_OFFICE:
+        return TypeIn(types_read_by(role))
+    if role is R.PROVIDER:
+        return AllOf((TypeIn(types_read_by(role)), ProviderIsUser()))
+    if role is R.HEALTH_ASSESSOR:
+        return AnyOf(tuple(AllOf((TypeIn(frozenset({ct.case_type})), StateIn(ct.audience.assessor_states)))
+                           for ct in _types() if role in ct.audience.read_by))
+    return FALSE
+
+
+def _district_scope(user: Principal) -> Cond:
+    if user.role is R.PROVIDER:
+        providers = frozenset(ct.case_type for ct in _types() if not ct.personal and R.PROVIDER in ct.audience.read_by)
+        return AllOf((TypeIn(providers), ProviderIsUser()))
+    return TRUE if user.role in STAFF_ROLES else FALSE
+
+
+def read_gates(user: Principal, policy: AccessPolicy = DEFAULT_POLICY) -> tuple[Gate, ...]:
+    """The read scope of `user`: every gate must hold. `read_refusal` and `store.access_sql` both read this."""
+    role = user.role
+    if role is R.SYSTEM:
+        return ()
+    if role is R.EVALUATOR:
+        return (Gate(FALSE, "l'Organismo di Valutazione consulta solo dati aggregati"),)
+    if role is R.BENEFICIARY:
+        return (Gate(FALSE, "l'accesso dei beneficiari (portale) non è attivo"),)
+    district = TypeIn(district_types())
+    district_reason = ("l'ente vede solo i propri atti di adesione e i casi SAD che lo hanno scelto"
+                       if role is R.PROVIDER else "dati di distretto non accessibili al suo ruolo")
+    gates = [
+        Gate(AnyOf((Not(district), _district_scope(user))), district_reason),
+        Gate(AnyOf((district, _personal_scope(user))),
+             _PERSONAL_REASONS.get(role, f"il ruolo «{ROLE_LABELS.get(role, role)}» non consulta casi")),
+    ]
+    if role not in policy.minors_visible_to:
+        gates.append(Gate(AnyOf((district, Not(IsMinor()), OwnerIsUser(), TypeIn(minors_types(role)))),
+                          _MINOR_REASON))
+    return tuple(gates)
+
+
+def read_scope(user: Principal, policy: AccessPolicy = DEFAULT_POLICY) -> Cond:
+    return AllOf(tuple(g.cond for g in read_gates(user, policy)))
+
+
+def answers_for(user: Principal) -> Cond:
+    """The cases whose deadlines are `user`'s to meet or to chase (Oggi, calendar feed, digests): always
+    combined with the read scope, never wider."""
+    role = user.role
+    if role is R.SOCIAL_WORKER:
+        return OwnerIsUser()
+    if role is R.SUBAREA_COORDINATOR:
+        return AnyOf((ComuneInUserComuni(), InUserSubAmbito()))
+    if role is R.PROVIDER:
+        return AllOf((TypeIn(deadline_types(role)), ProviderIsUser()))
+    return TypeIn(deadline_types(role))
+
+
+# ----------------------------------------------------------------------------- field classes
+
+
+def field_map(case_type: str):  # -> domain.fields.FieldMap | None
+    ct = _case_type(case_type)
+    return ct.field_map if ct is not None else None
+
+
+def field_classes(case_type: str) -> Mapping[str, FieldClass]:
+    fm = field_map(case_type)
+    return fm.top if fm is not None else {}
+
+
+def field_class(case_type: str, name: str) -> FieldClass:
+    """The class of a top-level key of a case's data; a key no declaration knows is health data (fail closed)."""
+    fm = field_map(case_type)
+    return fm.of(name) if fm is not None else _H
+
+
+def unclassified_fields(workflows: list[Workflow]) -> dict[str, set[str]]:
+    from domain.casetype import unclassified
+
+    found = {}
+    for wf in workflows:
+        ct = _case_type(wf.case_type)
+        missing = unclassified(ct) if ct is not None else set()
+        if missing:
+            found[wf.case_type] = missing
+    return found
 
 
 # ----------------------------------------------------------------------------- reading
@@ -269,78 +343,48 @@ def personal_case_type(case_type: str) -> bool:
 
 def read_refusal(user: Principal, case: CaseRef, policy: AccessPolicy = DEFAULT_POLICY) -> str | None:
     """None when `user` may read `case`; otherwise the Italian reason."""
-    role = user.role
-    if role is R.SYSTEM:
-        return None
-    if role is R.EVALUATOR:
-        return "l'Organismo di Valutazione consulta solo dati aggregati"
-    if role is R.BENEFICIARY:
-        return "l'accesso dei beneficiari (portale) non è attivo"
-    if not personal_case_type(case.case_type):
-        if role is R.PROVIDER:
-            if case.provider_codice and case.provider_codice == user.provider_codice:
-                return None
-            return "l'ente vede solo i propri atti di adesione e i casi SAD che lo hanno scelto"
-        return None if role in STAFF_ROLES else "dati di distretto non accessibili al suo ruolo"
-    scope = _personal_scope_refusal(user, case, policy)
-    if scope is not None:
-        return scope
-    if case.minor and not (case.owner == user.username or role in policy.minors_visible_to):
-        return "caso di un minore: accesso riservato all'assistente sociale titolare e al coordinatore di sub-ambito"
+    for gate in read_gates(user, policy):
+        if not holds(gate.cond, user, case):
+            return gate.reason
     return None
-
-
-def _personal_scope_refusal(user: Principal, case: CaseRef, policy: AccessPolicy) -> str | None:
-    role = user.role
-    if role is R.SOCIAL_WORKER:
-        if case.owner == user.username or (case.comune_istat is not None and case.comune_istat in user.comuni):
-            return None
-        return "il caso non appartiene ai comuni del suo sub-ambito"
-    if role is R.SUBAREA_COORDINATOR:
-        in_area = (case.sub_ambito is not None and case.sub_ambito == user.sub_ambito) or (
-            case.comune_istat is not None and case.comune_istat in user.comuni)
-        return None if in_area else "il caso non appartiene al suo sub-ambito"
-    if role is R.CSC_ADMIN:
-        return None
-    if role is R.PLANNING_OFFICE:
-        if case.case_type in policy.planning_office_case_types:
-            return None
-        return "l'Ufficio di Piano consulta singolarmente solo le domande FNA; gli altri casi in forma aggregata"
-    if role is R.PROVIDER:
-        if case.case_type in policy.provider_case_types and case.provider_codice is not None \
-                and case.provider_codice == user.provider_codice:
-            return None
-        return "l'ente vede solo i casi SAD che lo hanno scelto"
-    if role is R.HEALTH_ASSESSOR:
-        if case.case_type in policy.health_assessor_case_types and (
-                case.state is None or case.state in policy.health_assessor_states):
-            return None
-        return "il valutatore ASST vede solo le domande FNA inviate alla valutazione socio-sanitaria"
-    return f"il ruolo «{ROLE_LABELS.get(role, role)}» non consulta casi"
 
 
 def can_read_case(user: Principal, case: CaseRef, policy: AccessPolicy = DEFAULT_POLICY) -> bool:
     return read_refusal(user, case, policy) is None
 
 
+def read_as_minor_processor(user: Principal, case: CaseRef, policy: AccessPolicy = DEFAULT_POLICY) -> bool:
+    """`user` reads this minor's case only because its type names the role among those processing minors'
+    cases (not as owner or coordinator): such reads are logged."""
+    return (case.minor and user.role not in policy.minors_visible_to and case.owner != user.username
+            and case.case_type in minors_types(user.role) and can_read_case(user, case, policy))
+
+
+_CLASSES_BY_ROLE: dict[Role, frozenset[FieldClass]] = {
+    R.SUBAREA_COORDINATOR: ALL_CLASSES,
+    R.PLANNING_OFFICE: ALL_CLASSES,
+    R.CSC_ADMIN: frozenset({_I, _A, _C}),
+    R.PROVIDER: frozenset({_I, _C}),
+    R.HEALTH_ASSESSOR: frozenset({_I, _S, _H}),
+}
+
+
 def visible_fields(user: Principal, case: CaseRef, policy: AccessPolicy = DEFAULT_POLICY) -> frozenset[FieldClass]:
-    """The field classes of `case` that `user` sees (empty if they may not read the case at all)."""
+    """The field classes of `case` that `user` sees (empty if they may not read the case at all).
+
+    A district-level record (no person) is shown whole to its readers, except the health class: health
+    data copied into it (an FNA call's ranking snapshot) is seen only by the roles that see health data of
+    the cases it comes from (the planning office, which ranks them)."""
     if read_refusal(user, case, policy) is not None:
         return frozenset()
-    if user.role is R.SYSTEM or not personal_case_type(case.case_type):
-        return ALL_CLASSES
     role = user.role
+    if role is R.SYSTEM:
+        return ALL_CLASSES
+    if not personal_case_type(case.case_type):
+        return ALL_CLASSES if role is R.PLANNING_OFFICE else ALL_CLASSES - {_H}
     if role is R.SOCIAL_WORKER:
         return ALL_CLASSES if case.owner == user.username else ALL_CLASSES - {_H}
-    if role in (R.SUBAREA_COORDINATOR, R.PLANNING_OFFICE):
-        return ALL_CLASSES
-    if role is R.CSC_ADMIN:
-        return frozenset({_I, _A, _C})
-    if role is R.PROVIDER:
-        return frozenset({_I, _C})
-    if role is R.HEALTH_ASSESSOR:
-        return frozenset({_I, _S, _H})
-    return frozenset()
+    return _CLASSES_BY_ROLE.get(role, frozenset())
 
 
 # ----------------------------------------------------------------------------- acting

@@ -20,7 +20,7 @@ class Agg(StrEnum):
 class Measure:
     code: str
     label: str
-    group: str  # patti | fna | sad
+    group: str  # the code of the case type's IndicatorGroup (patti, fna, sad...)
     case_type: str
     transitions: tuple[str, ...]
     agg: Agg = Agg.COUNT
@@ -55,81 +55,24 @@ class Interval:
     end: tuple[str, ...]
 
 
-P, F, S = "patti", "fna", "sad"
-MEASURES: tuple[Measure, ...] = (
-    Measure("patti_segnalazioni", "Segnalazioni per patto", P, "patto", ("segnala",)),
-    Measure("patti_attivati", "Patti attivati", P, "patto", ("attiva",)),
-    Measure("patti_attivati_progetto", "Patti attivati nel progetto Wel(l)FARE Legami", P, "patto", ("attiva",),
-            where=((("canale",), "progetto"),)),
-    Measure("patti_attivati_ulteriori", "Ulteriori patti attivati", P, "patto", ("attiva",),
-            where=((("canale",), "ulteriore"),)),
-    Measure("patti_conclusi", "Patti conclusi (verifica o interruzione)", P, "patto", ("chiudi", "interrompi")),
-    Measure("patti_esito_positivo", "Patti con esito positivo", P, "patto", ("chiudi",),
-            where=((("esito",), "positivo"),)),
-    Measure("patti_esito_parziale", "Patti con esito parziale", P, "patto", ("chiudi",),
-            where=((("esito",), "parziale"),)),
-    Measure("patti_esito_negativo", "Patti con esito negativo", P, "patto", ("chiudi",),
-            where=((("esito",), "negativo"),)),
-    Measure("patti_interrotti", "Patti interrotti", P, "patto", ("interrompi",)),
-    Measure("patti_rinunce", "Rinunce", P, "patto", ("rinuncia",)),
-    Measure("patti_tasso_medio", "Tasso medio di realizzazione dei contenuti", P, "patto", ("chiudi",),
-            Agg.MEAN, ("tasso_realizzazione",), unit="tasso", cumulative=False),
-    Measure("patti_ore_reciprocita", "Ore di reciprocità svolte", P, "patto", ("registra_monitoraggio",),
-            Agg.SUM, ("ore_reciprocita",), unit="ore"),
-    Measure("patti_euro_erogati", "Euro erogati nei patti", P, "patto", ("registra_monitoraggio",),
-            Agg.SUM, ("importo_erogato",), unit="eur"),
-    Measure("fna_domande", "Domande FNA presentate", F, "fna_domanda", ("presenta",)),
-    Measure("fna_ammesse", "Domande ammesse", F, "fna_domanda", ("ammetti",)),
-    Measure("fna_non_ammesse", "Domande non ammesse", F, "fna_domanda", ("rigetta",)),
-    Measure("fna_finanziate", "Domande finanziate", F, "fna_domanda", ("finanzia",)),
-    Measure("fna_non_finanziate", "Domande ammesse non finanziate", F, "fna_domanda", ("non_finanzia",)),
-    Measure("fna_decadute", "Domande decadute", F, "fna_domanda", ("decadenza",)),
-    Measure("fna_euro_impegnati", "Euro impegnati (FNA, lordi: comprese domande poi decadute o rinunciate)", F, "fna_domanda", ("finanzia",), Agg.SUM,
-            ("importo_annuo",), unit="eur"),
-    Measure("fna_euro_pagati", "Euro pagati (FNA)", F, "fna_domanda", ("registra_pagamento",), Agg.SUM,
-            ("importo",), unit="eur"),
-    Measure("fna_budget", "Budget dei bandi approvati", F, "fna_bando", ("approva",), Agg.SUM, ("budget",),
-            unit="eur"),
-    Measure("sad_enti_invitati", "Enti invitati alla sperimentazione SAD", S, "sad_adesione", ("invita",)),
-    Measure("sad_enti_risposto", "Enti che hanno risposto", S, "sad_adesione", ("rispondi",)),
-    Measure("sad_enti_firmato", "Enti con patto di accreditamento firmato", S, "sad_adesione", ("firma",)),
-    Measure("sad_segnalazioni", "Segnalazioni SAD", S, "sad_caso", ("segnala",)),
-    Measure("sad_attivati", "Utenti SAD attivati (prima visita)", S, "sad_caso", ("prima_visita",)),
-    Measure("sad_voucher", "Voucher emessi", S, "sad_caso", ("emetti_voucher",)),
-    Measure("sad_ore_erogate", "Ore SAD erogate", S, "sad_caso", ("prima_visita", "registra_visite"), Agg.SUM,
-            ("ore",), unit="ore"),
-    Measure("sad_mesi_registrati", "Mesi di servizio registrati", S, "sad_caso", ("registra_visite",)),
-    Measure("sad_ore_registrate", "Ore erogate nei registri mensili", S, "sad_caso", ("registra_visite",), Agg.SUM,
-            ("ore",), unit="ore"),
-    Measure("sad_ore_pianificate", "Ore pianificate nei mesi registrati (ore mensili del voucher)", S, "sad_caso",
-            ("registra_visite",), Agg.SUM, ("ore_mensili",), unit="ore", from_case=True),
-    Measure("sad_cambi_ente", "Cambi di ente", S, "sad_caso", ("cambia_ente",)),
-    Measure("sad_quota_utente", "Compartecipazione mensile degli utenti (voucher emessi)", S, "sad_caso",
-            ("emetti_voucher",), Agg.SUM, ("quota_utente",), unit="eur"),
-)
+def all_measures() -> tuple[Measure, ...]:
+    """Every case type's measures, in registry order (each case type declares its own, domain/casetypes/)."""
+    from domain.registry import all_case_types
 
-RATIOS: tuple[Ratio, ...] = (
-    Ratio("patti_realizzazione_pct", "Realizzazione: esiti positivi sui patti conclusi", P,
-          "patti_esito_positivo", "patti_conclusi"),
-    Ratio("fna_budget_impegnato_pct", "Quota del budget FNA impegnata", F, "fna_euro_impegnati", "fna_budget"),
-    Ratio("sad_risposta_enti_pct", "Enti che hanno risposto sugli invitati", S, "sad_enti_risposto",
-          "sad_enti_invitati"),
-    Ratio("sad_aderenza_pct", "Aderenza: ore erogate sulle ore pianificate", S, "sad_ore_registrate",
-          "sad_ore_pianificate"),
-)
+    return tuple(m for ct in all_case_types() for m in ct.measures)
 
-INTERVALS: tuple[Interval, ...] = (
-    Interval("patti_giorni_segnalazione_attivazione", "Giorni dalla segnalazione all'attivazione del patto", P,
-             "patto", ("segnala",), ("attiva",)),
-    Interval("patti_giorni_attivazione_verifica", "Giorni dall'attivazione alla verifica", P, "patto",
-             ("attiva",), ("chiudi",)),
-    Interval("fna_giorni_chiusura_graduatoria", "Giorni dalla chiusura del bando alla graduatoria definitiva", F,
-             "fna_bando", ("chiudi",), ("pubblica_graduatoria_definitiva",)),
-    Interval("fna_giorni_ammissione_pagamento", "Giorni dall'ammissione al primo pagamento", F, "fna_domanda",
-             ("ammetti",), ("registra_pagamento",)),
-    Interval("sad_giorni_segnalazione_prima_visita", "Giorni dalla segnalazione alla prima visita", S, "sad_caso",
-             ("segnala",), ("prima_visita",)),
-)
+
+def all_ratios() -> tuple[Ratio, ...]:
+    from domain.registry import all_case_types
+
+    return tuple(r for ct in all_case_types() for r in ct.ratios)
+
+
+def all_intervals() -> tuple[Interval, ...]:
+    from domain.registry import all_case_types
+
+    return tuple(iv for ct in all_case_types() for iv in ct.intervals)
+
 
 BY_DIMENSIONS = ("totale", "sub_ambito", "comune", "tipologia", "misura", "fascia_eta", "ente")
 

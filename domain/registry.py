@@ -1,22 +1,51 @@
-"""The registry of declared case types. A new measure is one more `register(...)` call."""
+"""The registry of case types. A new measure is one more package under domain/casetypes/ listed in BUILTIN.
+
+Everything that depends on the case types (engine, store, pages, API, CLI, tallies, report, dashboard, Oggi,
+calendar feed, demo, access) reads them here. Loading checks every key that binds a type's pieces and the
+keys across types (`domain.casetype`), so a bad declaration is refused at import.
+"""
 from __future__ import annotations
 
+import importlib
+
+from domain.casetype import CaseType, DeclarationError, IndicatorGroup, registry_problems
 from domain.errors import UnknownCaseType
 from domain.workflow import Workflow
 
-_REGISTRY: dict[str, Workflow] = {}
+BUILTIN = ("domain.casetypes.patto", "domain.casetypes.fna", "domain.casetypes.sad",
+)
+
+_REGISTRY: dict[str, CaseType] = {}
+_loaded = False
+_generation = 0  # bumped on every change: lets readers cache what they derive from the registry
 
 
-def register(workflow: Workflow) -> Workflow:
-    _REGISTRY[workflow.case_type] = workflow
-    return workflow
+def generation() -> int:
+    _load_builtin()
+    return _generation
+
+
+def register(case_type: CaseType | Workflow) -> CaseType:
+    """Add a case type (a bare Workflow gets an empty bundle of its own group, and the same checks)."""
+    _load_builtin()
+    ct = case_type if isinstance(case_type, CaseType) else CaseType(
+        workflow=case_type, group=IndicatorGroup(case_type.case_type, case_type.label))
+    found = registry_problems([*(t for t in _REGISTRY.values() if t.case_type != ct.case_type), ct])
+    if found:
+        raise DeclarationError("; ".join(found))
+    global _generation
+    _REGISTRY[ct.case_type] = ct
+    _generation += 1
+    return ct
 
 
 def unregister(case_type: str) -> None:
+    global _generation
     _REGISTRY.pop(case_type, None)
+    _generation += 1
 
 
-def get_workflow(case_type: str) -> Workflow:
+def get_case_type(case_type: str) -> CaseType:
     _load_builtin()
     try:
         return _REGISTRY[case_type]
@@ -25,12 +54,30 @@ def get_workflow(case_type: str) -> Workflow:
         raise UnknownCaseType(f"tipo di caso «{case_type}» sconosciuto (disponibili: {known})") from None
 
 
-def all_workflows() -> list[Workflow]:
+def find_case_type(case_type: str) -> CaseType | None:
+    _load_builtin()
+    return _REGISTRY.get(case_type)
+
+
+def get_workflow(case_type: str) -> Workflow:
+    return get_case_type(case_type).workflow
+
+
+def all_case_types() -> list[CaseType]:
     _load_builtin()
     return list(_REGISTRY.values())
 
 
-_loaded = False
+def all_workflows() -> list[Workflow]:
+    return [ct.workflow for ct in all_case_types()]
+
+
+def groups() -> list[IndicatorGroup]:
+    """The indicator groups in registry order, each once."""
+    seen: dict[str, IndicatorGroup] = {}
+    for ct in all_case_types():
+        seen.setdefault(ct.group.code, ct.group)
+    return list(seen.values())
 
 
 def _load_builtin() -> None:
@@ -38,9 +85,12 @@ def _load_builtin() -> None:
     if _loaded:
         return
     _loaded = True
-    from domain.workflows.fna import BANDO, DOMANDA
-    from domain.workflows.patto import PATTO
-    from domain.workflows.sad import ADESIONE, CASO
-
-    for wf in (PATTO, BANDO, DOMANDA, ADESIONE, CASO):
-        _REGISTRY.setdefault(wf.case_type, wf)
+    types: list[CaseType] = []
+    for module in BUILTIN:
+        types += importlib.import_module(module).CASE_TYPES
+    found = registry_problems(types)
+    if found:
+        _loaded = False
+        raise DeclarationError("; ".join(found))
+    for ct in types:
+        _REGISTRY.setdefault(ct.case_type, ct)

@@ -1,6 +1,7 @@
 """Italian e-mail templates: ONE Jinja2 environment, built at import and reused for every message.
 
-Each template `<name>` is three files in `notifications/templates/`:
+Each template `<name>` is three files, in `notifications/templates/` (digests, obligations, layouts), in
+`domain/casetypes/templates/` (shared by case types) or in a case type's own `templates` folder:
 
 * `<name>.subject.txt`  the subject (one line; whitespace is collapsed),
 * `<name>.txt`          the plain-text part (extends `_layout.txt`),
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound, pass_context, select_autoescape
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, TemplateNotFound, pass_context, select_autoescape
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 ROME = ZoneInfo("Europe/Rome")
@@ -156,8 +157,33 @@ class _Environment(Environment):
         return super().getattr(obj, attribute)
 
 
+def template_dirs() -> list[Path]:
+    """Where templates are looked up: Legami's own, the case types' shared ones, each case type's."""
+    from domain.casetype import COMMON_TEMPLATES
+    from domain.registry import all_case_types
+
+    dirs = [TEMPLATES_DIR, COMMON_TEMPLATES]
+    dirs += [ct.templates for ct in all_case_types() if ct.templates is not None and ct.templates not in dirs]
+    return dirs
+
+
+class _CaseTypeLoader(ChoiceLoader):
+    """A choice over `template_dirs()`, read at each lookup so that a case type registered later is found."""
+
+    def __init__(self) -> None:
+        super().__init__([])
+
+    def get_source(self, environment, template):  # type: ignore[no-untyped-def]
+        self.loaders = [FileSystemLoader(d) for d in template_dirs()]
+        return super().get_source(environment, template)
+
+    def load(self, environment, name, globals=None):  # type: ignore[no-untyped-def]
+        self.loaders = [FileSystemLoader(d) for d in template_dirs()]
+        return super().load(environment, name, globals)
+
+
 ENV = _Environment(
-    loader=FileSystemLoader(TEMPLATES_DIR),
+    loader=_CaseTypeLoader(),
     autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False, default=False),
     undefined=StrictUndefined,
     trim_blocks=True,
@@ -195,26 +221,27 @@ ENV.globals.update(
 
 
 def template_names() -> list[str]:
-    """Templates that have all three parts."""
-    names = {p.name[: -len(".subject.txt")] for p in TEMPLATES_DIR.glob("*.subject.txt")}
-    return sorted(n for n in names if (TEMPLATES_DIR / f"{n}.txt").exists() and (TEMPLATES_DIR / f"{n}.html").exists())
-
-
-TEMPLATES = frozenset(template_names())
+    """Templates that have all three parts, in any of `template_dirs()`."""
+    names = set()
+    for d in template_dirs():
+        names |= {p.name[: -len(".subject.txt")] for p in d.glob("*.subject.txt")
+                  if (d / p.name.replace(".subject.txt", ".txt")).exists()
+                  and (d / p.name.replace(".subject.txt", ".html")).exists()}
+    return sorted(names)
 
 
 def render(template: str, payload: dict[str, Any], *, base_url: str) -> RenderedMail:
     """Subject, text and HTML of one message. Unknown template -> UnknownTemplate; missing field ->
     jinja2.UndefinedError (a TemplateError); a value a filter cannot format -> BadValue."""
-    if template not in TEMPLATES or template.startswith("_"):
-        raise UnknownTemplate(
-            f"modello di e-mail «{template}» sconosciuto (disponibili: {', '.join(sorted(TEMPLATES))})")
     try:
+        if template.startswith("_"):
+            raise TemplateNotFound(template)
         subject_t = ENV.get_template(f"{template}.subject.txt")
         text_t = ENV.get_template(f"{template}.txt")
         html_t = ENV.get_template(f"{template}.html")
-    except TemplateNotFound as exc:  # pragma: no cover - a file removed after import
-        raise UnknownTemplate(f"modello di e-mail «{template}»: manca {exc.name}") from None
+    except TemplateNotFound:
+        raise UnknownTemplate(
+            f"modello di e-mail «{template}» sconosciuto (disponibili: {', '.join(template_names())})") from None
     context = {**payload, "base_url": base_url}
     subject = " ".join(subject_t.render(context).split())
     context["oggetto"] = subject

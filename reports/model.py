@@ -11,11 +11,21 @@ from dataclasses import dataclass, field
 from markupsafe import Markup
 
 from domain.registry import get_workflow
+from domain.registry import groups as registry_groups
 from reports import format as fmt
 from reports.chart import Bar, Chart, bar_chart
 
-GROUPS = (("patti", "Patti gener-attivi"), ("fna", "FNA Misura B2"), ("sad", "SAD sperimentazione"))
-GROUP_LABELS = dict(GROUPS)
+
+
+def groups() -> list[tuple[str, str]]:
+    """The indicator groups (code, title), as the case types declare them (domain/casetypes/)."""
+    return [(g.code, g.label) for g in registry_groups()]
+
+
+def group_label(code: str) -> str:
+    return dict(groups()).get(code, code)
+
+
 DISTRICT_KEY, NO_KIND = "distretto", "—"
 KEY_LABELS = {DISTRICT_KEY: "Livello distrettuale (senza comune)", NO_KIND: "Tipologia non ancora definita"}
 
@@ -115,7 +125,7 @@ def sections(results: dict[str, dict]) -> list[Section]:
     kinds = {i["codice"]: i for i in results["type"]["indicatori"]} if "type" in results else {}
     return [Section(group, title, [indicator_view(i, kinds.get(i["codice"]), threshold)
                                    for i in main["indicatori"] if i["gruppo"] == group])
-            for group, title in GROUPS]
+            for group, title in groups()]
 
 
 def deadline_view(deadline: dict, threshold: int) -> Indicator:
@@ -152,7 +162,7 @@ def interval_rows(interval: dict, threshold: int) -> list[tuple[str, ...]]:
 
 def interval_views(result: dict) -> list[dict]:
     threshold = result["soglia_riservatezza"]
-    return [{"code": iv["codice"], "label": iv["etichetta"], "group": GROUP_LABELS.get(iv["gruppo"], iv["gruppo"]),
+    return [{"code": iv["codice"], "label": iv["etichetta"], "group": group_label(iv["gruppo"]),
              "rows": interval_rows(iv, threshold)} for iv in result["intervalli"]]
 
 

@@ -70,7 +70,7 @@ def _breakdowns(results: dict[str, dict]) -> list[tuple[str, dict]]:
 def _indicator_rows(by: str, item: dict, threshold: int) -> list[tuple[Any, ...]]:
     target = item.get("obiettivo") or {}
     cells = [("totale", item["totale"]), *((line["chiave"], line) for line in item["righe"])]
-    return [(by, model.GROUP_LABELS.get(item["gruppo"], item["gruppo"]), item["codice"], item["etichetta"],
+    return [(by, model.group_label(item["gruppo"]), item["codice"], item["etichetta"],
              UNIT_HEADERS[item["unita"]], key, _value(c, threshold), c["n"], c["soppresso"],
              target.get("min"), target.get("max"),
              fmt.outcome(target["esito"]) if target and key == "totale" else None)
@@ -110,7 +110,7 @@ def _interval_rows(by: str, interval: dict, threshold: int) -> list[tuple[Any, .
         if gross.get("soppresso"):
             stats = [fmt.hidden(threshold)] * 5
         rows.append((by, interval["codice"], interval["etichetta"],
-                     model.GROUP_LABELS.get(interval["gruppo"], interval["gruppo"]), key, *stats))
+                     model.group_label(interval["gruppo"]), key, *stats))
     return rows
 
 

@@ -23,23 +23,24 @@ from sqlalchemy.engine import Connection, Engine
 from domain.access import (
     DEFAULT_POLICY,
     FIELD_CLASS_LABELS,
-    STAFF_ROLES,
     AccessDenied,
     AccessPolicy,
     CaseRef,
     FieldClass,
     Principal,
-    field_class,
+    answers_for,
+    field_map,
     fire_refusal,
     is_minor,
-    minor_birth_cutoff,
-    personal_case_type,
+    read_as_minor_processor,
     read_refusal,
+    read_scope,
     visible_fields,
 )
 from domain.errors import NotFound, UnknownTransition
-from domain.registry import all_workflows, get_workflow
+from domain.registry import get_workflow
 from domain.workflow import Role
+from store.access_sql import to_sql
 from store.auth_tables import health_access_log_t, user_credential_t
 from store.tables import AppUser, Comune, case_t, person_t
 
@@ -147,28 +148,32 @@ def authorize_open(engine: Engine, principal: Principal, case_type: str, transit
 
 
 def redact(detail: dict[str, Any], principal: Principal, *, case: CaseRef | None = None,
-           policy: AccessPolicy = DEFAULT_POLICY) -> dict[str, Any]:
+           policy: AccessPolicy = DEFAULT_POLICY, health_seen: set[str] | None = None) -> dict[str, Any]:
     """A copy of a `case_detail` dict with only the field classes `principal` may see.
 
-    Removed: keys of "dati" and of each "storia" row's "dati" of a hidden class; "persona" if identity is
-    hidden; reasons ("motivo", "motivo_esito") if social notes are hidden. "dati_riservati" lists the
-    classes (Italian labels) that were actually taken out, so a page can say that something is hidden.
+    Removed: keys of "dati" and of each "storia" row's "dati" of a hidden class, down to nested parts of
+    a kept key (a snapshot's health-derived points); "persona" if identity is hidden; reasons ("motivo",
+    "motivo_esito") if social notes are hidden. "dati_riservati" lists the classes (Italian labels) that
+    were actually taken out, so a page can say that something is hidden. `health_seen` (if given) collects
+    the paths of the health data that was kept (what the read log names).
     """
     ref = case or CaseRef(detail["tipo"], detail.get("comune_istat"), detail.get("sub_ambito"),
                           detail.get("assegnatario"), detail.get("ente"), state=detail.get("stato"))
     visible = visible_fields(principal, ref, policy)
-    case_type = detail["tipo"]
+    fields = field_map(detail["tipo"])
     out = copy.deepcopy(detail)
     hidden: set[FieldClass] = set()
 
     def keep(data: dict[str, Any] | None) -> dict[str, Any]:
         kept = {}
         for key, value in (data or {}).items():
-            cls = field_class(case_type, key)
-            if cls in visible:
-                kept[key] = value
-            else:
+            cls = fields.of(key) if fields is not None else FieldClass.HEALTH
+            if cls not in visible:
                 hidden.add(cls)
+            elif fields is not None:
+                kept[key] = fields.filter(key, value, visible, hidden, health_seen)
+            else:
+                kept[key] = value
         return kept
 
     if FieldClass.IDENTITY not in visible and out.get("persona") is not None:
@@ -188,11 +193,18 @@ def redact(detail: dict[str, Any], principal: Principal, *, case: CaseRef | None
     return out
 
 
-def health_fields(detail: dict[str, Any]) -> list[str]:
-    """The health-class keys present in a (redacted) detail: what a health read log row names."""
-    case_type = detail["tipo"]
+def health_fields(detail: dict[str, Any], principal: Principal | None = None) -> list[str]:
+    """The health-class paths present in a (redacted) detail: what a health read log row names."""
+    fields = field_map(detail["tipo"])
+    seen: set[str] = set()
     rows = [detail.get("dati") or {}, *((h.get("dati") or {}) for h in detail.get("storia", []))]
-    return sorted({k for data in rows for k in data if field_class(case_type, k) is FieldClass.HEALTH})
+    for data in rows:
+        for key, value in data.items():
+            if fields is None:
+                seen.add(key)
+            else:
+                fields.filter(key, value, frozenset(FieldClass), set(), seen)
+    return sorted(seen)
 
 
 def read_case(engine: Engine, principal: Principal, case_id: int, *, today: date | None = None,
@@ -211,6 +223,8 @@ def read_case(engine: Engine, principal: Principal, case_id: int, *, today: date
         if (tr := wf.transition(t["transizione"])) is not None and fire_refusal(principal, ref, tr, policy) is None
     ]
     fields = health_fields(detail)
+    if read_as_minor_processor(principal, ref, policy):
+        fields = ["caso_di_minore", *fields]  # read through the case type's rule for minors [A]: logged
     if fields:
         log_health_read(engine, principal, case_id, fields, at=now, context=context)
     return detail
@@ -249,50 +263,18 @@ def health_reads(engine: Engine, *, case_id: int | None = None, username: str | 
 
 def scoped_filter(principal: Principal, *, today: date | None = None,
                   policy: AccessPolicy = DEFAULT_POLICY) -> sa.ColumnElement[bool]:
-    """The read scope of `principal` as a condition over `case_file` (usable in `list_cases`' query).
+    """The read scope of `principal` as a condition over `case_file`: `domain.access.read_scope` compiled to
+    SQL, so it says what `can_read_case` says for every case (an integration test checks both over a matrix
+    of users and cases); field redaction still applies to what a list shows."""
+    return to_sql(read_scope(principal, policy), principal, today=today or _today())
 
-    It says the same as `domain.access.can_read_case` for every case (an integration test checks both
-    over a matrix of users and cases); field redaction still applies to what the list shows.
-    """
-    role = principal.role
-    if role is R.SYSTEM:
-        return sa.true()
-    if role in (R.EVALUATOR, R.BENEFICIARY):
-        return sa.false()
-    district = sorted(wf.case_type for wf in all_workflows() if not personal_case_type(wf.case_type))
-    c = case_t.c
-    if role is R.PROVIDER:
-        district_scope = (sa.and_(c.case_type.in_(district), c.provider_codice == principal.provider_codice)
-                          if principal.provider_codice else sa.false())
-    elif role in STAFF_ROLES:
-        district_scope = c.case_type.in_(district)
-    else:
-        district_scope = sa.false()
 
-    area = sa.select(_comune_t.c.istat).where(_comune_t.c.sub_ambito == principal.sub_ambito)
-    if role is R.SOCIAL_WORKER:
-        scope = sa.or_(c.owner == principal.username, c.comune_istat.in_(sorted(principal.comuni)))
-    elif role is R.SUBAREA_COORDINATOR:
-        scope = sa.or_(c.comune_istat.in_(sorted(principal.comuni)),
-                       c.comune_istat.in_(area) if principal.sub_ambito else sa.false())
-    elif role is R.CSC_ADMIN:
-        scope = sa.true()
-    elif role is R.PLANNING_OFFICE:
-        scope = c.case_type.in_(sorted(policy.planning_office_case_types))
-    elif role is R.PROVIDER:
-        scope = (sa.and_(c.case_type.in_(sorted(policy.provider_case_types)),
-                         c.provider_codice == principal.provider_codice)
-                 if principal.provider_codice else sa.false())
-    elif role is R.HEALTH_ASSESSOR:
-        scope = sa.and_(c.case_type.in_(sorted(policy.health_assessor_case_types)),
-                        c.state.in_(sorted(policy.health_assessor_states)))
-    else:
-        scope = sa.false()
-    if role not in policy.minors_visible_to:
-        minor = sa.exists().where(person_t.c.id == c.person_id,
-                                  person_t.c.data_nascita > minor_birth_cutoff(today or _today()))
-        scope = sa.and_(scope, sa.or_(sa.not_(minor), c.owner == principal.username))
-    return sa.or_(district_scope, sa.and_(c.case_type.not_in(district), scope))
+def answers_for_filter(principal: Principal, *, today: date | None = None,
+                       policy: AccessPolicy = DEFAULT_POLICY) -> sa.ColumnElement[bool]:
+    """The cases whose deadlines are `principal`'s (Oggi, calendar feed), within their read scope."""
+    day = today or _today()
+    return sa.and_(to_sql(answers_for(principal), principal, today=day),
+                   scoped_filter(principal, today=day, policy=policy))
 
 
 def visible_case_ids(engine: Engine, principal: Principal, *, today: date | None = None,

@@ -9,9 +9,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from config.obligation_files import load_obligations
+from domain.access import AccessDenied
 from domain.errors import NotFound
 from domain.obligations import Scope
 from domain.registry import get_workflow
+from services.access import answers_for_filter, principal_for
 from services.directory import Directory
 from services.obligations import obligation_overview
 from store.tables import Comune, case_t, deadline_t
@@ -25,7 +27,11 @@ def calendar_for(engine: Engine, username: str, *, today: date, base_url: str, h
         user = directory.users.get(username)
         if user is None:
             raise NotFound(f"utente «{username}» inesistente o disattivato")
-        rows = conn.execute(_deadlines_query(user, today + timedelta(days=horizon_days))).all()
+        try:
+            principal = principal_for(conn, username)
+        except AccessDenied:
+            raise NotFound(f"utente «{username}» inesistente o disattivato") from None
+        rows = conn.execute(_deadlines_query(principal, today, today + timedelta(days=horizon_days))).all()
     cal = icalendar.Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
@@ -53,25 +59,17 @@ def calendar_for(engine: Engine, username: str, *, today: date, base_url: str, h
     return cal.to_ical()
 
 
-def _deadlines_query(user, until: date):
+def _deadlines_query(principal, today: date, until: date):
+    """The open deadlines the user answers for, within their read scope: the same rule as Oggi
+    (`domain.access.answers_for`), never a copy of it."""
     c = Comune.__table__
-    q = (sa.select(deadline_t.c.id, deadline_t.c.case_id, deadline_t.c.label, deadline_t.c.due, deadline_t.c.source,
-                   case_t.c.case_type, c.c.nome.label("comune"))
-         .join(case_t, case_t.c.id == deadline_t.c.case_id)
-         .outerjoin(c, c.c.istat == case_t.c.comune_istat)
-         .where(deadline_t.c.status == "open", deadline_t.c.due <= until)
-         .order_by(deadline_t.c.due, deadline_t.c.id))
-    if user.role == "subarea_coordinator":
-        return q.where(c.c.sub_ambito == user.sub_ambito)
-    if user.role == "provider":
-        return q.where(case_t.c.provider_codice == user.provider_codice)
-    if user.role == "social_worker":
-        return q.where(case_t.c.owner == user.username)
-    if user.role == "planning_office":
-        return q.where(case_t.c.case_type.in_(("fna_bando", "fna_domanda")))
-    if user.role == "csc_admin":
-        return q.where(case_t.c.case_type.in_(("fna_domanda", "sad_adesione")))
-    return q.where(sa.false())
+    return (sa.select(deadline_t.c.id, deadline_t.c.case_id, deadline_t.c.label, deadline_t.c.due, deadline_t.c.source,
+                      case_t.c.case_type, c.c.nome.label("comune"))
+            .join(case_t, case_t.c.id == deadline_t.c.case_id)
+            .outerjoin(c, c.c.istat == case_t.c.comune_istat)
+            .where(deadline_t.c.status == "open", deadline_t.c.due <= until,
+                   answers_for_filter(principal, today=today))
+            .order_by(deadline_t.c.due, deadline_t.c.id))
 
 
 def _obligations_for(engine: Engine, role: str, today: date) -> list[dict]:

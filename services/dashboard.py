@@ -33,7 +33,6 @@ DASHBOARD_ROLES = frozenset({R.SUBAREA_COORDINATOR, R.PLANNING_OFFICE, R.EVALUAT
 REFUSED = ("il cruscotto degli indicatori è riservato ai coordinatori di sub-ambito, all'Ufficio di Piano, "
            "all'Organismo di Valutazione e a CSC")
 OTHER_AREA = "il coordinatore consulta gli indicatori del proprio sub-ambito e il totale del distretto"
-GROUP_TITLES = dict(model.GROUPS)
 
 
 @dataclass
@@ -134,7 +133,7 @@ def dashboard_for(engine: Engine, principal: Principal, *, today: date, year: in
         present = {line["chiave"] for i in indicators for line in i["righe"]}
         columns = [a for a in areas if a in present] + ([DISTRICT] if DISTRICT in present else [])
     groups = []
-    for ident, title in model.GROUPS:
+    for ident, title in model.groups():
         rows = [_row(i, columns, threshold) for i in indicators if i["gruppo"] == ident and not i["obiettivo"]]
         groups.append(Group(ident, title, rows))
     deadlines = [_only(d, sub_ambito) for d in result["scadenze"]]

@@ -1,50 +1,68 @@
-"""Events out, handlers as data: "case_type.transition" -> functions returning outbox messages.
+"""Events out: the e-mails a step sends, as its case type declares them (`CaseType.notifications`).
 
-Handlers run inside the transition's unit of work, so their outbox rows commit (or roll back)
-together with the state change. They never send anything themselves.
+Run inside the transition's unit of work, so their outbox rows commit (or roll back) together with the
+state change. They never send anything themselves. `HANDLERS` maps "case_type.transition" to the functions
+that make the messages; it is built from the registry (tests may add a handler for one event).
 """
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
-from domain.engine import CaseView, Decision, World
+from domain.events import Event, Message, Notify, messages
+from domain.registry import all_case_types, generation
 
-
-@dataclass(frozen=True)
-class Message:
-    recipient: str
-    template: str
-    payload: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Event:
-    name: str  # "<case_type>.<transition>"
-    case_id: int
-    seq: int
-    case: CaseView  # the case before the transition
-    decision: Decision
-    world: World
-
+__all__ = ["HANDLERS", "Event", "Message", "handlers_for", "outbox_rows"]
 
 Handler = Callable[[Event], list[Message]]
-HANDLERS: dict[str, list[Handler]] = {}
 
 
-def handles(*event_names: str):
-    def register(fn: Handler) -> Handler:
-        for name in event_names:
-            HANDLERS.setdefault(name, []).append(fn)
-        return fn
+class _Handlers(dict[str, list[Handler]]):
+    """Event name -> handlers: the registry's declared notifications, plus what a test sets by hand."""
 
-    return register
+    def __missing__(self, name: str) -> list[Handler]:
+        raise KeyError(name)
+
+    def __contains__(self, name: object) -> bool:
+        return dict.__contains__(self, name) or bool(_declared().get(str(name)))
+
+    def get(self, name: str, default: Any = None) -> Any:  # type: ignore[override]
+        if dict.__contains__(self, name):
+            return dict.__getitem__(self, name)
+        found = _declared().get(name)
+        return found if found else default
+
+
+_cache: tuple[int, dict[str, list[Handler]]] = (-1, {})
+
+
+def _declared() -> dict[str, list[Handler]]:
+    global _cache
+    if _cache[0] == generation():
+        return _cache[1]
+    found: dict[str, list[Handler]] = {}
+    for ct in all_case_types():
+        for n in ct.notifications:
+            found.setdefault(f"{ct.case_type}.{n.transition}", []).append(_handler(n))
+    _cache = (generation(), found)
+    return found
+
+
+def _handler(notify: Notify) -> Handler:
+    return partial(messages, notify)
+
+
+HANDLERS = _Handlers()
+
+
+def handlers_for(name: str) -> list[Handler]:
+    return HANDLERS.get(name, [])
 
 
 def outbox_rows(event: Event, created_at) -> list[dict[str, Any]]:
     rows = []
-    for handler in HANDLERS.get(event.name, []):
+    for handler in handlers_for(event.name):
         for m in handler(event):
             rows.append(
                 {
@@ -61,37 +79,3 @@ def outbox_rows(event: Event, created_at) -> list[dict[str, Any]]:
                 }
             )
     return rows
-
-
-def _base(event: Event) -> dict[str, Any]:
-    return {
-        "case_id": event.case_id,
-        "case_type": event.case.case_type,
-        "transizione": event.decision.transition.label,
-        "efficace_il": event.decision.effective_at.isoformat(),
-    }
-
-
-@handles("patto.assegna")
-def notify_new_owner(event: Event) -> list[Message]:
-    user = event.world.user(event.decision.owner or "")
-    if user is None or not user.email:
-        return []
-    return [Message(user.email, "caso_assegnato", {**_base(event), "assegnatario": user.username})]
-
-
-@handles("sad_caso.scegli_ente", "sad_caso.cambia_ente", "sad_caso.emetti_voucher")
-def notify_chosen_provider(event: Event) -> list[Message]:
-    codice = event.decision.provider_codice or event.case.provider_codice
-    provider = event.world.provider(codice) if codice else None
-    if provider is None or not provider.email:
-        return []
-    return [Message(provider.email, "sad_ente_" + event.decision.transition.name, {**_base(event), "ente": codice})]
-
-
-@handles("sad_adesione.invita")
-def invite_provider(event: Event) -> list[Message]:
-    provider = event.world.provider(event.decision.provider_codice or "")
-    if provider is None or not provider.email:
-        return []
-    return [Message(provider.email, "sad_invito_adesione", {**_base(event), "ente": provider.codice})]

@@ -18,7 +18,7 @@ from domain.access import AccessDenied, Principal
 from domain.errors import NotFound
 from domain.registry import get_workflow
 from domain.workflow import Role
-from domain.workflows.sad import Servizio
+from domain.casetypes.sad.workflow import Servizio
 from services.access import ScopedCaseService, scoped_filter
 from services.queries import CaseFilter, list_cases
 

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from config.tally_files import TallySettings, load_tally_settings
-from domain.indicators import INTERVALS, MEASURES, RATIOS, Agg, Interval, Measure, age_band, percentile, target_status
+from domain.indicators import Agg, Interval, Measure, age_band, all_intervals, all_measures, all_ratios, percentile, target_status
 from domain.registry import all_workflows, get_workflow
 from store.tables import Comune, case_t, deadline_t, person_t, tally_snapshot_t, transition_t
 
@@ -60,12 +60,13 @@ def compute_tallies(engine: Engine, *, year: int, as_of: date | None = None, by:
     period = Period(year, as_of or min(date.today(), date(year, 12, 31)))
     with engine.connect() as conn:
         names = dict(conn.execute(sa.select(comune_t.c.istat, comune_t.c.nome)).all())
-        cells = _measure_cells(conn, MEASURES, period)
-        indicators = [_indicator(m, cells[m.code], by, names, settings, period) for m in MEASURES]
+        measures = all_measures()
+        cells = _measure_cells(conn, measures, period)
+        indicators = [_indicator(m, cells[m.code], by, names, settings, period) for m in measures]
         indicators.append(_rereferrals(conn, period, by, names, settings.threshold))
         by_code = {i["codice"]: i for i in indicators}
-        indicators += [_ratio(r, by_code, settings, period) for r in RATIOS]
-        intervals = [_interval(conn, iv, period, by, names, settings.threshold) for iv in INTERVALS]
+        indicators += [_ratio(r, by_code, settings, period) for r in all_ratios()]
+        intervals = [_interval(conn, iv, period, by, names, settings.threshold) for iv in all_intervals()]
         deadlines = _deadlines_met(conn, period, by, names, settings.threshold)
         backlog = _backlog(conn, period, settings.threshold)
         state_intervals = _state_intervals(conn, period, settings.threshold)

@@ -1,8 +1,8 @@
 """The "Oggi" page's queries: what a user has to do now, inside their scope.
 
 - deadlines: open deadlines due today or within the next working days, and overdue ones, on the cases the
-  user answers for (their own cases; a coordinator's sub-ambito; the case types the planning office and CSC
-  administer; a provider's SAD users), always AND the read scope of `services.access.scoped_filter`;
+  user answers for (`domain.access.answers_for`: their own cases; a coordinator's sub-ambito; the case types
+  whose declarations name the role in `Audience.deadlines_for`), always AND the read scope;
 - obligations: the district obligations of the user's role (config/obligations.toml), the pending part
   limited to what is theirs (their cases, their sub-ambito, their provider);
 - escalations: overdue deadlines the deadline sweep escalated to the user (a `reminder_log` row of stage
@@ -26,7 +26,7 @@ from domain.calendar import WorkingCalendar
 from domain.obligations import Obligation
 from domain.registry import get_workflow
 from domain.workflow import Role
-from services.access import scoped_filter
+from services.access import answers_for_filter, scoped_filter
 from services.directory import Directory
 from services.facts import Pending
 from services.obligations import occurrences, pending_for
@@ -37,11 +37,6 @@ comune_t = Comune.__table__
 HORIZON_WORKING_DAYS = 5
 LIST_LIMIT = 200  # rows per section; the page says how many more there are
 ESCALATION_STAGES = ("scaduta", "normativa")
-# The case types whose deadlines the planning office and CSC answer for (the same as their calendar feeds).
-ROLE_CASE_TYPES: dict[Role, tuple[str, ...]] = {
-    R.PLANNING_OFFICE: ("fna_bando", "fna_domanda"),
-    R.CSC_ADMIN: ("fna_domanda", "sad_adesione"),
-}
 OBLIGATION_STATUS = {"adempiuto": "Adempiuto", "in_corso": "Da completare", "scaduto": "Scaduto"}
 
 
@@ -127,30 +122,6 @@ class Today:
 # ----------------------------------------------------------------------------- scope of "mine"
 
 
-def _area(principal: Principal) -> sa.ColumnElement[bool]:
-    in_area = [case_t.c.comune_istat.in_(sorted(principal.comuni))] if principal.comuni else []
-    if principal.sub_ambito:
-        in_area.append(case_t.c.comune_istat.in_(
-            sa.select(comune_t.c.istat).where(comune_t.c.sub_ambito == principal.sub_ambito)))
-    return sa.or_(*in_area) if in_area else sa.false()
-
-
-def answers_for(principal: Principal) -> sa.ColumnElement[bool]:
-    """The cases whose deadlines are the user's to meet or to chase (never wider than their read scope)."""
-    role = principal.role
-    if role is R.SOCIAL_WORKER:
-        return case_t.c.owner == principal.username
-    if role is R.SUBAREA_COORDINATOR:
-        return _area(principal)
-    if role in ROLE_CASE_TYPES:
-        return case_t.c.case_type.in_(ROLE_CASE_TYPES[role])
-    if role is R.PROVIDER:
-        return case_t.c.provider_codice == principal.provider_codice if principal.provider_codice else sa.false()
-    if role is R.HEALTH_ASSESSOR:
-        return sa.true()  # the FNA applications sent to the socio-health assessment (the read scope)
-    return sa.false()
-
-
 person_a = person_t.alias("persona")  # aliased: scoped_filter's own subquery on person_t must not correlate
 _COLUMNS = (deadline_t.c.id, deadline_t.c.case_id, deadline_t.c.kind, deadline_t.c.label, deadline_t.c.due,
             deadline_t.c.source, case_t.c.case_type, case_t.c.owner, comune_t.c.nome.label("comune"),
@@ -196,7 +167,7 @@ def horizon_for(today: date, calendar: WorkingCalendar | None, working_days: int
 def my_deadlines(engine: Engine, principal: Principal, *, today: date, horizon: date,
                  limit: int = LIST_LIMIT) -> tuple[list[DeadlineItem], int, list[DeadlineItem], int]:
     """(overdue, how many overdue, due from today to `horizon`, how many due) for `principal`."""
-    base = sa.and_(deadline_t.c.status == "open", answers_for(principal), scoped_filter(principal, today=today))
+    base = sa.and_(deadline_t.c.status == "open", answers_for_filter(principal, today=today))
     with engine.connect() as conn:
         overdue, n_overdue = _listed(conn, sa.and_(base, deadline_t.c.due < today),
                                      (deadline_t.c.due, deadline_t.c.id), today, principal, limit)

@@ -7,9 +7,11 @@ from decimal import Decimal
 import pytest
 from pydantic import Field
 
+from domain.casetype import CaseType, IndicatorGroup
 from domain.common import Form, Persona
 from domain.diagram import to_mermaid
 from domain.errors import GuardRefused, RoleNotAllowed
+from domain.fields import FieldClass
 from domain.registry import register, unregister
 from domain.validation import Euro, ItalianDate
 from domain.workflow import Basis, DeadlineRule, Guard, Role, Source, State, Transition, Workflow
@@ -33,7 +35,7 @@ def at_most_1000(ctx) -> str | None:
 
 
 BONUS = Workflow(
-    case_type="bonus_famiglia",
+    case_type="bonus_prova",
     label="Bonus Famiglia",
     states=(State("SUBMITTED", "Presentata"), State("PAID", "Pagata", terminal=True),
             State("REJECTED", "Respinta", terminal=True)),
@@ -51,14 +53,15 @@ BONUS = Workflow(
 
 @pytest.fixture
 def bonus_registered():
-    register(BONUS)
+    register(CaseType(workflow=BONUS, group=IndicatorGroup("bonus", "Bonus di prova"),
+                      fields={"figli_minori": FieldClass.SOCIAL, "pagato_il": FieldClass.ADMINISTRATIVE}))
     yield BONUS
     unregister(BONUS.case_type)
 
 
 def test_a_measure_declared_in_a_test_is_driven_through_a_real_case(service, engine, bonus_registered):
     csc = service.actor("csc.bianchi")
-    case_id = service.open_case(case_type="bonus_famiglia", actor=csc, comune_istat="019035",
+    case_id = service.open_case(case_type="bonus_prova", actor=csc, comune_istat="019035",
                                 effective_at=date(2026, 3, 2),
                                 data={"persona": persona(), "figli_minori": 2})
     with pytest.raises(RoleNotAllowed):
@@ -74,5 +77,5 @@ def test_a_measure_declared_in_a_test_is_driven_through_a_real_case(service, eng
     assert (detail["tipo_etichetta"], detail["stato_etichetta"]) == ("Bonus Famiglia", "Pagata")
     assert [d["stato"] for d in detail["scadenze"]] == ["met"]
     assert detail["scadenze"][0]["scadenza"] == "2026-04-01"
-    assert [r["id"] for r in list_cases(engine, CaseFilter(case_type="bonus_famiglia"))] == [case_id]
+    assert [r["id"] for r in list_cases(engine, CaseFilter(case_type="bonus_prova"))] == [case_id]
     assert 'SUBMITTED --> PAID: Pagamento' in to_mermaid(BONUS)

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from domain.registry import all_workflows
-from domain.workflows.patto import PattoFirmato, Segnalazione
+from domain.casetypes.patto.workflow import PattoFirmato, Segnalazione
 from services.queries import case_detail
 from store.tables import case_t
 from tests.integration.patto_steps import persona

@@ -367,3 +367,47 @@ def test_another_provider_cannot_accept_a_voucher_that_did_not_choose_it(sad_wor
         "visita.minuti": "60", "visita.servizi": "pasti"})
     assert page.status_code == 403
     assert _case(web_engine, case_id) == before
+
+
+# ============================================================================ the call's stored ranking snapshot
+
+
+def _publish_provisional(client, call: int) -> None:
+    done = client.post(f"/fna/bandi/{call}/graduatoria", data={
+        "csrf_token": csrf_of(client), "fase": "provvisoria", "atto": "Determinazione UdP n. 41/2026"},
+        follow_redirects=False)
+    assert done.status_code == 303
+
+
+def _snapshot_details(detail: dict) -> list[dict]:
+    rows = [detail.get("dati") or {}, *((h.get("dati") or {}) for h in detail["storia"])]
+    return [p.get("dettaglio", {}) for data in rows for p in data.get("posizioni", [])]
+
+
+def test_the_call_record_hides_the_applicants_health_derived_points_from_readers_without_health_access(
+        fna_world, client_for, web_engine):
+    call = fna_world["small"]["call"]
+    _publish_provisional(client_for("udp.neri"), call)
+    for reader in ("csc.bianchi", "coord.crema", "as.rossi"):
+        before = len(health_reads(web_engine, case_id=call))
+        detail = client_for(reader).get(f"/api/v1/casi/{call}").json()
+        details = _snapshot_details(detail)
+        assert details, reader  # the ranking itself is there: protocols, scores, ISEE points
+        assert all({"adl", "iadl", "gravita"}.isdisjoint(d) and "isee" in d for d in details), reader
+        assert "dati sanitari" in detail["dati_riservati"], reader
+        assert len(health_reads(web_engine, case_id=call)) == before, reader
+        page = client_for(reader).get(f"/casi/{call}")
+        assert page.status_code == 200 and "Posizioni in graduatoria" in page.text, reader
+        assert not re.search(r"Dettaglio del punteggio › (Adl|Iadl|Gravita)<", page.text), reader
+
+
+def test_the_planning_office_reads_the_snapshot_points_and_the_read_is_logged(fna_world, client_for, web_engine):
+    call = fna_world["small"]["call"]
+    client = client_for("udp.neri")
+    _publish_provisional(client, call)
+    before = len(health_reads(web_engine, case_id=call, username="udp.neri"))
+    detail = client.get(f"/api/v1/casi/{call}").json()
+    assert all({"adl", "iadl", "gravita"} <= set(d) for d in _snapshot_details(detail))
+    assert re.search(r"Dettaglio del punteggio › Iadl<", client.get(f"/casi/{call}").text)
+    logged = health_reads(web_engine, case_id=call, username="udp.neri")[before:]
+    assert logged and "posizioni[].dettaglio.adl" in logged[-1]["campi"]

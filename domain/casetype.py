@@ -1,0 +1,257 @@
+"""A case type in one place: its workflow and every fact about it that the rest of Legami reads. Pure.
+
+`CaseType` bundles, for one measure: the workflow (states, transitions, forms, guards, deadlines, outcome),
+the classes of its fields (nested paths and stored snapshots too), its indicators and their group, the
+e-mails its steps send (`Notify`) and their templates, who receives its deadline reminders, which roles work
+on it beyond the territorial staff (access, Oggi, calendar feed), and its demo generator. The registry
+(`domain.registry`) holds them; the engine, store, pages, API, CLI, tallies, report, dashboard, Oggi, the
+calendar feed and the demo read them there, and nothing else names a case type or one of its states.
+
+Every key that binds the pieces is checked when the case type is built (`problems`) and again across
+types when the registry loads (`registry_problems`): a bad declaration is refused at import with a message
+naming the type and the key.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from domain.events import Notify
+from domain.fields import COMMON_FIELDS, FieldClass, FieldMap, class_by_type, nested_model
+from domain.indicators import Interval, Measure, Ratio
+from domain.workflow import Role, Workflow
+
+R = Role
+TEMPLATE_PARTS = (".subject.txt", ".txt", ".html")
+COMMON_TEMPLATES = Path(__file__).parent / "casetypes" / "templates"
+RECIPIENT_KEYWORDS = frozenset({"owner", "ente"})  # besides role names: the case's owner, its provider
+
+
+class DeclarationError(ValueError):
+    """A case type whose pieces do not bind; str() names the type and the key."""
+
+
+@dataclass(frozen=True)
+class IndicatorGroup:
+    code: str  # e.g. "patti"
+    label: str  # e.g. "Patti gener-attivi"
+
+
+@dataclass(frozen=True)
+class ReminderRouting:
+    """Who is reminded of this type's deadlines when the owner is not the answer (DOMAIN.md §9)."""
+
+    without_owner: tuple[str, ...] = ()  # empty: the instance default (config/reminders.toml)
+    district_escalation: str | None = None  # escalations of cases without a comune
+    by_deadline: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # kind -> recipients
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who works on these cases besides the territorial staff (social workers, coordinators, CSC).
+
+    `read_by`: roles that read the cases one by one (planning office, a provider its own cases, the ASST
+    assessor while the case is in `assessor_states`); `deadlines_for`: roles that answer for their deadlines
+    on Oggi and in their calendar; `minors_read_by`: roles that, besides the owner and the coordinator, read
+    and process a minor's case of this type (each such read is logged).
+    """
+
+    read_by: frozenset[Role] = frozenset()
+    assessor_states: frozenset[str] = frozenset()
+    deadlines_for: frozenset[Role] = frozenset()
+    minors_read_by: frozenset[Role] = frozenset()
+
+
+DemoGenerator = Callable[..., Any]
+
+
+@dataclass(frozen=True)
+class CaseType:
+    workflow: Workflow
+    group: IndicatorGroup
+    fields: Mapping[str, FieldClass] = field(default_factory=dict)
+    measures: tuple[Measure, ...] = ()
+    ratios: tuple[Ratio, ...] = ()
+    intervals: tuple[Interval, ...] = ()
+    notifications: tuple[Notify, ...] = ()
+    templates: Path | None = None  # the folder of this type's e-mail templates
+    reminders: ReminderRouting = ReminderRouting()
+    audience: Audience = Audience()
+    demo: DemoGenerator | None = None
+    _fields: FieldMap = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_fields", _field_map(self))
+        found = problems(self)
+        if found:
+            raise DeclarationError(f"tipo di caso «{self.case_type}»: " + "; ".join(found))
+
+    @property
+    def case_type(self) -> str:
+        return self.workflow.case_type
+
+    @property
+    def label(self) -> str:
+        return self.workflow.label
+
+    @property
+    def personal(self) -> bool:
+        """A case about a person, as opposed to a district-level record (an FNA call, an adhesion)."""
+        return not (self.workflow.district_level and not self.workflow.has_person)
+
+    @property
+    def field_map(self) -> FieldMap:
+        return self._fields
+
+    def template_path(self, name: str) -> Path | None:
+        for folder in (self.templates, COMMON_TEMPLATES):
+            if folder is not None and all((folder / f"{name}{p}").is_file() for p in TEMPLATE_PARTS):
+                return folder
+        return None
+
+
+# ----------------------------------------------------------------------------- field classes
+
+
+def recorded_fields(wf: Workflow) -> dict[str, Any]:
+    """Every top-level key a declaration can record (its transitions' data and what the engine adds)."""
+    found: dict[str, Any] = {}
+    for t in wf.transitions:
+        if t.data is not None:
+            found.update({n: f for n, f in t.data.model_fields.items() if n not in found})
+            found.update({n: None for n in t.data.model_computed_fields if n not in found})
+    if wf.outcome is not None:
+        found.setdefault("esito", None)
+        if wf.outcome.measure_field:
+            found.setdefault(wf.outcome.measure_field, None)
+    return found
+
+
+def _field_map(ct: CaseType) -> FieldMap:
+    top: dict[str, FieldClass] = {}
+    for name, info in recorded_fields(ct.workflow).items():
+        found = ct.fields.get(name) or COMMON_FIELDS.get(name)
+        if found is None and info is not None:
+            found = class_by_type(info.annotation, info.metadata)
+        if found is None and not ct.personal:
+            found = FieldClass.ADMINISTRATIVE  # a district-level record without a person holds no personal data
+        if found is not None:
+            top[name] = found
+    nested = {k: v for k, v in ct.fields.items() if "." in k or "[]" in k}
+    health = frozenset(k.rsplit(".", 1)[-1] for k, v in ct.fields.items() if v is FieldClass.HEALTH)
+    return FieldMap(top, nested, health)
+
+
+def unclassified(ct: CaseType) -> set[str]:
+    return set(recorded_fields(ct.workflow)) - set(ct.field_map.top)
+
+
+def _nested_paths(model: Any, prefix: str) -> set[str]:
+    paths: set[str] = set()
+    for name, info in model.model_fields.items():
+        path = f"{prefix}.{name}"
+        paths.add(path)
+        inner = nested_model(info.annotation)
+        if inner is not None:
+            list_like = "list" in str(info.annotation)
+            paths |= _nested_paths(inner, path + ("[]" if list_like else ""))
+    return paths
+
+
+# ----------------------------------------------------------------------------- checks
+
+
+def problems(ct: CaseType) -> list[str]:
+    """What does not bind inside one case type (each message names the key)."""
+    wf, found = ct.workflow, []
+    transitions = {t.name for t in wf.transitions}
+    states = {s.name for s in wf.states}
+    missing = sorted(unclassified(ct))
+    if missing:
+        found.append(f"campi senza classe di dato: {', '.join(missing)}")
+    fields = recorded_fields(wf)
+    known_paths = set(fields)
+    for name, info in fields.items():
+        inner = nested_model(info.annotation) if info is not None else None
+        if inner is not None:
+            known_paths |= _nested_paths(inner, name + ("[]" if "list" in str(info.annotation) else ""))
+    for path in ct.fields:
+        root = path.split(".", 1)[0].split("[", 1)[0]
+        if root not in fields:
+            found.append(f"classe dichiarata per un campo inesistente: {path}")
+    for n in ct.notifications:
+        if n.transition not in transitions:
+            found.append(f"notifica su transizione inesistente: {n.transition}")
+        if ct.template_path(n.template) is None:
+            found.append(f"modello di e-mail mancante: {n.template} ({', '.join(TEMPLATE_PARTS)})")
+    for m in ct.measures:
+        found += _measure_problems(ct, m, transitions, fields)
+    for iv in ct.intervals:
+        if iv.case_type != ct.case_type:
+            found.append(f"intervallo {iv.code}: tipo di caso {iv.case_type} diverso da {ct.case_type}")
+        for t in (*iv.start, *iv.end):
+            if t not in transitions:
+                found.append(f"intervallo {iv.code}: transizione inesistente {t}")
+        if iv.group != ct.group.code:
+            found.append(f"intervallo {iv.code}: gruppo {iv.group} diverso da {ct.group.code}")
+    for r in ct.ratios:
+        if r.group != ct.group.code:
+            found.append(f"rapporto {r.code}: gruppo {r.group} diverso da {ct.group.code}")
+    kinds = set(wf.deadline_rules())
+    for kind, recipients in ct.reminders.by_deadline.items():
+        if kind not in kinds:
+            found.append(f"promemoria per scadenza inesistente: {kind}")
+        found += _recipient_problems(recipients)
+    found += _recipient_problems(ct.reminders.without_owner)
+    if ct.reminders.district_escalation is not None:
+        found += _recipient_problems((ct.reminders.district_escalation,))
+    for s in ct.audience.assessor_states:
+        if s not in states:
+            found.append(f"stato inesistente per il valutatore: {s}")
+    return found
+
+
+def _measure_problems(ct: CaseType, m: Measure, transitions: set[str], fields: dict[str, Any]) -> list[str]:
+    found = []
+    if m.case_type != ct.case_type:
+        found.append(f"indicatore {m.code}: tipo di caso {m.case_type} diverso da {ct.case_type}")
+    if m.group != ct.group.code:
+        found.append(f"indicatore {m.code}: gruppo {m.group} diverso da {ct.group.code}")
+    for t in m.transitions:
+        if t not in transitions:
+            found.append(f"indicatore {m.code}: transizione inesistente {t}")
+    paths = [m.field] if m.field else []
+    paths += [path for path, _ in m.where]
+    for path in paths:
+        if path and path[0] not in fields and path[0] not in ("esito",):
+            found.append(f"indicatore {m.code}: campo inesistente {'.'.join(path)}")
+    return found
+
+
+def _recipient_problems(recipients: tuple[str, ...]) -> list[str]:
+    roles = {r.value for r in Role}
+    return [f"destinatario sconosciuto: {r}" for r in recipients if r not in roles | RECIPIENT_KEYWORDS]
+
+
+def registry_problems(types: list[CaseType]) -> list[str]:
+    """What does not bind across case types: ratios over measures of other types, duplicate codes, groups."""
+    found = []
+    codes: dict[str, str] = {}
+    for ct in types:
+        for item in (*ct.measures, *ct.ratios, *ct.intervals):
+            if item.code in codes:
+                found.append(f"«{ct.case_type}»: codice di indicatore {item.code} già usato da «{codes[item.code]}»")
+            codes[item.code] = ct.case_type
+    measures = {m.code for ct in types for m in ct.measures}
+    for ct in types:
+        for r in ct.ratios:
+            for code in (r.numerator, r.denominator):
+                if code not in measures:
+                    found.append(f"«{ct.case_type}»: rapporto {r.code} su indicatore inesistente {code}")
+    labels: dict[str, str] = {}
+    for ct in types:
+        if labels.setdefault(ct.group.code, ct.group.label) != ct.group.label:
+            found.append(f"«{ct.case_type}»: gruppo {ct.group.code} con due etichette")
+    return found

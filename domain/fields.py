@@ -1,0 +1,141 @@
+"""Field classes (DOMAIN.md §2): what kind of personal data a field of a case holds. Pure.
+
+Each case type declares the class of its fields with its declaration (`CaseType.fields`); keys may be paths
+into nested data, so that a stored snapshot is classified down to its leaves:
+
+- `"graduatoria"`: a top-level key of the case's (or a step's) data;
+- `"posizioni[].dettaglio.adl"`: inside a list of records (`[]`) and a mapping (`.`);
+- `"posizioni[].dettaglio.*"`: every key of a mapping whose keys are not known in advance.
+
+A nested key takes the class declared for its path, else the class of a field of the same name declared
+HEALTH anywhere (health data is health data wherever it is copied), else its parent's class. A top-level
+field nobody classified is treated as health data (fail closed) and refused when the declaration loads.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from enum import StrEnum
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
+
+from pydantic import BaseModel
+
+
+class FieldClass(StrEnum):
+    IDENTITY = "identity"  # persona: name, codice fiscale, birth date, contacts
+    ADMINISTRATIVE = "administrative"  # protocol, IBAN, amounts, ISEE, payments, acts and their dates
+    SOCIAL = "social"  # notes, needs, resources, objectives of a pact, reports, reasons
+    HEALTH = "health"  # ADL/IADL, disability and attendance-allowance flags, PAI clinical notes (art. 9 GDPR)
+    CARE_PLAN = "care_plan"  # the operational PAI: services, hours, voucher validity, visits
+
+
+FIELD_CLASS_LABELS: dict[FieldClass, str] = {
+    FieldClass.IDENTITY: "dati anagrafici",
+    FieldClass.ADMINISTRATIVE: "dati amministrativi",
+    FieldClass.SOCIAL: "note e valutazioni sociali",
+    FieldClass.HEALTH: "dati sanitari",
+    FieldClass.CARE_PLAN: "piano di assistenza",
+}
+ALL_CLASSES: frozenset[FieldClass] = frozenset(FieldClass)
+_I, _A, _S, _H = FieldClass.IDENTITY, FieldClass.ADMINISTRATIVE, FieldClass.SOCIAL, FieldClass.HEALTH
+
+# Fields with the same meaning in every case type (a type's own table is read first).
+COMMON_FIELDS: dict[str, FieldClass] = {
+    "persona": _I,
+    "protocollo": _A,
+    "tipologia": _A,
+    "ente": _A,
+    "modulo_firmato_il": _A,
+    "firmato_il": _A,
+    "dichiarazione_del": _A,
+    "esito": _A,  # the outcome is also shown with the case's state
+    "motivo_esito": _S,
+}
+
+
+def class_by_type(annotation: Any, metadata: list[Any] | None = None) -> FieldClass | None:
+    """The class a field's declared type implies, if any (through Optional[...] and Annotated[...])."""
+    from domain.common import Persona
+    from domain.validation import Isee, validate_codice_fiscale, validate_iban
+
+    metadata = metadata or []
+    if get_origin(annotation) in (Union, UnionType):
+        found = {class_by_type(a) for a in get_args(annotation) if a is not type(None)}
+        return found.pop() if len(found) == 1 else None
+    if get_origin(annotation) is Annotated:
+        base, *extra = get_args(annotation)
+        inner = [m for e in extra for m in (getattr(e, "metadata", None) or [e])]
+        return class_by_type(base, [*metadata, *inner])
+    if isinstance(annotation, type) and issubclass(annotation, Persona):
+        return _I
+    if isinstance(annotation, type) and issubclass(annotation, Isee):
+        return _A
+    validators = {getattr(m, "func", None) for m in metadata}
+    if validate_codice_fiscale in validators:
+        return _I
+    if validate_iban in validators:
+        return _A
+    if annotation is Decimal and any(getattr(m, "decimal_places", None) == 2 for m in metadata):
+        return _A  # domain.validation.Euro: an amount
+    return None
+
+
+def nested_model(annotation: Any) -> type[BaseModel] | None:
+    """The record type inside a field (`X`, `X | None`, `list[X]`), if it is a pydantic model."""
+    if get_origin(annotation) is Annotated:
+        return nested_model(get_args(annotation)[0])
+    if get_origin(annotation) in (Union, UnionType, list, tuple):
+        found = [m for a in get_args(annotation) if (m := nested_model(a)) is not None]
+        return found[0] if found else None
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return None
+
+
+class FieldMap:
+    """The classes of one case type's fields, top-level and nested, with the lookups redaction needs."""
+
+    def __init__(self, top: Mapping[str, FieldClass], nested: Mapping[str, FieldClass],
+                 health_names: frozenset[str]):
+        self.top = dict(top)
+        self.nested = dict(nested)
+        self.health_names = health_names
+
+    def of(self, name: str) -> FieldClass:
+        """The class of a top-level key; a key nobody classified is health data (fail closed)."""
+        return self.top.get(name) or COMMON_FIELDS.get(name) or _H
+
+    def child(self, path: str, key: str, parent: FieldClass) -> tuple[str, FieldClass]:
+        sub = f"{path}.{key}"
+        found = self.nested.get(sub) or self.nested.get(f"{path}.*")
+        if found is None:
+            found = _H if key in self.health_names else parent
+        return sub, found
+
+    def has_nested(self, name: str) -> bool:
+        return any(p.startswith((name + ".", name + "[]")) for p in self.nested)
+
+    def filter(self, name: str, value: Any, visible: frozenset[FieldClass],
+               hidden: set[FieldClass], seen: set[str] | None = None) -> Any:
+        """`value` of top-level field `name` with every nested part of a class not in `visible` removed.
+
+        `hidden` collects the classes removed; `seen` (if given) the health paths kept (for the read log)."""
+        return self._walk(name, value, self.of(name), visible, hidden, seen)
+
+    def _walk(self, path: str, value: Any, cls: FieldClass, visible: frozenset[FieldClass],
+              hidden: set[FieldClass], seen: set[str] | None) -> Any:
+        if isinstance(value, list):
+            return [self._walk(path + "[]", v, cls, visible, hidden, seen) for v in value]
+        if isinstance(value, dict):
+            kept = {}
+            for key, item in value.items():
+                sub, sub_cls = self.child(path, str(key), cls)
+                if sub_cls not in visible:
+                    hidden.add(sub_cls)
+                    continue
+                kept[key] = self._walk(sub, item, sub_cls, visible, hidden, seen)
+            return kept
+        if cls is _H and seen is not None:
+            seen.add(path)
+        return value

@@ -1,0 +1,66 @@
+"""The access conditions of domain/access.py compiled to SQL over `case_file`: mechanical, no rule here.
+
+`to_sql(cond, user, today=...)` says in SQL exactly what `domain.access.holds(cond, user, case)` says in
+Python, so a list, a search, Oggi, the calendar feed or an export filters with the same rules as the check
+on one case (an integration test compares both over a matrix of users and cases).
+"""
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+
+from domain.access import (
+    AllOf,
+    Always,
+    AnyOf,
+    ComuneInUserComuni,
+    Cond,
+    InUserSubAmbito,
+    IsMinor,
+    Not,
+    OwnerIsUser,
+    Principal,
+    ProviderIsUser,
+    StateIn,
+    TypeIn,
+    minor_birth_cutoff,
+)
+from store.tables import Comune, case_t, person_t
+
+_comune_t = Comune.__table__
+
+
+def to_sql(cond: Cond, user: Principal, *, today: date) -> sa.ColumnElement[bool]:
+    c = case_t.c
+    match cond:
+        case Always(value):
+            return sa.true() if value else sa.false()
+        case OwnerIsUser():
+            return sa.and_(c.owner.is_not(None), c.owner == user.username)  # never NULL: safe under Not
+        case ComuneInUserComuni():
+            return sa.and_(c.comune_istat.is_not(None), c.comune_istat.in_(sorted(user.comuni))) \
+                if user.comuni else sa.false()
+        case InUserSubAmbito():
+            if user.sub_ambito is None:
+                return sa.false()
+            area = sa.select(_comune_t.c.istat).where(_comune_t.c.sub_ambito == user.sub_ambito)
+            return sa.and_(c.comune_istat.is_not(None), c.comune_istat.in_(area))
+        case ProviderIsUser():
+            if not user.provider_codice:
+                return sa.false()
+            return sa.and_(c.provider_codice.is_not(None), c.provider_codice == user.provider_codice)
+        case TypeIn(types):
+            return c.case_type.in_(sorted(types)) if types else sa.false()
+        case StateIn(states):
+            return c.state.in_(sorted(states)) if states else sa.false()
+        case IsMinor():
+            return sa.exists().where(person_t.c.id == c.person_id,
+                                     person_t.c.data_nascita > minor_birth_cutoff(today))
+        case AllOf(parts):
+            return sa.and_(sa.true(), *(to_sql(p, user, today=today) for p in parts))
+        case AnyOf(parts):
+            return sa.or_(sa.false(), *(to_sql(p, user, today=today) for p in parts))
+        case Not(part):
+            return sa.not_(to_sql(part, user, today=today))
+    raise TypeError(f"condizione sconosciuta: {cond!r}")
