@@ -284,6 +284,19 @@ def visible_case_ids(engine: Engine, principal: Principal, *, today: date | None
         return list(conn.execute(q).scalars())
 
 
+def summary_in_scope(engine: Engine, principal: Principal, *, today: date | None = None,
+                     policy: AccessPolicy = DEFAULT_POLICY) -> list[dict[str, Any]]:
+    """Cases by type and state, counting only those `principal` may read (`legami case summary`)."""
+    c = case_t.c
+    q = (sa.select(c.case_type, c.state, sa.func.count().label("n"))
+         .where(scoped_filter(principal, today=today, policy=policy))
+         .group_by(c.case_type, c.state).order_by(c.case_type, c.state))
+    with engine.connect() as conn:
+        rows = conn.execute(q).all()
+    return [{"tipo": r.case_type, "tipo_etichetta": get_workflow(r.case_type).label, "stato": r.state,
+             "stato_etichetta": get_workflow(r.case_type).state(r.state).label, "casi": r.n} for r in rows]
+
+
 # ----------------------------------------------------------------------------- guarded use cases
 
 

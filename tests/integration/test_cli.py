@@ -63,14 +63,17 @@ def test_a_case_is_opened_advanced_and_shown_from_the_command_line(cli_db):
                       "14/01/2026", "--data", '{"assegnatario": "as.rossi", "primo_colloquio_il": "14/01/2026"}',
                       "--json")
     assert json.loads(advanced.output) == {"id": case_id, "seq": 2, "stato": "INTAKE"}
-    shown = json.loads(invoke("case", "show", str(case_id), "--json").output)
+    shown = json.loads(invoke("case", "show", str(case_id), "--actor", "as.rossi", "--json").output)
     assert [h["transizione"] for h in shown["storia"]] == ["segnala", "assegna"]
-    assert {t["transizione"] for t in shown["prossime_transizioni"]} == {"archivia", "non_ammette", "avvia_redazione"}
-    text = invoke("case", "show", str(case_id)).output
+    assert {t["transizione"] for t in shown["prossime_transizioni"]} == {"archivia", "avvia_redazione"}  # hers
+    by_coordinator = json.loads(invoke("case", "show", str(case_id), "--actor", "coord.crema", "--json").output)
+    assert {t["transizione"] for t in by_coordinator["prossime_transizioni"]} == {"archivia", "non_ammette"}
+    text = invoke("case", "show", str(case_id), "--actor", "as.rossi").output
     assert "Presa in carico (INTAKE)" in text and "26/01/2026" in text
-    listed = json.loads(invoke("case", "list", "--tipo", "patto", "--sub-ambito", "Crema", "--json").output)
+    listed = json.loads(invoke("case", "list", "--tipo", "patto", "--sub-ambito", "Crema", "--actor", "as.rossi",
+                                "--json").output)
     assert [r["id"] for r in listed] == [case_id]
-    summary = json.loads(invoke("case", "summary", "--json").output)
+    summary = json.loads(invoke("case", "summary", "--actor", "coord.crema", "--json").output)
     assert summary == [{"tipo": "patto", "tipo_etichetta": "Patto gener-attivo", "stato": "INTAKE",
                         "stato_etichetta": "Presa in carico", "casi": 1}]
 
@@ -96,7 +99,7 @@ def test_a_refused_role_is_an_italian_error(cli_db):
 def test_malformed_json_and_unknown_users_are_refused_clearly(cli_db):
     assert "JSON non valido" in invoke("case", "open", "patto", "--actor", "as.rossi", "--data", "{").output
     result = invoke("case", "open", "patto", "--actor", "nessuno", "--data", "{}")
-    assert result.exit_code == 1 and "utente «nessuno» inesistente" in result.output
+    assert result.exit_code == 1 and "utente inesistente o disattivato («nessuno»)" in result.output
 
 
 def test_workflow_show_prints_the_declaration_as_table_json_and_mermaid(cli_db):

@@ -1,0 +1,146 @@
+"""The edge of every `legami` command: the engine, the acting user, argument parsing, output, and errors.
+
+Domain errors (refused access, unknown case or user, bad data) become one Italian line on stderr and exit
+code 1 here, and only here; nothing below the CLI prints or exits.
+"""
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+
+from config.settings import get_settings
+from domain.errors import DomainError, InvalidData
+
+JsonOpt = typer.Option(False, "--json", help="Stampa in JSON.")
+ADMIN = "Comando amministrativo: opera su tutti i dati del distretto."
+
+
+def engine():
+    from store.db import cached_engine
+
+    return cached_engine(get_settings().database_url)
+
+
+def case_service():
+    """The unscoped case service: only for administrative commands (the system acts, not a person)."""
+    from services.cases import CaseService
+
+    return CaseService(engine())
+
+
+def scoped_service():
+    """The case service behind the scope check, as the web pages and the API use it."""
+    from services.access import ScopedCaseService
+
+    return ScopedCaseService(case_service())
+
+
+def principal(username: str):
+    """The user named by --actor, with their role and scope (call it inside `run`)."""
+    from domain.access import AccessDenied
+    from services.access import principal_for
+
+    try:
+        return principal_for(engine(), username)
+    except AccessDenied as exc:
+        raise AccessDenied(f"{exc.reason} («{username}»)") from None
+
+
+def print_json(value: Any) -> None:
+    typer.echo(json.dumps(value, ensure_ascii=False, indent=2, default=str))
+
+
+def fail(message: str, code: int = 1) -> None:
+    typer.echo(f"Errore: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def run(fn):
+    """Translate domain errors to Italian messages and a non-zero exit, at the edge only."""
+    try:
+        return fn()
+    except InvalidData as exc:
+        typer.echo("Errore: dati non validi", err=True)
+        for e in exc.errors:
+            typer.echo(f"  - {e}", err=True)
+        raise typer.Exit(1)
+    except (DomainError, ValueError) as exc:  # ValueError: configuration files and options, in Italian
+        fail(str(exc))
+
+
+def parse_data(data: Optional[str]) -> dict[str, Any]:
+    if not data:
+        return {}
+    text = Path(data[1:]).read_text(encoding="utf-8") if data.startswith("@") else data
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        fail(f"--data: JSON non valido ({exc.msg}, riga {exc.lineno})")
+    if not isinstance(value, dict):
+        fail("--data: serve un oggetto JSON")
+    return value
+
+
+def parse_when(value: Optional[str]) -> date | datetime | None:
+    if not value:
+        return None
+    for fmt in ("%d/%m/%Y", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(value, fmt).date()
+        except ValueError:
+            pass
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        fail(f"--efficace: data non valida «{value}» (gg/mm/aaaa, aaaa-mm-gg o ISO 8601)")
+
+
+def as_of(value: Optional[str]) -> date:
+    when = parse_when(value)
+    if when is None:
+        from flows.jobs import today_in_rome
+
+        return today_in_rome()
+    return when if not isinstance(when, datetime) else when.date()
+
+
+def day_in_year(year: int, value: Optional[str]) -> date:
+    """The as-of day of a yearly figure: the one given, else today or the year's last day if it is over."""
+    return as_of(value) if value else min(as_of(None), date(year, 12, 31))
+
+
+def table(rows: list[dict[str, Any]], columns: list[tuple[str, str]]) -> None:
+    if not rows:
+        typer.echo("(nessun risultato)")
+        return
+    cells = [[h for _, h in columns]] + [[cell(r.get(k)) for k, _ in columns] for r in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
+    for n, row in enumerate(cells):
+        typer.echo("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+        if n == 0:
+            typer.echo("  ".join("-" * w for w in widths))
+
+
+def cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "sì" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    text = str(value)
+    if len(text) == 10 and text[4] == "-" and text[7] == "-":
+        return f"{text[8:10]}/{text[5:7]}/{text[0:4]}"
+    return text
+
+
+def first(items: list[str], shown: int = 6) -> str:
+    """A readable cell: the first few and how many in all (the JSON output keeps every one)."""
+    text = ", ".join(items[:shown])
+    return f"{len(items)}: {text}, …" if len(items) > shown else text

@@ -1,0 +1,100 @@
+"""Figures out of the case history: `legami tally`, `legami report` (aggregates, small cells suppressed), and a
+person's deadlines as a calendar, `legami calendar` (that person's scope, as the .ics link on the web)."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from cli.common import JsonOpt, day_in_year, engine, fail, print_json, run, table
+from config.settings import get_settings
+
+commands = typer.Typer()
+
+
+@commands.command()
+def tally(
+    year: int = typer.Option(..., "--year", "--anno"),
+    by: str = typer.Option("sub_ambito", "--by", "--per", help="sub_ambito | comune | type | misura | fascia_eta | ente"),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Conteggi come noti a quel giorno."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Indicatori dell'anno (dalla storia dei casi), con obiettivi e celle piccole oscurate."""
+    from services.tallies import compute_tallies, read_snapshot
+
+    day = day_in_year(year, as_of)
+    stored = read_snapshot(engine(), as_of=day) if day.year == year else None
+    result = (stored or {}).get(by) or run(lambda: compute_tallies(engine(), year=year, as_of=day, by=by))
+    if as_json:
+        print_json(result)
+        return
+    typer.echo(f"Indicatori {year} al {day:%d/%m/%Y}, per {by} (celle con meno di "
+               f"{result['soglia_riservatezza']} persone oscurate)")
+    keys = sorted({r["chiave"] for i in result["indicatori"] for r in i["righe"]})
+    rows = []
+    for i in result["indicatori"]:
+        cells = {r["chiave"]: r for r in i["righe"]}
+        target = i["obiettivo"]
+        rows.append({"indicatore": i["etichetta"], "totale": _shown(i["totale"], result),
+                     **{k: _shown(cells.get(k), result) for k in keys},
+                     "obiettivo": f"{target['min']:g}-{target['max']:g}: {target['esito'] or '—'} "
+                                  f"(proiezione {target['esito_proiezione'] or '—'})" if target else ""})
+    table(rows, [("indicatore", "indicatore"), ("totale", "totale"), *[(k, k) for k in keys],
+                 ("obiettivo", "range di valutazione")])
+
+
+def _shown(cell: Optional[dict], result: dict) -> str:
+    if not cell:
+        return "0"
+    if cell["soppresso"]:
+        return f"n<{result['soglia_riservatezza']}"
+    value = cell["valore"]
+    return "—" if value is None else f"{value:,}".replace(",", "X").replace(".", ",").replace("X", ".")
+
+
+@commands.command()
+def report(
+    year: int = typer.Option(..., "--year", "--anno"),
+    fmt: str = typer.Option("pdf", "--format", "--formato", help="pdf | html | xlsx | csv"),
+    out: Path = typer.Option(..., "--out", help="File di destinazione."),
+    by: str = typer.Option("sub_ambito", "--by", "--per", help="Solo per csv: la ripartizione."),
+    as_of: Optional[str] = typer.Option(None, "--as-of"),
+) -> None:
+    """Relazione annuale per l'Organismo di Valutazione (PDF/HTML con grafici), esportazioni XLSX e CSV."""
+    from reports import collect_results, district_details, report_csv, report_html, report_pdf, report_xlsx
+    from services.tallies import compute_tallies
+
+    day = day_in_year(year, as_of)
+    db = engine()
+    if fmt == "csv":
+        out.write_text(report_csv(compute_tallies(db, year=year, as_of=day, by=by)), encoding="utf-8")
+    elif fmt in ("pdf", "html", "xlsx"):
+        results = collect_results(db, year=year, as_of=day)
+        name, note = district_details(db)
+        if fmt == "xlsx":
+            out.write_bytes(report_xlsx(results, sub_ambiti_note=note))
+        else:
+            html = report_html(results, district_name=name, sub_ambiti_note=note)
+            out.write_bytes(report_pdf(html)) if fmt == "pdf" else out.write_text(html, encoding="utf-8")
+    else:
+        fail(f"--format: valore non ammesso «{fmt}» (pdf, html, xlsx, csv)")
+    typer.echo(f"Relazione {year} al {day:%d/%m/%Y} scritta in {out}.")
+
+
+@commands.command()
+def calendar(
+    username: str,
+    out: Optional[Path] = typer.Option(None, "--out", help="File .ics; se omesso stampa sullo standard output."),
+) -> None:
+    """Il calendario .ics di una persona: le sue scadenze e gli obblighi del suo ruolo."""
+    from flows.jobs import today_in_rome
+    from services.calendar_feed import calendar_for
+
+    ics = run(lambda: calendar_for(engine(), username, today=today_in_rome(), base_url=get_settings().base_url))
+    if out:
+        out.write_bytes(ics)
+        typer.echo(f"Calendario scritto in {out}.")
+    else:
+        sys.stdout.write(ics.decode("utf-8"))

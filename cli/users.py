@@ -1,0 +1,64 @@
+"""`legami user ...`: accounts (the first administrator, passwords, unlocking)."""
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+from cli.common import engine, run
+
+user_app = typer.Typer(help="Utenze: amministratore, password, sblocco.", no_args_is_help=True)
+
+PasswordOpt = typer.Option(..., "--password", prompt="Password", hide_input=True, confirmation_prompt=True,
+                           help="Chiesta a video se omessa (almeno 12 caratteri).")
+
+
+@user_app.command("create-admin")
+def user_create_admin(
+    username: str,
+    email: str = typer.Option(..., "--email"),
+    full_name: str = typer.Option("Amministratore", "--nome"),
+    password: str = PasswordOpt,
+) -> None:
+    """Crea il primo amministratore (gestisce le utenze; non apre fascicoli: ruolo «evaluator»)."""
+    from services.auth import create_admin
+
+    run(lambda: create_admin(engine(), username, email, password, full_name=full_name))
+    typer.echo(f"Amministratore «{username}» creato.")
+
+
+@user_app.command("create")
+def user_create(
+    username: str,
+    full_name: str = typer.Option(..., "--nome"),
+    email: str = typer.Option(..., "--email"),
+    role: str = typer.Option(..., "--ruolo", help="social_worker, subarea_coordinator, planning_office, ..."),
+    sub_ambito: Optional[str] = typer.Option(None, "--sub-ambito"),
+    provider: Optional[str] = typer.Option(None, "--ente"),
+    with_password: bool = typer.Option(False, "--con-password", help="Chiede subito una password locale."),
+) -> None:
+    """Crea un'utenza (la password si può impostare dopo con «user set-password»)."""
+    from services.auth import create_user
+
+    password = typer.prompt("Password", hide_input=True, confirmation_prompt=True) if with_password else None
+    run(lambda: create_user(engine(), username, full_name, email, role, sub_ambito=sub_ambito,
+                            provider_codice=provider, password=password))
+    typer.echo(f"Utente «{username}» creato.")
+
+
+@user_app.command("set-password")
+def user_set_password(username: str, password: str = PasswordOpt) -> None:
+    """Imposta o reimposta la password locale di un utente (e ne toglie il blocco)."""
+    from services.auth import set_password
+
+    run(lambda: set_password(engine(), username, password))
+    typer.echo(f"Password di «{username}» aggiornata.")
+
+
+@user_app.command("unlock")
+def user_unlock(username: str) -> None:
+    """Toglie il blocco per tentativi di accesso falliti."""
+    from services.auth import unlock
+
+    run(lambda: unlock(engine(), username))
+    typer.echo(f"Accesso di «{username}» sbloccato.")
