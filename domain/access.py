@@ -416,6 +416,19 @@ def can_fire(user: Principal, case: CaseRef, transition: Transition, policy: Acc
     return fire_refusal(user, case, transition, policy) is None
 
 
+def openable(role: Role) -> list[tuple[Workflow, Transition]]:
+    """The personal case types (and their opening transition) `role` may open as a new referral: those whose
+    opening transition names the role (district records, FNA calls and adhesions, have their own pages)."""
+    out = []
+    for ct in _types():
+        if ct.workflow.district_level:
+            continue
+        t = next((t for t in ct.workflow.opening_transitions() if role in t.roles), None)
+        if t is not None:
+            out.append((ct.workflow, t))
+    return out
+
+
 # ----------------------------------------------------------------------------- minors
 
 

@@ -64,6 +64,15 @@ class Audience:
     minors_read_by: frozenset[Role] = frozenset()
 
 
+@dataclass(frozen=True)
+class MenuItem:
+    """A page of this case type's own in the main menu (e.g. the FNA calls), and the roles it is for."""
+
+    label: str
+    href: str
+    roles: frozenset[Role]
+
+
 DemoGenerator = Callable[..., Any]
 
 
@@ -79,6 +88,7 @@ class CaseType:
     templates: Path | None = None  # the folder of this type's e-mail templates
     reminders: ReminderRouting = ReminderRouting()
     audience: Audience = Audience()
+    menu: tuple[MenuItem, ...] = ()
     demo: DemoGenerator | None = None
     _fields: FieldMap = field(init=False, repr=False, compare=False)
 

@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from domain.access import openable as access_openable
 from domain.access import CaseRef, FieldClass, Principal, is_minor, visible_fields
 from domain.registry import all_workflows
 from domain.workflow import Role, Transition, Workflow
@@ -161,17 +162,8 @@ def sub_ambito_of(engine: Engine, comune_istat: str | None) -> str | None:
 
 
 def openable(principal: Principal) -> list[tuple[Workflow, Transition]]:
-    """The case types (and their opening transition) this user may open from the new-referral page:
-    personal case types whose opening transition names the user's role."""
-    out = []
-    for wf in all_workflows():
-        if wf.district_level:
-            continue  # district records (FNA calls, provider adhesions) have their own pages
-        for t in wf.opening_transitions():
-            if principal.role in t.roles:
-                out.append((wf, t))
-                break
-    return out
+    """The case types (and their opening transition) this user may open from the new-referral page."""
+    return access_openable(principal.role)
 
 
 def case_keys(engine: Engine, case_id: int) -> dict[str, Any]:

@@ -30,7 +30,7 @@ from sqlalchemy.engine import Engine
 from stdnum import iban as stdnum_iban
 from stdnum.it.codicefiscale import calc_check_digit
 
-from domain import ranking as rk
+from domain.casetypes.fna import ranking as rk
 from domain.validation import make_codice_fiscale
 from domain.workflow import Role
 from services.cases import ROME, CaseService
@@ -1168,7 +1168,7 @@ class _Demo:
         self.step(call, "chiudi", sistema, closes + timedelta(days=1))
         # ---- rankings: immutable snapshots with each application's score breakdown
         eligible = [a for a in applications if a["run"] and a.get("eligible_on") and a["eligible_on"] < provisional]
-        eligible.sort(key=lambda a: (-a["score"], a["isee"], rk.protocol_key(a["protocollo"])))  # domain/ranking.py
+        eligible.sort(key=lambda a: (-a["score"], a["isee"], rk.protocol_key(a["protocollo"])))  # domain/casetypes/fna/ranking.py
         ranking = [{"domanda": a["run"].id, "protocollo": a["protocollo"], "punteggio": a["score"],
                     "dettaglio": a["detail"]} for a in eligible]
         if not self.step(call, "pubblica_graduatoria_provvisoria", udp, provisional, {

@@ -20,7 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from domain import ranking as rk
+from domain.casetypes.fna import ranking as rk
 from domain.access import (
     AccessDenied,
     CaseRef,

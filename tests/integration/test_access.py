@@ -329,3 +329,39 @@ def test_list_cases_takes_the_scope_of_the_user(engine, world):
     rows = list_cases(engine, CaseFilter(case_type="patto"), today=TODAY,
                       scope=scoped_filter(p(engine, "as.verdi"), today=TODAY))
     assert [r["id"] for r in rows] == [world["patto_pandino"]]
+
+
+def _minor_fna_application(service, call: int) -> int:
+    from tests.integration.patto_steps import persona
+
+    csc = service.actor("csc.bianchi")
+    return service.open_case(
+        case_type="fna_domanda", actor=csc, comune_istat=CREMA, related_case_id=call, effective_at=date(2026, 6, 18),
+        data={"persona": persona("Galli", "Luca", date(2015, 4, 3)), "protocollo": "CSC-2026-0077",
+              "isee": {"tipo": "ordinario", "valore": "18000", "protocollo": "INPS-ISEE-2026-ABCDE1234-00",
+                       "data_dsu": "2026-02-10"},
+              "invalidita_104_art3c3": True, "indennita_accompagnamento": True, "misura": "caregiver",
+              "caregiver": "Anna Galli", "iban": "IT60X0542811101000000123456"})
+
+
+def test_a_minors_fna_application_is_processed_by_the_roles_that_process_fna_and_each_read_is_logged(
+        service, engine, world):
+    """DOMAIN.md §2 [A]: a minor's case is read by its owner and the coordinator; an FNA application has no
+    owner, so the roles its declaration names as processing FNA (CSC, the comune's social worker, the planning
+    office, the ASST assessor) read and process a minor's application too, each read logged."""
+    scoped = ScopedCaseService(service)
+    case_id = _minor_fna_application(service, world["bando"])
+    csc = p(engine, "csc.bianchi")
+    scoped.advance(csc, case_id=case_id, transition="avvia_istruttoria", effective_at=date(2026, 6, 19))
+    scoped.advance(csc, case_id=case_id, transition="avvia_valutazione", effective_at=date(2026, 6, 20))
+    scoped.advance(p(engine, "as.rossi"), case_id=case_id, transition="ammetti", effective_at=date(2026, 6, 25),
+                   data={"adl": 4, "iadl": 5, "misura_proposta": "caregiver", "importo_mensile_proposto": "300"})
+    for username in ("csc.bianchi", "udp.neri", "as.rossi"):
+        before = len(health_reads(engine, case_id=case_id, username=username))
+        assert read_case(engine, p(engine, username), case_id, today=TODAY)["id"] == case_id
+        logged = health_reads(engine, case_id=case_id, username=username)[before:]
+        assert len(logged) == 1 and "caso_di_minore" in logged[0]["campi"], username
+        assert case_id in visible_case_ids(engine, p(engine, username), today=TODAY), username
+    with pytest.raises(AccessDenied, match="sub-ambito"):  # the scope still holds: a worker of another comune
+        authorize_read(engine, p(engine, "as.verdi"), case_id, today=TODAY)
+    assert case_id not in visible_case_ids(engine, p(engine, "as.verdi"), today=TODAY)

@@ -23,7 +23,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from domain import ranking as rk
+from domain.casetypes.fna import ranking as rk
 from services.access import health_reads
 from services.cases import CaseService
 from store.tables import case_t, transition_t

@@ -1,8 +1,9 @@
 """FNA Misura B2 (DOMAIN.md §5): the call and the application, and every fact about them Legami reads."""
 from __future__ import annotations
 
-from domain.casetype import Audience, CaseType, IndicatorGroup, ReminderRouting
-from domain.casetypes.fna.workflow import BANDO, DOMANDA
+from domain.casetype import Audience, CaseType, IndicatorGroup, MenuItem, ReminderRouting
+from domain.casetypes.fna.bando import BANDO
+from domain.casetypes.fna.domanda import DOMANDA
 from domain.fields import FieldClass
 from domain.indicators import Agg, Interval, Measure, Ratio
 from domain.workflow import Role
@@ -13,7 +14,7 @@ GROUP = IndicatorGroup(F, "FNA Misura B2")
 R = Role
 
 # The call is a district record (no person): its fields are administrative, except the ranking snapshot,
-# which carries each application's health-derived points (domain/ranking.py's breakdown).
+# which carries each application's health-derived points (domain/casetypes/fna/ranking.py's breakdown).
 CALL_FIELDS = {
     "posizioni[].dettaglio.*": _H,  # a score component not listed here: protected like health data
     "posizioni[].dettaglio.gravita": _H,
@@ -61,6 +62,8 @@ CASE_TYPES = [
                             ("chiudi",), ("pubblica_graduatoria_definitiva",)),),
         reminders=ReminderRouting(without_owner=("planning_office",), district_escalation="planning_office"),
         audience=Audience(deadlines_for=frozenset({R.PLANNING_OFFICE})),
+        menu=(MenuItem("Bandi FNA", "/fna/bandi",
+                       frozenset({R.PLANNING_OFFICE, R.CSC_ADMIN, R.SUBAREA_COORDINATOR})),),
     ),
     CaseType(
         workflow=DOMANDA,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from domain.casetype import Audience, CaseType, IndicatorGroup, ReminderRouting
+from domain.casetype import Audience, CaseType, IndicatorGroup, MenuItem, ReminderRouting
 from domain.casetypes.sad.workflow import ADESIONE, CASO
 from domain.events import Notify, Recipient
 from domain.fields import FieldClass
@@ -74,5 +74,6 @@ CASE_TYPES = [
                             for t in ("scegli_ente", "cambia_ente", "emetti_voucher")),
         templates=TEMPLATES,
         audience=Audience(read_by=frozenset({R.PROVIDER}), deadlines_for=frozenset({R.PROVIDER})),
+        menu=(MenuItem("Portale ente", "/ente", frozenset({R.PROVIDER})),),
     ),
 ]

@@ -1,6 +1,6 @@
 """The FNA B2 ranking (graduatoria), DOMAIN.md §5c "Ranking [A]": score, tie-breaks, funding cut-off. Pure.
 
-The declaration of the call (domain/casetypes/fna/workflow.py) records ranking snapshots (`Graduatoria`: each
+The declaration of the call (domain/casetypes/fna/bando.py) records ranking snapshots (`Graduatoria`: each
 application's score and its breakdown) but says nothing about how the score is made; the rules live here
 as data (`SCORING`: one `Component` per part of the score, with the application fields it reads) and
 functions, read by the ranking pages, the publication of a ranking and the tests.
