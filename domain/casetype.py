@@ -65,6 +65,16 @@ class Audience:
 
 
 @dataclass(frozen=True)
+class ParentLink:
+    """A case of this type is opened on a case of another type in one of `states` (an FNA application on an
+    open call): the new-referral form asks for it, labelled `label`."""
+
+    case_type: str
+    states: frozenset[str]
+    label: str
+
+
+@dataclass(frozen=True)
 class MenuItem:
     """A page of this case type's own in the main menu (e.g. the FNA calls), and the roles it is for."""
 
@@ -89,6 +99,8 @@ class CaseType:
     reminders: ReminderRouting = ReminderRouting()
     audience: Audience = Audience()
     menu: tuple[MenuItem, ...] = ()
+    parent: ParentLink | None = None
+    isee_renewal_states: tuple[str, ...] = ()  # states whose beneficiaries renew their ISEE each year (DOMAIN §9)
     demo: DemoGenerator | None = None
     _fields: FieldMap = field(init=False, repr=False, compare=False)
 
@@ -217,9 +229,9 @@ def problems(ct: CaseType) -> list[str]:
     found += _recipient_problems(ct.reminders.without_owner)
     if ct.reminders.district_escalation is not None:
         found += _recipient_problems((ct.reminders.district_escalation,))
-    for s in ct.audience.assessor_states:
+    for s in (*ct.audience.assessor_states, *ct.isee_renewal_states):
         if s not in states:
-            found.append(f"stato inesistente per il valutatore: {s}")
+            found.append(f"stato inesistente: {s}")
     return found
 
 
@@ -260,6 +272,16 @@ def registry_problems(types: list[CaseType]) -> list[str]:
             for code in (r.numerator, r.denominator):
                 if code not in measures:
                     found.append(f"«{ct.case_type}»: rapporto {r.code} su indicatore inesistente {code}")
+    by_type = {ct.case_type: ct for ct in types}
+    for ct in types:
+        if ct.parent is not None:
+            parent = by_type.get(ct.parent.case_type)
+            if parent is None:
+                found.append(f"«{ct.case_type}»: tipo di caso collegato inesistente {ct.parent.case_type}")
+            else:
+                names = {s.name for s in parent.workflow.states}
+                found += [f"«{ct.case_type}»: stato {s} inesistente in «{parent.case_type}»"
+                          for s in sorted(ct.parent.states - names)]
     labels: dict[str, str] = {}
     for ct in types:
         if labels.setdefault(ct.group.code, ct.group.label) != ct.group.label:

@@ -123,25 +123,3 @@ def assignee_is_social_worker_of_sub_ambito(field: str = "assegnatario") -> Guar
     return Guard("assegnatario: assistente sociale del sub-ambito del caso", check)
 
 
-def provider_accredited_for_comune(field: str = "ente") -> Guard:
-    def check(ctx: Context) -> str | None:
-        codice = str(ctx.merged.get(field))
-        provider = ctx.world.provider(codice)
-        if provider is None:
-            return f"l'ente «{codice}» non è tra gli enti del distretto"
-        if provider.adhesion_state != "ACTIVE":
-            return f"l'ente «{provider.nome}» non è accreditato e attivo per il SAD"
-        if ctx.case.comune_istat not in provider.comuni:
-            return f"l'ente «{provider.nome}» non serve il comune del beneficiario"
-        return None
-
-    return Guard("ente accreditato, attivo e che serve il comune", check)
-
-
-def actor_is_chosen_provider() -> Guard:
-    def check(ctx: Context) -> str | None:
-        if ctx.actor.role is Role.PROVIDER and ctx.actor.provider_codice != ctx.case.provider_codice:
-            return "l'ente non è quello scelto dal beneficiario"
-        return None
-
-    return Guard("ente: solo quello scelto dal beneficiario", check)

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 
 from domain.access import openable as access_openable
 from domain.access import CaseRef, FieldClass, Principal, is_minor, visible_fields
+from domain.casetype import ParentLink
 from domain.registry import all_workflows
 from domain.workflow import Role, Transition, Workflow
 from services.access import scoped_filter
@@ -143,12 +144,12 @@ def providers_for(engine: Engine, comune_istat: str | None) -> list[tuple[str, s
             if comune_istat is None or comune_istat in (r.comuni or [])]
 
 
-def open_calls(engine: Engine) -> list[tuple[str, str]]:
-    """(id, title) of the FNA calls open for applications."""
+def open_parents(engine: Engine, link: ParentLink) -> list[tuple[str, str]]:
+    """(id, title) of the cases a new case of a linked type may be opened on (e.g. the open FNA calls)."""
     c = case_t.c
-    q = sa.select(c.id, c.data).where(c.case_type == "fna_bando", c.state == "OPEN").order_by(c.id)
+    q = sa.select(c.id, c.data).where(c.case_type == link.case_type, c.state.in_(sorted(link.states))).order_by(c.id)
     with engine.connect() as conn:
-        return [(str(r.id), f"{(r.data or {}).get('titolo', 'Bando')} (n. {r.id})") for r in conn.execute(q)]
+        return [(str(r.id), f"{(r.data or {}).get('titolo', link.label)} (n. {r.id})") for r in conn.execute(q)]
 
 
 def sub_ambito_of(engine: Engine, comune_istat: str | None) -> str | None:

@@ -1,4 +1,8 @@
-"""Facts in the data that meet district obligations.
+"""Facts in the data that meet district obligations (config/obligations.toml names them).
+
+The district obligations are the Ambito's, not a case type's; the facts that read a type's cases take its
+names and states from its package (domain/casetypes/), and the ISEE renewal reads each type's declared
+`isee_renewal_states`.
 
 Each fact answers, for one occurrence of an obligation, which scope keys are still pending (not met),
 with what the reminder needs to say about them. Manual decisions are applied by the caller.
@@ -12,7 +16,11 @@ from datetime import date, datetime, time, timedelta, timezone
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from domain.casetypes.fna import CALL, CALL_OPEN
+from domain.casetypes.patto import PATTO_ACTIVATION, PATTO_TYPE
+from domain.casetypes.sad import ADHESION, ADHESION_PENDING, MONTHLY_LOG, REPORTING_STATES, SAD_CASE
 from domain.obligations import Obligation
+from domain.registry import all_case_types
 from services.directory import Directory
 from store.tables import case_t, transition_t
 
@@ -51,7 +59,7 @@ def housing_measure_activated(conn, directory, ob, due, as_of) -> list[Pending]:
     rows = conn.execute(
         sa.select(case_t.c.comune_istat, transition_t.c.data)
         .join(case_t, case_t.c.id == transition_t.c.case_id)
-        .where(case_t.c.case_type == "patto", transition_t.c.transition == "attiva",
+        .where(case_t.c.case_type == PATTO_TYPE, transition_t.c.transition == PATTO_ACTIVATION,
                transition_t.c.effective_at >= _utc_start(start),
                transition_t.c.effective_at < _utc_start(end + timedelta(days=1)))
     ).all()
@@ -64,19 +72,19 @@ def housing_measure_activated(conn, directory, ob, due, as_of) -> list[Pending]:
 @fact("bando_chiuso")
 def call_closed(conn, directory, ob, due, as_of) -> list[Pending]:
     rows = conn.execute(sa.select(case_t.c.id, case_t.c.state, case_t.c.data)
-                        .where(case_t.c.case_type == "fna_bando", case_t.c.state == "OPEN")).all()
+                        .where(case_t.c.case_type == CALL, case_t.c.state == CALL_OPEN)).all()
     return [Pending(f"bando:{r.id}", f"bando «{r.data.get('titolo', r.id)}» ancora aperto", case_id=r.id)
             for r in rows if r.data.get("chiusura") == due.isoformat()]
 
 
-ACTIVE_WITH_ISEE = {"patto": ("ACTIVE", "SUSPENDED"), "fna_domanda": ("DISBURSING", "SUSPENDED")}
 
 
 @fact("isee_rinnovato")
 def isee_renewed(conn, directory, ob, due, as_of) -> list[Pending]:
     """Active beneficiaries whose ISEE is not of the year after the due date's year."""
     pending = []
-    for case_type, states in ACTIVE_WITH_ISEE.items():
+    for case_type, states in ((ct.case_type, ct.isee_renewal_states) for ct in all_case_types()
+                              if ct.isee_renewal_states):
         rows = conn.execute(sa.select(case_t.c.id, case_t.c.owner, case_t.c.comune_istat, case_t.c.data)
                             .where(case_t.c.case_type == case_type, case_t.c.state.in_(states))).all()
         for r in rows:
@@ -93,14 +101,14 @@ def monthly_visit_log(conn, directory, ob, due, as_of) -> list[Pending]:
     month_start = (due.replace(day=1) - timedelta(days=1)).replace(day=1)
     active = conn.execute(
         sa.select(case_t.c.id, case_t.c.provider_codice)
-        .where(case_t.c.case_type == "sad_caso", case_t.c.state.in_(("ACTIVE", "REVIEW", "SUSPENDED")),
+        .where(case_t.c.case_type == SAD_CASE, case_t.c.state.in_(REPORTING_STATES),
                case_t.c.state_since < _utc_start(month_start))
     ).all()
     if not active:
         return []
     logged = conn.execute(
         sa.select(transition_t.c.case_id, transition_t.c.data)
-        .where(transition_t.c.transition == "registra_visite",
+        .where(transition_t.c.transition == MONTHLY_LOG,
                transition_t.c.case_id.in_([r.id for r in active]))
     ).all()
     done = {row.case_id for row in logged if str(row.data.get("mese", ""))[:7] == f"{month_start:%Y-%m}"}
@@ -116,9 +124,9 @@ def monthly_visit_log(conn, directory, ob, due, as_of) -> list[Pending]:
 def provider_adhesions(conn, directory, ob, due, as_of) -> list[Pending]:
     """Providers invited to the SAD experiment that have not yet answered or signed their pact."""
     rows = conn.execute(sa.select(case_t.c.provider_codice, case_t.c.state)
-                        .where(case_t.c.case_type == "sad_adesione",
-                               case_t.c.state.in_(("INVITED", "ANSWERED")))).all()
-    what = {"INVITED": "non ha ancora risposto all'invito", "ANSWERED": "non ha ancora firmato il patto"}
+                        .where(case_t.c.case_type == ADHESION,
+                               case_t.c.state.in_(sorted(ADHESION_PENDING)))).all()
+    what = ADHESION_PENDING
     return [Pending(f"ente:{r.provider_codice}",
                     f"{directory.providers[r.provider_codice].nome} {what[r.state]}", provider=r.provider_codice)
             for r in sorted(rows, key=lambda r: r.provider_codice)]

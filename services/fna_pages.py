@@ -20,6 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from domain.casetypes.fna import APPLICATION, CALL
 from domain.casetypes.fna import ranking as rk
 from domain.access import (
     AccessDenied,
@@ -40,7 +41,6 @@ from store.tables import Comune, case_t, person_t
 
 R = Role
 _comune_t = Comune.__table__
-CALL, APPLICATION = "fna_bando", "fna_domanda"
 # Who reads a call's internal ranking (scores with their breakdown) [A]: the roles that administer the call
 # (DOMAIN.md §2: planning office — calls and rankings; CSC — checks and payments) and the coordinators.
 RANKING_ROLES = frozenset({R.PLANNING_OFFICE, R.CSC_ADMIN, R.SUBAREA_COORDINATOR})

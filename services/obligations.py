@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from config.obligation_files import load_obligations
+from domain.casetypes.fna import CALL, CALL_OPEN
 from domain.engine import Actor
 from domain.errors import InvalidData, NotFound, RoleNotAllowed
 from domain.obligations import Obligation, steps_due
@@ -34,8 +35,8 @@ class ObligationResult:
 def occurrences(conn: Connection, ob: Obligation, as_of: date) -> list[date]:
     """Due dates of `ob` whose reminder window contains `as_of`."""
     if ob.schedule.kind == "call_closing":
-        rows = conn.execute(sa.select(case_t.c.data).where(case_t.c.case_type == "fna_bando",
-                                                            case_t.c.state == "OPEN")).scalars()
+        rows = conn.execute(sa.select(case_t.c.data).where(case_t.c.case_type == CALL,
+                                                            case_t.c.state == CALL_OPEN)).scalars()
         dues = sorted({date.fromisoformat(d["chiusura"]) for d in rows if d.get("chiusura")})
     else:
         dues = ob.schedule.due_dates(as_of)

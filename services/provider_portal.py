@@ -18,16 +18,15 @@ from domain.access import AccessDenied, Principal
 from domain.errors import NotFound
 from domain.registry import get_workflow
 from domain.workflow import Role
+from domain.casetypes.sad import ADHESION, REPORTING_STATES, SERVED_STATES
+from domain.casetypes.sad import SAD_CASE as SAD
 from domain.casetypes.sad.workflow import Servizio
 from services.access import ScopedCaseService, scoped_filter
 from services.queries import CaseFilter, list_cases
 
 R = Role
-SAD = "sad_caso"
 ACCEPT, VISITS = "prima_visita", "registra_visite"
 PENDING_STATES = ("VOUCHER_ISSUED",)
-ACTIVE_STATES = ("ACTIVE", "REVIEW", "SUSPENDED", "PROVIDER_CHANGE", "UNDER_REVIEW")
-REPORTING_STATES = ("ACTIVE", "REVIEW", "SUSPENDED")
 REPORT_DAY = 10  # the monthly register is due by the 10th of the following month (DOMAIN.md §6)
 SERVICE_LABELS = {
     Servizio.IGIENE.value: "Igiene personale",
@@ -114,11 +113,11 @@ def portal(scoped: ScopedCaseService, principal: Principal) -> dict[str, Any]:
                       scope=scoped_filter(principal, today=today))
     pending, active = [], []
     for row in rows:
-        if row["stato"] not in PENDING_STATES + ACTIVE_STATES:
+        if row["stato"] not in PENDING_STATES + SERVED_STATES:
             continue
         summary = _summary(scoped.read(principal, row["id"]), today)
         (pending if row["stato"] in PENDING_STATES else active).append(summary)
-    adhesions = list_cases(scoped.engine, CaseFilter(case_type="sad_adesione"), today=today,
+    adhesions = list_cases(scoped.engine, CaseFilter(case_type=ADHESION), today=today,
                            scope=scoped_filter(principal, today=today))
     return {"in_attesa": pending, "attivi": active, "adesioni": adhesions, "oggi": today}
 

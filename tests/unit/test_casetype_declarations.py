@@ -103,7 +103,7 @@ def test_reminders_to_an_unknown_recipient_are_refused():
 
 
 def test_an_assessor_state_that_does_not_exist_is_refused():
-    refused(r"stato inesistente per il valutatore: ASSESSMENT",
+    refused(r"stato inesistente: ASSESSMENT",
             audience=Audience(read_by=frozenset({Role.HEALTH_ASSESSOR}), assessor_states=frozenset({"ASSESSMENT"})))
 
 

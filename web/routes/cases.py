@@ -26,7 +26,7 @@ from domain.errors import (
     TransitionNotAllowed,
     UnknownTransition,
 )
-from domain.registry import all_workflows, get_workflow
+from domain.registry import all_workflows, get_case_type, get_workflow
 from domain.validation import FieldError
 from domain.workflow import ROLE_LABELS, Role, Transition, Workflow
 from services import case_pages
@@ -211,9 +211,10 @@ def _new_context(request: Request, user: CurrentUser, tipo: str | None, values: 
     if wf.kinds and not wf.kind_chosen_later():
         head.append(FormField("tipologia", "Tipologia", "select", required=True, value=values.get("tipologia", ""),
                               choices=list(wf.kinds)))
-    if wf.case_type == "fna_domanda":
-        head.append(FormField("caso_collegato", "Bando FNA", "select", required=True,
-                              value=values.get("caso_collegato", ""), choices=case_pages.open_calls(svc.engine)))
+    parent = get_case_type(wf.case_type).parent
+    if parent is not None:
+        head.append(FormField("caso_collegato", parent.label, "select", required=True,
+                              value=values.get("caso_collegato", ""), choices=case_pages.open_parents(svc.engine, parent)))
     form = step_form(svc.engine, wf, t, action="/casi/nuovo", comune_istat=comune or None,
                      sub_ambito=case_pages.sub_ambito_of(svc.engine, comune or None), version=None,
                      values=values, exc=exc)

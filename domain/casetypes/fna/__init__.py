@@ -1,7 +1,7 @@
 """FNA Misura B2 (DOMAIN.md §5): the call and the application, and every fact about them Legami reads."""
 from __future__ import annotations
 
-from domain.casetype import Audience, CaseType, IndicatorGroup, MenuItem, ReminderRouting
+from domain.casetype import Audience, CaseType, IndicatorGroup, MenuItem, ParentLink, ReminderRouting
 from domain.casetypes.fna.bando import BANDO
 from domain.casetypes.fna.domanda import DOMANDA
 from domain.fields import FieldClass
@@ -12,6 +12,8 @@ _A, _S, _H = FieldClass.ADMINISTRATIVE, FieldClass.SOCIAL, FieldClass.HEALTH
 F = "fna"
 GROUP = IndicatorGroup(F, "FNA Misura B2")
 R = Role
+CALL, APPLICATION = BANDO.case_type, DOMANDA.case_type
+CALL_OPEN = "OPEN"  # the call's state in which applications are received
 
 # The call is a district record (no person): its fields are administrative, except the ranking snapshot,
 # which carries each application's health-derived points (domain/casetypes/fna/ranking.py's breakdown).
@@ -75,6 +77,8 @@ CASE_TYPES = [
         intervals=(Interval("fna_giorni_ammissione_pagamento", "Giorni dall'ammissione al primo pagamento", F,
                             "fna_domanda", ("ammetti",), ("registra_pagamento",)),),
         reminders=ReminderRouting(without_owner=("csc_admin",)),
+        parent=ParentLink(CALL, frozenset({CALL_OPEN}), "Bando FNA"),
+        isee_renewal_states=("DISBURSING", "SUSPENDED"),
         # The roles that process an FNA application (protocol and checks, assessment, ranking and funding) read
         # it one by one; a minor's application is processed by the same roles, each read logged [A].
         audience=Audience(

@@ -9,6 +9,8 @@ from domain.indicators import Agg, Interval, Measure, Ratio
 
 _A, _S = FieldClass.ADMINISTRATIVE, FieldClass.SOCIAL
 P = "patti"
+PATTO_TYPE = PATTO.case_type
+PATTO_ACTIVATION = "attiva"  # the step that activates a patto (the 30.09 housing obligation counts it)
 
 FIELDS = {
     "fonte": _S, "bisogno": _S, "note": _S, "patto_precedente": _A,
@@ -66,5 +68,6 @@ CASE_TYPES = [
         ratios=RATIOS,
         intervals=INTERVALS,
         notifications=(Notify("assegna", "caso_assegnato", Recipient.NEW_OWNER),),
+        isee_renewal_states=("ACTIVE", "SUSPENDED"),
     ),
 ]

@@ -15,6 +15,12 @@ S = "sad"
 GROUP = IndicatorGroup(S, "SAD sperimentazione")
 TEMPLATES = Path(__file__).parent / "templates"
 R = Role
+ADHESION, SAD_CASE = ADESIONE.case_type, CASO.case_type
+# SAD cases being served (the provider portal lists them) and those whose monthly visit log is owed
+SERVED_STATES = ("ACTIVE", "REVIEW", "SUSPENDED", "PROVIDER_CHANGE", "UNDER_REVIEW")
+REPORTING_STATES = ("ACTIVE", "REVIEW", "SUSPENDED")
+MONTHLY_LOG = "registra_visite"  # the provider's monthly visit register
+ADHESION_PENDING = {"INVITED": "non ha ancora risposto all'invito", "ANSWERED": "non ha ancora firmato il patto"}
 
 CASE_FIELDS = {
     "fonte": _S, "urgente": _C, "visita_domiciliare_il": _S, "adl": _H, "iadl": _H,

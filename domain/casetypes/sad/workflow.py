@@ -11,10 +11,8 @@ from domain.common import (
     Form,
     Persona,
     Rinuncia,
-    actor_is_chosen_provider,
     euro,
     not_after_effective,
-    provider_accredited_for_comune,
 )
 from domain.engine import Context
 from domain.validation import Euro, ItalianDate
@@ -26,6 +24,34 @@ CSC, UDP, WORKER, PROVIDER = R.CSC_ADMIN, R.PLANNING_OFFICE, R.SOCIAL_WORKER, R.
 
 
 # ============================== provider adhesion ==============================
+
+ADHESION_ACTIVE = "ACTIVE"  # the adhesion state in which a provider may be chosen (World.provider)
+
+
+def provider_accredited_for_comune(field: str = "ente") -> Guard:
+    def check(ctx: Context) -> str | None:
+        codice = str(ctx.merged.get(field))
+        provider = ctx.world.provider(codice)
+        if provider is None:
+            return f"l'ente «{codice}» non è tra gli enti del distretto"
+        if provider.adhesion_state != ADHESION_ACTIVE:
+            return f"l'ente «{provider.nome}» non è accreditato e attivo per il SAD"
+        if ctx.case.comune_istat not in provider.comuni:
+            return f"l'ente «{provider.nome}» non serve il comune del beneficiario"
+        return None
+
+    return Guard("ente accreditato, attivo e che serve il comune", check)
+
+
+def actor_is_chosen_provider() -> Guard:
+    def check(ctx: Context) -> str | None:
+        if ctx.actor.role is Role.PROVIDER and ctx.actor.provider_codice != ctx.case.provider_codice:
+            return "l'ente non è quello scelto dal beneficiario"
+        return None
+
+    return Guard("ente: solo quello scelto dal beneficiario", check)
+
+
 
 
 class Invito(Form):
