@@ -259,15 +259,15 @@ def _interval(conn: Connection, iv: Interval, period: Period, by: str, names, th
         measured = _interval_cells(conn, iv, suspended, period, by, names)
     personal = get_workflow(iv.case_type).has_person
 
-    def stats(n: int, median: float | None, p90: float | None) -> dict[str, Any]:
-        """A median over fewer people than the threshold would be their own figures: hidden."""
-        if personal and 0 < n < threshold:
+    def stats(n: int, people: int, median: float | None, p90: float | None) -> dict[str, Any]:
+        """A median over fewer people than the threshold would be their own figures, however many cases: hidden."""
+        if personal and 0 < people < threshold:
             return {"casi": None, "mediana": None, "p90": None, "soppresso": True}
         return {"casi": n, "mediana": median, "p90": p90, "soppresso": False}
 
     return {"codice": iv.code, "etichetta": iv.label, "gruppo": iv.group, "unita": "giorni",
-            "lordo": {k: stats(c[0], c[1], c[2]) for k, c in sorted(measured.items())},
-            "netto_sospensioni": {k: stats(c[0], c[3], c[4]) for k, c in sorted(measured.items())}}
+            "lordo": {k: stats(c[0], c[5], c[1], c[2]) for k, c in sorted(measured.items())},
+            "netto_sospensioni": {k: stats(c[0], c[5], c[3], c[4]) for k, c in sorted(measured.items())}}
 
 
 def _interval_rows_where(iv: Interval, suspended: set[str], period: Period) -> list[Any]:
@@ -284,9 +284,9 @@ def _interval_rows_where(iv: Interval, suspended: set[str], period: Period) -> l
 
 def _interval_cells(conn: Connection, iv: Interval, suspended: set[str], period: Period, by: str,
                     names) -> dict[str, tuple]:
-    """Portable path: the steps into Python, one case at a time; median and p90 per key."""
+    """Portable path: the steps into Python, one case at a time; median and p90 per key (and its people)."""
     rows = conn.execute(
-        sa.select(transition_t.c.case_id, transition_t.c.seq, transition_t.c.transition, transition_t.c.to_state,
+        sa.select(transition_t.c.case_id, case_t.c.person_id, transition_t.c.seq, transition_t.c.transition, transition_t.c.to_state,
                   transition_t.c.effective_on, case_t.c.comune_istat, comune_t.c.sub_ambito, case_t.c.kind,
                   case_t.c.provider_codice, sa.null().label("misura"), sa.null().label("nato"))
         .select_from(transition_t.join(case_t, case_t.c.id == transition_t.c.case_id)
@@ -296,14 +296,16 @@ def _interval_cells(conn: Connection, iv: Interval, suspended: set[str], period:
     ).all()
     gross: dict[str, list[float]] = defaultdict(list)
     net: dict[str, list[float]] = defaultdict(list)
+    people: dict[str, set] = defaultdict(set)
     for case_rows in _by_case(rows):
         measured = _case_interval(case_rows, iv, suspended, period)
         if measured is not None:
             for key in {"totale", _key(case_rows[0], by, names, period.year)}:
                 gross[key].append(measured[0])
                 net[key].append(measured[1])
-    return {k: (len(v), percentile(v, 0.5), percentile(v, 0.9), percentile(net[k], 0.5), percentile(net[k], 0.9))
-            for k, v in gross.items()}
+                people[key].add(case_rows[0].person_id)
+    return {k: (len(v), percentile(v, 0.5), percentile(v, 0.9), percentile(net[k], 0.5), percentile(net[k], 0.9),
+                len(people[k] - {None})) for k, v in gross.items()}
 
 
 def _sql_closes_suspensions(iv: Interval) -> bool:
@@ -369,7 +371,8 @@ def _interval_cells_sql(conn: Connection, iv: Interval, suspended: set[str], per
     key = _key_sql(by)
     figures = [sa.func.count().label("n"),
                sa.func.percentile_cont(0.5).within_group(gross), sa.func.percentile_cont(0.9).within_group(gross),
-               sa.func.percentile_cont(0.5).within_group(net), sa.func.percentile_cont(0.9).within_group(net)]
+               sa.func.percentile_cont(0.5).within_group(net), sa.func.percentile_cont(0.9).within_group(net),
+               sa.func.count(sa.distinct(case_t.c.person_id)).label("people")]
     q = (sa.select(*([key.label("key")] if key is not None else []), *figures)
          .select_from(per_case.join(case_t, case_t.c.id == per_case.c.case_id)
                       .outerjoin(comune_t, comune_t.c.istat == case_t.c.comune_istat))
@@ -380,7 +383,7 @@ def _interval_cells_sql(conn: Connection, iv: Interval, suspended: set[str], per
     for row in conn.execute(q):
         if row.n:  # a ROLLUP over no cases still gives its grand-total row
             k = "totale" if key is None or row.key is None else row.key
-            cells[k] = (row.n, *(None if v is None else float(v) for v in row[-4:]))
+            cells[k] = (row.n, *(None if v is None else float(v) for v in row[-5:-1]), row.people)
     return cells
 
 
@@ -447,11 +450,12 @@ def _rereferrals(conn: Connection, period: Period, by: str, names, threshold: in
 
 def _state_intervals(conn: Connection, period: Period, threshold: int) -> list[dict[str, Any]]:
     """Median and p90 of the days spent between every pair of consecutive states, per case type: the steps taken in
-    the period, measured from the previous step of the same case (a suspended state's own time is the suspension)."""
+    the period, measured from the previous step of the same case (a suspended state's own time is the suspension).
+    Hidden by the people behind the steps: one person may take the same step many times, in one case or several."""
     previous = sa.func.lag(transition_t.c.effective_on, type_=sa.Date()).over(partition_by=transition_t.c.case_id,
                                                              order_by=transition_t.c.seq)
     steps = (sa.select(case_t.c.case_type, transition_t.c.from_state, transition_t.c.to_state,
-                       transition_t.c.effective_on, previous.label("previous"))
+                       transition_t.c.effective_on, previous.label("previous"), case_t.c.person_id)
              .select_from(transition_t.join(case_t, case_t.c.id == transition_t.c.case_id))
              .where(transition_t.c.effective_on <= period.end, transition_t.c.recorded_at < period.recorded_before)
              .subquery())
@@ -461,17 +465,23 @@ def _state_intervals(conn: Connection, period: Period, threshold: int) -> list[d
     if conn.dialect.name == "postgresql":
         days = steps.c.effective_on - steps.c.previous
         q = (sa.select(*keys, sa.func.count(), sa.func.percentile_cont(0.5).within_group(days),
-                       sa.func.percentile_cont(0.9).within_group(days)).where(*where).group_by(*keys))
-        measured = {tuple(r[:3]): (r[3], float(r[4]), float(r[5])) for r in conn.execute(q)}
+                       sa.func.percentile_cont(0.9).within_group(days), sa.func.count(sa.distinct(steps.c.person_id)))
+             .where(*where).group_by(*keys))
+        measured = {tuple(r[:3]): (r[3], float(r[4]), float(r[5]), r[6]) for r in conn.execute(q)}
     else:
         values: dict[tuple, list[float]] = defaultdict(list)
-        for r in conn.execute(sa.select(*keys, steps.c.effective_on, steps.c.previous).where(*where)):
+        people: dict[tuple, set] = defaultdict(set)
+        for r in conn.execute(sa.select(*keys, steps.c.effective_on, steps.c.previous, steps.c.person_id)
+                              .where(*where)):
             values[tuple(r[:3])].append(float((r.effective_on - r.previous).days))
-        measured = {k: (len(v), percentile(v, 0.5), percentile(v, 0.9)) for k, v in values.items()}
+            people[tuple(r[:3])].add(r.person_id)
+        measured = {k: (len(v), percentile(v, 0.5), percentile(v, 0.9), len(people[k] - {None}))
+                    for k, v in values.items()}
     result = []
-    for (case_type, source, target), (n, median, p90) in sorted(measured.items(), key=lambda kv: tuple(map(str, kv[0]))):
+    for (case_type, source, target), (n, median, p90, persons) in sorted(measured.items(),
+                                                                         key=lambda kv: tuple(map(str, kv[0]))):
         wf = get_workflow(case_type)
-        hidden = wf.has_person and 0 < n < threshold
+        hidden = wf.has_person and 0 < persons < threshold
         result.append({
             "tipo_caso": case_type, "da": source, "a": target,
             "da_etichetta": wf.state(source).label, "a_etichetta": wf.state(target).label,
@@ -484,54 +494,68 @@ def _state_intervals(conn: Connection, period: Period, threshold: int) -> list[d
 # ------------------------------------------------------------------------------------ deadlines and backlog
 
 
+DEADLINE_SERIES = (
+    ("scadenze_statutory", "Scadenze normative rispettate", deadline_t.c.source == "statutory"),
+    ("scadenze_configured", "Scadenze configurate rispettate", deadline_t.c.source == "configured"),
+    ("sad_revisioni_pai_puntuali", "Revisioni del PAI svolte nei termini",
+     sa.and_(case_t.c.case_type == "sad_caso", deadline_t.c.kind == "revisione_pai")),
+)
+
+
 def _deadlines_met(conn: Connection, period: Period, by: str, names, threshold: int) -> list[dict[str, Any]]:
+    """Share of each series' deadlines met on time, per key. A cell is hidden by the people its deadlines are
+    about (distinct persons), never by the deadlines: one person with nine deadlines is still one person."""
+    del names  # the keys come from SQL (_key_sql), as for the intervals
     started = transition_t.alias("started")
     closed_by = deadline_t.c.closed_on <= period.as_of
     on_time = sa.and_(deadline_t.c.status == "met", deadline_t.c.closed_on <= deadline_t.c.due, closed_by)
-    rows = conn.execute(
-        sa.select(deadline_t.c.source, deadline_t.c.kind.label("deadline_kind"), case_t.c.case_type,
-                  case_t.c.comune_istat,
-                  comune_t.c.sub_ambito,
-                  case_t.c.kind, case_t.c.provider_codice, sa.null().label("misura"), sa.null().label("nato"),
-                  sa.func.count().label("total"), sa.func.sum(sa.case((on_time, 1), else_=0)).label("on_time"))
+    figures = []
+    for _, _, chosen in DEADLINE_SERIES:
+        figures += [sa.func.count(sa.case((chosen, 1))), sa.func.count(sa.case((sa.and_(chosen, on_time), 1))),
+                    sa.func.count(sa.distinct(sa.case((chosen, case_t.c.person_id))))]
+    counted = dict(_by_key(conn, sa.select(*figures)
         .select_from(deadline_t.join(case_t, case_t.c.id == deadline_t.c.case_id)
                      .join(started, sa.and_(started.c.case_id == deadline_t.c.case_id,
                                             started.c.seq == deadline_t.c.started_seq))
                      .outerjoin(comune_t, comune_t.c.istat == case_t.c.comune_istat))
         .where(deadline_t.c.due >= period.start, deadline_t.c.due < period.end,
                started.c.recorded_at < period.recorded_before,
-               ~sa.and_(deadline_t.c.status.in_(("cancelled", "expired")), closed_by))
-        .group_by(deadline_t.c.source, deadline_t.c.kind, case_t.c.case_type, case_t.c.comune_istat,
-                  comune_t.c.sub_ambito, case_t.c.kind, case_t.c.provider_codice)
-    ).all()
+               ~sa.and_(deadline_t.c.status.in_(("cancelled", "expired")), closed_by)), by))
     result = []
-    series = (
-        ("scadenze_statutory", "Scadenze normative rispettate", lambda r: r.source == "statutory"),
-        ("scadenze_configured", "Scadenze configurate rispettate", lambda r: r.source == "configured"),
-        ("sad_revisioni_pai_puntuali", "Revisioni del PAI svolte nei termini",
-         lambda r: r.case_type == "sad_caso" and r.deadline_kind == "revisione_pai"),
-    )
-    for code, label, chosen in series:
-        groups: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-        for r in filter(chosen, rows):
-            for key in {"totale", _key(r, by, names, period.year)}:
-                groups[key][0] += r.total
-                groups[key][1] += int(r.on_time or 0)
-        cells = {k: _cell(round(100 * g[1] / g[0], 1) if g[0] else None, None if k == DISTRICT else g[0], threshold)
-                 for k, g in groups.items()}
-        result.append({"codice": code, "etichetta": label, "unita": "pct",
-                       "totale": cells.pop("totale", _cell(None, 0, threshold)),
-                       "righe": [{"chiave": k, **c} for k, c in sorted(cells.items())]})
+    for k, (code, label, _) in enumerate(DEADLINE_SERIES):
+        cells = {}
+        for key, row in counted.items():
+            total, met, people = row[3 * k:3 * k + 3]
+            if total:  # a key with no deadline of the series is no row of it
+                cells[key] = _cell(round(100 * met / total, 1), people or None, threshold)  # no person: calls
+        total = cells.pop("totale", _cell(None, 0, threshold))
+        result.append({"codice": code, "etichetta": label, "unita": "pct", "totale": total,
+                       "righe": _suppress_complements([{"chiave": k, **c} for k, c in sorted(cells.items())], total)})
     return result
 
 
+def _by_key(conn: Connection, q, by: str) -> list[tuple[str, tuple]]:
+    """(key, figures) per key of the breakdown, and ("totale", figures) over all: ROLLUP on PostgreSQL, a second
+    statement elsewhere."""
+    key = _key_sql(by)
+    if key is None:
+        return [("totale", tuple(conn.execute(q).one()))]
+    if conn.dialect.name == "postgresql":
+        rows = conn.execute(q.add_columns(key.label("key")).group_by(sa.func.rollup(key))).all()
+        return [("totale" if r[-1] is None else r[-1], tuple(r[:-1])) for r in rows]
+    rows = [(r[-1], tuple(r[:-1])) for r in conn.execute(q.add_columns(key.label("key")).group_by(key))]
+    return [("totale", tuple(conn.execute(q).one())), *rows]
+
+
 def _backlog(conn: Connection, period: Period, threshold: int) -> list[dict[str, Any]]:
-    """Cases per non-terminal state as of the day (from the history, not from the current state)."""
+    """Cases per non-terminal state as of the day (from the history, not from the current state), hidden by
+    the people they are about (one person may have several cases in the same state)."""
     last = (sa.select(transition_t.c.case_id, sa.func.max(transition_t.c.seq).label("seq"))
             .where(transition_t.c.effective_on <= period.as_of, transition_t.c.recorded_at < period.recorded_before)
             .group_by(transition_t.c.case_id).subquery())
     rows = conn.execute(
-        sa.select(case_t.c.case_type, transition_t.c.to_state, sa.func.count().label("n"))
+        sa.select(case_t.c.case_type, transition_t.c.to_state, sa.func.count().label("n"),
+                  sa.func.count(sa.distinct(case_t.c.person_id)).label("people"))
         .select_from(last.join(transition_t, sa.and_(transition_t.c.case_id == last.c.case_id,
                                                      transition_t.c.seq == last.c.seq))
                      .join(case_t, case_t.c.id == last.c.case_id))
@@ -541,7 +565,7 @@ def _backlog(conn: Connection, period: Period, threshold: int) -> list[dict[str,
     personal = {wf.case_type for wf in all_workflows() if wf.has_person}
     return [{"tipo_caso": r.case_type, "stato": r.to_state,
              "stato_etichetta": get_workflow(r.case_type).state(r.to_state).label,
-             **_cell(r.n, r.n if r.case_type in personal else None, threshold)}
+             **_cell(r.n, r.people if r.case_type in personal else None, threshold)}
             for r in sorted(rows, key=lambda r: (r.case_type, r.to_state)) if (r.case_type, r.to_state) not in terminal]
 
 

@@ -248,3 +248,90 @@ def test_a_person_referred_again_within_twelve_months_is_a_re_referral(service, 
     overall = compute_tallies(engine, year=2026, as_of=date(2026, 11, 20), by="totale", settings=NO_SUPPRESSION)
     assert figures(overall)["patti_risegnalazioni_12m"] == {"totale": 1}
     assert figures(result)["patti_segnalazioni"]["totale"] == 3
+
+
+# ----------------------------------------------------------------------------- suppression counts people
+
+
+def one_person_many_patti(service, count: int, *, comune: str = CREMA, surname: str = "Bianchi",
+                          activate: bool = False) -> list[int]:
+    """`count` patti of the same person (same codice fiscale), referred 12/01/2026; each one assigned, drafted and
+    activated on 02/02 when `activate`. Every referral brings its own deadlines."""
+    worker = service.actor("as.rossi" if comune == CREMA else "as.verdi")
+    coord = service.actor("coord.crema" if comune == CREMA else "coord.pandino")
+    ids = [service.open_case(case_type="patto", actor=worker, comune_istat=comune, effective_at=date(2026, 1, 12),
+                             data=segnalazione(surname=surname)) for _ in range(count)]
+    for case_id in ids if activate else ():
+        service.advance(case_id=case_id, transition="assegna", actor=coord, effective_at=date(2026, 1, 14),
+                        data={**ASSEGNA, "assegnatario": worker.username})
+        service.advance(case_id=case_id, transition="avvia_redazione", actor=worker, effective_at=date(2026, 1, 20),
+                        data=VALUTAZIONE)
+        service.advance(case_id=case_id, transition="attiva", actor=worker, effective_at=date(2026, 2, 2),
+                        data=patto_firmato())
+    return ids
+
+
+def deadline_cells(result: dict, code: str = "scadenze_configured") -> dict[str, dict]:
+    series = next(s for s in result["scadenze"] if s["codice"] == code)
+    rows = {r["chiave"]: {k: v for k, v in r.items() if k != "chiave"} for r in series["righe"]}
+    return {"totale": series["totale"], **rows}
+
+
+def test_deadlines_of_one_person_are_hidden_however_many_they_are(service, engine):
+    one_person_many_patti(service, 9)
+
+    cells = deadline_cells(compute_tallies(engine, year=2026, as_of=date(2026, 11, 20)))
+
+    assert cells["Crema"] == {"valore": None, "n": None, "soppresso": True}
+    assert cells["totale"] == {"valore": None, "n": None, "soppresso": True}
+
+
+def test_deadlines_of_five_people_are_shown_with_the_number_of_people(service, engine):
+    for surname in ("Bianchi", "Neri", "Gallo", "Conti", "Ferri"):
+        one_person_many_patti(service, 2, surname=surname)
+
+    cells = deadline_cells(compute_tallies(engine, year=2026, as_of=date(2026, 11, 20)))
+
+    assert cells["Crema"]["soppresso"] is False and cells["Crema"]["n"] == 5
+    assert cells["Crema"]["valore"] is not None
+
+
+def test_a_single_hidden_deadline_cell_hides_its_complement_too(service, engine, pandino_team):
+    for surname in ("Bianchi", "Neri", "Gallo", "Conti", "Ferri"):
+        one_person_many_patti(service, 1, surname=surname)
+    one_person_many_patti(service, 9, comune=PANDINO, surname="Riva")  # one person, many deadlines
+
+    cells = deadline_cells(compute_tallies(engine, year=2026, as_of=date(2026, 11, 20)))
+
+    assert cells["totale"]["soppresso"] is False and cells["totale"]["n"] == 6
+    assert cells["Pandino"]["soppresso"] is True
+    assert cells["Crema"]["soppresso"] is True  # else Pandino's share would follow from the total
+
+
+def test_backlog_intervals_and_steps_of_one_person_are_hidden_however_many_cases(service, engine):
+    one_person_many_patti(service, 6, activate=True)
+
+    result = compute_tallies(engine, year=2026, as_of=date(2026, 11, 20))
+
+    backlog = next(b for b in result["arretrato"] if (b["tipo_caso"], b["stato"]) == ("patto", "ACTIVE"))
+    assert backlog["soppresso"] is True and backlog["valore"] is None
+    interval = next(i for i in result["intervalli"] if i["codice"] == "patti_giorni_segnalazione_attivazione")
+    assert interval["lordo"]["Crema"]["soppresso"] is True and interval["lordo"]["totale"]["soppresso"] is True
+    step = next(s for s in result["intervalli_stati"] if (s["tipo_caso"], s["da"], s["a"]) == ("patto", "DRAFTING",
+                                                                                                 "ACTIVE"))
+    assert step["soppresso"] is True and step["mediana"] is None
+
+
+def test_backlog_intervals_and_steps_of_five_people_are_shown(service, engine):
+    for surname in ("Bianchi", "Neri", "Gallo", "Conti", "Ferri"):
+        one_person_many_patti(service, 1, surname=surname, activate=True)
+
+    result = compute_tallies(engine, year=2026, as_of=date(2026, 11, 20))
+
+    backlog = next(b for b in result["arretrato"] if (b["tipo_caso"], b["stato"]) == ("patto", "ACTIVE"))
+    assert backlog["valore"] == 5 and backlog["soppresso"] is False
+    interval = next(i for i in result["intervalli"] if i["codice"] == "patti_giorni_segnalazione_attivazione")
+    assert interval["lordo"]["Crema"] == {"casi": 5, "mediana": 21.0, "p90": 21.0, "soppresso": False}
+    step = next(s for s in result["intervalli_stati"] if (s["tipo_caso"], s["da"], s["a"]) == ("patto", "DRAFTING",
+                                                                                                 "ACTIVE"))
+    assert (step["casi"], step["mediana"], step["soppresso"]) == (5, 13.0, False)
