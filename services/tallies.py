@@ -3,53 +3,32 @@
 As of a day D: only steps effective on or before D *and recorded* by the end of D count, so recomputing a past
 date gives the numbers the daily run of that day stored. One aggregate query per case type computes all its
 indicators at the finest grain (comune, kind, FNA measure, birth year, provider); roll-ups to the requested breakdown
-happen in Python. Intervals (median and p90 of days between two steps) are computed per case in SQL with
-percentile_cont on PostgreSQL, in Python elsewhere.
+happen in Python, except the distinct people of each cell (a second statement per case type, grouped by the
+requested key: a person may sit in several grain cells). Every cell is hidden by the people behind it
+(services/tally_cells.py); the deadline and backlog tallies are in services/tally_deadlines.py. Intervals
+(median and p90 of days between two steps) are computed per case in SQL with percentile_cont on PostgreSQL,
+in Python elsewhere.
 """
 from __future__ import annotations
 
 from collections import defaultdict, namedtuple
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from config.tally_files import TallySettings, load_tally_settings
-from domain.indicators import INTERVALS, MEASURES, RATIOS, Agg, Interval, Measure, age_band, percentile, target_status
-from domain.registry import all_workflows, get_workflow
-from store.tables import Comune, case_t, deadline_t, person_t, tally_snapshot_t, transition_t
+from domain.indicators import (
+    AGE_BANDS, INTERVALS, MEASURES, RATIOS, Agg, Interval, Measure, age_band, percentile, target_status,
+)
+from domain.registry import get_workflow
+from services.tally_cells import DISTRICT, Period, by_key, cell, comune_t, key_sql, suppress_complements
+from services.tally_deadlines import backlog as _backlog  # module-level names: bench/tallies.py times them
+from services.tally_deadlines import deadlines_met as _deadlines_met
+from store.tables import case_t, person_t, tally_snapshot_t, transition_t
 
-ROME = ZoneInfo("Europe/Rome")
 BY = ("sub_ambito", "comune", "type", "totale", "misura", "fascia_eta", "ente")
-DISTRICT = "distretto"  # cases without a comune (calls, provider adhesions)
-comune_t = Comune.__table__
-
-
-@dataclass(frozen=True)
-class Period:
-    year: int
-    as_of: date
-
-    @property
-    def start(self) -> date:
-        return date(self.year, 1, 1)
-
-    @property
-    def end(self) -> date:
-        return min(date(self.year, 12, 31), self.as_of)
-
-    @property
-    def recorded_before(self) -> datetime:
-        """End of the as-of day in Rome, in UTC: later recordings are not part of that day's numbers."""
-        return datetime.combine(self.as_of + timedelta(days=1), time(0, 0), ROME).astimezone(timezone.utc)
-
-    @property
-    def elapsed_share(self) -> float:
-        days = (date(self.year, 12, 31) - self.start).days + 1
-        return min(1.0, max(1, (self.end - self.start).days + 1) / days)
 
 
 def compute_tallies(engine: Engine, *, year: int, as_of: date | None = None, by: str = "sub_ambito",
@@ -61,7 +40,9 @@ def compute_tallies(engine: Engine, *, year: int, as_of: date | None = None, by:
     with engine.connect() as conn:
         names = dict(conn.execute(sa.select(comune_t.c.istat, comune_t.c.nome)).all())
         cells = _measure_cells(conn, MEASURES, period)
-        indicators = [_indicator(m, cells[m.code], by, names, settings, period) for m in MEASURES]
+        people = _measure_people(conn, MEASURES, period, by)
+        indicators = [_indicator(m, cells[m.code], people.get(m.code), by, names, settings, period)
+                      for m in MEASURES]
         indicators.append(_rereferrals(conn, period, by, names, settings.threshold))
         by_code = {i["codice"]: i for i in indicators}
         indicators += [_ratio(r, by_code, settings, period) for r in RATIOS]
@@ -132,22 +113,53 @@ def _measure_cells(conn: Connection, measures: tuple[Measure, ...], period: Peri
                         sa.func.count(sa.distinct(sa.case((cond, case_t.c.person_id)))),
                         sa.func.coalesce(sa.func.sum(sa.case((cond, value))), 0.0),
                         sa.func.count(sa.case((cond, value)))]
-        steps = sorted({name for m in group for name in m.transitions})
-        q = (
-            sa.select(*grain, *columns)
+        q = _measure_steps(case_type, group, period).add_columns(*grain, *columns)
+        rows = conn.execute(q.group_by(*(c for c in grain if not isinstance(_unlabel(c), sa.sql.elements.Null)))).all()
+        for k, m in enumerate(group):
+            at = len(grain) + 4 * k
+            cells[m.code] = [_Cell(*r[:len(grain)], *r[at:at + 4]) for r in rows if r[at]]
+    return cells
+
+
+def _measure_steps(case_type: str, group: list[Measure], period: Period):
+    """The steps of the period that the measures of one case type count (a select with no columns yet)."""
+    steps = sorted({name for m in group for name in m.transitions})
+    return (sa.select()
             .select_from(transition_t.join(case_t, case_t.c.id == transition_t.c.case_id)
                          .outerjoin(comune_t, comune_t.c.istat == case_t.c.comune_istat)
                          .outerjoin(person_t, person_t.c.id == case_t.c.person_id))
             .where(transition_t.c.transition.in_(steps), case_t.c.case_type == case_type,
                    transition_t.c.effective_on >= period.start, transition_t.c.effective_on <= period.end,
-                   transition_t.c.recorded_at < period.recorded_before)
-            .group_by(*(c for c in grain if not isinstance(_unlabel(c), sa.sql.elements.Null)))
-        )
-        rows = conn.execute(q).all()
+                   transition_t.c.recorded_at < period.recorded_before))
+
+
+def _measure_people(conn: Connection, measures: tuple[Measure, ...], period: Period,
+                    by: str) -> dict[str, dict[str, int]]:
+    """Distinct people per key of the breakdown and in total ("totale"), for each measure about people: the grain
+    cells cannot be summed for this (a person with cases of two kinds, or in two comuni, is one person)."""
+    by_type: dict[str, list[Measure]] = defaultdict(list)
+    for m in measures:
+        if get_workflow(m.case_type).has_person:
+            by_type[m.case_type].append(m)
+    people: dict[str, dict[str, int]] = {}
+    for case_type, group in by_type.items():
+        q = _measure_steps(case_type, group, period).add_columns(
+            *(sa.func.count(sa.distinct(sa.case((_measure_condition(m), case_t.c.person_id)))) for m in group))
+        rows = by_key(conn, q, _grain_key_sql(by, case_type, period.year))
         for k, m in enumerate(group):
-            at = len(grain) + 4 * k
-            cells[m.code] = [_Cell(*r[:len(grain)], *r[at:at + 4]) for r in rows if r[at]]
-    return cells
+            people[m.code] = {key: figures[k] for key, figures in rows}
+    return people
+
+
+def _grain_key_sql(by: str, case_type: str, year: int):
+    """`_key` as a SQL expression over a case type's grain (FNA measure and age band where the grain has them)."""
+    misura, nato = (_unlabel(c) for c in _grain(case_type)[3:5])
+    if by == "misura" and not isinstance(misura, sa.sql.elements.Null):
+        return sa.func.coalesce(misura, "—")
+    if by == "fascia_eta" and not isinstance(nato, sa.sql.elements.Null):
+        age = sa.literal(year) - nato
+        return sa.case(*((age.between(low, high), label) for low, high, label in AGE_BANDS), else_="—")
+    return key_sql(by)
 
 
 def _key(row: Any, by: str, names: dict[str, str], year: int) -> str:
@@ -166,7 +178,9 @@ def _key(row: Any, by: str, names: dict[str, str], year: int) -> str:
     return row.provider_codice or "—"
 
 
-def _indicator(m: Measure, rows: list[Any], by: str, names, settings: TallySettings, period: Period) -> dict:
+def _indicator(m: Measure, rows: list[Any], people: dict[str, int] | None, by: str, names, settings: TallySettings,
+               period: Period) -> dict:
+    """`people`: the distinct people per key (None: the measure is not about people, never hidden)."""
     groups: dict[str, list[float]] = defaultdict(lambda: [0, 0, 0.0, 0])
     for r in rows:
         g = groups[_key(r, by, names, period.year)]
@@ -175,13 +189,15 @@ def _indicator(m: Measure, rows: list[Any], by: str, names, settings: TallySetti
         g[2] += float(r.total)
         g[3] += r.valued
     total = [sum(g[i] for g in groups.values()) for i in range(4)]
-    personal = get_workflow(m.case_type).has_person  # calls and provider adhesions are not people: never hidden
-    cell = lambda g: _cell(_value(m, g), g[1] if personal else None, settings.threshold)  # noqa: E731
-    lines = _suppress_complements([{"chiave": k, **cell(g)} for k, g in sorted(groups.items())], cell(total))
+    if people is not None:  # the distinct people, not the sum of the grain cells' ones
+        for key, g in [*groups.items(), ("totale", total)]:
+            g[1] = people.get(key, g[1])
+    of = lambda g: cell(_value(m, g), g[1] if people is not None else None, settings.threshold)  # noqa: E731
+    lines = suppress_complements([{"chiave": k, **of(g)} for k, g in sorted(groups.items())], of(total))
     return {
         "codice": m.code, "etichetta": m.label, "gruppo": m.group, "tipo_caso": m.case_type, "unita": m.unit,
-        "totale": cell(total), "righe": lines,
-        "obiettivo": _target(m.code, cell(total), m.cumulative, settings, period),
+        "totale": of(total), "righe": lines,
+        "obiettivo": _target(m.code, of(total), m.cumulative, settings, period),
     }
 
 
@@ -193,22 +209,6 @@ def _value(m: Measure, g: list[float]) -> float:
     if m.agg is Agg.CASES:
         return g[1]
     return g[0]
-
-
-def _cell(value: Any, people: int | None, threshold: int) -> dict[str, Any]:
-    """`people`: how many people the cell is about (None: not about people, never hidden)."""
-    hidden = people is not None and 0 < people < threshold
-    return {"valore": None if hidden else value, "n": None if hidden else people, "soppresso": hidden}
-
-
-def _suppress_complements(lines: list[dict], total: dict) -> list[dict]:
-    """A single hidden cell could be recovered from the total: hide the smallest visible one too."""
-    hidden = [line for line in lines if line["soppresso"]]
-    visible = [line for line in lines if not line["soppresso"] and line["n"]]
-    if len(hidden) == 1 and not total["soppresso"] and visible:
-        smallest = min(visible, key=lambda line: line["n"])
-        smallest.update(valore=None, n=None, soppresso=True)
-    return lines
 
 
 def _target(code: str, total: dict, cumulative: bool, settings: TallySettings, period: Period) -> dict | None:
@@ -286,8 +286,8 @@ def _interval_cells(conn: Connection, iv: Interval, suspended: set[str], period:
                     names) -> dict[str, tuple]:
     """Portable path: the steps into Python, one case at a time; median and p90 per key (and its people)."""
     rows = conn.execute(
-        sa.select(transition_t.c.case_id, case_t.c.person_id, transition_t.c.seq, transition_t.c.transition, transition_t.c.to_state,
-                  transition_t.c.effective_on, case_t.c.comune_istat, comune_t.c.sub_ambito, case_t.c.kind,
+        sa.select(transition_t.c.case_id, case_t.c.person_id, transition_t.c.seq, transition_t.c.transition,
+                  transition_t.c.to_state, transition_t.c.effective_on, case_t.c.comune_istat, comune_t.c.sub_ambito, case_t.c.kind,
                   case_t.c.provider_codice, sa.null().label("misura"), sa.null().label("nato"))
         .select_from(transition_t.join(case_t, case_t.c.id == transition_t.c.case_id)
                      .outerjoin(comune_t, comune_t.c.istat == case_t.c.comune_istat))
@@ -313,18 +313,6 @@ def _sql_closes_suspensions(iv: Interval) -> bool:
     itself suspends would leave one open (the Python path ignores it): keep such intervals in Python."""
     wf = get_workflow(iv.case_type)
     return not any(wf.state(wf.transition(name).target).suspended for name in iv.end)
-
-
-def _key_sql(by: str):
-    """`_key` for the interval rows (no FNA measure or birth year on them), as a SQL expression."""
-    return {
-        "sub_ambito": sa.func.coalesce(comune_t.c.sub_ambito, DISTRICT),
-        "comune": sa.func.coalesce(comune_t.c.nome, DISTRICT),
-        "type": sa.func.coalesce(case_t.c.kind, "—"),
-        "misura": sa.literal("—"),
-        "fascia_eta": sa.literal("—"),
-        "ente": sa.func.coalesce(case_t.c.provider_codice, "—"),
-    }.get(by)
 
 
 EPOCH = date(2000, 1, 1)
@@ -368,7 +356,7 @@ def _interval_cells_sql(conn: Connection, iv: Interval, suspended: set[str], per
     )
     gross = sa.cast(per_case.c.gross, sa.Float)
     net = sa.cast(per_case.c.gross - per_case.c.paused, sa.Float)
-    key = _key_sql(by)
+    key = key_sql(by)
     figures = [sa.func.count().label("n"),
                sa.func.percentile_cont(0.5).within_group(gross), sa.func.percentile_cont(0.9).within_group(gross),
                sa.func.percentile_cont(0.5).within_group(net), sa.func.percentile_cont(0.9).within_group(net),
@@ -440,11 +428,11 @@ def _rereferrals(conn: Connection, period: Period, by: str, names, threshold: in
             for key in {"totale", _key(r, by, names, period.year)}:
                 groups[key][0] += 1
                 groups[key][1].add(r.person_id)
-    cells = {k: _cell(g[0], len(g[1]), threshold) for k, g in groups.items()}
-    total = cells.pop("totale", _cell(0, 0, threshold))
+    cells = {k: cell(g[0], len(g[1]), threshold) for k, g in groups.items()}
+    total = cells.pop("totale", cell(0, 0, threshold))
     return {"codice": "patti_risegnalazioni_12m", "etichetta": "Nuove segnalazioni entro 12 mesi dalla precedente",
             "gruppo": "patti", "tipo_caso": "patto", "unita": "n", "totale": total,
-            "righe": _suppress_complements([{"chiave": k, **c} for k, c in sorted(cells.items())], total),
+            "righe": suppress_complements([{"chiave": k, **c} for k, c in sorted(cells.items())], total),
             "obiettivo": None}
 
 
@@ -489,84 +477,6 @@ def _state_intervals(conn: Connection, period: Period, threshold: int) -> list[d
             "mediana": None if hidden else median, "p90": None if hidden else p90, "soppresso": hidden,
         })
     return result
-
-
-# ------------------------------------------------------------------------------------ deadlines and backlog
-
-
-DEADLINE_SERIES = (
-    ("scadenze_statutory", "Scadenze normative rispettate", deadline_t.c.source == "statutory"),
-    ("scadenze_configured", "Scadenze configurate rispettate", deadline_t.c.source == "configured"),
-    ("sad_revisioni_pai_puntuali", "Revisioni del PAI svolte nei termini",
-     sa.and_(case_t.c.case_type == "sad_caso", deadline_t.c.kind == "revisione_pai")),
-)
-
-
-def _deadlines_met(conn: Connection, period: Period, by: str, names, threshold: int) -> list[dict[str, Any]]:
-    """Share of each series' deadlines met on time, per key. A cell is hidden by the people its deadlines are
-    about (distinct persons), never by the deadlines: one person with nine deadlines is still one person."""
-    del names  # the keys come from SQL (_key_sql), as for the intervals
-    started = transition_t.alias("started")
-    closed_by = deadline_t.c.closed_on <= period.as_of
-    on_time = sa.and_(deadline_t.c.status == "met", deadline_t.c.closed_on <= deadline_t.c.due, closed_by)
-    figures = []
-    for _, _, chosen in DEADLINE_SERIES:
-        figures += [sa.func.count(sa.case((chosen, 1))), sa.func.count(sa.case((sa.and_(chosen, on_time), 1))),
-                    sa.func.count(sa.distinct(sa.case((chosen, case_t.c.person_id))))]
-    counted = dict(_by_key(conn, sa.select(*figures)
-        .select_from(deadline_t.join(case_t, case_t.c.id == deadline_t.c.case_id)
-                     .join(started, sa.and_(started.c.case_id == deadline_t.c.case_id,
-                                            started.c.seq == deadline_t.c.started_seq))
-                     .outerjoin(comune_t, comune_t.c.istat == case_t.c.comune_istat))
-        .where(deadline_t.c.due >= period.start, deadline_t.c.due < period.end,
-               started.c.recorded_at < period.recorded_before,
-               ~sa.and_(deadline_t.c.status.in_(("cancelled", "expired")), closed_by)), by))
-    result = []
-    for k, (code, label, _) in enumerate(DEADLINE_SERIES):
-        cells = {}
-        for key, row in counted.items():
-            total, met, people = row[3 * k:3 * k + 3]
-            if total:  # a key with no deadline of the series is no row of it
-                cells[key] = _cell(round(100 * met / total, 1), people or None, threshold)  # no person: calls
-        total = cells.pop("totale", _cell(None, 0, threshold))
-        result.append({"codice": code, "etichetta": label, "unita": "pct", "totale": total,
-                       "righe": _suppress_complements([{"chiave": k, **c} for k, c in sorted(cells.items())], total)})
-    return result
-
-
-def _by_key(conn: Connection, q, by: str) -> list[tuple[str, tuple]]:
-    """(key, figures) per key of the breakdown, and ("totale", figures) over all: ROLLUP on PostgreSQL, a second
-    statement elsewhere."""
-    key = _key_sql(by)
-    if key is None:
-        return [("totale", tuple(conn.execute(q).one()))]
-    if conn.dialect.name == "postgresql":
-        rows = conn.execute(q.add_columns(key.label("key")).group_by(sa.func.rollup(key))).all()
-        return [("totale" if r[-1] is None else r[-1], tuple(r[:-1])) for r in rows]
-    rows = [(r[-1], tuple(r[:-1])) for r in conn.execute(q.add_columns(key.label("key")).group_by(key))]
-    return [("totale", tuple(conn.execute(q).one())), *rows]
-
-
-def _backlog(conn: Connection, period: Period, threshold: int) -> list[dict[str, Any]]:
-    """Cases per non-terminal state as of the day (from the history, not from the current state), hidden by
-    the people they are about (one person may have several cases in the same state)."""
-    last = (sa.select(transition_t.c.case_id, sa.func.max(transition_t.c.seq).label("seq"))
-            .where(transition_t.c.effective_on <= period.as_of, transition_t.c.recorded_at < period.recorded_before)
-            .group_by(transition_t.c.case_id).subquery())
-    rows = conn.execute(
-        sa.select(case_t.c.case_type, transition_t.c.to_state, sa.func.count().label("n"),
-                  sa.func.count(sa.distinct(case_t.c.person_id)).label("people"))
-        .select_from(last.join(transition_t, sa.and_(transition_t.c.case_id == last.c.case_id,
-                                                     transition_t.c.seq == last.c.seq))
-                     .join(case_t, case_t.c.id == last.c.case_id))
-        .group_by(case_t.c.case_type, transition_t.c.to_state)
-    ).all()
-    terminal = {(wf.case_type, s.name) for wf in all_workflows() for s in wf.states if s.terminal}
-    personal = {wf.case_type for wf in all_workflows() if wf.has_person}
-    return [{"tipo_caso": r.case_type, "stato": r.to_state,
-             "stato_etichetta": get_workflow(r.case_type).state(r.to_state).label,
-             **_cell(r.n, r.people if r.case_type in personal else None, threshold)}
-            for r in sorted(rows, key=lambda r: (r.case_type, r.to_state)) if (r.case_type, r.to_state) not in terminal]
 
 
 # ------------------------------------------------------------------------------------ snapshots

@@ -9,7 +9,8 @@ import pytest
 from config.tally_files import load_tally_settings
 from services.cases import CaseService
 from services.setup import ensure_user
-from services.tallies import compute_tallies, materialise, read_snapshot
+from services.tallies import BY, compute_tallies, materialise, read_snapshot
+from tests.district_world import EXTRA_USERS, build_world
 
 from .conftest import ROME
 from .patto_steps import ASSEGNA, MONITORAGGIO, VALUTAZIONE, patto_firmato, segnalazione
@@ -335,3 +336,34 @@ def test_backlog_intervals_and_steps_of_five_people_are_shown(service, engine):
     step = next(s for s in result["intervalli_stati"] if (s["tipo_caso"], s["da"], s["a"]) == ("patto", "DRAFTING",
                                                                                                  "ACTIVE"))
     assert (step["casi"], step["mediana"], step["soppresso"]) == (5, 13.0, False)
+
+
+def test_one_persons_cases_of_two_kinds_are_one_person_in_a_cell(service, engine):
+    first, _ = one_person_many_patti(service, 2)  # the second stays a referral, of no kind yet
+    worker = service.actor("as.rossi")
+    service.advance(case_id=first, transition="assegna", actor=service.actor("coord.crema"),
+                    effective_at=date(2026, 1, 14), data=ASSEGNA)
+    service.advance(case_id=first, transition="avvia_redazione", actor=worker, effective_at=date(2026, 1, 20),
+                    data={**VALUTAZIONE, "tipologia": "autonomia"})
+    two = replace(load_tally_settings(), threshold=2)
+
+    result = compute_tallies(engine, year=2026, as_of=date(2026, 11, 20), settings=two)
+
+    referrals = next(i for i in result["indicatori"] if i["codice"] == "patti_segnalazioni")
+    assert referrals["totale"] == {"valore": None, "n": None, "soppresso": True}
+    assert [(r["chiave"], r["soppresso"]) for r in referrals["righe"]] == [("Crema", True)]
+
+
+def test_every_cell_of_a_measure_about_people_counts_its_people_in_every_breakdown(service, engine):
+    with engine.begin() as conn:
+        for username, role, area, provider in EXTRA_USERS:
+            ensure_user(conn, username, username.title(), f"{username}@example.org", role, area, provider)
+    build_world(service)  # patti, SAD, FNA applications (measure, birth year), calls and adhesions
+    one = replace(load_tally_settings(), threshold=1)
+    for by in BY:
+        result = compute_tallies(engine, year=2026, as_of=date(2026, 11, 20), by=by, settings=one)
+        for indicator in result["indicatori"]:
+            if indicator["tipo_caso"] in ("patto", "sad_caso", "fna_domanda") and indicator["totale"]["n"]:
+                lines = [indicator["totale"], *indicator["righe"]]
+                assert all(line["n"] >= 1 for line in lines), (by, indicator["codice"], lines)
+                assert sum(line["n"] for line in indicator["righe"]) >= indicator["totale"]["n"], (by, indicator)
