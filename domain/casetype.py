@@ -75,6 +75,34 @@ class ParentLink:
 
 
 @dataclass(frozen=True)
+class Rereferral:
+    """An indicator: `transition` steps of people who had one within `days` before (e.g. re-referrals)."""
+
+    code: str
+    label: str
+    transition: str
+    days: int = 365
+
+
+@dataclass(frozen=True)
+class DeadlineIndicator:
+    """An indicator: the share of this type's deadlines of `kind` met on time."""
+
+    code: str
+    label: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class Breakdowns:
+    """The type-specific dimensions its indicators can be broken down by: `misura` from a data field of the
+    case, `fascia_eta` from the person's age."""
+
+    misura_field: str | None = None
+    age_bands: bool = False
+
+
+@dataclass(frozen=True)
 class MenuItem:
     """A page of this case type's own in the main menu (e.g. the FNA calls), and the roles it is for."""
 
@@ -100,7 +128,10 @@ class CaseType:
     audience: Audience = Audience()
     menu: tuple[MenuItem, ...] = ()
     parent: ParentLink | None = None
-    isee_renewal_states: tuple[str, ...] = ()  # states whose beneficiaries renew their ISEE each year (DOMAIN §9)
+    isee_renewal_states: tuple[str, ...] = ()
+    breakdowns: Breakdowns = Breakdowns()
+    rereferrals: tuple[Rereferral, ...] = ()
+    deadline_indicators: tuple[DeadlineIndicator, ...] = ()  # states whose beneficiaries renew their ISEE each year (DOMAIN §9)
     demo: DemoGenerator | None = None
     _fields: FieldMap = field(init=False, repr=False, compare=False)
 
@@ -222,6 +253,14 @@ def problems(ct: CaseType) -> list[str]:
         if r.group != ct.group.code:
             found.append(f"rapporto {r.code}: gruppo {r.group} diverso da {ct.group.code}")
     kinds = set(wf.deadline_rules())
+    for rr in ct.rereferrals:
+        if rr.transition not in transitions:
+            found.append(f"indicatore {rr.code}: transizione inesistente {rr.transition}")
+    for di in ct.deadline_indicators:
+        if di.kind not in kinds:
+            found.append(f"indicatore {di.code}: scadenza inesistente {di.kind}")
+    if ct.breakdowns.misura_field and ct.breakdowns.misura_field not in fields:
+        found.append(f"disaggregazione per misura: campo inesistente {ct.breakdowns.misura_field}")
     for kind, recipients in ct.reminders.by_deadline.items():
         if kind not in kinds:
             found.append(f"promemoria per scadenza inesistente: {kind}")
@@ -262,7 +301,7 @@ def registry_problems(types: list[CaseType]) -> list[str]:
     found = []
     codes: dict[str, str] = {}
     for ct in types:
-        for item in (*ct.measures, *ct.ratios, *ct.intervals):
+        for item in (*ct.measures, *ct.ratios, *ct.intervals, *ct.rereferrals, *ct.deadline_indicators):
             if item.code in codes:
                 found.append(f"«{ct.case_type}»: codice di indicatore {item.code} già usato da «{codes[item.code]}»")
             codes[item.code] = ct.case_type

@@ -129,16 +129,13 @@ def sections(results: dict[str, dict]) -> list[Section]:
 
 
 def deadline_view(deadline: dict, threshold: int) -> Indicator:
-    """Deadlines met: the cells' n counts deadlines (hidden, like people, under the threshold)."""
+    """Deadlines met: the cells' n counts the people the deadlines are about (hidden under the threshold)."""
     unit, total = deadline["unita"], deadline["totale"]
     tables = []
     if deadline["righe"]:
-        table = breakdown_table(deadline["righe"], total, unit=unit, threshold=threshold, by="sub_ambito")
-        table.count_header = "Scadenze"
-        tables.append(table)
+        tables.append(breakdown_table(deadline["righe"], total, unit=unit, threshold=threshold, by="sub_ambito"))
     return Indicator(code=deadline["codice"], label=deadline["etichetta"], unit=fmt.UNIT_LABELS[unit],
-                     total=fmt.cell(total, unit, threshold), people=fmt.people(total, threshold), tables=tables,
-                     count_label="Scadenze")
+                     total=fmt.cell(total, unit, threshold), people=fmt.people(total, threshold), tables=tables)
 
 
 def deadline_views(result: dict) -> list[Indicator]:

@@ -123,7 +123,7 @@ def _intervals_sheet(book: Workbook, results: dict[str, dict]) -> None:
 
 
 def _deadlines_sheet(book: Workbook, results: dict[str, dict]) -> None:
-    header = ("Ripartizione", "Codice", "Scadenze", "Chiave", "Rispettate (%)", "Scadenze (n)", "Soppresso")
+    header = ("Ripartizione", "Codice", "Scadenze", "Chiave", "Rispettate (%)", "Persone (n)", "Soppresso")
     rows = [(by, item["codice"], item["etichetta"], key, _value(c, result["soglia_riservatezza"]), c["n"],
              c["soppresso"])
             for by, result in _breakdowns(results) for item in result["scadenze"]

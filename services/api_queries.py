@@ -1,5 +1,5 @@
 """Read-side queries the REST API needs beyond services/queries.py: declarations as data, a case's deadlines,
-a user's open deadlines within their scope, the state after a step, and the indicators for one sub-ambito.
+a user's open deadlines within their scope and the state after a step (the indicators: services/dashboard.py).
 
 Scope is never decided here: callers pass `scoped_filter(principal)` or have authorised the case already.
 """
@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from domain.access import Principal
 from domain.errors import NotFound
 from domain.registry import all_workflows, get_workflow
-from domain.workflow import ROLE_LABELS, Role, Workflow
+from domain.workflow import Role, Workflow
 from services.queries import _deadline_row
 from store.tables import Comune, case_t, deadline_t
 
@@ -107,29 +107,3 @@ def open_deadlines(engine: Engine, principal: Principal, scope: sa.ColumnElement
          "in_ritardo": r.due < today, "giorni": (r.due - today).days}
         for r in rows
     ]
-
-
-def sub_ambiti(engine: Engine) -> list[str]:
-    with engine.connect() as conn:
-        return sorted(v for v in conn.execute(sa.select(comune_t.c.sub_ambito).distinct()).scalars() if v)
-
-
-def indicators(engine: Engine, *, year: int, today: date, sub_ambito: str | None = None) -> dict[str, Any]:
-    """The tallies of `year` as of today (or 31 December of a past year), by sub-ambito, with the same
-    small-cell suppression as services/tallies.py; with `sub_ambito`, only that sub-ambito's rows remain
-    (the district totals stay)."""
-    from services.tallies import compute_tallies
-
-    as_of = min(today, date(year, 12, 31))
-    body = compute_tallies(engine, year=year, as_of=as_of, by="sub_ambito")
-    if sub_ambito:
-        wanted = sub_ambito.lower()
-        for section in ("indicatori", "scadenze"):
-            for item in body[section]:
-                item["righe"] = [r for r in item["righe"] if str(r["chiave"]).lower() == wanted]
-    body["sub_ambito"] = sub_ambito
-    return body
-
-
-def role_label(role: Role) -> str:
-    return ROLE_LABELS.get(role, role.value)

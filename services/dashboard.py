@@ -2,7 +2,8 @@
 
 Who: sub-area coordinators (their own sub-ambito and the district total), the planning office, the
 Organismo di Valutazione (aggregates only, which is all this page shows) and CSC. Social workers and
-providers are refused here, whatever the menu shows. Cells about fewer people than the threshold are
+providers are refused here, whatever the menu shows. `indicator_scope` is that decision, the only one: the
+page and the API's /indicatori (`indicators_for`) both go through it. Cells about fewer people than the threshold are
 suppressed by the tallies (services/tallies.py) and stay suppressed: only whole rows are filtered here.
 
 The numbers come from the day's snapshot (tally_snapshot, written by the daily flow) when there is one for
@@ -77,6 +78,48 @@ def authorize_dashboard(principal: Principal) -> None:
         raise AccessDenied(REFUSED)
 
 
+@dataclass(frozen=True)
+class IndicatorScope:
+    """The indicator cells a principal may read: one sub-ambito's rows with the district totals, or every row."""
+    sub_ambito: str | None  # None: every sub-ambito, and the cases of no sub-ambito (calls, adhesions)
+    locked: bool  # a coordinator: the sub-ambito is theirs and cannot be changed
+
+    def rows(self, item: dict[str, Any]) -> dict[str, Any]:
+        """An indicator (or deadline series) with only the rows in scope (its district total is kept)."""
+        if self.sub_ambito is None:
+            return item
+        return {**item, "righe": [line for line in item["righe"] if line["chiave"] == self.sub_ambito]}
+
+    def restrict(self, body: dict[str, Any]) -> dict[str, Any]:
+        """A tallies body by sub-ambito cut to the scope: the rows and the intervals' keys (the district-wide
+        backlog and state-to-state steps are district totals, kept as the totals are)."""
+        if self.sub_ambito is None:
+            return body
+        kept = {self.sub_ambito, "totale"}
+        intervals = [{**iv, "lordo": {k: v for k, v in iv["lordo"].items() if k in kept},
+                      "netto_sospensioni": {k: v for k, v in iv["netto_sospensioni"].items() if k in kept}}
+                     for iv in body["intervalli"]]
+        return {**body, "indicatori": [self.rows(i) for i in body["indicatori"]],
+                "scadenze": [self.rows(d) for d in body["scadenze"]], "intervalli": intervals}
+
+
+def indicator_scope(principal: Principal, requested: str | None, known: list[str]) -> IndicatorScope:
+    """Who reads which sub-ambito's indicators, for every entrance (page, API): the dashboard's roles only; a
+    coordinator their own sub-ambito (asking for another is refused), the others any existing one or all.
+    `known`: the district's sub-ambiti; `requested` is matched without regard to case."""
+    authorize_dashboard(principal)
+    requested = (requested or "").strip() or None
+    match = next((a for a in known if a.lower() == requested.lower()), None) if requested else None
+    if principal.role is R.SUBAREA_COORDINATOR:
+        if principal.sub_ambito is None or (requested is not None and match != principal.sub_ambito):
+            raise AccessDenied(OTHER_AREA)
+        return IndicatorScope(principal.sub_ambito, locked=True)
+    if requested is not None and match is None:
+        raise InvalidData([FieldError("sub_ambito", "Sub-ambito",
+                                      f"sub-ambito «{requested}» inesistente (scegliere tra {', '.join(known)})")])
+    return IndicatorScope(match, locked=False)
+
+
 def available_years(engine: Engine, today: date) -> list[int]:
     with engine.connect() as conn:
         first = conn.execute(sa.select(sa.func.min(case_t.c.opened_at))).scalar()
@@ -99,25 +142,20 @@ def tallies_for(engine: Engine, *, year: int, as_of: date) -> tuple[dict[str, An
     return compute_tallies(engine, year=year, as_of=as_of, by="sub_ambito"), False
 
 
-def _only(item: dict[str, Any], key: str | None) -> dict[str, Any]:
-    """The indicator with only the chosen sub-ambito's row (the district total is kept as it is)."""
-    if key is None:
-        return item
-    return {**item, "righe": [line for line in item["righe"] if line["chiave"] == key]}
+def indicators_for(engine: Engine, principal: Principal, *, today: date, year: int,
+                   sub_ambito: str | None = None) -> dict[str, Any]:
+    """The API's indicators of `year` by sub-ambito, as of today (or 31 December of a past year): the numbers
+    of the dashboard, cut to the same scope."""
+    scope = indicator_scope(principal, sub_ambito, sub_ambiti(engine))
+    body, _ = tallies_for(engine, year=year, as_of=min(today, date(year, 12, 31)))
+    return {**scope.restrict(body), "sub_ambito": scope.sub_ambito}
 
 
 def dashboard_for(engine: Engine, principal: Principal, *, today: date, year: int | None = None,
                   sub_ambito: str | None = None) -> Dashboard:
-    authorize_dashboard(principal)
     areas = sub_ambiti(engine)
-    sub_ambito = (sub_ambito or "").strip() or None
-    locked = principal.role is R.SUBAREA_COORDINATOR
-    if locked:
-        if sub_ambito is not None and sub_ambito != principal.sub_ambito:
-            raise AccessDenied(OTHER_AREA)
-        sub_ambito = principal.sub_ambito
-    elif sub_ambito is not None and sub_ambito not in areas:
-        raise InvalidData([FieldError("sub_ambito", "Sub-ambito", f"sub-ambito «{sub_ambito}» inesistente")])
+    scope = indicator_scope(principal, sub_ambito, areas)
+    sub_ambito, locked = scope.sub_ambito, scope.locked
     years = available_years(engine, today)
     year = year or today.year
     if year not in years:
@@ -125,7 +163,7 @@ def dashboard_for(engine: Engine, principal: Principal, *, today: date, year: in
     as_of = min(today, date(year, 12, 31))
     result, from_snapshot = tallies_for(engine, year=year, as_of=as_of)
     threshold = result["soglia_riservatezza"]
-    indicators = [_only(i, sub_ambito) for i in result["indicatori"]]
+    indicators = [scope.rows(i) for i in result["indicatori"]]
     targeted = [model.indicator_view(i, None, threshold) for i in indicators if i["obiettivo"]]
     if sub_ambito is not None:
         columns = [sub_ambito]
@@ -136,7 +174,7 @@ def dashboard_for(engine: Engine, principal: Principal, *, today: date, year: in
     for ident, title in model.groups():
         rows = [_row(i, columns, threshold) for i in indicators if i["gruppo"] == ident and not i["obiettivo"]]
         groups.append(Group(ident, title, rows))
-    deadlines = [_only(d, sub_ambito) for d in result["scadenze"]]
+    deadlines = [scope.rows(d) for d in result["scadenze"]]
     groups.append(Group("scadenze", "Scadenze rispettate", [_row(d, columns, threshold) for d in deadlines]))
     return Dashboard(year, as_of, years, areas, sub_ambito, locked, from_snapshot, threshold, targeted, columns,
                      groups)

@@ -3,53 +3,32 @@
 As of a day D: only steps effective on or before D *and recorded* by the end of D count, so recomputing a past
 date gives the numbers the daily run of that day stored. One aggregate query per case type computes all its
 indicators at the finest grain (comune, kind, FNA measure, birth year, provider); roll-ups to the requested breakdown
-happen in Python. Intervals (median and p90 of days between two steps) are computed per case in SQL with
-percentile_cont on PostgreSQL, in Python elsewhere.
+happen in Python, except the distinct people of each cell (a second statement per case type, grouped by the
+requested key: a person may sit in several grain cells). Every cell is hidden by the people behind it
+(services/tally_cells.py); the deadline and backlog tallies are in services/tally_deadlines.py. Intervals
+(median and p90 of days between two steps) are computed per case in SQL with percentile_cont on PostgreSQL,
+in Python elsewhere.
 """
 from __future__ import annotations
 
 from collections import defaultdict, namedtuple
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from config.tally_files import TallySettings, load_tally_settings
-from domain.indicators import Agg, Interval, Measure, age_band, all_intervals, all_measures, all_ratios, percentile, target_status
-from domain.registry import all_workflows, get_workflow
-from store.tables import Comune, case_t, deadline_t, person_t, tally_snapshot_t, transition_t
+from domain.indicators import (
+    AGE_BANDS, Agg, Interval, Measure, age_band, all_intervals, all_measures, all_ratios, percentile, target_status,
+)
+from domain.registry import all_case_types, get_case_type, get_workflow
+from services.tally_cells import DISTRICT, Period, by_key, cell, comune_t, key_sql, suppress_complements
+from services.tally_deadlines import backlog as _backlog  # module-level names: bench/tallies.py times them
+from services.tally_deadlines import deadlines_met as _deadlines_met
+from store.tables import case_t, person_t, tally_snapshot_t, transition_t
 
-ROME = ZoneInfo("Europe/Rome")
 BY = ("sub_ambito", "comune", "type", "totale", "misura", "fascia_eta", "ente")
-DISTRICT = "distretto"  # cases without a comune (calls, provider adhesions)
-comune_t = Comune.__table__
-
-
-@dataclass(frozen=True)
-class Period:
-    year: int
-    as_of: date
-
-    @property
-    def start(self) -> date:
-        return date(self.year, 1, 1)
-
-    @property
-    def end(self) -> date:
-        return min(date(self.year, 12, 31), self.as_of)
-
-    @property
-    def recorded_before(self) -> datetime:
-        """End of the as-of day in Rome, in UTC: later recordings are not part of that day's numbers."""
-        return datetime.combine(self.as_of + timedelta(days=1), time(0, 0), ROME).astimezone(timezone.utc)
-
-    @property
-    def elapsed_share(self) -> float:
-        days = (date(self.year, 12, 31) - self.start).days + 1
-        return min(1.0, max(1, (self.end - self.start).days + 1) / days)
 
 
 def compute_tallies(engine: Engine, *, year: int, as_of: date | None = None, by: str = "sub_ambito",
@@ -62,8 +41,11 @@ def compute_tallies(engine: Engine, *, year: int, as_of: date | None = None, by:
         names = dict(conn.execute(sa.select(comune_t.c.istat, comune_t.c.nome)).all())
         measures = all_measures()
         cells = _measure_cells(conn, measures, period)
-        indicators = [_indicator(m, cells[m.code], by, names, settings, period) for m in measures]
-        indicators.append(_rereferrals(conn, period, by, names, settings.threshold))
+        people = _measure_people(conn, measures, period, by)
+        indicators = [_indicator(m, cells[m.code], people.get(m.code), by, names, settings, period)
+                      for m in measures]
+        indicators += [_rereferrals(conn, ct, rr, period, by, names, settings.threshold)
+                       for ct in all_case_types() for rr in ct.rereferrals]
         by_code = {i["codice"]: i for i in indicators}
         indicators += [_ratio(r, by_code, settings, period) for r in all_ratios()]
         intervals = [_interval(conn, iv, period, by, names, settings.threshold) for iv in all_intervals()]
@@ -87,9 +69,10 @@ def _json(path: tuple[str, ...]):
 def _grain(case_type: str):
     """The finest breakdown an indicator is computed at, per case type."""
     birth_year = sa.cast(sa.extract("year", person_t.c.data_nascita), sa.Integer)
-    misura = case_t.c.data["misura"].as_string() if case_type == "fna_domanda" else sa.null()
+    chosen = get_case_type(case_type).breakdowns
+    misura = case_t.c.data[chosen.misura_field].as_string() if chosen.misura_field else sa.null()
     return [case_t.c.comune_istat, comune_t.c.sub_ambito, case_t.c.kind, misura.label("misura"),
-            (birth_year if case_type == "fna_domanda" else sa.null()).label("nato"),
+            (birth_year if chosen.age_bands else sa.null()).label("nato"),
             case_t.c.provider_codice]
 
 
@@ -133,22 +116,53 @@ def _measure_cells(conn: Connection, measures: tuple[Measure, ...], period: Peri
                         sa.func.count(sa.distinct(sa.case((cond, case_t.c.person_id)))),
                         sa.func.coalesce(sa.func.sum(sa.case((cond, value))), 0.0),
                         sa.func.count(sa.case((cond, value)))]
-        steps = sorted({name for m in group for name in m.transitions})
-        q = (
-            sa.select(*grain, *columns)
+        q = _measure_steps(case_type, group, period).add_columns(*grain, *columns)
+        rows = conn.execute(q.group_by(*(c for c in grain if not isinstance(_unlabel(c), sa.sql.elements.Null)))).all()
+        for k, m in enumerate(group):
+            at = len(grain) + 4 * k
+            cells[m.code] = [_Cell(*r[:len(grain)], *r[at:at + 4]) for r in rows if r[at]]
+    return cells
+
+
+def _measure_steps(case_type: str, group: list[Measure], period: Period):
+    """The steps of the period that the measures of one case type count (a select with no columns yet)."""
+    steps = sorted({name for m in group for name in m.transitions})
+    return (sa.select()
             .select_from(transition_t.join(case_t, case_t.c.id == transition_t.c.case_id)
                          .outerjoin(comune_t, comune_t.c.istat == case_t.c.comune_istat)
                          .outerjoin(person_t, person_t.c.id == case_t.c.person_id))
             .where(transition_t.c.transition.in_(steps), case_t.c.case_type == case_type,
                    transition_t.c.effective_on >= period.start, transition_t.c.effective_on <= period.end,
-                   transition_t.c.recorded_at < period.recorded_before)
-            .group_by(*(c for c in grain if not isinstance(_unlabel(c), sa.sql.elements.Null)))
-        )
-        rows = conn.execute(q).all()
+                   transition_t.c.recorded_at < period.recorded_before))
+
+
+def _measure_people(conn: Connection, measures: tuple[Measure, ...], period: Period,
+                    by: str) -> dict[str, dict[str, int]]:
+    """Distinct people per key of the breakdown and in total ("totale"), for each measure about people: the grain
+    cells cannot be summed for this (a person with cases of two kinds, or in two comuni, is one person)."""
+    by_type: dict[str, list[Measure]] = defaultdict(list)
+    for m in measures:
+        if get_workflow(m.case_type).has_person:
+            by_type[m.case_type].append(m)
+    people: dict[str, dict[str, int]] = {}
+    for case_type, group in by_type.items():
+        q = _measure_steps(case_type, group, period).add_columns(
+            *(sa.func.count(sa.distinct(sa.case((_measure_condition(m), case_t.c.person_id)))) for m in group))
+        rows = by_key(conn, q, _grain_key_sql(by, case_type, period.year))
         for k, m in enumerate(group):
-            at = len(grain) + 4 * k
-            cells[m.code] = [_Cell(*r[:len(grain)], *r[at:at + 4]) for r in rows if r[at]]
-    return cells
+            people[m.code] = {key: figures[k] for key, figures in rows}
+    return people
+
+
+def _grain_key_sql(by: str, case_type: str, year: int):
+    """`_key` as a SQL expression over a case type's grain (FNA measure and age band where the grain has them)."""
+    misura, nato = (_unlabel(c) for c in _grain(case_type)[3:5])
+    if by == "misura" and not isinstance(misura, sa.sql.elements.Null):
+        return sa.func.coalesce(misura, "—")
+    if by == "fascia_eta" and not isinstance(nato, sa.sql.elements.Null):
+        age = sa.literal(year) - nato
+        return sa.case(*((age.between(low, high), label) for low, high, label in AGE_BANDS), else_="—")
+    return key_sql(by)
 
 
 def _key(row: Any, by: str, names: dict[str, str], year: int) -> str:
@@ -167,7 +181,9 @@ def _key(row: Any, by: str, names: dict[str, str], year: int) -> str:
     return row.provider_codice or "—"
 
 
-def _indicator(m: Measure, rows: list[Any], by: str, names, settings: TallySettings, period: Period) -> dict:
+def _indicator(m: Measure, rows: list[Any], people: dict[str, int] | None, by: str, names, settings: TallySettings,
+               period: Period) -> dict:
+    """`people`: the distinct people per key (None: the measure is not about people, never hidden)."""
     groups: dict[str, list[float]] = defaultdict(lambda: [0, 0, 0.0, 0])
     for r in rows:
         g = groups[_key(r, by, names, period.year)]
@@ -176,13 +192,15 @@ def _indicator(m: Measure, rows: list[Any], by: str, names, settings: TallySetti
         g[2] += float(r.total)
         g[3] += r.valued
     total = [sum(g[i] for g in groups.values()) for i in range(4)]
-    personal = get_workflow(m.case_type).has_person  # calls and provider adhesions are not people: never hidden
-    cell = lambda g: _cell(_value(m, g), g[1] if personal else None, settings.threshold)  # noqa: E731
-    lines = _suppress_complements([{"chiave": k, **cell(g)} for k, g in sorted(groups.items())], cell(total))
+    if people is not None:  # the distinct people, not the sum of the grain cells' ones
+        for key, g in [*groups.items(), ("totale", total)]:
+            g[1] = people.get(key, g[1])
+    of = lambda g: cell(_value(m, g), g[1] if people is not None else None, settings.threshold)  # noqa: E731
+    lines = suppress_complements([{"chiave": k, **of(g)} for k, g in sorted(groups.items())], of(total))
     return {
         "codice": m.code, "etichetta": m.label, "gruppo": m.group, "tipo_caso": m.case_type, "unita": m.unit,
-        "totale": cell(total), "righe": lines,
-        "obiettivo": _target(m.code, cell(total), m.cumulative, settings, period),
+        "totale": of(total), "righe": lines,
+        "obiettivo": _target(m.code, of(total), m.cumulative, settings, period),
     }
 
 
@@ -194,22 +212,6 @@ def _value(m: Measure, g: list[float]) -> float:
     if m.agg is Agg.CASES:
         return g[1]
     return g[0]
-
-
-def _cell(value: Any, people: int | None, threshold: int) -> dict[str, Any]:
-    """`people`: how many people the cell is about (None: not about people, never hidden)."""
-    hidden = people is not None and 0 < people < threshold
-    return {"valore": None if hidden else value, "n": None if hidden else people, "soppresso": hidden}
-
-
-def _suppress_complements(lines: list[dict], total: dict) -> list[dict]:
-    """A single hidden cell could be recovered from the total: hide the smallest visible one too."""
-    hidden = [line for line in lines if line["soppresso"]]
-    visible = [line for line in lines if not line["soppresso"] and line["n"]]
-    if len(hidden) == 1 and not total["soppresso"] and visible:
-        smallest = min(visible, key=lambda line: line["n"])
-        smallest.update(valore=None, n=None, soppresso=True)
-    return lines
 
 
 def _target(code: str, total: dict, cumulative: bool, settings: TallySettings, period: Period) -> dict | None:
@@ -260,15 +262,15 @@ def _interval(conn: Connection, iv: Interval, period: Period, by: str, names, th
         measured = _interval_cells(conn, iv, suspended, period, by, names)
     personal = get_workflow(iv.case_type).has_person
 
-    def stats(n: int, median: float | None, p90: float | None) -> dict[str, Any]:
-        """A median over fewer people than the threshold would be their own figures: hidden."""
-        if personal and 0 < n < threshold:
+    def stats(n: int, people: int, median: float | None, p90: float | None) -> dict[str, Any]:
+        """A median over fewer people than the threshold would be their own figures, however many cases: hidden."""
+        if personal and 0 < people < threshold:
             return {"casi": None, "mediana": None, "p90": None, "soppresso": True}
         return {"casi": n, "mediana": median, "p90": p90, "soppresso": False}
 
     return {"codice": iv.code, "etichetta": iv.label, "gruppo": iv.group, "unita": "giorni",
-            "lordo": {k: stats(c[0], c[1], c[2]) for k, c in sorted(measured.items())},
-            "netto_sospensioni": {k: stats(c[0], c[3], c[4]) for k, c in sorted(measured.items())}}
+            "lordo": {k: stats(c[0], c[5], c[1], c[2]) for k, c in sorted(measured.items())},
+            "netto_sospensioni": {k: stats(c[0], c[5], c[3], c[4]) for k, c in sorted(measured.items())}}
 
 
 def _interval_rows_where(iv: Interval, suspended: set[str], period: Period) -> list[Any]:
@@ -285,10 +287,10 @@ def _interval_rows_where(iv: Interval, suspended: set[str], period: Period) -> l
 
 def _interval_cells(conn: Connection, iv: Interval, suspended: set[str], period: Period, by: str,
                     names) -> dict[str, tuple]:
-    """Portable path: the steps into Python, one case at a time; median and p90 per key."""
+    """Portable path: the steps into Python, one case at a time; median and p90 per key (and its people)."""
     rows = conn.execute(
-        sa.select(transition_t.c.case_id, transition_t.c.seq, transition_t.c.transition, transition_t.c.to_state,
-                  transition_t.c.effective_on, case_t.c.comune_istat, comune_t.c.sub_ambito, case_t.c.kind,
+        sa.select(transition_t.c.case_id, case_t.c.person_id, transition_t.c.seq, transition_t.c.transition,
+                  transition_t.c.to_state, transition_t.c.effective_on, case_t.c.comune_istat, comune_t.c.sub_ambito, case_t.c.kind,
                   case_t.c.provider_codice, sa.null().label("misura"), sa.null().label("nato"))
         .select_from(transition_t.join(case_t, case_t.c.id == transition_t.c.case_id)
                      .outerjoin(comune_t, comune_t.c.istat == case_t.c.comune_istat))
@@ -297,14 +299,16 @@ def _interval_cells(conn: Connection, iv: Interval, suspended: set[str], period:
     ).all()
     gross: dict[str, list[float]] = defaultdict(list)
     net: dict[str, list[float]] = defaultdict(list)
+    people: dict[str, set] = defaultdict(set)
     for case_rows in _by_case(rows):
         measured = _case_interval(case_rows, iv, suspended, period)
         if measured is not None:
             for key in {"totale", _key(case_rows[0], by, names, period.year)}:
                 gross[key].append(measured[0])
                 net[key].append(measured[1])
-    return {k: (len(v), percentile(v, 0.5), percentile(v, 0.9), percentile(net[k], 0.5), percentile(net[k], 0.9))
-            for k, v in gross.items()}
+                people[key].add(case_rows[0].person_id)
+    return {k: (len(v), percentile(v, 0.5), percentile(v, 0.9), percentile(net[k], 0.5), percentile(net[k], 0.9),
+                len(people[k] - {None})) for k, v in gross.items()}
 
 
 def _sql_closes_suspensions(iv: Interval) -> bool:
@@ -312,18 +316,6 @@ def _sql_closes_suspensions(iv: Interval) -> bool:
     itself suspends would leave one open (the Python path ignores it): keep such intervals in Python."""
     wf = get_workflow(iv.case_type)
     return not any(wf.state(wf.transition(name).target).suspended for name in iv.end)
-
-
-def _key_sql(by: str):
-    """`_key` for the interval rows (no FNA measure or birth year on them), as a SQL expression."""
-    return {
-        "sub_ambito": sa.func.coalesce(comune_t.c.sub_ambito, DISTRICT),
-        "comune": sa.func.coalesce(comune_t.c.nome, DISTRICT),
-        "type": sa.func.coalesce(case_t.c.kind, "—"),
-        "misura": sa.literal("—"),
-        "fascia_eta": sa.literal("—"),
-        "ente": sa.func.coalesce(case_t.c.provider_codice, "—"),
-    }.get(by)
 
 
 EPOCH = date(2000, 1, 1)
@@ -367,10 +359,11 @@ def _interval_cells_sql(conn: Connection, iv: Interval, suspended: set[str], per
     )
     gross = sa.cast(per_case.c.gross, sa.Float)
     net = sa.cast(per_case.c.gross - per_case.c.paused, sa.Float)
-    key = _key_sql(by)
+    key = key_sql(by)
     figures = [sa.func.count().label("n"),
                sa.func.percentile_cont(0.5).within_group(gross), sa.func.percentile_cont(0.9).within_group(gross),
-               sa.func.percentile_cont(0.5).within_group(net), sa.func.percentile_cont(0.9).within_group(net)]
+               sa.func.percentile_cont(0.5).within_group(net), sa.func.percentile_cont(0.9).within_group(net),
+               sa.func.count(sa.distinct(case_t.c.person_id)).label("people")]
     q = (sa.select(*([key.label("key")] if key is not None else []), *figures)
          .select_from(per_case.join(case_t, case_t.c.id == per_case.c.case_id)
                       .outerjoin(comune_t, comune_t.c.istat == case_t.c.comune_istat))
@@ -381,7 +374,7 @@ def _interval_cells_sql(conn: Connection, iv: Interval, suspended: set[str], per
     for row in conn.execute(q):
         if row.n:  # a ROLLUP over no cases still gives its grand-total row
             k = "totale" if key is None or row.key is None else row.key
-            cells[k] = (row.n, *(None if v is None else float(v) for v in row[-4:]))
+            cells[k] = (row.n, *(None if v is None else float(v) for v in row[-5:-1]), row.people)
     return cells
 
 
@@ -414,9 +407,10 @@ def _case_interval(rows: list[Any], iv: Interval, suspended: set[str], period: P
     return float(days), float(days - paused)
 
 
-def _rereferrals(conn: Connection, period: Period, by: str, names, threshold: int) -> dict[str, Any]:
-    """Referrals for a patto, in the period, of people already referred for one in the 365 days before: each
-    referral is paired with the person's previous one in SQL (lag), and only those with one come back."""
+def _rereferrals(conn: Connection, ct, rr, period: Period, by: str, names, threshold: int) -> dict[str, Any]:
+    """`rr.transition` steps of a case type (e.g. referrals for a patto) in the period, of people who had one in
+    the `rr.days` before: each step is paired with the person's previous one in SQL (lag), and only those with
+    one come back."""
     previous = sa.func.lag(transition_t.c.effective_on, type_=sa.Date()).over(
         partition_by=case_t.c.person_id, order_by=(transition_t.c.effective_on, transition_t.c.case_id))
     referrals = (
@@ -425,8 +419,8 @@ def _rereferrals(conn: Connection, period: Period, by: str, names, threshold: in
                   sa.null().label("nato"))
         .select_from(transition_t.join(case_t, case_t.c.id == transition_t.c.case_id)
                      .outerjoin(comune_t, comune_t.c.istat == case_t.c.comune_istat))
-        .where(case_t.c.case_type == "patto", transition_t.c.transition == "segnala",
-               transition_t.c.effective_on >= period.start - timedelta(days=365),
+        .where(case_t.c.case_type == ct.case_type, transition_t.c.transition == rr.transition,
+               transition_t.c.effective_on >= period.start - timedelta(days=rr.days),
                transition_t.c.effective_on <= period.end, transition_t.c.recorded_at < period.recorded_before)
         .subquery()
     )
@@ -434,25 +428,26 @@ def _rereferrals(conn: Connection, period: Period, by: str, names, threshold: in
                                                    referrals.c.effective_on >= period.start)).all()
     groups: dict[str, list] = defaultdict(lambda: [0, set()])
     for r in rows:
-        if (r.effective_on - r.previous).days <= 365:
+        if (r.effective_on - r.previous).days <= rr.days:
             for key in {"totale", _key(r, by, names, period.year)}:
                 groups[key][0] += 1
                 groups[key][1].add(r.person_id)
-    cells = {k: _cell(g[0], len(g[1]), threshold) for k, g in groups.items()}
-    total = cells.pop("totale", _cell(0, 0, threshold))
-    return {"codice": "patti_risegnalazioni_12m", "etichetta": "Nuove segnalazioni entro 12 mesi dalla precedente",
-            "gruppo": "patti", "tipo_caso": "patto", "unita": "n", "totale": total,
-            "righe": _suppress_complements([{"chiave": k, **c} for k, c in sorted(cells.items())], total),
+    cells = {k: cell(g[0], len(g[1]), threshold) for k, g in groups.items()}
+    total = cells.pop("totale", cell(0, 0, threshold))
+    return {"codice": rr.code, "etichetta": rr.label,
+            "gruppo": ct.group.code, "tipo_caso": ct.case_type, "unita": "n", "totale": total,
+            "righe": suppress_complements([{"chiave": k, **c} for k, c in sorted(cells.items())], total),
             "obiettivo": None}
 
 
 def _state_intervals(conn: Connection, period: Period, threshold: int) -> list[dict[str, Any]]:
     """Median and p90 of the days spent between every pair of consecutive states, per case type: the steps taken in
-    the period, measured from the previous step of the same case (a suspended state's own time is the suspension)."""
+    the period, measured from the previous step of the same case (a suspended state's own time is the suspension).
+    Hidden by the people behind the steps: one person may take the same step many times, in one case or several."""
     previous = sa.func.lag(transition_t.c.effective_on, type_=sa.Date()).over(partition_by=transition_t.c.case_id,
                                                              order_by=transition_t.c.seq)
     steps = (sa.select(case_t.c.case_type, transition_t.c.from_state, transition_t.c.to_state,
-                       transition_t.c.effective_on, previous.label("previous"))
+                       transition_t.c.effective_on, previous.label("previous"), case_t.c.person_id)
              .select_from(transition_t.join(case_t, case_t.c.id == transition_t.c.case_id))
              .where(transition_t.c.effective_on <= period.end, transition_t.c.recorded_at < period.recorded_before)
              .subquery())
@@ -462,17 +457,23 @@ def _state_intervals(conn: Connection, period: Period, threshold: int) -> list[d
     if conn.dialect.name == "postgresql":
         days = steps.c.effective_on - steps.c.previous
         q = (sa.select(*keys, sa.func.count(), sa.func.percentile_cont(0.5).within_group(days),
-                       sa.func.percentile_cont(0.9).within_group(days)).where(*where).group_by(*keys))
-        measured = {tuple(r[:3]): (r[3], float(r[4]), float(r[5])) for r in conn.execute(q)}
+                       sa.func.percentile_cont(0.9).within_group(days), sa.func.count(sa.distinct(steps.c.person_id)))
+             .where(*where).group_by(*keys))
+        measured = {tuple(r[:3]): (r[3], float(r[4]), float(r[5]), r[6]) for r in conn.execute(q)}
     else:
         values: dict[tuple, list[float]] = defaultdict(list)
-        for r in conn.execute(sa.select(*keys, steps.c.effective_on, steps.c.previous).where(*where)):
+        people: dict[tuple, set] = defaultdict(set)
+        for r in conn.execute(sa.select(*keys, steps.c.effective_on, steps.c.previous, steps.c.person_id)
+                              .where(*where)):
             values[tuple(r[:3])].append(float((r.effective_on - r.previous).days))
-        measured = {k: (len(v), percentile(v, 0.5), percentile(v, 0.9)) for k, v in values.items()}
+            people[tuple(r[:3])].add(r.person_id)
+        measured = {k: (len(v), percentile(v, 0.5), percentile(v, 0.9), len(people[k] - {None}))
+                    for k, v in values.items()}
     result = []
-    for (case_type, source, target), (n, median, p90) in sorted(measured.items(), key=lambda kv: tuple(map(str, kv[0]))):
+    for (case_type, source, target), (n, median, p90, persons) in sorted(measured.items(),
+                                                                         key=lambda kv: tuple(map(str, kv[0]))):
         wf = get_workflow(case_type)
-        hidden = wf.has_person and 0 < n < threshold
+        hidden = wf.has_person and 0 < persons < threshold
         result.append({
             "tipo_caso": case_type, "da": source, "a": target,
             "da_etichetta": wf.state(source).label, "a_etichetta": wf.state(target).label,
@@ -480,70 +481,6 @@ def _state_intervals(conn: Connection, period: Period, threshold: int) -> list[d
             "mediana": None if hidden else median, "p90": None if hidden else p90, "soppresso": hidden,
         })
     return result
-
-
-# ------------------------------------------------------------------------------------ deadlines and backlog
-
-
-def _deadlines_met(conn: Connection, period: Period, by: str, names, threshold: int) -> list[dict[str, Any]]:
-    started = transition_t.alias("started")
-    closed_by = deadline_t.c.closed_on <= period.as_of
-    on_time = sa.and_(deadline_t.c.status == "met", deadline_t.c.closed_on <= deadline_t.c.due, closed_by)
-    rows = conn.execute(
-        sa.select(deadline_t.c.source, deadline_t.c.kind.label("deadline_kind"), case_t.c.case_type,
-                  case_t.c.comune_istat,
-                  comune_t.c.sub_ambito,
-                  case_t.c.kind, case_t.c.provider_codice, sa.null().label("misura"), sa.null().label("nato"),
-                  sa.func.count().label("total"), sa.func.sum(sa.case((on_time, 1), else_=0)).label("on_time"))
-        .select_from(deadline_t.join(case_t, case_t.c.id == deadline_t.c.case_id)
-                     .join(started, sa.and_(started.c.case_id == deadline_t.c.case_id,
-                                            started.c.seq == deadline_t.c.started_seq))
-                     .outerjoin(comune_t, comune_t.c.istat == case_t.c.comune_istat))
-        .where(deadline_t.c.due >= period.start, deadline_t.c.due < period.end,
-               started.c.recorded_at < period.recorded_before,
-               ~sa.and_(deadline_t.c.status.in_(("cancelled", "expired")), closed_by))
-        .group_by(deadline_t.c.source, deadline_t.c.kind, case_t.c.case_type, case_t.c.comune_istat,
-                  comune_t.c.sub_ambito, case_t.c.kind, case_t.c.provider_codice)
-    ).all()
-    result = []
-    series = (
-        ("scadenze_statutory", "Scadenze normative rispettate", lambda r: r.source == "statutory"),
-        ("scadenze_configured", "Scadenze configurate rispettate", lambda r: r.source == "configured"),
-        ("sad_revisioni_pai_puntuali", "Revisioni del PAI svolte nei termini",
-         lambda r: r.case_type == "sad_caso" and r.deadline_kind == "revisione_pai"),
-    )
-    for code, label, chosen in series:
-        groups: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-        for r in filter(chosen, rows):
-            for key in {"totale", _key(r, by, names, period.year)}:
-                groups[key][0] += r.total
-                groups[key][1] += int(r.on_time or 0)
-        cells = {k: _cell(round(100 * g[1] / g[0], 1) if g[0] else None, None if k == DISTRICT else g[0], threshold)
-                 for k, g in groups.items()}
-        result.append({"codice": code, "etichetta": label, "unita": "pct",
-                       "totale": cells.pop("totale", _cell(None, 0, threshold)),
-                       "righe": [{"chiave": k, **c} for k, c in sorted(cells.items())]})
-    return result
-
-
-def _backlog(conn: Connection, period: Period, threshold: int) -> list[dict[str, Any]]:
-    """Cases per non-terminal state as of the day (from the history, not from the current state)."""
-    last = (sa.select(transition_t.c.case_id, sa.func.max(transition_t.c.seq).label("seq"))
-            .where(transition_t.c.effective_on <= period.as_of, transition_t.c.recorded_at < period.recorded_before)
-            .group_by(transition_t.c.case_id).subquery())
-    rows = conn.execute(
-        sa.select(case_t.c.case_type, transition_t.c.to_state, sa.func.count().label("n"))
-        .select_from(last.join(transition_t, sa.and_(transition_t.c.case_id == last.c.case_id,
-                                                     transition_t.c.seq == last.c.seq))
-                     .join(case_t, case_t.c.id == last.c.case_id))
-        .group_by(case_t.c.case_type, transition_t.c.to_state)
-    ).all()
-    terminal = {(wf.case_type, s.name) for wf in all_workflows() for s in wf.states if s.terminal}
-    personal = {wf.case_type for wf in all_workflows() if wf.has_person}
-    return [{"tipo_caso": r.case_type, "stato": r.to_state,
-             "stato_etichetta": get_workflow(r.case_type).state(r.to_state).label,
-             **_cell(r.n, r.n if r.case_type in personal else None, threshold)}
-            for r in sorted(rows, key=lambda r: (r.case_type, r.to_state)) if (r.case_type, r.to_state) not in terminal]
 
 
 # ------------------------------------------------------------------------------------ snapshots

@@ -9,7 +9,8 @@ import pytest
 from config.tally_files import load_tally_settings
 from services.cases import CaseService
 from services.setup import ensure_user
-from services.tallies import compute_tallies, materialise, read_snapshot
+from services.tallies import BY, compute_tallies, materialise, read_snapshot
+from tests.district_world import EXTRA_USERS, build_world
 
 from .conftest import ROME
 from .patto_steps import ASSEGNA, MONITORAGGIO, VALUTAZIONE, patto_firmato, segnalazione
@@ -248,3 +249,121 @@ def test_a_person_referred_again_within_twelve_months_is_a_re_referral(service, 
     overall = compute_tallies(engine, year=2026, as_of=date(2026, 11, 20), by="totale", settings=NO_SUPPRESSION)
     assert figures(overall)["patti_risegnalazioni_12m"] == {"totale": 1}
     assert figures(result)["patti_segnalazioni"]["totale"] == 3
+
+
+# ----------------------------------------------------------------------------- suppression counts people
+
+
+def one_person_many_patti(service, count: int, *, comune: str = CREMA, surname: str = "Bianchi",
+                          activate: bool = False) -> list[int]:
+    """`count` patti of the same person (same codice fiscale), referred 12/01/2026; each one assigned, drafted and
+    activated on 02/02 when `activate`. Every referral brings its own deadlines."""
+    worker = service.actor("as.rossi" if comune == CREMA else "as.verdi")
+    coord = service.actor("coord.crema" if comune == CREMA else "coord.pandino")
+    ids = [service.open_case(case_type="patto", actor=worker, comune_istat=comune, effective_at=date(2026, 1, 12),
+                             data=segnalazione(surname=surname)) for _ in range(count)]
+    for case_id in ids if activate else ():
+        service.advance(case_id=case_id, transition="assegna", actor=coord, effective_at=date(2026, 1, 14),
+                        data={**ASSEGNA, "assegnatario": worker.username})
+        service.advance(case_id=case_id, transition="avvia_redazione", actor=worker, effective_at=date(2026, 1, 20),
+                        data=VALUTAZIONE)
+        service.advance(case_id=case_id, transition="attiva", actor=worker, effective_at=date(2026, 2, 2),
+                        data=patto_firmato())
+    return ids
+
+
+def deadline_cells(result: dict, code: str = "scadenze_configured") -> dict[str, dict]:
+    series = next(s for s in result["scadenze"] if s["codice"] == code)
+    rows = {r["chiave"]: {k: v for k, v in r.items() if k != "chiave"} for r in series["righe"]}
+    return {"totale": series["totale"], **rows}
+
+
+def test_deadlines_of_one_person_are_hidden_however_many_they_are(service, engine):
+    one_person_many_patti(service, 9)
+
+    cells = deadline_cells(compute_tallies(engine, year=2026, as_of=date(2026, 11, 20)))
+
+    assert cells["Crema"] == {"valore": None, "n": None, "soppresso": True}
+    assert cells["totale"] == {"valore": None, "n": None, "soppresso": True}
+
+
+def test_deadlines_of_five_people_are_shown_with_the_number_of_people(service, engine):
+    for surname in ("Bianchi", "Neri", "Gallo", "Conti", "Ferri"):
+        one_person_many_patti(service, 2, surname=surname)
+
+    cells = deadline_cells(compute_tallies(engine, year=2026, as_of=date(2026, 11, 20)))
+
+    assert cells["Crema"]["soppresso"] is False and cells["Crema"]["n"] == 5
+    assert cells["Crema"]["valore"] is not None
+
+
+def test_a_single_hidden_deadline_cell_hides_its_complement_too(service, engine, pandino_team):
+    for surname in ("Bianchi", "Neri", "Gallo", "Conti", "Ferri"):
+        one_person_many_patti(service, 1, surname=surname)
+    one_person_many_patti(service, 9, comune=PANDINO, surname="Riva")  # one person, many deadlines
+
+    cells = deadline_cells(compute_tallies(engine, year=2026, as_of=date(2026, 11, 20)))
+
+    assert cells["totale"]["soppresso"] is False and cells["totale"]["n"] == 6
+    assert cells["Pandino"]["soppresso"] is True
+    assert cells["Crema"]["soppresso"] is True  # else Pandino's share would follow from the total
+
+
+def test_backlog_intervals_and_steps_of_one_person_are_hidden_however_many_cases(service, engine):
+    one_person_many_patti(service, 6, activate=True)
+
+    result = compute_tallies(engine, year=2026, as_of=date(2026, 11, 20))
+
+    backlog = next(b for b in result["arretrato"] if (b["tipo_caso"], b["stato"]) == ("patto", "ACTIVE"))
+    assert backlog["soppresso"] is True and backlog["valore"] is None
+    interval = next(i for i in result["intervalli"] if i["codice"] == "patti_giorni_segnalazione_attivazione")
+    assert interval["lordo"]["Crema"]["soppresso"] is True and interval["lordo"]["totale"]["soppresso"] is True
+    step = next(s for s in result["intervalli_stati"] if (s["tipo_caso"], s["da"], s["a"]) == ("patto", "DRAFTING",
+                                                                                                 "ACTIVE"))
+    assert step["soppresso"] is True and step["mediana"] is None
+
+
+def test_backlog_intervals_and_steps_of_five_people_are_shown(service, engine):
+    for surname in ("Bianchi", "Neri", "Gallo", "Conti", "Ferri"):
+        one_person_many_patti(service, 1, surname=surname, activate=True)
+
+    result = compute_tallies(engine, year=2026, as_of=date(2026, 11, 20))
+
+    backlog = next(b for b in result["arretrato"] if (b["tipo_caso"], b["stato"]) == ("patto", "ACTIVE"))
+    assert backlog["valore"] == 5 and backlog["soppresso"] is False
+    interval = next(i for i in result["intervalli"] if i["codice"] == "patti_giorni_segnalazione_attivazione")
+    assert interval["lordo"]["Crema"] == {"casi": 5, "mediana": 21.0, "p90": 21.0, "soppresso": False}
+    step = next(s for s in result["intervalli_stati"] if (s["tipo_caso"], s["da"], s["a"]) == ("patto", "DRAFTING",
+                                                                                                 "ACTIVE"))
+    assert (step["casi"], step["mediana"], step["soppresso"]) == (5, 13.0, False)
+
+
+def test_one_persons_cases_of_two_kinds_are_one_person_in_a_cell(service, engine):
+    first, _ = one_person_many_patti(service, 2)  # the second stays a referral, of no kind yet
+    worker = service.actor("as.rossi")
+    service.advance(case_id=first, transition="assegna", actor=service.actor("coord.crema"),
+                    effective_at=date(2026, 1, 14), data=ASSEGNA)
+    service.advance(case_id=first, transition="avvia_redazione", actor=worker, effective_at=date(2026, 1, 20),
+                    data={**VALUTAZIONE, "tipologia": "autonomia"})
+    two = replace(load_tally_settings(), threshold=2)
+
+    result = compute_tallies(engine, year=2026, as_of=date(2026, 11, 20), settings=two)
+
+    referrals = next(i for i in result["indicatori"] if i["codice"] == "patti_segnalazioni")
+    assert referrals["totale"] == {"valore": None, "n": None, "soppresso": True}
+    assert [(r["chiave"], r["soppresso"]) for r in referrals["righe"]] == [("Crema", True)]
+
+
+def test_every_cell_of_a_measure_about_people_counts_its_people_in_every_breakdown(service, engine):
+    with engine.begin() as conn:
+        for username, role, area, provider in EXTRA_USERS:
+            ensure_user(conn, username, username.title(), f"{username}@example.org", role, area, provider)
+    build_world(service)  # patti, SAD, FNA applications (measure, birth year), calls and adhesions
+    one = replace(load_tally_settings(), threshold=1)
+    for by in BY:
+        result = compute_tallies(engine, year=2026, as_of=date(2026, 11, 20), by=by, settings=one)
+        for indicator in result["indicatori"]:
+            if indicator["tipo_caso"] in ("patto", "sad_caso", "fna_domanda") and indicator["totale"]["n"]:
+                lines = [indicator["totale"], *indicator["righe"]]
+                assert all(line["n"] >= 1 for line in lines), (by, indicator["codice"], lines)
+                assert sum(line["n"] for line in indicator["righe"]) >= indicator["totale"]["n"], (by, indicator)

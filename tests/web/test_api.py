@@ -222,6 +222,30 @@ def test_indicators_are_for_planning_and_evaluation_roles_with_small_cells_hidde
     assert api(app, "udp.neri").get(f"{API}/indicatori", params={"anno": 2099}).status_code == 422
 
 
+def cell_keys(body: dict) -> set[str]:
+    """Every breakdown key an indicators answer publishes a cell for (rows and intervals)."""
+    keys = {r["chiave"] for section in ("indicatori", "scadenze") for i in body[section] for r in i["righe"]}
+    for interval in body["intervalli"]:
+        keys |= set(interval["lordo"]) | set(interval["netto_sospensioni"])
+    return keys
+
+
+def test_a_coordinator_reads_through_the_api_only_the_indicators_the_dashboard_shows_them(app, world, client_for):
+    everyone = api(app, "udp.neri").get(f"{API}/indicatori", params={"anno": 2026}).json()
+    assert "Pandino" in cell_keys(everyone)  # the world has Pandino cells to leak
+
+    crema = api(app, "coord.crema").get(f"{API}/indicatori", params={"anno": 2026})
+
+    assert crema.status_code == 200, crema.text
+    assert cell_keys(crema.json()) <= {"Crema", "totale"}
+    assert crema.json()["sub_ambito"] == "Crema"
+    page = client_for("coord.crema").get("/cruscotto", params={"sub_ambito": "Pandino"})
+    refused = api(app, "coord.crema").get(f"{API}/indicatori", params={"anno": 2026, "sub_ambito": "Pandino"})
+    assert page.status_code == refused.status_code == 403
+    assert "il coordinatore consulta gli indicatori del proprio sub-ambito" in refused.json()["detail"]
+    assert "il coordinatore consulta gli indicatori del proprio sub-ambito" in page.text
+
+
 def test_the_openapi_document_declares_the_error_responses(app):
     spec = TestClient(app).get("/api/openapi.json").json()
     fire = spec["paths"][f"{API}/casi/{{caso_id}}/transizioni/{{nome}}"]["post"]

@@ -18,20 +18,18 @@ from fastapi.routing import APIRoute
 from fastapi.security import APIKeyCookie, HTTPBasic
 from starlette.exceptions import HTTPException
 
-from domain.access import AccessDenied
 from domain.errors import InvalidData, NotFound
 from domain.registry import all_workflows
 from domain.validation import FieldError, error_message
-from domain.workflow import Role
 from services import api_queries
 from services.access import authorize_read, case_ref, scoped_filter
+from services.dashboard import indicators_for
 from services.queries import CaseFilter, list_cases
 from web import api_models as m
 from web.deps import SESSION_COOKIE, CurrentUser, Services, current_user, services
 
 PREFIX = "/api/v1"
 MAX_LIMIT = 500
-INDICATOR_ROLES = frozenset({Role.PLANNING_OFFICE, Role.EVALUATOR, Role.SUBAREA_COORDINATOR, Role.CSC_ADMIN})
 
 # ----------------------------------------------------------------------------- request validation in Italian
 
@@ -265,24 +263,17 @@ def my_deadlines(
 
 @router.get("/indicatori", response_model=m.Indicatori, responses=m.errors(403, 422), summary="Indicatori",
             description="Indicatori aggregati per sub-ambito, con le celle sotto la soglia di riservatezza "
-                        "nascoste. Per Ufficio di Piano, Organismo di Valutazione, coordinatori e CSC.")
+                        "nascoste. Per Ufficio di Piano, Organismo di Valutazione, CSC e coordinatori (questi "
+                        "ultimi: solo il proprio sub-ambito e i totali del distretto, come nel cruscotto).")
 def indicators(
     user: User,
     svc: Svc,
     anno: Annotated[int | None, Query(ge=2000, le=2100, description="Anno (predefinito: l'anno in corso)")] = None,
     sub_ambito: Annotated[str | None, Query(max_length=60, description="Solo le righe di questo sub-ambito")] = None,
 ) -> dict[str, Any]:
-    if user.principal.role not in INDICATOR_ROLES:
-        raise AccessDenied(f"gli indicatori non sono consultabili dal ruolo «{api_queries.role_label(user.principal.role)}»")
     today = svc.today()
     year = anno or today.year
     if year > today.year:
         raise _invalid("anno", "Anno", f"deve essere minore o uguale a {today.year}")
-    if sub_ambito:
-        known = api_queries.sub_ambiti(svc.engine)
-        match = next((s for s in known if s.lower() == sub_ambito.lower()), None)
-        if match is None:
-            raise _invalid("sub_ambito", "Sub-ambito", f"valore non ammesso: scegliere tra {', '.join(known)}")
-        sub_ambito = match
-    return api_queries.indicators(svc.engine, year=year, today=today, sub_ambito=sub_ambito or None)
+    return indicators_for(svc.engine, user.principal, today=today, year=year, sub_ambito=sub_ambito)
 

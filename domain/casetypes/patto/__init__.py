@@ -1,7 +1,7 @@
 """Patto gener-attivo (DOMAIN.md §4): the declaration and every fact about it that Legami reads."""
 from __future__ import annotations
 
-from domain.casetype import CaseType, IndicatorGroup
+from domain.casetype import CaseType, IndicatorGroup, Rereferral
 from domain.casetypes.patto.workflow import PATTO
 from domain.events import Notify, Recipient
 from domain.fields import FieldClass
@@ -69,5 +69,7 @@ CASE_TYPES = [
         intervals=INTERVALS,
         notifications=(Notify("assegna", "caso_assegnato", Recipient.NEW_OWNER),),
         isee_renewal_states=("ACTIVE", "SUSPENDED"),
+        rereferrals=(Rereferral("patti_risegnalazioni_12m", "Nuove segnalazioni entro 12 mesi dalla precedente",
+                                "segnala", 365),),
     ),
 ]

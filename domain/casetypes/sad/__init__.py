@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from domain.casetype import Audience, CaseType, IndicatorGroup, MenuItem, ReminderRouting
+from domain.casetype import Audience, CaseType, DeadlineIndicator, IndicatorGroup, MenuItem, ReminderRouting
 from domain.casetypes.sad.workflow import ADESIONE, CASO
 from domain.events import Notify, Recipient
 from domain.fields import FieldClass
@@ -76,6 +76,8 @@ CASE_TYPES = [
                       "sad_ore_pianificate"),),
         intervals=(Interval("sad_giorni_segnalazione_prima_visita", "Giorni dalla segnalazione alla prima visita",
                             S, "sad_caso", ("segnala",), ("prima_visita",)),),
+        deadline_indicators=(DeadlineIndicator("sad_revisioni_pai_puntuali", "Revisioni del PAI svolte nei termini",
+                                               "revisione_pai"),),
         notifications=tuple(Notify(t, f"sad_ente_{t}", Recipient.PROVIDER)
                             for t in ("scegli_ente", "cambia_ente", "emetti_voucher")),
         templates=TEMPLATES,
