@@ -20,12 +20,12 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound, pass_context, select_autoescape
 
+from domain.italian import ROME
+
 TEMPLATES_DIR = Path(__file__).parent / "templates"
-ROME = ZoneInfo("Europe/Rome")
 
 
 class UnknownTemplate(LookupError):

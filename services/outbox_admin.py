@@ -10,17 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from domain.access import AccessDenied, Principal
 from domain.errors import InvalidData
+from domain.italian import ROME
 from domain.validation import FieldError
 from store.tables import outbox_t
 
-ROME = ZoneInfo("Europe/Rome")
 STATUS_LABELS = {"pending": "In attesa", "sending": "In invio", "sent": "Inviato", "failed": "Non recapitabile"}
 REFUSED = "la posta in uscita è consultabile solo dagli amministratori"
 LIMIT = 200

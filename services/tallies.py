@@ -12,17 +12,16 @@ from collections import defaultdict, namedtuple
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from config.tally_files import TallySettings, load_tally_settings
 from domain.indicators import INTERVALS, MEASURES, RATIOS, Agg, Interval, Measure, age_band, percentile, target_status
+from domain.italian import ROME
 from domain.registry import all_workflows, get_workflow
 from store.tables import Comune, case_t, deadline_t, person_t, tally_snapshot_t, transition_t
 
-ROME = ZoneInfo("Europe/Rome")
 BY = ("sub_ambito", "comune", "type", "totale", "misura", "fascia_eta", "ente")
 DISTRICT = "distretto"  # cases without a comune (calls, provider adhesions)
 comune_t = Comune.__table__
