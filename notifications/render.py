@@ -16,13 +16,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
-from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound, pass_context, select_autoescape
 
+from domain import italian
 from domain.italian import ROME
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -94,16 +94,11 @@ def ora_it(value: Any) -> str:
 
 
 def euro(value: Any) -> str:
-    """1234.5 -> "€ 1.234,50" (half-up to the cent)."""
-    if value is None or value == "":
-        return ""
+    """1234.5 -> "€ 1.234,50" (`domain.italian.euro`); a value that is not an amount -> BadValue."""
     try:
-        amount = Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    except ArithmeticError:  # decimal.InvalidOperation
-        raise BadValue(f"importo non riconosciuto: {value!r}") from None
-    sign = "-" if amount < 0 else ""
-    digits = f"{abs(amount):,.2f}".replace(",", "_").replace(".", ",").replace("_", ".")
-    return f"{sign}€ {digits}"
+        return italian.euro(value)
+    except ValueError as exc:
+        raise BadValue(str(exc)) from None
 
 
 def quando(giorni: int) -> str:

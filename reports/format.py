@@ -3,16 +3,12 @@ from __future__ import annotations
 
 from datetime import date
 
+from domain.italian import euro, number
+
 UNIT_LABELS = {"n": "numero", "eur": "euro", "ore": "ore", "giorni": "giorni", "pct": "percentuale",
                "tasso": "tasso medio (0–1, mostrato in %)"}
 OUTCOMES = {"sotto": "sotto il range", "entro": "entro il range", "sopra": "sopra il range"}
 MISSING = "—"
-
-
-def number(value: float | int, decimals: int = 0) -> str:
-    """1234.5 -> "1.234,5" (dot for thousands, comma for decimals)."""
-    text = f"{value:,.{decimals}f}"
-    return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
 
 
 def _decimals(value: float | int) -> int:
@@ -24,7 +20,7 @@ def figure(value: float | int | None, unit: str) -> str:
     if value is None:
         return MISSING
     if unit == "eur":
-        return f"€ {number(value, 2)}"
+        return euro(value)
     if unit == "pct":
         return f"{number(value, 1)}%"
     if unit == "tasso":

@@ -509,7 +509,7 @@ def _display(value: Any, annotation: Any, label: str) -> str:
         return value_label(value)
     if "(€" in label:
         try:
-            from notifications.render import euro
+            from domain.italian import euro
 
             return euro(value)
         except Exception:  # noqa: BLE001 - a value that is not an amount is shown as it is
