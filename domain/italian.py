@@ -69,6 +69,14 @@ def parse_date(text: str) -> date:
         raise ValueError(DATE_FORMAT_MESSAGE) from None
 
 
+def parse_iso(text: str) -> date | datetime:
+    """Stored ISO text -> a date ("2026-11-20") or a datetime ("2026-11-20T14:30:00Z"); else ValueError."""
+    text = text.strip()
+    if len(text) == 10:
+        return date.fromisoformat(text)
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
 def as_rome(value: datetime) -> datetime:
     """A datetime in Europe/Rome; a naive one is taken as UTC (the database keeps UTC)."""
     if value.tzinfo is None:
@@ -76,13 +84,19 @@ def as_rome(value: datetime) -> datetime:
     return value.astimezone(ROME)
 
 
-def format_date(value: date) -> str:
-    """A date -> "20/11/2026"; an aware datetime is read in Europe/Rome, a naive one as it is."""
+def format_date(value: date | datetime | str) -> str:
+    """A date, datetime or ISO text -> "20/11/2026"; an aware datetime is read in Europe/Rome, a naive one as it is."""
+    if isinstance(value, str):
+        value = parse_iso(value)
     if isinstance(value, datetime):
         value = as_rome(value).date() if value.tzinfo is not None else value.date()
     return value.strftime("%d/%m/%Y")
 
 
-def format_datetime(value: datetime) -> str:
-    """A datetime -> "20/11/2026 14:30" in Europe/Rome (a naive one is UTC)."""
+def format_datetime(value: date | datetime | str) -> str:
+    """A datetime or ISO text -> "20/11/2026 14:30" in Europe/Rome (a naive one is UTC); a date -> "20/11/2026"."""
+    if isinstance(value, str):
+        value = parse_iso(value)
+    if not isinstance(value, datetime):
+        return value.strftime("%d/%m/%Y")
     return as_rome(value).strftime("%d/%m/%Y %H:%M")

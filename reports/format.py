@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from domain.italian import euro, number
+from domain.italian import euro, format_date, number
 
 UNIT_LABELS = {"n": "numero", "eur": "euro", "ore": "ore", "giorni": "giorni", "pct": "percentuale",
                "tasso": "tasso medio (0–1, mostrato in %)"}
@@ -66,8 +66,7 @@ def outcome(status: str | None) -> str:
 
 def day(iso: str | date) -> str:
     """"2026-11-20" -> "20/11/2026"."""
-    value = date.fromisoformat(iso) if isinstance(iso, str) else iso
-    return value.strftime("%d/%m/%Y")
+    return format_date(iso)
 
 
 def csv_number(value: float | int | None) -> str:

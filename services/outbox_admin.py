@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 
 from domain.access import AccessDenied, Principal
 from domain.errors import InvalidData
-from domain.italian import ROME
+from domain.italian import ROME, parse_date
 from domain.validation import FieldError
 from store.tables import outbox_t
 
@@ -68,12 +68,10 @@ def parse_day(text: str | None) -> date | None:
     text = (text or "").strip()
     if not text:
         return None
-    for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            return datetime.strptime(text, pattern).date()
-        except ValueError:
-            continue
-    raise InvalidData([FieldError("giorno", "Giorno", "data non valida: usare il formato gg/mm/aaaa")])
+    try:
+        return parse_date(text)
+    except ValueError as exc:
+        raise InvalidData([FieldError("giorno", "Giorno", str(exc))]) from None
 
 
 def _aware(value: datetime | None) -> datetime | None:

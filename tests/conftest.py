@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 
-from domain.italian import ROME
+from domain.italian import ROME  # noqa: F401  (tests/integration/conftest.py re-exports it)
 from services.setup import init_database
 from store.db import make_engine, normalise_url
 

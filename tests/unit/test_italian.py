@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import re
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from domain.italian import ROME, euro
+from domain.italian import DATE_FORMAT_MESSAGE, ROME, euro, format_date, format_datetime, parse_date
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCE_DIRS = ("bench", "cli", "config", "domain", "flows", "notifications", "reports", "services", "store", "web")
@@ -82,3 +83,65 @@ def test_a_mail_with_an_amount_that_is_not_one_is_unsendable():
 
     with pytest.raises(BadValue):
         mail_euro("dieci")
+
+
+# ------------------------------------------------------------------ dates: one parser, one dd/mm/yyyy formatter
+
+
+@pytest.mark.parametrize(("text", "day"), [
+    ("20/11/2026", date(2026, 11, 20)),
+    ("1/2/2026", date(2026, 2, 1)),
+    ("20.11.2026", date(2026, 11, 20)),
+    ("20-11-2026", date(2026, 11, 20)),
+    (" 2026-11-20 ", date(2026, 11, 20)),
+    ("29/02/2024", date(2024, 2, 29)),
+])
+def test_a_date_is_read_as_gg_mm_aaaa_or_aaaa_mm_gg(text, day):
+    assert parse_date(text) == day
+
+
+@pytest.mark.parametrize("text", ["31/02/2024", "29/02/2026", "2026-13-01", "20261120", "2026-W47-5", "2026-1-5",
+                                  "11/20", "ieri", "", "2026-11-20T10:00"])
+def test_anything_else_is_refused_with_the_one_italian_message(text):
+    with pytest.raises(ValueError, match=re.escape(DATE_FORMAT_MESSAGE)):
+        parse_date(text)
+
+
+def test_the_web_form_the_outbox_filter_and_the_declarations_read_a_date_alike():
+    from domain.errors import InvalidData
+    from services.outbox_admin import parse_day
+    from web.forms import parse_effective_date
+
+    for text in ("20.11.2026", "2026-11-20", "1/2/2026"):
+        assert parse_effective_date(text)[0] == parse_day(text) == parse_date(text)
+    for text in ("20261120", "31/02/2024"):
+        value, error = parse_effective_date(text)
+        assert value is None and error.message == DATE_FORMAT_MESSAGE
+        with pytest.raises(InvalidData):
+            parse_day(text)
+
+
+@pytest.mark.parametrize(("value", "shown"), [
+    (date(2026, 1, 2), "02/01/2026"),
+    ("2026-01-02", "02/01/2026"),
+    (datetime(2026, 1, 1, 23, 30, tzinfo=timezone.utc), "02/01/2026"),  # 00:30 in Rome: the next day
+    (datetime(2026, 1, 1, 23, 30), "01/01/2026"),  # a naive datetime is taken as it is
+    ("2026-07-31T22:30:00Z", "01/08/2026"),
+])
+def test_a_day_is_shown_as_dd_mm_yyyy_in_rome(value, shown):
+    assert format_date(value) == shown
+
+
+def test_a_moment_is_shown_in_rome_and_a_naive_one_is_utc():
+    assert format_datetime(datetime(2026, 7, 31, 22, 30)) == "01/08/2026 00:30"
+    assert format_datetime("2026-01-15T08:05:00+00:00") == "15/01/2026 09:05"
+    assert format_datetime(date(2026, 1, 15)) == "15/01/2026"
+
+
+def test_pages_e_mails_and_reports_show_a_day_alike():
+    from notifications.render import data_it
+    from reports.format import day
+    from web.templating import env as PAGES
+
+    for value in (date(2026, 3, 9), "2026-03-09"):
+        assert data_it(value) == day(value) == PAGES.filters["data_it"](value) == format_date(value) == "09/03/2026"
