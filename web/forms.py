@@ -422,16 +422,6 @@ def parse_effective_date(text: str | None) -> tuple[date | None, FieldError | No
         return None, FieldError("efficace_il", "Efficace il", DATE_FORMAT_MESSAGE)
 
 
-def errors_by_field(errors: Sequence[FieldError]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for e in errors:
-        if e.field in out:
-            out[e.field] = f"{out[e.field]}; {e.message}"
-        else:
-            out[e.field] = e.message
-    return out
-
-
 # ----------------------------------------------------------------------------- errors next to inputs
 
 
