@@ -1,4 +1,7 @@
-"""Italian formatting of the figures: 1.234,5 · € 1.234,50 · 33,3% · dd/mm/yyyy · "n<5" for hidden cells."""
+"""Italian formatting of the figures: 1.234,5 · € 1.234,50 · 33,3% · dd/mm/yyyy · "n<5" for hidden cells.
+
+Numbers, euro amounts and days come from `domain.italian` (the pages and e-mails use the same functions);
+this module adds the report's units, ranges and hidden cells."""
 from __future__ import annotations
 
 from datetime import date
