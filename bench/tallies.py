@@ -512,9 +512,8 @@ class Calendar2026:
     """Ordinal days <-> ISO text and the UTC text of a Rome wall-clock time, cached (5M rows to format)."""
 
     def __init__(self):
-        from zoneinfo import ZoneInfo
+        from domain.italian import ROME as rome
 
-        rome = ZoneInfo("Europe/Rome")
         first = date(YEAR - 1, 12, 1).toordinal()
         self.iso: dict[int, str] = {}
         self.offset: dict[int, int] = {}  # Rome - UTC, hours, at noon

@@ -53,13 +53,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import psycopg
 import sqlalchemy
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from domain.engine import Decision
+from domain.italian import ROME
 from domain.validation import make_codice_fiscale
 from domain.casetypes.patto.workflow import FINE_PATTO, FIRMA, MONITORAGGIO, PATTO, VERIFICA
 from services.cases import CaseService
@@ -68,7 +68,6 @@ from services.setup import SYSTEM_USER, ensure_user, init_database
 from store.db import make_engine
 from store.tables import transition_t
 
-ROME = ZoneInfo("Europe/Rome")
 UTC = timezone.utc
 DEFAULT_PG_URL = os.environ.get("LEGAMI_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/legami_bench")
 GOAL = 0.75  # engine throughput / raw throughput, on PostgreSQL

@@ -63,7 +63,8 @@ def report(
     as_of: Optional[str] = typer.Option(None, "--as-of"),
 ) -> None:
     """Relazione annuale per l'Organismo di Valutazione (PDF/HTML con grafici), esportazioni XLSX e CSV."""
-    from reports import collect_results, district_details, report_csv, report_html, report_pdf, report_xlsx
+    from reports import report_csv, report_html, report_pdf, report_xlsx
+    from services.report_data import collect_results, district_details
     from services.tallies import compute_tallies
 
     day = day_in_year(year, as_of)

@@ -17,7 +17,6 @@ class Settings(BaseSettings):
     database_url: str = Field(default="sqlite:///legami.db", description="SQLAlchemy URL (SQLite or PostgreSQL)")
     district_path: Path | None = Field(default=None, description="folder of another Ambito's data")
     policies_path: Path | None = Field(default=None, description="folder of policy versions (*.toml)")
-    timezone: str = "Europe/Rome"
     secret_key: str = DEFAULT_SECRET
     smtp_host: str | None = None
     smtp_port: int = 587

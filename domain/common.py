@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
 from domain.engine import Context
+from domain.italian import euro  # noqa: F401  (the declarations' guards import it from here)
 from domain.validation import (
     CodiceFiscale,
     Isee,
@@ -72,13 +72,6 @@ def age_on(birth: date, on: date) -> int:
 
 def months_between(start: date, end: date) -> float:
     return (end.year - start.year) * 12 + (end.month - start.month) + (end.day - start.day) / 30.0
-
-
-def euro(value: Any) -> str:
-    """€ 1.234,50 (Italian formatting)."""
-    q = Decimal(str(value)).quantize(Decimal("0.01"))
-    whole, cents = f"{q:,.2f}".split(".")
-    return f"€ {whole.replace(',', '.')},{cents}"
 
 
 def not_after_effective(field: str, label: str) -> Guard:

@@ -29,6 +29,8 @@ from stdnum import luhn
 from stdnum.exceptions import InvalidChecksum, ValidationError as StdnumError
 from stdnum.it.codicefiscale import calc_check_digit
 
+from domain.italian import DATE_FORMAT_MESSAGE, format_date, looks_like_date, parse_date
+
 
 class InvalidValue(ValueError):
     """A value rejected by a validator; str(exc) is the Italian message shown to the user."""
@@ -191,18 +193,11 @@ def validate_iban(value: str) -> str:
 
 # --- Reusable annotated types ------------------------------------------------------------
 
-DATE_FORMAT_MESSAGE = "data non valida (formato gg/mm/aaaa o aaaa-mm-gg)"
-_ITALIAN_DATE_RE = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\s*$")
-
-
 def parse_italian_date(value: Any) -> Any:
-    """Turn 'gg/mm/aaaa' strings into dates; leave anything else to pydantic."""
-    if isinstance(value, str) and (match := _ITALIAN_DATE_RE.match(value)):
-        day, month, year = (int(part) for part in match.groups())
-        try:
-            return date(year, month, day)
-        except ValueError:
-            raise ValueError(DATE_FORMAT_MESSAGE) from None
+    """Turn text written as a date (gg/mm/aaaa or aaaa-mm-gg) into a date with `domain.italian.parse_date`;
+    leave anything else to pydantic."""
+    if isinstance(value, str) and looks_like_date(value):
+        return parse_date(value)
     return value
 
 
@@ -337,7 +332,7 @@ def _fmt(value: Any) -> str:
     if isinstance(value, (Decimal, float)):
         return str(value).replace(".", ",")
     if isinstance(value, date):
-        return value.strftime("%d/%m/%Y")
+        return format_date(value)
     return str(value)
 
 

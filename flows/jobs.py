@@ -7,13 +7,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from prefect import flow, get_run_logger, task
 
 from config.settings import get_settings
-
-ROME = ZoneInfo("Europe/Rome")
+from domain.italian import ROME
 
 
 def today_in_rome() -> date:

@@ -15,7 +15,9 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
-TIMEZONE = "Europe/Rome"
+from domain.italian import ROME
+
+TIMEZONE = ROME.key
 
 # (deployment name, flow attribute in flows.jobs, cron in Europe/Rome, what it does)
 SCHEDULES = [

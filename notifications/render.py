@@ -15,18 +15,18 @@ Context: the outbox payload's keys, plus `base_url` and `oggetto` (the rendered 
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
-from decimal import ROUND_HALF_UP, Decimal
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, TemplateNotFound, pass_context, select_autoescape
 
+from domain import italian
+
 TEMPLATES_DIR = Path(__file__).parent / "templates"
-ROME = ZoneInfo("Europe/Rome")
 
 
 class UnknownTemplate(LookupError):
@@ -47,64 +47,41 @@ class RenderedMail:
 # ------------------------------------------------------------------ filters
 
 
-def _as_datetime(value: Any) -> datetime | date:
-    if isinstance(value, (datetime, date)):
-        return value
-    if isinstance(value, str):
-        text = value.strip()
+def _formatted(formatter: Callable[[Any], str], value: Any) -> str:
+    """A date filter: blank -> ""; a date, datetime or ISO text -> `formatter`'s text; anything else -> BadValue."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, (date, datetime, str)):
         try:
-            if len(text) == 10:
-                return date.fromisoformat(text)
-            return datetime.fromisoformat(text.replace("Z", "+00:00"))
+            return formatter(value)
         except ValueError:
             pass
     raise BadValue(f"data non riconosciuta: {value!r}")
 
 
-def _rome(value: datetime) -> datetime:
-    if value.tzinfo is None:  # the database keeps UTC
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(ROME)
-
-
 @lru_cache(maxsize=4096)  # the same few days recur in every digest
 def _data_it_text(value: str) -> str:
-    return data_it(_as_datetime(value))
+    return _formatted(italian.format_date, value)
 
 
 def data_it(value: Any) -> str:
-    """date, datetime or ISO text -> dd/mm/yyyy (an aware datetime is read in Europe/Rome)."""
+    """date, datetime or ISO text -> dd/mm/yyyy (`domain.italian.format_date`: an aware datetime in Europe/Rome)."""
     if isinstance(value, str) and value:
         return _data_it_text(value)
-    if value is None or value == "":
-        return ""
-    d = _as_datetime(value)
-    if isinstance(d, datetime):
-        d = _rome(d).date() if d.tzinfo is not None else d.date()
-    return d.strftime("%d/%m/%Y")
+    return _formatted(italian.format_date, value)
 
 
 def ora_it(value: Any) -> str:
-    """datetime or ISO text -> dd/mm/yyyy HH:MM in Europe/Rome (naive values are UTC)."""
-    if value is None or value == "":
-        return ""
-    d = _as_datetime(value)
-    if not isinstance(d, datetime):
-        return d.strftime("%d/%m/%Y")
-    return _rome(d).strftime("%d/%m/%Y %H:%M")
+    """datetime or ISO text -> dd/mm/yyyy HH:MM in Europe/Rome, naive values being UTC (`domain.italian`)."""
+    return _formatted(italian.format_datetime, value)
 
 
 def euro(value: Any) -> str:
-    """1234.5 -> "€ 1.234,50" (half-up to the cent)."""
-    if value is None or value == "":
-        return ""
+    """1234.5 -> "€ 1.234,50" (`domain.italian.euro`); a value that is not an amount -> BadValue."""
     try:
-        amount = Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    except ArithmeticError:  # decimal.InvalidOperation
-        raise BadValue(f"importo non riconosciuto: {value!r}") from None
-    sign = "-" if amount < 0 else ""
-    digits = f"{abs(amount):,.2f}".replace(",", "_").replace(".", ",").replace("_", ".")
-    return f"{sign}€ {digits}"
+        return italian.euro(value)
+    except ValueError as exc:
+        raise BadValue(str(exc)) from None
 
 
 def quando(giorni: int) -> str:

@@ -1,18 +1,17 @@
-"""Italian formatting of the figures: 1.234,5 · € 1.234,50 · 33,3% · dd/mm/yyyy · "n<5" for hidden cells."""
+"""Italian formatting of the figures: 1.234,5 · € 1.234,50 · 33,3% · dd/mm/yyyy · "n<5" for hidden cells.
+
+Numbers, euro amounts and days come from `domain.italian` (the pages and e-mails use the same functions);
+this module adds the report's units, ranges and hidden cells."""
 from __future__ import annotations
 
 from datetime import date
+
+from domain.italian import euro, format_date, number
 
 UNIT_LABELS = {"n": "numero", "eur": "euro", "ore": "ore", "giorni": "giorni", "pct": "percentuale",
                "tasso": "tasso medio (0–1, mostrato in %)"}
 OUTCOMES = {"sotto": "sotto il range", "entro": "entro il range", "sopra": "sopra il range"}
 MISSING = "—"
-
-
-def number(value: float | int, decimals: int = 0) -> str:
-    """1234.5 -> "1.234,5" (dot for thousands, comma for decimals)."""
-    text = f"{value:,.{decimals}f}"
-    return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
 
 
 def _decimals(value: float | int) -> int:
@@ -24,7 +23,7 @@ def figure(value: float | int | None, unit: str) -> str:
     if value is None:
         return MISSING
     if unit == "eur":
-        return f"€ {number(value, 2)}"
+        return euro(value)
     if unit == "pct":
         return f"{number(value, 1)}%"
     if unit == "tasso":
@@ -70,8 +69,7 @@ def outcome(status: str | None) -> str:
 
 def day(iso: str | date) -> str:
     """"2026-11-20" -> "20/11/2026"."""
-    value = date.fromisoformat(iso) if isinstance(iso, str) else iso
-    return value.strftime("%d/%m/%Y")
+    return format_date(iso)
 
 
 def csv_number(value: float | int | None) -> str:

@@ -1,51 +1,28 @@
 """The yearly report for the Organismo di Valutazione in four formats: HTML, PDF (WeasyPrint), XLSX, CSV.
 
 `results` maps a breakdown ("sub_ambito" required, "type" optional for the tables by kind, any other kept in
-the XLSX) to what `services.tallies.compute_tallies` returns for it; `collect_results` computes them.
+the XLSX) to what `services.tallies.compute_tallies` returns for it. The caller computes them
+(`services.report_data.collect_results`) and passes them in: nothing here reads the database.
 """
 from __future__ import annotations
 
 import csv
 import io
-from datetime import date
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from sqlalchemy.engine import Engine
 
-from config.tally_files import TallySettings
 from reports import format as fmt
 from reports import model
 from reports.workbook import report_xlsx
-from services.tallies import compute_tallies
-from store.tables import District
 
-__all__ = ["collect_results", "district_details", "report_csv", "report_html", "report_pdf", "report_xlsx"]
+__all__ = ["report_csv", "report_html", "report_pdf", "report_xlsx"]
 
 TEMPLATES = Path(__file__).parent / "templates"
 _ENV = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]),
                    undefined=StrictUndefined, trim_blocks=False, lstrip_blocks=False)
 CSV_HEADER = ("codice", "etichetta", "chiave", "valore", "n", "soppresso")
-
-
-def collect_results(engine: Engine, *, year: int, as_of: date | None = None, settings: TallySettings | None = None,
-                    breakdowns: tuple[str, ...] = ("sub_ambito", "type")) -> dict[str, dict]:
-    """The tallies the report needs, one computation per breakdown."""
-    return {by: compute_tallies(engine, year=year, as_of=as_of, by=by, settings=settings) for by in breakdowns}
-
-
-def district_details(engine: Engine) -> tuple[str, str | None]:
-    """The district's name and, while the sub-ambiti are provisional, the note that says so."""
-    table = District.__table__
-    with engine.connect() as conn:
-        row = conn.execute(sa.select(table.c.name, table.c.sub_ambiti_provisional, table.c.provisional_note)).first()
-    if row is None:
-        raise LookupError("nessun ambito caricato: eseguire prima l'inizializzazione del database")
-    note = (row.provisional_note or "L'assegnazione dei comuni ai sub-ambiti è provvisoria.") \
-        if row.sub_ambiti_provisional else None
-    return row.name, note
 
 
 def _main(results: dict[str, dict]) -> dict:

@@ -15,7 +15,6 @@ import copy
 from collections.abc import Iterable
 from datetime import date, datetime, timezone
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -38,13 +37,13 @@ from domain.access import (
     visible_fields,
 )
 from domain.errors import NotFound, UnknownTransition
+from domain.italian import ROME
 from domain.registry import get_workflow
 from domain.workflow import Role
 from store.access_sql import to_sql
 from store.auth_tables import health_access_log_t, user_credential_t
 from store.tables import AppUser, Comune, case_t, person_t
 
-ROME = ZoneInfo("Europe/Rome")
 R = Role
 _user_t = AppUser.__table__
 _comune_t = Comune.__table__

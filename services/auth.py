@@ -210,16 +210,6 @@ def set_password(engine: Engine, username: str, password: str, *, by: Principal 
         conn.execute(login_throttle_t.delete().where(login_throttle_t.c.username == _key(username)))
 
 
-def set_admin(engine: Engine, username: str, is_admin: bool, *, by: Principal | None = None) -> None:
-    _require_admin(by)
-    with engine.begin() as conn:
-        user_id = _loginable_user_id(conn, username)
-        updated = conn.execute(user_credential_t.update().where(user_credential_t.c.user_id == user_id)
-                               .values(is_admin=is_admin)).rowcount
-        if not updated:
-            conn.execute(user_credential_t.insert(), {"user_id": user_id, "is_admin": is_admin})
-
-
 def unlock(engine: Engine, username: str, *, by: Principal | None = None) -> None:
     """Lift a lockout before its time (an administrator, after checking who was trying)."""
     _require_admin(by)

@@ -4,7 +4,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, time, timezone
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -12,6 +11,7 @@ from sqlalchemy.engine import Engine
 from domain.calendar import WorkingCalendar
 from domain.engine import Actor, CaseView, Command, allowed_transitions, decide
 from domain.errors import ConflictError, NotFound
+from domain.italian import ROME
 from domain.policy import Policy, policy_in_force
 from domain.registry import get_workflow
 from domain.validation import is_provisional_codice_fiscale
@@ -20,8 +20,6 @@ from services import handlers
 from services.world import StoreWorld
 from store import cases as repo
 from store.tables import AppUser, Comune, PolicyVersion
-
-ROME = ZoneInfo("Europe/Rome")
 
 
 def now_rome() -> datetime:

@@ -31,9 +31,10 @@ from stdnum import iban as stdnum_iban
 from stdnum.it.codicefiscale import calc_check_digit
 
 from domain.casetypes.fna import ranking as rk
+from domain.italian import ROME
 from domain.validation import make_codice_fiscale
 from domain.workflow import Role
-from services.cases import ROME, CaseService
+from services.cases import CaseService
 from services.setup import SYSTEM_USER, ensure_user
 from store.tables import AppUser, Comune, Provider, SubAmbito, case_t, person_t, transition_t
 

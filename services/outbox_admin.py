@@ -10,17 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from domain.access import AccessDenied, Principal
 from domain.errors import InvalidData
+from domain.italian import ROME, parse_date
 from domain.validation import FieldError
 from store.tables import outbox_t
 
-ROME = ZoneInfo("Europe/Rome")
 STATUS_LABELS = {"pending": "In attesa", "sending": "In invio", "sent": "Inviato", "failed": "Non recapitabile"}
 REFUSED = "la posta in uscita è consultabile solo dagli amministratori"
 LIMIT = 200
@@ -69,12 +68,10 @@ def parse_day(text: str | None) -> date | None:
     text = (text or "").strip()
     if not text:
         return None
-    for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            return datetime.strptime(text, pattern).date()
-        except ValueError:
-            continue
-    raise InvalidData([FieldError("giorno", "Giorno", "data non valida: usare il formato gg/mm/aaaa")])
+    try:
+        return parse_date(text)
+    except ValueError as exc:
+        raise InvalidData([FieldError("giorno", "Giorno", str(exc))]) from None
 
 
 def _aware(value: datetime | None) -> datetime | None:

@@ -16,6 +16,7 @@ from typing import Any
 
 from domain.access import AccessDenied, Principal
 from domain.errors import NotFound
+from domain.italian import parse_date
 from domain.registry import get_workflow
 from domain.workflow import Role
 from domain.casetypes.sad import ADHESION, REPORTING_STATES, SERVED_STATES
@@ -165,8 +166,7 @@ def _blank(visit: dict[str, Any]) -> bool:
 def _visit_day(text: str, today: date) -> date | None:
     """The visit's day as the step's effective date, when it is a valid past day (else validation speaks)."""
     try:
-        day, month, year = (int(p) for p in text.split("/"))
-        d = date(year, month, day)
+        d = parse_date(text)
     except ValueError:
         return None
     return d if d <= today else None

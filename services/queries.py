@@ -4,18 +4,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from domain.engine import allowed_transitions
+from domain.italian import ROME
 from domain.registry import get_workflow
 from domain.workflow import ROLE_LABELS, Role
 from store.cases import _aware, load_case
 from store.tables import Comune, Person, case_t, deadline_t, transition_t
 
-ROME = ZoneInfo("Europe/Rome")
 LIVE = ("open", "paused")
 
 

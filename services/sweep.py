@@ -17,9 +17,10 @@ from sqlalchemy.engine import Engine
 from config.obligation_files import load_reminder_policy
 from domain.calendar import working_days_between
 from domain.errors import DomainError
+from domain.italian import ROME
 from domain.obligations import DeadlineReminderPolicy
 from domain.registry import get_workflow
-from services.cases import ROME, CaseService
+from services.cases import CaseService
 from services.digest import DigestBook, flush
 from services.directory import Directory
 from services.setup import SYSTEM_USER

@@ -7,14 +7,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from domain.italian import ROME
 from store.tables import Comune, case_t
 
-ROME = ZoneInfo("Europe/Rome")
 DISTRICT = "distretto"  # cases without a comune (calls, provider adhesions)
 comune_t = Comune.__table__
 

@@ -14,7 +14,6 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from types import TracebackType
 from typing import Any, Self
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from psycopg.types.json import Jsonb
@@ -24,10 +23,9 @@ from sqlalchemy.orm.base import NEVER_SET, NO_VALUE
 
 from domain.engine import Actor, CaseView, Decision, ProviderView, UserView
 from domain.errors import ConflictError, NotFound, StateWriteForbidden
+from domain.italian import ROME
 from domain.workflow import Role
 from store.tables import Case, case_t, person_t
-
-ROME = ZoneInfo("Europe/Rome")
 
 
 @event.listens_for(Case.state, "set", propagate=True)

@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import os
 import shutil
-from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 
+from domain.italian import ROME  # noqa: F401  (tests/integration/conftest.py re-exports it)
 from services.setup import init_database
 from store.db import make_engine, normalise_url
 
-ROME = ZoneInfo("Europe/Rome")
 PG_URL = os.environ.get("LEGAMI_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/legami_test")
 REQUIRE_PG = os.environ.get("LEGAMI_REQUIRE_POSTGRES") == "1"
 # Emptied before each PostgreSQL test: every table but the district's reference data (loaded once), so that no

@@ -17,20 +17,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from sqlalchemy.engine import Engine
 
 from config.settings import Settings
 from domain.access import AccessDenied, Principal
+from domain.italian import ROME
 from domain.workflow import ROLE_LABELS
 from services.access import ScopedCaseService, principal_for
 from services.auth import AuthenticationFailed, authenticate
 from services.cases import CaseService
 from services.sessions import WebSession, csrf_matches, load_session
 
-ROME = ZoneInfo("Europe/Rome")
 SESSION_COOKIE = "legami_sessione"
 LOGIN_CSRF_COOKIE = "legami_csrf_accesso"
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})

@@ -25,7 +25,8 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from domain.validation import DATE_FORMAT_MESSAGE, FieldError, parse_italian_date
+from domain.italian import DATE_FORMAT_MESSAGE, format_date, parse_date
+from domain.validation import FieldError
 
 ROWS_SHOWN = 3  # blank rows offered for a list of models (more can be added)
 LONG_TEXT = 200  # a str field whose max_length exceeds this (or has none and a "note"-like name) is a textarea
@@ -235,7 +236,7 @@ def _field(path: str, info: FieldInfo, values: Mapping[str, Any], errors: Mappin
     if _date_like(annotation):
         f.kind = "date"
         f.help = f.help or "Formato gg/mm/aaaa."
-        f.value = submitted if submitted is not None else (default.strftime("%d/%m/%Y") if isinstance(default, date) else "")
+        f.value = submitted if submitted is not None else (format_date(default) if isinstance(default, date) else "")
         return f
     if annotation in (int, Decimal, float):
         f.kind = "number"
@@ -416,22 +417,9 @@ def parse_effective_date(text: str | None) -> tuple[date | None, FieldError | No
     if _blank(text):
         return None, None
     try:
-        value = parse_italian_date(text.strip())
-        if isinstance(value, str):
-            value = date.fromisoformat(value)
-        return value, None
+        return parse_date(text), None
     except ValueError:
         return None, FieldError("efficace_il", "Efficace il", DATE_FORMAT_MESSAGE)
-
-
-def errors_by_field(errors: Sequence[FieldError]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for e in errors:
-        if e.field in out:
-            out[e.field] = f"{out[e.field]}; {e.message}"
-        else:
-            out[e.field] = e.message
-    return out
 
 
 # ----------------------------------------------------------------------------- errors next to inputs
@@ -503,13 +491,16 @@ def _display(value: Any, annotation: Any, label: str) -> str:
     if isinstance(value, bool):
         return "sì" if value else "no"
     if isinstance(value, str) and _ISO_DAY.match(value):
-        return f"{value[8:10]}/{value[5:7]}/{value[0:4]}"
+        try:
+            return format_date(value)
+        except ValueError:  # not a real day: shown as it is
+            return str(value)
     base, _ = _strip(annotation) if annotation is not None else (None, False)
     if base is not None and _choices(base) is not None:
         return value_label(value)
     if "(€" in label:
         try:
-            from notifications.render import euro
+            from domain.italian import euro
 
             return euro(value)
         except Exception:  # noqa: BLE001 - a value that is not an amount is shown as it is

@@ -8,7 +8,8 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import HTMLResponse
 
-from notifications.render import data_it, euro, ora_it
+from domain.italian import euro
+from notifications.render import data_it, ora_it
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
-from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
 
+from domain.italian import ROME
 from domain.validation import validate_codice_fiscale
 from services.demo import generate_demo
 from services.setup import init_database
@@ -14,7 +14,6 @@ from store.db import make_engine
 from store.tables import AppUser, Comune, case_t, person_t, transition_t
 
 TODAY = date(2026, 11, 20)
-ROME = ZoneInfo("Europe/Rome")
 CASE_TYPES = {"patto", "fna_bando", "fna_domanda", "sad_adesione", "sad_caso"}
 
 

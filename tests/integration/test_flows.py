@@ -3,18 +3,16 @@ from __future__ import annotations
 
 import asyncio
 from datetime import date, datetime, timezone
-from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
 
 from config.settings import get_settings
+from domain.italian import ROME
 from store.db import cached_engine
 from store.tables import outbox_t
 
 from .patto_steps import open_patto
-
-ROME = ZoneInfo("Europe/Rome")
 
 
 @pytest.fixture(scope="module")

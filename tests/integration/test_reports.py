@@ -12,9 +12,9 @@ from pypdf import PdfReader
 
 from config.tally_files import load_tally_settings
 from domain.validation import make_codice_fiscale
-from reports import collect_results, report_csv, report_html, report_pdf, report_xlsx
 from reports import format as fmt
-from reports.render import district_details
+from reports import report_csv, report_html, report_pdf, report_xlsx
+from services.report_data import collect_results, district_details
 
 from .test_tallies import NO_SUPPRESSION, build_year, pandino_team  # noqa: F401 (a fixture)
 

@@ -14,16 +14,15 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from config.district import load_district
 from config.policy_files import load_policies
 from domain.engine import Actor, CaseView, Command, Decision, ProviderView, UserView, decide
+from domain.italian import ROME
 from domain.registry import get_workflow
 from domain.validation import make_codice_fiscale
 from domain.workflow import Role, Transition, Workflow
 
-ROME = ZoneInfo("Europe/Rome")
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=ROME)  # a Friday
 STATE_SINCE = datetime(2026, 11, 10, 9, 0, tzinfo=ROME)  # when the test case entered its state
 OPENED_ON = date(2026, 9, 1)

@@ -2,17 +2,16 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from config.district import load_district
 from config.policy_files import load_policies
 from domain.engine import Actor, CaseView, Command, decide
+from domain.italian import ROME
 from domain.registry import get_workflow
 from domain.workflow import Role
 
-ROME = ZoneInfo("Europe/Rome")
 CREMA, PANDINO = "019035", "019067"
 POLICY = load_policies()[0]
 CALENDAR = load_district().calendar()

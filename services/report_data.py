@@ -1,0 +1,34 @@
+"""What the yearly report needs from the database, computed here and handed to `reports` (which reads nothing).
+
+The caller (the CLI's `legami report`, a page) computes the tallies with `collect_results` and the district's
+name with `district_details`, then passes them to `reports.report_html`/`report_xlsx`/`report_csv`: so
+`reports` depends on no service and the services may use `reports.format`/`reports.model` freely.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from config.tally_files import TallySettings
+from services.tallies import compute_tallies
+from store.tables import District
+
+
+def collect_results(engine: Engine, *, year: int, as_of: date | None = None, settings: TallySettings | None = None,
+                    breakdowns: tuple[str, ...] = ("sub_ambito", "type")) -> dict[str, dict]:
+    """The tallies the report needs, one computation per breakdown."""
+    return {by: compute_tallies(engine, year=year, as_of=as_of, by=by, settings=settings) for by in breakdowns}
+
+
+def district_details(engine: Engine) -> tuple[str, str | None]:
+    """The district's name and, while the sub-ambiti are provisional, the note that says so."""
+    table = District.__table__
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(table.c.name, table.c.sub_ambiti_provisional, table.c.provisional_note)).first()
+    if row is None:
+        raise LookupError("nessun ambito caricato: eseguire prima l'inizializzazione del database")
+    note = (row.provisional_note or "L'assegnazione dei comuni ai sub-ambiti è provvisoria.") \
+        if row.sub_ambiti_provisional else None
+    return row.name, note
