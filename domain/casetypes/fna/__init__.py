@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from domain.casetype import Audience, CaseType, IndicatorGroup, ReminderRouting
+from domain.casetypes.fna.demo import demo
 from domain.casetypes.fna.workflow import BANDO, DOMANDA
 from domain.fields import FieldClass
 from domain.indicators import Agg, Interval, Measure, Ratio
@@ -61,6 +62,7 @@ CASE_TYPES = [
                             ("chiudi",), ("pubblica_graduatoria_definitiva",)),),
         reminders=ReminderRouting(without_owner=("planning_office",), district_escalation="planning_office"),
         audience=Audience(deadlines_for=frozenset({R.PLANNING_OFFICE})),
+        demo=demo,  # the call and its applications
     ),
     CaseType(
         workflow=DOMANDA,

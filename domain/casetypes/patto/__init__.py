@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from domain.casetype import CaseType, IndicatorGroup
+from domain.casetypes.patto.demo import demo
 from domain.casetypes.patto.workflow import PATTO
 from domain.events import Notify, Recipient
 from domain.fields import FieldClass
@@ -66,5 +67,6 @@ CASE_TYPES = [
         ratios=RATIOS,
         intervals=INTERVALS,
         notifications=(Notify("assegna", "caso_assegnato", Recipient.NEW_OWNER),),
+        demo=demo,
     ),
 ]
