@@ -1,5 +1,5 @@
-"""SAD's demo year: the providers' adhesions (as in the minutes of 27 February 2019), then the beneficiaries'
-cases, each driven through the demo context with its visits, reviews and monthly logs. Pure.
+"""SAD's demo year: the providers' adhesions (`demo_adhesions`), then the beneficiaries' cases, each driven
+through the demo context with its visits, reviews and monthly logs. Pure.
 
 Runs first (`order` 10): the FNA generator draws some applicants from the people it leaves in the context.
 """
@@ -12,7 +12,7 @@ from typing import Any
 
 from domain.demo import (PEOPLE_IN_HOME_CARE, ComuneInfo, DemoContext, DemoTally, Ev, ProviderInfo, Run, add_months,
                          allocate, generator, money, month_start, next_month)
-from domain.demo_people import FEMALE_NAMES, MALE_NAMES, SURNAMES, helper_name
+from domain.casetypes.sad.demo_adhesions import Providers, adhesions
 from domain.workflow import Role
 
 SAD_OBIETTIVI = (
@@ -36,18 +36,15 @@ def _summary(tally: DemoTally) -> dict[str, Any]:
 
 @generator(order=10, summary=_summary)
 def demo(ctx: DemoContext) -> None:
-    year = _SadYear(ctx)
-    year.adhesions()
-    ctx.shared[PEOPLE_IN_HOME_CARE] = year.sad_cases()
+    ctx.shared[PEOPLE_IN_HOME_CARE] = _SadYear(ctx, adhesions(ctx)).sad_cases()
 
 
 class _SadYear:
-    def __init__(self, ctx: DemoContext):
+    def __init__(self, ctx: DemoContext, providers: Providers):
         self.ctx = ctx
         self.csc = ctx.users(Role.CSC_ADMIN)
-        self.active_from: dict[str, date] = {}  # provider codice -> day its adhesion became active
-        self.operators: dict[str, list[str]] = {}  # provider codice -> its operators
-        self.sad_start = date(ctx.year, 1, 19)
+        self.active_from, self.operators = providers.active_from, providers.operators
+        self.sad_start = providers.start
         ctx.facts.setdefault("sad_visits", 0)
 
     @property
@@ -57,71 +54,6 @@ class _SadYear:
     @visits.setter
     def visits(self, value: int) -> None:
         self.ctx.facts["sad_visits"] = value
-
-    def adhesions(self) -> None:
-        """27 Feb 2019 minutes pattern: all invited; most answer and sign; a few still to answer."""
-        ctx = self.ctx
-        rng = random.Random(ctx.rng.getrandbits(64))
-        y = ctx.year
-        invited_on = ctx.first_day
-        start = date(y, 1, 19)
-        while start.weekday() != 0:  # the service starts on a Monday, as on 1 April 2019
-            start += timedelta(days=1)
-        self.sad_start = start
-        everyone = frozenset(ci.istat for ci in ctx.comuni)
-        order = list(ctx.providers)
-        rng.shuffle(order)
-        first_wave: list[ProviderInfo] = []
-        covered: set[str] = set()
-        while covered != everyone and order:  # greedy cover first: every comune has a provider on day one
-            best = max(order, key=lambda p: len(p.comuni - covered))
-            if not best.comuni - covered:
-                break
-            first_wave.append(best)
-            covered |= best.comuni
-            order.remove(best)
-        n = len(ctx.providers)
-        wave_size = max(len(first_wave), round(n * 5 / 11))
-        while len(first_wave) < wave_size and order:
-            first_wave.append(order.pop(0))
-        late_signers = [order.pop(0) for _ in range(min(len(order), round(n * 2 / 11)))]
-        answered_only = [order.pop(0) for _ in range(min(len(order), round(n * 1 / 11)))]
-        declined = [order.pop(0) for _ in range(min(len(order), round(n * 1 / 11)))]
-        never = order  # still INVITED: CSC chases them
-        for prov in ctx.providers:
-            self.operators[prov.codice] = [f"{rng.choice(FEMALE_NAMES + MALE_NAMES)} {rng.choice(SURNAMES)[0]}."
-                              for _ in range(rng.randint(6, 12))]
-        for prov in ctx.providers:  # in codice order, so case ids are stable
-            csc = rng.choice(self.csc)
-            run = ctx.open("sad_adesione", csc, invited_on, {"ente": prov.codice, "inviato_il": invited_on})
-            if run is None:
-                continue
-            validity = date(y, 12, 31)
-            if prov in first_wave:
-                answered = invited_on + timedelta(days=rng.randint(2, 8))
-                signed = max(answered + timedelta(days=2), ctx.pwd(start - timedelta(days=rng.randint(3, 10))))
-                activated = start
-            elif prov in late_signers:
-                answered = invited_on + timedelta(days=rng.randint(5, 14))
-                signed = ctx.nwd(start + timedelta(days=rng.randint(14, 45)))
-                activated = ctx.wd(signed, rng.randint(1, 5))
-            elif prov in answered_only:
-                answered, signed, activated = invited_on + timedelta(days=rng.randint(8, 14)), None, None
-            else:
-                answered = signed = activated = None
-            if prov in declined:
-                ctx.advance(run, "declina", csc, ctx.nwd(start + timedelta(days=rng.randint(5, 20))),
-                            reason="Carenza di operatori per il servizio domiciliare")
-                continue
-            if prov in never:
-                continue
-            ctx.advance(run, "rispondi", prov.user, answered, {"referente": helper_name(rng), "risposto_il": answered})
-            if signed is None:
-                continue
-            ctx.advance(run, "firma", csc, signed, {"firmato_il": signed, "valido_fino": validity,
-                                                    "comuni": sorted(prov.comuni)})
-            if ctx.advance(run, "attiva", ctx.system_user if activated == start else csc, activated):
-                self.active_from[prov.codice] = activated
 
     def providers_for(self, istat: str, on: date, exclude: str | None = None) -> list[ProviderInfo]:
         ctx = self.ctx
