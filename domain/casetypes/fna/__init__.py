@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from domain.casetype import Audience, Breakdowns, CaseType, IndicatorGroup, MenuItem, ParentLink, ReminderRouting
 from domain.casetypes.fna.bando import BANDO
+from domain.casetypes.fna.demo import demo
 from domain.casetypes.fna.domanda import DOMANDA
 from domain.fields import FieldClass
 from domain.indicators import Agg, Interval, Measure, Ratio
@@ -66,6 +67,7 @@ CASE_TYPES = [
         audience=Audience(deadlines_for=frozenset({R.PLANNING_OFFICE})),
         menu=(MenuItem("Bandi FNA", "/fna/bandi",
                        frozenset({R.PLANNING_OFFICE, R.CSC_ADMIN, R.SUBAREA_COORDINATOR})),),
+        demo=demo,  # the call and its applications
     ),
     CaseType(
         workflow=DOMANDA,

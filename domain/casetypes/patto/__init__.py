@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from domain.casetype import CaseType, IndicatorGroup, Rereferral
+from domain.casetypes.patto.demo import demo
 from domain.casetypes.patto.workflow import PATTO
 from domain.events import Notify, Recipient
 from domain.fields import FieldClass
@@ -71,5 +72,6 @@ CASE_TYPES = [
         isee_renewal_states=("ACTIVE", "SUSPENDED"),
         rereferrals=(Rereferral("patti_risegnalazioni_12m", "Nuove segnalazioni entro 12 mesi dalla precedente",
                                 "segnala", 365),),
+        demo=demo,
     ),
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from domain.casetype import Audience, CaseType, DeadlineIndicator, IndicatorGroup, MenuItem, ReminderRouting
+from domain.casetypes.sad.demo import demo
 from domain.casetypes.sad.workflow import ADESIONE, CASO
 from domain.events import Notify, Recipient
 from domain.fields import FieldClass
@@ -66,6 +67,7 @@ CASE_TYPES = [
             by_deadline={"risposta_ente": ("ente", "csc_admin"),
                          "firma_patto_accreditamento": ("ente", "csc_admin")}),
         audience=Audience(read_by=frozenset({R.PROVIDER}), deadlines_for=frozenset({R.CSC_ADMIN, R.PROVIDER})),
+        demo=demo,  # the adhesions and the beneficiaries' cases
     ),
     CaseType(
         workflow=CASO,
