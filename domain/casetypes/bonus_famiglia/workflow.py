@@ -25,7 +25,7 @@ from domain.common import (
     not_after_effective,
 )
 from domain.engine import Context
-from domain.validation import Euro, Isee, IseeType, ItalianDate
+from domain.validation import Euro, Isee, IseeType, ItalianDate, is_provisional_codice_fiscale, sex_from_codice_fiscale
 from domain.workflow import Basis, DeadlineRule, Guard, Role, Source, State, Transition, Workflow
 
 R = Role
@@ -144,6 +144,13 @@ class Chiusura(Form):
 
 def _is_pregnancy(ctx: Context) -> bool:
     return ctx.merged.get("evento") == Evento.GRAVIDANZA.value
+
+
+def _pregnant_woman(ctx: Context) -> str | None:
+    code = str((ctx.case.person or {}).get("codice_fiscale", ""))
+    if _is_pregnancy(ctx) and code and not is_provisional_codice_fiscale(code) and sex_from_codice_fiscale(code) != "F":
+        return "per una gravidanza la richiedente è la madre: il codice fiscale indicato è di un uomo"
+    return None
 
 
 def _sheet_needed_for_pregnancy(ctx: Context) -> str | None:
@@ -273,6 +280,7 @@ BONUS_FAMIGLIA = Workflow(
                    frozenset({WORKER, COORD, CSC}), data=RichiestaColloquio, sets_kind="evento",
                    assigns_owner="assegnatario", starts=(SCHEDA,),
                    guards=(assignee_is_social_worker_of_sub_ambito(),
+                           Guard("gravidanza: richiede la madre", _pregnant_woman),
                            not_after_effective("richiesto_il", "Data della richiesta"))),
         Transition("rilascia_scheda", "Colloquio: scheda rilasciata", ("INTERVIEW_REQUESTED",), "SHEET_ISSUED",
                    frozenset({WORKER}), data=SchedaRilasciata,
