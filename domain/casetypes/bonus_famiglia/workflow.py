@@ -277,7 +277,7 @@ BONUS_FAMIGLIA = Workflow(
     ),
     transitions=(
         Transition("richiedi_colloquio", "Richiesta di colloquio", (), "INTERVIEW_REQUESTED",
-                   frozenset({WORKER, COORD, CSC}), data=RichiestaColloquio, sets_kind="evento",
+                   frozenset({WORKER, CSC}), data=RichiestaColloquio, sets_kind="evento",
                    assigns_owner="assegnatario", starts=(SCHEDA,),
                    guards=(assignee_is_social_worker_of_sub_ambito(),
                            Guard("gravidanza: richiede la madre", _pregnant_woman),
