@@ -13,6 +13,7 @@ from domain.errors import UnknownCaseType
 from domain.workflow import Workflow
 
 BUILTIN = ("domain.casetypes.patto", "domain.casetypes.fna", "domain.casetypes.sad",
+           "domain.casetypes.bonus_famiglia",
 )
 
 _REGISTRY: dict[str, CaseType] = {}

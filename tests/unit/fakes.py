@@ -76,6 +76,8 @@ PERSON = {"codice_fiscale": "RCCMNL83S18D969H", "cognome": "Ricci", "nome": "Ema
           "data_nascita": "1983-11-18"}
 MINOR = {"codice_fiscale": make_codice_fiscale("Bianchi", "Luca", date(2015, 3, 10), "M", "D142"),
          "cognome": "Bianchi", "nome": "Luca", "data_nascita": "2015-03-10"}
+MOTHER = {"codice_fiscale": make_codice_fiscale("Rossi", "Giulia", date(1992, 4, 12), "F", "D142"),
+          "cognome": "Rossi", "nome": "Giulia", "data_nascita": "1992-04-12"}
 IBAN = "IT60X0542811101000000123456"
 
 
@@ -215,6 +217,29 @@ VALID: dict[str, dict[str, dict[str, Any]]] = {
         "archivia": {},
         "chiudi": {"obiettivi_raggiunti": 2},
     },
+    "bonus_famiglia": {
+        "richiedi_colloquio": {"persona": MOTHER, "evento": "gravidanza", "figli": 1,
+                               "data_presunta_parto": "2027-03-15", "richiesto_il": "2026-11-18",
+                               "assegnatario": "as.bianchi"},
+        "rilascia_scheda": {"colloquio_il": "2026-11-19", "aree_vulnerabilita": ["economica", "abitativa"],
+                            "note_colloquio": "nucleo monoreddito in affitto", "scheda_rilasciata_il": "2026-11-19"},
+        "nega_scheda": {"colloquio_il": "2026-11-19", "motivo_mancato_rilascio": "nessuna vulnerabilità rilevata"},
+        "presenta_domanda": {"id_domanda_regionale": "BF-2026-000123", "presentata_il": "2026-11-19",
+                             "isee": isee("ordinario", "15000.00"), "anni_residenza_richiedente": 8,
+                             "anni_residenza_altro_genitore": 6},
+        "ammetti": {"esito_comunicato_il": "2026-11-19", "importo_concesso": "1500.00"},
+        "non_ammette": {"esito_comunicato_il": "2026-11-19"},
+        "eroga_prima_rata": {"pagato_il": "2026-11-19", "importo": "750.00"},
+        "eroga_contributo": {"pagato_il": "2026-11-19", "importo": "1500.00"},
+        "registra_nascita": {"nato_il": "2026-11-19", "nati": 1},
+        "presenta_tessera": {"tessera_presentata_il": "2026-11-19"},
+        "eroga_seconda_rata": {"pagato_il": "2026-11-19", "importo": "750.00"},
+        "registra_monitoraggio": {"compilata_il": "2026-11-19", "situazione_nucleo": "la famiglia si è stabilizzata",
+                                  "uso_contributo": ["beni_prima_infanzia"]},
+        "chiudi": {"relazione_finale": "monitoraggio concluso senza criticità"},
+        "archivia": {},
+        "rinuncia": WITHDRAWAL,
+    },
 }
 
 # the steps whose data a case in the middle of its life has accumulated
@@ -224,6 +249,13 @@ HISTORY: dict[str, tuple[str, ...]] = {
     "fna_domanda": ("presenta", "ammetti", "preavviso_rigetto", "finanzia", "firma_piano"),
     "sad_adesione": ("invita", "rispondi", "firma"),
     "sad_caso": ("segnala", "valuta", "redigi_pai", "scegli_ente", "emetti_voucher"),
+    "bonus_famiglia": ("richiedi_colloquio", "rilascia_scheda", "presenta_domanda", "ammetti", "registra_nascita"),
+}
+
+# the case data a transition needs when it holds for one variant of its case type only (fire's default patch)
+VARIANT: dict[tuple[str, str], dict[str, Any]] = {
+    ("bonus_famiglia", "eroga_contributo"): {"evento": "adozione"},  # an adoption: one payment
+    ("bonus_famiglia", "presenta_domanda"): {"evento": "adozione"},  # an adoption may apply without the sheet
 }
 
 
@@ -313,7 +345,7 @@ def district_world() -> FakeWorld:
 
 # --- cases and commands --------------------------------------------------------------------------
 
-DEFAULT_KIND = {"patto": "inclusione"}
+DEFAULT_KIND = {"patto": "inclusione", "bonus_famiglia": "gravidanza"}
 DEFAULT_PROVIDER = {"sad_caso": "ENTE01", "sad_adesione": "ENTE01"}
 DEFAULT_CALL = {"fna_domanda": FINAL_CALL_ID}
 
@@ -392,7 +424,8 @@ def fire(
         if source is None:
             case = None
         else:
-            view_data = deep_merge(case_data(case_type), case_patch or {})
+            variant = VARIANT.get((case_type, transition), {})
+            view_data = deep_merge(case_data(case_type), case_patch if case_patch is not None else variant)
             case = case_in(case_type, source, view_data, **(case_fields or {}))
     if reason is _DEFAULT:
         reason = "motivo indicato dall'operatore" if t.requires_reason else None

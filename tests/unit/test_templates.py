@@ -45,6 +45,8 @@ PAYLOADS = {
                                scadenza="2027-01-31", giorni=72, comune=None, persona=None, link="/obblighi/fna"),
     "caso_assegnato": {**CASE, "case_type": "patto", "transizione": "Assegnazione e primo colloquio",
                        "assegnatario": "as.rossi"},
+    "bonus_colloquio_assegnato": {**CASE, "case_type": "bonus_famiglia", "transizione": "Richiesta di colloquio",
+                                  "assegnatario": "as.rossi"},
     "sad_invito_adesione": {**CASE, "case_type": "sad_adesione", "transizione": "Invito all'adesione"},
     "sad_ente_scegli_ente": CASE,
     "sad_ente_cambia_ente": {**CASE, "transizione": "Cambio ente (voucher chiuso a fine mese)"},
