@@ -50,7 +50,7 @@ def init(
 
 
 @commands.command("demo-data", help="Genera persone sintetiche (codici fiscali validi) e un anno realistico di "
-                                    f"casi dei tre tipi. {ADMIN}")
+                                    f"casi di ogni tipo dichiarato. {ADMIN}")
 def demo_data(
     year: int = typer.Option(2026, "--anno"),
     seed: int = typer.Option(7, "--seme"),
@@ -68,8 +68,7 @@ def demo_data(
 
 def _print_demo_summary(summary: dict) -> None:
     typer.echo(f"Dati dimostrativi {summary['year']}: {summary['cases_total']} casi, {summary['transitions']} "
-               f"passi registrati, {summary['people']} persone sintetiche, {summary['sad_visits']} visite SAD "
-               f"({summary['elapsed_seconds']:.1f} s).")
+               f"passi registrati, {summary['people']} persone sintetiche ({summary['elapsed_seconds']:.1f} s).")
 
 
 @commands.command(help="Prepara un Ambito dimostrativo (SQLite se non configurato) e mostra i casi per tipo e "

@@ -117,6 +117,10 @@ class DemoContext(Protocol):
 
     def users(self, role: Role) -> list[str]: ...
 
+    def policy_on(self, day: date) -> Any:
+        """The policy version in force on `day` (amounts and caps a generator must respect)."""
+        ...
+
     def open(self, case_type: str, user: str, on: date, data: dict, *, kind: str | None = None,
              comune: str | None = None, related: int | None = None) -> Run | None:
         """Open a case effective `on`; None when `on` is after today."""

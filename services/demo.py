@@ -118,6 +118,9 @@ class _ServiceContext(DemoContext):
     def users(self, role: Role) -> list[str]:
         return self.users_by_role.get(role.value, [])
 
+    def policy_on(self, day: date):
+        return self.svc.policy_on(day)
+
     def _actor(self, username: str):
         if username not in self._actors:
             self._actors[username] = self.svc.actor(username)

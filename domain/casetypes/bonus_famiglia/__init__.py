@@ -54,6 +54,8 @@ INTERVALS = (
              ("ammetti",), FIRST_PAYMENTS),
 )
 
+from domain.casetypes.bonus_famiglia.demo import demo  # noqa: E402
+
 CASE_TYPES = [
     CaseType(
         workflow=BONUS_FAMIGLIA,
@@ -66,5 +68,6 @@ CASE_TYPES = [
         templates=Path(__file__).parent / "templates",
         # the newborn's tessera sanitaria unlocks the second instalment: CSC, who pays it, is reminded too
         reminders=ReminderRouting(by_deadline={"tessera_sanitaria": ("owner", "csc_admin")}),
+        demo=demo,
     ),
 ]
