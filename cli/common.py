@@ -14,6 +14,7 @@ import typer
 
 from config.settings import get_settings
 from domain.errors import DomainError, InvalidData
+from domain.italian import format_date, parse_date
 
 JsonOpt = typer.Option(False, "--json", help="Stampa in JSON.")
 ADMIN = "Comando amministrativo: opera su tutti i dati del distretto."
@@ -86,13 +87,13 @@ def parse_data(data: Optional[str]) -> dict[str, Any]:
 
 
 def parse_when(value: Optional[str]) -> date | datetime | None:
+    """A date as the rest of Legami reads it (`domain.italian.parse_date`), or an ISO 8601 date-time."""
     if not value:
         return None
-    for fmt in ("%d/%m/%Y", "%Y-%m-%d"):
-        try:
-            return datetime.strptime(value, fmt).date()
-        except ValueError:
-            pass
+    try:
+        return parse_date(value)
+    except ValueError:
+        pass
     try:
         return datetime.fromisoformat(value)
     except ValueError:
@@ -134,9 +135,14 @@ def cell(value: Any) -> str:
         return ", ".join(map(str, value))
     if isinstance(value, dict):
         return json.dumps(value, ensure_ascii=False, default=str)
+    if isinstance(value, (date, datetime)):
+        return format_date(value)
     text = str(value)
     if len(text) == 10 and text[4] == "-" and text[7] == "-":
-        return f"{text[8:10]}/{text[5:7]}/{text[0:4]}"
+        try:
+            return format_date(text)
+        except ValueError:
+            return text
     return text
 
 
