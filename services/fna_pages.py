@@ -20,8 +20,6 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from domain.casetypes.fna import APPLICATION, CALL
-from domain.casetypes.fna import ranking as rk
 from domain.access import (
     AccessDenied,
     CaseRef,
@@ -32,10 +30,13 @@ from domain.access import (
     read_refusal,
     visible_fields,
 )
+from domain.casetypes.fna import APPLICATION, CALL
+from domain.casetypes.fna import ranking as rk
 from domain.errors import NotFound
 from domain.registry import get_workflow
 from domain.workflow import Role
 from services.access import ScopedCaseService, scoped_filter
+from services.case_pages import case_type_of
 from store.auth_tables import health_access_log_t
 from store.tables import Comune, case_t, person_t
 
@@ -68,10 +69,9 @@ def _read_call(scoped: ScopedCaseService, principal: Principal, call_id: int,
                refusal: Callable[[Principal], str | None]) -> dict[str, Any]:
     """The call as `principal` may read it, after the page's role check; NotFound if the case is no call."""
     _require(refusal(principal))
-    call = scoped.read(principal, call_id)
-    if call["tipo"] != CALL:
+    if case_type_of(scoped.engine, call_id) != CALL:  # before reading: a refused id leaves no health-read row
         raise NotFound(f"il caso {call_id} non è un bando FNA")
-    return call
+    return scoped.read(principal, call_id)
 
 
 def _require(reason: str | None) -> None:
@@ -181,11 +181,14 @@ def call_page(scoped: ScopedCaseService, principal: Principal, call_id: int) -> 
     wf = get_workflow(APPLICATION)
     rows = []
     for app in _applications(engine, call_id, today, scoped_filter(principal, today=today)):
-        computed = _computed_score(app, year)
-        rows.append({"id": app.id, "protocollo": app.protocollo, "stato": app.state,
-                     "stato_etichetta": wf.state(app.state).label, "comune": app.comune,
+        # protocol, score and amount are administrative data: shown only to who sees that class of the application
+        admin = FieldClass.ADMINISTRATIVE in visible_fields(principal, app.ref)
+        computed = _computed_score(app, year) if admin else None
+        rows.append({"id": app.id, "protocollo": app.protocollo if admin else f"domanda {app.id}",
+                     "stato": app.state, "stato_etichetta": wf.state(app.state).label, "comune": app.comune,
                      "punteggio": computed[0] if computed else None,
-                     "importo_annuo": _annual_amount(app) if app.data.get("importo_mensile_proposto") else None})
+                     "importo_annuo": _annual_amount(app) if admin and app.data.get("importo_mensile_proposto")
+                     else None})
     rows.sort(key=lambda r: rk.protocol_key(r["protocollo"]))
     allowed = scoped.allowed(principal, call_id)
     cwf = get_workflow(CALL)
