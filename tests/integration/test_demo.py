@@ -7,6 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from domain.italian import ROME
+from domain.registry import all_case_types
 from domain.validation import validate_codice_fiscale
 from services.demo import generate_demo
 from services.setup import init_database
@@ -14,7 +15,7 @@ from store.db import make_engine
 from store.tables import AppUser, Comune, case_t, person_t, transition_t
 
 TODAY = date(2026, 11, 20)
-CASE_TYPES = {"patto", "fna_bando", "fna_domanda", "sad_adesione", "sad_caso"}
+CASE_TYPES = {ct.case_type for ct in all_case_types()}
 
 
 def _demo_database(path, seed: int = 7):

@@ -53,7 +53,7 @@ BONUS = Workflow(
 
 @pytest.fixture
 def bonus_registered():
-    register(CaseType(workflow=BONUS, group=IndicatorGroup("bonus", "Bonus di prova"),
+    register(CaseType(workflow=BONUS, group=IndicatorGroup("bonus_prova", "Bonus di prova"),
                       fields={"figli_minori": FieldClass.SOCIAL, "pagato_il": FieldClass.ADMINISTRATIVE}))
     yield BONUS
     unregister(BONUS.case_type)

@@ -1,0 +1,103 @@
+"""Tamper-evident history: every audit row carries a hash over its content and the previous row's hash. Pure.
+
+Chains:
+- a case's transitions (`case_transition`), one chain per case, in `seq` order: the first row's previous hash is
+  `GENESIS`; the case row keeps the head (`case_file.audit_hash`) so a transition extends it without a read;
+- the health-read log (`health_access_log`), one chain for the whole log, in `id` order.
+
+`row_hash(previous, fields)` is SHA-256 over the previous hash and a canonical JSON of the row's content (sorted
+keys, UTC instants in ISO 8601, decimals as text), so the same row always hashes the same on SQLite and
+PostgreSQL. `verify_chain` walks rows and names each break. A checkpoint (`checkpoint_root`) condenses every
+chain's head into one root hash, which is written out of the database's reach (a file, an e-mail to the Ufficio
+di Piano): rewriting history AND recomputing every hash after it is then still detected against the checkpoint.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from typing import Any
+
+GENESIS = "0" * 64
+TRANSITION_FIELDS = ("case_id", "seq", "transition", "from_state", "to_state", "actor", "actor_role",
+                     "recorded_at", "effective_at", "reason", "data")
+HEALTH_LOG_FIELDS = ("case_id", "username", "role", "read_at", "fields", "context")
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def canonical(fields: Mapping[str, Any], names: Iterable[str]) -> bytes:
+    """The bytes a row's hash covers: its named fields as canonical JSON."""
+    return json.dumps({n: _plain(fields.get(n)) for n in names}, sort_keys=True, separators=(",", ":"),
+                      ensure_ascii=False, default=str).encode()
+
+
+def row_hash(previous: str, fields: Mapping[str, Any], names: Iterable[str] = TRANSITION_FIELDS) -> str:
+    return hashlib.sha256(previous.encode() + b"\n" + canonical(fields, names)).hexdigest()
+
+
+@dataclass(frozen=True)
+class Break:
+    """One place where a chain does not hold, in Italian: which chain, which row, what is wrong."""
+
+    chain: str  # "caso 17", "registro accessi ai dati sanitari"
+    row: str  # "passo 3", "riga 120"
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.chain}, {self.row}: {self.problem}"
+
+
+def verify_chain(chain: str, rows: Iterable[Mapping[str, Any]], names: Iterable[str], *, position: str,
+                 label: str) -> tuple[list[Break], str, int]:
+    """Walk `rows` (in chain order, each with a stored `hash` and its `position` key): the breaks found, the
+    last stored hash and the number of rows."""
+    names = tuple(names)
+    previous, breaks, count = GENESIS, [], 0
+    expected_position = 1
+    for row in rows:
+        count += 1
+        where = f"{label} {row[position]}"
+        if position == "seq" and row[position] != expected_position:
+            breaks.append(Break(chain, where, f"numerazione interrotta (atteso {label} {expected_position}): "
+                                              "una riga è stata cancellata o inserita"))
+            expected_position = row[position]
+        expected_position += 1
+        computed = row_hash(previous, row, names)
+        if row.get("hash") != computed:
+            breaks.append(Break(chain, where, "impronta non corrispondente: la riga è stata modificata, o una riga "
+                                              "precedente è stata tolta"))
+        previous = row.get("hash") or computed
+    return breaks, previous, count
+
+
+def checkpoint_root(heads: Iterable[tuple[str, int, str]]) -> str:
+    """One hash over every chain's (name, length, head hash), sorted by name."""
+    digest = hashlib.sha256()
+    for name, length, head in sorted(heads):
+        digest.update(f"{name}:{length}:{head}\n".encode())
+    return digest.hexdigest()
+
+
+def sign(root: str, key: bytes) -> str:
+    """An HMAC-SHA256 of a checkpoint's root with the instance's audit key (who holds the key can tell a
+    checkpoint written by Legami from one written by hand)."""
+    return hmac.new(key, root.encode(), hashlib.sha256).hexdigest()
