@@ -41,6 +41,7 @@ from domain.italian import ROME
 from domain.registry import get_workflow
 from domain.workflow import Role
 from store.access_sql import to_sql
+from store.audit import append_health_reads
 from store.auth_tables import health_access_log_t, user_credential_t
 from store.tables import AppUser, Comune, case_t, person_t
 
@@ -234,10 +235,10 @@ def log_health_read(engine: Engine, principal: Principal, case_id: int, fields: 
     """Append who read which health fields of which case and when (the row cannot be changed afterwards)."""
     when = (at or datetime.now(timezone.utc)).astimezone(timezone.utc)
     with engine.begin() as conn:
-        conn.execute(health_access_log_t.insert(), {
+        append_health_reads(conn, [{
             "case_id": case_id, "username": principal.username, "role": principal.role.value,
             "read_at": when, "fields": sorted(set(fields)), "context": context,
-        })
+        }])
 
 
 def health_reads(engine: Engine, *, case_id: int | None = None, username: str | None = None) -> list[dict[str, Any]]:

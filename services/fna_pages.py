@@ -37,7 +37,7 @@ from domain.registry import get_workflow
 from domain.workflow import Role
 from services.access import ScopedCaseService, scoped_filter
 from services.case_pages import case_type_of
-from store.auth_tables import health_access_log_t
+from store.audit import append_health_reads
 from store.tables import Comune, case_t, person_t
 
 R = Role
@@ -326,7 +326,7 @@ def _log_health_reads(engine: Engine, principal: Principal, fields_by_case: dict
             for case_id, fields in sorted(fields_by_case.items()) if fields]
     if rows:
         with engine.begin() as conn:
-            conn.execute(health_access_log_t.insert(), rows)
+            append_health_reads(conn, rows)
 
 
 def publish_ranking(scoped: ScopedCaseService, principal: Principal, call_id: int, fase: str, atto: str,

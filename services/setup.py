@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection, Engine
 from config.district import District, load_district
 from config.policy_files import load_policies
 from domain.policy import Policy
+from store.audit import ensure_heads
 from store.db import migrate
 from store.tables import AppUser, Comune, PolicyVersion, Provider, SubAmbito
 from store.tables import District as DistrictRow
@@ -26,6 +27,7 @@ def init_database(url: str, engine: Engine, *, district_path: Path | None = None
         for policy in load_policies(policies_path):
             load_policy(conn, policy)
         ensure_user(conn, SYSTEM_USER, "Legami (automatismi)", "noreply@example.org", "system")
+        ensure_heads(conn)
     return district
 
 

@@ -59,12 +59,23 @@ class HealthAccessLog(SQLModel, table=True):
     read_at: datetime = Field(sa_type=UTCDateTime)
     fields: list[str] = Field(default_factory=list, sa_type=JSONType)
     context: str = Field(default="case_detail", max_length=60)
+    hash: str | None = Field(default=None, max_length=64)  # domain.audit.row_hash over this row and the previous
+
+
+class AuditHead(SQLModel, table=True):
+    """The head of a log-wide hash chain (the health-read log): its length and last hash."""
+
+    __tablename__ = "audit_head"
+    chain: str = Field(primary_key=True, max_length=60)
+    length: int
+    hash: str = Field(max_length=64)
 
 
 user_credential_t = UserCredential.__table__
 login_throttle_t = LoginThrottle.__table__
 user_identity_t = UserIdentity.__table__
 health_access_log_t = HealthAccessLog.__table__
+audit_head_t = AuditHead.__table__
 
 
 class WebSession(SQLModel, table=True):

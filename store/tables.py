@@ -110,6 +110,7 @@ class Case(SQLModel, table=True):
     outcome_reason: str | None = None
     data: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
     version: int = 1
+    audit_hash: str | None = Field(default=None, max_length=64)  # the head of its history's hash chain
 
 
 class CaseTransition(SQLModel, table=True):
@@ -133,6 +134,7 @@ class CaseTransition(SQLModel, table=True):
     effective_on: date = Field(index=True)  # the local (Europe/Rome) day of effective_at: tallies group by it
     reason: str | None = None
     data: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    hash: str | None = Field(default=None, max_length=64)  # domain.audit.row_hash over this row and the previous
 
 
 class Deadline(SQLModel, table=True):

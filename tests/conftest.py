@@ -36,6 +36,18 @@ def _tables_to_empty() -> str:
 
 
 TABLES = _tables_to_empty()
+AUDIT_TRUNCATE_GUARDS = (("case_transition", "case_transition_no_truncate"),
+                         ("health_access_log", "health_access_log_no_truncate"))
+
+
+def empty_all_tables(conn) -> None:
+    """TRUNCATE every table but the reference data (PostgreSQL). The audit tables refuse TRUNCATE (migration
+    0007): the tables' owner lifts that for the fixture, inside the same transaction."""
+    for table, trigger in AUDIT_TRUNCATE_GUARDS:
+        conn.execute(sa.text(f"ALTER TABLE {table} DISABLE TRIGGER {trigger}"))
+    conn.execute(sa.text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
+    for table, trigger in AUDIT_TRUNCATE_GUARDS:
+        conn.execute(sa.text(f"ALTER TABLE {table} ENABLE ALWAYS TRIGGER {trigger}"))
 
 
 def _admin(url: str):
@@ -92,7 +104,7 @@ def db_url(request, tmp_path, sqlite_template):
     url = request.getfixturevalue("pg_url")
     engine = make_engine(url, poolclass=sa.pool.NullPool)
     with engine.begin() as conn:
-        conn.execute(sa.text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
+        empty_all_tables(conn)
     # put back what init_database loads (policies, system user)
     init_database(url, engine)
     engine.dispose()

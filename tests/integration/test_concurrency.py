@@ -23,12 +23,13 @@ THREADS = 20
 def pg_service(pg_url):
     engine = make_engine(pg_url, pool_size=THREADS, max_overflow=5)
     from services.setup import ensure_user
-    import sqlalchemy as sa
-    from .conftest import TABLES, USERS
+    from tests.conftest import empty_all_tables
+
+    from .conftest import USERS
     from services.setup import init_database
 
     with engine.begin() as conn:
-        conn.execute(sa.text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
+        empty_all_tables(conn)
     init_database(pg_url, engine)
     with engine.begin() as conn:
         for username, role, area, provider in USERS:

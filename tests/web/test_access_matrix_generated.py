@@ -172,7 +172,7 @@ def matrix_url(request, tmp_path_factory, sqlite_template):
     import shutil
 
     from services.setup import init_database
-    from tests.conftest import TABLES
+    from tests.conftest import empty_all_tables
 
     if request.param == "sqlite":
         path = tmp_path_factory.mktemp("matrix") / "legami.db"
@@ -181,7 +181,7 @@ def matrix_url(request, tmp_path_factory, sqlite_template):
     url = request.getfixturevalue("pg_url")
     engine = make_engine(url, poolclass=sa.pool.NullPool)
     with engine.begin() as conn:
-        conn.execute(sa.text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
+        empty_all_tables(conn)
     init_database(url, engine)
     engine.dispose()
     return url

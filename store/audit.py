@@ -1,0 +1,83 @@
+"""The audit chains in the database: appending to the health-read log's chain, reading chains to verify them.
+
+A case's transitions are chained by the transition hot path (store/cases.py): the case row holds the head
+(`case_file.audit_hash`) and the version-guarded UPDATE that moves the case also moves the head. The health-read
+log is one chain whose head is the `audit_head` row "health_access_log", locked (a no-op UPDATE) before it is
+read, so concurrent appends queue instead of forking the chain.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from domain.audit import GENESIS, HEALTH_LOG_FIELDS, TRANSITION_FIELDS, row_hash
+from store.auth_tables import audit_head_t, health_access_log_t
+from store.tables import case_t, transition_t
+
+HEALTH_CHAIN = "health_access_log"
+
+
+def ensure_heads(conn: Connection) -> None:
+    """The log-wide chains' head rows (a new database, or one emptied by hand)."""
+    if conn.execute(sa.select(audit_head_t.c.chain).where(audit_head_t.c.chain == HEALTH_CHAIN)).first() is None:
+        conn.execute(audit_head_t.insert(), {"chain": HEALTH_CHAIN, "length": 0, "hash": GENESIS})
+
+
+def append_health_reads(conn: Connection, rows: list[Mapping[str, Any]]) -> None:
+    """Insert health-read log rows, each chained to the previous one, in the caller's transaction."""
+    if not rows:
+        return
+    h = audit_head_t
+    locked = conn.execute(sa.update(h).where(h.c.chain == HEALTH_CHAIN).values(length=h.c.length)).rowcount
+    if not locked:
+        ensure_heads(conn)
+    head = conn.execute(sa.select(h.c.length, h.c.hash).where(h.c.chain == HEALTH_CHAIN)).one()
+    previous, chained = head.hash, []
+    for row in rows:
+        previous = row_hash(previous, row, HEALTH_LOG_FIELDS)
+        chained.append({**row, "hash": previous})
+    conn.execute(health_access_log_t.insert(), chained)
+    conn.execute(sa.update(h).where(h.c.chain == HEALTH_CHAIN).values(length=head.length + len(rows), hash=previous))
+
+
+# ----------------------------------------------------------------------------- reading for verification
+
+
+def cases(conn: Connection) -> Iterator[Any]:
+    c = case_t.c
+    yield from conn.execute(sa.select(c.id, c.state, c.version, c.audit_hash).order_by(c.id))
+
+
+def transitions_by_case(conn: Connection, batch: int = 5000) -> Iterator[tuple[int, list[dict[str, Any]]]]:
+    """Every case's transitions in seq order, case by case (streamed: memory stays flat)."""
+    t = transition_t
+    columns = [t.c.id, t.c.hash, *(t.c[name] for name in TRANSITION_FIELDS)]
+    current, rows = None, []
+    result = conn.execution_options(yield_per=batch).execute(sa.select(*columns).order_by(t.c.case_id, t.c.seq))
+    for row in result.mappings():
+        if row["case_id"] != current and rows:
+            yield current, rows
+            rows = []
+        current = row["case_id"]
+        rows.append(dict(row))
+    if rows:
+        yield current, rows
+
+
+def health_log(conn: Connection, batch: int = 5000) -> Iterator[dict[str, Any]]:
+    h = health_access_log_t
+    columns = [h.c.id, h.c.hash, *(h.c[name] for name in HEALTH_LOG_FIELDS)]
+    for row in conn.execution_options(yield_per=batch).execute(sa.select(*columns).order_by(h.c.id)).mappings():
+        yield dict(row)
+
+
+def head(conn: Connection, chain: str = HEALTH_CHAIN) -> Any:
+    return conn.execute(sa.select(audit_head_t.c.length, audit_head_t.c.hash)
+                        .where(audit_head_t.c.chain == chain)).first()
+
+
+def transition_hash(previous: str | None, row: Mapping[str, Any]) -> str:
+    return row_hash(previous or GENESIS, row, TRANSITION_FIELDS)
