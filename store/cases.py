@@ -477,7 +477,7 @@ def _update_case(cur: _Cursor, case: CaseView, d: Decision, effective_utc: datet
     if d.outcome is not None:
         columns += ("outcome", "outcome_reason")
         values += (d.outcome.value, d.outcome_reason)
-    if d.transition.merge_data:
+    if d.transition.merge_data and d.case_data != case.data:  # a step that adds nothing leaves the data as is
         columns.append("data")
         values.append(sql.json(d.case_data))
     result = cur.execute(sql.update_case(tuple(columns)), (*values, case.id, case.version))
