@@ -330,12 +330,11 @@ def raw_plan(d: Dialect, case_id: int, i: int, dues: Dues) -> list[list[tuple]]:
         *closes(3),
         deadlines((MONITORAGGIO, dues.monitoraggio_2, 5)),
     ])
-    # avvia_verifica (system): data rewritten unchanged, monitoraggio met and fine_patto met or expired
-    # (see closings), the final-review deadline starts
+    # avvia_verifica (system): no form, so the case data is unchanged and not rewritten; monitoraggio met and
+    # fine_patto met or expired (see closings), the final-review deadline starts
     plan.append([
         load,
-        update(4, [("state", "UNDER_REVIEW"), ("state_since", d.ts(STEP_AT["avvia_verifica"])),
-                   ("data", d.json(data))]),
+        update(4, [("state", "UNDER_REVIEW"), ("state_since", d.ts(STEP_AT["avvia_verifica"]))]),
         audit(4),
         *closes(4),
         deadlines((VERIFICA, dues.verifica, 6)),

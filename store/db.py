@@ -22,6 +22,11 @@ def normalise_url(url: str) -> str:
 
 def make_engine(url: str, **kwargs) -> Engine:
     url = normalise_url(url)
+    if "poolclass" not in kwargs and _queue_pooled(url):
+        # the connection returned last is the next one handed out: one thread at a time then keeps one
+        # warm connection (SQLite's page cache, psycopg's prepared statements), instead of alternating
+        # between every connection the pool ever opened, each with a cache made stale by the other's commits
+        kwargs.setdefault("pool_use_lifo", True)
     if url.startswith("sqlite"):
         engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -32,6 +37,12 @@ def make_engine(url: str, **kwargs) -> Engine:
     # no pre-ping (a round trip per unit of work on the hot path): connections are recycled instead
     kwargs.setdefault("pool_recycle", 1800)
     return sa.create_engine(url, **kwargs)
+
+
+def _queue_pooled(url: str) -> bool:
+    """Whether the dialect's default pool for this URL is a QueuePool (not SQLite's in-memory pools)."""
+    u = sa.engine.make_url(url)
+    return issubclass(u.get_dialect().get_pool_class(u), sa.pool.QueuePool)
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
