@@ -58,6 +58,7 @@ import psycopg
 import sqlalchemy
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from domain.audit import GENESIS, row_hash
 from domain.engine import Decision
 from domain.italian import ROME
 from domain.validation import make_codice_fiscale
@@ -150,8 +151,8 @@ SELECT_CASE = (
     "SELECT case_file.id, case_file.case_type, case_file.kind, case_file.state, case_file.comune_istat, "
     "case_file.owner, case_file.opened_at, case_file.state_since, case_file.policy_version, case_file.data, "
     "case_file.version, case_file.related_case_id, case_file.provider_codice, person.codice_fiscale, "
-    "person.data_nascita FROM case_file LEFT OUTER JOIN person ON person.id = case_file.person_id "
-    "WHERE case_file.id = {p}"
+    "person.data_nascita, case_file.audit_hash FROM case_file LEFT OUTER JOIN person "
+    "ON person.id = case_file.person_id WHERE case_file.id = {p}"
 )
 SELECT_USER = (  # the assegna guard (assignee_is_social_worker_of_sub_ambito); the handler re-uses its answer
     "SELECT app_user.username, app_user.role, app_user.sub_ambito, app_user.provider_codice, app_user.email "
@@ -165,8 +166,9 @@ UPDATE_CASE = (
 AUDIT_DAY = "effective_on" in transition_t.c
 INSERT_TRANSITION = (
     "INSERT INTO case_transition (case_id, seq, transition, from_state, to_state, actor, actor_role, "
-    f"recorded_at, effective_at, {'effective_on, ' if AUDIT_DAY else ''}reason, data) "
-    f"VALUES ({{p}}, {{p}}, {{p}}, {{p}}, {{p}}, {{p}}, {{p}}, {{p}}, {{p}}, {'{p}, ' if AUDIT_DAY else ''}{{p}}, {{pj}})"
+    f"recorded_at, effective_at, {'effective_on, ' if AUDIT_DAY else ''}reason, data, hash) "
+    f"VALUES ({{p}}, {{p}}, {{p}}, {{p}}, {{p}}, {{p}}, {{p}}, {{p}}, {{p}}, {'{p}, ' if AUDIT_DAY else ''}{{p}}, {{pj}}, "
+    "{p})"
 )
 UPDATE_MET = (
     "UPDATE deadline SET status={p}, closed_on={p} WHERE deadline.case_id = {p} "
@@ -182,8 +184,9 @@ INSERT_OUTBOX = (
     "attempts, next_attempt_at) VALUES ({p}, {p}, {p}, {p}, {p}, {pj}, {p}, {p}, {p}, {p})"
 )
 
-# op kinds of a raw unit of work
-LOAD, FETCH, UPDATE_VERSIONED, EXEC = range(4)
+# op kinds of a raw unit of work: HASH chains the step's audit row to the head LOAD read (domain.audit, as
+# store.cases does, computed while timed), UPDATE_VERSIONED writes the new head, AUDIT inserts the row with it
+LOAD, FETCH, UPDATE_VERSIONED, EXEC, HASH, AUDIT = range(6)
 
 
 @dataclass(frozen=True)
@@ -259,10 +262,17 @@ def raw_plan(d: Dialect, case_id: int, i: int, dues: Dues) -> list[list[tuple]]:
     roles = {WORKER: "social_worker", COORD: "subarea_coordinator", SYSTEM: "system"}
     states = ("REFERRED", "INTAKE", "DRAFTING", "ACTIVE", "ACTIVE", "UNDER_REVIEW")
 
+    def chain(k: int) -> tuple:
+        step, actor = STEPS[k], STEP_ACTOR[STEPS[k]]
+        return (HASH, None, {"case_id": case_id, "seq": k + 2, "transition": step, "from_state": states[k],
+                             "to_state": states[k + 1], "actor": actor, "actor_role": roles[actor],
+                             "recorded_at": FIXED_NOW, "effective_at": STEP_AT[step], "reason": None,
+                             "data": payloads[k]})
+
     def audit(k: int) -> tuple:
         step, actor = STEPS[k], STEP_ACTOR[STEPS[k]]
         day = (d.day(STEP_AT[step].astimezone(ROME).date()),) if AUDIT_DAY else ()
-        return (EXEC, ins_transition,
+        return (AUDIT, ins_transition,
                 (case_id, k + 2, step, states[k], states[k + 1], actor, roles[actor], recorded,
                  d.ts(STEP_AT[step]), *day, None, d.json(payloads[k])))
 
@@ -283,7 +293,7 @@ def raw_plan(d: Dialect, case_id: int, i: int, dues: Dues) -> list[list[tuple]]:
         return (EXEC, sql, tuple(params))
 
     def update(k: int, sets: list[tuple[str, Any]]) -> tuple:
-        cols = ", ".join(f"{c}={d.pj if c == 'data' else d.p}" for c, _ in sets)
+        cols = ", ".join(f"{c}={d.pj if c == 'data' else d.p}" for c, _ in [*sets, ("audit_hash", None)])
         return (UPDATE_VERSIONED, d.sql(UPDATE_CASE, sets=cols), (*(v for _, v in sets), case_id))
 
     plan: list[list[tuple]] = []
@@ -295,6 +305,7 @@ def raw_plan(d: Dialect, case_id: int, i: int, dues: Dues) -> list[list[tuple]]:
     plan.append([
         load,
         (FETCH, d.sql(SELECT_USER), (WORKER,)),
+        chain(0),
         update(0, [("state", "INTAKE"), ("owner", WORKER), ("state_since", d.ts(STEP_AT["assegna"])),
                    ("data", d.json(data))]),
         audit(0),
@@ -307,6 +318,7 @@ def raw_plan(d: Dialect, case_id: int, i: int, dues: Dues) -> list[list[tuple]]:
     data = {**data, **payloads[1]}
     plan.append([
         load,
+        chain(1),
         update(1, [("kind", "inclusione"), ("state", "DRAFTING"),
                    ("state_since", d.ts(STEP_AT["avvia_redazione"])), ("data", d.json(data))]),
         audit(1),
@@ -317,6 +329,7 @@ def raw_plan(d: Dialect, case_id: int, i: int, dues: Dues) -> list[list[tuple]]:
     data = {**data, **payloads[2]}
     plan.append([
         load,
+        chain(2),
         update(2, [("state", "ACTIVE"), ("state_since", d.ts(STEP_AT["attiva"])), ("data", d.json(data))]),
         audit(2),
         *closes(2),
@@ -325,6 +338,7 @@ def raw_plan(d: Dialect, case_id: int, i: int, dues: Dues) -> list[list[tuple]]:
     # registra_monitoraggio: merge_data=False, the case data is not rewritten
     plan.append([
         load,
+        chain(3),
         update(3, [("state", "ACTIVE"), ("state_since", d.ts(STEP_AT["registra_monitoraggio"]))]),
         audit(3),
         *closes(3),
@@ -334,6 +348,7 @@ def raw_plan(d: Dialect, case_id: int, i: int, dues: Dues) -> list[list[tuple]]:
     # fine_patto met or expired (see closings), the final-review deadline starts
     plan.append([
         load,
+        chain(4),
         update(4, [("state", "UNDER_REVIEW"), ("state_since", d.ts(STEP_AT["avvia_verifica"]))]),
         audit(4),
         *closes(4),
@@ -344,16 +359,21 @@ def raw_plan(d: Dialect, case_id: int, i: int, dues: Dues) -> list[list[tuple]]:
 
 def run_raw_step(conn: Any, ops: list[tuple]) -> None:
     cur = conn.cursor()
-    version = None
+    version = head = None
     for kind, sql, params in ops:
         if kind == LOAD:
             cur.execute(sql, params)
-            version = cur.fetchone()[10]
+            row = cur.fetchone()
+            version, head = row[10], row[15]
+        elif kind == HASH:
+            head = row_hash(head or GENESIS, params)
+        elif kind == AUDIT:
+            cur.execute(sql, (*params, head))
         elif kind == FETCH:
             cur.execute(sql, params)
             cur.fetchone()
         elif kind == UPDATE_VERSIONED:
-            cur.execute(sql, (*params, version))
+            cur.execute(sql, (*params[:-1], head, params[-1], version))
             if cur.rowcount != 1:
                 raise RuntimeError(f"raw: versioned update touched {cur.rowcount} rows")
         else:

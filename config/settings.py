@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     mail_from: str = "legami@example.org"
     outbox_dir: Path = Field(default=Path("outbox"), description="where .eml files go when no SMTP is set")
     prefect_home: Path = Field(default=Path(".legami/prefect"), description="embedded Prefect server's home")
+    audit_dir: Path = Field(default=Path(".legami/audit"),
+                            description="the audit chains' signed checkpoints (keep a copy off this machine)")
     base_url: str = "http://127.0.0.1:8000"
 
     @model_validator(mode="after")

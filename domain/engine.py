@@ -53,6 +53,7 @@ class CaseView:
     related_case_id: int | None = None
     provider_codice: str | None = None
     person: Mapping[str, Any] | None = None
+    audit_hash: str | None = None  # the head of the case's audit chain (domain/audit.py)
 
 
 @dataclass(frozen=True)

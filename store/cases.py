@@ -21,6 +21,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm.base import NEVER_SET, NO_VALUE
 
+from domain.audit import GENESIS, row_hash
 from domain.engine import Actor, CaseView, Decision, ProviderView, UserView
 from domain.errors import ConflictError, NotFound, StateWriteForbidden
 from domain.italian import ROME
@@ -81,7 +82,7 @@ class _Sql:
             "SELECT case_file.id, case_file.case_type, case_file.kind, case_file.state, case_file.comune_istat, "
             "case_file.owner, case_file.opened_at, case_file.state_since, case_file.policy_version, "
             "case_file.data, case_file.version, case_file.related_case_id, case_file.provider_codice, "
-            "person.codice_fiscale, person.data_nascita FROM case_file LEFT OUTER JOIN person "
+            "person.codice_fiscale, person.data_nascita, case_file.audit_hash FROM case_file LEFT OUTER JOIN person "
             f"ON person.id = case_file.person_id WHERE case_file.id = {p}"
         )
         self.select_user = (
@@ -90,9 +91,10 @@ class _Sql:
         )
         self.insert_audit = (
             "INSERT INTO case_transition (case_id, seq, transition, from_state, to_state, actor, actor_role, "
-            "recorded_at, effective_at, effective_on, reason, data) VALUES "
-            f"({', '.join([p] * 12)})"
+            "recorded_at, effective_at, effective_on, reason, data, hash) VALUES "
+            f"({', '.join([p] * 13)})"
         )
+        self.set_audit_head = f"UPDATE case_file SET audit_hash={p} WHERE case_file.id = {p}"
         self.cancel = (f"UPDATE deadline SET status='cancelled', closed_on={p} WHERE deadline.case_id = {p} "
                        "AND deadline.status IN ('open', 'paused')")
         self.pause = (f"UPDATE deadline SET status='paused' WHERE deadline.case_id = {p} "
@@ -338,7 +340,7 @@ def load_case(conn: Connection | UnitOfWork, case_id: int) -> CaseView:
 
 def _row_to_view(sql: _Sql, row: Sequence[Any]) -> CaseView:
     (id_, case_type, kind, state, comune, owner, opened_at, state_since, policy_version, data, version,
-     related, provider, codice_fiscale, data_nascita) = row
+     related, provider, codice_fiscale, data_nascita, audit_hash) = row
     person = {"codice_fiscale": codice_fiscale, "data_nascita": sql.read_day(data_nascita)} if codice_fiscale else None
     return CaseView(
         id=id_,
@@ -355,6 +357,7 @@ def _row_to_view(sql: _Sql, row: Sequence[Any]) -> CaseView:
         related_case_id=related,
         provider_codice=provider,
         person=person,
+        audit_hash=audit_hash,
     )
 
 
@@ -434,7 +437,8 @@ def insert_case(
         },
     ).scalar_one()
     cur = _cursor(conn)
-    _insert_audit(cur, case_id, 1, decision, actor, recorded_at)
+    head = _insert_audit(cur, case_id, 1, decision, actor, recorded_at, previous=GENESIS)
+    cur.execute(cur.sql.set_audit_head, (head, case_id))
     _insert_deadlines(cur, case_id, 1, decision)
     return case_id
 
@@ -445,15 +449,16 @@ def apply_decision(
     """Persist an advance; raises ConflictError if the case moved since it was read."""
     cur = _cursor(conn)
     effective_utc = _utc(decision.effective_at)
-    _update_case(cur, case, decision, effective_utc)
     seq = case.version + 1
-    _insert_audit(cur, case.id, seq, decision, actor, recorded_at, effective_utc)
+    row, head = _audit_row(cur.sql, case.id, seq, decision, actor, recorded_at, effective_utc, case.audit_hash)
+    _update_case(cur, case, decision, effective_utc, head)
+    cur.execute(cur.sql.insert_audit, row)
     _update_deadlines(cur, case.id, decision)
     _insert_deadlines(cur, case.id, seq, decision)
     return seq
 
 
-def _update_case(cur: _Cursor, case: CaseView, d: Decision, effective_utc: datetime) -> None:
+def _update_case(cur: _Cursor, case: CaseView, d: Decision, effective_utc: datetime, head: str) -> None:
     """UPDATE case_file guarded by the version the decision was taken on (optimistic concurrency)."""
     sql = cur.sql
     # the columns in table order, as Core would write them
@@ -478,6 +483,8 @@ def _update_case(cur: _Cursor, case: CaseView, d: Decision, effective_utc: datet
     if d.transition.merge_data and d.case_data != case.data:  # a step that adds nothing leaves the data as is
         columns.append("data")
         values.append(sql.json(d.case_data))
+    columns.append("audit_hash")  # the new head of its history's chain (a version bump without one is refused)
+    values.append(head)
     result = cur.execute(sql.update_case(tuple(columns)), (*values, case.id, case.version))
     if result.rowcount != 1:
         raise ConflictError(
@@ -488,16 +495,27 @@ def _update_case(cur: _Cursor, case: CaseView, d: Decision, effective_utc: datet
 _ROLE_VALUES = {role: role.value for role in Role}  # Enum.value is a descriptor call: ~1 us each time
 
 
+def _audit_row(sql: _Sql, case_id: int, seq: int, d: Decision, actor: Actor, recorded_at: datetime,
+               effective_utc: datetime, previous: str | None) -> tuple[tuple, str]:
+    """The audit INSERT's parameters, chained to `previous` (the case's head), and the row's hash."""
+    recorded_utc = _utc(recorded_at)
+    role = _ROLE_VALUES[actor.role]
+    head = row_hash(previous or GENESIS, {
+        "case_id": case_id, "seq": seq, "transition": d.transition.name, "from_state": d.from_state,
+        "to_state": d.to_state, "actor": actor.username, "actor_role": role, "recorded_at": recorded_utc,
+        "effective_at": effective_utc, "reason": d.reason, "data": d.data,
+    })
+    return (case_id, seq, d.transition.name, d.from_state, d.to_state, actor.username, role,
+            sql.ts(recorded_utc), sql.ts(effective_utc), sql.day(d.effective_at.astimezone(ROME).date()),
+            d.reason, sql.json(d.data), head), head
+
+
 def _insert_audit(cur: _Cursor, case_id: int, seq: int, d: Decision, actor: Actor, recorded_at: datetime,
-                  effective_utc: datetime | None = None) -> None:
-    sql = cur.sql
-    if effective_utc is None:
-        effective_utc = _utc(d.effective_at)
-    cur.execute(sql.insert_audit, (
-        case_id, seq, d.transition.name, d.from_state, d.to_state, actor.username, _ROLE_VALUES[actor.role],
-        sql.ts(_utc(recorded_at)), sql.ts(effective_utc), sql.day(d.effective_at.astimezone(ROME).date()),
-        d.reason, sql.json(d.data),
-    ))
+                  effective_utc: datetime | None = None, *, previous: str | None) -> str:
+    row, head = _audit_row(cur.sql, case_id, seq, d, actor, recorded_at, effective_utc or _utc(d.effective_at),
+                           previous)
+    cur.execute(cur.sql.insert_audit, row)
+    return head
 
 
 def _update_deadlines(cur: _Cursor, case_id: int, d: Decision) -> None:
