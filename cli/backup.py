@@ -74,7 +74,7 @@ def restore(
     from domain.italian import ROME
 
     what = (f"copia del {made.astimezone(ROME):%d/%m/%Y %H:%M} (Legami {result['legami']}, database "
-            f"{result['database']}, revisione {result['revisione']}, parti: {result["parti"]})")
+            f"{result['database']}, revisione {result['revisione']}, parti: {result['parti']})")
     if verify_only:
         typer.echo(f"Archivio integro: {what}. Nulla è stato scritto.")
         return
