@@ -18,7 +18,8 @@ commands = typer.Typer()
 @commands.command(help="Copia di sicurezza in un archivio .tar.gz: il database (SQLite: copia in linea, coerente "
                        "anche mentre l'applicazione scrive; PostgreSQL: pg_dump), le cartelle e i file di chiavi "
                        "configurati, e un manifest.json con l'impronta SHA-256 di ogni parte, la versione di Legami "
-                       f"e la revisione del database. L'archivio contiene dati personali: conservarlo protetto. {ADMIN}")
+                       "e la revisione del database. L'archivio contiene dati personali: conservarlo protetto. "
+                       f"{ADMIN}")
 def backup(
     out: Optional[Path] = typer.Option(None, "--out", help="File dell'archivio; se omesso "
                                        "legami-backup-AAAAMMGG-HHMMSS.tar.gz nella --cartella."),

@@ -1,9 +1,7 @@
 """Backups that restore: one .tar.gz holding the database, the folders and key files Legami keeps beside it, and
 a manifest (SHA-256 of every part, Legami's version, the Alembic revision, the date).
 
-- SQLite: SQLite's online backup API (`sqlite3.Connection.backup`), a consistent copy while the app writes;
-- PostgreSQL: `pg_dump -Fc` (one snapshot); restored by `pg_restore` into SQL run by `psql` in ONE transaction,
-  so a failed restore leaves the target as it was;
+- the database: SQLite's online backup API, or `pg_dump -Fc` and back in one transaction (`store/dumps.py`);
 - folders and files named by settings (`FOLDER_SETTINGS`, `FILE_SETTINGS`): a feature that keeps data outside the
   database (the documents folder, the health store's key files) adds its setting's name there, and backup and
   restore carry it with no other change.
@@ -18,8 +16,6 @@ import json
 import os
 import re
 import shutil
-import sqlite3
-import subprocess
 import tarfile
 import tempfile
 import zlib
@@ -28,11 +24,9 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
-import sqlalchemy as sa
-
-from domain.errors import DomainError
 from domain.italian import ROME
-from store.db import alembic_config, make_engine, normalise_url
+from store.db import alembic_config
+from store.dumps import BackupError, backend_of, copy_database, current_revision, database_not_empty, load_database
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -44,10 +38,6 @@ DB_PART = {"sqlite": "database/legami.sqlite3", "postgresql": "database/legami.p
 FOLDER_SETTINGS: tuple[str, ...] = ("documents_dir",)
 FILE_SETTINGS: tuple[str, ...] = ()
 CHUNK = 1 << 20
-
-
-class BackupError(DomainError):
-    """A backup or a restore refused or failed; the message is Italian and says what to do."""
 
 
 @dataclass(frozen=True)
@@ -77,16 +67,13 @@ def create_backup(database_url: str, archive: Path, *, locations: Locations = Lo
                   now: datetime | None = None) -> dict[str, Any]:
     """Write `archive` (mode 0600: it holds personal data) and return its manifest. Nothing is left behind on
     failure (the archive is written beside and renamed at the end)."""
-    backend = _backend(database_url)
+    backend = backend_of(database_url)
     if archive.exists():
         raise BackupError(f"l'archivio {archive} esiste già: scegliere un altro nome")
     archive.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="legami-backup-") as tmp:
         db_file = Path(tmp) / Path(DB_PART[backend]).name
-        if backend == "sqlite":
-            revision = _sqlite_backup(database_url, db_file)
-        else:
-            revision = _pg_dump(database_url, db_file)
+        revision = copy_database(database_url, db_file)
         parts = [(DB_PART[backend], "database", backend, db_file)]
         parts += list(_location_parts(locations))
         manifest = {
@@ -178,20 +165,17 @@ def restore_backup(archive: Path, database_url: str, *, locations: Locations = L
                    "parti": len(manifest["parts"]), "ripristinato": False}
         if verify_only:
             return summary
-        backend = _backend(database_url)
+        backend = backend_of(database_url)
         if backend != manifest["backend"]:
             raise BackupError(f"la copia è di un database {manifest['backend']}, la destinazione è {backend}: "
                               "ripristinare su un database dello stesso tipo")
         targets = _location_targets(manifest, locations)
-        refusals = [what for what in [_database_not_empty(database_url, backend),
+        refusals = [what for what in [database_not_empty(database_url),
                                       *(_folder_not_empty(p) for p in targets.values())] if what]
         if refusals and not overwrite:
             raise BackupError("; ".join(refusals) + ": usare --sovrascrivi per sostituirne il contenuto con la copia")
         source = work / DB_PART[backend]
-        if backend == "sqlite":
-            _sqlite_restore(source, database_url)
-        else:
-            _pg_restore(source, database_url)
+        load_database(source, database_url)
         revision = current_revision(database_url)
         if revision != manifest["alembic_revision"]:
             raise BackupError(f"dopo il ripristino il database è alla revisione {revision}, la copia dichiara "
@@ -261,158 +245,6 @@ def _replace_location(manifest: dict[str, Any], key: tuple[str, str], work: Path
     if target.exists():
         shutil.rmtree(target)
     incoming.replace(target)
-
-
-# ------------------------------------------------------------------------------------------------ SQLite
-
-
-def _sqlite_path(database_url: str) -> Path:
-    path = sa.engine.make_url(database_url).database
-    if not path or path == ":memory:":
-        raise BackupError("un database SQLite in memoria non ha copie di sicurezza: serve un file")
-    return Path(path)
-
-
-def _sqlite_backup(database_url: str, dest: Path) -> str:
-    path = _sqlite_path(database_url)
-    if not path.is_file():
-        raise BackupError(f"database SQLite non trovato: {path}")
-    src = sqlite3.connect(path, timeout=30)
-    dst = sqlite3.connect(dest)
-    try:
-        src.backup(dst)  # all pages in one step: a consistent snapshot, whatever the app writes meanwhile
-        row = dst.execute("SELECT version_num FROM alembic_version").fetchone()
-    except sqlite3.Error as exc:
-        raise BackupError(f"copia del database SQLite non riuscita: {exc}") from None
-    finally:
-        dst.close()
-        src.close()
-    if row is None:
-        raise BackupError("il database non ha una revisione Alembic: eseguire prima `legami init`")
-    return row[0]
-
-
-def _sqlite_restore(source: Path, database_url: str) -> None:
-    path = _sqlite_path(database_url)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    src = sqlite3.connect(source)
-    dst = sqlite3.connect(path, timeout=30)
-    try:
-        src.backup(dst)  # replaces every page of the target (in one step, as a single write)
-    except sqlite3.Error as exc:
-        raise BackupError(f"ripristino del database SQLite non riuscito: {exc}") from None
-    finally:
-        dst.close()
-        src.close()
-
-
-# ------------------------------------------------------------------------------------------------ PostgreSQL
-
-
-def _libpq(database_url: str) -> tuple[str, dict[str, str]]:
-    """A libpq URI for the client tools, with the password in the environment (never on the command line)."""
-    url = sa.engine.make_url(normalise_url(database_url))
-    env = dict(os.environ)
-    if url.password:
-        env["PGPASSWORD"] = str(url.password)
-    return url.set(drivername="postgresql", password=None).render_as_string(hide_password=False), env
-
-
-def _tool(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        raise BackupError(f"{name} non trovato: installare il pacchetto postgresql-client (versione principale "
-                          "uguale o successiva a quella del server)")
-    return path
-
-
-def _run(args: list[str], env: dict[str, str], what: str) -> None:
-    done = subprocess.run(args, env=env, capture_output=True, text=True)
-    if done.returncode != 0:
-        detail = (done.stderr.strip().splitlines() or ["errore sconosciuto"])[-1]
-        raise BackupError(f"{what} non riuscito: {detail}")
-
-
-def _pg_dump(database_url: str, dest: Path) -> str:
-    revision = current_revision(database_url)
-    if revision is None:
-        raise BackupError("il database non ha una revisione Alembic: eseguire prima `legami init`")
-    uri, env = _libpq(database_url)
-    _run([_tool("pg_dump"), "--format=custom", "--no-owner", "--no-privileges", "--file", str(dest),
-          "--dbname", uri], env, "pg_dump")
-    return revision
-
-
-def _pg_restore(source: Path, database_url: str) -> None:
-    _create_pg_database_if_missing(database_url)
-    uri, env = _libpq(database_url)
-    script = source.with_suffix(".sql")
-    _run([_tool("pg_restore"), "--no-owner", "--no-privileges", "--file", str(script), str(source)], env,
-         "pg_restore")
-    # One transaction: the old schema goes only if the copy goes in whole.
-    _run([_tool("psql"), "--no-psqlrc", "--quiet", "--set", "ON_ERROR_STOP=1", "--single-transaction",
-          "--command", "DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public AUTHORIZATION pg_database_owner; "
-                       "GRANT USAGE ON SCHEMA public TO PUBLIC;",
-          "--file", str(script), "--dbname", uri], env, "ripristino PostgreSQL (psql)")
-    script.unlink(missing_ok=True)
-
-
-def _create_pg_database_if_missing(database_url: str) -> None:
-    url = sa.engine.make_url(normalise_url(database_url))
-    admin = make_engine(url.set(database="postgres").render_as_string(hide_password=False),
-                        isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
-    try:
-        with admin.connect() as conn:
-            exists = conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": url.database}).first()
-            if not exists:
-                conn.execute(sa.text(f'CREATE DATABASE "{url.database}"'))
-    except sa.exc.DBAPIError as exc:
-        raise BackupError(f"database {url.database} non creato: {exc.orig}; crearlo vuoto e ripetere") from None
-    finally:
-        admin.dispose()
-
-
-# ------------------------------------------------------------------------------------------------ both
-
-
-def _backend(database_url: str) -> str:
-    name = sa.engine.make_url(normalise_url(database_url)).get_backend_name()
-    if name not in DB_PART:
-        raise BackupError(f"database non supportato per le copie: {name}")
-    return name
-
-
-def _database_not_empty(database_url: str, backend: str) -> str | None:
-    if backend == "sqlite":
-        path = _sqlite_path(database_url)
-        if not path.is_file() or path.stat().st_size == 0:
-            return None
-        with sqlite3.connect(path, timeout=30) as conn:
-            tables = conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0]
-        conn.close()
-    else:
-        try:
-            tables = _scalar(database_url, "SELECT count(*) FROM information_schema.tables "
-                                           "WHERE table_schema NOT IN ('pg_catalog', 'information_schema')")
-        except sa.exc.OperationalError:
-            return None  # the database does not exist yet: restore creates it
-    return f"il database di destinazione non è vuoto ({tables} tabelle)" if tables else None
-
-
-def current_revision(database_url: str) -> str | None:
-    try:
-        return _scalar(database_url, "SELECT version_num FROM alembic_version")
-    except sa.exc.DBAPIError:
-        return None
-
-
-def _scalar(database_url: str, sql: str) -> Any:
-    engine = make_engine(database_url, poolclass=sa.pool.NullPool)
-    try:
-        with engine.connect() as conn:
-            return conn.execute(sa.text(sql)).scalar()
-    finally:
-        engine.dispose()
 
 
 def _head() -> str | None:

@@ -52,8 +52,9 @@ def world(engine, service, cli_url):
             {"idempotency_key": f"digest:{who}:2026-11-20", "event": "digest", "case_id": ids["patto_crema"],
              "recipient": f"{who}@example.org", "template": "digest", "payload": {"voci": [{"caso": 1}], "n": i},
              "created_at": NOW, "status": status, "attempts": i, "next_attempt_at": NOW,
-             "sent_at": NOW if status == "sent" else None, "last_error": "550 rifiutato" if status == "failed" else None}
-            for i, (who, status) in enumerate([("as.rossi", "pending"), ("as.bruni", "sent"), ("udp.neri", "failed")])])
+             "sent_at": NOW if status == "sent" else None, "last_error": "550" if status == "failed" else None}
+            for i, (who, status) in enumerate([("as.rossi", "pending"), ("as.bruni", "sent"),
+                                               ("udp.neri", "failed")])])
     log_health_read(engine, principal_for(engine, "as.rossi"), ids["sad_ente01"], ["adl", "iadl"], at=NOW)
     engine.dispose()
     return ids
