@@ -12,7 +12,7 @@ import sys
 
 import typer
 
-from cli import operations, reports
+from cli import backup, operations, reports
 from cli.cases import case_app, workflow_app
 from cli.operations import obligations_app, outbox_app, policy_app
 from cli.users import user_app
@@ -20,6 +20,7 @@ from cli.users import user_app
 app = typer.Typer(help="Legami: casi, scadenze ed esiti dei servizi sociali d'Ambito.", no_args_is_help=True)
 app.add_typer(operations.commands)
 app.add_typer(reports.commands)
+app.add_typer(backup.commands)
 app.add_typer(case_app, name="case")
 app.add_typer(workflow_app, name="workflow")
 app.add_typer(policy_app, name="policy")

@@ -790,6 +790,7 @@ CLI_SKIPPED = {
     "calendar": "calendario lavorativo del distretto, senza casi",
     "user create-admin": "amministrativo (utenze)", "user create": "amministrativo (utenze)",
     "user set-password": "amministrativo (utenze)", "user unlock": "amministrativo (utenze)",
+    "backup": "amministrativo (copia dell'intero database)", "restore": "amministrativo (ripristino del database)",
 }
 
 
