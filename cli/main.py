@@ -4,7 +4,8 @@
 - cli/cases.py: `case ...` (as the --actor user: scope, redaction, health-read log) and `workflow ...`;
 - cli/operations.py: administrative commands (init, demo, policy, sweep, obligations, outbox, serve);
 - cli/reports.py: tally, report, calendar;
-- cli/users.py: `user ...`.
+- cli/users.py: `user ...`;
+- cli/backup.py: backup, restore; cli/audit.py: `audit verify|checkpoint`.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import sys
 import typer
 
 from cli import backup, operations, reports
+from cli.audit import audit_app
 from cli.cases import case_app, workflow_app
 from cli.operations import obligations_app, outbox_app, policy_app
 from cli.users import user_app
@@ -27,6 +29,7 @@ app.add_typer(policy_app, name="policy")
 app.add_typer(obligations_app, name="obligations")
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(user_app, name="user")
+app.add_typer(audit_app, name="audit")
 
 __all__ = ["app", "main", "user_app"]
 

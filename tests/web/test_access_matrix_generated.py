@@ -791,6 +791,8 @@ CLI_SKIPPED = {
     "user create-admin": "amministrativo (utenze)", "user create": "amministrativo (utenze)",
     "user set-password": "amministrativo (utenze)", "user unlock": "amministrativo (utenze)",
     "backup": "amministrativo (copia dell'intero database)", "restore": "amministrativo (ripristino del database)",
+    "audit verify": "amministrativo (impronte della storia, nessun dato di caso stampato)",
+    "audit checkpoint": "amministrativo (teste delle catene di impronte)",
 }
 
 
