@@ -53,6 +53,15 @@ def materialise_tallies(as_of: date) -> dict[str, Any]:
     return {"al": as_of.isoformat(), "ripartizioni": sorted(body)}
 
 
+@task(name="checkpoint-registro", retries=1, retry_delay_seconds=60)
+def audit_checkpoint() -> dict[str, Any]:
+    from cli.audit import audit_key
+    from services.audit import daily_checkpoint
+
+    settings = get_settings()
+    return daily_checkpoint(_engine(), audit_dir=settings.audit_dir, key=audit_key(settings.secret_key))
+
+
 @flow(name="conteggi")
 def tallies_flow(as_of: date | None = None) -> dict[str, Any]:
     """Materialise the day's indicators (reading them is then instant; any past day can be recomputed)."""
@@ -85,7 +94,8 @@ def dispatch_flow() -> dict[str, Any]:
 
 @flow(name="giornata")
 def daily_flow(as_of: date | None = None) -> dict[str, Any]:
-    """The morning run: sweep, obligations, dispatch of what they queued, then the day's tallies."""
+    """The morning run: the audit checkpoint, sweep, obligations, dispatch of what they queued, then the day's
+    tallies."""
     day = as_of or today_in_rome()
-    return {"scadenze": sweep_deadlines(day), "obblighi": check_obligations(day), "invio": send_outbox(),
-            "conteggi": materialise_tallies(day)}
+    return {"registro": audit_checkpoint(), "scadenze": sweep_deadlines(day), "obblighi": check_obligations(day),
+            "invio": send_outbox(), "conteggi": materialise_tallies(day)}

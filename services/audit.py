@@ -123,6 +123,21 @@ def _against_checkpoints(chain: str, key: str, rows: list[dict[str, Any]],
     return found
 
 
+def daily_checkpoint(engine: Engine, *, audit_dir: Path, key: bytes, now: datetime | None = None) -> dict[str, Any]:
+    """The morning's checkpoint, and its root queued by e-mail to every planning-office user (once a day)."""
+    now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    written = checkpoint(engine, audit_dir=audit_dir, key=key, now=now)
+    payload = {"scritto_il": now.isoformat(), "catene": written["catene"], "radice": written["radice"],
+               "firma": written["firma"]}
+    with engine.begin() as conn:
+        recipients = store.planning_office_emails(conn)
+        store.queue_once(conn, [{
+            "idempotency_key": f"audit:{now:%Y-%m-%d}:{email}", "event": "audit.checkpoint", "case_id": None,
+            "recipient": email, "template": "audit_checkpoint", "payload": payload, "created_at": now,
+            "status": "pending", "attempts": 0, "next_attempt_at": now} for email in recipients])
+    return {**written, "destinatari": len(recipients)}
+
+
 def checkpoint(engine: Engine, *, audit_dir: Path, key: bytes, now: datetime | None = None) -> dict[str, Any]:
     """Write today's checkpoint of every chain's head; returns its summary (file, root, signature)."""
     now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 
 from domain.audit import GENESIS, HEALTH_LOG_FIELDS, TRANSITION_FIELDS, row_hash
 from store.auth_tables import audit_head_t, health_access_log_t
-from store.tables import case_t, transition_t
+from store.tables import AppUser, case_t, outbox_t, transition_t
 
 HEALTH_CHAIN = "health_access_log"
 
@@ -41,6 +41,24 @@ def append_health_reads(conn: Connection, rows: list[Mapping[str, Any]]) -> None
         chained.append({**row, "hash": previous})
     conn.execute(health_access_log_t.insert(), chained)
     conn.execute(sa.update(h).where(h.c.chain == HEALTH_CHAIN).values(length=head.length + len(rows), hash=previous))
+
+
+def planning_office_emails(conn: Connection) -> list[str]:
+    u = AppUser.__table__
+    return list(conn.execute(sa.select(u.c.email).where(u.c.role == "planning_office", u.c.active.is_(True),
+                                                        u.c.email.is_not(None)).order_by(u.c.email)).scalars())
+
+
+def queue_once(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Outbox rows whose idempotency key is not there yet (a second checkpoint the same day sends nothing)."""
+    if not rows:
+        return
+    keys = [r["idempotency_key"] for r in rows]
+    present = set(conn.execute(sa.select(outbox_t.c.idempotency_key)
+                               .where(outbox_t.c.idempotency_key.in_(keys))).scalars())
+    fresh = [r for r in rows if r["idempotency_key"] not in present]
+    if fresh:
+        conn.execute(outbox_t.insert(), fresh)
 
 
 # ----------------------------------------------------------------------------- reading for verification

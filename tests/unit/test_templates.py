@@ -47,6 +47,8 @@ PAYLOADS = {
                        "assegnatario": "as.rossi"},
     "bonus_colloquio_assegnato": {**CASE, "case_type": "bonus_famiglia", "transizione": "Richiesta di colloquio",
                                   "assegnatario": "as.rossi"},
+    "audit_checkpoint": {"scritto_il": "2026-11-20T06:00:00+00:00", "catene": 812, "radice": "ab" * 32,
+                         "firma": "cd" * 32},
     "sad_invito_adesione": {**CASE, "case_type": "sad_adesione", "transizione": "Invito all'adesione"},
     "sad_ente_scegli_ente": CASE,
     "sad_ente_cambia_ente": {**CASE, "transizione": "Cambio ente (voucher chiuso a fine mese)"},
