@@ -87,6 +87,7 @@ class CaseRef:
     provider_codice: str | None = None
     minor: bool = False
     state: str | None = None  # None: a case about to be opened
+    kind: str | None = None  # the case's kind, if chosen (some transitions are for one kind only)
 
 
 # ----------------------------------------------------------------------------- the case types

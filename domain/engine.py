@@ -214,9 +214,10 @@ def decide(
     )
 
 
-def allowed_transitions(wf: Workflow, state: str | None, role: Role | None = None) -> list[Transition]:
-    """The transitions that may fire from `state` (for `role`, if given): buttons, CLI help."""
-    return [t for t in wf.transitions_from(state) if role is None or role in t.roles]
+def allowed_transitions(wf: Workflow, state: str | None, role: Role | None = None,
+                        kind: str | None = None) -> list[Transition]:
+    """The transitions that may fire from `state` on a case of `kind` (for `role`, if given): buttons, CLI help."""
+    return [t for t in wf.transitions_from(state, kind) if role is None or role in t.roles]
 
 
 def _check_state(wf: Workflow, t: Transition, case: CaseView | None) -> None:
@@ -225,6 +226,10 @@ def _check_state(wf: Workflow, t: Transition, case: CaseView | None) -> None:
     if case is not None and case.state not in t.sources:
         label = wf.state(case.state).label if case.state else "nuovo"
         raise TransitionNotAllowed(f"dallo stato «{label}» non è possibile «{t.label}»")
+    if case is not None and t.for_kinds and case.kind is not None and case.kind not in t.for_kinds:
+        labels = dict(wf.kinds)
+        allowed = ", ".join(labels.get(k, k).lower() for k in sorted(t.for_kinds))
+        raise TransitionNotAllowed(f"«{t.label}» è previsto solo per la tipologia: {allowed}")
 
 
 def _check_role(t: Transition, actor: Actor) -> None:

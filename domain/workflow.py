@@ -125,6 +125,7 @@ class Transition:
     sets_kind: str | None = None  # name of the data field choosing the case's kind
     owner_is_actor: bool = False  # the actor who fires it becomes the case owner
     automatic: bool = False  # fired by the system (deadline sweep) when its time comes
+    for_kinds: frozenset[str] = frozenset()  # offered only to cases of these kinds (empty: every kind)
 
     @property
     def opening(self) -> bool:
@@ -185,10 +186,12 @@ class Workflow:
     def opening_transitions(self) -> list[Transition]:
         return [t for t in self.transitions if t.opening]
 
-    def transitions_from(self, state: str | None) -> list[Transition]:
+    def transitions_from(self, state: str | None, kind: str | None = None) -> list[Transition]:
+        """The transitions leaving `state`, for a case of `kind` (None: the kind is not chosen yet)."""
         if state is None:
             return self.opening_transitions()
-        return [t for t in self.transitions if state in t.sources]
+        return [t for t in self.transitions if state in t.sources
+                and (kind is None or not t.for_kinds or kind in t.for_kinds)]
 
     def kind_chosen_later(self) -> bool:
         return any(t.sets_kind for t in self.transitions)
@@ -228,6 +231,9 @@ def declaration_problems(wf: Workflow) -> list[str]:
             problems.append(f"{t.name}: campo assegnatario {t.assigns_owner} assente")
         if t.sets_kind and (t.data is None or t.sets_kind not in t.data.model_fields):
             problems.append(f"{t.name}: campo tipologia {t.sets_kind} assente")
+        unknown_kinds = t.for_kinds - {k for k, _ in wf.kinds}
+        if unknown_kinds:
+            problems.append(f"{t.name}: tipologie sconosciute {', '.join(sorted(unknown_kinds))}")
         if t.sets_outcome and wf.outcome is None:
             problems.append(f"{t.name}: imposta l'esito ma manca la regola di esito")
     for r in (r for t in wf.transitions for r in t.starts if r.fires):

@@ -84,7 +84,7 @@ def case_ref(conn: Connection, case_id: int, today: date) -> CaseRef:
     """The authorisation keys of a case: type, comune and its sub-ambito, owner, provider, minor, state."""
     row = conn.execute(
         sa.select(case_t.c.case_type, case_t.c.comune_istat, case_t.c.owner, case_t.c.provider_codice,
-                  case_t.c.state, _comune_t.c.sub_ambito, person_t.c.data_nascita)
+                  case_t.c.state, _comune_t.c.sub_ambito, person_t.c.data_nascita, case_t.c.kind)
         .select_from(case_t.outerjoin(_comune_t, _comune_t.c.istat == case_t.c.comune_istat)
                      .outerjoin(person_t, person_t.c.id == case_t.c.person_id))
         .where(case_t.c.id == case_id)
@@ -92,7 +92,7 @@ def case_ref(conn: Connection, case_id: int, today: date) -> CaseRef:
     if row is None:
         raise NotFound(f"caso {case_id} inesistente")
     return CaseRef(row.case_type, row.comune_istat, row.sub_ambito, row.owner, row.provider_codice,
-                   is_minor(row.data_nascita, today), row.state)
+                   is_minor(row.data_nascita, today), row.state, row.kind)
 
 
 def _sub_ambito_of(conn: Connection, comune_istat: str | None) -> str | None:
@@ -333,7 +333,8 @@ class ScopedCaseService:
     def allowed(self, principal: Principal, case_id: int) -> list[str]:
         ref = _authorized_ref(self.engine, principal, case_id, self.today(), self.policy)
         wf = get_workflow(ref.case_type)
-        return [t.name for t in wf.transitions_from(ref.state) if fire_refusal(principal, ref, t, self.policy) is None]
+        return [t.name for t in wf.transitions_from(ref.state, ref.kind)
+                if fire_refusal(principal, ref, t, self.policy) is None]
 
 
 class _connect:

@@ -231,7 +231,7 @@ class CaseService:
     def allowed(self, case_id: int, role: Role | None = None) -> list[str]:
         with self.engine.connect() as conn:
             case = repo.load_case(conn, case_id)
-        return [t.name for t in allowed_transitions(get_workflow(case.case_type), case.state, role)]
+        return [t.name for t in allowed_transitions(get_workflow(case.case_type), case.state, role, case.kind)]
 
 
 def _to_utc(value: datetime) -> datetime:

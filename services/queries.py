@@ -75,7 +75,7 @@ def case_detail(engine: Engine, case_id: int, *, role: Role | None = None, today
         "scadenze": [_deadline_row(d, today) for d in deadlines],
         "prossime_transizioni": [
             {"transizione": t.name, "etichetta": t.label, "ruoli": sorted(ROLE_LABELS[r] for r in t.roles)}
-            for t in allowed_transitions(wf, case.state, role)
+            for t in allowed_transitions(wf, case.state, role, case.kind)
         ],
     }
 

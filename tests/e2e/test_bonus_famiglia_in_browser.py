@@ -105,9 +105,6 @@ def test_choosing_the_comune_offers_its_social_workers_for_the_interview(new_pag
     assert "As Rossi (as.rossi)" in offered
 
 
-@pytest.mark.xfail(strict=True, reason="a una gravidanza ammessa il CSC si vede offrire anche «Contributo erogato "
-                   "(adozione, unica soluzione)», che la guardia rifiuta sempre: l'elenco delle azioni non tiene conto "
-                   "del tipo di evento (workflow.py, guardia _only)")
 def test_an_admitted_pregnancy_offers_csc_only_the_first_instalment(new_page, live_server):
     from services.cases import CaseService
     from tests.integration.conftest import NOW

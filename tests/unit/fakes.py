@@ -426,7 +426,10 @@ def fire(
         else:
             variant = VARIANT.get((case_type, transition), {})
             view_data = deep_merge(case_data(case_type), case_patch if case_patch is not None else variant)
-            case = case_in(case_type, source, view_data, **(case_fields or {}))
+            fields = dict(case_fields or {})
+            if t.for_kinds and DEFAULT_KIND.get(case_type) not in t.for_kinds:  # a step for another kind only
+                fields.setdefault("kind", sorted(t.for_kinds)[0])
+            case = case_in(case_type, source, view_data, **fields)
     if reason is _DEFAULT:
         reason = "motivo indicato dall'operatore" if t.requires_reason else None
     if t.opening:

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from domain.casetypes.bonus_famiglia.workflow import granted_amount, instalments
-from domain.engine import CaseView, Command, Decision, decide
-from domain.errors import GuardRefused, InvalidData
+from domain.engine import CaseView, Command, Decision, allowed_transitions, decide
+from domain.errors import GuardRefused, InvalidData, TransitionNotAllowed
 from domain.fields import FieldClass
 from domain.registry import get_case_type, get_workflow
 from domain.workflow import Role
@@ -70,15 +70,10 @@ REFUSALS = [
              patch={"importo_concesso": "1400.00"}),
     _future("ammetti", "esito_comunicato_il", "Data della comunicazione"),
     _future("non_ammette", "esito_comunicato_il", "Data della comunicazione"),
-    _refusal("eroga_prima_rata", "solo per gravidanza",
-             "il pagamento in due rate è previsto solo per una gravidanza", "adozione",
-             case_patch={"evento": "adozione"}),
     _refusal("eroga_prima_rata", "importo della prima rata pari a quello dovuto",
              "importo della prima rata € 700,00 diverso da quello dovuto (€ 750,00)", "importo errato",
              patch={"importo": "700.00"}),
     _future("eroga_prima_rata", "pagato_il", "Data del pagamento"),
-    _refusal("eroga_contributo", "solo per adozione",
-             "il pagamento in unica soluzione è previsto solo per un'adozione", "gravidanza", case_patch={}),
     _refusal("eroga_contributo", "importo del contributo pari a quello dovuto",
              "importo del contributo € 750,00 diverso da quello dovuto (€ 1.500,00)", "metà importo",
              patch={"importo": "750.00"}),
@@ -107,6 +102,25 @@ def test_each_bonus_famiglia_guard_refuses_with_its_italian_reason(refusal):
 
     wf = without_guard(WF, refusal.transition, refusal.guard)  # the reason was this guard's
     assert len([r for r in reasons_of(refusal, wf) if refusal.expect in r]) == len(matching) - 1
+
+
+def test_the_steps_of_one_kind_are_neither_offered_nor_accepted_for_the_other():
+    """Instalments, birth and tessera are for a pregnancy, the single payment for an adoption: declared with the
+    transitions (`for_kinds`), so the action lists offer only the case's own steps and the engine refuses the
+    other's, in Italian."""
+    offered = {k: {t.name for t in allowed_transitions(WF, "ADMITTED", Role.CSC_ADMIN, k)}
+               for k in ("gravidanza", "adozione")}
+    assert offered == {"gravidanza": {"eroga_prima_rata"}, "adozione": {"eroga_contributo"}}
+    with pytest.raises(TransitionNotAllowed, match="«Contributo erogato .*» è previsto solo per la tipologia: adozione"):
+        decide(WF, case_in(T, "ADMITTED", kind="gravidanza"),
+               Command("eroga_contributo", actor(Role.CSC_ADMIN), at("2026-06-01"),
+                       {"pagato_il": "01/06/2026", "importo": "1500"}),
+               policy=POLICY, calendar=CALENDAR, world=district_world(), now=at("2026-11-20", 12))
+    with pytest.raises(TransitionNotAllowed, match="previsto solo per la tipologia: gravidanza"):
+        decide(WF, case_in(T, "ADMITTED", kind="adozione"),
+               Command("eroga_prima_rata", actor(Role.CSC_ADMIN), at("2026-06-01"),
+                       {"pagato_il": "01/06/2026", "importo": "750"}),
+               policy=POLICY, calendar=CALENDAR, world=district_world(), now=at("2026-11-20", 12))
 
 
 # --- the two paths ------------------------------------------------------------------------------

@@ -219,16 +219,6 @@ def _payment(index: int, label: str):
     return Guard(f"importo {label} pari a quello dovuto", check)
 
 
-def _only(event: Evento, what: str) -> Guard:
-    def check(ctx: Context) -> str | None:
-        if ctx.merged.get("evento") != event.value:
-            whom = "una gravidanza" if event is Evento.GRAVIDANZA else "un'adozione"
-            return f"{what} è previsto solo per {whom}"
-        return None
-
-    return Guard(f"solo per {event.value}", check)
-
-
 def _birth_recorded(ctx: Context) -> str | None:
     return None if ctx.merged.get("nato_il") else "registrare prima la nascita"
 
@@ -254,6 +244,7 @@ MONITORAGGIO = DeadlineRule(
     met_by=("registra_monitoraggio", "chiudi"),
 )
 
+PREGNANCY, ADOPTION = frozenset({"gravidanza"}), frozenset({"adozione"})  # the kinds some steps are for
 OPEN_BEFORE_PAYMENT = ("SHEET_ISSUED", "SUBMITTED", "ADMITTED")
 
 BONUS_FAMIGLIA = Workflow(
@@ -306,19 +297,19 @@ BONUS_FAMIGLIA = Workflow(
                    data=EsitoNonAmmissione, requires_reason=True,
                    guards=(not_after_effective("esito_comunicato_il", "Data della comunicazione"),)),
         Transition("eroga_prima_rata", "Prima rata erogata", ("ADMITTED",), "FIRST_PAID", frozenset({CSC}),
-                   data=Pagamento, merge_data=False,
-                   guards=(_only(Evento.GRAVIDANZA, "il pagamento in due rate"), _payment(0, "della prima rata"),
+                   data=Pagamento, merge_data=False, for_kinds=PREGNANCY,
+                   guards=(_payment(0, "della prima rata"),
                            not_after_effective("pagato_il", "Data del pagamento"))),
         Transition("eroga_contributo", "Contributo erogato (adozione, unica soluzione)", ("ADMITTED",),
                    "MONITORING", frozenset({CSC}), data=Pagamento, merge_data=False, starts=(MONITORAGGIO,),
-                   guards=(_only(Evento.ADOZIONE, "il pagamento in unica soluzione"),
-                           _payment(0, "del contributo"), not_after_effective("pagato_il", "Data del pagamento"))),
+                   for_kinds=ADOPTION,
+                   guards=(_payment(0, "del contributo"), not_after_effective("pagato_il", "Data del pagamento"))),
         Transition("registra_nascita", "Nascita", ("FIRST_PAID",), "FIRST_PAID", frozenset({WORKER, CSC}),
-                   data=Nascita, starts=(TESSERA,),
+                   data=Nascita, starts=(TESSERA,), for_kinds=PREGNANCY,
                    guards=(not_after_effective("nato_il", "Data di nascita"),
                            Guard("nascita dopo la richiesta", _birth_after_request))),
         Transition("presenta_tessera", "Tessera sanitaria del neonato presentata", ("FIRST_PAID",), "HEALTH_CARD",
-                   frozenset({WORKER, CSC}), data=TesseraSanitaria,
+                   frozenset({WORKER, CSC}), data=TesseraSanitaria, for_kinds=PREGNANCY,
                    guards=(Guard("nascita registrata", _birth_recorded),
                            not_after_effective("tessera_presentata_il", "Data di presentazione della tessera"))),
         Transition("eroga_seconda_rata", "Seconda rata erogata", ("HEALTH_CARD",), "MONITORING", frozenset({CSC}),
