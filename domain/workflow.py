@@ -5,7 +5,7 @@ these declarations; no rule is written anywhere else.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -125,6 +125,11 @@ class Transition:
     sets_kind: str | None = None  # name of the data field choosing the case's kind
     owner_is_actor: bool = False  # the actor who fires it becomes the case owner
     automatic: bool = False  # fired by the system (deadline sweep) when its time comes
+    # data the rules compute when the step fires (e.g. a ranking from the call's applications), validated by
+    # `computed_data` and recorded with the step; never taken from the client (`data` does not declare it, so a
+    # client's copy is refused as an unknown field)
+    computes: Callable[["Context"], Mapping[str, Any]] | None = None
+    computed_data: type[BaseModel] | None = None
 
     @property
     def opening(self) -> bool:
@@ -228,6 +233,10 @@ def declaration_problems(wf: Workflow) -> list[str]:
             problems.append(f"{t.name}: campo assegnatario {t.assigns_owner} assente")
         if t.sets_kind and (t.data is None or t.sets_kind not in t.data.model_fields):
             problems.append(f"{t.name}: campo tipologia {t.sets_kind} assente")
+        if (t.computes is None) != (t.computed_data is None):
+            problems.append(f"{t.name}: dati calcolati senza il loro modello (o viceversa)")
+        if t.computed_data and t.data and set(t.computed_data.model_fields) & set(t.data.model_fields):
+            problems.append(f"{t.name}: un campo calcolato è anche tra i dati richiesti all'utente")
         if t.sets_outcome and wf.outcome is None:
             problems.append(f"{t.name}: imposta l'esito ma manca la regola di esito")
     for r in (r for t in wf.transitions for r in t.starts if r.fires):

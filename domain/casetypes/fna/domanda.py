@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
+from domain.casetypes.fna import ranking as rk
 from domain.casetypes.fna.bando import CSC, UDP, WORKER, Misura, R
 from domain.common import (
     AggiornamentoIsee,
@@ -216,6 +217,19 @@ def _budget_available(ctx: Context) -> str | None:
     return f"budget del bando insufficiente: residuo {euro(residual)}" if amount > residual else None
 
 
+def _ranking_order(ctx: Context) -> str | None:
+    """Funding follows the ranking: refused while a better-ranked application of the call is neither funded
+    nor out of the ranking (withdrawn, lapsed). Withdrawals and lapses free their place (scorrimento)."""
+    call = _call(ctx)
+    if call is None:
+        return "indicare un bando FNA esistente"
+    ahead = rk.waiting_ahead(rk.ranking_of_call(ctx.world, call, ctx.case), ctx.case.id)
+    if ahead is None:
+        return None
+    return (f"la graduatoria va seguita: la domanda {ahead.protocollo} (posizione {ahead.posizione}) la precede "
+            "e non è ancora finanziata né uscita dalla graduatoria")
+
+
 def _observation_term_elapsed(ctx: Context) -> str | None:
     notified = as_date(ctx.merged["comunicato_il"])
     if ctx.data.osservazioni_ricevute:
@@ -316,6 +330,7 @@ DOMANDA = Workflow(
         Transition("finanzia", "Finanziamento", ("ELIGIBLE", "NOT_FUNDED"), "FUNDED", frozenset({UDP}),
                    data=Finanziamento, starts=(PIANO,),
                    guards=(Guard("graduatoria definitiva approvata", _ranking_final),
+                           Guard("nell'ordine della graduatoria", _ranking_order),
                            Guard("budget residuo sufficiente", _budget_available))),
         Transition("non_finanzia", "Non finanziata (esaurimento risorse)", ("ELIGIBLE",), "NOT_FUNDED",
                    frozenset({UDP}), guards=(Guard("graduatoria definitiva approvata", _ranking_final),)),
