@@ -9,7 +9,6 @@ calls (`RANKING_ROLES` [A]); the public ranking carries protocol numbers, score,
 """
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ from domain.casetypes.fna import ranking as rk
 from domain.errors import NotFound
 from domain.registry import get_workflow
 from domain.workflow import Role
+from reports import csv_safe
 from services.access import ScopedCaseService, scoped_filter
 from services.case_pages import case_type_of
 from store.auth_tables import health_access_log_t
@@ -349,7 +349,7 @@ def number_it(value: Decimal) -> str:
 
 def public_ranking_csv(page: dict[str, Any]) -> str:
     out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer = csv_safe.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(["Posizione", "Protocollo", "Punteggio", "Esito"])
     for r in page["righe"]:
         writer.writerow([r["posizione"], r["protocollo"], number_it(r["punteggio"]), r["esito"]])

@@ -1,12 +1,13 @@
 """FNA Misura B2: the application (domanda), DOMAIN.md §5c."""
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from domain.casetypes.fna import ranking as rk
 from domain.casetypes.fna.bando import CSC, UDP, WORKER, Misura, R
@@ -30,10 +31,27 @@ from domain.workflow import Transition, Workflow
 
 # ============================== the application (domanda) ==============================
 
+# A protocol number: letters and digits in groups joined by "-" or "/" (CSC-2026-0042, 2026/0457), 3-30
+# characters, starting with a letter or a digit. It is shown in the public ranking and its CSV, so nothing a
+# spreadsheet or a page could run (a leading `=`, `+`, `-`, `@`; spaces, quotes, brackets) fits.
+PROTOCOL_RE = re.compile(r"[A-Za-z0-9]+(?:[-/][A-Za-z0-9]+)*")
+PROTOCOL_MAX = 30
+
+
+def _protocol_number(value: str) -> str:
+    if not (3 <= len(value) <= PROTOCOL_MAX and PROTOCOL_RE.fullmatch(value)):
+        raise ValueError(f"da 3 a {PROTOCOL_MAX} caratteri: lettere e cifre, "
+                         "separate da «-» o «/» (es. CSC-2026-0042)")
+    return value
+
+
+ProtocolNumber = Annotated[str, AfterValidator(_protocol_number)]
+
+
 
 class Domanda(Form):
     persona: Persona = Field(title="Beneficiario")
-    protocollo: str = Field(title="Numero di protocollo", min_length=3, max_length=40)
+    protocollo: ProtocolNumber = Field(title="Numero di protocollo")
     isee: Isee = Field(title="Attestazione ISEE")
     invalidita_104_art3c3: bool = Field(title="Disabilità grave (L. 104/92 art. 3 c. 3)")
     indennita_accompagnamento: bool = Field(title="Indennità di accompagnamento")
