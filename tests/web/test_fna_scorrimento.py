@@ -97,7 +97,7 @@ def test_a_withdrawal_after_funding_frees_the_amount_and_the_next_in_ranking_bec
         _fund(service, small["E"], "2400", date(2026, 10, 2))
     assert "budget del bando insufficiente: residuo € 400,00" in str(refused.value)
     shown = api(app, "udp.neri").get(f"{API}/casi/{small['A']}").json()
-    assert shown["stato"] == "WITHDRAWN"
+    assert (shown["stato"], shown["stato_etichetta"]) == ("WITHDRAWN", "Rinuncia")
     public = udp.get(f"/fna/bandi/{call}/graduatoria/pubblica")
     assert dict(re_rows(_table(public.text, "graduatoria-pubblica")))["FNA-9"] == "Finanziata"
 
