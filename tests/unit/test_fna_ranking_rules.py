@@ -100,3 +100,36 @@ def test_funding_waits_for_the_first_better_ranked_application_neither_funded_no
     entries = _entries(("FUNDED", "1"), ("WITHDRAWN", "1"), ("NOT_FUNDED", "1"), ("ELIGIBLE", "1"))
     assert rk.waiting_ahead(entries, 4).protocollo == "P-3"
     assert rk.waiting_ahead(entries, 3) is None
+
+
+# ----------------------------------------------------------------------------- the ranking steps
+
+
+def _world_with_applications(world) -> None:
+    """Two admitted applications of the closed call (id 2 here) and one of the open call (id 1)."""
+    from tests.unit.fakes import CASE_ID, FINAL_CALL_ID, OPEN_CALL_ID, case_data, case_in
+    for offset, call, adl in ((0, FINAL_CALL_ID, 2), (1, FINAL_CALL_ID, 6), (2, OPEN_CALL_ID, 6)):
+        data = {**case_data("fna_domanda"), "protocollo": f"CSC-2026-{offset:04d}", "adl": adl}
+        world.cases[CASE_ID + offset] = case_in("fna_domanda", "ELIGIBLE", data, id=CASE_ID + offset,
+                                                related_case_id=call)
+
+
+def test_a_ranking_step_computes_its_positions_from_the_calls_own_applications():
+    from tests.unit.fakes import CASE_ID, FINAL_CALL_ID, call_case, call_data
+
+    def closed_call(world):
+        world.cases[FINAL_CALL_ID] = call_case(FINAL_CALL_ID, "CLOSED", call_data("2026-06-10", "2026-07-10"))
+        _world_with_applications(world)
+
+    decision = fire("fna_bando", "pubblica_graduatoria_provvisoria", case_fields={"id": FINAL_CALL_ID},
+                    setup=closed_call)
+    assert [p["domanda"] for p in decision.data["posizioni"]] == [CASE_ID + 1, CASE_ID]  # ADL 6 before ADL 2
+    assert decision.data["atto"] == "Determina n. 12/2026"
+
+
+def test_a_ranking_step_refuses_positions_sent_by_its_user():
+    forged = {"atto": "Determina n. 12/2026",
+              "posizioni": [{"domanda": 999, "protocollo": "X-1", "punteggio": "99", "dettaglio": {}}]}
+    with pytest.raises(InvalidData) as refused:
+        fire("fna_bando", "pubblica_graduatoria_provvisoria", payload=forged)
+    assert [(e.field, e.message) for e in refused.value.errors] == [("posizioni", "campo non previsto")]
