@@ -175,6 +175,8 @@ def recorded_fields(wf: Workflow) -> dict[str, Any]:
         if t.data is not None:
             found.update({n: f for n, f in t.data.model_fields.items() if n not in found})
             found.update({n: None for n in t.data.model_computed_fields if n not in found})
+        if t.computed_data is not None:
+            found.update({n: f for n, f in t.computed_data.model_fields.items() if n not in found})
     if wf.outcome is not None:
         found.setdefault("esito", None)
         if wf.outcome.measure_field:

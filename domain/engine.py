@@ -82,6 +82,7 @@ class World(Protocol):
     def provider(self, codice: str) -> ProviderView | None: ...
     def sub_ambito_of(self, comune_istat: str) -> str | None: ...
     def committed_on_call(self, call_id: int) -> Decimal: ...
+    def related_cases(self, case_id: int, case_type: str) -> list[CaseView]: ...  # e.g. a call's applications
 
 
 @dataclass(frozen=True)
@@ -176,6 +177,11 @@ def decide(
     outcome, outcome_reason = _outcome(wf, t, model, merged, policy, reasons)
     if reasons:
         raise GuardRefused(reasons)
+    if t.computes is not None and t.computed_data is not None:
+        computed = t.computed_data.model_validate(dict(t.computes(ctx))).model_dump(mode="json", exclude_none=True)
+        payload.update(computed)
+        if t.merge_data:
+            merged.update(computed)
     if outcome is not None and wf.outcome and wf.outcome.measure_field and wf.outcome.measure:
         measured = round(wf.outcome.measure(merged), 4)
         payload[wf.outcome.measure_field] = merged[wf.outcome.measure_field] = measured

@@ -5,7 +5,7 @@ these declarations; no rule is written anywhere else.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -126,6 +126,11 @@ class Transition:
     owner_is_actor: bool = False  # the actor who fires it becomes the case owner
     automatic: bool = False  # fired by the system (deadline sweep) when its time comes
     for_kinds: frozenset[str] = frozenset()  # offered only to cases of these kinds (empty: every kind)
+    # data the rules compute when the step fires (e.g. a ranking from the call's applications), validated by
+    # `computed_data` and recorded with the step; never taken from the client (`data` does not declare it, so a
+    # client's copy is refused as an unknown field)
+    computes: Callable[["Context"], Mapping[str, Any]] | None = None
+    computed_data: type[BaseModel] | None = None
 
     @property
     def opening(self) -> bool:
@@ -234,6 +239,10 @@ def declaration_problems(wf: Workflow) -> list[str]:
         unknown_kinds = t.for_kinds - {k for k, _ in wf.kinds}
         if unknown_kinds:
             problems.append(f"{t.name}: tipologie sconosciute {', '.join(sorted(unknown_kinds))}")
+        if (t.computes is None) != (t.computed_data is None):
+            problems.append(f"{t.name}: dati calcolati senza il loro modello (o viceversa)")
+        if t.computed_data and t.data and set(t.computed_data.model_fields) & set(t.data.model_fields):
+            problems.append(f"{t.name}: un campo calcolato è anche tra i dati richiesti all'utente")
         if t.sets_outcome and wf.outcome is None:
             problems.append(f"{t.name}: imposta l'esito ma manca la regola di esito")
     for r in (r for t in wf.transitions for r in t.starts if r.fires):

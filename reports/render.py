@@ -6,13 +6,13 @@ the XLSX) to what `services.tallies.compute_tallies` returns for it. The caller 
 """
 from __future__ import annotations
 
-import csv
 import io
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from reports import csv_safe
 from reports import format as fmt
 from reports import model
 from reports.workbook import report_xlsx
@@ -65,7 +65,7 @@ def report_csv(result: dict) -> str:
     BOM is already in the text). One row per indicator (then per deadline indicator) and key, the "totale" key
     first; a suppressed cell has valore "n<N", n empty and soppresso "sì"; an empty valore means no data."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer = csv_safe.writer(buffer, delimiter=";", lineterminator="\r\n")
     writer.writerow(CSV_HEADER)
     for item in result["indicatori"] + result["scadenze"]:
         writer.writerows(_csv_rows(item, result["soglia_riservatezza"]))

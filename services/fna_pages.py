@@ -9,7 +9,6 @@ calls (`RANKING_ROLES` [A]); the public ranking carries protocol numbers, score,
 """
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ from domain.casetypes.fna import ranking as rk
 from domain.errors import NotFound
 from domain.registry import get_workflow
 from domain.workflow import Role
+from reports import csv_safe
 from services.access import ScopedCaseService, scoped_filter
 from services.case_pages import case_type_of
 from store.audit import append_health_reads
@@ -156,14 +156,11 @@ def _applications(engine: Engine, call_id: int, today: date,
 
 
 def _reference_year(call_data: dict[str, Any], fallback: date) -> int:
-    closes = _as_date(call_data.get("chiusura"))
-    return (closes or fallback).year
+    return rk.reference_year(call_data, fallback)
 
 
 def _annual_amount(app: _Application) -> Decimal:
-    if app.state in rk.FUNDED_STATES and app.data.get("importo_annuo") is not None:
-        return _d(app.data["importo_annuo"])
-    return _d(app.data.get("importo_mensile_proposto")) * rk.MONTHS_PER_YEAR
+    return rk.annual_amount(app.state, app.data)
 
 
 def _computed_score(app: _Application, year: int) -> tuple[Decimal, dict[str, Decimal]] | None:
@@ -216,50 +213,32 @@ def _health_fields(components: frozenset[str]) -> list[str]:
 
 def _entries(apps: dict[int, _Application], positions: list[dict[str, Any]] | None, year: int,
              wf) -> list[rk.Entry]:
-    """Entries of a published snapshot (its order and scores), or computed now from the admitted applications."""
-    entries = []
+    """Entries of a published snapshot (its order and scores), or the ranking computed now from the admitted
+    applications by the one computation the ranking steps use (ranking.ranking_of); each with its state now."""
     if positions is None:
-        for app in apps.values():
-            if app.state not in rk.RANKED_STATES:
-                continue
-            computed = _computed_score(app, year)
-            if computed is None:
-                continue
-            entries.append(rk.Entry(app.id, app.protocollo, computed[0], computed[1],
-                                    _d((app.data.get("isee") or {}).get("valore")), _annual_amount(app)))
-        ordered = rk.rank(entries)
+        ordered = rk.ranking_of((rk.Candidate(a.id, a.state, a.data, a.born) for a in apps.values()), year)
     else:
+        ordered = []
         for i, p in enumerate(positions, start=1):
             app = apps.get(int(p["domanda"]))
             isee = _d(((app.data if app else {}).get("isee") or {}).get("valore"))
             e = rk.Entry(int(p["domanda"]), str(p["protocollo"]), _points(p["punteggio"]),
                          {k: _points(v) for k, v in (p.get("dettaglio") or {}).items()}, isee,
-                         _annual_amount(app) if app else Decimal(0))
+                         _annual_amount(app) if app else Decimal(0), stato=app.state if app else None)
             e.posizione = i
-            entries.append(e)
-        ordered = entries
+            ordered.append(e)
     for e in ordered:
         app = apps.get(e.domanda)
-        e.extra = {"stato": app.state if app else None,
-                   "stato_etichetta": wf.state(app.state).label if app else "—",
+        e.extra = {"stato": e.stato, "stato_etichetta": wf.state(app.state).label if app else "—",
                    "comune": app.comune if app else None}
     return ordered
-
-
-def _outcome(e: rk.Entry) -> str:
-    state = e.extra.get("stato")
-    if state in rk.FUNDED_STATES:
-        return "Finanziata"
-    if state == "NOT_FUNDED":
-        return "Ammessa non finanziata"
-    return "Finanziabile" if e.finanziabile else "Non finanziabile (budget esaurito)"
 
 
 def _section(title: str, fase: str, entries: list[rk.Entry], budget: Decimal, atto: str | None,
              published: str | None) -> dict[str, Any]:
     cut = rk.apply_cut_off(entries, budget)
     for e in entries:
-        e.extra["esito"] = _outcome(e)
+        e.extra["esito"] = rk.outcome(e)
     return {"titolo": title, "fase": fase, "righe": entries, "taglio": cut, "atto": atto, "pubblicata_il": published,
             "totale_finanziabile": sum((e.importo_annuo for e in entries if e.finanziabile), Decimal(0))}
 
@@ -332,20 +311,15 @@ def _log_health_reads(engine: Engine, principal: Principal, fields_by_case: dict
 def publish_ranking(scoped: ScopedCaseService, principal: Principal, call_id: int, fase: str, atto: str,
                     expected_version: int | None) -> int:
     """Publish the ranking of phase `fase` (an immutable snapshot with each application's breakdown): the
-    proposal computed now from the admitted applications, so the final one takes in the observations
-    accepted after the provisional one."""
+    ranking computed when the step fires from the admitted applications, so the final one takes in the
+    observations accepted after the provisional one."""
     if fase not in PUBLISH:
         raise AccessDenied("fase della graduatoria sconosciuta")
-    engine, today = scoped.engine, scoped.today()
-    call = _read_call(scoped, principal, call_id, ranking_refusal)
-    year = _reference_year(call["dati"], today)
-    apps = {a.id: a for a in _applications(engine, call_id, today)}
-    entries = _entries(apps, None, year, get_workflow(APPLICATION))
-    positions = [{"domanda": e.domanda, "protocollo": e.protocollo, "punteggio": e.punteggio,
-                  "dettaglio": e.dettaglio} for e in entries]
+    _read_call(scoped, principal, call_id, ranking_refusal)
     transition, _ = PUBLISH[fase]
-    return scoped.advance(principal, case_id=call_id, transition=transition,
-                          data={"posizioni": positions, "atto": atto}, expected_version=expected_version)
+    # the positions are computed by the step itself (domain/casetypes/fna/bando.py), in its unit of work
+    return scoped.advance(principal, case_id=call_id, transition=transition, data={"atto": atto},
+                          expected_version=expected_version)
 
 
 def public_ranking(scoped: ScopedCaseService, principal: Principal, call_id: int) -> dict[str, Any]:
@@ -375,7 +349,7 @@ def number_it(value: Decimal) -> str:
 
 def public_ranking_csv(page: dict[str, Any]) -> str:
     out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer = csv_safe.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(["Posizione", "Protocollo", "Punteggio", "Esito"])
     for r in page["righe"]:
         writer.writerow([r["posizione"], r["protocollo"], number_it(r["punteggio"]), r["esito"]])

@@ -42,3 +42,6 @@ class StoreWorld:
 
     def committed_on_call(self, call_id: int) -> Decimal:
         return repo.committed_on_call(self.conn, call_id)
+
+    def related_cases(self, case_id: int, case_type: str) -> list[CaseView]:
+        return repo.load_related_cases(self.conn, case_id, case_type)

@@ -580,3 +580,12 @@ def find_or_insert_person(conn: Connection, person: dict[str, Any], provisional:
     values["data_nascita"] = date.fromisoformat(str(person["data_nascita"]))
     values["provisional_code"] = provisional
     return conn.execute(person_t.insert().returning(person_t.c.id), values).scalar_one()
+
+
+def load_related_cases(conn: Connection | UnitOfWork, case_id: int, case_type: str) -> list[CaseView]:
+    """The cases of `case_type` related to `case_id` (e.g. an FNA call's applications), by id."""
+    cur = _cursor(conn)
+    sql = cur.sql
+    statement = (sql.select_case.rsplit(" WHERE ", 1)[0] + f" WHERE case_file.related_case_id = {sql.p} "
+                 f"AND case_file.case_type = {sql.p} ORDER BY case_file.id")
+    return [_row_to_view(sql, row) for row in cur.fetch_all(statement, (case_id, case_type))]

@@ -477,8 +477,9 @@ _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def _field_info(wf: Any, t: Any, key: str) -> FieldInfo | None:
-    models = [t.data] if t is not None and t.data is not None else []
-    models += [x.data for x in getattr(wf, "transitions", ()) if x.data is not None]
+    steps = [t] if t is not None else []
+    steps += list(getattr(wf, "transitions", ()))
+    models = [m for x in steps for m in (x.data, getattr(x, "computed_data", None)) if m is not None]
     for m in models:
         if key in m.model_fields:
             return m.model_fields[key]

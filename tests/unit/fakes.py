@@ -100,11 +100,7 @@ CALL_APPROVAL = {
     "chiusura": "2026-10-31",
     "giorni_esito": 30,
 }
-RANKING = {
-    "posizioni": [{"domanda": 201, "protocollo": "2026/0457", "punteggio": "42.5",
-                   "dettaglio": {"isee": "20", "gravita": "15", "vive_solo": "7.5"}}],
-    "atto": "Determina n. 12/2026",
-}
+RANKING = {"atto": "Determina n. 12/2026"}  # the positions are computed by the step, never sent
 VISIT = {"data": "2026-11-19", "operatore": "Giulia Testa", "minuti": 60,
          "servizi": ["igiene_personale", "socializzazione"]}
 WITHDRAWAL = {"dichiarazione_del": "2026-11-19"}
@@ -308,6 +304,10 @@ class FakeWorld:
 
     def committed_on_call(self, call_id: int) -> Decimal:
         return self.committed.get(call_id, Decimal(0))
+
+    def related_cases(self, case_id: int, case_type: str) -> list[CaseView]:
+        return [c for _, c in sorted(self.cases.items())
+                if c.related_case_id == case_id and c.case_type == case_type]
 
     # helpers for scenarios
     def set_provider_state(self, codice: str, adhesion_state: str | None) -> None:

@@ -16,6 +16,7 @@ from domain.errors import GuardRefused
 from domain.registry import all_workflows, get_workflow
 from domain.workflow import Role, Workflow
 from tests.unit.fakes import (
+    CASE_ID,
     AGNADELLO,
     CREMA,
     FINAL_CALL_ID,
@@ -26,6 +27,8 @@ from tests.unit.fakes import (
     VISIT,
     ROME,
     actor,
+    case_data,
+    case_in,
     fire,
     isee,
 )
@@ -157,6 +160,9 @@ REFUSALS = [
     _refusal("fna_domanda", "finanzia", "budget residuo sufficiente",
              "budget del bando insufficiente: residuo € 2.000,00", "budget esaurito",
              setup=lambda w: w.committed.update({FINAL_CALL_ID: Decimal("98000.00")})),
+    _refusal("fna_domanda", "finanzia", "nell'ordine della graduatoria",
+             "la graduatoria va seguita: la domanda 2026/0001 (posizione 1) la precede", "salta la graduatoria",
+             setup=lambda w: _another_application(w, "ELIGIBLE")),
     _refusal("fna_domanda", "non_finanzia", "graduatoria definitiva approvata",
              "la graduatoria definitiva del bando non è ancora approvata", "graduatoria provvisoria",
              setup=lambda w: w.set_case_state(FINAL_CALL_ID, "RANKING_PROVISIONAL")),
@@ -349,6 +355,27 @@ def test_fna_application_on_the_last_day_of_the_window_is_accepted():
         world.set_case_data(OPEN_CALL_ID, chiusura="2026-11-20")
 
     assert fire("fna_domanda", "presenta", setup=closes_today).to_state == "SUBMITTED"
+
+
+def _another_application(world, state: str, **data: Any) -> None:
+    """An application of the final call ranked before the default one (ADL 6, IADL 8), in `state`."""
+    better = {**case_data("fna_domanda"), "protocollo": "2026/0001", "adl": 6, "iadl": 8, **data}
+    world.cases[CASE_ID + 1] = case_in("fna_domanda", state, better, id=CASE_ID + 1)
+
+
+@pytest.mark.parametrize("state", ["FUNDED", "DISBURSING", "WITHDRAWN", "LAPSED", "NOT_ADMITTED"])
+def test_fna_funding_follows_the_ranking_once_who_comes_first_is_funded_or_out(state):
+    assert fire("fna_domanda", "finanzia", setup=lambda w: _another_application(w, state)).to_state == "FUNDED"
+
+
+def test_fna_funding_waits_for_a_better_ranked_application_not_funded_for_lack_of_resources():
+    with pytest.raises(GuardRefused, match="2026/0001"):
+        fire("fna_domanda", "finanzia", setup=lambda w: _another_application(w, "NOT_FUNDED"))
+
+
+def test_fna_funding_is_not_held_up_by_a_worse_ranked_application():
+    decision = fire("fna_domanda", "finanzia", setup=lambda w: _another_application(w, "ELIGIBLE", adl=0, iadl=0))
+    assert decision.to_state == "FUNDED"
 
 
 def test_fna_funding_uses_exactly_the_remaining_budget():

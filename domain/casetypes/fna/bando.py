@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 from pydantic import Field, model_validator
 
+from domain.casetypes.fna import ranking as rk
 from domain.common import (
     Form,
     as_date,
@@ -76,9 +78,24 @@ class PosizioneGraduatoria(Form):
     dettaglio: dict[str, Decimal] = Field(title="Dettaglio del punteggio")
 
 
-class Graduatoria(Form):
+class SnapshotGraduatoria(Form):
+    """What a ranking step computes and records: never sent by a user."""
+
     posizioni: list[PosizioneGraduatoria] = Field(title="Posizioni in graduatoria")
-    atto: str = Field(title="Atto di approvazione della graduatoria", min_length=3)
+
+
+class Graduatoria(Form):
+    """What a ranking step takes from its user: the act only. The positions are computed when the step fires
+    (`_ranking_snapshot`), from the call's applications, by domain/casetypes/fna/ranking.py: a client cannot
+    send its own (an unknown field is refused) nor rank an application of another call."""
+
+    atto: str = Field(title="Atto di approvazione della graduatoria", min_length=3, max_length=200)
+
+
+def _ranking_snapshot(ctx: Context) -> dict[str, Any]:
+    """The immutable snapshot recorded by a ranking step: each ranked application with its breakdown."""
+    entries = rk.ranking_of_call(ctx.world, ctx.case)
+    return {"posizioni": rk.positions(entries)}
 
 
 def _window_started(ctx: Context) -> str | None:
@@ -132,9 +149,11 @@ BANDO = Workflow(
                    automatic=True, starts=(GRADUATORIA,),
                    guards=(Guard("solo dopo l'ultimo giorno utile", _window_ended),)),
         Transition("pubblica_graduatoria_provvisoria", "Graduatoria provvisoria", ("CLOSED",),
-                   "RANKING_PROVISIONAL", frozenset({UDP}), data=Graduatoria, merge_data=False),
+                   "RANKING_PROVISIONAL", frozenset({UDP}), data=Graduatoria, merge_data=False,
+                   computes=_ranking_snapshot, computed_data=SnapshotGraduatoria),
         Transition("pubblica_graduatoria_definitiva", "Graduatoria definitiva", ("RANKING_PROVISIONAL",),
-                   "RANKING_FINAL", frozenset({UDP}), data=Graduatoria, merge_data=False),
+                   "RANKING_FINAL", frozenset({UDP}), data=Graduatoria, merge_data=False,
+                   computes=_ranking_snapshot, computed_data=SnapshotGraduatoria),
         Transition("avvia_erogazioni", "Avvio delle erogazioni", ("RANKING_FINAL",), "DISBURSING",
                    frozenset({UDP, CSC})),
         Transition("rendiconta", "Rendicontazione", ("DISBURSING",), "REPORTING", frozenset({UDP})),

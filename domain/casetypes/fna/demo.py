@@ -86,16 +86,15 @@ class _FnaYear:
         for number, (day, fate, crng) in enumerate(apps, start=1):
             applications.append(self.fna_application(call.id, number, day, fate, crng, provisional, sad_pool))
         ctx.advance(call, "chiudi", sistema, closes + timedelta(days=1))
-        # ---- rankings: immutable snapshots with each application's score breakdown
+        # ---- rankings: immutable snapshots with each application's score breakdown, in funding order
         eligible = [a for a in applications if a["run"] and a.get("eligible_on") and a["eligible_on"] < provisional]
         eligible.sort(key=lambda a: (-a["score"], a["isee"], rk.protocol_key(a["protocollo"])))  # domain/casetypes/fna/ranking.py
-        ranking = [{"domanda": a["run"].id, "protocollo": a["protocollo"], "punteggio": a["score"],
-                    "dettaglio": a["detail"]} for a in eligible]
+        # the steps compute their positions from the applications (the same order as `eligible`)
         if not ctx.advance(call, "pubblica_graduatoria_provvisoria", udp, provisional, {
-                "posizioni": ranking, "atto": f"Determinazione UdP n. {rng.randint(40, 60)}/{y}"}):
+                "atto": f"Determinazione UdP n. {rng.randint(40, 60)}/{y}"}):
             return
         if not ctx.advance(call, "pubblica_graduatoria_definitiva", udp, final, {
-                "posizioni": ranking, "atto": f"Determinazione UdP n. {rng.randint(61, 80)}/{y}"}):
+                "atto": f"Determinazione UdP n. {rng.randint(61, 80)}/{y}"}):
             return
         residual = budget
         exhausted = False

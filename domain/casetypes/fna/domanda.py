@@ -1,13 +1,15 @@
 """FNA Misura B2: the application (domanda), DOMAIN.md §5c."""
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
+from domain.casetypes.fna import ranking as rk
 from domain.casetypes.fna.bando import CSC, UDP, WORKER, Misura, R
 from domain.common import (
     AggiornamentoIsee,
@@ -29,10 +31,27 @@ from domain.workflow import Transition, Workflow
 
 # ============================== the application (domanda) ==============================
 
+# A protocol number: letters and digits in groups joined by "-" or "/" (CSC-2026-0042, 2026/0457), 3-30
+# characters, starting with a letter or a digit. It is shown in the public ranking and its CSV, so nothing a
+# spreadsheet or a page could run (a leading `=`, `+`, `-`, `@`; spaces, quotes, brackets) fits.
+PROTOCOL_RE = re.compile(r"[A-Za-z0-9]+(?:[-/][A-Za-z0-9]+)*")
+PROTOCOL_MAX = 30
+
+
+def _protocol_number(value: str) -> str:
+    if not (3 <= len(value) <= PROTOCOL_MAX and PROTOCOL_RE.fullmatch(value)):
+        raise ValueError(f"da 3 a {PROTOCOL_MAX} caratteri: lettere e cifre, "
+                         "separate da «-» o «/» (es. CSC-2026-0042)")
+    return value
+
+
+ProtocolNumber = Annotated[str, AfterValidator(_protocol_number)]
+
+
 
 class Domanda(Form):
     persona: Persona = Field(title="Beneficiario")
-    protocollo: str = Field(title="Numero di protocollo", min_length=3, max_length=40)
+    protocollo: ProtocolNumber = Field(title="Numero di protocollo")
     isee: Isee = Field(title="Attestazione ISEE")
     invalidita_104_art3c3: bool = Field(title="Disabilità grave (L. 104/92 art. 3 c. 3)")
     indennita_accompagnamento: bool = Field(title="Indennità di accompagnamento")
@@ -216,6 +235,19 @@ def _budget_available(ctx: Context) -> str | None:
     return f"budget del bando insufficiente: residuo {euro(residual)}" if amount > residual else None
 
 
+def _ranking_order(ctx: Context) -> str | None:
+    """Funding follows the ranking: refused while a better-ranked application of the call is neither funded
+    nor out of the ranking (withdrawn, lapsed). Withdrawals and lapses free their place (scorrimento)."""
+    call = _call(ctx)
+    if call is None:
+        return "indicare un bando FNA esistente"
+    ahead = rk.waiting_ahead(rk.ranking_of_call(ctx.world, call, ctx.case), ctx.case.id)
+    if ahead is None:
+        return None
+    return (f"la graduatoria va seguita: la domanda {ahead.protocollo} (posizione {ahead.posizione}) la precede "
+            "e non è ancora finanziata né uscita dalla graduatoria")
+
+
 def _observation_term_elapsed(ctx: Context) -> str | None:
     notified = as_date(ctx.merged["comunicato_il"])
     if ctx.data.osservazioni_ricevute:
@@ -316,6 +348,7 @@ DOMANDA = Workflow(
         Transition("finanzia", "Finanziamento", ("ELIGIBLE", "NOT_FUNDED"), "FUNDED", frozenset({UDP}),
                    data=Finanziamento, starts=(PIANO,),
                    guards=(Guard("graduatoria definitiva approvata", _ranking_final),
+                           Guard("nell'ordine della graduatoria", _ranking_order),
                            Guard("budget residuo sufficiente", _budget_available))),
         Transition("non_finanzia", "Non finanziata (esaurimento risorse)", ("ELIGIBLE",), "NOT_FUNDED",
                    frozenset({UDP}), guards=(Guard("graduatoria definitiva approvata", _ranking_final),)),

@@ -9,8 +9,12 @@ Score = ISEE band + severity (both L. 104/92 art. 3 c. 3 and attendance allowanc
 alone or without a caregiver + age + ADL + IADL, the same points the demo district uses [A].
 Ties: lower ISEE first, then the earlier protocol number (DOMAIN.md §5c).
 Cut-off: in ranking order, applications are fundable while the cumulative annual amount stays within the
-call's budget; the first that does not fit draws the line and everything below it is not fundable
-(resources freed later fund the next ones: scorrimento, DOMAIN.md §1).
+call's budget; the first that does not fit draws the line and everything below it is not fundable.
+Scorrimento (DOMAIN.md §1): an application that leaves the ranking after it (withdrawal, lapse) frees its
+amount, so the next ones move up; funding follows the ranking (`waiting_ahead`).
+
+One computation (`ranking_of`) serves the ranking pages, the published snapshots (the call's ranking steps
+compute their positions through it, never taking them from the client) and the funding guard.
 """
 from __future__ import annotations
 
@@ -26,6 +30,14 @@ RANKED_STATES = ("ELIGIBLE", "NOT_FUNDED", "FUNDED", "PLAN_SIGNED", "DISBURSING"
                  "CLOSED", "LAPSED")
 # States in which the application has actually been funded (the amount assigned replaces the requested one).
 FUNDED_STATES = ("FUNDED", "PLAN_SIGNED", "DISBURSING", "SUSPENDED", "UNDER_REVIEW", "CLOSED", "LAPSED")
+# Funded and still running: their amount is committed on the call (store/cases.py COMMITTED_STATES).
+COMMITTED_STATES = tuple(s for s in FUNDED_STATES if s != "LAPSED")
+# Admitted, neither funded nor out of the ranking: they wait their turn in ranking order.
+WAITING_STATES = ("ELIGIBLE", "NOT_FUNDED")
+# Out of the ranking after admission: their amount counts no more (scorrimento) and the outcome says why.
+LEFT_STATES = {"WITHDRAWN": "Rinuncia", "LAPSED": "Decaduta", "NOT_ADMITTED": "Non ammessa",
+               "ARCHIVED": "Archiviata"}
+APPLICATION = "fna_domanda"  # the case type ranked (domain/casetypes/fna/domanda.py)
 MONTHS_PER_YEAR = 12  # the annual amount requested = the monthly amount proposed by the assessment × 12 [A]
 
 
@@ -142,6 +154,7 @@ class Entry:
     dettaglio: dict[str, Decimal]
     isee: Decimal
     importo_annuo: Decimal = Decimal(0)  # assigned if funded, else requested
+    stato: str | None = None  # the application's state now (None: unknown to the reader)
     extra: dict[str, Any] = field(default_factory=dict)  # what a page adds (state, comune...)
     posizione: int = 0
     cumulato: Decimal = Decimal(0)
@@ -157,10 +170,14 @@ def rank(entries: Iterable[Entry]) -> list[Entry]:
 
 
 def apply_cut_off(ordered: Sequence[Entry], budget: Decimal) -> int | None:
-    """Mark the fundable entries; returns the index of the first one below the line (None: all fit)."""
+    """Mark the fundable entries; returns the index of the first one below the line (None: all fit).
+    An entry that left the ranking (withdrawn, lapsed) neither counts nor is fundable: its amount is freed."""
     total = Decimal(0)
     cut: int | None = None
     for i, e in enumerate(ordered):
+        if e.stato in LEFT_STATES:
+            e.cumulato, e.finanziabile = total, False
+            continue
         total += e.importo_annuo
         e.cumulato = total
         if cut is None and total <= budget:
@@ -170,3 +187,90 @@ def apply_cut_off(ordered: Sequence[Entry], budget: Decimal) -> int | None:
                 cut = i
             e.finanziabile = False
     return cut
+
+
+def outcome(e: Entry) -> str:
+    """The outcome shown in a ranking (pages, public ranking, CSV), after `apply_cut_off`."""
+    if e.stato in COMMITTED_STATES:
+        return "Finanziata"
+    if e.stato in LEFT_STATES:
+        return LEFT_STATES[e.stato]
+    if e.finanziabile:
+        return "Finanziabile"
+    return "Ammessa non finanziata" if e.stato == "NOT_FUNDED" else "Non finanziabile (budget esaurito)"
+
+
+# ----------------------------------------------------------------------------- the one computation
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An application of the call as the ranking reads it: its id, state, data and the person's birth date."""
+
+    domanda: int
+    stato: str
+    data: Mapping[str, Any]
+    nato_il: date | None
+
+
+def protocol_of(domanda: int, data: Mapping[str, Any]) -> str:
+    return str(data.get("protocollo") or f"domanda {domanda}")
+
+
+def annual_amount(stato: str, data: Mapping[str, Any]) -> Decimal:
+    """The amount assigned if funded, else the monthly amount proposed by the assessment × 12."""
+    if stato in FUNDED_STATES and data.get("importo_annuo") is not None:
+        return Decimal(str(data["importo_annuo"]))
+    return Decimal(str(data.get("importo_mensile_proposto") or 0)) * MONTHS_PER_YEAR
+
+
+def reference_year(call_data: Mapping[str, Any], fallback: date) -> int:
+    """The call's year (its closing date's), which the age points read."""
+    closes = call_data.get("chiusura")
+    return date.fromisoformat(str(closes)[:10]).year if closes else fallback.year
+
+
+def ranking_of(candidates: Iterable[Candidate], year: int) -> list[Entry]:
+    """The ranking of the admitted and assessed applications, in order, positions from 1."""
+    entries = []
+    for c in candidates:
+        if c.stato not in RANKED_STATES:
+            continue
+        applicant = applicant_from(c.data, c.nato_il)
+        if applicant is None:
+            continue
+        detail = breakdown(applicant, year)
+        entries.append(Entry(c.domanda, protocol_of(c.domanda, c.data), score(detail), detail, applicant.isee,
+                             annual_amount(c.stato, c.data), stato=c.stato))
+    return rank(entries)
+
+
+def ranking_of_call(world: Any, call: Any, current: Any = None) -> list[Entry]:
+    """The call's ranking now, from its applications as the engine's World reads them (domain/engine.py);
+    `current`, an application being decided, as the engine sees it (the same as stored, or not yet stored)."""
+    def born(person: Mapping[str, Any] | None) -> date | None:
+        value = (person or {}).get("data_nascita")
+        return value if isinstance(value, date) or value is None else date.fromisoformat(str(value)[:10])
+
+    apps = {a.id: a for a in world.related_cases(call.id, APPLICATION)}
+    if current is not None:
+        apps[current.id] = current
+    candidates = [Candidate(a.id, a.state, a.data, born(a.person)) for a in apps.values()]
+    return ranking_of(candidates, reference_year(call.data, call.opened_on))
+
+
+def positions(entries: Iterable[Entry]) -> list[dict[str, Any]]:
+    """A published snapshot's positions (domain/casetypes/fna/bando.py `PosizioneGraduatoria`)."""
+    return [{"domanda": e.domanda, "protocollo": e.protocollo, "punteggio": e.punteggio, "dettaglio": e.dettaglio}
+            for e in entries]
+
+
+def waiting_ahead(ordered: Sequence[Entry], domanda: int) -> Entry | None:
+    """The first better-ranked application still waiting (neither funded nor out): funding `domanda` before it
+    would skip the ranking. None when every application ahead is funded or out (or `domanda` is unranked)."""
+    for e in ordered:
+        if e.domanda == domanda:
+            return None
+        if e.stato in WAITING_STATES:
+            return e
+    return None
