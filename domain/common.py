@@ -4,8 +4,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
+from pydantic import ConfigDict, Field, ValidationInfo, model_validator
 
+from domain.bounds import TEXT_MAX, Bounded
 from domain.engine import Context
 from domain.italian import euro  # noqa: F401  (the declarations' guards import it from here)
 from domain.validation import (
@@ -20,10 +21,11 @@ from domain.validation import (
 from domain.workflow import Guard, Role
 
 
-class Form(BaseModel):
-    """Base of every transition's data: unknown fields are refused, never silently dropped."""
+class Form(Bounded):
+    """Base of every transition's data: unknown fields are refused, never silently dropped; text, lists,
+    dates and amounts are bounded (`domain.bounds`: a field's own bound, or the default)."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, str_max_length=TEXT_MAX)
 
 
 class Persona(Form):
