@@ -11,6 +11,7 @@ from domain.engine import Context
 from domain.italian import euro  # noqa: F401  (the declarations' guards import it from here)
 from domain.validation import (
     CodiceFiscale,
+    Email,
     Isee,
     ItalianDate,
     PastDate,
@@ -33,7 +34,7 @@ class Persona(Form):
     cognome: str = Field(title="Cognome", min_length=1, max_length=80)
     nome: str = Field(title="Nome", min_length=1, max_length=80)
     data_nascita: PastDate = Field(title="Data di nascita")
-    email: str | None = Field(default=None, title="E-mail", max_length=200, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    email: Email | None = Field(default=None, title="E-mail", max_length=254)
     telefono: str | None = Field(default=None, title="Telefono", max_length=20, pattern=r"^\+?[0-9 ]{6,19}$")
 
     @model_validator(mode="after")

@@ -14,6 +14,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
+from email_validator import EmailNotValidError, validate_email
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -192,6 +193,19 @@ def validate_iban(value: str) -> str:
     return code
 
 
+# --- E-mail ----------------------------------------------------------------------------------
+
+def validate_email_address(value: str) -> str:
+    """The normalised address (a maintained library's syntax check, no network lookup); raise InvalidValue
+    otherwise: a line break or a second address never reaches a mail header."""
+    if not isinstance(value, str):
+        raise InvalidValue("indirizzo e-mail non valido: è atteso un testo")
+    try:
+        return validate_email(value.strip(), check_deliverability=False).normalized
+    except EmailNotValidError:
+        raise InvalidValue("indirizzo e-mail non valido") from None
+
+
 # --- Reusable annotated types ------------------------------------------------------------
 
 def parse_italian_date(value: Any) -> Any:
@@ -216,6 +230,7 @@ def _not_in_future(value: date, info: ValidationInfo) -> date:
 
 CodiceFiscale = Annotated[str, AfterValidator(validate_codice_fiscale)]
 Iban = Annotated[str, AfterValidator(validate_iban)]
+Email = Annotated[str, AfterValidator(validate_email_address)]
 ItalianDate = Annotated[date, BeforeValidator(parse_italian_date), AfterValidator(check_date_range)]
 PastDate = Annotated[date, BeforeValidator(parse_italian_date), AfterValidator(check_date_range),
                      AfterValidator(_not_in_future)]
