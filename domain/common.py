@@ -34,7 +34,7 @@ class Persona(Form):
     cognome: str = Field(title="Cognome", min_length=1, max_length=80)
     nome: str = Field(title="Nome", min_length=1, max_length=80)
     data_nascita: PastDate = Field(title="Data di nascita")
-    email: Email | None = Field(default=None, title="E-mail", max_length=254)
+    email: Email | None = Field(default=None, title="E-mail", max_length=200)
     telefono: str | None = Field(default=None, title="Telefono", max_length=20, pattern=r"^\+?[0-9 ]{6,19}$")
 
     @model_validator(mode="after")
