@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     audit_dir: Path = Field(default=Path(".legami/audit"),
                             description="the audit chains' signed checkpoints (keep a copy off this machine)")
     base_url: str = "http://127.0.0.1:8000"
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024,
+                                description="largest request body accepted (bytes); a larger one is refused (413)")
 
     @model_validator(mode="after")
     def refuse_default_secret_in_production(self) -> "Settings":

@@ -4,12 +4,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
+from pydantic import ConfigDict, Field, ValidationInfo, model_validator
 
+from domain.bounds import TEXT_MAX, Bounded
 from domain.engine import Context
 from domain.italian import euro  # noqa: F401  (the declarations' guards import it from here)
 from domain.validation import (
     CodiceFiscale,
+    Email,
     Isee,
     ItalianDate,
     PastDate,
@@ -20,10 +22,11 @@ from domain.validation import (
 from domain.workflow import Guard, Role
 
 
-class Form(BaseModel):
-    """Base of every transition's data: unknown fields are refused, never silently dropped."""
+class Form(Bounded):
+    """Base of every transition's data: unknown fields are refused, never silently dropped; text, lists,
+    dates and amounts are bounded (`domain.bounds`: a field's own bound, or the default)."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, str_max_length=TEXT_MAX)
 
 
 class Persona(Form):
@@ -31,7 +34,7 @@ class Persona(Form):
     cognome: str = Field(title="Cognome", min_length=1, max_length=80)
     nome: str = Field(title="Nome", min_length=1, max_length=80)
     data_nascita: PastDate = Field(title="Data di nascita")
-    email: str | None = Field(default=None, title="E-mail", max_length=200, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    email: Email | None = Field(default=None, title="E-mail", max_length=200)
     telefono: str | None = Field(default=None, title="Telefono", max_length=20, pattern=r"^\+?[0-9 ]{6,19}$")
 
     @model_validator(mode="after")

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from pydantic import ValidationError
 
+from domain.bounds import reason_problem
 from domain.calendar import WorkingCalendar
 from domain.errors import (
     EffectiveDateInvalid,
@@ -262,6 +263,8 @@ def _validate_data(t: Transition, command: Command, now: datetime) -> tuple[Any,
     errors: list[FieldError] = []
     if t.requires_reason and not (command.reason or "").strip():
         errors.append(FieldError("motivo", "Motivo", "campo obbligatorio"))
+    elif (problem := reason_problem(command.reason)) is not None:  # one bound at every entrance
+        errors.append(FieldError("motivo", "Motivo", problem))
     model, payload = None, {}
     if t.data is None:
         if command.data:

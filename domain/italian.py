@@ -53,10 +53,15 @@ def looks_like_date(text: str) -> bool:
     return bool(_ITALIAN_DATE.match(text) or _ISO_DATE.match(text))
 
 
-def parse_date(text: str) -> date:
+YEAR_RANGE = (1900, 2100)
+"""The years a written date may fall in (earlier or later ones are typing errors); domain.bounds uses the same."""
+
+
+def parse_date(text: str, *, years: tuple[int, int] = YEAR_RANGE) -> date:
     """"20/11/2026" (also 20.11.2026, 20-11-2026, 1/2/2026) or "2026-11-20" -> a date.
 
-    Anything else, or a day that does not exist, raises ValueError(DATE_FORMAT_MESSAGE)."""
+    Anything else, or a day that does not exist, raises ValueError(DATE_FORMAT_MESSAGE); a year outside
+    `years` raises ValueError saying the range."""
     if match := _ITALIAN_DATE.match(text):
         day, month, year = (int(part) for part in match.groups())
     elif match := _ISO_DATE.match(text):
@@ -64,9 +69,12 @@ def parse_date(text: str) -> date:
     else:
         raise ValueError(DATE_FORMAT_MESSAGE)
     try:
-        return date(year, month, day)
+        parsed = date(year, month, day)
     except ValueError:
         raise ValueError(DATE_FORMAT_MESSAGE) from None
+    if not years[0] <= parsed.year <= years[1]:
+        raise ValueError(f"la data deve cadere tra il {years[0]} e il {years[1]}")
+    return parsed
 
 
 def parse_iso(text: str) -> date | datetime:

@@ -14,6 +14,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
+from email_validator import EmailNotValidError, validate_email
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -29,6 +30,7 @@ from stdnum import luhn
 from stdnum.exceptions import InvalidChecksum, ValidationError as StdnumError
 from stdnum.it.codicefiscale import calc_check_digit
 
+from domain.bounds import Bounded, check_date_range, check_unsigned_zero
 from domain.italian import DATE_FORMAT_MESSAGE, format_date, looks_like_date, parse_date
 
 
@@ -191,6 +193,19 @@ def validate_iban(value: str) -> str:
     return code
 
 
+# --- E-mail ----------------------------------------------------------------------------------
+
+def validate_email_address(value: str) -> str:
+    """The normalised address (a maintained library's syntax check, no network lookup); raise InvalidValue
+    otherwise: a line break or a second address never reaches a mail header."""
+    if not isinstance(value, str):
+        raise InvalidValue("indirizzo e-mail non valido: è atteso un testo")
+    try:
+        return validate_email(value.strip(), check_deliverability=False).normalized
+    except EmailNotValidError:
+        raise InvalidValue("indirizzo e-mail non valido") from None
+
+
 # --- Reusable annotated types ------------------------------------------------------------
 
 def parse_italian_date(value: Any) -> Any:
@@ -215,9 +230,11 @@ def _not_in_future(value: date, info: ValidationInfo) -> date:
 
 CodiceFiscale = Annotated[str, AfterValidator(validate_codice_fiscale)]
 Iban = Annotated[str, AfterValidator(validate_iban)]
-ItalianDate = Annotated[date, BeforeValidator(parse_italian_date)]
-PastDate = Annotated[date, BeforeValidator(parse_italian_date), AfterValidator(_not_in_future)]
-Euro = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
+Email = Annotated[str, AfterValidator(validate_email_address)]
+ItalianDate = Annotated[date, BeforeValidator(parse_italian_date), AfterValidator(check_date_range)]
+PastDate = Annotated[date, BeforeValidator(parse_italian_date), AfterValidator(check_date_range),
+                     AfterValidator(_not_in_future)]
+Euro = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2), AfterValidator(check_unsigned_zero)]
 
 
 # --- ISEE ------------------------------------------------------------------------------------
@@ -232,7 +249,7 @@ class IseeType(str, Enum):
     CORRENTE = "corrente"
 
 
-class Isee(BaseModel):
+class Isee(Bounded):
     """An ISEE attestation. data_dsu is declared before protocollo so the year check can see it."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, title="Attestazione ISEE")
@@ -240,7 +257,7 @@ class Isee(BaseModel):
     tipo: IseeType = Field(title="Tipo ISEE")
     valore: Euro = Field(title="Valore ISEE (€)")
     data_dsu: PastDate = Field(title="Data di presentazione DSU")
-    protocollo: str = Field(pattern=ISEE_PROTOCOL_RE, title="Protocollo DSU")
+    protocollo: str = Field(pattern=ISEE_PROTOCOL_RE, max_length=40, title="Protocollo DSU")
     difformita: bool = Field(default=False, title="Omissioni o difformità")
 
     @field_validator("protocollo", mode="before")

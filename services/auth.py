@@ -26,6 +26,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from domain.access import AccessDenied, Principal
 from domain.errors import DomainError
+from domain.validation import InvalidValue, validate_email_address
 from domain.workflow import Role
 from services.access import principal_for
 from store.auth_tables import login_throttle_t, user_credential_t, user_identity_t
@@ -155,6 +156,10 @@ def create_user(engine: Engine, username: str, full_name: str, email: str, role:
         raise AccountError("l'utenza di sistema non si crea a mano")
     if not USERNAME_RE.match(username):
         raise AccountError("nome utente non valido: 3-80 caratteri tra minuscole, cifre, punto, trattino")
+    try:
+        email = validate_email_address(email)
+    except InvalidValue as exc:
+        raise AccountError(f"e-mail: {exc}") from None
     if password is not None:
         check_password_strength(password, username)
     with engine.begin() as conn:

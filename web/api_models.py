@@ -8,10 +8,15 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
+from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field
+
+from domain.bounds import MOTIVO_MAX
 
 MAX_ID = 2**31 - 1  # the ids are 32-bit integers in the database
 CaseId = Annotated[int, Field(ge=1, le=MAX_ID)]
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
+"""An id in a page's or the API's path: past the integer range it names nothing (404)."""
 # efficacy dates before 2000 or after 2100 are typing errors (and would not fit every backend's timestamps)
 EffectiveDay = Annotated[date, Field(ge=date(2000, 1, 1), le=date(2100, 12, 31))]
 Name = Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[a-z][a-z0-9_]*$")]
@@ -178,7 +183,7 @@ class AperturaCaso(BaseModel):
     caso_collegato: CaseId | None = Field(default=None, title="Caso collegato",
                                           description="es. il bando di una domanda FNA")
     efficace_il: EffectiveDay | None = Field(default=None, title="Efficace il")
-    motivo: str | None = Field(default=None, title="Motivo", max_length=2000)
+    motivo: str | None = Field(default=None, title="Motivo", max_length=MOTIVO_MAX)
     dati: dict[str, Any] = Field(default_factory=dict, title="Dati",
                                  description="Secondo lo schema dei dati della transizione di apertura")
 
@@ -206,7 +211,7 @@ class Esecuzione(BaseModel):
     model_config = ConfigDict(extra="forbid", title="Esecuzione di una transizione")
 
     dati: dict[str, Any] = Field(default_factory=dict, title="Dati")
-    motivo: str | None = Field(default=None, title="Motivo", max_length=2000)
+    motivo: str | None = Field(default=None, title="Motivo", max_length=MOTIVO_MAX)
     efficace_il: EffectiveDay | None = Field(default=None, title="Efficace il")
     versione_attesa: CaseId | None = Field(default=None, title="Versione attesa",
                                            description="La «versione» letta: se il caso è cambiato, 409")

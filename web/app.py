@@ -11,18 +11,22 @@ from datetime import datetime
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from config.settings import Settings, get_settings
 from domain.access import AccessDenied
 from domain.errors import DomainError
+from domain.validation import error_message
 from services.access import ScopedCaseService
 from services.cases import CaseService, now_rome
 from web.assets import VENDOR
 from web.deps import CsrfRefused, LoginRequired, Services
-from web.errors import errors_payload, status_of
+from web.body_limit import BodyLimit
+from web.errors import errors_payload, http_error, status_of
 from web.templating import render
 
 STATIC = VENDOR.parent
@@ -66,6 +70,8 @@ def create_app(*, settings: Settings | None = None, engine: Engine | None = None
     for router in ROUTERS:
         app.include_router(router)
 
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)  # inside the security headers
+
     @app.middleware("http")
     async def security_headers(request: Request, call_next):
         response = await call_next(request)
@@ -103,5 +109,29 @@ def create_app(*, settings: Settings | None = None, engine: Engine | None = None
         titles = {403: "Accesso negato", 404: "Non trovato", 409: "Conflitto", 422: "Dati non validi"}
         return render(request, "errore.html", {"titolo": titles.get(status, "Errore"), "messaggio": message,
                                                "errori": errors_payload(exc)}, status_code=status)
+
+    def refused(request: Request, status: int, message: str, errori: list[dict[str, str]] | None = None,
+                headers: dict[str, str] | None = None):
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": message, "errori": errori or []}, status_code=status, headers=headers)
+        title, _ = http_error(status)
+        return render(request, "errore.html", {"titolo": title, "messaggio": message, "errori": errori or []},
+                      status_code=status, headers=headers)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_refused(request: Request, exc: StarletteHTTPException):
+        _, message = http_error(exc.status_code, exc.detail)
+        return refused(request, exc.status_code, message, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(RequestValidationError)
+    async def request_invalid(request: Request, exc: RequestValidationError):
+        """A page's path that does not name a resource (/casi/abc, an id past the integer range) is a 404;
+        other invalid parameters are a 422 naming them, in Italian."""
+        errors = exc.errors()
+        if any(e.get("loc", ("",))[0] == "path" for e in errors):
+            return refused(request, 404, http_error(404)[1])
+        errori = [{"campo": ".".join(str(p) for p in e.get("loc", ())[1:]),
+                   "etichetta": str(e.get("loc", ("", ""))[-1]), "messaggio": error_message(e)} for e in errors]
+        return refused(request, 422, "dati non validi", errori)
 
     return app

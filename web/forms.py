@@ -418,8 +418,8 @@ def parse_effective_date(text: str | None) -> tuple[date | None, FieldError | No
         return None, None
     try:
         return parse_date(text), None
-    except ValueError:
-        return None, FieldError("efficace_il", "Efficace il", DATE_FORMAT_MESSAGE)
+    except ValueError as exc:
+        return None, FieldError("efficace_il", "Efficace il", str(exc) or DATE_FORMAT_MESSAGE)
 
 
 # ----------------------------------------------------------------------------- errors next to inputs

@@ -94,6 +94,10 @@ class ItalianValidationRoute(APIRoute):
             try:
                 return await handler(request)
             except RequestValidationError as exc:
+                path = [e["loc"][-1] for e in exc.errors() if e.get("loc", ("",))[0] == "path"]
+                if path:  # an id past the range (or a name too long) names nothing: 404
+                    what = "caso inesistente" if "caso_id" in path else "risorsa inesistente"
+                    return JSONResponse({"detail": what, "errori": []}, status_code=404)
                 return _unprocessable(_field_errors(exc))
             except HTTPException as exc:
                 if exc.status_code != 400:

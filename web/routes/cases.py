@@ -31,6 +31,7 @@ from domain.validation import FieldError
 from domain.workflow import ROLE_LABELS, Role, Transition, Workflow
 from services import case_pages
 from services.queries import CaseFilter
+from web.api_models import IdPath
 from web.deps import CurrentUser, current_user, services
 from web.errors import status_of
 from web.forms import (
@@ -315,12 +316,12 @@ def _fragment(request: Request, user: CurrentUser, wf: Workflow, t: Transition, 
 
 
 @router.get("/casi/{case_id}")
-async def case_page(request: Request, case_id: int, user: CurrentUser = Depends(current_user)):
+async def case_page(request: Request, case_id: IdPath, user: CurrentUser = Depends(current_user)):
     return render(request, "casi/caso.html", _case_context(request, user, case_id))
 
 
 @router.post("/casi/{case_id}/transizioni/{name}")
-async def fire(request: Request, case_id: int, name: str, user: CurrentUser = Depends(current_user)):
+async def fire(request: Request, case_id: IdPath, name: str, user: CurrentUser = Depends(current_user)):
     svc = services(request)
     inp = FormInput(await request.form())
     wf = get_workflow(case_pages.case_type_of(svc.engine, case_id))

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from services import fna_pages
+from web.api_models import IdPath
 from web.deps import CurrentUser, current_user, services
 from web.templating import render
 
@@ -22,26 +23,26 @@ async def calls(request: Request, user: CurrentUser = Depends(current_user)):
 
 
 @router.get("/fna/bandi/{call_id}")
-async def call(request: Request, call_id: int, user: CurrentUser = Depends(current_user)):
+async def call(request: Request, call_id: IdPath, user: CurrentUser = Depends(current_user)):
     page = fna_pages.call_page(services(request).scoped, user.principal, call_id)
     return render(request, "fna/bando.html", page)
 
 
 @router.get("/fna/bandi/{call_id}/graduatoria")
-async def ranking(request: Request, call_id: int, user: CurrentUser = Depends(current_user)):
+async def ranking(request: Request, call_id: IdPath, user: CurrentUser = Depends(current_user)):
     page = fna_pages.ranking_page(services(request).scoped, user.principal, call_id)
     return render(request, "fna/graduatoria.html", page)
 
 
 @router.post("/fna/bandi/{call_id}/graduatoria")
-async def publish(request: Request, call_id: int, fase: str = Form(...), atto: str = Form(""),
+async def publish(request: Request, call_id: IdPath, fase: str = Form(...), atto: str = Form(""),
                   versione: int | None = Form(None), user: CurrentUser = Depends(current_user)):
     fna_pages.publish_ranking(services(request).scoped, user.principal, call_id, fase, atto.strip(), versione)
     return RedirectResponse(f"/fna/bandi/{call_id}/graduatoria", status_code=303)
 
 
 @router.get("/fna/bandi/{call_id}/graduatoria/pubblica")
-async def public_ranking(request: Request, call_id: int, formato: str = "html",
+async def public_ranking(request: Request, call_id: IdPath, formato: str = "html",
                          user: CurrentUser = Depends(current_user)):
     page = fna_pages.public_ranking(services(request).scoped, user.principal, call_id)
     if formato == "csv":

@@ -17,6 +17,7 @@ from domain.errors import (
     TransitionNotAllowed,
 )
 from services import provider_portal
+from web.api_models import IdPath
 from web.deps import CurrentUser, current_user, form_errors_by_field, services
 from web.templating import render
 
@@ -30,7 +31,7 @@ async def portal(request: Request, user: CurrentUser = Depends(current_user)):
 
 
 @router.get("/ente/casi/{case_id}")
-async def case(request: Request, case_id: int, user: CurrentUser = Depends(current_user)):
+async def case(request: Request, case_id: IdPath, user: CurrentUser = Depends(current_user)):
     page = provider_portal.case_page(services(request).scoped, user.principal, case_id)
     return render(request, "ente/caso.html", {**page, "valori": {}, "errori": {}, "errori_elenco": [],
                                               "modulo": None})
@@ -68,10 +69,10 @@ async def _act(request: Request, case_id: int, user: CurrentUser, action, modulo
 
 
 @router.post("/ente/casi/{case_id}/accetta")
-async def accept(request: Request, case_id: int, user: CurrentUser = Depends(current_user)):
+async def accept(request: Request, case_id: IdPath, user: CurrentUser = Depends(current_user)):
     return await _act(request, case_id, user, provider_portal.accept_voucher, "accetta")
 
 
 @router.post("/ente/casi/{case_id}/visite")
-async def visits(request: Request, case_id: int, user: CurrentUser = Depends(current_user)):
+async def visits(request: Request, case_id: IdPath, user: CurrentUser = Depends(current_user)):
     return await _act(request, case_id, user, provider_portal.log_visits, "visite")
