@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-from domain.bounds import LIST_MAX, Bounded
+from domain.bounds import Bounded
 from domain.registry import all_workflows
 from store.tables import case_t, transition_t
 from tests.district_world import CREMA
