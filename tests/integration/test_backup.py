@@ -101,7 +101,9 @@ def count(url: str, table) -> int:
 
 
 def test_backup_wipe_restore_gives_back_every_case_audit_row_health_read_deadline_and_message(world, cli_url,
-                                                                                               tmp_path):
+                                                                                               tmp_path, monkeypatch):
+    monkeypatch.setenv("LEGAMI_AUDIT_DIR", str(tmp_path / "registro"))
+    get_settings.cache_clear()
     before = dump(cli_url)
     assert len(before["case_file"]) == len(world) and len(before["case_transition"]) > 30
     assert before["health_access_log"] and before["deadline"] and len(before["outbox"]) >= 3
@@ -117,6 +119,8 @@ def test_backup_wipe_restore_gives_back_every_case_audit_row_health_read_deadlin
     assert "Ripristinata la copia" in restored.output
     assert dump(cli_url) == before
     assert current_revision(cli_url) == manifest["revisione"]
+    verified = invoke("audit", "verify")  # every audit chain and the case rows agree after the restore
+    assert verified.exit_code == 0 and "Registro integro" in verified.output, verified.output
 
     # the restored database works: a new case gets a fresh id (PostgreSQL's sequences came back too)
     engine = make_engine(cli_url)
