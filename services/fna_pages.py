@@ -37,8 +37,9 @@ from domain.registry import get_workflow
 from domain.workflow import Role
 from services.access import ScopedCaseService, scoped_filter
 from services.case_pages import case_type_of
-from store.auth_tables import health_access_log_t
+from store import health_log
 from store.tables import Comune, case_t, person_t
+from store.uow import writing
 
 R = Role
 _comune_t = Comune.__table__
@@ -325,8 +326,8 @@ def _log_health_reads(engine: Engine, principal: Principal, fields_by_case: dict
              "read_at": at.astimezone(UTC), "fields": fields, "context": "graduatoria_fna"}
             for case_id, fields in sorted(fields_by_case.items()) if fields]
     if rows:
-        with engine.begin() as conn:
-            conn.execute(health_access_log_t.insert(), rows)
+        with writing(engine) as conn:
+            health_log.append(conn, rows)
 
 
 def publish_ranking(scoped: ScopedCaseService, principal: Principal, call_id: int, fase: str, atto: str,

@@ -11,7 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from store.tables import Comune, case_t, person_t
+from store.tables import Comune, case_t, person_t, transition_t
 from store.uow import Bind, reading
 
 comune_t = Comune.__table__
@@ -87,3 +87,18 @@ def first_opened_at(bind: Bind) -> Any | None:
     """When the first case was opened (None with no case)."""
     with reading(bind) as conn:
         return conn.execute(sa.select(sa.func.min(case_t.c.opened_at))).scalar()
+
+
+def count_by_type_and_outcome(bind: Bind) -> list[Any]:
+    """(case_type, outcome, n) rows of the cases with an outcome."""
+    c = case_t.c
+    with reading(bind) as conn:
+        return conn.execute(sa.select(c.case_type, c.outcome, sa.func.count()).where(c.outcome.is_not(None))
+                            .group_by(c.case_type, c.outcome)).all()
+
+
+def totals(bind: Bind) -> dict[str, int]:
+    """How many cases, transitions and people the database holds."""
+    with reading(bind) as conn:
+        return {name: conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+                for name, table in (("cases", case_t), ("transitions", transition_t), ("people", person_t))}
