@@ -39,7 +39,7 @@ from services.access import ScopedCaseService, scoped_filter
 from services.case_pages import case_type_of
 from store import health_log
 from store.tables import Comune, case_t, person_t
-from store.uow import writing
+from store.uow import reading, writing
 
 R = Role
 _comune_t = Comune.__table__
@@ -112,7 +112,7 @@ def list_calls(engine: Engine, principal: Principal, *, today: date) -> list[dic
     q = (sa.select(case_t.c.id, case_t.c.state, case_t.c.data, n_apps.label("domande"))
          .where(case_t.c.case_type == CALL, scoped_filter(principal, today=today))
          .order_by(case_t.c.opened_at.desc(), case_t.c.id.desc()))
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         rows = conn.execute(q).all()
     return [{
         "id": r.id, "titolo": (r.data or {}).get("titolo") or f"Bando {r.id}", "stato": r.state,
@@ -148,7 +148,7 @@ def _applications(engine: Engine, call_id: int, today: date,
          .order_by(case_t.c.id))
     if scope is not None:
         q = q.where(scope)
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         rows = conn.execute(q).all()
     return [_Application(r.id, r.state, dict(r.data or {}), r.nome,
                          CaseRef(APPLICATION, r.comune_istat, r.sub_ambito, r.owner, r.provider_codice,

@@ -28,7 +28,7 @@ from services.tally_deadlines import backlog as _backlog  # module-level names: 
 from services.tally_deadlines import deadlines_met as _deadlines_met
 from store import reference, snapshots
 from store.tables import case_t, person_t, transition_t
-from store.uow import writing
+from store.uow import reading, writing
 
 BY = ("sub_ambito", "comune", "type", "totale", "misura", "fascia_eta", "ente")
 
@@ -39,7 +39,7 @@ def compute_tallies(engine: Engine, *, year: int, as_of: date | None = None, by:
         raise ValueError(f"--by: valore non ammesso «{by}» (scegliere tra {', '.join(BY)})")
     settings = settings or load_tally_settings()
     period = Period(year, as_of or min(date.today(), date(year, 12, 31)))
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         names = reference.comune_names(conn)
         measures = all_measures()
         cells = _measure_cells(conn, measures, period)

@@ -117,7 +117,7 @@ def case_rows(bind: Bind, f: CaseFilter, *, today: date, scope: sa.ColumnElement
         return conn.execute(q).all()
 
 
-def open_deadline_rows(bind: Bind, scope: sa.ColumnElement[bool], *, until: date, limit: int,
+def open_deadline_rows(bind: Bind, scope: sa.ColumnElement[bool], *, until: date, limit: int | None,
                        owner_or_unassigned_in: tuple[str, Iterable[str]] | None = None) -> list[Any]:
     """Open deadlines due by `until` of the cases in `scope`, earliest first (id, case_id, kind, label, due,
     source, case_type, state, owner, comune); `owner_or_unassigned_in` = (username, comuni) keeps only the cases
@@ -130,7 +130,7 @@ def open_deadline_rows(bind: Bind, scope: sa.ColumnElement[bool], *, until: date
                      .outerjoin(comune_t, comune_t.c.istat == case_t.c.comune_istat))
         .where(deadline_t.c.status == OPEN_DEADLINE, deadline_t.c.due <= until, scope)
         .order_by(deadline_t.c.due, deadline_t.c.id)
-        .limit(limit)
+        .limit(limit)  # None: no limit
     )
     if owner_or_unassigned_in is not None:
         username, comuni = owner_or_unassigned_in
