@@ -40,14 +40,11 @@ from domain.errors import NotFound, UnknownTransition
 from domain.italian import ROME
 from domain.registry import get_workflow
 from domain.workflow import Role
+from store import case_reads, health_log, reference, users
 from store.access_sql import to_sql
-from store.audit import append_health_reads
-from store.auth_tables import health_access_log_t, user_credential_t
-from store.tables import AppUser, Comune, case_t, person_t
+from store.uow import reading, writing
 
 R = Role
-_user_t = AppUser.__table__
-_comune_t = Comune.__table__
 
 
 def _today() -> date:
@@ -59,46 +56,26 @@ def _today() -> date:
 
 def principal_for(engine: Engine | Connection, username: str) -> Principal:
     """The active user `username` as a Principal; AccessDenied if unknown, disabled or of an unknown role."""
-    q = (
-        sa.select(_user_t, user_credential_t.c.is_admin)
-        .select_from(_user_t.outerjoin(user_credential_t, user_credential_t.c.user_id == _user_t.c.id))
-        .where(_user_t.c.username == username, _user_t.c.active.is_(True))
-    )
-    with _connect(engine) as conn:
-        row = conn.execute(q).first()
+    with reading(engine) as conn:
+        row = users.user(conn, username)
         if row is None:
             raise AccessDenied("utente inesistente o disattivato")
         try:
             role = Role(row.role)
         except ValueError:
             raise AccessDenied(f"ruolo «{row.role}» sconosciuto") from None
-        comuni: frozenset[str] = frozenset()
-        if row.sub_ambito:
-            comuni = frozenset(conn.execute(
-                sa.select(_comune_t.c.istat).where(_comune_t.c.sub_ambito == row.sub_ambito)).scalars())
-    return Principal(row.username, role, row.sub_ambito, row.provider_codice, comuni, bool(row.is_admin),
+        comuni = reference.comuni_of(conn, row.sub_ambito)
+    return Principal(row.username, role, row.sub_ambito, row.provider_codice, comuni, row.is_admin,
                      row.full_name or row.username)
 
 
-def case_ref(conn: Connection, case_id: int, today: date) -> CaseRef:
+def case_ref(conn: Engine | Connection, case_id: int, today: date) -> CaseRef:
     """The authorisation keys of a case: type, comune and its sub-ambito, owner, provider, minor, state."""
-    row = conn.execute(
-        sa.select(case_t.c.case_type, case_t.c.comune_istat, case_t.c.owner, case_t.c.provider_codice,
-                  case_t.c.state, _comune_t.c.sub_ambito, person_t.c.data_nascita, case_t.c.kind)
-        .select_from(case_t.outerjoin(_comune_t, _comune_t.c.istat == case_t.c.comune_istat)
-                     .outerjoin(person_t, person_t.c.id == case_t.c.person_id))
-        .where(case_t.c.id == case_id)
-    ).first()
+    row = case_reads.case_keys(conn, case_id)
     if row is None:
         raise NotFound(f"caso {case_id} inesistente")
     return CaseRef(row.case_type, row.comune_istat, row.sub_ambito, row.owner, row.provider_codice,
                    is_minor(row.data_nascita, today), row.state, row.kind)
-
-
-def _sub_ambito_of(conn: Connection, comune_istat: str | None) -> str | None:
-    if not comune_istat:
-        return None
-    return conn.execute(sa.select(_comune_t.c.sub_ambito).where(_comune_t.c.istat == comune_istat)).scalar()
 
 
 # ----------------------------------------------------------------------------- authorisation
@@ -111,8 +88,7 @@ def authorize_read(engine: Engine, principal: Principal, case_id: int, *, today:
 
 def _authorized_ref(engine: Engine, principal: Principal, case_id: int, today: date,
                     policy: AccessPolicy) -> CaseRef:
-    with engine.connect() as conn:
-        ref = case_ref(conn, case_id, today)
+    ref = case_ref(engine, case_id, today)
     reason = read_refusal(principal, ref, policy)
     if reason is not None:
         raise AccessDenied(reason)
@@ -137,8 +113,7 @@ def authorize_open(engine: Engine, principal: Principal, case_type: str, transit
     t = wf.transition(transition) if transition else wf.opening_transitions()[0]
     if t is None or not t.opening:
         raise UnknownTransition(f"«{transition}» non apre un caso di tipo «{wf.label}»")
-    with engine.connect() as conn:
-        sub_ambito = _sub_ambito_of(conn, comune_istat)
+    sub_ambito = reference.sub_ambito_of(engine, comune_istat)
     reason = fire_refusal(principal, CaseRef(case_type, comune_istat, sub_ambito), t, policy)
     if reason is not None:
         raise AccessDenied(reason)
@@ -234,27 +209,19 @@ def log_health_read(engine: Engine, principal: Principal, case_id: int, fields: 
                     at: datetime | None = None, context: str = "case_detail") -> None:
     """Append who read which health fields of which case and when (the row cannot be changed afterwards)."""
     when = (at or datetime.now(timezone.utc)).astimezone(timezone.utc)
-    with engine.begin() as conn:
-        append_health_reads(conn, [{
+    with writing(engine) as conn:
+        health_log.append(conn, [{
             "case_id": case_id, "username": principal.username, "role": principal.role.value,
             "read_at": when, "fields": sorted(set(fields)), "context": context,
         }])
 
 
 def health_reads(engine: Engine, *, case_id: int | None = None, username: str | None = None) -> list[dict[str, Any]]:
-    h = health_access_log_t
-    q = sa.select(h).order_by(h.c.id)
-    if case_id is not None:
-        q = q.where(h.c.case_id == case_id)
-    if username is not None:
-        q = q.where(h.c.username == username)
-    with engine.connect() as conn:
-        rows = conn.execute(q).all()
     return [
         {"id": r.id, "caso": r.case_id, "utente": r.username, "ruolo": r.role, "campi": list(r.fields),
          "letto_il": (r.read_at if r.read_at.tzinfo else r.read_at.replace(tzinfo=timezone.utc)),
          "contesto": r.context}
-        for r in rows
+        for r in health_log.reads(engine, case_id=case_id, username=username)
     ]
 
 
@@ -279,20 +246,13 @@ def answers_for_filter(principal: Principal, *, today: date | None = None,
 
 def visible_case_ids(engine: Engine, principal: Principal, *, today: date | None = None,
                      policy: AccessPolicy = DEFAULT_POLICY) -> list[int]:
-    q = sa.select(case_t.c.id).where(scoped_filter(principal, today=today, policy=policy)).order_by(case_t.c.id)
-    with engine.connect() as conn:
-        return list(conn.execute(q).scalars())
+    return case_reads.case_ids(engine, scoped_filter(principal, today=today, policy=policy))
 
 
 def summary_in_scope(engine: Engine, principal: Principal, *, today: date | None = None,
                      policy: AccessPolicy = DEFAULT_POLICY) -> list[dict[str, Any]]:
     """Cases by type and state, counting only those `principal` may read (`legami case summary`)."""
-    c = case_t.c
-    q = (sa.select(c.case_type, c.state, sa.func.count().label("n"))
-         .where(scoped_filter(principal, today=today, policy=policy))
-         .group_by(c.case_type, c.state).order_by(c.case_type, c.state))
-    with engine.connect() as conn:
-        rows = conn.execute(q).all()
+    rows = case_reads.count_by_type_and_state(engine, scoped_filter(principal, today=today, policy=policy))
     return [{"tipo": r.case_type, "tipo_etichetta": get_workflow(r.case_type).label, "stato": r.state,
              "stato_etichetta": get_workflow(r.case_type).state(r.state).label, "casi": r.n} for r in rows]
 
@@ -336,20 +296,3 @@ class ScopedCaseService:
         return [t.name for t in wf.transitions_from(ref.state, ref.kind)
                 if fire_refusal(principal, ref, t, self.policy) is None]
 
-
-class _connect:
-    """`with _connect(engine_or_connection) as conn`: a new connection, or the caller's."""
-
-    def __init__(self, bind: Engine | Connection):
-        self.bind = bind
-        self.conn: Connection | None = None
-
-    def __enter__(self) -> Connection:
-        if isinstance(self.bind, Connection):
-            return self.bind
-        self.conn = self.bind.connect()
-        return self.conn
-
-    def __exit__(self, *exc: Any) -> None:
-        if self.conn is not None:
-            self.conn.close()

@@ -16,10 +16,7 @@ from domain.errors import NotFound
 from domain.registry import all_workflows, get_workflow
 from domain.workflow import Role, Workflow
 from services.queries import _deadline_row
-from store.tables import Comune, case_t, deadline_t
-
-comune_t = Comune.__table__
-OPEN_DEADLINE = "open"
+from store import case_queries
 
 
 def case_types() -> list[dict[str, Any]]:
@@ -61,9 +58,7 @@ def transition_offers(case_type: str, names: list[str]) -> list[dict[str, Any]]:
 
 def case_state(engine: Engine, case_id: int) -> dict[str, Any]:
     """Type, state and version of a case (nothing personal): what a command answers with."""
-    with engine.connect() as conn:
-        row = conn.execute(sa.select(case_t.c.case_type, case_t.c.state, case_t.c.version)
-                           .where(case_t.c.id == case_id)).first()
+    row = case_queries.case_state(engine, case_id)
     if row is None:
         raise NotFound(f"caso {case_id} inesistente")
     return {"id": case_id, "tipo": row.case_type, "stato": row.state,
@@ -72,10 +67,7 @@ def case_state(engine: Engine, case_id: int) -> dict[str, Any]:
 
 def case_deadlines(engine: Engine, case_id: int, today: date) -> list[dict[str, Any]]:
     """Every deadline of a case, earliest first (the caller has authorised the read)."""
-    with engine.connect() as conn:
-        rows = conn.execute(sa.select(deadline_t).where(deadline_t.c.case_id == case_id)
-                            .order_by(deadline_t.c.due, deadline_t.c.id)).all()
-    return [_deadline_row(d, today) for d in rows]
+    return [_deadline_row(d, today) for d in case_queries.case_deadlines(engine, case_id)]
 
 
 def open_deadlines(engine: Engine, principal: Principal, scope: sa.ColumnElement[bool], *, today: date,
@@ -86,21 +78,8 @@ def open_deadlines(engine: Engine, principal: Principal, scope: sa.ColumnElement
     roles for every case in their scope.
     """
     until = today - timedelta(days=1) if overdue_only else today + timedelta(days=within_days)
-    q = (
-        sa.select(deadline_t.c.id, deadline_t.c.case_id, deadline_t.c.kind, deadline_t.c.label, deadline_t.c.due,
-                  deadline_t.c.source, case_t.c.case_type, case_t.c.state, case_t.c.owner,
-                  comune_t.c.nome.label("comune"))
-        .select_from(deadline_t.join(case_t, case_t.c.id == deadline_t.c.case_id)
-                     .outerjoin(comune_t, comune_t.c.istat == case_t.c.comune_istat))
-        .where(deadline_t.c.status == OPEN_DEADLINE, deadline_t.c.due <= until, scope)
-        .order_by(deadline_t.c.due, deadline_t.c.id)
-        .limit(limit)
-    )
-    if principal.role is Role.SOCIAL_WORKER:
-        q = q.where(sa.or_(case_t.c.owner == principal.username,
-                           sa.and_(case_t.c.owner.is_(None), case_t.c.comune_istat.in_(sorted(principal.comuni)))))
-    with engine.connect() as conn:
-        rows = conn.execute(q).all()
+    mine = (principal.username, principal.comuni) if principal.role is Role.SOCIAL_WORKER else None
+    rows = case_queries.open_deadline_rows(engine, scope, until=until, limit=limit, owner_or_unassigned_in=mine)
     return [
         {"id": r.id, "caso": r.case_id, "tipo_caso": r.case_type, "stato_caso": r.state, "comune": r.comune,
          "assegnatario": r.owner, "tipo": r.kind, "etichetta": r.label, "scadenza": r.due, "fonte": r.source,

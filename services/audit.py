@@ -22,6 +22,7 @@ from sqlalchemy.engine import Engine
 
 from domain.audit import GENESIS, HEALTH_LOG_FIELDS, TRANSITION_FIELDS, Break, checkpoint_root, sign, verify_chain
 from store import audit as store
+from store.uow import reading, writing
 
 LOG_CHAIN = "registro accessi ai dati sanitari"
 
@@ -47,7 +48,7 @@ class Verification:
 def heads(engine: Engine) -> dict[str, tuple[int, str]]:
     """Every chain's (length, head hash), from the rows themselves."""
     found: dict[str, tuple[int, str]] = {}
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         for case_id, rows in store.transitions_by_case(conn):
             _, last, count = verify_chain("", rows, TRANSITION_FIELDS, position="seq", label="passo")
             found[f"caso:{case_id}"] = (count, last)
@@ -58,7 +59,7 @@ def heads(engine: Engine) -> dict[str, tuple[int, str]]:
 
 def verify(engine: Engine, *, audit_dir: Path | None = None) -> Verification:
     result = Verification()
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         cases = {r.id: r for r in store.cases(conn)}
         prefixes = _checkpointed(audit_dir)
         seen: set[int] = set()
@@ -129,7 +130,7 @@ def daily_checkpoint(engine: Engine, *, audit_dir: Path, key: bytes, now: dateti
     written = checkpoint(engine, audit_dir=audit_dir, key=key, now=now)
     payload = {"scritto_il": now.isoformat(), "catene": written["catene"], "radice": written["radice"],
                "firma": written["firma"]}
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         recipients = store.planning_office_emails(conn)
         store.queue_once(conn, [{
             "idempotency_key": f"audit:{now:%Y-%m-%d}:{email}", "event": "audit.checkpoint", "case_id": None,

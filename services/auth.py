@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol, runtime_checkable
 
-import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy.engine import Connection, Engine
@@ -29,10 +28,9 @@ from domain.errors import DomainError
 from domain.validation import InvalidValue, validate_email_address
 from domain.workflow import Role
 from services.access import principal_for
-from store.auth_tables import login_throttle_t, user_credential_t, user_identity_t
-from store.tables import AppUser, Provider, SubAmbito
-
-_user_t = AppUser.__table__
+from store import reference, users
+from store import sessions as logins
+from store.uow import writing
 
 INVALID_CREDENTIALS = "nome utente o password non corretti"
 LOCKED = ("troppi tentativi di accesso non riusciti: accesso sospeso per {minutes} minuti, "
@@ -114,13 +112,9 @@ def _require_admin(by: Principal | None) -> None:
         raise AccessDenied("solo un amministratore gestisce le utenze")
 
 
-def _user_id(conn: Connection, username: str) -> int | None:
-    return conn.execute(sa.select(_user_t.c.id).where(_user_t.c.username == username)).scalar()
-
-
 def _loginable_user_id(conn: Connection, username: str) -> int:
     """The id of a user who may be given a way to log in (never the automation's system user)."""
-    row = conn.execute(sa.select(_user_t.c.id, _user_t.c.role).where(_user_t.c.username == username)).first()
+    row = users.user(conn, username, active=None)
     if row is None:
         raise AccountError(f"l'utente «{username}» non esiste")
     if row.role == Role.SYSTEM.value:
@@ -162,32 +156,24 @@ def create_user(engine: Engine, username: str, full_name: str, email: str, role:
         raise AccountError(f"e-mail: {exc}") from None
     if password is not None:
         check_password_strength(password, username)
-    with engine.begin() as conn:
-        if _user_id(conn, username) is not None:
+    with writing(engine) as conn:
+        if users.user(conn, username, active=None) is not None:
             raise AccountError(f"l'utente «{username}» esiste già")
         if role in (Role.SOCIAL_WORKER, Role.SUBAREA_COORDINATOR):
-            known = conn.execute(sa.select(SubAmbito.__table__.c.nome)
-                                 .where(SubAmbito.__table__.c.nome == sub_ambito)).scalar()
-            if known is None:
+            if not reference.has_sub_ambito(conn, sub_ambito):
                 raise AccountError(f"il ruolo richiede un sub-ambito esistente (indicato: «{sub_ambito}»)")
         elif sub_ambito is not None:
             raise AccountError("il sub-ambito si indica solo per assistenti sociali e coordinatori")
         if role is Role.PROVIDER:
-            known = conn.execute(sa.select(Provider.__table__.c.codice)
-                                 .where(Provider.__table__.c.codice == provider_codice)).scalar()
-            if known is None:
+            if not reference.has_provider(conn, provider_codice):
                 raise AccountError(f"il ruolo richiede un ente esistente (indicato: «{provider_codice}»)")
         elif provider_codice is not None:
             raise AccountError("l'ente si indica solo per le utenze degli enti accreditati")
-        user_id = conn.execute(_user_t.insert().returning(_user_t.c.id), {
-            "username": username, "full_name": full_name, "email": email, "role": role.value,
-            "sub_ambito": sub_ambito, "provider_codice": provider_codice, "active": True,
-        }).scalar_one()
-        conn.execute(user_credential_t.insert(), {
-            "user_id": user_id, "is_admin": is_admin,
-            "password_hash": hash_password(password) if password is not None else None,
-            "password_changed_at": _now(now) if password is not None else None,
-        })
+        user_id = users.insert_user(
+            conn, username=username, full_name=full_name, email=email, role=role.value, sub_ambito=sub_ambito,
+            provider_codice=provider_codice, is_admin=is_admin,
+            password_hash=hash_password(password) if password is not None else None,
+            password_changed_at=_now(now) if password is not None else None)
     return user_id
 
 
@@ -205,31 +191,26 @@ def set_password(engine: Engine, username: str, password: str, *, by: Principal 
     if by is not None and by.username != username:
         _require_admin(by)
     check_password_strength(password, username)
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         user_id = _loginable_user_id(conn, username)
-        values = {"password_hash": hash_password(password), "password_changed_at": _now(now)}
-        updated = conn.execute(user_credential_t.update().where(user_credential_t.c.user_id == user_id)
-                               .values(**values)).rowcount
-        if not updated:
-            conn.execute(user_credential_t.insert(), {"user_id": user_id, "is_admin": False, **values})
-        conn.execute(login_throttle_t.delete().where(login_throttle_t.c.username == _key(username)))
+        users.set_password_hash(conn, user_id, hash_password(password), _now(now))
+        logins.clear_throttle(conn, _key(username))
 
 
 def unlock(engine: Engine, username: str, *, by: Principal | None = None) -> None:
     """Lift a lockout before its time (an administrator, after checking who was trying)."""
     _require_admin(by)
-    with engine.begin() as conn:
-        conn.execute(login_throttle_t.delete().where(login_throttle_t.c.username == _key(username)))
+    with writing(engine) as conn:
+        logins.clear_throttle(conn, _key(username))
 
 
 def link_identity(engine: Engine, username: str, method: str, subject: str, *, by: Principal | None = None,
                   now: datetime | None = None) -> None:
     """Let an external identity (e.g. method "spid", subject the fiscal number) log in as `username`."""
     _require_admin(by)
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         user_id = _loginable_user_id(conn, username)
-        conn.execute(user_identity_t.insert(), {"method": method, "subject": normalise_subject(method, subject),
-                                                "user_id": user_id, "linked_at": _now(now)})
+        users.link_identity(conn, user_id, method, normalise_subject(method, subject), _now(now))
 
 
 def normalise_subject(method: str, subject: str) -> str:
@@ -269,31 +250,24 @@ class LocalPasswordProvider:
         username = str(credentials.get("username") or "").strip()
         password = str(credentials.get("password") or "")
         key = _key(username)
-        throttle = conn.execute(sa.select(login_throttle_t).where(login_throttle_t.c.username == key)
-                                .with_for_update()).first()
+        throttle = logins.throttle_for_update(conn, key)
         locked_until = _aware(throttle.locked_until) if throttle else None
         if locked_until is not None and locked_until > now:
             raise _Refused(LOCKED.format(minutes=self.lockout.lock_minutes))
         if locked_until is not None:  # the lock has run out: start counting again
-            conn.execute(login_throttle_t.update().where(login_throttle_t.c.username == key)
-                         .values(failures=0, locked_until=None))
-        row = conn.execute(
-            sa.select(_user_t.c.id, _user_t.c.username, user_credential_t.c.password_hash)
-            .select_from(_user_t.join(user_credential_t, user_credential_t.c.user_id == _user_t.c.id))
-            .where(_user_t.c.username == username, _user_t.c.active.is_(True), _user_t.c.role != Role.SYSTEM.value)
-        ).first()
+            logins.reset_failures(conn, key)
+        row = users.password_of(conn, username)
+        user_id, name, password_hash = row if row is not None else (None, None, None)
         # one argon2 verification whatever happens (unknown user, no password set): timing says nothing
-        matched = verify_password(row.password_hash if row is not None else None, password)
+        matched = verify_password(password_hash, password)
         if row is not None and password and matched:
-            conn.execute(login_throttle_t.delete().where(login_throttle_t.c.username == key))
-            if _hasher.check_needs_rehash(row.password_hash):
-                conn.execute(user_credential_t.update().where(user_credential_t.c.user_id == row.id)
-                             .values(password_hash=hash_password(password)))
-            return row.username
-        failures = _count_failure(conn, key, now)
+            logins.clear_throttle(conn, key)
+            if _hasher.check_needs_rehash(password_hash):
+                users.set_password_hash(conn, user_id, hash_password(password))
+            return name
+        failures = logins.count_failure(conn, key, now)
         if failures >= self.lockout.max_failures:
-            conn.execute(login_throttle_t.update().where(login_throttle_t.c.username == key)
-                         .values(locked_until=now + timedelta(minutes=self.lockout.lock_minutes)))
+            logins.lock(conn, key, now + timedelta(minutes=self.lockout.lock_minutes))
             raise _Refused(LOCKED.format(minutes=self.lockout.lock_minutes))
         raise _Refused(INVALID_CREDENTIALS)
 
@@ -309,12 +283,7 @@ class ExternalIdentityProvider:
 
     def identify(self, conn: Connection, credentials: Mapping[str, Any], now: datetime) -> str:
         subject = normalise_subject(self.method, str(credentials.get(self.subject_claim) or ""))
-        username = conn.execute(
-            sa.select(_user_t.c.username)
-            .select_from(user_identity_t.join(_user_t, _user_t.c.id == user_identity_t.c.user_id))
-            .where(user_identity_t.c.method == self.method, user_identity_t.c.subject == subject,
-                   _user_t.c.active.is_(True), _user_t.c.role != Role.SYSTEM.value)
-        ).scalar()
+        username = users.user_of_identity(conn, self.method, subject)
         if not subject or username is None:
             raise _Refused(UNKNOWN_IDENTITY)
         return username
@@ -328,28 +297,12 @@ def _key(username: str) -> str:
     return username.strip().lower()[:200]
 
 
-def _count_failure(conn: Connection, key: str, now: datetime) -> int:
-    """Add one failure for `key` atomically; returns the new count."""
-    t = login_throttle_t
-    bump = t.update().where(t.c.username == key).values(failures=t.c.failures + 1, last_failure_at=now) \
-        .returning(t.c.failures)
-    count = conn.execute(bump).scalar()
-    if count is not None:
-        return count
-    try:
-        with conn.begin_nested():
-            conn.execute(t.insert(), {"username": key, "failures": 1, "last_failure_at": now})
-        return 1
-    except sa.exc.IntegrityError:  # a concurrent first failure inserted it
-        return conn.execute(bump).scalar_one()
-
-
 def login(engine: Engine, provider: IdentityProvider, credentials: Mapping[str, Any],
           now: datetime | None = None) -> Principal:
     """Identify through `provider`, then load the user as a Principal; AuthenticationFailed if refused."""
     when = _now(now)
     refused: str | None = None
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         try:
             username = provider.identify(conn, credentials, when)
         except _Refused as exc:

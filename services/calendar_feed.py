@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 
 import icalendar
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from config.obligation_files import load_obligations
@@ -16,13 +15,14 @@ from domain.registry import get_workflow
 from services.access import answers_for_filter, principal_for
 from services.directory import Directory
 from services.obligations import obligation_overview
-from store.tables import Comune, case_t, deadline_t
+from store import case_queries
+from store.uow import reading
 
 PRODID = "-//Legami//Scadenze dei casi//IT"
 
 
 def calendar_for(engine: Engine, username: str, *, today: date, base_url: str, horizon_days: int = 400) -> bytes:
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         directory = Directory(conn)
         user = directory.users.get(username)
         if user is None:
@@ -31,7 +31,10 @@ def calendar_for(engine: Engine, username: str, *, today: date, base_url: str, h
             principal = principal_for(conn, username)
         except AccessDenied:
             raise NotFound(f"utente «{username}» inesistente o disattivato") from None
-        rows = conn.execute(_deadlines_query(principal, today, today + timedelta(days=horizon_days))).all()
+        # the open deadlines the user answers for, within their read scope: the same rule as Oggi
+        # (`domain.access.answers_for`), never a copy of it
+        rows = case_queries.open_deadline_rows(conn, answers_for_filter(principal, today=today),
+                                               until=today + timedelta(days=horizon_days), limit=None)
     cal = icalendar.Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
@@ -57,19 +60,6 @@ def calendar_for(engine: Engine, username: str, *, today: date, base_url: str, h
             url=f"{base_url}/obblighi/{ob['codice']}",
         ))
     return cal.to_ical()
-
-
-def _deadlines_query(principal, today: date, until: date):
-    """The open deadlines the user answers for, within their read scope: the same rule as Oggi
-    (`domain.access.answers_for`), never a copy of it."""
-    c = Comune.__table__
-    return (sa.select(deadline_t.c.id, deadline_t.c.case_id, deadline_t.c.label, deadline_t.c.due, deadline_t.c.source,
-                      case_t.c.case_type, c.c.nome.label("comune"))
-            .join(case_t, case_t.c.id == deadline_t.c.case_id)
-            .outerjoin(c, c.c.istat == case_t.c.comune_istat)
-            .where(deadline_t.c.status == "open", deadline_t.c.due <= until,
-                   answers_for_filter(principal, today=today))
-            .order_by(deadline_t.c.due, deadline_t.c.id))
 
 
 def _obligations_for(engine: Engine, role: str, today: date) -> list[dict]:

@@ -21,31 +21,12 @@ from domain.registry import all_workflows
 from domain.workflow import Role, Transition, Workflow
 from services.access import scoped_filter
 from services.queries import CaseFilter, list_cases
-from store.tables import AppUser, Comune, Provider, case_t, person_t
-
-_comune_t = Comune.__table__
-_user_t = AppUser.__table__
-_provider_t = Provider.__table__
-
-
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped.lower()}%"
+from store import case_reads, reference, users
 
 
 def search_condition(q: str) -> sa.ColumnElement[bool] | None:
     """Cases whose person matches every word of `q` in surname, name or codice fiscale."""
-    words = [w for w in q.split() if w]
-    if not words:
-        return None
-    p = person_t.c
-    conditions = []
-    for w in words:
-        pattern = _like(w)
-        conditions.append(sa.or_(sa.func.lower(p.cognome).like(pattern, escape="\\"),
-                                 sa.func.lower(p.nome).like(pattern, escape="\\"),
-                                 sa.func.lower(p.codice_fiscale).like(pattern, escape="\\")))
-    return case_t.c.person_id.in_(sa.select(p.id).where(sa.and_(*conditions)))
+    return case_reads.person_search([w for w in q.split() if w])
 
 
 def scoped_cases(engine: Engine, principal: Principal, f: CaseFilter, *, q: str = "",
@@ -67,19 +48,12 @@ def people_of(engine: Engine, principal: Principal, case_ids: list[int], *, toda
     """{case id: {cognome, nome, codice_fiscale}} for the cases whose identity data the user may see."""
     if not case_ids:
         return {}
-    c, p = case_t.c, person_t.c
-    q = (sa.select(c.id, c.case_type, c.comune_istat, c.owner, c.provider_codice, c.state,
-                   _comune_t.c.sub_ambito, p.cognome, p.nome, p.codice_fiscale, p.data_nascita)
-         .select_from(case_t.join(person_t, p.id == c.person_id)
-                      .outerjoin(_comune_t, _comune_t.c.istat == c.comune_istat))
-         .where(c.id.in_(case_ids)))
     out: dict[int, dict[str, str]] = {}
-    with engine.connect() as conn:
-        for r in conn.execute(q):
-            ref = CaseRef(r.case_type, r.comune_istat, r.sub_ambito, r.owner, r.provider_codice,
-                          is_minor(r.data_nascita, today), r.state)
-            if FieldClass.IDENTITY in visible_fields(principal, ref):
-                out[r.id] = {"cognome": r.cognome, "nome": r.nome, "codice_fiscale": r.codice_fiscale}
+    for r in case_reads.people_with_keys(engine, case_ids):
+        ref = CaseRef(r.case_type, r.comune_istat, r.sub_ambito, r.owner, r.provider_codice,
+                      is_minor(r.data_nascita, today), r.state)
+        if FieldClass.IDENTITY in visible_fields(principal, ref):
+            out[r.id] = {"cognome": r.cognome, "nome": r.nome, "codice_fiscale": r.codice_fiscale}
     return out
 
 
@@ -115,48 +89,32 @@ def waiting_for_assignment(engine: Engine, principal: Principal, *, today: date)
 
 def comuni(engine: Engine, principal: Principal | None = None) -> list[tuple[str, str, str]]:
     """(istat, nome, sub-ambito) of the comuni a user works in (all the district's if not tied to an area)."""
-    t = _comune_t.c
-    q = sa.select(t.istat, t.nome, t.sub_ambito).order_by(t.nome)
-    if principal is not None and principal.comuni:
-        q = q.where(t.istat.in_(sorted(principal.comuni)))
-    with engine.connect() as conn:
-        return [(r.istat, r.nome, r.sub_ambito) for r in conn.execute(q)]
+    only = principal.comuni if principal is not None and principal.comuni else None
+    return [(c.istat, c.nome, c.sub_ambito) for c in reference.comuni(engine, only=only)]
 
 
 def social_workers(engine: Engine, sub_ambito: str | None) -> list[tuple[str, str]]:
     """(username, "Nome Cognome (username)") of the active social workers of a sub-ambito."""
     if not sub_ambito:
         return []
-    u = _user_t.c
-    q = (sa.select(u.username, u.full_name)
-         .where(u.role == Role.SOCIAL_WORKER.value, u.sub_ambito == sub_ambito, u.active.is_(True))
-         .order_by(u.full_name, u.username))
-    with engine.connect() as conn:
-        return [(r.username, f"{r.full_name} ({r.username})") for r in conn.execute(q)]
+    return [(u.username, f"{u.full_name} ({u.username})")
+            for u in users.users(engine, role=Role.SOCIAL_WORKER.value, sub_ambito=sub_ambito, order="full_name")]
 
 
 def providers_for(engine: Engine, comune_istat: str | None) -> list[tuple[str, str]]:
     """(codice, nome) of the providers serving a comune (all of them if the comune is unknown)."""
-    t = _provider_t.c
-    with engine.connect() as conn:
-        rows = conn.execute(sa.select(t.codice, t.nome, t.comuni).order_by(t.nome)).all()
-    return [(r.codice, f"{r.nome} ({r.codice})") for r in rows
-            if comune_istat is None or comune_istat in (r.comuni or [])]
+    rows = reference.providers(engine, by_name=True)
+    return [(p.codice, f"{p.nome} ({p.codice})") for p in rows if comune_istat is None or comune_istat in p.comuni]
 
 
 def open_parents(engine: Engine, link: ParentLink) -> list[tuple[str, str]]:
     """(id, title) of the cases a new case of a linked type may be opened on (e.g. the open FNA calls)."""
-    c = case_t.c
-    q = sa.select(c.id, c.data).where(c.case_type == link.case_type, c.state.in_(sorted(link.states))).order_by(c.id)
-    with engine.connect() as conn:
-        return [(str(r.id), f"{(r.data or {}).get('titolo', link.label)} (n. {r.id})") for r in conn.execute(q)]
+    return [(str(r.id), f"{(r.data or {}).get('titolo', link.label)} (n. {r.id})")
+            for r in case_reads.cases_in_states(engine, link.case_type, link.states)]
 
 
 def sub_ambito_of(engine: Engine, comune_istat: str | None) -> str | None:
-    if not comune_istat:
-        return None
-    with engine.connect() as conn:
-        return conn.execute(sa.select(_comune_t.c.sub_ambito).where(_comune_t.c.istat == comune_istat)).scalar()
+    return reference.sub_ambito_of(engine, comune_istat)
 
 
 # ----------------------------------------------------------------------------- opening
@@ -171,12 +129,7 @@ def case_keys(engine: Engine, case_id: int) -> dict[str, Any]:
     """Type, comune and sub-ambito of a case (no personal data); NotFound if there is no such case."""
     from domain.errors import NotFound
 
-    c = case_t.c
-    with engine.connect() as conn:
-        row = conn.execute(
-            sa.select(c.case_type, c.comune_istat, _comune_t.c.sub_ambito)
-            .select_from(case_t.outerjoin(_comune_t, _comune_t.c.istat == c.comune_istat))
-            .where(c.id == case_id)).first()
+    row = case_reads.case_keys(engine, case_id)
     if row is None:
         raise NotFound(f"caso {case_id} inesistente")
     return {"tipo": row.case_type, "comune_istat": row.comune_istat, "sub_ambito": row.sub_ambito}

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from domain.access import AccessDenied, Principal
@@ -27,7 +26,7 @@ from domain.workflow import Role
 from reports import format as fmt
 from reports import model
 from services.tallies import DISTRICT, compute_tallies, read_snapshot
-from store.tables import SubAmbito, case_t
+from store import case_reads, reference
 
 R = Role
 DASHBOARD_ROLES = frozenset({R.SUBAREA_COORDINATOR, R.PLANNING_OFFICE, R.EVALUATOR, R.CSC_ADMIN})
@@ -121,16 +120,13 @@ def indicator_scope(principal: Principal, requested: str | None, known: list[str
 
 
 def available_years(engine: Engine, today: date) -> list[int]:
-    with engine.connect() as conn:
-        first = conn.execute(sa.select(sa.func.min(case_t.c.opened_at))).scalar()
+    first = case_reads.first_opened_at(engine)
     start = min(first.year if first else today.year, today.year)
     return list(range(today.year, start - 1, -1))
 
 
 def sub_ambiti(engine: Engine) -> list[str]:
-    t = SubAmbito.__table__
-    with engine.connect() as conn:
-        return list(conn.execute(sa.select(t.c.nome).order_by(t.c.nome)).scalars())
+    return reference.sub_ambiti(engine)
 
 
 def tallies_for(engine: Engine, *, year: int, as_of: date) -> tuple[dict[str, Any], bool]:

@@ -18,7 +18,6 @@ from collections import defaultdict
 from datetime import date, datetime, time
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from domain.demo import ComuneInfo, DemoContext, DemoGenerator, DemoTally, ProviderInfo, Run
@@ -29,7 +28,8 @@ from domain.italian import ROME
 from services.cases import CaseService
 from services.demo_users import create_demo_users
 from services.setup import SYSTEM_USER
-from store.tables import AppUser, Comune, Provider, SubAmbito, case_t, person_t, transition_t
+from store import case_reads, reference, users
+from store.uow import reading
 
 
 def generate_demo(engine: Engine, *, year: int = 2026, seed: int = 7, scale: float = 1.0,
@@ -85,22 +85,19 @@ class _ServiceContext(DemoContext):
     # ------------------------------------------------------------------ reference data and users
 
     def _load_reference(self) -> None:
-        c, p, s = Comune.__table__, Provider.__table__, SubAmbito.__table__
-        with self.engine.connect() as conn:
-            comuni = conn.execute(sa.select(c.c.istat, c.c.belfiore, c.c.nome, c.c.popolazione, c.c.sub_ambito)
-                                  .order_by(c.c.istat)).all()
-            self._providers = conn.execute(sa.select(p.c.codice, p.c.nome, p.c.comuni).order_by(p.c.codice)).all()
-            self.sub_ambiti = [r.nome for r in conn.execute(sa.select(s.c.nome).order_by(s.c.nome))]
+        with reading(self.engine) as conn:
+            comuni = sorted(reference.comuni(conn), key=lambda r: r.istat)
+            self._providers = reference.providers(conn)
+            self.sub_ambiti = reference.sub_ambiti(conn)
         self.comuni = [ComuneInfo(r.istat, r.belfiore, r.nome, r.popolazione or 1, r.sub_ambito) for r in comuni]
         self.providers: list[ProviderInfo] = []
         crema = [ci for ci in self.comuni if ci.nome.lower() == "crema"]
         self.hospital_belfiore = crema[0].belfiore if crema else None
 
     def check_database(self) -> None:
-        with self.engine.connect() as conn:
-            cases = conn.execute(sa.select(sa.func.count()).select_from(case_t)).scalar_one()
-            system = conn.execute(sa.select(AppUser.__table__.c.username)
-                                  .where(AppUser.__table__.c.username == SYSTEM_USER)).first()
+        with reading(self.engine) as conn:
+            cases = case_reads.totals(conn)["cases"]
+            system = users.user(conn, SYSTEM_USER, active=None)
         if not self.comuni or system is None:
             raise ValueError("database non inizializzato: eseguire prima «legami init»")
         if cases:
@@ -163,14 +160,11 @@ class _ServiceContext(DemoContext):
 
 
 def _summary(ctx: _ServiceContext, generators: list[DemoGenerator], elapsed: float) -> dict:
-    with ctx.engine.connect() as conn:
-        rows = conn.execute(sa.select(case_t.c.case_type, case_t.c.state, sa.func.count())
-                            .group_by(case_t.c.case_type, case_t.c.state)).all()
-        outcomes = conn.execute(sa.select(case_t.c.case_type, case_t.c.outcome, sa.func.count())
-                                .where(case_t.c.outcome.is_not(None))
-                                .group_by(case_t.c.case_type, case_t.c.outcome)).all()
-        transitions = conn.execute(sa.select(sa.func.count()).select_from(transition_t)).scalar_one()
-        people = conn.execute(sa.select(sa.func.count()).select_from(person_t)).scalar_one()
+    with reading(ctx.engine) as conn:
+        rows = [tuple(r) for r in case_reads.count_by_type_and_state(conn)]
+        outcomes = case_reads.count_by_type_and_outcome(conn)
+        counted = case_reads.totals(conn)
+    transitions, people = counted["transitions"], counted["people"]
     cases: dict[str, dict[str, int]] = defaultdict(dict)
     for case_type, state, n in sorted(rows):
         cases[case_type][state] = n

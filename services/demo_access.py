@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from domain.workflow import ROLE_LABELS, Role
 from services.auth import AccountError, create_admin, set_password
-from store.tables import AppUser
+from store import users
+from store.uow import reading
 
 DEMO_PASSWORD = "legami-demo-2026"
 DEMO_ADMIN = "admin.demo"
@@ -35,17 +35,14 @@ def demo_logins(engine: Engine, *, environment: str = "development",
     """Give the first user of each role (by username) the demo password; create the demo administrator."""
     if environment == "production":
         raise AccountError("le credenziali dimostrative non si impostano in produzione")
-    u = AppUser.__table__
     logins: list[DemoLogin] = []
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         firsts = {}
         for role in ROLES:
-            row = conn.execute(sa.select(u.c.username, u.c.sub_ambito, u.c.provider_codice)
-                               .where(u.c.role == role.value, u.c.active.is_(True), u.c.username != DEMO_ADMIN)
-                               .order_by(u.c.sub_ambito.is_(None), u.c.sub_ambito, u.c.username).limit(1)).first()
-            if row is not None:
-                firsts[role] = row
-        has_admin = conn.execute(sa.select(u.c.id).where(u.c.username == DEMO_ADMIN)).first() is not None
+            found = users.users(conn, role=role.value, exclude=DEMO_ADMIN, order="sub_ambito")
+            if found:
+                firsts[role] = found[0]
+        has_admin = users.user(conn, DEMO_ADMIN, active=None) is not None
     for role, row in firsts.items():
         set_password(engine, row.username, password)  # also lifts a lockout
         scope = f"sub-ambito {row.sub_ambito}" if row.sub_ambito else (

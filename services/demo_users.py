@@ -13,6 +13,7 @@ from domain.demo import ComuneInfo
 from domain.demo_people import FEMALE_NAMES, MALE_NAMES, STAFF_SURNAMES, SURNAMES, slug
 from domain.workflow import Role
 from services.setup import SYSTEM_USER, ensure_user
+from store.uow import writing
 
 BENEFICIARY = "beneficiario.demo"
 
@@ -75,7 +76,7 @@ def create_demo_users(engine: Engine, comuni: Sequence[ComuneInfo], sub_ambiti: 
         provider_users[codice] = f"ente.{slug(codice)}"
         rows.append((provider_users[codice], f"Referente SAD - {nome}", Role.PROVIDER.value, None, codice))
     rows.append((BENEFICIARY, "Beneficiario dimostrativo", Role.BENEFICIARY.value, None, None))
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         for user, name, role, sub, codice in rows:
             ensure_user(conn, user, name, f"{user}@example.org", role, sub, codice)
     by_role: dict[str, list[str]] = defaultdict(list)

@@ -3,10 +3,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from store.tables import AppUser, Comune, District, Provider, SubAmbito
+from store import reference, users
 
 
 @dataclass(frozen=True)
@@ -23,14 +22,12 @@ class Recipient:
 
 class Directory:
     def __init__(self, conn: Connection):
-        users = conn.execute(sa.select(AppUser.__table__).where(AppUser.__table__.c.active.is_(True))).all()
-        self.users = {u.username: u for u in users}
-        self.comune_area = dict(conn.execute(sa.select(Comune.__table__.c.istat, Comune.__table__.c.sub_ambito)).all())
-        self.comune_name = dict(conn.execute(sa.select(Comune.__table__.c.istat, Comune.__table__.c.nome)).all())
-        self.coordinator_email = dict(conn.execute(
-            sa.select(SubAmbito.__table__.c.nome, SubAmbito.__table__.c.coordinatore_email)).all())
-        self.providers = {p.codice: p for p in conn.execute(sa.select(Provider.__table__)).all()}
-        self.district = conn.execute(sa.select(District.__table__)).first()
+        self.users = {u.username: u for u in users.users(conn)}
+        self.comune_area = reference.sub_ambito_map(conn)
+        self.comune_name = reference.comune_names(conn)
+        self.coordinator_email = reference.coordinator_emails(conn)
+        self.providers = {p.codice: p for p in reference.providers(conn)}
+        self.district = reference.district(conn)
 
     def _user(self, u) -> Recipient:
         return Recipient(u.username, u.email, u.full_name, u.role, u.username)

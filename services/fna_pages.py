@@ -37,8 +37,9 @@ from domain.workflow import Role
 from reports import csv_safe
 from services.access import ScopedCaseService, scoped_filter
 from services.case_pages import case_type_of
-from store.audit import append_health_reads
+from store import health_log
 from store.tables import Comune, case_t, person_t
+from store.uow import reading, writing
 
 R = Role
 _comune_t = Comune.__table__
@@ -111,7 +112,7 @@ def list_calls(engine: Engine, principal: Principal, *, today: date) -> list[dic
     q = (sa.select(case_t.c.id, case_t.c.state, case_t.c.data, n_apps.label("domande"))
          .where(case_t.c.case_type == CALL, scoped_filter(principal, today=today))
          .order_by(case_t.c.opened_at.desc(), case_t.c.id.desc()))
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         rows = conn.execute(q).all()
     return [{
         "id": r.id, "titolo": (r.data or {}).get("titolo") or f"Bando {r.id}", "stato": r.state,
@@ -147,7 +148,7 @@ def _applications(engine: Engine, call_id: int, today: date,
          .order_by(case_t.c.id))
     if scope is not None:
         q = q.where(scope)
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         rows = conn.execute(q).all()
     return [_Application(r.id, r.state, dict(r.data or {}), r.nome,
                          CaseRef(APPLICATION, r.comune_istat, r.sub_ambito, r.owner, r.provider_codice,
@@ -304,8 +305,8 @@ def _log_health_reads(engine: Engine, principal: Principal, fields_by_case: dict
              "read_at": at.astimezone(UTC), "fields": fields, "context": "graduatoria_fna"}
             for case_id, fields in sorted(fields_by_case.items()) if fields]
     if rows:
-        with engine.begin() as conn:
-            append_health_reads(conn, rows)
+        with writing(engine) as conn:
+            health_log.append(conn, rows)
 
 
 def publish_ranking(scoped: ScopedCaseService, principal: Principal, call_id: int, fase: str, atto: str,

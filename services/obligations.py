@@ -18,6 +18,7 @@ from services.digest import DigestBook, flush
 from services.directory import Directory
 from services.facts import Pending, evidence
 from store.tables import case_t, obligation_status_t, reminder_log_t
+from store.uow import reading, writing
 
 STALE_AFTER_DAYS = 30  # an occurrence falls silent this long after its last step
 
@@ -59,7 +60,7 @@ def run_obligations_check(engine: Engine, *, as_of: date, obligations: list[Obli
     obligations = obligations if obligations is not None else load_obligations()
     result = ObligationResult(as_of)
     book = DigestBook(as_of)
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         directory = Directory(conn)
         for ob in obligations:
             for due in occurrences(conn, ob, as_of):
@@ -76,7 +77,7 @@ def run_obligations_check(engine: Engine, *, as_of: date, obligations: list[Obli
                                 key = f"obbligo:{ob.code}:{ob.period_of(due)}:{p.scope_key}:{step.stage}:{who.key}"
                                 book.add(who, key, item, stage=step.stage,
                                          obligation=(ob.code, ob.period_of(due), p.scope_key))
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         result.queued = flush(conn, book)
     return result
 
@@ -84,7 +85,7 @@ def run_obligations_check(engine: Engine, *, as_of: date, obligations: list[Obli
 def obligation_overview(engine: Engine, *, as_of: date, obligations: list[Obligation] | None = None) -> list[dict]:
     obligations = obligations if obligations is not None else load_obligations()
     rows = []
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         directory = Directory(conn)
         for ob in obligations:
             dues = occurrences(conn, ob, as_of) or _next_due(conn, ob, as_of)
@@ -112,7 +113,7 @@ def mark_met(engine: Engine, *, code: str, period: str, scope_key: str, actor: A
         raise RoleNotAllowed(f"solo l'Ufficio di Piano o il responsabile ({ob.owner_role}) può dichiarare adempiuto «{ob.label}»")
     if not (reason or "").strip():
         raise InvalidData([FieldError("motivo", "Motivo", "campo obbligatorio: spiegare perché l'obbligo è adempiuto")])
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         if scope_key in manually_met(conn, code, period):
             raise InvalidData([FieldError("ambito", "Ambito", f"«{scope_key}» già dichiarato adempiuto per {period}")])
         conn.execute(obligation_status_t.insert(), {

@@ -11,14 +11,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from domain.access import AccessDenied, Principal
 from domain.errors import InvalidData
 from domain.italian import ROME, parse_date
 from domain.validation import FieldError
-from store.tables import outbox_t
+from store import outbox_reads
 
 STATUS_LABELS = {"pending": "In attesa", "sending": "In invio", "sent": "Inviato", "failed": "Non recapitabile"}
 REFUSED = "la posta in uscita è consultabile solo dagli amministratori"
@@ -88,23 +87,12 @@ def outbox_view(engine: Engine, principal: Principal, *, status: str | None = No
         raise InvalidData([FieldError("stato", "Stato", f"stato «{status}» sconosciuto")])
     recipient = (recipient or "").strip() or None
     day = day if isinstance(day, date) else parse_day(day)
-    where = []
-    if status:
-        where.append(outbox_t.c.status == status)
-    if recipient:
-        where.append(sa.func.lower(outbox_t.c.recipient).contains(recipient.lower(), autoescape=True))
+    created = None
     if day:
-        start = datetime.combine(day, time(0, 0), ROME).astimezone(UTC)
-        end = datetime.combine(day + timedelta(days=1), time(0, 0), ROME).astimezone(UTC)
-        where += [outbox_t.c.created_at >= start, outbox_t.c.created_at < end]
-    cols = (outbox_t.c.id, outbox_t.c.created_at, outbox_t.c.recipient, outbox_t.c.template, outbox_t.c.event,
-            outbox_t.c.status, outbox_t.c.attempts, outbox_t.c.next_attempt_at, outbox_t.c.sent_at,
-            outbox_t.c.last_error, outbox_t.c.payload)
-    with engine.connect() as conn:
-        counted = dict(conn.execute(sa.select(outbox_t.c.status, sa.func.count()).group_by(outbox_t.c.status)).all())
-        rows = conn.execute(sa.select(*cols).where(*where).order_by(outbox_t.c.id.desc()).limit(limit)).all()
-        total = len(rows) if len(rows) < limit else conn.execute(
-            sa.select(sa.func.count()).select_from(outbox_t).where(*where)).scalar_one()
+        created = (datetime.combine(day, time(0, 0), ROME).astimezone(UTC),
+                   datetime.combine(day + timedelta(days=1), time(0, 0), ROME).astimezone(UTC))
+    counted, rows, total = outbox_reads.outbox_page(engine, status=status, recipient=recipient, created=created,
+                                                    limit=limit)
     counts = [(s, label, counted.get(s, 0)) for s, label in STATUS_LABELS.items()]
     counts += [(s, s, n) for s, n in sorted(counted.items()) if s not in STATUS_LABELS]
     return OutboxView(counts, [_row(r) for r in rows], total, status, recipient, day, limit)

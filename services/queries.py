@@ -1,7 +1,6 @@
 """The read side: case detail (state, history, deadlines, next transitions), lists and summaries."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -12,42 +11,17 @@ from domain.engine import allowed_transitions
 from domain.italian import ROME
 from domain.registry import get_workflow
 from domain.workflow import ROLE_LABELS, Role
-from store.cases import _aware, load_case
-from store.tables import Comune, Person, case_t, deadline_t, transition_t
+from store import case_queries, case_reads
+from store.case_queries import CaseFilter  # noqa: F401  (the filter of list_cases, re-exported)
+from store.cases import _aware
 
 LIVE = ("open", "paused")
 
 
-@dataclass(frozen=True)
-class CaseFilter:
-    case_type: str | None = None
-    state: str | None = None
-    comune: str | None = None
-    sub_ambito: str | None = None
-    overdue: bool = False
-    owner: str | None = None
-    limit: int = 200
-    by_due: bool = False  # people's cases first, the nearest (or most overdue) deadline first; else by id
-
-
 def case_detail(engine: Engine, case_id: int, *, role: Role | None = None, today: date | None = None) -> dict[str, Any]:
     today = today or date.today()
-    with engine.connect() as conn:
-        case = load_case(conn, case_id)
-        history = conn.execute(
-            sa.select(transition_t).where(transition_t.c.case_id == case_id).order_by(transition_t.c.seq)
-        ).all()
-        deadlines = conn.execute(
-            sa.select(deadline_t).where(deadline_t.c.case_id == case_id).order_by(deadline_t.c.due, deadline_t.c.id)
-        ).all()
-        person = conn.execute(
-            sa.select(Person.__table__).join(case_t, case_t.c.person_id == Person.__table__.c.id)
-            .where(case_t.c.id == case_id)
-        ).first()
-        comune = conn.execute(
-            sa.select(Comune.__table__).where(Comune.__table__.c.istat == case.comune_istat)
-        ).first() if case.comune_istat else None
-        outcome = conn.execute(sa.select(case_t.c.outcome, case_t.c.outcome_reason).where(case_t.c.id == case_id)).one()
+    record = case_queries.case_record(engine, case_id)
+    case, comune, person = record.case, record.comune, record.person
     wf = get_workflow(case.case_type)
     return {
         "id": case.id,
@@ -67,12 +41,12 @@ def case_detail(engine: Engine, case_id: int, *, role: Role | None = None, today
         "caso_collegato": case.related_case_id,
         "versione_politica": case.policy_version,
         "aperto_il": case.opened_on.isoformat(),
-        "esito": outcome.outcome,
-        "motivo_esito": outcome.outcome_reason,
+        "esito": record.outcome,
+        "motivo_esito": record.outcome_reason,
         "versione": case.version,
         "dati": dict(case.data),
-        "storia": [_history_row(wf, h) for h in history],
-        "scadenze": [_deadline_row(d, today) for d in deadlines],
+        "storia": [_history_row(wf, h) for h in record.history],
+        "scadenze": [_deadline_row(d, today) for d in record.deadlines],
         "prossime_transizioni": [
             {"transizione": t.name, "etichetta": t.label, "ruoli": sorted(ROLE_LABELS[r] for r in t.roles)}
             for t in allowed_transitions(wf, case.state, role, case.kind)
@@ -115,38 +89,7 @@ def list_cases(engine: Engine, f: CaseFilter, *, today: date | None = None,
                scope: sa.ColumnElement[bool] | None = None) -> list[dict[str, Any]]:
     """The cases matching `f`; `scope` (services.access.scoped_filter) limits them to what a user may read."""
     today = today or date.today()
-    c = Comune.__table__
-    next_due = (
-        sa.select(sa.func.min(deadline_t.c.due))
-        .where(deadline_t.c.case_id == case_t.c.id, deadline_t.c.status == "open")
-        .scalar_subquery()
-    )
-    q = (
-        sa.select(case_t.c.id, case_t.c.case_type, case_t.c.kind, case_t.c.state, case_t.c.comune_istat,
-                  c.c.nome.label("comune"), c.c.sub_ambito, case_t.c.owner, case_t.c.opened_at,
-                  next_due.label("prossima_scadenza"))
-        .select_from(case_t.outerjoin(c, c.c.istat == case_t.c.comune_istat))
-        .order_by(*((case_t.c.person_id.is_(None), next_due.is_(None), next_due, case_t.c.id) if f.by_due
-                    else (case_t.c.id,)))
-        .limit(f.limit)
-    )
-    if scope is not None:
-        q = q.where(scope)
-    if f.case_type:
-        q = q.where(case_t.c.case_type == f.case_type)
-    if f.state:
-        q = q.where(case_t.c.state == f.state)
-    if f.comune:
-        q = q.where(sa.or_(case_t.c.comune_istat == f.comune, sa.func.lower(c.c.nome) == f.comune.lower()))
-    if f.sub_ambito:
-        q = q.where(sa.func.lower(c.c.sub_ambito) == f.sub_ambito.lower())
-    if f.owner:
-        q = q.where(case_t.c.owner == f.owner)
-    if f.overdue:
-        q = q.where(sa.exists().where(deadline_t.c.case_id == case_t.c.id, deadline_t.c.status == "open",
-                                      deadline_t.c.due < today))
-    with engine.connect() as conn:
-        rows = conn.execute(q).all()
+    rows = case_queries.case_rows(engine, f, today=today, scope=scope)
     return [
         {
             "id": r.id, "tipo": r.case_type, "tipologia": r.kind, "stato": r.state,
@@ -161,15 +104,8 @@ def list_cases(engine: Engine, f: CaseFilter, *, today: date | None = None,
 
 
 def summary_by_type_and_state(engine: Engine) -> list[dict[str, Any]]:
-    q = (
-        sa.select(case_t.c.case_type, case_t.c.state, sa.func.count().label("n"))
-        .group_by(case_t.c.case_type, case_t.c.state)
-        .order_by(case_t.c.case_type, case_t.c.state)
-    )
-    with engine.connect() as conn:
-        rows = conn.execute(q).all()
     return [
         {"tipo": r.case_type, "tipo_etichetta": get_workflow(r.case_type).label, "stato": r.state,
          "stato_etichetta": get_workflow(r.case_type).state(r.state).label, "casi": r.n}
-        for r in rows
+        for r in case_reads.count_by_type_and_state(engine)
     ]

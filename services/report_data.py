@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from datetime import date
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from config.tally_files import TallySettings
 from services.tallies import compute_tallies
-from store.tables import District
+from store import reference
 
 
 def collect_results(engine: Engine, *, year: int, as_of: date | None = None, settings: TallySettings | None = None,
@@ -24,9 +23,7 @@ def collect_results(engine: Engine, *, year: int, as_of: date | None = None, set
 
 def district_details(engine: Engine) -> tuple[str, str | None]:
     """The district's name and, while the sub-ambiti are provisional, the note that says so."""
-    table = District.__table__
-    with engine.connect() as conn:
-        row = conn.execute(sa.select(table.c.name, table.c.sub_ambiti_provisional, table.c.provisional_note)).first()
+    row = reference.district(engine)
     if row is None:
         raise LookupError("nessun ambito caricato: eseguire prima l'inizializzazione del database")
     note = (row.provisional_note or "L'assegnazione dei comuni ai sub-ambiti è provvisoria.") \

@@ -13,10 +13,10 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from store.auth_tables import web_session_t
+from store import sessions as store
+from store.uow import writing
 
 IDLE_TIMEOUT = timedelta(hours=2)
 ABSOLUTE_TIMEOUT = timedelta(hours=12)
@@ -45,9 +45,8 @@ def open_session(engine: Engine, username: str, now: datetime) -> WebSession:
     token = secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(32)
     expires = now + IDLE_TIMEOUT
-    with engine.begin() as conn:
-        conn.execute(web_session_t.delete().where(web_session_t.c.expires_at < now))
-        conn.execute(web_session_t.insert(), {
+    with writing(engine) as conn:
+        store.insert_session(conn, {
             "token_hash": _hash(token), "username": username, "csrf_token": csrf,
             "created_at": now, "last_seen_at": now, "expires_at": expires,
         })
@@ -60,18 +59,17 @@ def load_session(engine: Engine, token: str | None, now: datetime) -> WebSession
         return None
     now = _utc(now)
     key = _hash(token)
-    with engine.begin() as conn:
-        row = conn.execute(sa.select(web_session_t).where(web_session_t.c.token_hash == key)).first()
+    with writing(engine) as conn:
+        row = store.session(conn, key)
         if row is None:
             return None
         created, last_seen, expires = _utc(row.created_at), _utc(row.last_seen_at), _utc(row.expires_at)
         if expires <= now or now - created >= ABSOLUTE_TIMEOUT:
-            conn.execute(web_session_t.delete().where(web_session_t.c.token_hash == key))
+            store.delete_session(conn, key)
             return None
         if now - last_seen >= TOUCH_EVERY:
             expires = min(now + IDLE_TIMEOUT, created + ABSOLUTE_TIMEOUT)
-            conn.execute(web_session_t.update().where(web_session_t.c.token_hash == key)
-                         .values(last_seen_at=now, expires_at=expires))
+            store.touch_session(conn, key, now, expires)
     return WebSession(token, row.username, row.csrf_token, expires)
 
 
@@ -79,14 +77,14 @@ def end_session(engine: Engine, token: str | None) -> None:
     """Logout: the token stops working at once, whatever the browser keeps."""
     if not token:
         return
-    with engine.begin() as conn:
-        conn.execute(web_session_t.delete().where(web_session_t.c.token_hash == _hash(token)))
+    with writing(engine) as conn:
+        store.delete_session(conn, _hash(token))
 
 
 def end_sessions_of(engine: Engine, username: str) -> int:
     """Every session of a user (password change, account disabled)."""
-    with engine.begin() as conn:
-        return conn.execute(web_session_t.delete().where(web_session_t.c.username == username)).rowcount
+    with writing(engine) as conn:
+        return store.delete_sessions_of(conn, username)
 
 
 def csrf_matches(session: WebSession, presented: str | None) -> bool:

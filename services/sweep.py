@@ -26,6 +26,7 @@ from services.directory import Directory
 from services.setup import SYSTEM_USER
 from store.cases import _aware
 from store.tables import case_t, deadline_t, person_t, reminder_log_t
+from store.uow import reading, writing
 
 LOOKAHEAD_DAYS = 14  # calendar days that always contain the furthest "T-n working days" reminder
 
@@ -62,7 +63,7 @@ def run_deadline_sweep(engine: Engine, *, as_of: date, service: CaseService | No
     policy = policy or load_reminder_policy()
     result = SweepResult(as_of)
     fire_automatic_steps(engine, service, as_of, result)
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         directory = Directory(conn)
     calendar = service.calendar(service.policy_on(as_of))
     _remind_before(engine, directory, calendar, policy, as_of, batch_size, result)
@@ -75,7 +76,7 @@ def fire_automatic_steps(engine: Engine, service: CaseService, as_of: date, resu
     automatic_kinds = _automatic_kinds()
     if not automatic_kinds:
         return
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         rows = conn.execute(
             sa.select(deadline_t.c.case_id, deadline_t.c.kind, deadline_t.c.due, case_t.c.case_type,
                       case_t.c.state, case_t.c.state_since)
@@ -110,7 +111,7 @@ def _automatic_kinds() -> set[str]:
 def _batches(engine: Engine, where, batch_size: int):
     last = 0
     while True:
-        with engine.connect() as conn:
+        with reading(engine) as conn:
             rows = conn.execute(
                 sa.select(*_COLUMNS).select_from(_FROM).where(where, deadline_t.c.id > last)
                 .order_by(deadline_t.c.id).limit(batch_size)
@@ -153,7 +154,7 @@ def _remind_before(engine, directory, calendar, policy, as_of, batch_size, resul
                 for who in resolve(token, comune=r.comune_istat, owner=r.owner, provider=r.provider_codice):
                     book.add(who, f"scadenza:{r.id}:{stage}:{who.key}", lambda r=r: _item(r, as_of, "scadenza", directory),
                              stage=stage, deadline_id=r.id)  # built only if not logged yet
-        with engine.begin() as conn:
+        with writing(engine) as conn:
             queued = flush(conn, book)
         result.reminders += queued
         result.queued += queued
@@ -166,7 +167,7 @@ def _escalate_overdue(engine, directory, policy, as_of, batch_size, result) -> N
     resolve = _memo(directory.resolve)
     for rows in _batches(engine, where, batch_size):
         result.scanned += len(rows)
-        with engine.connect() as conn:
+        with reading(engine) as conn:
             logged = _logged_stages(conn, [r.id for r in rows])
         book = DigestBook(as_of)
         for r in rows:
@@ -183,7 +184,7 @@ def _escalate_overdue(engine, directory, policy, as_of, batch_size, result) -> N
                 for who in resolve(role, comune=r.comune_istat):
                     item = _item(r, as_of, "escalation", directory) | {"promemoria_precedenti": earlier}
                     book.add(who, f"scadenza:{r.id}:{stage}:{who.key}", item, stage=stage, deadline_id=r.id)
-        with engine.begin() as conn:
+        with writing(engine) as conn:
             queued = flush(conn, book)
         result.escalations += queued
         result.queued += queued

@@ -12,7 +12,7 @@ in Python elsewhere.
 from __future__ import annotations
 
 from collections import defaultdict, namedtuple
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -26,7 +26,9 @@ from domain.registry import all_case_types, get_case_type, get_workflow
 from services.tally_cells import DISTRICT, Period, by_key, cell, comune_t, key_sql, suppress_complements
 from services.tally_deadlines import backlog as _backlog  # module-level names: bench/tallies.py times them
 from services.tally_deadlines import deadlines_met as _deadlines_met
-from store.tables import case_t, person_t, tally_snapshot_t, transition_t
+from store import reference, snapshots
+from store.tables import case_t, person_t, transition_t
+from store.uow import reading, writing
 
 BY = ("sub_ambito", "comune", "type", "totale", "misura", "fascia_eta", "ente")
 
@@ -37,8 +39,8 @@ def compute_tallies(engine: Engine, *, year: int, as_of: date | None = None, by:
         raise ValueError(f"--by: valore non ammesso «{by}» (scegliere tra {', '.join(BY)})")
     settings = settings or load_tally_settings()
     period = Period(year, as_of or min(date.today(), date(year, 12, 31)))
-    with engine.connect() as conn:
-        names = dict(conn.execute(sa.select(comune_t.c.istat, comune_t.c.nome)).all())
+    with reading(engine) as conn:
+        names = reference.comune_names(conn)
         measures = all_measures()
         cells = _measure_cells(conn, measures, period)
         people = _measure_people(conn, measures, period, by)
@@ -496,13 +498,10 @@ def snapshot_body(engine: Engine, as_of: date) -> dict[str, Any]:
 def materialise(engine: Engine, *, as_of: date) -> dict[str, Any]:
     """Store the day's tallies (replacing a run of the same day): reading them afterwards is instant."""
     body = snapshot_body(engine, as_of)
-    with engine.begin() as conn:
-        conn.execute(tally_snapshot_t.delete().where(tally_snapshot_t.c.as_of == as_of))
-        conn.execute(tally_snapshot_t.insert(), {"as_of": as_of, "computed_at": datetime.now(timezone.utc),
-                                                  "body": body})
+    with writing(engine) as conn:
+        snapshots.replace(conn, as_of, body)
     return body
 
 
 def read_snapshot(engine: Engine, *, as_of: date) -> dict[str, Any] | None:
-    with engine.connect() as conn:
-        return conn.execute(sa.select(tally_snapshot_t.c.body).where(tally_snapshot_t.c.as_of == as_of)).scalar()
+    return snapshots.body(engine, as_of)

@@ -31,6 +31,7 @@ from services.directory import Directory
 from services.facts import Pending
 from services.obligations import occurrences, pending_for
 from store.tables import Comune, case_t, deadline_t, person_t, reminder_log_t
+from store.uow import reading
 
 R = Role
 comune_t = Comune.__table__
@@ -168,7 +169,7 @@ def my_deadlines(engine: Engine, principal: Principal, *, today: date, horizon: 
                  limit: int = LIST_LIMIT) -> tuple[list[DeadlineItem], int, list[DeadlineItem], int]:
     """(overdue, how many overdue, due from today to `horizon`, how many due) for `principal`."""
     base = sa.and_(deadline_t.c.status == "open", answers_for_filter(principal, today=today))
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         overdue, n_overdue = _listed(conn, sa.and_(base, deadline_t.c.due < today),
                                      (deadline_t.c.due, deadline_t.c.id), today, principal, limit)
         upcoming, n_upcoming = _listed(conn, sa.and_(base, deadline_t.c.due >= today, deadline_t.c.due <= horizon),
@@ -190,7 +191,7 @@ def escalations_for(engine: Engine, principal: Principal, *, today: date,
                 scoped_filter(principal, today=today))
          .order_by(deadline_t.c.due, deadline_t.c.id, log.c.stage)
          .limit(limit))
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         rows = conn.execute(q).all()
     found: dict[int, EscalationItem] = {}
     for r in rows:  # one line per deadline: a statutory breach ("normativa") says more than "scaduta"
@@ -205,7 +206,7 @@ def statutory_breaches(engine: Engine, principal: Principal, *, today: date,
     (the planning office reads the other case types only in aggregate)."""
     breached = sa.and_(deadline_t.c.status == "open", deadline_t.c.due < today, deadline_t.c.source == "statutory")
     scope = scoped_filter(principal, today=today)
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         listed, _ = _listed(conn, sa.and_(breached, scope), (deadline_t.c.due, deadline_t.c.id), today, principal,
                             limit)
         counted = conn.execute(
@@ -272,7 +273,7 @@ def my_obligations(engine: Engine, principal: Principal, *, today: date,
     items: list[ObligationItem] = []
     if not mine:
         return items
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         directory = Directory(conn)
         for ob in mine:
             for due in _dues(conn, ob, today):

@@ -29,3 +29,38 @@ def test_the_reports_name_no_service_in_their_imports():
 def test_the_italian_conventions_module_is_pure():
     loaded = _modules_loaded_by("import domain.italian")
     assert {m for m in loaded if m.split(".")[0] in ("services", "store", "config", "sqlalchemy", "web")} == set()
+
+
+# Services that still write their own SQL, each with the reason; the list may only shrink (ARCHITECTURE.md:
+# "store/: tables + read modules + one unit of work; no SQL in services/").
+SERVICES_WITH_SQL = {
+    "cases.py": "the hot path's policy, calendar, actor and sub-ambito caches: being optimised separately",
+    "digest.py": "set-based reminder log and digest upsert (PostgreSQL UNNEST): the sweep's writes, to move whole",
+    "facts.py": "obligation facts over cases and transitions, one query per fact: to move with obligations",
+    "fna_pages.py": "the FNA calls list and a call's applications under the access filter: to move to store/",
+    "obligations.py": "obligation status rows and the reminder log: to move with facts.py",
+    "sweep.py": "the deadline sweep's batched scan (bench/sweep times it): to move whole",
+    "tallies.py": "the tallies' set-based indicator SQL (bench/tallies times it): to move whole",
+    "tally_cells.py": "the tallies' cell grains and rollups: to move with tallies.py",
+    "tally_deadlines.py": "the tallies' deadline indicators: to move with tallies.py",
+    "today.py": "Oggi's deadline lists with escalation flags under the access filter: to move to store/",
+}
+_SQL_MARKERS = ("sa.select(", "conn.execute(", ".insert()", ".update()", ".delete()", "engine.begin(",
+                "engine.connect(")
+
+
+def _sql_lines(path: Path) -> list[str]:
+    return [line.strip() for line in path.read_text(encoding="utf-8").splitlines()
+            if any(marker in line for marker in _SQL_MARKERS)]
+
+
+def test_the_services_ask_the_store_for_data_and_write_in_its_unit_of_work():
+    found = {p.name: lines for p in sorted((ROOT / "services").glob("*.py"))
+             if p.name not in SERVICES_WITH_SQL and (lines := _sql_lines(p))}
+    assert found == {}
+
+
+def test_the_services_allowed_their_own_sql_still_have_some():
+    """An entry whose module no longer writes SQL is taken off the list, so the list cannot hide a new one."""
+    clean = [name for name in SERVICES_WITH_SQL if not _sql_lines(ROOT / "services" / name)]
+    assert clean == []

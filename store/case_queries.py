@@ -1,0 +1,140 @@
+"""The case read side's SQL: one case with its history, deadlines, person and comune; the filtered list; a case's
+deadlines and state; the open deadlines within a scope. services/queries.py and services/api_queries.py shape
+what these return for pages, the API and the CLI.
+
+`scope` arguments are SQL conditions over `case_file` from services.access (the one access decision).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+
+from domain.engine import CaseView
+from store.cases import load_case
+from store.tables import Comune, Person, case_t, deadline_t, transition_t
+from store.uow import Bind, reading
+
+comune_t = Comune.__table__
+person_t = Person.__table__
+OPEN_DEADLINE = "open"
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    case_type: str | None = None
+    state: str | None = None
+    comune: str | None = None
+    sub_ambito: str | None = None
+    overdue: bool = False
+    owner: str | None = None
+    limit: int = 200
+    by_due: bool = False  # people's cases first, the nearest (or most overdue) deadline first; else by id
+
+
+@dataclass(frozen=True)
+class CaseRecord:
+    case: CaseView
+    history: list[Any]  # case_transition rows by seq
+    deadlines: list[Any]  # deadline rows by due, id
+    person: Any | None
+    comune: Any | None
+    outcome: str | None
+    outcome_reason: str | None
+
+
+def case_record(bind: Bind, case_id: int) -> CaseRecord:
+    """Everything stored about one case, read on one connection; NotFound (from load_case) if there is none."""
+    with reading(bind) as conn:
+        case = load_case(conn, case_id)
+        history = conn.execute(
+            sa.select(transition_t).where(transition_t.c.case_id == case_id).order_by(transition_t.c.seq)).all()
+        deadlines = _deadlines(conn, case_id)
+        person = conn.execute(
+            sa.select(person_t).join(case_t, case_t.c.person_id == person_t.c.id).where(case_t.c.id == case_id)
+        ).first()
+        comune = conn.execute(
+            sa.select(comune_t).where(comune_t.c.istat == case.comune_istat)).first() if case.comune_istat else None
+        outcome = conn.execute(sa.select(case_t.c.outcome, case_t.c.outcome_reason).where(case_t.c.id == case_id)).one()
+    return CaseRecord(case, history, deadlines, person, comune, outcome.outcome, outcome.outcome_reason)
+
+
+def case_deadlines(bind: Bind, case_id: int) -> list[Any]:
+    """A case's deadline rows, earliest first."""
+    with reading(bind) as conn:
+        return _deadlines(conn, case_id)
+
+
+def _deadlines(conn: Any, case_id: int) -> list[Any]:
+    return conn.execute(sa.select(deadline_t).where(deadline_t.c.case_id == case_id)
+                        .order_by(deadline_t.c.due, deadline_t.c.id)).all()
+
+
+def case_state(bind: Bind, case_id: int) -> Any | None:
+    """(case_type, state, version) of a case, or None."""
+    with reading(bind) as conn:
+        return conn.execute(sa.select(case_t.c.case_type, case_t.c.state, case_t.c.version)
+                            .where(case_t.c.id == case_id)).first()
+
+
+def case_rows(bind: Bind, f: CaseFilter, *, today: date, scope: sa.ColumnElement[bool] | None = None) -> list[Any]:
+    """The cases matching `f` (id, case_type, kind, state, comune_istat, comune, sub_ambito, owner, opened_at,
+    prossima_scadenza), within `scope` when given."""
+    c = comune_t
+    next_due = (
+        sa.select(sa.func.min(deadline_t.c.due))
+        .where(deadline_t.c.case_id == case_t.c.id, deadline_t.c.status == OPEN_DEADLINE)
+        .scalar_subquery()
+    )
+    q = (
+        sa.select(case_t.c.id, case_t.c.case_type, case_t.c.kind, case_t.c.state, case_t.c.comune_istat,
+                  c.c.nome.label("comune"), c.c.sub_ambito, case_t.c.owner, case_t.c.opened_at,
+                  next_due.label("prossima_scadenza"))
+        .select_from(case_t.outerjoin(c, c.c.istat == case_t.c.comune_istat))
+        .order_by(*((case_t.c.person_id.is_(None), next_due.is_(None), next_due, case_t.c.id) if f.by_due
+                    else (case_t.c.id,)))
+        .limit(f.limit)
+    )
+    if scope is not None:
+        q = q.where(scope)
+    if f.case_type:
+        q = q.where(case_t.c.case_type == f.case_type)
+    if f.state:
+        q = q.where(case_t.c.state == f.state)
+    if f.comune:
+        q = q.where(sa.or_(case_t.c.comune_istat == f.comune, sa.func.lower(c.c.nome) == f.comune.lower()))
+    if f.sub_ambito:
+        q = q.where(sa.func.lower(c.c.sub_ambito) == f.sub_ambito.lower())
+    if f.owner:
+        q = q.where(case_t.c.owner == f.owner)
+    if f.overdue:
+        q = q.where(sa.exists().where(deadline_t.c.case_id == case_t.c.id, deadline_t.c.status == OPEN_DEADLINE,
+                                      deadline_t.c.due < today))
+    with reading(bind) as conn:
+        return conn.execute(q).all()
+
+
+def open_deadline_rows(bind: Bind, scope: sa.ColumnElement[bool], *, until: date, limit: int | None,
+                       owner_or_unassigned_in: tuple[str, Iterable[str]] | None = None) -> list[Any]:
+    """Open deadlines due by `until` of the cases in `scope`, earliest first (id, case_id, kind, label, due,
+    source, case_type, state, owner, comune); `owner_or_unassigned_in` = (username, comuni) keeps only the cases
+    assigned to that user or unassigned in those comuni."""
+    q = (
+        sa.select(deadline_t.c.id, deadline_t.c.case_id, deadline_t.c.kind, deadline_t.c.label, deadline_t.c.due,
+                  deadline_t.c.source, case_t.c.case_type, case_t.c.state, case_t.c.owner,
+                  comune_t.c.nome.label("comune"))
+        .select_from(deadline_t.join(case_t, case_t.c.id == deadline_t.c.case_id)
+                     .outerjoin(comune_t, comune_t.c.istat == case_t.c.comune_istat))
+        .where(deadline_t.c.status == OPEN_DEADLINE, deadline_t.c.due <= until, scope)
+        .order_by(deadline_t.c.due, deadline_t.c.id)
+        .limit(limit)  # None: no limit
+    )
+    if owner_or_unassigned_in is not None:
+        username, comuni = owner_or_unassigned_in
+        q = q.where(sa.or_(case_t.c.owner == username,
+                           sa.and_(case_t.c.owner.is_(None), case_t.c.comune_istat.in_(sorted(comuni)))))
+    with reading(bind) as conn:
+        return conn.execute(q).all()

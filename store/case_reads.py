@@ -1,0 +1,104 @@
+"""Case reads for access and the pages: a case's authorisation keys, ids and counts within a scope, the people
+behind a list of cases, the cases a new one may be opened on.
+
+`scope` arguments are SQL conditions over `case_file` (services.access.scoped_filter builds them from the one
+access decision); nothing here decides who may see what.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import sqlalchemy as sa
+
+from store.tables import Comune, case_t, person_t, transition_t
+from store.uow import Bind, reading
+
+comune_t = Comune.__table__
+
+
+def case_keys(bind: Bind, case_id: int) -> Any | None:
+    """(case_type, comune_istat, owner, provider_codice, state, sub_ambito, data_nascita, kind) of a case, or None."""
+    c = case_t.c
+    q = (sa.select(c.case_type, c.comune_istat, c.owner, c.provider_codice, c.state, comune_t.c.sub_ambito,
+                   person_t.c.data_nascita, c.kind)
+         .select_from(case_t.outerjoin(comune_t, comune_t.c.istat == c.comune_istat)
+                      .outerjoin(person_t, person_t.c.id == c.person_id))
+         .where(c.id == case_id))
+    with reading(bind) as conn:
+        return conn.execute(q).first()
+
+
+def case_ids(bind: Bind, scope: sa.ColumnElement[bool]) -> list[int]:
+    with reading(bind) as conn:
+        return list(conn.execute(sa.select(case_t.c.id).where(scope).order_by(case_t.c.id)).scalars())
+
+
+def count_by_type_and_state(bind: Bind, scope: sa.ColumnElement[bool] | None = None) -> list[Any]:
+    """(case_type, state, n) rows, sorted; within `scope` when given."""
+    c = case_t.c
+    q = sa.select(c.case_type, c.state, sa.func.count().label("n"))
+    if scope is not None:
+        q = q.where(scope)
+    with reading(bind) as conn:
+        return conn.execute(q.group_by(c.case_type, c.state).order_by(c.case_type, c.state)).all()
+
+
+def people_with_keys(bind: Bind, case_ids: Iterable[int]) -> list[Any]:
+    """For each case with a person: its authorisation keys with the person's cognome, nome, codice fiscale."""
+    c, p = case_t.c, person_t.c
+    q = (sa.select(c.id, c.case_type, c.comune_istat, c.owner, c.provider_codice, c.state,
+                   comune_t.c.sub_ambito, p.cognome, p.nome, p.codice_fiscale, p.data_nascita)
+         .select_from(case_t.join(person_t, p.id == c.person_id)
+                      .outerjoin(comune_t, comune_t.c.istat == c.comune_istat))
+         .where(c.id.in_(list(case_ids))))
+    with reading(bind) as conn:
+        return conn.execute(q).all()
+
+
+def person_search(words: list[str]) -> sa.ColumnElement[bool] | None:
+    """Cases whose person matches every word in surname, name or codice fiscale (case-insensitive)."""
+    if not words:
+        return None
+    p = person_t.c
+    conditions = []
+    for w in words:
+        pattern = _like(w)
+        conditions.append(sa.or_(sa.func.lower(p.cognome).like(pattern, escape="\\"),
+                                 sa.func.lower(p.nome).like(pattern, escape="\\"),
+                                 sa.func.lower(p.codice_fiscale).like(pattern, escape="\\")))
+    return case_t.c.person_id.in_(sa.select(p.id).where(sa.and_(*conditions)))
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped.lower()}%"
+
+
+def cases_in_states(bind: Bind, case_type: str, states: Iterable[str]) -> list[Any]:
+    """(id, data) of the cases of a type in any of `states`, by id."""
+    c = case_t.c
+    q = sa.select(c.id, c.data).where(c.case_type == case_type, c.state.in_(sorted(states))).order_by(c.id)
+    with reading(bind) as conn:
+        return conn.execute(q).all()
+
+
+def first_opened_at(bind: Bind) -> Any | None:
+    """When the first case was opened (None with no case)."""
+    with reading(bind) as conn:
+        return conn.execute(sa.select(sa.func.min(case_t.c.opened_at))).scalar()
+
+
+def count_by_type_and_outcome(bind: Bind) -> list[Any]:
+    """(case_type, outcome, n) rows of the cases with an outcome."""
+    c = case_t.c
+    with reading(bind) as conn:
+        return conn.execute(sa.select(c.case_type, c.outcome, sa.func.count()).where(c.outcome.is_not(None))
+                            .group_by(c.case_type, c.outcome)).all()
+
+
+def totals(bind: Bind) -> dict[str, int]:
+    """How many cases, transitions and people the database holds."""
+    with reading(bind) as conn:
+        return {name: conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+                for name, table in (("cases", case_t), ("transitions", transition_t), ("people", person_t))}

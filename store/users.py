@@ -1,0 +1,127 @@
+"""The users: one loader (`users`/`user`) for who acts (Principal), who is reminded (Directory), who is offered
+in a form (assignee lists) and who gets a demo login; and the account writes behind services/auth.py.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from store.auth_tables import user_credential_t, user_identity_t
+from store.tables import AppUser
+from store.uow import Bind, reading
+
+user_t = AppUser.__table__
+SYSTEM_ROLE = "system"
+
+_ORDER = {
+    "username": (user_t.c.username,),
+    "full_name": (user_t.c.full_name, user_t.c.username),
+    "sub_ambito": (user_t.c.sub_ambito.is_(None), user_t.c.sub_ambito, user_t.c.username),
+}
+
+
+@dataclass(frozen=True)
+class UserRecord:
+    id: int
+    username: str
+    full_name: str
+    email: str
+    role: str  # a `Role` value; an unknown one is the caller's to refuse
+    sub_ambito: str | None
+    provider_codice: str | None
+    active: bool
+    is_admin: bool
+
+
+def users(bind: Bind, *, username: str | None = None, role: str | None = None, sub_ambito: str | None = None,
+          active: bool | None = True, exclude: str | None = None, order: str = "username") -> list[UserRecord]:
+    """The users matching every filter given (by default the active ones), in `order`: "username", "full_name"
+    or "sub_ambito" (no sub-ambito last, then username)."""
+    q = (sa.select(user_t, user_credential_t.c.is_admin)
+         .select_from(user_t.outerjoin(user_credential_t, user_credential_t.c.user_id == user_t.c.id))
+         .order_by(*_ORDER[order]))
+    if username is not None:
+        q = q.where(user_t.c.username == username)
+    if role is not None:
+        q = q.where(user_t.c.role == role)
+    if sub_ambito is not None:
+        q = q.where(user_t.c.sub_ambito == sub_ambito)
+    if active is not None:
+        q = q.where(user_t.c.active.is_(active))
+    if exclude is not None:
+        q = q.where(user_t.c.username != exclude)
+    with reading(bind) as conn:
+        return [UserRecord(r.id, r.username, r.full_name, r.email, r.role, r.sub_ambito, r.provider_codice,
+                           bool(r.active), bool(r.is_admin)) for r in conn.execute(q)]
+
+
+def user(bind: Bind, username: str, *, active: bool | None = True) -> UserRecord | None:
+    """One user by username (by default only if active)."""
+    found = users(bind, username=username, active=active)
+    return found[0] if found else None
+
+
+# ----------------------------------------------------------------------------- writes
+
+
+def upsert_user(conn: Connection, username: str, full_name: str, email: str, role: str,
+                sub_ambito: str | None = None, provider_codice: str | None = None) -> None:
+    """Create or update an active user (the system user, the demo staff, tests); no credential."""
+    row = {"username": username, "full_name": full_name, "email": email, "role": role,
+           "sub_ambito": sub_ambito, "provider_codice": provider_codice, "active": True}
+    if not conn.execute(user_t.update().where(user_t.c.username == username).values(**row)).rowcount:
+        conn.execute(user_t.insert(), row)
+
+
+def insert_user(conn: Connection, *, username: str, full_name: str, email: str, role: str,
+                sub_ambito: str | None, provider_codice: str | None, is_admin: bool,
+                password_hash: str | None, password_changed_at: datetime | None) -> int:
+    """A new active user with its credential row; returns its id."""
+    user_id = conn.execute(user_t.insert().returning(user_t.c.id), {
+        "username": username, "full_name": full_name, "email": email, "role": role,
+        "sub_ambito": sub_ambito, "provider_codice": provider_codice, "active": True,
+    }).scalar_one()
+    conn.execute(user_credential_t.insert(), {
+        "user_id": user_id, "is_admin": is_admin, "password_hash": password_hash,
+        "password_changed_at": password_changed_at,
+    })
+    return user_id
+
+
+def set_password_hash(conn: Connection, user_id: int, password_hash: str, changed_at: datetime | None = None) -> None:
+    """Store a user's new password hash (`changed_at` None: a rehash of the same password)."""
+    values: dict = {"password_hash": password_hash}
+    if changed_at is not None:
+        values["password_changed_at"] = changed_at
+    t = user_credential_t
+    if not conn.execute(t.update().where(t.c.user_id == user_id).values(**values)).rowcount:
+        conn.execute(t.insert(), {"user_id": user_id, "is_admin": False, "password_changed_at": changed_at,
+                                  "password_hash": password_hash})
+
+
+def password_of(conn: Connection, username: str) -> tuple[int, str, str | None] | None:
+    """(id, username, password hash) of an active user who may log in (never the system user)."""
+    row = conn.execute(
+        sa.select(user_t.c.id, user_t.c.username, user_credential_t.c.password_hash)
+        .select_from(user_t.join(user_credential_t, user_credential_t.c.user_id == user_t.c.id))
+        .where(user_t.c.username == username, user_t.c.active.is_(True), user_t.c.role != SYSTEM_ROLE)
+    ).first()
+    return None if row is None else (row.id, row.username, row.password_hash)
+
+
+def link_identity(conn: Connection, user_id: int, method: str, subject: str, linked_at: datetime) -> None:
+    conn.execute(user_identity_t.insert(), {"method": method, "subject": subject, "user_id": user_id,
+                                            "linked_at": linked_at})
+
+
+def user_of_identity(conn: Connection, method: str, subject: str) -> str | None:
+    """The active (non-system) user an external identity is linked to."""
+    return conn.execute(
+        sa.select(user_t.c.username)
+        .select_from(user_identity_t.join(user_t, user_t.c.id == user_identity_t.c.user_id))
+        .where(user_identity_t.c.method == method, user_identity_t.c.subject == subject,
+               user_t.c.active.is_(True), user_t.c.role != SYSTEM_ROLE)
+    ).scalar()
