@@ -18,12 +18,30 @@ Assumptions [A], configurable through `AccessPolicy`:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from domain.common import age_on
-from domain.engine import Actor
+from domain.conditions import (  # noqa: F401  (re-exported: the conditions and the keys they look at)
+    FALSE,
+    TRUE,
+    AllOf,
+    Always,
+    AnyOf,
+    CaseRef,
+    ComuneInUserComuni,
+    Cond,
+    InUserSubAmbito,
+    IsMinor,
+    Not,
+    OwnerIsUser,
+    Principal,
+    ProviderIsUser,
+    StateIn,
+    TypeIn,
+    holds,
+    is_minor,
+    minor_birth_cutoff,
+)
 from domain.errors import DomainError
 from domain.fields import ALL_CLASSES, FIELD_CLASS_LABELS, FieldClass  # noqa: F401  (re-exported)
 from domain.workflow import ROLE_LABELS, Role, Transition, Workflow
@@ -58,36 +76,6 @@ class AccessPolicy:
 
 
 DEFAULT_POLICY = AccessPolicy()
-
-
-@dataclass(frozen=True)
-class Principal:
-    """The user asking: role plus the keys of their scope."""
-
-    username: str
-    role: Role
-    sub_ambito: str | None = None
-    provider_codice: str | None = None
-    comuni: frozenset[str] = frozenset()  # ISTAT codes the user works in (their sub-ambito's comuni)
-    is_admin: bool = False  # manages accounts; grants no access to case files by itself
-    full_name: str = field(default="", compare=False)  # for display only; decides nothing
-
-    def actor(self) -> Actor:
-        return Actor(self.username, self.role, self.sub_ambito, self.provider_codice)
-
-
-@dataclass(frozen=True)
-class CaseRef:
-    """The keys of a case that authorisation looks at (no case data)."""
-
-    case_type: str
-    comune_istat: str | None = None
-    sub_ambito: str | None = None
-    owner: str | None = None
-    provider_codice: str | None = None
-    minor: bool = False
-    state: str | None = None  # None: a case about to be opened
-    kind: str | None = None  # the case's kind, if chosen (some transitions are for one kind only)
 
 
 # ----------------------------------------------------------------------------- the case types
@@ -126,101 +114,6 @@ def deadline_types(role: Role) -> frozenset[str]:
 
 def minors_types(role: Role) -> frozenset[str]:
     return frozenset(ct.case_type for ct in _types() if role in ct.audience.minors_read_by)
-
-
-# ----------------------------------------------------------------------------- conditions
-
-
-class Cond:
-    """A condition over a case's keys, for a given user: evaluated in Python and compiled to SQL."""
-
-
-@dataclass(frozen=True)
-class Always(Cond):
-    value: bool
-
-
-@dataclass(frozen=True)
-class OwnerIsUser(Cond):
-    pass
-
-
-@dataclass(frozen=True)
-class ComuneInUserComuni(Cond):
-    pass
-
-
-@dataclass(frozen=True)
-class InUserSubAmbito(Cond):
-    pass
-
-
-@dataclass(frozen=True)
-class ProviderIsUser(Cond):
-    pass
-
-
-@dataclass(frozen=True)
-class TypeIn(Cond):
-    types: frozenset[str]
-
-
-@dataclass(frozen=True)
-class StateIn(Cond):
-    """The case is in one of `states` (a case about to be opened is in every state)."""
-
-    states: frozenset[str]
-
-
-@dataclass(frozen=True)
-class IsMinor(Cond):
-    pass
-
-
-@dataclass(frozen=True)
-class AllOf(Cond):
-    parts: tuple[Cond, ...]
-
-
-@dataclass(frozen=True)
-class AnyOf(Cond):
-    parts: tuple[Cond, ...]
-
-
-@dataclass(frozen=True)
-class Not(Cond):
-    part: Cond
-
-
-TRUE, FALSE = Always(True), Always(False)
-
-
-def holds(cond: Cond, user: Principal, case: CaseRef) -> bool:
-    """`cond` for one case, in Python (what `store.access_sql.to_sql` says in SQL)."""
-    match cond:
-        case Always(value):
-            return value
-        case OwnerIsUser():
-            return case.owner is not None and case.owner == user.username
-        case ComuneInUserComuni():
-            return case.comune_istat is not None and case.comune_istat in user.comuni
-        case InUserSubAmbito():
-            return user.sub_ambito is not None and case.sub_ambito == user.sub_ambito
-        case ProviderIsUser():
-            return user.provider_codice is not None and case.provider_codice == user.provider_codice
-        case TypeIn(types):
-            return case.case_type in types
-        case StateIn(states):
-            return case.state is None or case.state in states
-        case IsMinor():
-            return case.minor
-        case AllOf(parts):
-            return all(holds(p, user, case) for p in parts)
-        case AnyOf(parts):
-            return any(holds(p, user, case) for p in parts)
-        case Not(part):
-            return not holds(part, user, case)
-    raise TypeError(f"condizione sconosciuta: {cond!r}")
 
 
 @dataclass(frozen=True)
@@ -428,18 +321,3 @@ def openable(role: Role) -> list[tuple[Workflow, Transition]]:
         if t is not None:
             out.append((ct.workflow, t))
     return out
-
-
-# ----------------------------------------------------------------------------- minors
-
-
-def is_minor(birth: date | None, today: date) -> bool:
-    return birth is not None and age_on(birth, today) < 18
-
-
-def minor_birth_cutoff(today: date) -> date:
-    """Born after this day → under 18 on `today` (29 February counts as 28 in a common year)."""
-    try:
-        return today.replace(year=today.year - 18)
-    except ValueError:
-        return today.replace(year=today.year - 18, day=28)

@@ -10,7 +10,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from domain.access import (
+from domain.conditions import (
     AllOf,
     Always,
     AnyOf,
