@@ -11,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from domain.indicators import age_band
 from domain.italian import ROME
 from store.tables import Comune, case_t
 
@@ -81,3 +82,19 @@ def by_key(conn: Connection, q, key) -> list[tuple[str, tuple]]:
         return [("totale" if r[-1] is None else r[-1], tuple(r[:-1])) for r in rows]
     rows = [(r[-1], tuple(r[:-1])) for r in conn.execute(q.add_columns(key.label("key")).group_by(key))]
     return [("totale", tuple(conn.execute(q).one())), *rows]
+
+
+def key(row: Any, by: str, names: dict[str, str], year: int) -> str:
+    if by == "totale":
+        return "totale"
+    if by == "sub_ambito":
+        return row.sub_ambito or DISTRICT
+    if by == "comune":
+        return names.get(row.comune_istat, DISTRICT)
+    if by == "type":
+        return row.kind or "—"
+    if by == "misura":
+        return row.misura or "—"
+    if by == "fascia_eta":
+        return age_band(year - row.nato) if row.nato else "—"
+    return row.provider_codice or "—"

@@ -43,6 +43,7 @@ SERVICES_WITH_SQL = {
     "tallies.py": "the tallies' set-based indicator SQL (bench/tallies times it): to move whole",
     "tally_cells.py": "the tallies' cell grains and rollups: to move with tallies.py",
     "tally_deadlines.py": "the tallies' deadline indicators: to move with tallies.py",
+    "tally_intervals.py": "the tallies' intervals, re-referrals and state steps (split from tallies.py): to move with it",
     "today.py": "Oggi's deadline lists with escalation flags under the access filter: to move to store/",
 }
 _SQL_MARKERS = ("sa.select(", "conn.execute(", ".insert()", ".update()", ".delete()", "engine.begin(",
