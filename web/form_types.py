@@ -1,0 +1,107 @@
+"""What a form field's declared type says: optional, a nested model, a choice, a literal, a date; its default."""
+from __future__ import annotations
+
+import types
+from datetime import date
+from enum import Enum
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
+
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
+
+
+
+VALUE_LABELS: dict[str, str] = {
+    "centro_impiego": "Centro per l'impiego",
+    "terzo_settore": "Terzo settore",
+    "una_tantum": "Una tantum",
+    "sostegno_reddito": "Sostegno al reddito",
+    "medico_di_base": "Medico di base",
+    "dimissione_protetta": "Dimissione protetta",
+    "servizi_sociali": "Servizi sociali",
+    "igiene_personale": "Igiene personale",
+    "cura_ambiente": "Cura dell'ambiente domestico",
+    "isee": "ISEE",
+    "ulteriore": "Patto ulteriore",
+    "progetto": "Progetto Wel(l)FARE Legami",
+}
+
+
+def value_label(value: Any) -> str:
+    """An enumerated value as a person reads it: "centro_impiego" → "Centro per l'impiego"."""
+    if isinstance(value, Enum):
+        value = value.value
+    if value is True:
+        return "sì"
+    if value is False:
+        return "no"
+    text = str(value)
+    if text in VALUE_LABELS:
+        return VALUE_LABELS[text]
+    return text.replace("_", " ").capitalize()
+
+
+# ----------------------------------------------------------------------------- type helpers
+
+_UNIONS = (Union, types.UnionType)
+
+
+def _strip(annotation: Any) -> tuple[Any, bool]:
+    """(annotation without Annotated/Optional, whether None is allowed)."""
+    optional = False
+    while True:
+        origin = get_origin(annotation)
+        if origin is Annotated:
+            annotation = get_args(annotation)[0]
+            continue
+        if origin in _UNIONS:
+            members = [a for a in get_args(annotation) if a is not type(None)]
+            optional = optional or len(members) < len(get_args(annotation))
+            if len(members) == 1:
+                annotation = members[0]
+                continue
+        return annotation, optional
+
+
+def _is_model(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
+def _choices(annotation: Any) -> list[tuple[str, str]] | None:
+    if isinstance(annotation, type) and issubclass(annotation, Enum):
+        return [(str(m.value), value_label(m.value)) for m in annotation]
+    if get_origin(annotation) is Literal:
+        values = get_args(annotation)
+        if all(isinstance(v, bool) for v in values):
+            return None  # Literal[True]: a checkbox that must be ticked
+        return [(str(v), value_label(v)) for v in values]
+    return None
+
+
+def _is_true_literal(annotation: Any) -> bool:
+    return get_origin(annotation) is Literal and all(isinstance(v, bool) for v in get_args(annotation))
+
+
+def _date_like(annotation: Any) -> bool:
+    return annotation is date
+
+
+def _metadata_attr(info: FieldInfo, attr: str) -> Any:
+    for m in info.metadata:
+        value = getattr(m, attr, None)
+        if value is not None:
+            return value
+    return None
+
+
+def _default_value(info: FieldInfo) -> Any:
+    if info.is_required():
+        return None
+    if info.default_factory is not None:
+        try:
+            return info.default_factory()  # type: ignore[call-arg]
+        except TypeError:
+            return None
+    return info.default
+
+
