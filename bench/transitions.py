@@ -60,14 +60,20 @@ import sqlalchemy
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from domain.audit import GENESIS, row_hash
+from domain.casetypes.patto.workflow import (
+    FINE_PATTO,
+    FIRMA,
+    MONITORAGGIO,
+    PATTO,
+    VERIFICA,
+)
 from domain.engine import Decision
 from domain.italian import ROME
 from domain.validation import make_codice_fiscale
-from domain.casetypes.patto.workflow import FINE_PATTO, FIRMA, MONITORAGGIO, PATTO, VERIFICA
 from services.cases import CaseService
 from services.handlers import HANDLERS
 from services.setup import SYSTEM_USER, ensure_user, init_database
-from store.db import make_engine
+from store.db import make_engine, sqlite_synchronous
 from store.tables import transition_t
 
 UTC = timezone.utc
@@ -411,7 +417,8 @@ def fresh_postgres(url: str, force: bool) -> None:
 def raw_connect(d: Dialect, url: str, sqlite_path: Path | None) -> Any:
     if d is SQLITE:
         conn = sqlite3.connect(str(sqlite_path), timeout=30, check_same_thread=False)
-        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=30000", "foreign_keys=ON"):
+        for pragma in ("journal_mode=WAL", f"synchronous={sqlite_synchronous()}", "busy_timeout=30000",
+                       "foreign_keys=ON", "recursive_triggers=ON"):
             conn.execute(f"PRAGMA {pragma}")  # the same pragmas as store.db.make_engine
         return conn
     return psycopg.connect(pg_conninfo(url))

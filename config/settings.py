@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -28,6 +29,8 @@ class Settings(BaseSettings):
     mail_from: str = "legami@example.org"
     outbox_dir: Path = Field(default=Path("outbox"), description="where .eml files go when no SMTP is set")
     prefect_home: Path = Field(default=Path(".legami/prefect"), description="embedded Prefect server's home")
+    sqlite_synchronous: Literal["FULL", "NORMAL", "EXTRA"] = Field(
+        default="FULL", description="SQLite: FULL keeps every acknowledged commit through a power cut")
     audit_dir: Path = Field(default=Path(".legami/audit"),
                             description="the audit chains' signed checkpoints (keep a copy off this machine)")
     base_url: str = "http://127.0.0.1:8000"
