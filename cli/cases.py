@@ -58,10 +58,15 @@ def case_open(
                              related_case_id=related, effective_at=when, reason=reason)
 
     case_id = run(go)
+    from services.referral import notice_for
+
+    notice = notice_for(svc.engine, principal(actor), case_id, today=svc.today())
     if as_json:
-        print_json({"id": case_id})
+        print_json({"id": case_id, "persona_nota": notice})
     else:
         typer.echo(f"Caso {case_id} aperto.")
+        if notice:
+            typer.echo(notice)
 
 
 @case_app.command("advance")

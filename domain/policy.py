@@ -6,6 +6,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from domain.errors import EffectiveDateInvalid
+
+
+class NoPolicyInForce(EffectiveDateInvalid):
+    """No loaded policy covers the effective date: an Italian refusal naming the date (a 422, a form error on
+    «Efficace il», one line and exit 1 in the CLI), never a traceback."""
+
 
 class PolicyKeyMissing(KeyError):
     def __str__(self) -> str:
@@ -38,5 +45,10 @@ def policy_in_force(policies: list[Policy], on: date) -> Policy:
     """The newest policy whose validity started on or before `on`."""
     candidates = [p for p in policies if p.valid_from <= on]
     if not candidates:
-        raise LookupError(f"nessuna politica in vigore al {on:%d/%m/%Y}")
+        if not policies:
+            raise NoPolicyInForce(f"nessuna politica in vigore al {on:%d/%m/%Y}: nessuna politica caricata "
+                                  "(eseguire «legami init» o «legami policy load»)")
+        first = min(p.valid_from for p in policies)
+        raise NoPolicyInForce(f"nessuna politica in vigore al {on:%d/%m/%Y}: le politiche caricate valgono dal "
+                              f"{first:%d/%m/%Y}; indicare una data di efficacia successiva")
     return max(candidates, key=lambda p: (p.valid_from, p.version))

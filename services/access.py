@@ -187,11 +187,13 @@ def read_case(engine: Engine, principal: Principal, case_id: int, *, today: date
               context: str = "case_detail") -> dict[str, Any]:
     """The case as `principal` may see it. Health data in the answer is logged before it is returned."""
     from services.queries import case_detail
+    from services.referral import apply_person_view
 
     today = today or _today()
     ref = _authorized_ref(engine, principal, case_id, today, policy)
     detail = redact(case_detail(engine, case_id, role=principal.role, today=today), principal, case=ref,
                     policy=policy)
+    detail = apply_person_view(detail, engine, principal, case_id, today=today)  # DOMAIN.md §13 out of scope
     wf = get_workflow(ref.case_type)
     detail["prossime_transizioni"] = [
         t for t in detail["prossime_transizioni"]

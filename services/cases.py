@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from domain.calendar import WorkingCalendar
 from domain.engine import Actor, CaseView, Command, allowed_transitions, decide
 from domain.errors import ConflictError, NotFound
+from domain.identity import identity_differences
 from domain.italian import ROME
 from domain.policy import Policy, policy_in_force
 from domain.registry import get_workflow
@@ -19,6 +20,7 @@ from domain.workflow import Role
 from services import handlers
 from services.world import StoreWorld
 from store import cases as repo
+from store import persons
 from store.tables import AppUser, Comune, PolicyVersion
 
 
@@ -154,15 +156,17 @@ class CaseService:
         with self.engine.begin() as conn:
             world = StoreWorld(conn, self.sub_ambiti())
             decision = decide(wf, None, command, policy=policy, calendar=self.calendar(policy), world=world, now=now)
-            person_id = None
+            person_id, typed_differs = None, False
             if decision.person:
-                provisional = is_provisional_codice_fiscale(decision.person["codice_fiscale"])
-                person_id = repo.find_or_insert_person(conn, decision.person, provisional)
+                person_id, typed_differs = _person_for(conn, decision.person)
             view = CaseView(None, wf.case_type, kind, None, comune_istat, None, when.date(), None, policy.version,
                             {}, related_case_id=related_case_id)
             case_id = repo.insert_case(
                 conn, decision=decision, view=view, actor=actor, recorded_at=_to_utc(now), person_id=person_id
             )
+            if typed_differs:  # the stored person is kept; what was typed is kept beside it, to be resolved
+                persons.record_discrepancy(conn, person_id=person_id, case_id=case_id, typed=decision.person,
+                                           recorded_at=_to_utc(now), recorded_by=actor.username)
             self._emit(conn, world, f"{wf.case_type}.{name}", case_id, 1, view, decision, now)
         return case_id
 
@@ -232,6 +236,17 @@ class CaseService:
         with self.engine.connect() as conn:
             case = repo.load_case(conn, case_id)
         return [t.name for t in allowed_transitions(get_workflow(case.case_type), case.state, role, case.kind)]
+
+
+def _person_for(conn, typed: Mapping[str, Any]) -> tuple[int, bool]:
+    """The stored person with the typed codice fiscale (a new one if unknown), and whether the typed name or
+    birth date differs from the stored one (DOMAIN.md §13: flagged, never silently dropped)."""
+    stored = persons.find_person(conn, typed["codice_fiscale"])
+    if stored is None:
+        provisional = is_provisional_codice_fiscale(typed["codice_fiscale"])
+        return repo.find_or_insert_person(conn, dict(typed), provisional), False
+    birth = date.fromisoformat(str(typed["data_nascita"]))
+    return stored.id, bool(identity_differences(stored._asdict(), {**typed, "data_nascita": birth}))
 
 
 def _to_utc(value: datetime) -> datetime:

@@ -230,3 +230,21 @@ class TallySnapshot(SQLModel, table=True):
 
 
 tally_snapshot_t = TallySnapshot.__table__
+
+
+class PersonDiscrepancy(SQLModel, table=True):
+    """An identity typed at a referral that differs from the stored person (DOMAIN.md §13): kept, never dropped,
+    shown as a discrepancy to resolve to whoever may read the person's cases. One row per case that typed it."""
+
+    __tablename__ = "person_discrepancy"
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    case_id: int = Field(foreign_key="case_file.id", unique=True)
+    cognome: str = Field(max_length=80)
+    nome: str = Field(max_length=80)
+    data_nascita: date
+    recorded_at: datetime = Field(sa_type=UTCDateTime)
+    recorded_by: str = Field(max_length=80)
+
+
+person_discrepancy_t = PersonDiscrepancy.__table__

@@ -112,6 +112,24 @@ class Persona(_Out):
     codice_fiscale: str
 
 
+class CampoDiscordante(_Out):
+    campo: str
+    etichetta: str
+    in_archivio: str
+    indicato: str
+
+
+class DiscrepanzaAnagrafica(_Out):
+    caso: int = Field(description="Il caso aperto con i dati discordanti")
+    sub_ambito: str | None
+    registrata_il: str
+    campi: list[CampoDiscordante]
+
+
+PERSONA_NOTA = Field(default=None, description="Se la persona è nota ai servizi in casi che l'utente non può "
+                                               "consultare: a chi rivolgersi (nient'altro)")
+
+
 class PassoStoria(_Out):
     seq: int
     transizione: str
@@ -157,6 +175,10 @@ class DettaglioCaso(_Out):
     comune_istat: str | None = None
     sub_ambito: str | None = None
     persona: Persona | None = Field(default=None, description="Assente se i dati anagrafici sono riservati al ruolo")
+    persona_nota: str | None = PERSONA_NOTA
+    discrepanze_anagrafiche: list[DiscrepanzaAnagrafica] = Field(
+        default_factory=list, description="Dati anagrafici indicati in altre segnalazioni e diversi da quelli in "
+                                          "archivio, da verificare (solo a chi conosce i dati in archivio)")
     assegnatario: str | None = None
     ente: str | None = None
     caso_collegato: int | None = None
@@ -195,6 +217,7 @@ class CasoAperto(_Out):
     stato_etichetta: str
     versione: int
     url: str
+    persona_nota: str | None = PERSONA_NOTA
 
 
 class TransizionePossibile(_Out):

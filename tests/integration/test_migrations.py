@@ -29,7 +29,9 @@ def test_upgrade_from_empty_then_one_step_down_and_up_again(tmp_path):
     migrate(url)
     assert CASE_TABLES | REMINDER_TABLES | AUTH_TABLES | {"comune", "provider", "app_user", "policy_version"} \
         <= tables(url)
-    assert {"web_session", "audit_head"} <= tables(url)
+    assert {"web_session", "audit_head", "person_discrepancy"} <= tables(url)
+    downgrade(url, "-1")
+    assert "person_discrepancy" not in tables(url) and "audit_head" in tables(url)
     downgrade(url, "-1")
     assert "audit_head" not in tables(url) and "web_session" in tables(url)
     downgrade(url, "-1")

@@ -56,10 +56,17 @@ def _refusal(case_type, transition, guard, expect, how, bug=None, **kwargs) -> R
 ASSIGNEE = "assegnatario: assistente sociale del sub-ambito del caso"
 ACCREDITED = "ente accreditato, attivo e che serve il comune"
 CHOSEN = "ente: solo quello scelto dal beneficiario"
+PREVIOUS = "il patto precedente è un patto che l'utente può consultare"
 FUTURE = "2026-11-21"  # the day after NOW
 
 REFUSALS = [
     # --- patto ---------------------------------------------------------------------------------
+    _refusal("patto", "segnala", PREVIOUS, "«Patto precedente (rinnovo)»: il caso 4242 non esiste",
+             "patto precedente inesistente", patch={"patto_precedente": 4242}),
+    _refusal("patto", "segnala", PREVIOUS, "«Patto precedente (rinnovo)»: il caso 4243 non esiste",
+             "patto precedente di un altro sub-ambito", patch={"patto_precedente": 4243},
+             setup=lambda w: w.cases.__setitem__(4243, case_in("patto", "ACTIVE", id=4243, comune_istat=AGNADELLO,
+                                                                owner="as.pandino"))),
     _refusal("patto", "assegna", ASSIGNEE, "l'utente «as.nessuno» non esiste", "utente inesistente",
              patch={"assegnatario": "as.nessuno"}),
     _refusal("patto", "assegna", ASSIGNEE, "«csc.neri» non è un assistente sociale", "non assistente sociale",

@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException
 from domain.errors import InvalidData, NotFound
 from domain.registry import all_workflows
 from domain.validation import FieldError, error_message
-from services import api_queries
+from services import api_queries, referral
 from services.access import authorize_read, case_ref, scoped_filter
 from services.dashboard import indicators_for
 from services.queries import CaseFilter, list_cases
@@ -202,7 +202,8 @@ def open_case(body: m.AperturaCaso, user: User, svc: Svc, response: Response) ->
                                    reason=body.motivo, **kwargs)
     url = f"{PREFIX}/casi/{case_id}"
     response.headers["Location"] = url
-    return {**api_queries.case_state(svc.engine, case_id), "url": url}
+    notice = referral.notice_for(svc.engine, user.principal, case_id, today=svc.today())
+    return {**api_queries.case_state(svc.engine, case_id), "url": url, "persona_nota": notice}
 
 
 @router.get("/casi/{caso_id}", response_model=m.DettaglioCaso, responses=m.errors(403, 404, 422),

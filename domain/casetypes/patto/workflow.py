@@ -174,6 +174,30 @@ class Verifica(Form):
 # --- guards -----------------------------------------------------------------------------------
 
 
+def _previous_patto_readable(ctx: Context) -> str | None:
+    """`patto_precedente` names a patto the actor may read (domain.access's own read rule): an unknown case
+    and one out of scope get the same answer, so the field reveals nothing about other sub-ambiti."""
+    from domain.access import CaseRef, Principal, can_read_case, is_minor
+
+    case_id = ctx.merged.get("patto_precedente")
+    if case_id is None:
+        return None
+    previous = ctx.world.case(int(case_id))
+    refusal = (f"«{Segnalazione.model_fields['patto_precedente'].title}»: il caso {case_id} non esiste, non è "
+               "un patto o non è tra quelli che l'utente può consultare")
+    if previous is None or previous.case_type != "patto":
+        return refusal
+    actor, area = ctx.actor, ctx.world.sub_ambito_of(previous.comune_istat) if previous.comune_istat else None
+    # the actor's comuni, as far as this case is concerned: its comune if it lies in the actor's sub-ambito
+    comuni = frozenset({previous.comune_istat}) if area is not None and area == actor.sub_ambito else frozenset()
+    principal = Principal(actor.username, actor.role, actor.sub_ambito, actor.provider_codice, comuni)
+    birth = (previous.person or {}).get("data_nascita")
+    ref = CaseRef(previous.case_type, previous.comune_istat, area, previous.owner, previous.provider_codice,
+                  is_minor(as_date(birth) if birth else None, ctx.effective_on), previous.state, previous.kind)
+    return None if can_read_case(principal, ref) else refusal
+
+
+
 def _isee_within_local_cap(ctx: Context) -> str | None:
     cap = Decimal(str(ctx.policy.get("patto.isee_massimo")))
     value = Decimal(str(ctx.merged["isee"]["valore"]))
@@ -292,7 +316,9 @@ PATTO = Workflow(
     ),
     transitions=(
         Transition("segnala", "Segnalazione", (), "REFERRED", frozenset({WORKER, R.CSC_ADMIN}),
-                   data=Segnalazione, starts=(PRESA_IN_CARICO, ANALISI)),
+                   data=Segnalazione, starts=(PRESA_IN_CARICO, ANALISI),
+                   guards=(Guard("il patto precedente è un patto che l'utente può consultare",
+                                 _previous_patto_readable),)),
         Transition("assegna", "Assegnazione e primo colloquio", ("REFERRED",), "INTAKE", frozenset({COORD}),
                    data=Assegnazione, assigns_owner="assegnatario",
                    guards=(assignee_is_social_worker_of_sub_ambito(),

@@ -1,0 +1,79 @@
+"""The person behind a case, as the reader may know them (DOMAIN.md §13 "Out of scope").
+
+A case's person is the stored record shared by all the person's cases. A reader learns the stored identity
+only if they may read a case of the person that shows it (one opened with a matching identity); otherwise a
+case opened with a different name shows what its opener typed. A reader who may read none of the cases the
+person had when this case was opened is told only that the person is known and whom to contact (by role and
+sub-ambito). Discrepancies
+between typed and stored identities are listed for the readers who know the stored one, to be resolved.
+"""
+from __future__ import annotations
+
+from datetime import date, timezone
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from domain.access import Principal
+from domain.identity import COMPARED, display, identity_differences, known_elsewhere_notice
+from domain.italian import ROME
+from store import persons
+
+
+def person_view(engine: Engine, principal: Principal, case_id: int, *, today: date) -> dict[str, Any]:
+    """{"persona": the identity to show or None, "persona_nota": the notice or None,
+    "discrepanze_anagrafiche": [...]} for `principal` reading case `case_id` (which they may read)."""
+    from services.access import scoped_filter
+
+    out: dict[str, Any] = {"persona": None, "persona_nota": None, "discrepanze_anagrafiche": []}
+    with engine.connect() as conn:
+        person = persons.person_of_case(conn, case_id)
+        if person is None:
+            return out
+        cases = persons.cases_of_person(conn, person.id)
+        readable = persons.case_ids_within(conn, person.id, scoped_filter(principal, today=today))
+        readable.add(case_id)
+        records = persons.discrepancies_of(conn, person.id)
+    typed = {r.case_id: r for r in records}
+    knows_stored = any(c not in typed for c in readable)
+    earlier = [c for c in cases if c.id < case_id]  # the cases the person had when this one was opened
+    unread = [c.sub_ambito for c in earlier if c.id not in readable]
+    if unread and not any(c.id in readable and c.id not in typed for c in earlier):
+        out["persona_nota"] = known_elsewhere_notice(unread)
+    shown = person if knows_stored or case_id not in typed else typed[case_id]
+    out["persona"] = {"cognome": shown.cognome, "nome": shown.nome, "codice_fiscale": person.codice_fiscale}
+    if knows_stored:
+        stored = person._asdict()
+        out["discrepanze_anagrafiche"] = [_discrepancy(stored, r) for r in records]
+    return out
+
+
+def _discrepancy(stored: dict[str, Any], record: Any) -> dict[str, Any]:
+    fields = dict(COMPARED)
+    at = record.recorded_at if record.recorded_at.tzinfo else record.recorded_at.replace(tzinfo=timezone.utc)
+    return {
+        "caso": record.case_id,
+        "sub_ambito": record.sub_ambito,
+        "registrata_il": at.astimezone(ROME).date().isoformat(),
+        "campi": [{"campo": key, "etichetta": fields[key], "in_archivio": display(key, stored[key]),
+                   "indicato": display(key, getattr(record, key))}
+                  for key in identity_differences(stored, record._asdict())],
+    }
+
+
+def apply_person_view(detail: dict[str, Any], engine: Engine, principal: Principal, case_id: int, *,
+                      today: date) -> dict[str, Any]:
+    """A redacted case detail with the person as `principal` may know them (nothing if identity is hidden)."""
+    if detail.get("persona") is None:
+        detail.setdefault("persona_nota", None)
+        detail.setdefault("discrepanze_anagrafiche", [])
+        return detail
+    detail.update(person_view(engine, principal, case_id, today=today))
+    return detail
+
+
+
+
+def notice_for(engine: Engine, principal: Principal, case_id: int, *, today: date) -> str | None:
+    """What the opener of `case_id` is told about a person known in cases they may not read (or None)."""
+    return person_view(engine, principal, case_id, today=today)["persona_nota"]

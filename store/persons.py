@@ -1,0 +1,51 @@
+"""Reads and writes about people across their cases: the stored identity, its discrepancies, and which cases
+of a person a scope condition lets through (the condition itself comes from services.access)."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Row
+
+from store.tables import Comune, case_t, person_discrepancy_t, person_t
+
+_comune_t = Comune.__table__
+
+
+def find_person(conn: Connection, codice_fiscale: str) -> Row | None:
+    return conn.execute(sa.select(person_t.c.id, person_t.c.cognome, person_t.c.nome, person_t.c.data_nascita)
+                        .where(person_t.c.codice_fiscale == codice_fiscale)).first()
+
+
+def record_discrepancy(conn: Connection, *, person_id: int, case_id: int, typed: dict[str, Any],
+                       recorded_at: datetime, recorded_by: str) -> None:
+    conn.execute(person_discrepancy_t.insert(), {
+        "person_id": person_id, "case_id": case_id, "cognome": typed["cognome"], "nome": typed["nome"],
+        "data_nascita": date.fromisoformat(str(typed["data_nascita"])), "recorded_at": recorded_at, "recorded_by": recorded_by})
+
+
+def person_of_case(conn: Connection, case_id: int) -> Row | None:
+    p = person_t.c
+    return conn.execute(sa.select(p.id, p.cognome, p.nome, p.codice_fiscale, p.data_nascita)
+                        .join(case_t, case_t.c.person_id == p.id).where(case_t.c.id == case_id)).first()
+
+
+def cases_of_person(conn: Connection, person_id: int) -> list[Row]:
+    """(id, sub_ambito) of every case of the person."""
+    return conn.execute(sa.select(case_t.c.id, _comune_t.c.sub_ambito)
+                        .select_from(case_t.outerjoin(_comune_t, _comune_t.c.istat == case_t.c.comune_istat))
+                        .where(case_t.c.person_id == person_id).order_by(case_t.c.id)).all()
+
+
+def case_ids_within(conn: Connection, person_id: int, scope: sa.ColumnElement[bool]) -> set[int]:
+    return set(conn.execute(sa.select(case_t.c.id).where(case_t.c.person_id == person_id, scope)).scalars())
+
+
+def discrepancies_of(conn: Connection, person_id: int) -> list[Row]:
+    d = person_discrepancy_t.c
+    return conn.execute(
+        sa.select(d.case_id, d.cognome, d.nome, d.data_nascita, d.recorded_at, _comune_t.c.sub_ambito)
+        .select_from(person_discrepancy_t.join(case_t, case_t.c.id == d.case_id)
+                     .outerjoin(_comune_t, _comune_t.c.istat == case_t.c.comune_istat))
+        .where(d.person_id == person_id).order_by(d.id)).all()
