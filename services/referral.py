@@ -18,6 +18,7 @@ from domain.access import Principal
 from domain.identity import COMPARED, display, identity_differences, known_elsewhere_notice
 from domain.italian import ROME
 from store import persons
+from store.uow import reading
 
 
 def person_view(engine: Engine, principal: Principal, case_id: int, *, today: date) -> dict[str, Any]:
@@ -26,7 +27,7 @@ def person_view(engine: Engine, principal: Principal, case_id: int, *, today: da
     from services.access import scoped_filter
 
     out: dict[str, Any] = {"persona": None, "persona_nota": None, "discrepanze_anagrafiche": []}
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         person = persons.person_of_case(conn, case_id)
         if person is None:
             return out

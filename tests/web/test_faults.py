@@ -8,13 +8,11 @@ import socket
 import subprocess
 import sys
 import time
-from datetime import date
 
 import httpx2 as httpx
 import pytest
 import sqlalchemy as sa
 
-from services.cases import CaseService
 from store.db import make_engine, normalise_url
 from store.tables import case_t, transition_t
 from tests.district_world import CREMA
