@@ -2,7 +2,8 @@
 
 Pages and the REST API get the user the same way: a page request without a live session is sent to the
 login page; an API request without one gets 401. The API also takes HTTP Basic credentials (integrations
-without a browser); those requests carry no cookie and need no CSRF token. Every unsafe request made
+without a browser); those requests carry no cookie and need no CSRF token, are throttled by client address and
+username, and a successful verification is cached for a minute (services/basic_auth.py). Every unsafe request made
 with the session cookie must echo the session's CSRF token (form field `csrf_token` or header
 `X-CSRF-Token`), and an `Origin` header, when present, must be this site.
 
@@ -14,11 +15,12 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from fastapi import Request
+from fastapi import HTTPException, Request
+from starlette.concurrency import run_in_threadpool
 from sqlalchemy.engine import Engine
 
 from config.settings import Settings
@@ -26,7 +28,8 @@ from domain.access import AccessDenied, Principal
 from domain.italian import ROME
 from domain.workflow import ROLE_LABELS
 from services.access import ScopedCaseService, principal_for
-from services.auth import AuthenticationFailed, authenticate
+from services.auth import AuthenticationFailed
+from services.basic_auth import BasicAuthenticator, TooManyAttempts
 from services.cases import CaseService
 from services.sessions import WebSession, csrf_matches, load_session
 
@@ -44,6 +47,7 @@ class Services:
     clock: Callable[[], datetime]
     cases: CaseService
     scoped: ScopedCaseService
+    basic: BasicAuthenticator = field(default_factory=BasicAuthenticator)  # HTTP Basic throttle and cache
 
     def now(self) -> datetime:
         return self.clock().astimezone(ROME)
@@ -111,8 +115,27 @@ def check_origin(request: Request) -> None:
         raise CsrfRefused("origine della richiesta non ammessa")
 
 
+def _session_principal(svc: Services, token: str | None) -> tuple[WebSession, Principal] | None:
+    """The live session of `token` and its user (blocking: database reads; run in a worker thread)."""
+    session = load_session(svc.engine, token, svc.clock())
+    if session is None:
+        return None
+    try:
+        return session, principal_for(svc.engine, session.username)
+    except AccessDenied:
+        return None
+
+
+def client_address(request: Request) -> str:
+    """The client's address as uvicorn reports it (behind a trusted proxy: from X-Forwarded-For)."""
+    return request.client.host if request.client else "sconosciuto"
+
+
 async def current_user(request: Request) -> CurrentUser:
-    """The logged-in user (session cookie, or Basic credentials on the API); CSRF checked on unsafe methods."""
+    """The logged-in user (session cookie, or Basic credentials on the API); CSRF checked on unsafe methods.
+
+    Everything blocking (database reads, the argon2 verification) runs in a worker thread, never on the event
+    loop: one password check must not hold up every other request."""
     cached = getattr(request.state, "user", None)
     if cached is not None:
         return cached
@@ -121,19 +144,19 @@ async def current_user(request: Request) -> CurrentUser:
         basic = _basic_credentials(request)
         if basic is not None:
             try:
-                principal = authenticate(svc.engine, basic[0], basic[1], now=svc.clock())
+                principal = await run_in_threadpool(svc.basic.authenticate, svc.engine, basic[0], basic[1],
+                                                    address=client_address(request), now=svc.clock())
             except AuthenticationFailed:
                 raise LoginRequired() from None
+            except TooManyAttempts as exc:
+                raise HTTPException(429, detail=str(exc), headers={"Retry-After": str(exc.retry_after)}) from None
             user = CurrentUser(principal, principal.full_name, None)
             request.state.user = user
             return user
-    session = load_session(svc.engine, request.cookies.get(SESSION_COOKIE), svc.clock())
-    if session is None:
+    found = await run_in_threadpool(_session_principal, svc, request.cookies.get(SESSION_COOKIE))
+    if found is None:
         raise LoginRequired()
-    try:
-        principal = principal_for(svc.engine, session.username)
-    except AccessDenied:
-        raise LoginRequired() from None
+    session, principal = found
     if request.method in UNSAFE:
         check_origin(request)
         presented = request.headers.get("x-csrf-token")
