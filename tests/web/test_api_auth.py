@@ -176,3 +176,16 @@ def test_a_password_check_does_not_hold_up_other_requests(app, web_engine, slow_
     slow_done, other_done = asyncio.run(race())
     assert slow_done > 0.2, "the slow hasher was not slow: the test proves nothing"
     assert other_done < slow_done / 2, (other_done, slow_done)  # blocked, both end together
+
+
+def test_a_verified_basic_credential_is_not_verified_again_for_a_while(app, web_engine, slow_hashes):
+    set_password(web_engine, "udp.neri", NEW_PASSWORD)
+    integration = TestClient(app, headers=basic("udp.neri", NEW_PASSWORD))
+    timings = []
+    for _ in range(2):
+        start = time.perf_counter()
+        assert integration.get(API_CASES).status_code == 200
+        timings.append(time.perf_counter() - start)
+    assert timings[0] > 0.2 and timings[1] < timings[0] / 2, timings
+    wrong = TestClient(app, headers=basic("udp.neri", NEW_PASSWORD + "x"))
+    assert wrong.get(API_CASES).status_code == 401  # a failure is never a cache hit
