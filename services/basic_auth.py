@@ -160,30 +160,39 @@ class VerifiedCredentials:
 
 
 class BasicAuthenticator:
-    """One per web application: `authenticate` is blocking (a database read, maybe argon2): call it from a
-    worker thread, never on the event loop."""
+    """One per web application: the throttle and the cache of verified credentials."""
 
     def __init__(self, policy: ApiThrottlePolicy = DEFAULT_API_THROTTLE, ttl: timedelta = timedelta(seconds=60)):
         self.throttle = ApiThrottle(policy)
         self.verified = VerifiedCredentials(ttl)
 
-    def authenticate(self, engine: Engine, username: str, password: str, *, address: str,
-                     now: datetime) -> Principal:
-        """Principal of the Basic credentials; AuthenticationFailed (401) or TooManyAttempts (429)."""
+    def cached(self, engine: Engine, username: str, password: str, *, address: str,
+               now: datetime) -> Principal | None:
+        """The fast path (no argon2): TooManyAttempts if this address must wait; the Principal if these
+        credentials were verified less than `ttl` ago against the hash still stored for an active user;
+        None when they must be verified (`verify`). Blocking (database reads): call it from a worker thread."""
         self.throttle.check(address, username, now)
         key = self.verified.key(username, password)
+        cached = self.verified.hash_for(key, now)
+        if cached is None:
+            return None
         with reading(engine) as conn:
             row = users.password_of(conn, username)  # active, non-system users only
-        stored = row[2] if row is not None else None
-        cached = self.verified.hash_for(key, now)
-        if cached is not None and stored is not None and hmac.compare_digest(cached, stored):
+        if row is not None and row[2] is not None and hmac.compare_digest(cached, row[2]):
             try:
                 return principal_for(engine, row[1])
             except AccessDenied:
-                self.verified.forget(key)
-                raise AuthenticationFailed(INVALID_CREDENTIALS) from None
-        if cached is not None:
-            self.verified.forget(key)  # the password changed (or the user left) since: verify afresh
+                pass
+        self.verified.forget(key)  # the password changed (or the user left) since: verify afresh
+        return None
+
+    def verify(self, engine: Engine, username: str, password: str, *, address: str, now: datetime) -> Principal:
+        """The full check (one argon2 verification, ~150 ms of CPU): Principal, or AuthenticationFailed after
+        counting the failure. Blocking: call it from the password-check threads, never on the event loop."""
+        self.throttle.check(address, username, now)
+        with reading(engine) as conn:
+            row = users.password_of(conn, username)  # active, non-system users only
+        stored = row[2] if row is not None else None
         # one argon2 verification whatever happens (unknown user, no password set): timing says nothing.
         # (An outdated hash is rehashed at the next web login, not here: no write on the API's hot path.)
         if verify_password(stored, password) and row is not None and password:
@@ -192,7 +201,15 @@ class BasicAuthenticator:
             except AccessDenied:
                 raise AuthenticationFailed(INVALID_CREDENTIALS) from None
             self.throttle.succeeded(address, username)
-            self.verified.remember(key, stored, now)
+            self.verified.remember(self.verified.key(username, password), stored, now)
             return principal
         self.throttle.failed(address, username, now)
         raise AuthenticationFailed(INVALID_CREDENTIALS)
+
+    def authenticate(self, engine: Engine, username: str, password: str, *, address: str,
+                     now: datetime) -> Principal:
+        """`cached`, else `verify` (blocking; for callers without an event loop)."""
+        principal = self.cached(engine, username, password, address=address, now=now)
+        if principal is not None:
+            return principal
+        return self.verify(engine, username, password, address=address, now=now)

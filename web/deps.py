@@ -12,12 +12,16 @@ out-of-scope reads and actions whatever the entrypoint.
 """
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
+import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 from fastapi import HTTPException, Request
 from starlette.concurrency import run_in_threadpool
@@ -33,6 +37,7 @@ from services.basic_auth import BasicAuthenticator, TooManyAttempts
 from services.cases import CaseService
 from services.sessions import WebSession, csrf_matches, load_session
 
+T = TypeVar("T")
 SESSION_COOKIE = "legami_sessione"
 LOGIN_CSRF_COOKIE = "legami_csrf_accesso"
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -115,6 +120,16 @@ def check_origin(request: Request) -> None:
         raise CsrfRefused("origine della richiesta non ammessa")
 
 
+# argon2 costs ~150 ms of CPU and 64 MiB each: at most one check per core at a time, in threads of their own, so
+# a burst of logins (or of wrong passwords) queues here instead of filling the pool every other request needs.
+PASSWORD_THREADS = ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="legami-password")
+
+
+async def in_password_threads(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run a blocking password check (argon2) off the event loop, in the password-check threads."""
+    return await asyncio.get_running_loop().run_in_executor(PASSWORD_THREADS, partial(fn, *args, **kwargs))
+
+
 def _session_principal(svc: Services, token: str | None) -> tuple[WebSession, Principal] | None:
     """The live session of `token` and its user (blocking: database reads; run in a worker thread)."""
     session = load_session(svc.engine, token, svc.clock())
@@ -143,9 +158,12 @@ async def current_user(request: Request) -> CurrentUser:
     if _is_api(request):
         basic = _basic_credentials(request)
         if basic is not None:
+            args = (svc.engine, basic[0], basic[1])
+            kw = {"address": client_address(request), "now": svc.clock()}
             try:
-                principal = await run_in_threadpool(svc.basic.authenticate, svc.engine, basic[0], basic[1],
-                                                    address=client_address(request), now=svc.clock())
+                principal = await run_in_threadpool(svc.basic.cached, *args, **kw)
+                if principal is None:
+                    principal = await in_password_threads(svc.basic.verify, *args, **kw)
             except AuthenticationFailed:
                 raise LoginRequired() from None
             except TooManyAttempts as exc:

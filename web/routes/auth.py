@@ -24,6 +24,7 @@ from web.deps import (
     Services,
     check_origin,
     current_user,
+    in_password_threads,
     optional_user,
     services,
 )
@@ -81,7 +82,7 @@ async def login(request: Request, username: str = Form(""), password: str = Form
         return _login_page(request, next_url=next, username=username, status_code=422,
                            errore="Indicare nome utente e password.")
     try:  # argon2 (~150 ms of CPU) and the database: in a worker thread, never on the event loop
-        session = await run_in_threadpool(_log_in, svc, username.strip(), password)
+        session = await in_password_threads(_log_in, svc, username.strip(), password)
     except AuthenticationFailed as exc:
         return _login_page(request, next_url=next, username=username, status_code=401, errore=str(exc))
     response = RedirectResponse(_safe_next(next), status_code=303)
