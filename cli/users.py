@@ -7,7 +7,7 @@ import typer
 
 from cli.common import engine, run
 
-user_app = typer.Typer(help="Utenze: amministratore, password, sblocco.", no_args_is_help=True)
+user_app = typer.Typer(help="Utenze: amministratore, password, sblocco, disabilitazione.", no_args_is_help=True)
 
 PasswordOpt = typer.Option(..., "--password", prompt="Password", hide_input=True, confirmation_prompt=True,
                            help="Chiesta a video se omessa (almeno 12 caratteri).")
@@ -48,11 +48,11 @@ def user_create(
 
 @user_app.command("set-password")
 def user_set_password(username: str, password: str = PasswordOpt) -> None:
-    """Imposta o reimposta la password locale di un utente (e ne toglie il blocco)."""
+    """Imposta o reimposta la password locale di un utente (ne toglie il blocco e chiude le sue sessioni)."""
     from services.auth import set_password
 
     run(lambda: set_password(engine(), username, password))
-    typer.echo(f"Password di «{username}» aggiornata.")
+    typer.echo(f"Password di «{username}» aggiornata; le sue sessioni aperte sono state chiuse.")
 
 
 @user_app.command("unlock")
@@ -62,3 +62,21 @@ def user_unlock(username: str) -> None:
 
     run(lambda: unlock(engine(), username))
     typer.echo(f"Accesso di «{username}» sbloccato.")
+
+
+@user_app.command("disable")
+def user_disable(username: str) -> None:
+    """Disabilita un'utenza: non accede più e le sue sessioni aperte si chiudono subito (lo storico resta)."""
+    from services.auth import disable_user
+
+    run(lambda: disable_user(engine(), username))
+    typer.echo(f"Utente «{username}» disabilitato; le sue sessioni aperte sono state chiuse.")
+
+
+@user_app.command("enable")
+def user_enable(username: str) -> None:
+    """Riabilita un'utenza disabilitata (accede con la password che aveva)."""
+    from services.auth import enable_user
+
+    run(lambda: enable_user(engine(), username))
+    typer.echo(f"Utente «{username}» riabilitato.")

@@ -28,6 +28,7 @@ from domain.errors import DomainError
 from domain.validation import InvalidValue, validate_email_address
 from domain.workflow import Role
 from services.access import principal_for
+from services.sessions import end_sessions_of
 from store import reference, users
 from store import sessions as logins
 from store.uow import writing
@@ -187,14 +188,34 @@ def create_admin(engine: Engine, username: str, email: str, password: str, *, fu
 
 def set_password(engine: Engine, username: str, password: str, *, by: Principal | None = None,
                  now: datetime | None = None) -> None:
-    """Set (or reset) a user's local password; a user may change their own."""
+    """Set (or reset) a user's local password; a user may change their own. Every session of the user ends in
+    the same transaction (a stolen cookie dies with the old password), and a cached HTTP Basic verification
+    of the old password no longer matches the stored hash (services/basic_auth.py)."""
     if by is not None and by.username != username:
         _require_admin(by)
     check_password_strength(password, username)
+    password_hash = hash_password(password)  # ~150 ms of CPU: before the transaction, not inside it
     with writing(engine) as conn:
         user_id = _loginable_user_id(conn, username)
-        users.set_password_hash(conn, user_id, hash_password(password), _now(now))
+        users.set_password_hash(conn, user_id, password_hash, _now(now))
         logins.clear_throttle(conn, _key(username))
+        end_sessions_of(conn, username)
+
+
+def disable_user(engine: Engine, username: str, *, by: Principal | None = None) -> None:
+    """Disable an account: it can no longer log in, its sessions end at once, its Basic credentials stop
+    working on the next request (`principal_for` refuses a disabled user). Its history stays."""
+    _require_admin(by)
+    with writing(engine) as conn:
+        users.set_active(conn, _loginable_user_id(conn, username), False)
+        end_sessions_of(conn, username)
+
+
+def enable_user(engine: Engine, username: str, *, by: Principal | None = None) -> None:
+    """Enable a disabled account again (it logs in with the password it had)."""
+    _require_admin(by)
+    with writing(engine) as conn:
+        users.set_active(conn, _loginable_user_id(conn, username), True)
 
 
 def unlock(engine: Engine, username: str, *, by: Principal | None = None) -> None:

@@ -2,8 +2,9 @@
 
 The browser holds a random token (256 bits) in an HttpOnly cookie; the table keeps its SHA-256 only, so a
 copy of the database does not log anyone in. Each session has its own CSRF synchronizer token. Expiry is
-sliding (idle timeout) with an absolute cap, and a session dies with the user: a disabled account's
-sessions stop working on the next request because `principal_for` refuses it.
+sliding (idle timeout) with an absolute cap, and a session dies with the user's credentials: a password change
+or a disabled account ends every session of that user at once (`end_sessions_of`, called by services/auth.py in
+the same transaction), and `principal_for` refuses a disabled user on every request anyway.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.engine import Engine
 
 from store import sessions as store
-from store.uow import writing
+from store.uow import Bind, writing
 
 IDLE_TIMEOUT = timedelta(hours=2)
 ABSOLUTE_TIMEOUT = timedelta(hours=12)
@@ -81,9 +82,10 @@ def end_session(engine: Engine, token: str | None) -> None:
         store.delete_session(conn, _hash(token))
 
 
-def end_sessions_of(engine: Engine, username: str) -> int:
-    """Every session of a user (password change, account disabled)."""
-    with writing(engine) as conn:
+def end_sessions_of(bind: Bind, username: str) -> int:
+    """End every session of a user (password change, account disabled); on a Connection, inside the caller's
+    transaction, so the change and the logout commit together."""
+    with writing(bind) as conn:
         return store.delete_sessions_of(conn, username)
 
 

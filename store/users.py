@@ -102,6 +102,11 @@ def set_password_hash(conn: Connection, user_id: int, password_hash: str, change
                                   "password_hash": password_hash})
 
 
+def set_active(conn: Connection, user_id: int, active: bool) -> None:
+    """Enable or disable an account (a disabled user keeps their history but cannot log in)."""
+    conn.execute(user_t.update().where(user_t.c.id == user_id).values(active=active))
+
+
 def password_of(conn: Connection, username: str) -> tuple[int, str, str | None] | None:
     """(id, username, password hash) of an active user who may log in (never the system user)."""
     row = conn.execute(

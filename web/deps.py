@@ -2,7 +2,8 @@
 
 Pages and the REST API get the user the same way: a page request without a live session is sent to the
 login page; an API request without one gets 401. The API also takes HTTP Basic credentials (integrations
-without a browser); those requests carry no cookie and need no CSRF token. Every unsafe request made
+without a browser); those requests carry no cookie and need no CSRF token, are throttled by client address and
+username, and a successful verification is cached for a minute (services/basic_auth.py). Every unsafe request made
 with the session cookie must echo the session's CSRF token (form field `csrf_token` or header
 `X-CSRF-Token`), and an `Origin` header, when present, must be this site.
 
@@ -11,14 +12,19 @@ out-of-scope reads and actions whatever the entrypoint.
 """
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
+import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
-from fastapi import Request
+from fastapi import HTTPException, Request
+from starlette.concurrency import run_in_threadpool
 from sqlalchemy.engine import Engine
 
 from config.settings import Settings
@@ -26,10 +32,12 @@ from domain.access import AccessDenied, Principal
 from domain.italian import ROME
 from domain.workflow import ROLE_LABELS
 from services.access import ScopedCaseService, principal_for
-from services.auth import AuthenticationFailed, authenticate
+from services.auth import AuthenticationFailed
+from services.basic_auth import BasicAuthenticator, TooManyAttempts
 from services.cases import CaseService
 from services.sessions import WebSession, csrf_matches, load_session
 
+T = TypeVar("T")
 SESSION_COOKIE = "legami_sessione"
 LOGIN_CSRF_COOKIE = "legami_csrf_accesso"
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -44,6 +52,7 @@ class Services:
     clock: Callable[[], datetime]
     cases: CaseService
     scoped: ScopedCaseService
+    basic: BasicAuthenticator = field(default_factory=BasicAuthenticator)  # HTTP Basic throttle and cache
 
     def now(self) -> datetime:
         return self.clock().astimezone(ROME)
@@ -111,8 +120,37 @@ def check_origin(request: Request) -> None:
         raise CsrfRefused("origine della richiesta non ammessa")
 
 
+# argon2 costs ~150 ms of CPU and 64 MiB each: at most one check per core at a time, in threads of their own, so
+# a burst of logins (or of wrong passwords) queues here instead of filling the pool every other request needs.
+PASSWORD_THREADS = ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="legami-password")
+
+
+async def in_password_threads(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run a blocking password check (argon2) off the event loop, in the password-check threads."""
+    return await asyncio.get_running_loop().run_in_executor(PASSWORD_THREADS, partial(fn, *args, **kwargs))
+
+
+def _session_principal(svc: Services, token: str | None) -> tuple[WebSession, Principal] | None:
+    """The live session of `token` and its user (blocking: database reads; run in a worker thread)."""
+    session = load_session(svc.engine, token, svc.clock())
+    if session is None:
+        return None
+    try:
+        return session, principal_for(svc.engine, session.username)
+    except AccessDenied:
+        return None
+
+
+def client_address(request: Request) -> str:
+    """The client's address as uvicorn reports it (behind a trusted proxy: from X-Forwarded-For)."""
+    return request.client.host if request.client else "sconosciuto"
+
+
 async def current_user(request: Request) -> CurrentUser:
-    """The logged-in user (session cookie, or Basic credentials on the API); CSRF checked on unsafe methods."""
+    """The logged-in user (session cookie, or Basic credentials on the API); CSRF checked on unsafe methods.
+
+    Everything blocking (database reads, the argon2 verification) runs in a worker thread, never on the event
+    loop: one password check must not hold up every other request."""
     cached = getattr(request.state, "user", None)
     if cached is not None:
         return cached
@@ -120,20 +158,23 @@ async def current_user(request: Request) -> CurrentUser:
     if _is_api(request):
         basic = _basic_credentials(request)
         if basic is not None:
+            args = (svc.engine, basic[0], basic[1])
+            kw = {"address": client_address(request), "now": svc.clock()}
             try:
-                principal = authenticate(svc.engine, basic[0], basic[1], now=svc.clock())
+                principal = await run_in_threadpool(svc.basic.cached, *args, **kw)
+                if principal is None:
+                    principal = await in_password_threads(svc.basic.verify, *args, **kw)
             except AuthenticationFailed:
                 raise LoginRequired() from None
+            except TooManyAttempts as exc:
+                raise HTTPException(429, detail=str(exc), headers={"Retry-After": str(exc.retry_after)}) from None
             user = CurrentUser(principal, principal.full_name, None)
             request.state.user = user
             return user
-    session = load_session(svc.engine, request.cookies.get(SESSION_COOKIE), svc.clock())
-    if session is None:
+    found = await run_in_threadpool(_session_principal, svc, request.cookies.get(SESSION_COOKIE))
+    if found is None:
         raise LoginRequired()
-    try:
-        principal = principal_for(svc.engine, session.username)
-    except AccessDenied:
-        raise LoginRequired() from None
+    session, principal = found
     if request.method in UNSAFE:
         check_origin(request)
         presented = request.headers.get("x-csrf-token")

@@ -2,7 +2,8 @@
 
 The login form is protected against CSRF by a double-submit token (a cookie and a hidden field that must
 match) since there is no session yet; after login the session's own token takes over. Messages never say
-whether a username exists; the lockout is services.auth's.
+whether a username exists; the lockout is services.auth's (HTTP Basic failures on the API never count towards
+it: services/basic_auth.py). Password checks run in a worker thread, off the event loop.
 """
 from __future__ import annotations
 
@@ -12,15 +13,18 @@ from urllib.parse import urlparse
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
+from starlette.concurrency import run_in_threadpool
 
 from services.auth import AuthenticationFailed, authenticate
-from services.sessions import end_session, open_session
+from services.sessions import WebSession, end_session, open_session
 from web.deps import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
     CurrentUser,
+    Services,
     check_origin,
     current_user,
+    in_password_threads,
     optional_user,
     services,
 )
@@ -59,6 +63,12 @@ async def login_form(request: Request, next: str = "", uscito: int = 0):
     return _login_page(request, next_url=_safe_next(next) if next else "", uscito=bool(uscito))
 
 
+def _log_in(svc: Services, username: str, password: str) -> WebSession:
+    """Check the password (with the web login's lockout) and open a session; blocking."""
+    principal = authenticate(svc.engine, username, password, now=svc.clock())
+    return open_session(svc.engine, principal.username, svc.clock())
+
+
 @router.post("/accesso")
 async def login(request: Request, username: str = Form(""), password: str = Form(""),
                 csrf_token: str = Form(""), next: str = Form("")):
@@ -71,11 +81,10 @@ async def login(request: Request, username: str = Form(""), password: str = Form
     if not username.strip() or not password:
         return _login_page(request, next_url=next, username=username, status_code=422,
                            errore="Indicare nome utente e password.")
-    try:
-        principal = authenticate(svc.engine, username.strip(), password, now=svc.clock())
+    try:  # argon2 (~150 ms of CPU) and the database: in a worker thread, never on the event loop
+        session = await in_password_threads(_log_in, svc, username.strip(), password)
     except AuthenticationFailed as exc:
         return _login_page(request, next_url=next, username=username, status_code=401, errore=str(exc))
-    session = open_session(svc.engine, principal.username, svc.clock())
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(SESSION_COOKIE, session.token, httponly=True, samesite="lax",
                         secure=request.app.state.secure_cookies, path="/")
@@ -85,7 +94,7 @@ async def login(request: Request, username: str = Form(""), password: str = Form
 
 @router.post("/esci")
 async def logout(request: Request, user: CurrentUser = Depends(current_user)):
-    end_session(services(request).engine, request.cookies.get(SESSION_COOKIE))
+    await run_in_threadpool(end_session, services(request).engine, request.cookies.get(SESSION_COOKIE))
     response = RedirectResponse("/accesso?uscito=1", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

@@ -1,0 +1,246 @@
+"""The REST API under 50 concurrent clients, with HTTP Basic and with session cookies, on PostgreSQL.
+
+    python -m bench.api [--clients 50] [--rounds 4] [--sequential 20] [--url postgresql://...legami_bench_api]
+
+A throw-away database (its name must contain "bench"; default legami_bench_api) is recreated and initialised;
+one subarea coordinator per client (real argon2id parameters, the library's defaults) and, for each client and
+mode, `rounds` patto cases freshly opened (state SEGNALAZIONE). Legami is started with uvicorn in a subprocess
+on 127.0.0.1 (a free port; one process, as `legami serve` runs it) and driven over loopback by httpx (async).
+
+Each client does `rounds` times: GET /api/v1/casi/{id}, then POST /api/v1/casi/{id}/transizioni/assegna on one
+of its own cases (`versione_attesa` 1). Kinds measured:
+
+* sequential: the same GET and POST issued one by one by a single client (Basic, then session), the baseline;
+* basic, 50 clients: each client its own credentials; the first request of each client pays the argon2
+  verification (reported apart as "basic first"), the rest hit the 60 s cache;
+* session, 50 clients: each client logs in through /accesso first (not timed), then cookie + X-CSRF-Token;
+* a probe: an unauthenticated GET /accesso every 50 ms during the Basic race (what everyone else waits).
+
+Bounded: every request times out after 60 s, the whole run after `--deadline` seconds; the server is stopped at
+the end, whatever happens. Not part of CI. `--app-dir DIR` serves another checkout's code (same database
+schema assumed), to compare with the code before a change.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import httpx
+
+from bench.common import cpu_and_memory, loadavg, recreate_database
+
+ROOT = str(Path(__file__).resolve().parent.parent)
+DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/legami_bench_api"
+PASSWORD = "cavallo-batteria-graffetta-bench"
+CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+SERVER = """
+import sys, uvicorn
+from web.app import create_app
+uvicorn.run(create_app(), host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
+"""
+
+
+def prepare(url: str, clients: int, per_mode: int, sequential: int) -> dict[str, list[int]]:
+    """Fresh database, one coordinator per client, and the cases each will assign (not timed)."""
+    from services.auth import create_user
+    from services.cases import CaseService
+    from services.setup import init_database
+    from store.db import make_engine
+    from tests.integration.patto_steps import segnalazione
+
+    recreate_database(url)
+    engine = make_engine(url)
+    init_database(url, engine)
+    create_user(engine, "as.rossi", "Anna Rossi", "as.rossi@example.org", "social_worker", sub_ambito="Crema",
+                password=PASSWORD)
+    names = [f"coord.bench{i:02d}" for i in range(clients)]
+    for name in names:
+        create_user(engine, name, name, f"{name}@example.org", "subarea_coordinator", sub_ambito="Crema",
+                    password=PASSWORD)
+    service = CaseService(engine)
+    rossi = service.actor("as.rossi")
+
+    people = iter(range(1_000_000))
+
+    def open_cases(n: int) -> list[int]:  # one person each: a birth date of their own
+        return [service.open_case(case_type="patto", actor=rossi, comune_istat="019035", effective_at=date.today(),
+                                  data=segnalazione(birth=date(1940, 1, 1) + timedelta(days=next(people))))
+                for _ in range(n)]
+
+    opened: dict[str, list[int]] = {}
+    for mode in ("seq_basic", "seq_session"):
+        opened[mode] = open_cases(sequential)
+    for mode in ("basic", "session"):
+        for i in range(clients):
+            opened[f"{mode}{i}"] = open_cases(per_mode)
+    engine.dispose()
+    return {"names": names, **opened}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(url: str, port: int, app_dir: str) -> subprocess.Popen:
+    env = {**os.environ, "LEGAMI_DATABASE_URL": url}
+    proc = subprocess.Popen([sys.executable, "-c", SERVER, str(port)], env=env, cwd=app_dir, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/accesso", timeout=2).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    stop_server(proc)
+    raise SystemExit("the server did not start in 60 s")
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def assign_body() -> dict:
+    today = date.today()
+    return {"dati": {"assegnatario": "as.rossi", "primo_colloquio_il": today.strftime("%d/%m/%Y")},
+            "efficace_il": today.isoformat(), "versione_attesa": 1}
+
+
+async def session_client(base: str, username: str) -> httpx.AsyncClient:
+    client = httpx.AsyncClient(base_url=base, timeout=60)
+    page = await client.get("/accesso")
+    token = CSRF_RE.search(page.text).group(1)
+    done = await client.post("/accesso", data={"username": username, "password": PASSWORD, "csrf_token": token})
+    assert done.status_code == 303 and "legami_sessione" in client.cookies, done.status_code
+    csrf = CSRF_RE.search((await client.get("/profilo")).text).group(1)
+    client.headers["X-CSRF-Token"] = csrf
+    return client
+
+
+def basic_client(base: str, username: str) -> httpx.AsyncClient:
+    return httpx.AsyncClient(base_url=base, timeout=60, auth=httpx.BasicAuth(username, PASSWORD))
+
+
+async def timed(client: httpx.AsyncClient, method: str, path: str, **kw) -> float:
+    start = time.perf_counter()
+    r = await client.request(method, path, **kw)
+    elapsed = time.perf_counter() - start
+    if r.status_code != 200:
+        raise RuntimeError(f"{method} {path}: {r.status_code} {r.text[:200]}")
+    return elapsed
+
+
+async def walk(client: httpx.AsyncClient, cases: list[int], out: dict[str, list[float]], prefix: str) -> None:
+    for i, case_id in enumerate(cases):
+        kind = f"{prefix} first GET" if i == 0 and prefix == "basic" else f"{prefix} GET"
+        out.setdefault(kind, []).append(await timed(client, "GET", f"/api/v1/casi/{case_id}"))
+        out.setdefault(f"{prefix} POST", []).append(
+            await timed(client, "POST", f"/api/v1/casi/{case_id}/transizioni/assegna", json=assign_body()))
+
+
+async def probe(base: str, stop: asyncio.Event, out: list[float]) -> None:
+    async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+        while not stop.is_set():
+            start = time.perf_counter()
+            await client.get("/accesso")
+            out.append(time.perf_counter() - start)
+            await asyncio.sleep(0.05)
+
+
+async def run(base: str, data: dict, clients: int) -> dict[str, list[float]]:
+    out: dict[str, list[float]] = {}
+    names = data["names"]
+    seq = basic_client(base, names[0])
+    await seq.get("/api/v1/tipi")  # warm: the credential verified once, as a running integration has it
+    await walk(seq, data["seq_basic"], out, "sequential basic")
+    await seq.aclose()
+    seq = await session_client(base, names[0])
+    await walk(seq, data["seq_session"], out, "sequential session")
+    await seq.aclose()
+
+    stop, probes = asyncio.Event(), []
+    prober = asyncio.create_task(probe(base, stop, probes))
+    basics = [basic_client(base, names[i]) for i in range(clients)]
+    start = time.perf_counter()
+    await asyncio.gather(*(walk(c, data[f"basic{i}"], out, "basic") for i, c in enumerate(basics)))
+    out["_basic wall"] = [time.perf_counter() - start]
+    stop.set()
+    await prober
+    out["probe GET /accesso (during basic)"] = probes
+    for c in basics:
+        await c.aclose()
+
+    sessions = await asyncio.gather(*(session_client(base, names[i]) for i in range(clients)))
+    start = time.perf_counter()
+    await asyncio.gather(*(walk(c, data[f"session{i}"], out, "session") for i, c in enumerate(sessions)))
+    out["_session wall"] = [time.perf_counter() - start]
+    for c in sessions:
+        await c.aclose()
+    return out
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+def report(out: dict[str, list[float]], args: argparse.Namespace, loads: tuple[str, str], seconds: float) -> str:
+    cpu, mem = cpu_and_memory()
+    lines = [f"Machine: {cpu}, {os.cpu_count()} CPUs, {mem}; load average {loads[0]} before, {loads[1]} after "
+             f"(shared machine); Python {platform.python_version()}; PostgreSQL on 127.0.0.1; one uvicorn process. "
+             f"Code served from {args.app_dir}. {args.clients} clients x {args.rounds} rounds; sequential baseline {args.sequential} of each; "
+             f"total {seconds:.0f} s.", "",
+             "| kind | n | p50 ms | p95 ms | max ms |", "|---|---:|---:|---:|---:|"]
+    for kind, values in out.items():
+        if kind.startswith("_") or not values:
+            continue
+        lines.append(f"| {kind} | {len(values)} | {statistics.median(values) * 1000:.0f} | "
+                     f"{pct(values, 0.95) * 1000:.0f} | {max(values) * 1000:.0f} |")
+    lines.append("")
+    lines.append(f"Wall time of the races: basic {out['_basic wall'][0]:.1f} s, session {out['_session wall'][0]:.1f} s.")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", default=DEFAULT_URL)
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--sequential", type=int, default=20)
+    parser.add_argument("--deadline", type=float, default=600)
+    parser.add_argument("--app-dir", default=ROOT, help="serve the code of another checkout (e.g. to compare)")
+    args = parser.parse_args()
+    if not (1 <= args.clients <= 200 and 1 <= args.rounds <= 50 and 1 <= args.sequential <= 500):
+        raise SystemExit("clients 1-200, rounds 1-50, sequential 1-500")
+    started = time.perf_counter()
+    before = loadavg()
+    data = prepare(args.url, args.clients, args.rounds, args.sequential)
+    port = free_port()
+    proc = start_server(args.url, port, args.app_dir)
+    try:
+        out = asyncio.run(asyncio.wait_for(run(f"http://127.0.0.1:{port}", data, args.clients), args.deadline))
+    finally:
+        stop_server(proc)
+    print(report(out, args, (before, loadavg()), time.perf_counter() - started))
+
+
+if __name__ == "__main__":
+    main()
