@@ -790,6 +790,7 @@ CLI_SKIPPED = {
     "calendar": "calendario lavorativo del distretto, senza casi",
     "user create-admin": "amministrativo (utenze)", "user create": "amministrativo (utenze)",
     "user set-password": "amministrativo (utenze)", "user unlock": "amministrativo (utenze)",
+    "user disable": "amministrativo (utenze)", "user enable": "amministrativo (utenze)",
     "backup": "amministrativo (copia dell'intero database)", "restore": "amministrativo (ripristino del database)",
     "audit verify": "amministrativo (impronte della storia, nessun dato di caso stampato)",
     "audit checkpoint": "amministrativo (teste delle catene di impronte)",
