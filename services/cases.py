@@ -187,11 +187,23 @@ class CaseService:
         command is a conflict even when the transition would still be allowed (a double submit of a
         repeatable step such as a monitoring entry).
         """
+        try:
+            return self._advance(case_id, transition, actor, data, effective_at, reason, expected_version)
+        except _LostBeforeWriting:  # the pool handed out a dead connection: nothing was written, once more
+            return self._advance(case_id, transition, actor, data, effective_at, reason, expected_version)
+
+    def _advance(self, case_id: int, transition: str, actor: Actor, data: Mapping[str, Any] | None,
+                 effective_at: datetime | date | None, reason: str | None, expected_version: int | None) -> int:
         now = self.clock()
         # one unit of work on a pooled DBAPI connection (store.cases.UnitOfWork: commit on success, rollback
         # on any error, connection back to the pool); every statement of a transition runs on its cursor
         with repo.UnitOfWork(self.engine) as conn:
-            case = repo.load_case(conn, case_id)
+            try:
+                case = repo.load_case(conn, case_id)  # the first statement: a read
+            except sa.exc.DBAPIError as exc:
+                if exc.connection_invalidated:
+                    raise _LostBeforeWriting from exc
+                raise
             if expected_version is not None and case.version != expected_version:
                 raise ConflictError(
                     f"il caso {case_id} è stato modificato da un altro utente nel frattempo (versione "
@@ -251,3 +263,7 @@ def _person_for(conn, typed: Mapping[str, Any]) -> tuple[int, bool]:
 
 def _to_utc(value: datetime) -> datetime:
     return value.astimezone(timezone.utc)
+
+
+class _LostBeforeWriting(Exception):
+    """The unit of work's first statement (a read) met a dead pooled connection: safe to run again."""

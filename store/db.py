@@ -34,9 +34,9 @@ def make_engine(url: str, **kwargs) -> Engine:
     if "poolclass" not in kwargs:
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 30)
-    # a dead pooled connection (a database restart, a killed backend) is found and replaced at checkout,
-    # before a request uses it, instead of costing someone a 500: one round trip per checkout
-    kwargs.setdefault("pool_pre_ping", True)
+    # no pre-ping (a round trip per checkout: a third of a transition's time, bench/RESULTS.md): a dead pooled
+    # connection (a database restart, a killed backend) is invalidated by its first failed statement, and the
+    # read that met it runs again (web/db_retry.py; a step's unit of work: services/cases.py)
     kwargs.setdefault("pool_recycle", 1800)
     return sa.create_engine(url, **kwargs)
 

@@ -254,10 +254,11 @@ class UnitOfWork:
     committed_on_call, resume_paused_deadlines, insert_outbox); anything needing Core uses engine.begin().
     """
 
-    __slots__ = ("__weakref__", "_hot", "dbapi_connection", "dialect", "fairy")
+    __slots__ = ("__weakref__", "_hot", "dbapi_connection", "dialect", "fairy", "pool")
 
     def __init__(self, engine: sa.engine.Engine):
         self.dialect = engine.dialect
+        self.pool = engine.pool
         self.fairy = engine.raw_connection()
         self.dbapi_connection = self.fairy.dbapi_connection
         self._hot: _Cursor | None = None
@@ -301,6 +302,8 @@ class UnitOfWork:
     def invalidate(self, err: BaseException | None = None) -> None:
         if self.dbapi_connection is not None:
             self.dbapi_connection = None
+            if err is not None:  # a lost connection: the others of its generation are recycled too, as Core does
+                self.pool._invalidate(self.fairy, err, _checkin=False)
             self.fairy.invalidate(err)
 
     def close(self) -> None:

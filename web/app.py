@@ -26,6 +26,7 @@ from services.cases import CaseService, now_rome
 from web.assets import VENDOR
 from web.deps import CsrfRefused, LoginRequired, Services
 from web.body_limit import BodyLimit
+from web.db_retry import RetryReadsOnLostConnection
 from web.errors import errors_payload, http_error, status_of
 from web.templating import render
 
@@ -70,6 +71,7 @@ def create_app(*, settings: Settings | None = None, engine: Engine | None = None
     for router in ROUTERS:
         app.include_router(router)
 
+    app.add_middleware(RetryReadsOnLostConnection)  # innermost: a read that met a dead pooled connection runs again
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)  # inside the security headers
 
     @app.middleware("http")

@@ -8,11 +8,13 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import date
 
 import httpx2 as httpx
 import pytest
 import sqlalchemy as sa
 
+from services.cases import CaseService
 from store.db import make_engine, normalise_url
 from store.tables import case_t, transition_t
 from tests.district_world import CREMA
@@ -47,6 +49,21 @@ def test_killed_pooled_connections_cost_no_500_on_pages_or_api(world, client_for
         statuses.append(api.get(f"/api/v1/casi/{world['patto_pandino']}").status_code)
         statuses.append(api.get("/api/v1/casi").status_code)
         assert statuses == [200, 200, 200, 403, 200], statuses
+
+
+@pytest.mark.postgres
+def test_a_step_whose_first_read_meets_a_dead_connection_is_run_again_once(world, web_engine, db_url):
+    if not db_url.startswith("postgresql"):
+        pytest.skip("riguarda il pool di connessioni verso PostgreSQL")
+    service = CaseService(web_engine, clock=lambda: NOW)
+    worker = service.actor("as.rossi")  # the pool holds a live connection now
+    assert _kill_other_backends(db_url) >= 1
+    seq = service.advance(case_id=world["patto_crema"], transition="sospendi", actor=worker,
+                          reason="ricovero ospedaliero", effective_at=date(2026, 3, 2))
+    with web_engine.connect() as conn:
+        steps = conn.execute(sa.select(sa.func.count()).select_from(transition_t)
+                             .where(transition_t.c.case_id == world["patto_crema"])).scalar()
+    assert steps == seq  # applied exactly once
 
 
 def _free_port() -> int:
