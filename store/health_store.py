@@ -26,6 +26,17 @@ def steps_of_case(conn: Connection, case_id: int) -> dict[int, dict[str, Any]]:
     return {r.seq: unseal(r.key_id, r.nonce, r.ciphertext, case_id, r.seq, ring) for r in rows}
 
 
+def current_of(conn: Connection, case_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """{case_id: decrypted health part of its current data} (seq 0) of these cases: for computations that need
+    health-derived numbers (the FNA ranking's scores), whoever reads their result."""
+    if not case_ids:
+        return {}
+    rows = conn.execute(sa.select(h.c.case_id, h.c.seq, h.c.key_id, h.c.nonce, h.c.ciphertext)
+                        .where(h.c.case_id.in_(case_ids), h.c.seq == 0)).all()
+    ring = keyring()
+    return {r.case_id: open_row(r, ring) for r in rows}
+
+
 def has_sealed(conn: Connection, case_id: int) -> bool:
     return conn.execute(sa.select(h.c.id).where(h.c.case_id == case_id).limit(1)).first() is not None
 

@@ -21,6 +21,8 @@ from store.sealed import parse_keys
 from store.tables import case_t, health_data_t, transition_t
 from tests.district_world import CREMA, EXTRA_USERS, build_world
 
+from .test_migrations import scratch_url  # noqa: F401  (a scratch database of its own)
+
 REVIEW = "deficit cognitivo Zafferano-7781, rivalutare con il geriatra"
 DUE_BIRTH = "23/10/2026"
 SECRETS = (REVIEW, "Zafferano-7781", "2026-10-23", DUE_BIRTH)
@@ -155,3 +157,34 @@ def test_a_bad_key_setting_is_refused_naming_it_and_production_needs_one(monkeyp
     with pytest.raises(ValueError, match="LEGAMI_HEALTH_KEYS"):
         Settings(_env_file=None)
     assert Settings(_env_file=None, health_keys=KEY_A).health_keys == KEY_A
+
+
+def test_the_migration_moves_clear_health_data_in_and_its_downgrade_puts_it_back(scratch_url, keys):
+    from services.cases import CaseService
+    from services.setup import init_database
+    from store.db import downgrade, make_engine, migrate
+
+    from .conftest import NOW, USERS
+
+    engine = make_engine(scratch_url, poolclass=sa.pool.NullPool)
+    init_database(scratch_url, engine)
+    with engine.begin() as conn:
+        for username, role, area, provider in [*USERS, *EXTRA_USERS]:
+            ensure_user(conn, username, username.title(), f"{username}@example.org", role, area, provider)
+    ids = build_world(CaseService(engine, clock=lambda: NOW))
+    sad = ids["sad_ente01"]
+    step = sa.select(transition_t.c.data).where(transition_t.c.case_id == sad, transition_t.c.transition == "valuta")
+    case = sa.select(case_t.c.data).where(case_t.c.id == sad)
+    downgrade(scratch_url, "0007_audit_chain")
+    with engine.connect() as conn:
+        assert (conn.execute(step).scalar_one()["adl"], conn.execute(case).scalar_one()["iadl"]) == (3, 5)
+        assert "health_data" not in sa.inspect(conn).get_table_names()
+    migrate(scratch_url)
+    with engine.connect() as conn:
+        assert "adl" not in conn.execute(step).scalar_one() and "iadl" not in conn.execute(case).scalar_one()
+        assert load_case(conn, sad).data["iadl"] == 5
+    assert verify(engine).ok  # the rows' hashes did not change
+    with pytest.raises(sa.exc.DBAPIError, match="append-only"):  # the history's guard is back
+        with engine.begin() as conn:
+            conn.execute(transition_t.update().values(actor="x"))
+    engine.dispose()
