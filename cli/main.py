@@ -5,7 +5,8 @@
 - cli/operations.py: administrative commands (init, demo, policy, sweep, obligations, outbox, serve);
 - cli/reports.py: tally, report, calendar;
 - cli/users.py: `user ...`;
-- cli/backup.py: backup, restore; cli/audit.py: `audit verify|checkpoint`.
+- cli/backup.py: backup, restore; cli/audit.py: `audit verify|checkpoint`;
+- cli/keys.py: `keys new|rotate` (the sealed health data's keys).
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import typer
 from cli import backup, operations, reports
 from cli.audit import audit_app
 from cli.cases import case_app, workflow_app
+from cli.keys import keys_app
 from cli.operations import obligations_app, outbox_app, policy_app
 from cli.users import user_app
 
@@ -30,6 +32,7 @@ app.add_typer(obligations_app, name="obligations")
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(user_app, name="user")
 app.add_typer(audit_app, name="audit")
+app.add_typer(keys_app, name="keys")
 
 __all__ = ["app", "main", "user_app"]
 

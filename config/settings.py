@@ -19,6 +19,8 @@ class Settings(BaseSettings):
     district_path: Path | None = Field(default=None, description="folder of another Ambito's data")
     policies_path: Path | None = Field(default=None, description="folder of policy versions (*.toml)")
     secret_key: str = DEFAULT_SECRET
+    health_keys: str = Field(default="", description="keys of the sealed health data: id:base64 of 32 bytes, "
+                             "comma-separated, the first encrypts (development: derived from the secret key)")
     smtp_host: str | None = None
     smtp_port: int = 587
     smtp_username: str | None = None
@@ -41,6 +43,12 @@ class Settings(BaseSettings):
     def refuse_default_secret_in_production(self) -> "Settings":
         if self.environment == "production" and self.secret_key == DEFAULT_SECRET:
             raise ValueError("LEGAMI_SECRET_KEY deve essere impostata in produzione")
+        if self.environment == "production" and not self.health_keys.strip():
+            raise ValueError("LEGAMI_HEALTH_KEYS deve essere impostata in produzione (legami keys new)")
+        if self.health_keys.strip():
+            from store.sealed import parse_keys
+
+            parse_keys(self.health_keys)  # an unreadable key is refused at start, naming it
         return self
 
 

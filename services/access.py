@@ -138,6 +138,8 @@ def redact(detail: dict[str, Any], principal: Principal, *, case: CaseRef | None
     fields = field_map(detail["tipo"])
     out = copy.deepcopy(detail)
     hidden: set[FieldClass] = set()
+    if out.pop("dati_sanitari_sigillati", False):  # stored sealed, not decrypted for this reader
+        hidden.add(FieldClass.HEALTH)
 
     def keep(data: dict[str, Any] | None) -> dict[str, Any]:
         kept = {}
@@ -191,8 +193,9 @@ def read_case(engine: Engine, principal: Principal, case_id: int, *, today: date
 
     today = today or _today()
     ref = _authorized_ref(engine, principal, case_id, today, policy)
-    detail = redact(case_detail(engine, case_id, role=principal.role, today=today), principal, case=ref,
-                    policy=policy)
+    sees_health = FieldClass.HEALTH in visible_fields(principal, ref, policy)  # else never decrypted
+    detail = redact(case_detail(engine, case_id, role=principal.role, today=today, health=sees_health),
+                    principal, case=ref, policy=policy)
     detail = apply_person_view(detail, engine, principal, case_id, today=today)  # DOMAIN.md §13 out of scope
     wf = get_workflow(ref.case_type)
     detail["prossime_transizioni"] = [

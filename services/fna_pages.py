@@ -37,7 +37,7 @@ from domain.workflow import Role
 from reports import csv_safe
 from services.access import ScopedCaseService, scoped_filter
 from services.case_pages import case_type_of
-from store import health_log
+from store import health_log, health_store
 from store.tables import Comune, case_t, person_t
 from store.uow import reading, writing
 
@@ -150,7 +150,8 @@ def _applications(engine: Engine, call_id: int, today: date,
         q = q.where(scope)
     with reading(engine) as conn:
         rows = conn.execute(q).all()
-    return [_Application(r.id, r.state, dict(r.data or {}), r.nome,
+        health = health_store.current_of(conn, [r.id for r in rows])  # the scores need ADL/IADL (sealed)
+    return [_Application(r.id, r.state, {**(r.data or {}), **health.get(r.id, {})}, r.nome,
                          CaseRef(APPLICATION, r.comune_istat, r.sub_ambito, r.owner, r.provider_codice,
                                  is_minor(r.data_nascita, today), r.state),
                          r.data_nascita) for r in rows]

@@ -18,12 +18,16 @@ from store.cases import _aware
 LIVE = ("open", "paused")
 
 
-def case_detail(engine: Engine, case_id: int, *, role: Role | None = None, today: date | None = None) -> dict[str, Any]:
+def case_detail(engine: Engine, case_id: int, *, role: Role | None = None, today: date | None = None,
+                health: bool = True) -> dict[str, Any]:
+    """The whole stored case; `health` False leaves the sealed health data unread (not decrypted)."""
     today = today or date.today()
-    record = case_queries.case_record(engine, case_id)
+    record = case_queries.case_record(engine, case_id, health=health)
     case, comune, person = record.case, record.comune, record.person
     wf = get_workflow(case.case_type)
+    sealed = {"dati_sanitari_sigillati": True} if record.sealed_unread else {}  # redaction says so (access.py)
     return {
+        **sealed,
         "id": case.id,
         "tipo": wf.case_type,
         "tipo_etichetta": wf.label,

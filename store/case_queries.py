@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from types import SimpleNamespace
 from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
 
 from domain.engine import CaseView
+from store import health_store
 from store.cases import load_case
 from store.tables import Comune, Person, case_t, deadline_t, transition_t
 from store.uow import Bind, reading
@@ -44,14 +46,20 @@ class CaseRecord:
     comune: Any | None
     outcome: str | None
     outcome_reason: str | None
+    sealed_unread: bool = False  # health data is stored for this case but was not read (health=False)
 
 
-def case_record(bind: Bind, case_id: int) -> CaseRecord:
-    """Everything stored about one case, read on one connection; NotFound (from load_case) if there is none."""
+def case_record(bind: Bind, case_id: int, *, health: bool = True) -> CaseRecord:
+    """Everything stored about one case, read on one connection; NotFound (from load_case) if there is none.
+    With `health` (a reader the access module lets see health data) the sealed health parts are decrypted
+    back into the case's and each step's data; without, they are not read at all."""
     with reading(bind) as conn:
-        case = load_case(conn, case_id)
+        case = load_case(conn, case_id, health=health)
         history = conn.execute(
             sa.select(transition_t).where(transition_t.c.case_id == case_id).order_by(transition_t.c.seq)).all()
+        if health and (parts := health_store.steps_of_case(conn, case_id)):
+            history = [_with_health(h, parts.get(h.seq)) for h in history]
+        sealed_unread = not health and health_store.has_sealed(conn, case_id)
         deadlines = _deadlines(conn, case_id)
         person = conn.execute(
             sa.select(person_t).join(case_t, case_t.c.person_id == person_t.c.id).where(case_t.c.id == case_id)
@@ -59,7 +67,16 @@ def case_record(bind: Bind, case_id: int) -> CaseRecord:
         comune = conn.execute(
             sa.select(comune_t).where(comune_t.c.istat == case.comune_istat)).first() if case.comune_istat else None
         outcome = conn.execute(sa.select(case_t.c.outcome, case_t.c.outcome_reason).where(case_t.c.id == case_id)).one()
-    return CaseRecord(case, history, deadlines, person, comune, outcome.outcome, outcome.outcome_reason)
+    return CaseRecord(case, history, deadlines, person, comune, outcome.outcome, outcome.outcome_reason,
+                      sealed_unread)
+
+
+def _with_health(row: Any, part: dict[str, Any] | None) -> Any:
+    if not part:
+        return row
+    values = dict(row._mapping)
+    values["data"] = {**(values["data"] or {}), **part}
+    return SimpleNamespace(**values)
 
 
 def case_deadlines(bind: Bind, case_id: int) -> list[Any]:

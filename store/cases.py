@@ -22,6 +22,7 @@ from domain.engine import Actor, CaseView, Decision, ProviderView, UserView
 from domain.errors import ConflictError, NotFound, StateWriteForbidden
 from domain.italian import ROME
 from domain.workflow import Role
+from store.sealed import seal, split, unseal
 from store.tables import Case, case_t, person_t
 
 
@@ -34,17 +35,22 @@ def _state_is_written_only_by_transitions(target, value, oldvalue, initiator) ->
 from store.hot_sql import UnitOfWork, _Cursor, _cursor, _dumps, _Sql  # noqa: F401  (UnitOfWork re-exported)
 
 
-def load_case(conn: Connection | UnitOfWork, case_id: int) -> CaseView:
+def load_case(conn: Connection | UnitOfWork, case_id: int, *, health: bool = True) -> CaseView:
+    """A case as the engine sees it: its sealed health part decrypted into `data` (unless `health` is False:
+    for a reader the access module does not let see health data)."""
     cur = _cursor(conn)
     row = cur.fetch_one(cur.sql.select_case, (case_id,))
     if row is None:
         raise NotFound(f"caso {case_id} inesistente")
-    return _row_to_view(cur.sql, row)
+    return _row_to_view(cur.sql, row, health)
 
 
-def _row_to_view(sql: _Sql, row: Sequence[Any]) -> CaseView:
+def _row_to_view(sql: _Sql, row: Sequence[Any], health: bool = True) -> CaseView:
     (id_, case_type, kind, state, comune, owner, opened_at, state_since, policy_version, data, version,
-     related, provider, codice_fiscale, data_nascita, audit_hash) = row
+     related, provider, codice_fiscale, data_nascita, audit_hash, key_id, nonce, ciphertext) = row
+    data = sql.read_json(data) or {}
+    if health and key_id is not None:
+        data = {**data, **unseal(key_id, nonce, ciphertext, id_, 0)}
     person = {"codice_fiscale": codice_fiscale, "data_nascita": sql.read_day(data_nascita)} if codice_fiscale else None
     return CaseView(
         id=id_,
@@ -56,7 +62,7 @@ def _row_to_view(sql: _Sql, row: Sequence[Any]) -> CaseView:
         opened_on=sql.read_instant(opened_at).astimezone(ROME).date(),
         state_since=sql.read_instant(state_since),
         policy_version=policy_version,
-        data=sql.read_json(data) or {},
+        data=data,
         version=version,
         related_case_id=related,
         provider_codice=provider,
@@ -136,12 +142,13 @@ def insert_case(
             "policy_version": view.policy_version,
             "opened_at": _utc(decision.effective_at),
             "state_since": _utc(decision.effective_at),
-            "data": decision.case_data,
+            "data": split(view.case_type, decision.case_data)[0],
             "version": 1,
         },
     ).scalar_one()
     cur = _cursor(conn)
-    head = _insert_audit(cur, case_id, 1, decision, actor, recorded_at, previous=GENESIS)
+    _write_health(cur, case_id, 0, split(view.case_type, decision.case_data)[1], existed=False)
+    head = _insert_audit(cur, view.case_type, case_id, 1, decision, actor, recorded_at, previous=GENESIS)
     cur.execute(cur.sql.set_audit_head, (head, case_id))
     _insert_deadlines(cur, case_id, 1, decision)
     return case_id
@@ -154,9 +161,11 @@ def apply_decision(
     cur = _cursor(conn)
     effective_utc = _utc(decision.effective_at)
     seq = case.version + 1
-    row, head = _audit_row(cur.sql, case.id, seq, decision, actor, recorded_at, effective_utc, case.audit_hash)
+    row, head, health = _audit_row(cur.sql, case.case_type, case.id, seq, decision, actor, recorded_at,
+                                   effective_utc, case.audit_hash)
     _update_case(cur, case, decision, effective_utc, head)
     cur.execute(cur.sql.insert_audit, row)
+    _write_health(cur, case.id, seq, health, existed=False)
     _update_deadlines(cur, case.id, decision)
     _insert_deadlines(cur, case.id, seq, decision)
     return seq
@@ -185,8 +194,12 @@ def _update_case(cur: _Cursor, case: CaseView, d: Decision, effective_utc: datet
         columns += ("outcome", "outcome_reason")
         values += (d.outcome.value, d.outcome_reason)
     if d.transition.merge_data and d.case_data != case.data:  # a step that adds nothing leaves the data as is
+        plain, health = split(case.case_type, d.case_data)
         columns.append("data")
-        values.append(sql.json(d.case_data))
+        values.append(sql.json(plain))
+        before = split(case.case_type, case.data)[1]
+        if health != before:
+            _write_health(cur, case.id, 0, health, existed=bool(before))
     columns.append("audit_hash")  # the new head of its history's chain (a version bump without one is refused)
     values.append(head)
     result = cur.execute(sql.update_case(tuple(columns)), (*values, case.id, case.version))
@@ -199,9 +212,12 @@ def _update_case(cur: _Cursor, case: CaseView, d: Decision, effective_utc: datet
 _ROLE_VALUES = {role: role.value for role in Role}  # Enum.value is a descriptor call: ~1 us each time
 
 
-def _audit_row(sql: _Sql, case_id: int, seq: int, d: Decision, actor: Actor, recorded_at: datetime,
-               effective_utc: datetime, previous: str | None) -> tuple[tuple, str]:
-    """The audit INSERT's parameters, chained to `previous` (the case's head), and the row's hash."""
+def _audit_row(sql: _Sql, case_type: str, case_id: int, seq: int, d: Decision, actor: Actor,
+               recorded_at: datetime, effective_utc: datetime,
+               previous: str | None) -> tuple[tuple, str, dict[str, Any]]:
+    """The audit INSERT's parameters, chained to `previous` (the case's head), the row's hash and the step's
+    health part (stored sealed, apart from the row). The hash covers the step's data as recorded, health part
+    included: `legami audit verify` decrypts it to check the row (store/audit.py)."""
     recorded_utc = _utc(recorded_at)
     role = _ROLE_VALUES[actor.role]
     head = row_hash(previous or GENESIS, {
@@ -209,16 +225,33 @@ def _audit_row(sql: _Sql, case_id: int, seq: int, d: Decision, actor: Actor, rec
         "to_state": d.to_state, "actor": actor.username, "actor_role": role, "recorded_at": recorded_utc,
         "effective_at": effective_utc, "reason": d.reason, "data": d.data,
     })
+    plain, health = split(case_type, d.data)
     return (case_id, seq, d.transition.name, d.from_state, d.to_state, actor.username, role,
             sql.ts(recorded_utc), sql.ts(effective_utc), sql.day(d.effective_at.astimezone(ROME).date()),
-            d.reason, sql.json(d.data), head), head
+            d.reason, sql.json(plain), head), head, health
 
 
-def _insert_audit(cur: _Cursor, case_id: int, seq: int, d: Decision, actor: Actor, recorded_at: datetime,
-                  effective_utc: datetime | None = None, *, previous: str | None) -> str:
-    row, head = _audit_row(cur.sql, case_id, seq, d, actor, recorded_at, effective_utc or _utc(d.effective_at),
-                           previous)
+def _write_health(cur: _Cursor, case_id: int, seq: int, health: dict[str, Any], *, existed: bool) -> None:
+    """Seal a health part as (case_id, seq): an INSERT, an UPDATE of the case's current one, or a DELETE when
+    the case's data no longer holds any; nothing when there is none."""
+    sql = cur.sql
+    if not health:
+        if existed:
+            cur.execute(sql.delete_health, (case_id, seq))
+        return
+    key_id, nonce, ciphertext = seal(health, case_id, seq)
+    if existed:
+        cur.execute(sql.update_health, (key_id, nonce, ciphertext, case_id, seq))
+    else:
+        cur.execute(sql.insert_health, (case_id, seq, key_id, nonce, ciphertext))
+
+
+def _insert_audit(cur: _Cursor, case_type: str, case_id: int, seq: int, d: Decision, actor: Actor,
+                  recorded_at: datetime, effective_utc: datetime | None = None, *, previous: str | None) -> str:
+    row, head, health = _audit_row(cur.sql, case_type, case_id, seq, d, actor, recorded_at,
+                                   effective_utc or _utc(d.effective_at), previous)
     cur.execute(cur.sql.insert_audit, row)
+    _write_health(cur, case_id, seq, health, existed=False)
     return head
 
 

@@ -64,9 +64,17 @@ class _Sql:
             "SELECT case_file.id, case_file.case_type, case_file.kind, case_file.state, case_file.comune_istat, "
             "case_file.owner, case_file.opened_at, case_file.state_since, case_file.policy_version, "
             "case_file.data, case_file.version, case_file.related_case_id, case_file.provider_codice, "
-            "person.codice_fiscale, person.data_nascita, case_file.audit_hash FROM case_file LEFT OUTER JOIN person "
-            f"ON person.id = case_file.person_id WHERE case_file.id = {p}"
+            "person.codice_fiscale, person.data_nascita, case_file.audit_hash, health_data.key_id, "
+            "health_data.nonce, health_data.ciphertext FROM case_file LEFT OUTER JOIN person "
+            "ON person.id = case_file.person_id LEFT OUTER JOIN health_data ON health_data.case_id = case_file.id "
+            f"AND health_data.seq = 0 WHERE case_file.id = {p}"
         )
+        # the sealed health part of a case (seq 0) or of a step (store/sealed.py)
+        self.insert_health = (f"INSERT INTO health_data (case_id, seq, key_id, nonce, ciphertext) "
+                              f"VALUES ({p}, {p}, {p}, {p}, {p})")
+        self.update_health = (f"UPDATE health_data SET key_id={p}, nonce={p}, ciphertext={p} "
+                              f"WHERE health_data.case_id = {p} AND health_data.seq = {p}")
+        self.delete_health = f"DELETE FROM health_data WHERE health_data.case_id = {p} AND health_data.seq = {p}"
         self.select_user = (
             "SELECT app_user.username, app_user.role, app_user.sub_ambito, app_user.provider_codice, "
             f"app_user.email FROM app_user WHERE app_user.username = {p} AND app_user.active {true}"

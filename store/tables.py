@@ -248,3 +248,20 @@ class PersonDiscrepancy(SQLModel, table=True):
 
 
 person_discrepancy_t = PersonDiscrepancy.__table__
+
+
+class HealthData(SQLModel, table=True):
+    """The sealed health-class part of a case's data (seq 0) or of the audit row of step `seq`: AES-256-GCM
+    ciphertext of a JSON object, under the health key `key_id` (store/sealed.py)."""
+
+    __tablename__ = "health_data"
+    __table_args__ = (sa.UniqueConstraint("case_id", "seq", name="uq_health_data_case_seq"),)
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case_file.id")
+    seq: int  # 0: the case's current data; n: the audit row of step n
+    key_id: str = Field(max_length=40)
+    nonce: bytes = Field(sa_type=sa.LargeBinary)
+    ciphertext: bytes = Field(sa_type=sa.LargeBinary)
+
+
+health_data_t = HealthData.__table__

@@ -794,6 +794,8 @@ CLI_SKIPPED = {
     "backup": "amministrativo (copia dell'intero database)", "restore": "amministrativo (ripristino del database)",
     "audit verify": "amministrativo (impronte della storia, nessun dato di caso stampato)",
     "audit checkpoint": "amministrativo (teste delle catene di impronte)",
+    "keys new": "amministrativo (genera una chiave, nessun dato letto)",
+    "keys rotate": "amministrativo (ricifra i dati sanitari senza mostrarli)",
 }
 
 
