@@ -76,7 +76,7 @@ from store.tables import outbox_t
 
 UTC = timezone.utc
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
-DEFAULT_LEASE = timedelta(minutes=15)
+DEFAULT_LEASE = timedelta(seconds=120)  # LEGAMI_OUTBOX_LEASE_SECONDS
 BACKOFF_BASE = timedelta(minutes=1)
 BACKOFF_CAP = timedelta(hours=6)
 COMMIT_EVERY = 20  # outcomes per commit (1: a commit after every message)
@@ -456,5 +456,6 @@ def preview_outbox(engine: Engine, outbox_id: int, *, base_url: str) -> Rendered
 
 def dispatch_from_settings(engine: Engine, settings: Any, **kwargs: Any) -> DispatchResult:
     """SMTP if LEGAMI_SMTP_HOST is set, else .eml files in settings.outbox_dir (default ./outbox)."""
+    kwargs.setdefault("lease", timedelta(seconds=settings.outbox_lease_seconds))
     return dispatch_outbox(engine, sender_factory=sender_factory_from_settings(settings),
                            mail_from=settings.mail_from, base_url=settings.base_url, **kwargs)
