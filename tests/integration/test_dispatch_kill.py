@@ -5,6 +5,7 @@ it), is killed while it is sending, and a second dispatch runs once the dead one
 """
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -16,7 +17,7 @@ from datetime import datetime, timedelta, timezone
 import sqlalchemy as sa
 
 from notifications.dispatch import dispatch_outbox
-from notifications.sender import message_id
+from notifications.sender import SmtpConfig, SmtpSender, message_id
 from store.tables import outbox_t
 from tests.integration.test_dispatch import (  # noqa: F401  (fixtures)
     BASE_URL,
@@ -90,3 +91,23 @@ def test_a_dispatcher_killed_mid_batch_resends_at_most_one_message_once_its_shor
     assert set(delivered) == expected  # every message arrived, under its own Message-ID
     twice = [mid for mid, n in delivered.items() if n > 1]
     assert len(twice) <= 1 and max(delivered.values()) <= 2, f"delivered more than once: {len(twice)} messages"
+
+
+class SlowSender(SmtpSender):
+    async def send(self, message):
+        await asyncio.sleep(0.3)
+        return await super().send(message)
+
+
+def test_a_batch_cut_short_by_half_its_lease_is_finished_by_the_same_run_even_when_it_was_the_last(
+        engine, smtp_server, port):
+    queue(engine, addresses(5))
+    config = SmtpConfig(host="127.0.0.1", port=port, starttls=False, use_tls=False, timeout=2)
+
+    result = dispatch_outbox(engine, sender_factory=lambda: SlowSender(config), mail_from=MAIL_FROM,
+                             base_url=BASE_URL, batch_size=10, lease=timedelta(seconds=1))
+
+    assert result.sent == 5  # 2 or so per half-second, then the rest claimed again
+    with engine.connect() as conn:
+        assert set(conn.execute(sa.select(outbox_t.c.status)).scalars()) == {"sent"}
+    assert sorted(r.rcpt_tos[0] for r in smtp_server.received) == addresses(5)
