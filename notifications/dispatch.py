@@ -170,15 +170,16 @@ async def dispatch_outbox_async(engine: Engine, *, sender_factory: Callable[[], 
     tally = _Tally()
     store = Store(engine)
     try:
-        await _run(store.conn, tally, sender_factory=sender_factory, clock=clock, mail_from=mail_from,
+        await _run(store, tally, sender_factory=sender_factory, clock=clock, mail_from=mail_from,
                    base_url=base_url, batch_size=batch_size, max_attempts=max_attempts, lease=lease, jitter=jitter)
     finally:
         store.close()
     return tally.freeze()
 
 
-async def _run(conn: Connection, tally: _Tally, *, sender_factory: Callable[[], Sender], clock, mail_from: str,
+async def _run(store: Store, tally: _Tally, *, sender_factory: Callable[[], Sender], clock, mail_from: str,
                base_url: str, batch_size: int, max_attempts: int, lease: timedelta, jitter: float) -> None:
+    conn = store.conn
     tally.reclaimed = reclaim_stale(conn, clock())
     if not any_due(conn, clock()):
         return
@@ -192,7 +193,7 @@ async def _run(conn: Connection, tally: _Tally, *, sender_factory: Callable[[], 
         try:
             t = clock()
             rows = claim_batch(conn, t, batch_size, t + lease)
-            end = await _send_batch(conn, sender, rows, tally, clock=clock, mail_from=mail_from,
+            end = await _send_batch(store, sender, rows, tally, clock=clock, mail_from=mail_from,
                                         base_url=base_url, max_attempts=max_attempts, lease=lease, jitter=jitter)
         finally:
             await sender.close()
@@ -232,11 +233,12 @@ def _prepare(rows: list[Any], *, clock, mail_from: str, base_url: str, cte: str)
             yield _Prepared(row, error=f"modello «{row.template}» non applicabile: {exc}")
 
 
-async def _send_batch(conn: Connection, sender: Sender, rows: list[Any], tally: _Tally, *,
+async def _send_batch(store: Store, sender: Sender, rows: list[Any], tally: _Tally, *,
                       clock: Callable[[], datetime], mail_from: str, base_url: str, max_attempts: int,
                       lease: timedelta, jitter: float) -> str:
     """Send the claimed rows, committing each outcome before the next send. DONE: all of them; CUT: half
     the lease has passed, the rest released (the run claims again); STOP: the server became unavailable."""
+    conn = store.conn
     unsent = {r.id for r in rows}  # claimed and not yet handed over to the server
     deadline = time.monotonic() + lease.total_seconds() / 2
     prepared = _prepare(rows, clock=clock, mail_from=mail_from, base_url=base_url,
@@ -274,11 +276,12 @@ async def _send_batch(conn: Connection, sender: Sender, rows: list[Any], tally: 
                 tally.failed += 1
                 continue
             unsent.discard(row.id)
-            error = None
             if result.refused:
                 error = "rifiutati parzialmente: " + "; ".join(f"{a}: {r}" for a, r in sorted(result.refused.items()))
+                record(conn, outcome(row, SENT, row.attempts + 1, sent_at=clock(), error=error))
                 tally.partial += 1
-            record(conn, outcome(row, SENT, row.attempts + 1, sent_at=clock(), error=error))
+            else:
+                store.record_sent(row.id, row.attempts + 1, clock())
             tally.sent += 1
         return DONE
     finally:

@@ -45,9 +45,22 @@ class Store:
                 self._sqlite_sync = current
                 self.conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
         self.conn.commit()
+        # the hot path, a plain success, goes straight to the driver's cursor (autocommit: one round trip);
+        # the timestamp is bound as SQLAlchemy would bind it for this dialect
+        dialect = self.conn.dialect
+        ph = "%s" if dialect.paramstyle in ("format", "pyformat") else "?"
+        self._sent_sql = (f"UPDATE {outbox_t.name} SET status = '{SENT}', attempts = {ph}, sent_at = {ph}, "
+                          f"next_attempt_at = NULL, last_error = NULL WHERE id = {ph} AND {_STILL_OURS_SQL}")
+        self._bind_time = outbox_t.c.sent_at.type.dialect_impl(dialect).bind_processor(dialect) or (lambda v: v)
+        self._cursor = self.conn.connection.dbapi_connection.cursor()
+
+    def record_sent(self, row_id: int, attempts: int, sent_at: datetime) -> None:
+        """A plain success (no refusal), committed at once: the same as `record` with SENT, ~half the CPU."""
+        self._cursor.execute(self._sent_sql, (attempts, self._bind_time(sent_at), row_id))
 
     def close(self) -> None:
         try:
+            self._cursor.close()
             self.conn.rollback()
             if self.pg:
                 self.conn.exec_driver_sql("RESET synchronous_commit")
@@ -110,6 +123,7 @@ def claim_batch(conn: Connection, now: datetime, batch_size: int, lease_until: d
 # `status = 'sending'` lets PostgreSQL AND in the status index, whose entries for rows that were 'sending'
 # earlier in the run stay until vacuum: every commit rescanned them all (2.9 ms per 20 rows at 10k mails).
 _STILL_OURS = sa.func.coalesce(outbox_t.c.status, "") == SENDING
+_STILL_OURS_SQL = f"coalesce(status, '') = '{SENDING}'"
 
 
 def release(conn: Connection, ids: Iterable[int], now: datetime) -> None:
