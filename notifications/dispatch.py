@@ -36,8 +36,8 @@ being recorded is lost with it: that row stays 'sending' and goes out again afte
 
 The lease. A dispatcher stops taking messages from a batch once half of the lease has passed, so a live
 dispatcher never sends a row whose lease could have expired; one message can still take up to four SMTP
-timeouts (MAIL, RCPT, DATA, the end of data), so keep the lease above twice that plus the time to send half
-a batch: the default 120 s suits the default 10 s timeout.
+timeouts (MAIL, RCPT, DATA, the end of data), so keep the lease above 8 SMTP timeouts: the default 120 s
+suits the default 10 s timeout.
 
 SMTP unreachable (connection refused or timed out, bad greeting, TLS or login refused): NOT an attempt.
 The rows are left exactly as they were (pending, same attempts and next_attempt_at, so they are due
