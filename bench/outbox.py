@@ -46,7 +46,7 @@ import aiosmtplib
 import psycopg
 import sqlalchemy as sa
 
-from notifications.dispatch import COMMIT_EVERY, dispatch_outbox
+from notifications.dispatch import dispatch_outbox
 from notifications.render import render
 from notifications.sender import SmtpConfig, SmtpSender, build_outgoing
 from store.db import make_engine, migrate, normalise_url
@@ -258,7 +258,7 @@ def measure(args, engine, port: int) -> dict:
                 if profiler:
                     profiler.enable()
                 result = dispatch_outbox(engine, sender_factory=factory, mail_from=MAIL_FROM, base_url=BASE_URL,
-                                         now=NOW, batch_size=args.batch_size, commit_every=args.commit_every)
+                                         now=NOW, batch_size=args.batch_size)
                 if profiler:
                     profiler.disable()
                 assert (result.sent, result.failed, result.retried, result.error) == (n, 0, 0, None), result
@@ -279,7 +279,7 @@ def measure(args, engine, port: int) -> dict:
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(r"notifications|sqlalchemy|aiosmtplib", 30)
     rate = {k: args.mails / v for k, v in wall.items()}
     return {"mails": args.mails, "db": args.db, "chunks": args.chunks, "batch_size": args.batch_size,
-            "commit_every": args.commit_every, "wall": dict(wall), "rate": rate,
+            "wall": dict(wall), "rate": rate,
             "cpu_ms": {k: 1000 * v / args.mails for k, v in cpu.items()},
             "ratio": rate["dispatch"] / rate["bytes"], "ratio_message": rate["dispatch"] / rate["message"],
             "server": stats, "load": os.getloadavg()}
@@ -291,7 +291,7 @@ LABELS = {"bytes": "raw loop, pre-serialised bytes (`sendmail`)",
 
 def command(args) -> str:
     return (f"python -m bench.outbox --mails {args.mails} --db {args.db} --chunks {args.chunks} "
-            f"--batch-size {args.batch_size} --commit-every {args.commit_every}")
+            f"--batch-size {args.batch_size}")
 
 
 def record(args, r: dict) -> None:
@@ -300,7 +300,7 @@ def record(args, r: dict) -> None:
     if "## Outbox dispatch" not in text:
         block += ["", "## Outbox dispatch (bench/outbox.py)", "",
                   "E-mails per second to a loopback aiosmtpd sink in its own process. `dispatch_outbox` (claim a "
-                  "batch, render, build, send on one connection per batch, commit outcomes every N) against two raw "
+                  "batch, render, build, send on one connection per batch, commit each outcome) against two raw "
                   "aiosmtplib loops sending the same pre-rendered messages on one connection, same run, chunks "
                   f"interleaved. Goal: dispatch / raw bytes loop >= {GOAL:.2f}.", ""]
     block += [
@@ -341,7 +341,6 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--pg-url", default=DEFAULT_PG_URL)
     p.add_argument("--chunks", type=int, default=5)
     p.add_argument("--batch-size", type=int, default=200)
-    p.add_argument("--commit-every", type=int, default=COMMIT_EVERY)
     p.add_argument("--profile", metavar="FILE")
     p.add_argument("--no-record", action="store_true", help="do not append to bench/RESULTS.md")
     p.add_argument("--serve", type=int, metavar="PORT", help=argparse.SUPPRESS)

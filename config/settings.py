@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     smtp_timeout_seconds: float = 10.0
     mail_from: str = "legami@example.org"
     outbox_dir: Path = Field(default=Path("outbox"), description="where .eml files go when no SMTP is set")
+    outbox_lease_seconds: float = Field(default=120.0, ge=1, le=86400,
+                                        description="how long a dispatcher holds the messages it claimed; after "
+                                                    "a crash they go out again once it has passed")
     prefect_home: Path = Field(default=Path(".legami/prefect"), description="embedded Prefect server's home")
     sqlite_synchronous: Literal["FULL", "NORMAL", "EXTRA"] = Field(
         default="FULL", description="SQLite: FULL keeps every acknowledged commit through a power cut")
