@@ -62,7 +62,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from jinja2 import TemplateError
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 
 from notifications.outbox_sql import (  # noqa: F401  (list_outbox, preview_outbox: re-exported for the CLI)
     FAILED,
