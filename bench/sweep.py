@@ -58,6 +58,7 @@ import platform  # noqa: E402
 import resource  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
+from statistics import median  # noqa: E402
 from datetime import date, datetime, timedelta, timezone  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -794,6 +795,10 @@ def record(args, info: dict, results: list[dict], rows: list[dict], command: str
                      f"{r['check']['log_rows']:,} identical reminder_log rows {r['check']['by_stage']} in "
                      f"{r['check']['digests']} identical digests. Goal "
                      f"{'met' if s['ratio'] <= GOAL else 'NOT met'} ({s['ratio']:.2f}x).")
+        lines.append(f"- {s['cases']:,} cases, medians: sweep {median(s['all_sweep']):.2f} s "
+                     f"({min(s['all_sweep']):.2f}-{max(s['all_sweep']):.2f}), raw {median(s['all_raw']):.2f} s "
+                     f"({min(s['all_raw']):.2f}-{max(s['all_raw']):.2f}), ratio of the medians "
+                     f"{median(s['all_sweep']) / median(s['all_raw']):.2f}.")
     ml = memory_line(rows)
     if ml:
         lines.append(f"- {ml}.")
@@ -858,6 +863,8 @@ def main(argv: list[str] | None = None) -> int:
     rows = [summary_row(r) for r in results]
     print("\n" + "\n".join(table(rows)))
     for s in rows:
+        print(f"  {s['cases']:,}: medians sweep {median(s['all_sweep']):.2f}s raw {median(s['all_raw']):.2f}s, ratio "
+              f"{median(s['all_sweep']) / median(s['all_raw']):.2f}")
         print(f"  {s['cases']:,}: ratio {s['ratio']:.2f} (goal <= {GOAL}: {'met' if s['ratio'] <= GOAL else 'NOT met'}); "
               f"imports sweep {s['sweep_import']:.2f}s raw {s['raw_import']:.2f}s")
     ml = memory_line(rows)

@@ -37,14 +37,21 @@ loads anything, so that ru_maxrss is the child's own), best of --rounds, alterna
   state-to-state steps;
 * raw:     the same figures as hand-written SQL through psycopg 3 (one statement per indicator, per
   interval, for the deadlines and for the backlog), the SQL written out by the parent from the same
-  declarations (domain/indicators.py) and run by the child with no project import: the indicators at the
-  finest grain rolled up with ROLLUP (n is the sum of the cells' distinct people, as compute_tallies does),
-  the intervals per case with window functions and FILTER over the start and end steps and the steps
+  declarations (each case type's, read through domain.indicators and domain.registry) and run by the child
+  with no project import: each indicator grouped by the key with ROLLUP, its n the distinct people behind
+  each cell and behind the total (count(DISTINCT person_id), as compute_tallies counts them), the intervals per case with window functions and FILTER over the start and end steps and the steps
   entering or leaving a suspended state (first start, first later end, the suspended days in between) and
   percentile_cont, the re-referrals with lag() over the person, the deadline series in one statement with
   FILTER and ROLLUP, the backlog with DISTINCT ON, the state-to-state steps with lag() over the case and
-  percentile_cont (the parts services/tallies.py has: the plan follows it). Small-cell suppression, ratios
-  and the cell rounding are done in Python on the few dozen rows returned.
+  percentile_cont (the parts services/tallies.py has: the plan follows it). Every cell is hidden by the
+  distinct people behind it, never by steps, cases or deadlines: each statement also returns
+  count(DISTINCT person_id) per key (deadline series, intervals, backlog rows, state-to-state steps
+  included); cases of types with no person (calls, provider adhesions) are never hidden. Small-cell
+  suppression, the complementary suppression (a single hidden line hides the smallest visible one too),
+  ratios and the cell rounding are done in Python on the few dozen rows returned.
+
+The generator makes no Bonus Famiglia cases: its declared indicators and intervals are computed by both
+variants over no rows (0, or no value for means and intervals) and must agree as such.
 
 The run checks itself: every number (each indicator's total and rows: value, n, suppressed; the ratios;
 every interval cell: cases, median, p90 gross and net; the deadlines; the backlog; the state-to-state steps)
@@ -73,6 +80,7 @@ import platform  # noqa: E402
 import resource  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
+from statistics import median  # noqa: E402
 from datetime import date, datetime, timedelta, timezone  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -166,7 +174,7 @@ def child_tallies(url: str, plan: dict, profile: str | None) -> dict:
                 parts[key] = parts.get(key, 0.0) + time.perf_counter() - t
         return wrapper
 
-    for name, label in (("_measure_cells", lambda a: "indicators"), ("_rereferrals", lambda a: "re-referrals"),
+    for name, label in (("_measure_cells", lambda a: "indicators"), ("_measure_people", lambda a: "people"), ("_rereferrals", lambda a: "re-referrals"),
                         ("_interval", lambda a: f"interval {a[1].code}"), ("_deadlines_met", lambda a: "deadlines"),
                         ("_backlog", lambda a: "backlog"), ("_state_intervals", lambda a: "state steps")):
         if hasattr(tallies_mod, name):
@@ -246,27 +254,26 @@ def child_raw(url: str, plan: dict, profile: str | None) -> dict:
                                   0 if m["personal"] else None)
             indicators[m["code"]] = {"totale": total, "righe": complements(dict(sorted(lines.items())), total)}
         parts["indicators"] = time.perf_counter() - t
-        if plan.get("rereferrals"):
-            t = time.perf_counter()
+        t = time.perf_counter()
+        for rr in plan["rereferrals"]:
             lines, total = {}, cell(0, 0)
-            for key, n, people in conn.execute(plan["rereferrals"]["sql"], params):
+            for key, n, people in conn.execute(rr["sql"], params):
                 if not n:
                     continue
                 if key is None:
                     total = cell(n, people)
                 else:
                     lines[key] = cell(n, people)
-            indicators[plan["rereferrals"]["code"]] = {"totale": total,
-                                                       "righe": complements(dict(sorted(lines.items())), total)}
-            parts["re-referrals"] = time.perf_counter() - t
+            indicators[rr["code"]] = {"totale": total, "righe": complements(dict(sorted(lines.items())), total)}
+        parts["re-referrals"] = time.perf_counter() - t
         for iv in plan["intervals"]:
             t = time.perf_counter()
             gross, net = {}, {}
-            for key, n, g50, g90, n50, n90 in conn.execute(iv["sql"], params):
+            for key, n, g50, g90, n50, n90, people in conn.execute(iv["sql"], params):
                 if not n:
                     continue
                 key = "totale" if key is None else key
-                hidden = iv["personal"] and 0 < n < threshold
+                hidden = iv["personal"] and 0 < people < threshold  # by the people, however many cases
                 gross[key] = [None, None, None, True] if hidden else [n, g50, g90, False]
                 net[key] = [None, None, None, True] if hidden else [n, n50, n90, False]
             intervals[iv["code"]] = {"lordo": dict(sorted(gross.items())), "netto": dict(sorted(net.items()))}
@@ -276,18 +283,18 @@ def child_raw(url: str, plan: dict, profile: str | None) -> dict:
         groups: dict[str, dict[str, list]] = defaultdict(dict)
         for key, *counts in conn.execute(plan["deadlines_sql"], params):
             for k, code in enumerate(series):
-                if counts[2 * k]:  # a key with no deadline of the series is no row of it
-                    groups[code]["totale" if key is None else key] = [counts[2 * k], counts[2 * k + 1]]
+                if counts[3 * k]:  # a key with no deadline of the series is no row of it
+                    groups[code]["totale" if key is None else key] = counts[3 * k:3 * k + 3]
         deadlines = {}
-        for code in series:
-            cells = {k: cell(round(100 * g[1] / g[0], 1) if g[0] else None, None if k == DISTRICT else g[0])
-                     for k, g in groups[code].items()}
-            deadlines[code] = {"totale": cells.pop("totale", cell(None, 0)), "righe": dict(sorted(cells.items()))}
+        for code in series:  # hidden by the people the deadlines are about; no person (calls): never hidden
+            cells = {k: cell(round(100 * g[1] / g[0], 1), g[2] or None) for k, g in groups[code].items()}
+            total = cells.pop("totale", cell(None, 0))
+            deadlines[code] = {"totale": total, "righe": complements(dict(sorted(cells.items())), total)}
         parts["deadlines"] = time.perf_counter() - t
         t = time.perf_counter()
         terminal = {tuple(x) for x in plan["terminal"]}
-        backlog = {f"{ct}:{st}": cell(n, n if ct in plan["personal_types"] else None)
-                   for ct, st, n in sorted(conn.execute(plan["backlog_sql"], params).fetchall())
+        backlog = {f"{ct}:{st}": cell(n, people if ct in plan["personal_types"] else None)
+                   for ct, st, n, people in sorted(conn.execute(plan["backlog_sql"], params).fetchall())
                    if (ct, st) not in terminal}
         parts["backlog"] = time.perf_counter() - t
         state_steps = None
@@ -295,8 +302,8 @@ def child_raw(url: str, plan: dict, profile: str | None) -> dict:
             t = time.perf_counter()
             personal = set(plan["personal_types"])
             state_steps = {}
-            for ct, source, target, n, median, p90 in conn.execute(plan["state_intervals_sql"], params):
-                hidden = ct in personal and 0 < n < threshold
+            for ct, source, target, n, median, p90, people in conn.execute(plan["state_intervals_sql"], params):
+                hidden = ct in personal and 0 < people < threshold
                 state_steps[f"{ct}:{source}:{target}"] = ([None, None, None, True] if hidden
                                                           else [n, float(median), float(p90), False])
             parts["state steps"] = time.perf_counter() - t
@@ -335,13 +342,11 @@ def sql_list(values) -> str:
 def write_plan(path: Path) -> dict:
     """The raw child's statements, written from the declarations (domain/indicators.py, the workflows) and
     following what services/tallies.py computes (the parts it has: re-referrals, PAI reviews, state steps)."""
-    import inspect
-
     import services.tallies as tallies_mod
     from config.tally_files import load_tally_settings
     from domain.indicators import all_intervals, all_measures, all_ratios
     MEASURES, RATIOS, INTERVALS = all_measures(), all_ratios(), all_intervals()
-    from domain.registry import all_workflows, get_workflow
+    from domain.registry import all_case_types, all_workflows, get_workflow
     from services.tallies import Period
 
     assert tallies_mod.DISTRICT == DISTRICT, "services.tallies.DISTRICT moved"
@@ -349,10 +354,6 @@ def write_plan(path: Path) -> dict:
     key = f"coalesce(co.sub_ambito, '{DISTRICT}')"
     measures = []
     for m in MEASURES:
-        fna = m.case_type == "fna_domanda"
-        grain = ["c.comune_istat", "co.sub_ambito", "c.kind", "c.provider_codice"]
-        if fna:
-            grain += ["c.data ->> 'misura'", "extract(year FROM p.data_nascita)::int"]
         value = (f"({'c' if getattr(m, 'from_case', False) else 't'}.data ->> '{m.field[0]}')::float8" if m.field
                  else None)
         assert not m.field or len(m.field) == 1, "nested JSON paths: extend the raw plan"
@@ -363,13 +364,11 @@ def write_plan(path: Path) -> dict:
             where.append(f"t.data ->> '{p[0]}' = '{expected}'")
         sums = (f"coalesce(sum({value}), 0) AS total, count({value}) AS valued" if value
                 else "0::float8 AS total, 0::bigint AS valued")
-        sql = (f"SELECT key, sum(rows)::bigint, sum(people)::bigint, sum(total), sum(valued)::bigint FROM ("
-               f"SELECT {key} AS key, count(*) AS rows, count(DISTINCT c.person_id) AS people, {sums} "
+        # every cell is about the distinct people behind it, per key and in total (the ROLLUP's grand total)
+        sql = (f"SELECT {key} AS key, count(*) AS rows, count(DISTINCT c.person_id) AS people, {sums} "
                "FROM case_transition t JOIN case_file c ON c.id = t.case_id "
                "LEFT JOIN comune co ON co.istat = c.comune_istat "
-               + ("LEFT JOIN person p ON p.id = c.person_id " if fna else "")
-               + "WHERE " + " AND ".join(where) + " GROUP BY " + ", ".join(grain)
-               + ") cells GROUP BY ROLLUP (key)")
+               "WHERE " + " AND ".join(where) + f" GROUP BY ROLLUP ({key})")
         measures.append({"code": m.code, "agg": m.agg.value, "personal": get_workflow(m.case_type).has_person,
                          "sql": sql})
     intervals = []
@@ -406,7 +405,8 @@ def write_plan(path: Path) -> dict:
             " percentile_cont(0.5) WITHIN GROUP (ORDER BY (d1 - d0)::float8),"
             " percentile_cont(0.9) WITHIN GROUP (ORDER BY (d1 - d0)::float8),"
             " percentile_cont(0.5) WITHIN GROUP (ORDER BY (d1 - d0 - paused)::float8),"
-            " percentile_cont(0.9) WITHIN GROUP (ORDER BY (d1 - d0 - paused)::float8)"
+            " percentile_cont(0.9) WITHIN GROUP (ORDER BY (d1 - d0 - paused)::float8),"
+            " count(DISTINCT c.person_id)"
             " FROM per_case pc JOIN case_file c ON c.id = pc.case_id LEFT JOIN comune co ON co.istat = c.comune_istat"
             " WHERE d1 >= %(start)s - DATE '2000-01-01'"
             f" GROUP BY ROLLUP ({key})"
@@ -414,12 +414,13 @@ def write_plan(path: Path) -> dict:
         intervals.append({"code": iv.code, "personal": get_workflow(iv.case_type).has_person, "sql": sql})
     on_time = "d.status = 'met' AND d.closed_on <= d.due AND d.closed_on <= %(as_of)s"
     series = {"scadenze_statutory": "d.source = 'statutory'", "scadenze_configured": "d.source = 'configured'"}
-    if "sad_revisioni_pai_puntuali" in inspect.getsource(tallies_mod._deadlines_met):
-        series["sad_revisioni_pai_puntuali"] = "c.case_type = 'sad_caso' AND d.kind = 'revisione_pai'"
+    for ct in all_case_types():  # the series each case type declares
+        for di in ct.deadline_indicators:
+            series[di.code] = f"c.case_type = '{ct.case_type}' AND d.kind = '{di.kind}'"
     deadlines_sql = (
         f"SELECT {key} AS key, "
-        + ", ".join(f"count(*) FILTER (WHERE {cond}), count(*) FILTER (WHERE {cond} AND {on_time})"
-                    for cond in series.values())
+        + ", ".join(f"count(*) FILTER (WHERE {cond}), count(*) FILTER (WHERE {cond} AND {on_time}), "
+                    f"count(DISTINCT c.person_id) FILTER (WHERE {cond})" for cond in series.values())
         + " FROM deadline d JOIN case_file c ON c.id = d.case_id"
         " JOIN case_transition s ON s.case_id = d.case_id AND s.seq = d.started_seq"
         " LEFT JOIN comune co ON co.istat = c.comune_istat"
@@ -427,31 +428,32 @@ def write_plan(path: Path) -> dict:
         "  AND NOT (d.status IN ('cancelled', 'expired') AND d.closed_on <= %(as_of)s)"
         f" GROUP BY ROLLUP ({key})"
     )
-    rereferrals = None
-    if hasattr(tallies_mod, "_rereferrals"):  # patti: referrals of people referred for one in the 365 days before
-        rereferrals = {"code": "patti_risegnalazioni_12m", "sql": (
-            "SELECT key, count(*), count(DISTINCT person_id) FROM ("
-            f" SELECT c.person_id, t.effective_on, {key} AS key,"
-            "  lag(t.effective_on) OVER (PARTITION BY c.person_id ORDER BY t.effective_on) AS previous"
-            " FROM case_transition t JOIN case_file c ON c.id = t.case_id"
-            " LEFT JOIN comune co ON co.istat = c.comune_istat"
-            " WHERE c.case_type = 'patto' AND t.transition = 'segnala' AND t.effective_on >= %(start)s - 365"
-            "  AND t.effective_on <= %(end)s AND t.recorded_at < %(cut)s) r"
-            " WHERE effective_on >= %(start)s AND previous IS NOT NULL AND effective_on - previous <= 365"
-            " GROUP BY ROLLUP (key)")}
+    # each declared re-referral (patti: referrals of people referred for one in the 365 days before)
+    rereferrals = [{"code": rr.code, "sql": (
+        "SELECT key, count(*), count(DISTINCT person_id) FROM ("
+        f" SELECT c.person_id, t.effective_on, {key} AS key,"
+        "  lag(t.effective_on) OVER (PARTITION BY c.person_id ORDER BY t.effective_on, t.case_id) AS previous"
+        " FROM case_transition t JOIN case_file c ON c.id = t.case_id"
+        " LEFT JOIN comune co ON co.istat = c.comune_istat"
+        f" WHERE c.case_type = '{ct.case_type}' AND t.transition = '{rr.transition}'"
+        f"  AND t.effective_on >= %(start)s - {int(rr.days)}"
+        "  AND t.effective_on <= %(end)s AND t.recorded_at < %(cut)s) r"
+        f" WHERE effective_on >= %(start)s AND previous IS NOT NULL AND effective_on - previous <= {int(rr.days)}"
+        " GROUP BY ROLLUP (key)")} for ct in all_case_types() for rr in ct.rereferrals]
     state_intervals_sql = None
     if hasattr(tallies_mod, "_state_intervals"):  # days since the case's previous step, per (type, from, to)
         state_intervals_sql = (
             "SELECT case_type, from_state, to_state, count(*),"
-            " percentile_cont(0.5) WITHIN GROUP (ORDER BY days), percentile_cont(0.9) WITHIN GROUP (ORDER BY days)"
-            " FROM (SELECT c.case_type, t.from_state, t.to_state, t.effective_on,"
+            " percentile_cont(0.5) WITHIN GROUP (ORDER BY days), percentile_cont(0.9) WITHIN GROUP (ORDER BY days),"
+            " count(DISTINCT person_id)"
+            " FROM (SELECT c.case_type, t.from_state, t.to_state, t.effective_on, c.person_id,"
             "  t.effective_on - lag(t.effective_on) OVER (PARTITION BY t.case_id ORDER BY t.seq) AS days"
             "  FROM case_transition t JOIN case_file c ON c.id = t.case_id"
             "  WHERE t.effective_on <= %(end)s AND t.recorded_at < %(cut)s) s"
             " WHERE days IS NOT NULL AND effective_on >= %(start)s GROUP BY case_type, from_state, to_state"
         )
     backlog_sql = (
-        "SELECT c.case_type, t.to_state, count(*) FROM ("
+        "SELECT c.case_type, t.to_state, count(*), count(DISTINCT c.person_id) FROM ("
         " SELECT DISTINCT ON (case_id) case_id, to_state FROM case_transition"
         " WHERE effective_on <= %(as_of)s AND recorded_at < %(cut)s ORDER BY case_id, seq DESC) t"
         " JOIN case_file c ON c.id = t.case_id GROUP BY c.case_type, t.to_state"
@@ -1205,7 +1207,8 @@ def top_profile(path: str, top: int = 25) -> list[str]:
 
 def parts_line(parts: dict[str, float]) -> str:
     ivs = sum(v for k, v in parts.items() if k.startswith("interval "))
-    main = [("indicators", parts.get("indicators", 0.0)), ("re-referrals", parts.get("re-referrals")),
+    main = [("indicators", parts.get("indicators", 0.0)), ("indicator people", parts.get("people")),
+            ("re-referrals", parts.get("re-referrals")),
             ("intervals", ivs), ("deadlines", parts.get("deadlines", 0.0)), ("backlog", parts.get("backlog", 0.0)),
             ("state steps", parts.get("state steps"))]
     main = [(k, v) for k, v in main if v is not None]
@@ -1301,6 +1304,9 @@ def main(argv: list[str] | None = None) -> int:
     best = {v: min(results[v], key=lambda x: x["seconds"]) for v in results}
     ratio = best["tallies"]["seconds"] / best["raw"]["seconds"]
     totals = {code: ind["totale"][0] for code, ind in fig["indicatori"].items()}
+    ts, ws = [x["seconds"] for x in results["tallies"]], [x["seconds"] for x in results["raw"]]
+    print(f"\n  medians: tallies {median(ts):.2f}s ({min(ts):.2f}-{max(ts):.2f}), raw {median(ws):.2f}s "
+          f"({min(ws):.2f}-{max(ws):.2f}), ratio {median(ts) / median(ws):.2f}")
     print(f"\n  best: tallies {best['tallies']['seconds']:.2f}s, raw {best['raw']['seconds']:.2f}s, ratio {ratio:.2f} "
           f"(goal <= {GOAL}: {'met' if ratio <= GOAL else 'NOT met'}); peak RSS tallies "
           f"{max(x['peak_rss_mb'] for x in results['tallies']):.0f} MB, raw "
@@ -1315,6 +1321,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def record(args, info, data, results, best, ratio, check, totals, command, started, load_before) -> None:
     t, w = best["tallies"], best["raw"]
+    ts, ws = [x["seconds"] for x in results["tallies"]], [x["seconds"] for x in results["raw"]]
     lines = ["", f"## Tallies (bench/tallies.py){' -- ' + args.label if args.label else ''}", "",
              f"`{command}` -- {started:%Y-%m-%d %H:%M} UTC", "",
              f"Machine: {info['cpu']}, {info['nproc']} CPUs, {info['memory']} RAM, load average {load_before} "
@@ -1337,6 +1344,8 @@ def record(args, info, data, results, best, ratio, check, totals, command, start
              f"{[round(x['seconds'], 2) for x in results['raw']]} s; load average after each run: tallies "
              f"{[x['load'].split()[0] for x in results['tallies']]}, raw "
              f"{[x['load'].split()[0] for x in results['raw']]}.",
+             f"- medians: tallies {median(ts):.2f} s ({min(ts):.2f}-{max(ts):.2f}), raw {median(ws):.2f} s "
+             f"({min(ws):.2f}-{max(ws):.2f}), ratio of the medians {median(ts) / median(ws):.2f}.",
              f"- by part, best tallies run: {parts_line(t['parts'])}.",
              f"- by part, best raw run: {parts_line(w['parts'])}.",
              f"- RSS after imports: tallies {t['rss_after_import_mb']:.0f} MB, raw {w['rss_after_import_mb']:.0f} MB; "
