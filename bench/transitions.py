@@ -158,8 +158,9 @@ SELECT_CASE = (
     "SELECT case_file.id, case_file.case_type, case_file.kind, case_file.state, case_file.comune_istat, "
     "case_file.owner, case_file.opened_at, case_file.state_since, case_file.policy_version, case_file.data, "
     "case_file.version, case_file.related_case_id, case_file.provider_codice, person.codice_fiscale, "
-    "person.data_nascita, case_file.audit_hash FROM case_file LEFT OUTER JOIN person "
-    "ON person.id = case_file.person_id WHERE case_file.id = {p}"
+    "person.data_nascita, case_file.audit_hash, health_data.key_id, health_data.nonce, health_data.ciphertext "
+    "FROM case_file LEFT OUTER JOIN person ON person.id = case_file.person_id LEFT OUTER JOIN health_data "
+    "ON health_data.case_id = case_file.id AND health_data.seq = 0 WHERE case_file.id = {p}"
 )
 SELECT_USER = (  # the assegna guard (assignee_is_social_worker_of_sub_ambito); the handler re-uses its answer
     "SELECT app_user.username, app_user.role, app_user.sub_ambito, app_user.provider_codice, app_user.email "

@@ -28,7 +28,17 @@ TRANSITION_FIELDS = ("case_id", "seq", "transition", "from_state", "to_state", "
 HEALTH_LOG_FIELDS = ("case_id", "username", "role", "read_at", "fields", "context")
 
 
+_AS_IS = (str, int, bool, type(None))
+
+
 def _plain(value: Any) -> Any:
+    kind = type(value)
+    if kind in _AS_IS:  # most of a step's data: returned at once (this runs on every transition)
+        return value
+    if kind is dict:
+        return {k if type(k) is str else str(k): _plain(v) for k, v in value.items()}
+    if kind is list:
+        return [_plain(v) for v in value]
     if isinstance(value, datetime):
         if value.tzinfo is None:
             value = value.replace(tzinfo=timezone.utc)

@@ -131,6 +131,9 @@ def _texts(value: Any, annotation: Any, multiline: bool):
             yield from _texts(item, args[1] if len(args) == 2 else Any, False)
 
 
+_NO_TEXT = (int, float, bool, Decimal, type(None), date, datetime)
+
+
 class Bounded(BaseModel):
     """Base of every declared input model: text, lists, dates and amounts bounded as this module says."""
 
@@ -155,7 +158,7 @@ class Bounded(BaseModel):
     @field_validator("*", mode="before")
     @classmethod
     def _bounded_input(cls, value: Any, info: ValidationInfo) -> Any:
-        if info.field_name is None:
+        if info.field_name is None or type(value) in _NO_TEXT:  # numbers and flags hold no text, nothing to count
             return value
         field = cls.model_fields[info.field_name]
         if isinstance(value, (list, tuple, set, frozenset, dict)) and _metadata(field, "max_length") is None:

@@ -132,8 +132,10 @@ def is_health(case_type: str, key: str) -> bool:
 
 def split(case_type: str, data: Mapping[str, Any] | None) -> tuple[dict[str, Any], dict[str, Any]]:
     """(the non-health keys, the health keys) of a data object."""
-    plain: dict[str, Any] = {}
-    health: dict[str, Any] = {}
-    for key, value in (data or {}).items():
-        (health if is_health(case_type, key) else plain)[key] = value
-    return plain, health
+    if not data:
+        return {}, {}
+    health_keys = [key for key in data if is_health(case_type, key)]
+    if not health_keys:  # most steps: nothing to seal, the data as it is
+        return dict(data), {}
+    plain = {k: v for k, v in data.items() if k not in health_keys}
+    return plain, {k: data[k] for k in health_keys}
