@@ -131,7 +131,8 @@ class CaseType:
     isee_renewal_states: tuple[str, ...] = ()
     breakdowns: Breakdowns = Breakdowns()
     rereferrals: tuple[Rereferral, ...] = ()
-    deadline_indicators: tuple[DeadlineIndicator, ...] = ()  # states whose beneficiaries renew their ISEE each year (DOMAIN §9)
+    deadline_indicators: tuple[DeadlineIndicator, ...] = ()
+    value_labels: Mapping[str, str] = field(default_factory=dict)  # enumerated values as people read them  # states whose beneficiaries renew their ISEE each year (DOMAIN §9)
     demo: DemoGenerator | None = None
     _fields: FieldMap = field(init=False, repr=False, compare=False)
 

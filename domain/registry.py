@@ -73,6 +73,20 @@ def all_workflows() -> list[Workflow]:
     return [ct.workflow for ct in all_case_types()]
 
 
+_labels: tuple[int, dict[str, str]] = (-1, {})
+
+
+def value_labels() -> dict[str, str]:
+    """Every case type's labels of its enumerated values ("centro_impiego" -> "Centro per l'impiego")."""
+    global _labels
+    if _labels[0] != generation():
+        found: dict[str, str] = {}
+        for ct in all_case_types():
+            found.update(ct.value_labels)
+        _labels = (generation(), found)
+    return _labels[1]
+
+
 def groups() -> list[IndicatorGroup]:
     """The indicator groups in registry order, each once."""
     seen: dict[str, IndicatorGroup] = {}

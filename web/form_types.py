@@ -9,22 +9,10 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
+from domain.registry import value_labels as registry_value_labels
 
-
-VALUE_LABELS: dict[str, str] = {
-    "centro_impiego": "Centro per l'impiego",
-    "terzo_settore": "Terzo settore",
-    "una_tantum": "Una tantum",
-    "sostegno_reddito": "Sostegno al reddito",
-    "medico_di_base": "Medico di base",
-    "dimissione_protetta": "Dimissione protetta",
-    "servizi_sociali": "Servizi sociali",
-    "igiene_personale": "Igiene personale",
-    "cura_ambiente": "Cura dell'ambiente domestico",
-    "isee": "ISEE",
-    "ulteriore": "Patto ulteriore",
-    "progetto": "Progetto Wel(l)FARE Legami",
-}
+# labels of values shared by every case type; each type declares its own (`CaseType.value_labels`)
+VALUE_LABELS: dict[str, str] = {"isee": "ISEE"}
 
 
 def value_label(value: Any) -> str:
@@ -38,7 +26,8 @@ def value_label(value: Any) -> str:
     text = str(value)
     if text in VALUE_LABELS:
         return VALUE_LABELS[text]
-    return text.replace("_", " ").capitalize()
+    declared = registry_value_labels().get(text)
+    return declared if declared is not None else text.replace("_", " ").capitalize()
 
 
 # ----------------------------------------------------------------------------- type helpers

@@ -78,6 +78,9 @@ CASE_TYPES = [
                       "sad_ore_pianificate"),),
         intervals=(Interval("sad_giorni_segnalazione_prima_visita", "Giorni dalla segnalazione alla prima visita",
                             S, "sad_caso", ("segnala",), ("prima_visita",)),),
+        value_labels={"medico_di_base": "Medico di base", "dimissione_protetta": "Dimissione protetta",
+                      "servizi_sociali": "Servizi sociali", "igiene_personale": "Igiene personale",
+                      "cura_ambiente": "Cura dell'ambiente domestico"},
         deadline_indicators=(DeadlineIndicator("sad_revisioni_pai_puntuali", "Revisioni del PAI svolte nei termini",
                                                "revisione_pai"),),
         notifications=tuple(Notify(t, f"sad_ente_{t}", Recipient.PROVIDER)
