@@ -160,11 +160,15 @@ class Bounded(BaseModel):
     def _bounded_input(cls, value: Any, info: ValidationInfo) -> Any:
         if info.field_name is None or type(value) in _NO_TEXT:  # numbers and flags hold no text, nothing to count
             return value
+        plain_text, multiline = _plan(cls, info.field_name)
+        if plain_text and type(value) is str:  # most text fields: one check, no walk over the annotation
+            if (problem := control_character_problem(value, multiline=multiline)) is not None:
+                raise ValueError(problem)
+            return value
         field = cls.model_fields[info.field_name]
         if isinstance(value, (list, tuple, set, frozenset, dict)) and _metadata(field, "max_length") is None:
             if len(value) > LIST_MAX:
                 raise ValueError(f"sono ammessi al massimo {LIST_MAX} elementi")
-        multiline = (_bound(cls, info.field_name) or 0) > SINGLE_LINE_MAX
         for text, lines in _texts(value, field.annotation, multiline):
             if (problem := control_character_problem(text, multiline=lines)) is not None:
                 raise ValueError(problem)
@@ -188,3 +192,12 @@ class Bounded(BaseModel):
 @lru_cache(maxsize=None)
 def _bound(cls: type[Bounded], name: str) -> int | None:
     return cls.bound_of(name)
+
+
+@lru_cache(maxsize=None)
+def _plan(cls: type[Bounded], name: str) -> tuple[bool, bool]:
+    """(the field is plain text, i.e. str or Optional[str]; it is multi-line), worked out once per field."""
+    annotation = _strip(cls.model_fields[name].annotation)
+    origin = get_origin(annotation)
+    plain = annotation is str or (origin in _UNIONS and set(get_args(annotation)) <= {str, type(None)})
+    return plain, (_bound(cls, name) or 0) > SINGLE_LINE_MAX

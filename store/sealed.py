@@ -130,11 +130,29 @@ def is_health(case_type: str, key: str) -> bool:
     return found
 
 
+_PLAIN_KEYS: dict[tuple[int, str], frozenset[str]] = {}
+
+
+def _plain_keys(case_type: str) -> frozenset[str]:
+    """The top-level keys of a type that are not health data (any other key is: fail closed)."""
+    from domain.fields import COMMON_FIELDS
+    from domain.registry import find_case_type, generation
+
+    cache_key = (generation(), case_type)
+    found = _PLAIN_KEYS.get(cache_key)
+    if found is None:
+        ct = find_case_type(case_type)
+        names = set() if ct is None else set(ct.field_map.top) | set(COMMON_FIELDS)
+        found = _PLAIN_KEYS[cache_key] = frozenset(n for n in names if not is_health(case_type, n))
+    return found
+
+
 def split(case_type: str, data: Mapping[str, Any] | None) -> tuple[dict[str, Any], dict[str, Any]]:
     """(the non-health keys, the health keys) of a data object."""
     if not data:
         return {}, {}
-    health_keys = [key for key in data if is_health(case_type, key)]
+    plain_keys = _plain_keys(case_type)
+    health_keys = [key for key in data if key not in plain_keys]
     if not health_keys:  # most steps: nothing to seal, the data as it is
         return dict(data), {}
     plain = {k: v for k, v in data.items() if k not in health_keys}
