@@ -35,10 +35,12 @@ def _kill_other_backends(url: str) -> int:
     return killed
 
 
+POSTGRES_ONLY = pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)  # the pool is PostgreSQL's
+
+
 @pytest.mark.postgres
+@POSTGRES_ONLY
 def test_killed_pooled_connections_cost_no_500_on_pages_or_api(world, client_for, db_url):
-    if not db_url.startswith("postgresql"):
-        pytest.skip("riguarda il pool di connessioni verso PostgreSQL")
     worker = client_for("as.rossi")
     pages = ("/oggi", "/casi", f"/casi/{world['patto_crema']}")
     assert all(worker.get(p).status_code == 200 for p in pages)  # the pool holds live connections now
@@ -52,9 +54,8 @@ def test_killed_pooled_connections_cost_no_500_on_pages_or_api(world, client_for
 
 
 @pytest.mark.postgres
+@POSTGRES_ONLY
 def test_a_step_whose_first_read_meets_a_dead_connection_is_run_again_once(world, web_engine, db_url):
-    if not db_url.startswith("postgresql"):
-        pytest.skip("riguarda il pool di connessioni verso PostgreSQL")
     service = CaseService(web_engine, clock=lambda: NOW)
     worker = service.actor("as.rossi")  # the pool holds a live connection now
     assert _kill_other_backends(db_url) >= 1
