@@ -2,8 +2,6 @@
 Administrative commands: they read the whole district's history, with no --actor."""
 from __future__ import annotations
 
-import hashlib
-
 import typer
 
 from cli.common import ADMIN, JsonOpt, engine, print_json, run
@@ -11,11 +9,6 @@ from config.settings import get_settings
 
 audit_app = typer.Typer(help="Registro di controllo: verifica delle catene di impronte e checkpoint firmati.",
                         no_args_is_help=True)
-
-
-def audit_key(secret: str) -> bytes:
-    """The checkpoints' signing key, derived from LEGAMI_SECRET_KEY (changing the secret changes it)."""
-    return hashlib.sha256(b"legami-audit-checkpoint\n" + secret.encode()).digest()
 
 
 @audit_app.command("verify", help="Verifica ogni catena (i passi di ogni caso, il registro degli accessi ai dati "
@@ -43,6 +36,7 @@ def verify(as_json: bool = JsonOpt) -> None:
                                       "radice e firma HMAC) nella cartella LEGAMI_AUDIT_DIR: conservarne una copia "
                                       f"fuori da questa macchina. {ADMIN}")
 def checkpoint(as_json: bool = JsonOpt) -> None:
+    from services.audit import audit_key
     from services.audit import checkpoint as write
 
     settings = get_settings()

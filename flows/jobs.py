@@ -55,8 +55,7 @@ def materialise_tallies(as_of: date) -> dict[str, Any]:
 
 @task(name="checkpoint-registro", retries=1, retry_delay_seconds=60)
 def audit_checkpoint() -> dict[str, Any]:
-    from cli.audit import audit_key
-    from services.audit import daily_checkpoint
+    from services.audit import audit_key, daily_checkpoint
 
     settings = get_settings()
     return daily_checkpoint(_engine(), audit_dir=settings.audit_dir, key=audit_key(settings.secret_key))

@@ -12,6 +12,7 @@ outbox), so that a copy lives where a database administrator cannot reach it.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -20,7 +21,15 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from domain.audit import GENESIS, HEALTH_LOG_FIELDS, TRANSITION_FIELDS, Break, checkpoint_root, sign, verify_chain
+from domain.audit import (
+    GENESIS,
+    HEALTH_LOG_FIELDS,
+    TRANSITION_FIELDS,
+    Break,
+    checkpoint_root,
+    sign,
+    verify_chain,
+)
 from store import audit as store
 from store.uow import reading, writing
 
@@ -47,14 +56,8 @@ class Verification:
 
 def heads(engine: Engine) -> dict[str, tuple[int, str]]:
     """Every chain's (length, head hash), from the rows themselves."""
-    found: dict[str, tuple[int, str]] = {}
     with reading(engine) as conn:
-        for case_id, rows in store.transitions_by_case(conn):
-            _, last, count = verify_chain("", rows, TRANSITION_FIELDS, position="seq", label="passo")
-            found[f"caso:{case_id}"] = (count, last)
-        _, last, count = verify_chain("", store.health_log(conn), HEALTH_LOG_FIELDS, position="id", label="riga")
-        found["registro_sanitario"] = (count, last)
-    return found
+        return store.chain_heads(conn)
 
 
 def verify(engine: Engine, *, audit_dir: Path | None = None) -> Verification:
@@ -122,6 +125,11 @@ def _against_checkpoints(chain: str, key: str, rows: list[dict[str, Any]],
             found.append(Break(chain, f"checkpoint {name}",
                                f"i primi {length} passi non sono più quelli registrati nel checkpoint: storia riscritta"))
     return found
+
+
+def audit_key(secret: str) -> bytes:
+    """The checkpoints' signing key, derived from LEGAMI_SECRET_KEY (changing the secret changes it)."""
+    return hashlib.sha256(b"legami-audit-checkpoint\n" + secret.encode()).digest()
 
 
 def daily_checkpoint(engine: Engine, *, audit_dir: Path, key: bytes, now: datetime | None = None) -> dict[str, Any]:

@@ -21,9 +21,6 @@ Handler = Callable[[Event], list[Message]]
 class _Handlers(dict[str, list[Handler]]):
     """Event name -> handlers: the registry's declared notifications, plus what a test sets by hand."""
 
-    def __missing__(self, name: str) -> list[Handler]:
-        raise KeyError(name)
-
     def __contains__(self, name: object) -> bool:
         return dict.__contains__(self, name) or bool(_declared().get(str(name)))
 

@@ -64,6 +64,20 @@ def queue_once(conn: Connection, rows: list[dict[str, Any]]) -> None:
 # ----------------------------------------------------------------------------- reading for verification
 
 
+def chain_heads(conn: Connection) -> dict[str, tuple[int, str]]:
+    """Every chain's (number of rows, hash stored on its last row), set-based: what a checkpoint anchors."""
+    t, h = transition_t, health_access_log_t
+    last = (sa.select(t.c.case_id, sa.func.count().label("n"), sa.func.max(t.c.seq).label("seq"))
+            .group_by(t.c.case_id).subquery())
+    rows = conn.execute(sa.select(last.c.case_id, last.c.n, t.c.hash)
+                        .join(t, sa.and_(t.c.case_id == last.c.case_id, t.c.seq == last.c.seq)))
+    found = {f"caso:{r.case_id}": (r.n, r.hash) for r in rows}
+    n, top = conn.execute(sa.select(sa.func.count(), sa.func.max(h.c.id))).one()
+    log_head = conn.execute(sa.select(h.c.hash).where(h.c.id == top)).scalar() if n else GENESIS
+    found["registro_sanitario"] = (n, log_head)
+    return found
+
+
 def cases(conn: Connection) -> Iterator[Any]:
     c = case_t.c
     yield from conn.execute(sa.select(c.id, c.state, c.version, c.audit_hash).order_by(c.id))
@@ -112,7 +126,3 @@ def health_log(conn: Connection, batch: int = 5000) -> Iterator[dict[str, Any]]:
 def head(conn: Connection, chain: str = HEALTH_CHAIN) -> Any:
     return conn.execute(sa.select(audit_head_t.c.length, audit_head_t.c.hash)
                         .where(audit_head_t.c.chain == chain)).first()
-
-
-def transition_hash(previous: str | None, row: Mapping[str, Any]) -> str:
-    return row_hash(previous or GENESIS, row, TRANSITION_FIELDS)
