@@ -133,3 +133,13 @@ def test_a_ranking_step_refuses_positions_sent_by_its_user():
     with pytest.raises(InvalidData) as refused:
         fire("fna_bando", "pubblica_graduatoria_provvisoria", payload=forged)
     assert [(e.field, e.message) for e in refused.value.errors] == [("posizioni", "campo non previsto")]
+
+
+def test_a_computed_ranking_of_a_large_call_is_recorded_whole():
+    """The ranking snapshot is computed by the rules, never typed: the input bound on lists (200) is not its bound.
+    A clean `legami demo` (about 300 applications on the year's call) failed on it."""
+    from domain.casetypes.fna.bando import SnapshotGraduatoria
+
+    positions = [{"domanda": n, "protocollo": f"CSC-2026-{n:04d}", "punteggio": "40",
+                  "dettaglio": {"isee": "30", "adl": "6", "iadl": "4"}} for n in range(1, 1201)]
+    assert len(SnapshotGraduatoria.model_validate({"posizioni": positions}).posizioni) == 1200

@@ -81,7 +81,8 @@ class PosizioneGraduatoria(Form):
 class SnapshotGraduatoria(Form):
     """What a ranking step computes and records: never sent by a user."""
 
-    posizioni: list[PosizioneGraduatoria] = Field(title="Posizioni in graduatoria")
+    # computed from the call's applications, not typed: bounded by the largest call, not by the input bound
+    posizioni: list[PosizioneGraduatoria] = Field(title="Posizioni in graduatoria", max_length=100_000)
 
 
 class Graduatoria(Form):
