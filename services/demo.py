@@ -46,6 +46,8 @@ def generate_demo(engine: Engine, *, year: int = 2026, seed: int = 7, scale: flo
         raise ValueError(f"la data di fine della demo ({today:%d/%m/%Y}) non può essere nel futuro")
     if scale < 0:
         raise ValueError("la scala non può essere negativa")
+    if not reference.initialised(engine):
+        raise ValueError("database non inizializzato: eseguire prima «legami init»")
     ctx = _ServiceContext(engine, year=year, seed=seed, scale=scale, today=today)
     ctx.check_database()
     ctx.create_users()

@@ -187,3 +187,12 @@ def test_only_the_last_days_mail_waits_in_the_outbox_the_past_is_recorded_as_del
     assert older and all(r.status == "sent" and r.sent_at == r.created_at for r in older)
     assert all(r.status == "pending" for r in rows if _rome_day(r.created_at) >= start_of_today.date())
     assert any("recapitata" in note for note in summary["notes"])
+
+
+def test_a_demo_on_a_database_never_initialised_is_refused_in_italian_naming_the_command(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'empty.db'}")
+    try:
+        with pytest.raises(ValueError, match="legami init"):
+            generate_demo(engine, year=2026, scale=0.05, today=TODAY)
+    finally:
+        engine.dispose()
