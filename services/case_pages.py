@@ -17,44 +17,55 @@ from sqlalchemy.engine import Engine
 from domain.access import openable as access_openable
 from domain.access import CaseRef, FieldClass, Principal, is_minor, visible_fields
 from domain.casetype import ParentLink
+from domain.identity import matches
 from domain.registry import all_workflows
 from domain.workflow import Role, Transition, Workflow
 from services.access import scoped_filter
 from services.queries import CaseFilter, list_cases
+from services.referral import people_views
 from store import case_reads, reference, users
 
 
 def search_condition(q: str) -> sa.ColumnElement[bool] | None:
-    """Cases whose person matches every word of `q` in surname, name or codice fiscale."""
-    return case_reads.person_search([w for w in q.split() if w])
+    """Cases whose person matches every word of `q` in surname, name or codice fiscale, as stored or as typed at
+    a referral (the candidates: `scoped_cases` keeps those matching an identity the reader may know)."""
+    return case_reads.person_search(q.split())
 
 
 def scoped_cases(engine: Engine, principal: Principal, f: CaseFilter, *, q: str = "",
                  today: date) -> list[dict[str, Any]]:
-    """`list_cases` within the user's scope (and the search, if any), with the person's name where the
-    user may see identity data."""
+    """`list_cases` within the user's scope (and the search, if any), with the person as the user may know
+    them (DOMAIN.md §13 "Out of scope": the name typed at a referral by whoever knows only that, the stored one
+    with any differing name typed at a referral as a discrepancy to resolve by whoever knows the stored one),
+    where the user may see identity data. A search finds a case only by an identity its reader may know."""
+    words = (q or "").split()
     scope = scoped_filter(principal, today=today)
     found = search_condition(q or "")
     if found is not None:
         scope = sa.and_(scope, found)
     rows = list_cases(engine, f, today=today, scope=scope)
-    names = people_of(engine, principal, [r["id"] for r in rows], today=today)
+    people = people_of(engine, principal, [r["id"] for r in rows], today=today)
+    if words:
+        rows = [r for r in rows if any(matches(words, i) for i in people.get(r["id"], {}).get("identita_note", []))]
     for r in rows:
-        r["persona"] = names.get(r["id"])
+        view = people.get(r["id"], {})
+        r["persona"] = view.get("persona")
+        r["discrepanze_anagrafiche"] = view.get("discrepanze_anagrafiche", [])
     return rows
 
 
-def people_of(engine: Engine, principal: Principal, case_ids: list[int], *, today: date) -> dict[int, dict[str, str]]:
-    """{case id: {cognome, nome, codice_fiscale}} for the cases whose identity data the user may see."""
+def people_of(engine: Engine, principal: Principal, case_ids: list[int], *, today: date) -> dict[int, dict[str, Any]]:
+    """{case id: the person as the user may know them (`services.referral.people_views`)} for the cases whose
+    identity data the user may see."""
     if not case_ids:
         return {}
-    out: dict[int, dict[str, str]] = {}
+    visible = []
     for r in case_reads.people_with_keys(engine, case_ids):
         ref = CaseRef(r.case_type, r.comune_istat, r.sub_ambito, r.owner, r.provider_codice,
                       is_minor(r.data_nascita, today), r.state)
         if FieldClass.IDENTITY in visible_fields(principal, ref):
-            out[r.id] = {"cognome": r.cognome, "nome": r.nome, "codice_fiscale": r.codice_fiscale}
-    return out
+            visible.append(r)
+    return people_views(engine, principal, visible, today=today)
 
 
 @dataclass(frozen=True)
