@@ -179,7 +179,7 @@ def decide(
     if reasons:
         raise GuardRefused(reasons)
     if t.computes is not None and t.computed_data is not None:
-        computed = t.computed_data.model_validate(dict(t.computes(ctx))).model_dump(mode="json", exclude_none=True)
+        computed = _computed(t, ctx)
         payload.update(computed)
         if t.merge_data:
             merged.update(computed)
@@ -274,10 +274,33 @@ def _validate_data(t: Transition, command: Command, now: datetime) -> tuple[Any,
             model = t.data.model_validate(dict(command.data), context={"today": now.date()})  # the engine's clock
             payload = model.model_dump(mode="json", exclude_none=True)
         except ValidationError as exc:
-            errors.extend(italian_errors(exc, t.data))
+            errors.extend(_sent_computed(t, italian_errors(exc, t.data)))
     if errors:
         raise InvalidData(errors)
     return model, payload
+
+
+COMPUTED_NOTE = "dato calcolato da Legami: va corretto il dato da cui proviene"
+
+
+def _computed(t: Transition, ctx: Context) -> dict[str, Any]:
+    """The data a step computes (never sent by a user), validated by its declaration like typed data: bad values
+    (say, a protocol number stored before the bounds, copied into a ranking) are an Italian InvalidData naming
+    the field, never pydantic's English text."""
+    try:
+        model = t.computed_data.model_validate(dict(t.computes(ctx)))
+    except ValidationError as exc:
+        raise InvalidData([FieldError(e.field, e.label, f"{e.message} ({COMPUTED_NOTE})")
+                           for e in italian_errors(exc, t.computed_data)]) from None
+    return model.model_dump(mode="json", exclude_none=True)
+
+
+def _sent_computed(t: Transition, errors: list[FieldError]) -> list[FieldError]:
+    """A field the step computes, sent by the client: named by its label, and said to be computed."""
+    computed = t.computed_data.model_fields if t.computed_data is not None else {}
+    return [FieldError(e.field, computed[e.field].title or e.field,
+                       "campo non previsto: lo calcola Legami quando il passo è eseguito")
+            if e.field in computed and e.message == "campo non previsto" else e for e in errors]
 
 
 def _opening_view(wf: Workflow, command: Command, policy: Policy, person: dict | None) -> CaseView:

@@ -116,6 +116,33 @@ class FieldMap:
     def has_nested(self, name: str) -> bool:
         return any(p.startswith((name + ".", name + "[]")) for p in self.nested)
 
+    def split_health(self, name: str, value: Any) -> tuple[Any, Any]:
+        """(`value` of top-level field `name` without its nested health parts, those parts or None).
+
+        The parts keep the value's shape (`merge_health` puts them back): a mapping holds only its health keys
+        (or sub-mappings holding some), a list one item per item (None where an item holds none)."""
+        return self._split(name, value, self.of(name))
+
+    def _split(self, path: str, value: Any, cls: FieldClass) -> tuple[Any, Any]:
+        if isinstance(value, list):
+            pairs = [self._split(path + "[]", v, cls) for v in value]
+            if all(h is None for _, h in pairs):
+                return value, None
+            return [p for p, _ in pairs], [h for _, h in pairs]
+        if isinstance(value, dict):
+            plain: dict[str, Any] = {}
+            health: dict[str, Any] = {}
+            for key, item in value.items():
+                sub, sub_cls = self.child(path, str(key), cls)
+                if sub_cls is _H:
+                    health[key] = item
+                    continue
+                plain[key], part = self._split(sub, item, sub_cls)
+                if part is not None:
+                    health[key] = part
+            return (plain, health) if health else (value, None)
+        return value, None
+
     def filter(self, name: str, value: Any, visible: frozenset[FieldClass],
                hidden: set[FieldClass], seen: set[str] | None = None) -> Any:
         """`value` of top-level field `name` with every nested part of a class not in `visible` removed.
@@ -139,3 +166,18 @@ class FieldMap:
         if cls is _H and seen is not None:
             seen.add(path)
         return value
+
+
+def merge_health(plain: Any, health: Any) -> Any:
+    """`plain` with the health parts split out of it (`FieldMap.split_health`, or whole top-level keys) put
+    back: the inverse of the split."""
+    if health is None:
+        return plain
+    if isinstance(plain, dict) and isinstance(health, dict):
+        merged = dict(plain)
+        for key, part in health.items():
+            merged[key] = merge_health(plain[key], part) if key in plain else part
+        return merged
+    if isinstance(plain, list) and isinstance(health, list):
+        return [merge_health(p, health[i]) if i < len(health) else p for i, p in enumerate(plain)]
+    return health

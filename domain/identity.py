@@ -36,3 +36,10 @@ def known_elsewhere_notice(sub_ambiti: Iterable[str | None]) -> str:
     contacts = list(dict.fromkeys(contact(s) for s in sorted(sub_ambiti, key=lambda s: s or "")))
     return ("La persona è già nota ai servizi dell'Ambito. Per informazioni rivolgersi a: "
             + ", ".join(contacts) + ".")
+
+
+def matches(words: Iterable[str], identity: Mapping[str, Any]) -> bool:
+    """Whether every word of a search is part of the identity's surname, name or codice fiscale (case apart): the
+    search of the case list, over an identity its reader may know."""
+    fields = [_normal(identity.get(k)) for k in ("cognome", "nome", "codice_fiscale")]
+    return all(any(w.casefold() in f for f in fields) for w in words)

@@ -7,7 +7,7 @@ user's scope, so a user never finds a case they may not read.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -17,51 +17,97 @@ from sqlalchemy.engine import Engine
 from domain.access import openable as access_openable
 from domain.access import CaseRef, FieldClass, Principal, is_minor, visible_fields
 from domain.casetype import ParentLink
+from domain.identity import matches
 from domain.registry import all_workflows
 from domain.workflow import Role, Transition, Workflow
 from services.access import scoped_filter
-from services.queries import CaseFilter, CasePage, page_of_cases
+from services.queries import CaseFilter, CasePage, ListKey, page_of_cases
+from services.referral import people_views
 from store import case_reads, reference, users
 
 
 def search_condition(q: str) -> sa.ColumnElement[bool] | None:
-    """Cases whose person matches every word of `q` in surname, name or codice fiscale."""
-    return case_reads.person_search([w for w in q.split() if w])
+    """Cases whose person matches every word of `q` in surname, name or codice fiscale, as stored or as typed at
+    a referral (the candidates: `scoped_cases` keeps those matching an identity the reader may know)."""
+    return case_reads.person_search(q.split())
+
+
+SEARCH_MAX = 1000  # a search's candidates, paged in memory once the reader's own identities are matched
 
 
 def scoped_cases(engine: Engine, principal: Principal, f: CaseFilter, *, q: str = "",
                  today: date) -> list[dict[str, Any]]:
-    """`list_cases` within the user's scope (and the search, if any), with the person's name where the
-    user may see identity data."""
+    """`scoped_page`'s rows (one page, no total)."""
     return scoped_page(engine, principal, f, q=q, today=today, count=False).rows
 
 
 def scoped_page(engine: Engine, principal: Principal, f: CaseFilter, *, q: str = "", today: date,
                 count: bool = True) -> CasePage:
     """One page of the cases within the user's scope (and the search, if any), with its true total and the
-    next page's key; the person's name where the user may see identity data."""
+    keys of the pages around it; the person as the user may know them (DOMAIN.md §13 "Out of scope": the name
+    typed at a referral by whoever knows only that, the stored one with any differing name typed at a referral
+    as a discrepancy to resolve by whoever knows the stored one), where the user may see identity data.
+
+    A search finds a case only by an identity its reader may know: its candidates (at most SEARCH_MAX) are
+    matched here, then paged in memory with the same keys, so its total is exact too."""
+    words = (q or "").split()
     scope = scoped_filter(principal, today=today)
     found = search_condition(q or "")
     if found is not None:
         scope = sa.and_(scope, found)
-    page = page_of_cases(engine, f, today=today, scope=scope, count=count)
-    names = people_of(engine, principal, [r["id"] for r in page.rows], today=today)
-    for r in page.rows:
-        r["persona"] = names.get(r["id"])
-    return page
+    if not words:
+        page = page_of_cases(engine, f, today=today, scope=scope, count=count)
+        _with_people(engine, principal, page.rows, today)
+        return page
+    every = page_of_cases(engine, replace(f, limit=SEARCH_MAX, after=None, before=None), today=today, scope=scope,
+                          count=False)
+    people = _with_people(engine, principal, every.rows, today)
+    kept = [(r, k) for r, k in zip(every.rows, every.keys)
+            if any(matches(words, i) for i in people.get(r["id"], {}).get("identita_note", []))]
+    return page_in_memory(kept, f)
 
 
-def people_of(engine: Engine, principal: Principal, case_ids: list[int], *, today: date) -> dict[int, dict[str, str]]:
-    """{case id: {cognome, nome, codice_fiscale}} for the cases whose identity data the user may see."""
+def page_in_memory(rows: list[tuple[dict[str, Any], ListKey]], f: CaseFilter) -> CasePage:
+    """`f`'s page (after/before its key, `f.limit` rows) of rows already in the list's order, with their keys."""
+    keys = [k for _, k in rows]
+    if f.after is not None:
+        start = next((i for i, k in enumerate(keys) if _order(k) > _order(f.after)), len(keys))
+    elif f.before is not None:
+        end = next((i for i, k in enumerate(keys) if _order(k) >= _order(f.before)), len(keys))
+        start = max(end - f.limit, 0)
+    else:
+        start = 0
+    chosen = rows[start:start + f.limit]
+    after_end = start + f.limit < len(rows)
+    return CasePage([r for r, _ in chosen], len(rows), chosen[-1][1] if chosen and after_end else None,
+                    chosen[0][1] if chosen and start > 0 else None, [k for _, k in chosen])
+
+
+def _order(key: ListKey) -> tuple:
+    return (key.no_person, key.due, key.id)
+
+
+def _with_people(engine: Engine, principal: Principal, rows: list[dict[str, Any]], today: date) -> dict:
+    people = people_of(engine, principal, [r["id"] for r in rows], today=today)
+    for r in rows:
+        view = people.get(r["id"], {})
+        r["persona"] = view.get("persona")
+        r["discrepanze_anagrafiche"] = view.get("discrepanze_anagrafiche", [])
+    return people
+
+
+def people_of(engine: Engine, principal: Principal, case_ids: list[int], *, today: date) -> dict[int, dict[str, Any]]:
+    """{case id: the person as the user may know them (`services.referral.people_views`)} for the cases whose
+    identity data the user may see."""
     if not case_ids:
         return {}
-    out: dict[int, dict[str, str]] = {}
+    visible = []
     for r in case_reads.people_with_keys(engine, case_ids):
         ref = CaseRef(r.case_type, r.comune_istat, r.sub_ambito, r.owner, r.provider_codice,
                       is_minor(r.data_nascita, today), r.state)
         if FieldClass.IDENTITY in visible_fields(principal, ref):
-            out[r.id] = {"cognome": r.cognome, "nome": r.nome, "codice_fiscale": r.codice_fiscale}
-    return out
+            visible.append(r)
+    return people_views(engine, principal, visible, today=today)
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ from reports import csv_safe
 from services.access import ScopedCaseService, scoped_filter
 from services.case_pages import case_type_of
 from store import health_log, health_store
+from store.sealed import merge
 from store.tables import Comune, case_t, person_t
 from store.uow import reading, writing
 
@@ -151,7 +152,7 @@ def _applications(engine: Engine, call_id: int, today: date,
     with reading(engine) as conn:
         rows = conn.execute(q).all()
         health = health_store.current_of(conn, [r.id for r in rows])  # the scores need ADL/IADL (sealed)
-    return [_Application(r.id, r.state, {**(r.data or {}), **health.get(r.id, {})}, r.nome,
+    return [_Application(r.id, r.state, merge(r.data, health.get(r.id)), r.nome,
                          CaseRef(APPLICATION, r.comune_istat, r.sub_ambito, r.owner, r.provider_codice,
                                  is_minor(r.data_nascita, today), r.state),
                          r.data_nascita) for r in rows]

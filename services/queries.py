@@ -1,7 +1,7 @@
 """The read side: case detail (state, history, deadlines, next transitions), lists and summaries."""
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -102,6 +102,7 @@ class CasePage:
     total: int | None  # every matching case, all pages together (None: not counted)
     next_key: ListKey | None  # where the next page starts; None on the last page
     previous_key: ListKey | None  # where the previous page ends; None on the first page
+    keys: list[ListKey] = field(default_factory=list)  # each row's key, in the rows' order
 
 
 def page_of_cases(engine: Engine, f: CaseFilter, *, today: date | None = None,
@@ -132,7 +133,8 @@ def page_of_cases(engine: Engine, f: CaseFilter, *, today: date | None = None,
         for r in rows
     ]
     return CasePage(out, total, case_queries.list_key(rows[-1]) if following and rows else None,
-                    case_queries.list_key(rows[0]) if preceding and rows else None)
+                    case_queries.list_key(rows[0]) if preceding and rows else None,
+                    [case_queries.list_key(r) for r in rows])
 
 
 def summary_by_type_and_state(engine: Engine) -> list[dict[str, Any]]:

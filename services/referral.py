@@ -6,6 +6,7 @@ case opened with a different name shows what its opener typed. A reader who may 
 person had when this case was opened is told only that the person is known and whom to contact (by role and
 sub-ambito). Discrepancies
 between typed and stored identities are listed for the readers who know the stored one, to be resolved.
+The case list and its search (`people_views`) follow the same rule, case by case.
 """
 from __future__ import annotations
 
@@ -46,6 +47,45 @@ def person_view(engine: Engine, principal: Principal, case_id: int, *, today: da
     if knows_stored:
         stored = person._asdict()
         out["discrepanze_anagrafiche"] = [_discrepancy(stored, r) for r in records]
+    return out
+
+
+def people_views(engine: Engine, principal: Principal, rows: list[Any], *,
+                 today: date) -> dict[int, dict[str, Any]]:
+    """For a list of cases (rows with `id`, `person_id` and the stored `cognome`, `nome`, `codice_fiscale`,
+    `data_nascita`, all readable by `principal`), what `person_view` decides for each, in three queries:
+    {case id: {"persona": the identity to show, "discrepanze_anagrafiche": [...] (for a reader who knows the stored
+    identity), "identita_note": every identity the reader may know for that case (what a search may match)}}."""
+    from services.access import scoped_filter
+
+    if not rows:
+        return {}
+    people = {r.person_id for r in rows}
+    with reading(engine) as conn:
+        records = persons.discrepancies_of_people(conn, people)
+        within = persons.cases_of_people_within(conn, people, scoped_filter(principal, today=today))
+    typed_by_person: dict[int, dict[int, Any]] = {}
+    for rec in records:
+        typed_by_person.setdefault(rec.person_id, {})[rec.case_id] = rec
+    readable: dict[int, set[int]] = {}
+    for c in within:
+        readable.setdefault(c.person_id, set()).add(c.id)
+    out: dict[int, dict[str, Any]] = {}
+    for r in rows:
+        typed = typed_by_person.get(r.person_id, {})
+        stored = {"cognome": r.cognome, "nome": r.nome, "codice_fiscale": r.codice_fiscale,
+                  "data_nascita": r.data_nascita}
+        knows_stored = any(c not in typed for c in readable.get(r.person_id, set()) | {r.id})
+        shown = stored if knows_stored or r.id not in typed else \
+            {"cognome": typed[r.id].cognome, "nome": typed[r.id].nome, "codice_fiscale": r.codice_fiscale}
+        known = [shown, *({"cognome": t.cognome, "nome": t.nome, "codice_fiscale": r.codice_fiscale}
+                          for t in typed.values())] if knows_stored else [shown]
+        out[r.id] = {
+            "persona": {"cognome": shown["cognome"], "nome": shown["nome"], "codice_fiscale": r.codice_fiscale},
+            "discrepanze_anagrafiche": [d for t in typed.values() if (d := _discrepancy(stored, t))["campi"]]
+            if knows_stored else [],
+            "identita_note": known,
+        }
     return out
 
 

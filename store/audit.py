@@ -90,7 +90,7 @@ def transitions_by_case(conn: Connection, batch: int = 5000) -> Iterator[tuple[i
     from cryptography.exceptions import InvalidTag
 
     from store.health_store import open_row, sealed_steps
-    from store.sealed import HealthKeyError, keyring
+    from store.sealed import HealthKeyError, keyring, merge
 
     ring = keyring()
     sealed = {(case_id, seq): r for case_id, seq, r in sealed_steps(conn, batch)}
@@ -110,7 +110,7 @@ def transitions_by_case(conn: Connection, batch: int = 5000) -> Iterator[tuple[i
                 health = open_row(part, ring)
             except (InvalidTag, HealthKeyError):  # altered, moved or under a key no longer held: a break
                 health = {"sigillo_sanitario": "illeggibile"}
-            row["data"] = {**(row["data"] or {}), **health}
+            row["data"] = merge(row["data"], health)
         rows.append(row)
     if rows:
         yield current, rows

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from domain.engine import CaseView
 from store import health_store
 from store.cases import load_case
+from store.sealed import merge
 from store.tables import Comune, Person, case_t, deadline_t, transition_t
 from store.uow import Bind, reading
 
@@ -103,7 +104,7 @@ def _with_health(row: Any, part: dict[str, Any] | None) -> Any:
     if not part:
         return row
     values = dict(row._mapping)
-    values["data"] = {**(values["data"] or {}), **part}
+    values["data"] = merge(values["data"], part)
     return SimpleNamespace(**values)
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from store.tables import Comune, case_t, person_t, transition_t
+from store.tables import Comune, case_t, person_discrepancy_t, person_t, transition_t
 from store.uow import Bind, reading
 
 comune_t = Comune.__table__
@@ -45,10 +45,12 @@ def count_by_type_and_state(bind: Bind, scope: sa.ColumnElement[bool] | None = N
 
 
 def people_with_keys(bind: Bind, case_ids: Iterable[int]) -> list[Any]:
-    """For each case with a person: its authorisation keys with the person's cognome, nome, codice fiscale."""
+    """For each case with a person: its authorisation keys with the person's id, cognome, nome, codice fiscale
+    and birth date (as stored)."""
     c, p = case_t.c, person_t.c
     q = (sa.select(c.id, c.case_type, c.comune_istat, c.owner, c.provider_codice, c.state,
-                   comune_t.c.sub_ambito, p.cognome, p.nome, p.codice_fiscale, p.data_nascita)
+                   comune_t.c.sub_ambito, p.id.label("person_id"), p.cognome, p.nome, p.codice_fiscale,
+                   p.data_nascita)
          .select_from(case_t.join(person_t, p.id == c.person_id)
                       .outerjoin(comune_t, comune_t.c.istat == c.comune_istat))
          .where(c.id.in_(list(case_ids))))
@@ -57,17 +59,21 @@ def people_with_keys(bind: Bind, case_ids: Iterable[int]) -> list[Any]:
 
 
 def person_search(words: list[str]) -> sa.ColumnElement[bool] | None:
-    """Cases whose person matches every word in surname, name or codice fiscale (case-insensitive)."""
+    """Cases whose person matches every word in surname, name or codice fiscale (case-insensitive), as stored or
+    as typed at a referral that differed from it (person_discrepancy): the candidates, which the caller narrows
+    to the identities the reader may know (services/referral.py)."""
     if not words:
         return None
-    p = person_t.c
-    conditions = []
-    for w in words:
-        pattern = _like(w)
-        conditions.append(sa.or_(sa.func.lower(p.cognome).like(pattern, escape="\\"),
-                                 sa.func.lower(p.nome).like(pattern, escape="\\"),
-                                 sa.func.lower(p.codice_fiscale).like(pattern, escape="\\")))
-    return case_t.c.person_id.in_(sa.select(p.id).where(sa.and_(*conditions)))
+    p, d = person_t.c, person_discrepancy_t.c
+
+    def all_words(surname, name) -> sa.ColumnElement[bool]:
+        return sa.and_(*(sa.or_(*(sa.func.lower(col).like(_like(w), escape="\\")
+                                  for col in (surname, name, p.codice_fiscale))) for w in words))
+
+    stored = sa.select(p.id).where(all_words(p.cognome, p.nome))
+    typed = (sa.select(d.person_id).select_from(person_discrepancy_t.join(person_t, p.id == d.person_id))
+             .where(all_words(d.cognome, d.nome)))
+    return case_t.c.person_id.in_(stored.union(typed))
 
 
 def _like(text: str) -> str:

@@ -22,7 +22,7 @@ from domain.engine import Actor, CaseView, Decision, ProviderView, UserView
 from domain.errors import ConflictError, NotFound, StateWriteForbidden
 from domain.italian import ROME
 from domain.workflow import Role
-from store.sealed import seal, split, unseal
+from store.sealed import merge, seal, split, unseal
 from store.tables import Case, case_t, person_t
 
 
@@ -50,7 +50,7 @@ def _row_to_view(sql: _Sql, row: Sequence[Any], health: bool = True) -> CaseView
      related, provider, codice_fiscale, data_nascita, audit_hash, key_id, nonce, ciphertext) = row
     data = sql.read_json(data) or {}
     if health and key_id is not None:
-        data = {**data, **unseal(key_id, nonce, ciphertext, id_, 0)}
+        data = merge(data, unseal(key_id, nonce, ciphertext, id_, 0))
     person = {"codice_fiscale": codice_fiscale, "data_nascita": sql.read_day(data_nascita)} if codice_fiscale else None
     return CaseView(
         id=id_,

@@ -2,6 +2,7 @@
 of a person a scope condition lets through (the condition itself comes from services.access)."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
@@ -43,9 +44,21 @@ def case_ids_within(conn: Connection, person_id: int, scope: sa.ColumnElement[bo
 
 
 def discrepancies_of(conn: Connection, person_id: int) -> list[Row]:
+    return discrepancies_of_people(conn, [person_id])
+
+
+def discrepancies_of_people(conn: Connection, person_ids: Iterable[int]) -> list[Row]:
+    """(person_id, case_id, cognome, nome, data_nascita, recorded_at, sub_ambito) of every identity typed at a
+    referral that differed from the stored one, for these people, in the order recorded."""
     d = person_discrepancy_t.c
     return conn.execute(
-        sa.select(d.case_id, d.cognome, d.nome, d.data_nascita, d.recorded_at, _comune_t.c.sub_ambito)
+        sa.select(d.person_id, d.case_id, d.cognome, d.nome, d.data_nascita, d.recorded_at, _comune_t.c.sub_ambito)
         .select_from(person_discrepancy_t.join(case_t, case_t.c.id == d.case_id)
                      .outerjoin(_comune_t, _comune_t.c.istat == case_t.c.comune_istat))
-        .where(d.person_id == person_id).order_by(d.id)).all()
+        .where(d.person_id.in_(sorted(set(person_ids)))).order_by(d.id)).all()
+
+
+def cases_of_people_within(conn: Connection, person_ids: Iterable[int], scope: sa.ColumnElement[bool]) -> list[Row]:
+    """(id, person_id) of these people's cases that `scope` lets through."""
+    return conn.execute(sa.select(case_t.c.id, case_t.c.person_id)
+                        .where(case_t.c.person_id.in_(sorted(set(person_ids))), scope)).all()

@@ -10,8 +10,10 @@ Keys come from settings (`LEGAMI_HEALTH_KEYS` = "id:base64key,..."; the first en
 development without one, a key derived from `LEGAMI_SECRET_KEY` (id "dev"). `legami keys rotate`
 (`reseal_all`) re-encrypts every row with the current key.
 
-Nested health parts of administrative keys (the FNA call's ranking snapshot `posizioni[].dettaglio.adl`) are not
-split out here: they stay in the case row, redacted on reading like any nested health path.
+Nested health parts of a key that is not health data itself (the FNA call's ranking snapshot: its
+`posizioni[].dettaglio.adl`, `.iadl`, `.gravita` are, its protocols and scores are not) are split out too, down
+to the declared paths (`FieldMap.split_health`): the sealed object then holds, under that key, the same shape with
+only the health leaves (`{"posizioni": [{"dettaglio": {"adl": "15"}}, ...]}`), and `merge` puts them back.
 """
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from domain.fields import FieldClass
+from domain.fields import FieldClass, merge_health
 
 DEV_KEY_ID = "dev"
 
@@ -147,13 +149,45 @@ def _plain_keys(case_type: str) -> frozenset[str]:
     return found
 
 
+_NESTED_ROOTS: dict[tuple[int, str], frozenset[str]] = {}
+
+
+def _nested_roots(case_type: str) -> frozenset[str]:
+    """The non-health top-level keys of a type whose nested parts are classified (they may hold health parts)."""
+    from domain.registry import find_case_type, generation
+
+    cache_key = (generation(), case_type)
+    found = _NESTED_ROOTS.get(cache_key)
+    if found is None:
+        ct = find_case_type(case_type)
+        names = frozenset() if ct is None else _plain_keys(case_type)
+        found = _NESTED_ROOTS[cache_key] = frozenset(n for n in names if ct.field_map.has_nested(n))
+    return found
+
+
 def split(case_type: str, data: Mapping[str, Any] | None) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(the non-health keys, the health keys) of a data object."""
+    """(the data without its health parts, the health parts): the health-class top-level keys whole, and the
+    nested health parts of the other keys (under their key, in the value's shape; `merge` is the inverse)."""
     if not data:
         return {}, {}
     plain_keys = _plain_keys(case_type)
     health_keys = [key for key in data if key not in plain_keys]
-    if not health_keys:  # most steps: nothing to seal, the data as it is
+    nested = _nested_roots(case_type)
+    parts: dict[str, Any] = {}
+    if nested:
+        from domain.registry import find_case_type
+
+        field_map = find_case_type(case_type).field_map
+        for key in nested.intersection(data):
+            value, part = field_map.split_health(key, data[key])
+            if part is not None:
+                parts[key] = (value, part)
+    if not health_keys and not parts:  # most steps: nothing to seal, the data as it is
         return dict(data), {}
-    plain = {k: v for k, v in data.items() if k not in health_keys}
-    return plain, {k: data[k] for k in health_keys}
+    plain = {k: parts[k][0] if k in parts else v for k, v in data.items() if k not in health_keys}
+    return plain, {**{k: data[k] for k in health_keys}, **{k: part for k, (_, part) in parts.items()}}
+
+
+def merge(plain: Mapping[str, Any] | None, health: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The data as recorded: `plain` with its sealed health parts (`split`'s second half) put back."""
+    return merge_health(dict(plain or {}), dict(health)) if health else dict(plain or {})

@@ -67,6 +67,59 @@ def world(service, engine, keys):
     return ids
 
 
+@pytest.fixture
+def ranked(service, world):
+    return publish_a_ranking(service, world)
+
+
+def publish_a_ranking(service, world):
+    """The world with its FNA call's provisional ranking published: a snapshot of each application's points,
+    ADL, IADL and severity (health-derived) among them."""
+    udp = service.actor("udp.neri")
+    service.advance(case_id=world["bando"], transition="chiudi", actor=udp, effective_at=date(2026, 7, 11))
+    service.advance(case_id=world["fna"], transition="ammetti", actor=service.actor("as.rossi"),
+                    effective_at=date(2026, 7, 20),
+                    data={"adl": 4, "iadl": 5, "misura_proposta": "caregiver", "importo_mensile_proposto": "300"})
+    service.advance(case_id=world["bando"], transition="pubblica_graduatoria_provvisoria", actor=udp,
+                    effective_at=date(2026, 7, 25), data={"atto": "Determinazione UdP n. 41/2026"})
+    return world
+
+
+def _health_names() -> set[str]:
+    """Every key the declarations classify as health data, top-level or nested (`posizioni[].dettaglio.adl`)."""
+    from domain.fields import FieldClass
+    from domain.registry import all_case_types
+
+    names = set()
+    for ct in all_case_types():
+        names |= {k for k, c in ct.field_map.top.items() if c is FieldClass.HEALTH} | set(ct.field_map.health_names)
+    return names - {"*"}
+
+
+def _health_keys_in_clear(engine) -> list[tuple[str, str]]:
+    """(table.column, path) of every health-class key found in a JSON value of any column of any table."""
+    names, found = _health_names(), []
+
+    def walk(where: str, path: str, value) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if key in names:
+                    found.append((where, f"{path}.{key}"))
+                walk(where, f"{path}.{key}", item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(where, path + "[]", item)
+
+    meta = sa.MetaData()
+    meta.reflect(engine)
+    with engine.connect() as conn:
+        for table in meta.sorted_tables:
+            for row in conn.execute(sa.select(table)).mappings():
+                for column, value in row.items():
+                    walk(f"{table.name}.{column}", "", value)
+    return found
+
+
 def _all_text(engine) -> list[tuple[str, str]]:
     """(table.column, value as text) of every column of every table, binary ones excepted."""
     found = []
@@ -91,6 +144,31 @@ def test_no_health_value_is_stored_in_clear_anywhere(engine, world):
                             "indennita_accompagnamento", "invalidita_104_art3c3"} & set(data or {})
         sealed = conn.execute(sa.select(sa.func.count()).select_from(health_data_t)).scalar_one()
     assert sealed >= 6  # SAD and FNA and Bonus cases, and each step that carried health data
+
+
+def test_no_health_value_is_stored_in_clear_after_a_ranking_is_published(engine, ranked):
+    with engine.connect() as conn:
+        step = conn.execute(sa.select(transition_t.c.data).where(
+            transition_t.c.case_id == ranked["bando"],
+            transition_t.c.transition == "pubblica_graduatoria_provvisoria")).scalar_one()
+    assert [p["protocollo"] for p in step["posizioni"]] == ["CSC-2026-0042"]  # the ranking itself stays
+    assert set(step["posizioni"][0]["dettaglio"]) == {"isee", "eta", "solitudine"}
+    assert _health_keys_in_clear(engine) == []
+    assert verify(engine).ok  # the step's hash covers the snapshot as published, sealed part included
+
+
+def test_the_planning_office_reads_the_published_points_and_the_read_is_logged(engine, ranked):
+    detail = read_case(engine, principal_for(engine, "udp.neri"), ranked["bando"])
+    [step] = [h for h in detail["storia"] if h["transizione"] == "pubblica_graduatoria_provvisoria"]
+    points = step["dati"]["posizioni"][0]["dettaglio"]
+    assert (points["adl"], points["iadl"], points["gravita"]) == ("12", "5", "20")
+    assert set(points) == {"isee", "gravita", "solitudine", "eta", "adl", "iadl"}
+    assert "posizioni[].dettaglio.adl" in health_reads(engine, case_id=ranked["bando"], username="udp.neri")[-1]["campi"]
+    csc = read_case(engine, principal_for(engine, "csc.bianchi"), ranked["bando"])
+    [step] = [h for h in csc["storia"] if h["transizione"] == "pubblica_graduatoria_provvisoria"]
+    assert {"isee", "eta"} <= set(step["dati"]["posizioni"][0]["dettaglio"])  # none of the health-derived points
+    assert {"adl", "iadl", "gravita"}.isdisjoint(step["dati"]["posizioni"][0]["dettaglio"])
+    assert "dati sanitari" in csc["dati_riservati"]
 
 
 def test_the_engine_and_an_entitled_reader_see_the_values_and_the_read_is_logged(engine, world):
@@ -187,4 +265,30 @@ def test_the_migration_moves_clear_health_data_in_and_its_downgrade_puts_it_back
     with pytest.raises(sa.exc.DBAPIError, match="append-only"):  # the history's guard is back
         with engine.begin() as conn:
             conn.execute(transition_t.update().values(actor="x"))
+    engine.dispose()
+
+
+def test_migration_0010_seals_the_published_points_left_in_clear_and_its_downgrade_puts_them_back(
+        scratch_url, keys):
+    from services.cases import CaseService
+    from services.setup import init_database
+    from store.db import downgrade, make_engine, migrate
+
+    from .conftest import NOW, USERS
+
+    engine = make_engine(scratch_url, poolclass=sa.pool.NullPool)
+    init_database(scratch_url, engine)
+    with engine.begin() as conn:
+        for username, role, area, provider in [*USERS, *EXTRA_USERS]:
+            ensure_user(conn, username, username.title(), f"{username}@example.org", role, area, provider)
+    service = CaseService(engine, clock=lambda: NOW)
+    publish_a_ranking(service, build_world(service))
+    step = sa.select(transition_t.c.data).where(transition_t.c.transition == "pubblica_graduatoria_provvisoria")
+    downgrade(scratch_url, "0009_health_sealed")
+    with engine.connect() as conn:  # as a database sealed by 0009 only kept it
+        assert conn.execute(step).scalar_one()["posizioni"][0]["dettaglio"]["adl"] == "12"
+    assert verify(engine).ok
+    migrate(scratch_url)
+    assert _health_keys_in_clear(engine) == []
+    assert verify(engine).ok  # the rows' hashes did not change
     engine.dispose()

@@ -30,6 +30,8 @@ def test_upgrade_from_empty_then_one_step_down_and_up_again(tmp_path):
     assert CASE_TABLES | REMINDER_TABLES | AUTH_TABLES | {"comune", "provider", "app_user", "policy_version"} \
         <= tables(url)
     assert {"web_session", "audit_head", "person_discrepancy", "health_data"} <= tables(url)
+    downgrade(url, "-1")  # 0010 moves data only: the sealed table stays
+    assert "health_data" in tables(url)
     downgrade(url, "-1")
     assert "health_data" not in tables(url) and "person_discrepancy" in tables(url)
     downgrade(url, "-1")

@@ -132,7 +132,8 @@ def test_a_ranking_step_refuses_positions_sent_by_its_user():
               "posizioni": [{"domanda": 999, "protocollo": "X-1", "punteggio": "99", "dettaglio": {}}]}
     with pytest.raises(InvalidData) as refused:
         fire("fna_bando", "pubblica_graduatoria_provvisoria", payload=forged)
-    assert [(e.field, e.message) for e in refused.value.errors] == [("posizioni", "campo non previsto")]
+    assert [(e.field, e.label, e.message) for e in refused.value.errors] == [
+        ("posizioni", "Posizioni in graduatoria", "campo non previsto: lo calcola Legami quando il passo è eseguito")]
 
 
 def test_a_computed_ranking_of_a_large_call_is_recorded_whole():

@@ -88,3 +88,18 @@ def test_the_state_filter_is_grouped_by_case_type_and_picks_that_types_state(wor
     picked = client.get("/casi", params={"stato": "sad_caso:VOUCHER_ISSUED"}).text
     assert listed(picked) == {world["sad_ente01"]}
     assert 'value="sad_caso:VOUCHER_ISSUED" selected' in picked
+
+
+def test_a_search_is_paged_too_with_its_exact_total(world, client_for):
+    client = client_for("coord.crema")
+    everyone = ordered(client.get("/casi", params={"q": "a", "limit": 500}).text)
+    assert len(everyone) >= 3
+    first = client.get("/casi", params={"q": "a", "limit": 2}).text
+    assert count_line(first).startswith(f"{len(everyone)} casi, pagina 1 di {-(-len(everyone) // 2)}")
+    seen, page = ordered(first), first
+    while link(page, "next"):
+        page = client.get(link(page, "next")).text
+        seen += ordered(page)
+    assert seen == everyone
+    back = client.get(link(page, "prev")).text if link(page, "prev") else first
+    assert set(ordered(back)) <= set(everyone)

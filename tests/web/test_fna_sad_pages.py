@@ -258,6 +258,11 @@ def test_once_the_final_ranking_is_published_the_page_shows_both_snapshots_and_t
     assert 'data-fase="proposta"' not in page.text and 'data-testid="pubblica-graduatoria"' not in page.text
     final = _ranking_rows(page.text, "definitiva")
     assert [r["protocollo"] for r in final] == EXPECTED_ORDER
+    # the snapshots' health-derived points are stored sealed; the planning office reads them, and that is logged
+    assert all(set(r["dettaglio"]) == set(rk.COMPONENT_KEYS) for r in final)
+    assert final[0]["dettaglio"]["adl"] == "15" and final[0]["dettaglio"]["gravita"] == "20"
+    logged = health_reads(web_engine, case_id=call, username="udp.neri")
+    assert logged and "posizioni[].dettaglio.adl" in logged[-1]["campi"]
     assert final[0]["dettaglio"]["adl"] == "15"  # the snapshot's breakdown, as recorded
     assert "Determinazione UdP n. 60/2026" in page.text
     public = client.get(f"/fna/bandi/{call}/graduatoria/pubblica")

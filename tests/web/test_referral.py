@@ -96,6 +96,61 @@ def test_a_referral_for_a_person_the_worker_may_already_read_has_no_notice(app, 
     assert opened.json()["persona_nota"] is None
 
 
+# ----------------------------------------------------------------------------- the case list and its search
+
+
+def _open_as_rossetti(app) -> int:
+    opened = api(app, "as.rossi").post(f"{API}/casi", json={
+        "tipo": "patto", "comune_istat": CREMA, "efficace_il": "2026-11-16", "dati": typed_as("Rossetti")})
+    assert opened.status_code == 201, opened.text
+    return opened.json()["id"]
+
+
+def _listed(html: str) -> dict[int, str]:
+    """{case id: its row's markup} of the /casi list (the results table only)."""
+    if 'data-testid="elenco-casi"' not in html:
+        return {}
+    table = html[html.index('data-testid="elenco-casi"'):]
+    table = table[:table.index("</table>")]
+    return {int(m.group(1)): m.group(2) for m in re.finditer(r'<tr data-caso="(\d+)">(.*?)</tr>', table, re.DOTALL)}
+
+
+def test_the_case_list_shows_the_worker_the_name_they_typed_and_never_the_stored_one(app, world, client_for):
+    case_id = _open_as_rossetti(app)
+    page = client_for("as.rossi").get("/casi").text
+    row = _listed(page)[case_id]
+    assert "Rossetti Marco" in row and STORED["codice_fiscale"] in row
+    for trace in STORED_TRACES:
+        assert trace not in page
+    assert 'data-testid="discrepanza-anagrafica"' not in page  # she does not know the stored identity
+
+
+def test_the_search_finds_a_referral_by_the_name_typed_and_not_by_the_stored_one_out_of_scope(
+        app, world, client_for):
+    case_id = _open_as_rossetti(app)
+    client = client_for("as.rossi")
+    assert case_id in _listed(client.get("/casi", params={"q": "rossetti"}).text)
+    assert case_id in _listed(client.get("/casi", params={"q": "Marco Rossetti"}).text)
+    by_code = client.get("/casi", params={"q": STORED["codice_fiscale"]}).text
+    assert "Rossetti Marco" in _listed(by_code)[case_id] and "Riva" not in by_code
+    assert case_id not in _listed(client.get("/casi", params={"q": "Riva"}).text)  # the stored name tells nothing
+    assert case_id not in _listed(client.get("/casi", params={"q": "Riva Marco"}).text)
+
+
+def test_the_coordinator_who_knows_the_stored_identity_sees_the_discrepancy_in_the_list_and_the_search(
+        app, world, client_for):
+    case_id = _open_as_rossetti(app)
+    client = client_for("coord.pandino")
+    for params in ({}, {"q": "Riva"}, {"q": "Rossetti"}):
+        page = client.get("/casi", params=params).text
+        rows = _listed(page)
+        assert case_id not in rows, params  # the Crema referral itself stays out of her scope
+        row = rows[world["patto_pandino"]]
+        assert "Riva Marco" in row, params
+        assert 'data-testid="discrepanza-anagrafica"' in row and "«Rossetti»" in row and "«Riva»" in row, params
+    assert world["patto_pandino"] not in _listed(client.get("/casi", params={"q": "Bianchi"}).text)
+
+
 # ----------------------------------------------------------------------------- patto_precedente
 
 

@@ -93,7 +93,7 @@ def downgrade() -> None:
     bind = op.get_bind()
     rows = bind.execute(sa.select(SEALED).order_by(SEALED.c.case_id, SEALED.c.seq)).all()
     if rows:
-        from store.sealed import unseal
+        from store.sealed import merge, unseal
 
         with _history_writable(bind):
             for r in rows:
@@ -101,5 +101,5 @@ def downgrade() -> None:
                 table, where = ((CASES, CASES.c.id == r.case_id) if r.seq == 0 else
                                 (STEPS, sa.and_(STEPS.c.case_id == r.case_id, STEPS.c.seq == r.seq)))
                 data = bind.execute(sa.select(table.c.data).where(where)).scalar_one()
-                bind.execute(sa.update(table).where(where).values(data={**(data or {}), **health}))
+                bind.execute(sa.update(table).where(where).values(data=merge(data, health)))
     op.drop_table("health_data")
