@@ -94,23 +94,33 @@ def comuni(engine: Engine, principal: Principal | None = None) -> list[tuple[str
 
 
 def social_workers(engine: Engine, sub_ambito: str | None) -> list[tuple[str, str]]:
-    """(username, "Nome Cognome (username)") of the active social workers of a sub-ambito."""
+    """(username, "Nome Cognome") of the active social workers of a sub-ambito."""
     if not sub_ambito:
         return []
-    return [(u.username, f"{u.full_name} ({u.username})")
+    return [(u.username, u.full_name or u.username)
             for u in users.users(engine, role=Role.SOCIAL_WORKER.value, sub_ambito=sub_ambito, order="full_name")]
 
 
 def providers_for(engine: Engine, comune_istat: str | None) -> list[tuple[str, str]]:
     """(codice, nome) of the providers serving a comune (all of them if the comune is unknown)."""
     rows = reference.providers(engine, by_name=True)
-    return [(p.codice, f"{p.nome} ({p.codice})") for p in rows if comune_istat is None or comune_istat in p.comuni]
+    return [(p.codice, p.nome) for p in rows if comune_istat is None or comune_istat in p.comuni]
 
 
 def open_parents(engine: Engine, link: ParentLink) -> list[tuple[str, str]]:
     """(id, title) of the cases a new case of a linked type may be opened on (e.g. the open FNA calls)."""
     return [(str(r.id), f"{(r.data or {}).get('titolo', link.label)} (n. {r.id})")
             for r in case_reads.cases_in_states(engine, link.case_type, link.states)]
+
+
+def display_names(engine: Engine, usernames: list[str | None]) -> dict[str, str]:
+    """{username: full name} of the people a page names (usernames stay for the administrator's pages)."""
+    return users.full_names(engine, [u for u in usernames if u])
+
+
+def provider_names(engine: Engine) -> dict[str, str]:
+    """{codice: nome} of the accredited providers (pages name providers, not their codes)."""
+    return reference.provider_names(engine)
 
 
 def sub_ambito_of(engine: Engine, comune_istat: str | None) -> str | None:
