@@ -174,7 +174,7 @@ ENV.filters.update(data_it=data_it, ora_it=ora_it, euro=euro, quando=quando, ass
 CATEGORIE = (  # the digest's groups, in this order
     ("scaduta", "Scadute"),
     ("scadenza", "In scadenza"),
-    ("escalation", "Segnalazioni per escalation"),
+    ("escalation", "Solleciti per scadenze superate di altri"),
     ("obbligo", "Obblighi del distretto"),
 )
 

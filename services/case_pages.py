@@ -71,7 +71,8 @@ def assignment_steps(principal: Principal) -> list[AssignmentStep]:
 
 
 def waiting_for_assignment(engine: Engine, principal: Principal, *, today: date) -> list[dict[str, Any]]:
-    """Cases in the user's scope waiting for the assignment this user makes (a coordinator's queue)."""
+    """Cases in the user's scope waiting for the assignment this user makes (a coordinator's queue), the oldest
+    first, each with its nearest deadline and the step that assigns it."""
     rows: list[dict[str, Any]] = []
     for step in assignment_steps(principal):
         for state in step.states:
@@ -80,8 +81,32 @@ def waiting_for_assignment(engine: Engine, principal: Principal, *, today: date)
             for r in found:
                 r["tipo_etichetta"] = step.workflow.label
                 r["transizione"] = step.transition.name
+                r["passo"] = step.transition.label
             rows.extend(found)
-    return sorted(rows, key=lambda r: r["id"])
+    return sorted(rows, key=lambda r: (r["aperto_il"], r["id"]))
+
+
+def assigned_states(wf: Workflow) -> frozenset[str]:
+    """The states a case of `wf` is in right after a step gave it an owner (e.g. the patto's "Presa in carico")."""
+    return frozenset(t.target for t in wf.transitions if t.assigns_owner)
+
+
+def newly_assigned(engine: Engine, principal: Principal, *, today: date) -> list[dict[str, Any]]:
+    """The cases assigned to this user that still wait for her first step: hers, in a state an assignment leads
+    to (whatever the case type declares), the nearest deadline first; each with the steps she takes next."""
+    if principal.role is not Role.SOCIAL_WORKER:
+        return []
+    rows: list[dict[str, Any]] = []
+    for wf in all_workflows():
+        for state in sorted(assigned_states(wf)):
+            found = scoped_cases(engine, principal, CaseFilter(case_type=wf.case_type, state=state,
+                                                               owner=principal.username), today=today)
+            for r in found:
+                r["tipo_etichetta"] = wf.label
+                r["passi"] = [t.label for t in wf.transitions_from(state, r["tipologia"])
+                              if principal.role in t.roles and not wf.is_secondary(t)]
+            rows.extend(found)
+    return sorted(rows, key=lambda r: (r["prossima_scadenza"] or "9999", r["id"]))
 
 
 # ----------------------------------------------------------------------------- choices for forms

@@ -111,12 +111,12 @@ def test_the_digest_subject_counts_the_items_at_the_day():
 def test_the_digest_groups_items_by_category_in_a_fixed_order():
     mail = render("digest", DIGEST, base_url=BASE)
     text = mail.text
-    order = [text.index(h) for h in ("SCADUTE (1)", "IN SCADENZA (1)", "SEGNALAZIONI PER ESCALATION (1)",
+    order = [text.index(h) for h in ("SCADUTE (1)", "IN SCADENZA (1)", "SOLLECITI PER SCADENZE SUPERATE DI ALTRI (1)",
                                       "OBBLIGHI DEL DISTRETTO (1)")]
     assert order == sorted(order)
     assert text.index("Prima visita") < text.index("IN SCADENZA") < text.index("Firma del patto")
     headings = re.findall(r"<h2[^>]*>([^<]+)</h2>", mail.html)
-    assert headings == ["Scadute (1)", "In scadenza (1)", "Segnalazioni per escalation (1)",
+    assert headings == ["Scadute (1)", "In scadenza (1)", "Solleciti per scadenze superate di altri (1)",
                         "Obblighi del distretto (1)"]
 
 
