@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from domain.access import AccessDenied
 from domain.errors import (
@@ -226,6 +226,24 @@ def _new_context(request: Request, user: CurrentUser, tipo: str | None, values: 
 async def new_case_page(request: Request, user: CurrentUser = Depends(current_user)):
     ctx = _new_context(request, user, request.query_params.get("tipo"))
     return render(request, "casi/nuovo.html", ctx)
+
+
+@router.get("/casi/nuovo/scelte")
+async def new_case_choices(request: Request, user: CurrentUser = Depends(current_user)):
+    """The choices of the new-referral form that depend on the comune (the assignee among its sub-ambito's social
+    workers, the providers serving it), as {field id: [[value, label], ...]}: casi.js refills those selects when
+    the comune changes, so nothing typed is lost."""
+    svc = services(request)
+    options = {wf.case_type: (wf, t) for wf, t in case_pages.openable(user.principal)}
+    tipo = request.query_params.get("tipo")
+    if tipo not in options:
+        return JSONResponse({})
+    wf, t = options[tipo]
+    allowed = {istat for istat, _, _ in case_pages.comuni(svc.engine, user.principal)}
+    comune = request.query_params.get("comune_istat") or None
+    comune = comune if comune in allowed else None
+    choices = _field_choices(svc.engine, wf, t, comune, case_pages.sub_ambito_of(svc.engine, comune))
+    return JSONResponse({name.replace(".", "__"): [list(c) for c in found] for name, found in choices.items()})
 
 
 @router.post("/casi/nuovo")
