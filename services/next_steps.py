@@ -27,6 +27,7 @@ class NextStep:
     secondary: bool  # ends the case early or suspends it: offered after the forward steps
     automatic: bool  # the system fires it when its deadline falls due
     mine: bool  # the reader may fire it now
+    my_role: bool  # the declaration names the reader's role for it (if not `mine`, the scope refused)
     who: tuple[str, ...]  # who may fire it, each with its article: "del coordinatore del sub-ambito di Crema"
     refusal: str | None  # why the reader may not (None when `mine`)
 
@@ -45,6 +46,7 @@ class Pointer:
     state_label: str
     terminal: bool
     steps: tuple[NextStep, ...]  # forward steps first, then the secondary ones, each in declaration order
+    role_label: str = ""  # the reader's role, for the reason they may not act
 
     @property
     def forward(self) -> list[NextStep]:
@@ -62,22 +64,22 @@ class Pointer:
         if not ahead:
             return "Nessun passo previsto da questo stato."
         mine = [s for s in ahead if s.mine]
+        others = "; oppure ".join(f"«{s.label}» {s.by}" for s in ahead if not s.mine)
         if mine:
-            return "Tocca a lei: " + " oppure ".join(f"«{s.label}»" for s in mine) + "."
-        return "In attesa di " + "; oppure ".join(f"«{s.label}» {s.by}" for s in ahead) + "."
+            line = "Tocca a lei: " + " oppure ".join(f"«{s.label}»" for s in mine) + "."
+            return line + (f" Altri passi possibili: {others}." if others else "")
+        return f"In attesa di {others}."
 
     @property
     def why_not_me(self) -> list[str]:
         """The distinct reasons the reader may fire none of the steps (empty if they may fire one)."""
-        if any(s.mine for s in self.steps):
+        if any(s.mine for s in self.steps) or self.terminal or not self.steps:
             return []
         seen: list[str] = []
-        for s in self.steps:
-            if s.automatic and not s.who:
-                continue  # only the system fires it: not a reason worth reading
-            if s.refusal and s.refusal not in seen:
-                seen.append(s.refusal)
-        return seen
+        for s in (self.forward or self.steps):
+            if s.my_role and s.refusal and s.refusal not in seen:
+                seen.append(s.refusal)  # the role may, the scope refused: that reason (e.g. another's case)
+        return seen or [f"i prossimi passi di questo caso non spettano al ruolo «{self.role_label}»"]
 
 
 class _Names:
@@ -128,7 +130,8 @@ def _step(wf, t: Transition, principal: Principal, ref: CaseRef, names: _Names, 
           owner_name: str | None) -> NextStep:
     refusal = fire_refusal(principal, ref, t, policy, owner_name=owner_name)
     who = tuple(_phrase(w, names) for w in who_may_fire(ref, t, policy))
-    return NextStep(t.name, t.label, wf.is_secondary(t), t.automatic, refusal is None, who, refusal)
+    return NextStep(t.name, t.label, wf.is_secondary(t), t.automatic, refusal is None, principal.role in t.roles,
+                    who, refusal)
 
 
 def pointer(engine: Engine, principal: Principal, ref: CaseRef, *, policy: AccessPolicy = DEFAULT_POLICY) -> Pointer:
@@ -140,4 +143,5 @@ def pointer(engine: Engine, principal: Principal, ref: CaseRef, *, policy: Acces
     steps = [_step(wf, t, principal, ref, names, policy, owner_name)
              for t in wf.transitions_from(ref.state, ref.kind)]
     ordered = [s for s in steps if not s.secondary] + [s for s in steps if s.secondary]
-    return Pointer(state.label if state else "", bool(state and state.terminal), tuple(ordered))
+    return Pointer(state.label if state else "", bool(state and state.terminal), tuple(ordered),
+                   ROLE_LABELS.get(principal.role, str(principal.role)))
