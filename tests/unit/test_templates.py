@@ -201,7 +201,8 @@ def test_euro_formats_italian_style(value, expected):
 
 def test_provider_mails_name_the_provider_and_write_hours_the_italian_way():
     mail = render("sad_ente_emetti_voucher", {**PAYLOADS["sad_ente_emetti_voucher"], "ente_nome": "Il Girasole",
-                                              "voucher": {"ore_mensili": "22.5"}}, base_url=BASE)
+                                              "voucher": {**PAYLOADS["sad_ente_emetti_voucher"]["voucher"],
+                                                          "ore_mensili": "22.5"}}, base_url=BASE)
     assert "Spettabile ente Il Girasole" in mail.text and "ENTE01" not in mail.text
     assert "Ore mensili: 22,5" in mail.text
     older = render("sad_ente_scegli_ente", CASE, base_url=BASE)  # queued before names were in the payload
