@@ -182,6 +182,7 @@ async def case_list(request: Request, user: CurrentUser = Depends(current_user))
         "stati": sorted(states.items(), key=lambda kv: kv[1]),
         "comuni": case_pages.comuni(svc.engine, principal),
         "da_assegnare": queue, "limite": f.limit, "oggi": today,
+        "nomi": case_pages.display_names(svc.engine, [r["assegnatario"] for r in rows]),
     })
 
 
