@@ -285,9 +285,11 @@ def visible_fields(user: Principal, case: CaseRef, policy: AccessPolicy = DEFAUL
 
 
 def fire_refusal(
-    user: Principal, case: CaseRef, transition: Transition, policy: AccessPolicy = DEFAULT_POLICY
+    user: Principal, case: CaseRef, transition: Transition, policy: AccessPolicy = DEFAULT_POLICY,
+    *, owner_name: str | None = None,
 ) -> str | None:
-    """None when `user` may fire `transition` on `case` (role in the declaration AND scope)."""
+    """None when `user` may fire `transition` on `case` (role in the declaration AND scope). `owner_name`
+    (display only) names the case's owner in the reason instead of the username."""
     if user.role not in transition.roles:
         allowed = ", ".join(sorted(ROLE_LABELS[r] for r in transition.roles))
         return f"il ruolo «{ROLE_LABELS.get(user.role, user.role)}» non può eseguire «{transition.label}» " \
@@ -302,7 +304,7 @@ def fire_refusal(
         return reason
     if (not opening and policy.owner_only_fires and user.role is R.SOCIAL_WORKER and case.owner
             and case.owner != user.username):
-        return f"il caso è assegnato a «{case.owner}»: può procedere solo l'assegnatario"
+        return f"il caso è assegnato a «{owner_name or case.owner}»: può procedere solo l'assegnatario"
     return None
 
 
@@ -321,3 +323,39 @@ def openable(role: Role) -> list[tuple[Workflow, Transition]]:
         if t is not None:
             out.append((ct.workflow, t))
     return out
+
+
+# ----------------------------------------------------------------------------- who acts next
+
+
+@dataclass(frozen=True)
+class WhoActs:
+    """A user who may fire a transition on a case, described by role and position (not a person): the owner
+    (`username`) for a social worker when only the owner acts, else anyone of the role in `sub_ambito` (the
+    case's), at `provider_codice` (the case's provider), or district-wide (both None)."""
+
+    role: Role
+    username: str | None = None
+    sub_ambito: str | None = None
+    provider_codice: str | None = None
+
+
+_NOBODY = "\0"  # a username no user has: a stand-in user is never taken for the case's owner by mistake
+_AREA_ROLES = frozenset({R.SOCIAL_WORKER, R.SUBAREA_COORDINATOR})
+
+
+def who_may_fire(case: CaseRef, transition: Transition, policy: AccessPolicy = DEFAULT_POLICY) -> tuple[WhoActs, ...]:
+    """Who may fire `transition` on `case`, as roles placed where the case is: for each role the declaration
+    names, a stand-in user of that role in the case's sub-ambito (its comune among theirs), at its provider, and
+    (a social worker, when only the owner acts) being its owner, is put to `fire_refusal`, so the answer is
+    the access decision itself. The system (automatic steps) is left out."""
+    found = []
+    for role in sorted(transition.roles - {R.SYSTEM}, key=lambda r: list(Role).index(r)):
+        owner = case.owner if role is R.SOCIAL_WORKER and case.owner and policy.owner_only_fires else None
+        area = role in _AREA_ROLES
+        stand_in = Principal(owner or _NOBODY, role, case.sub_ambito if area else None,
+                             case.provider_codice if role is R.PROVIDER else None,
+                             frozenset({case.comune_istat}) if area and case.comune_istat else frozenset())
+        if fire_refusal(stand_in, case, transition, policy) is None:
+            found.append(WhoActs(role, owner, stand_in.sub_ambito, stand_in.provider_codice))
+    return tuple(found)

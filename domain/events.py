@@ -66,7 +66,7 @@ def _to_provider(event: Event, template: str) -> list[Message]:
     provider = event.world.provider(codice) if codice else None
     if provider is None or not provider.email:
         return []
-    return [Message(provider.email, template, {**base_payload(event), "ente": provider.codice})]
+    return [Message(provider.email, template, {**base_payload(event), "ente": provider.codice, "ente_nome": provider.nome})]
 
 
 RECIPIENTS: dict[Recipient, Callable[[Event, str], list[Message]]] = {

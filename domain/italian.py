@@ -30,6 +30,29 @@ def number(value: float | int | Decimal, decimals: int = 0) -> str:
     return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
 
 
+def quantity(value: Any, decimals: int | None = None) -> str:
+    """A quantity as Italian text: 1234.5 -> "1.234,5", 19.50 -> "19,5", 3.0 -> "3", None or "" -> "".
+
+    The decimals written are those the value needs (at most 2), unless `decimals` fixes them. The one formatter
+    for hours, weights, scores and shares on pages, e-mails and reports (amounts in euro: `euro`). Anything that
+    is not a number raises ValueError."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, bool):
+        raise ValueError(f"numero non riconosciuto: {value!r}")
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise ValueError(f"numero non riconosciuto: {value!r}") from None
+    if decimals is None:
+        amount = amount.quantize(_CENT, rounding=ROUND_HALF_UP).normalize()
+        exponent = amount.as_tuple().exponent
+        decimals = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    else:
+        amount = amount.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    return number(amount, decimals)
+
+
 def euro(value: Any) -> str:
     """An amount in euro: 1234.5 -> "€ 1.234,50"; -3 -> "-€ 3,00"; None or "" -> "".
 

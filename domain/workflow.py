@@ -66,6 +66,9 @@ class State:
     label: str
     terminal: bool = False
     suspended: bool = False  # the case's clock stops while here
+    # a terminal state off the case's main path (archived, withdrawn, not admitted, interrupted): the steps
+    # that lead here, like those that suspend the case, are secondary (offered after the forward steps)
+    off_path: bool = False
 
 
 @dataclass(frozen=True)
@@ -198,6 +201,12 @@ class Workflow:
         return [t for t in self.transitions if state in t.sources
                 and (kind is None or not t.for_kinds or kind in t.for_kinds)]
 
+    def is_secondary(self, t: Transition) -> bool:
+        """A step away from the main path: it ends the case early (`State.off_path`) or suspends it. Pages
+        offer the forward steps first and these after them, styled as secondary."""
+        target = self._states[t.target]
+        return target.off_path or target.suspended
+
     def kind_chosen_later(self) -> bool:
         return any(t.sets_kind for t in self.transitions)
 
@@ -223,6 +232,9 @@ def declaration_problems(wf: Workflow) -> list[str]:
         problems.append("nomi di transizione duplicati")
     if len(wf._states) != len(wf.states):
         problems.append("stati duplicati")
+    for s in wf.states:
+        if s.off_path and not s.terminal:
+            problems.append(f"stato {s.name}: fuori dal percorso principale ma non terminale")
     if not wf.opening_transitions():
         problems.append("manca una transizione di apertura")
     for t in wf.transitions:

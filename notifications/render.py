@@ -84,6 +84,14 @@ def euro(value: Any) -> str:
         raise BadValue(str(exc)) from None
 
 
+def numero(value: Any) -> str:
+    """19.5 -> "19,5" (`domain.italian.quantity`); a value that is not a number -> BadValue."""
+    try:
+        return italian.quantity(value)
+    except ValueError as exc:
+        raise BadValue(str(exc)) from None
+
+
 def quando(giorni: int) -> str:
     """Days to a due date (negative: past) in words."""
     try:
@@ -169,12 +177,12 @@ ENV = _Environment(
     auto_reload=False,  # compiled once, never re-stat'ed
     cache_size=-1,
 )
-ENV.filters.update(data_it=data_it, ora_it=ora_it, euro=euro, quando=quando, assoluto=assoluto,
+ENV.filters.update(data_it=data_it, ora_it=ora_it, euro=euro, numero=numero, quando=quando, assoluto=assoluto,
                    tipo_caso=tipo_caso)
 CATEGORIE = (  # the digest's groups, in this order
     ("scaduta", "Scadute"),
     ("scadenza", "In scadenza"),
-    ("escalation", "Segnalazioni per escalation"),
+    ("escalation", "Solleciti per scadenze superate di altri"),
     ("obbligo", "Obblighi del distretto"),
 )
 

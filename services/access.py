@@ -295,6 +295,10 @@ class ScopedCaseService:
         return read_case(self.engine, principal, case_id, today=self.today(), now=self.service.clock(),
                          policy=self.policy)
 
+    def case_ref(self, principal: Principal, case_id: int) -> CaseRef:
+        """The case's authorisation keys, once `principal` may read it (AccessDenied otherwise)."""
+        return _authorized_ref(self.engine, principal, case_id, self.today(), self.policy)
+
     def allowed(self, principal: Principal, case_id: int) -> list[str]:
         ref = _authorized_ref(self.engine, principal, case_id, self.today(), self.policy)
         wf = get_workflow(ref.case_type)

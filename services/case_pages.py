@@ -124,7 +124,8 @@ def assignment_steps(principal: Principal) -> list[AssignmentStep]:
 
 
 def waiting_for_assignment(engine: Engine, principal: Principal, *, today: date) -> list[dict[str, Any]]:
-    """Cases in the user's scope waiting for the assignment this user makes (a coordinator's queue)."""
+    """Cases in the user's scope waiting for the assignment this user makes (a coordinator's queue), the oldest
+    first, each with its nearest deadline and the step that assigns it."""
     rows: list[dict[str, Any]] = []
     for step in assignment_steps(principal):
         for state in step.states:
@@ -133,8 +134,32 @@ def waiting_for_assignment(engine: Engine, principal: Principal, *, today: date)
             for r in found:
                 r["tipo_etichetta"] = step.workflow.label
                 r["transizione"] = step.transition.name
+                r["passo"] = step.transition.label
             rows.extend(found)
-    return sorted(rows, key=lambda r: r["id"])
+    return sorted(rows, key=lambda r: (r["aperto_il"], r["id"]))
+
+
+def assigned_states(wf: Workflow) -> frozenset[str]:
+    """The states a case of `wf` is in right after a step gave it an owner (e.g. the patto's "Presa in carico")."""
+    return frozenset(t.target for t in wf.transitions if t.assigns_owner)
+
+
+def newly_assigned(engine: Engine, principal: Principal, *, today: date) -> list[dict[str, Any]]:
+    """The cases assigned to this user that still wait for her first step: hers, in a state an assignment leads
+    to (whatever the case type declares), the nearest deadline first; each with the steps she takes next."""
+    if principal.role is not Role.SOCIAL_WORKER:
+        return []
+    rows: list[dict[str, Any]] = []
+    for wf in all_workflows():
+        for state in sorted(assigned_states(wf)):
+            found = scoped_cases(engine, principal, CaseFilter(case_type=wf.case_type, state=state,
+                                                               owner=principal.username), today=today)
+            for r in found:
+                r["tipo_etichetta"] = wf.label
+                r["passi"] = [t.label for t in wf.transitions_from(state, r["tipologia"])
+                              if principal.role in t.roles and not wf.is_secondary(t)]
+            rows.extend(found)
+    return sorted(rows, key=lambda r: (r["prossima_scadenza"] or "9999", r["id"]))
 
 
 # ----------------------------------------------------------------------------- choices for forms
@@ -147,23 +172,33 @@ def comuni(engine: Engine, principal: Principal | None = None) -> list[tuple[str
 
 
 def social_workers(engine: Engine, sub_ambito: str | None) -> list[tuple[str, str]]:
-    """(username, "Nome Cognome (username)") of the active social workers of a sub-ambito."""
+    """(username, "Nome Cognome") of the active social workers of a sub-ambito."""
     if not sub_ambito:
         return []
-    return [(u.username, f"{u.full_name} ({u.username})")
+    return [(u.username, u.full_name or u.username)
             for u in users.users(engine, role=Role.SOCIAL_WORKER.value, sub_ambito=sub_ambito, order="full_name")]
 
 
 def providers_for(engine: Engine, comune_istat: str | None) -> list[tuple[str, str]]:
     """(codice, nome) of the providers serving a comune (all of them if the comune is unknown)."""
     rows = reference.providers(engine, by_name=True)
-    return [(p.codice, f"{p.nome} ({p.codice})") for p in rows if comune_istat is None or comune_istat in p.comuni]
+    return [(p.codice, p.nome) for p in rows if comune_istat is None or comune_istat in p.comuni]
 
 
 def open_parents(engine: Engine, link: ParentLink) -> list[tuple[str, str]]:
     """(id, title) of the cases a new case of a linked type may be opened on (e.g. the open FNA calls)."""
     return [(str(r.id), f"{(r.data or {}).get('titolo', link.label)} (n. {r.id})")
             for r in case_reads.cases_in_states(engine, link.case_type, link.states)]
+
+
+def display_names(engine: Engine, usernames: list[str | None]) -> dict[str, str]:
+    """{username: full name} of the people a page names (usernames stay for the administrator's pages)."""
+    return users.full_names(engine, [u for u in usernames if u])
+
+
+def provider_names(engine: Engine) -> dict[str, str]:
+    """{codice: nome} of the accredited providers (pages name providers, not their codes)."""
+    return reference.provider_names(engine)
 
 
 def sub_ambito_of(engine: Engine, comune_istat: str | None) -> str | None:

@@ -113,6 +113,12 @@ def providers(bind: Bind, *, by_name: bool = False) -> list[ProviderRow]:
         return [ProviderRow(r.codice, r.nome, r.email, tuple(r.comuni or ())) for r in conn.execute(q)]
 
 
+def provider_names(bind: Bind) -> dict[str, str]:
+    """{codice: nome} of the accredited providers."""
+    with reading(bind) as conn:
+        return {r.codice: r.nome for r in conn.execute(sa.select(provider_t.c.codice, provider_t.c.nome))}
+
+
 def has_provider(bind: Bind, codice: str | None) -> bool:
     with reading(bind) as conn:
         return conn.execute(sa.select(provider_t.c.codice).where(provider_t.c.codice == codice)).first() is not None

@@ -3,6 +3,7 @@ in a form (assignee lists) and who gets a demo login; and the account writes beh
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -62,6 +63,17 @@ def user(bind: Bind, username: str, *, active: bool | None = True) -> UserRecord
     """One user by username (by default only if active)."""
     found = users(bind, username=username, active=active)
     return found[0] if found else None
+
+
+def full_names(bind: Bind, usernames: Iterable[str]) -> dict[str, str]:
+    """{username: full name} of the named users, active or not (a past step's actor may have left)."""
+    wanted = sorted({u for u in usernames if u})
+    if not wanted:
+        return {}
+    with reading(bind) as conn:
+        rows = conn.execute(sa.select(user_t.c.username, user_t.c.full_name)
+                            .where(user_t.c.username.in_(wanted))).all()
+    return {r.username: r.full_name or r.username for r in rows}
 
 
 # ----------------------------------------------------------------------------- writes

@@ -163,6 +163,10 @@ def _has_content(value: Any) -> bool:
 
 # ----------------------------------------------------------------------------- the step's own inputs
 
+EFFECTIVE_LABEL = "Data in cui è avvenuto"
+EFFECTIVE_HELP = ("Il giorno in cui il passo è avvenuto davvero, se non è oggi (gg/mm/aaaa): non nel futuro, "
+                  "non prima del passo precedente. Vuoto: oggi.")
+
 
 def parse_effective_date(text: str | None) -> tuple[date | None, FieldError | None]:
     """The "efficace il" input: blank → now; gg/mm/aaaa or aaaa-mm-gg → that day."""
@@ -171,6 +175,6 @@ def parse_effective_date(text: str | None) -> tuple[date | None, FieldError | No
     try:
         return parse_date(text), None
     except ValueError as exc:
-        return None, FieldError("efficace_il", "Efficace il", str(exc) or DATE_FORMAT_MESSAGE)
+        return None, FieldError("efficace_il", EFFECTIVE_LABEL, str(exc) or DATE_FORMAT_MESSAGE)
 
 

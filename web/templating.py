@@ -8,7 +8,7 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import HTMLResponse
 
-from domain.italian import euro, number
+from domain.italian import euro, quantity
 from notifications.render import data_it, ora_it
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -18,7 +18,17 @@ env = templates.env
 env.filters["data_it"] = data_it
 env.filters["ora_it"] = ora_it
 env.filters["euro"] = euro
-env.filters["numero"] = number
+
+
+def _numero(value: Any) -> Any:
+    """A number in Italian (19,5; 1.234); anything else (a dash, a hidden cell) as it is."""
+    try:
+        return quantity(value)
+    except ValueError:
+        return value
+
+
+env.filters["numero"] = _numero
 
 
 def _default(value: Any, fallback: str = "—") -> Any:

@@ -88,21 +88,20 @@ REQUEST = {"Comune di residenza": "Crema (Crema)", "Codice fiscale": CF, "Cognom
            "Data di nascita": "21/05/1992", "Gravidanza o adozione": "Gravidanza",
            "Figli attesi o adottati (gemelli: più di uno)": "1", "Data presunta del parto": "20/07/2026",
            "Data della richiesta di colloquio": "02/03/2026",
-           "Inviante (consultorio, Centro di Aiuto alla Vita...)": "Consultorio di Crema", "Efficace il": "02/03/2026"}
+           "Inviante (consultorio, Centro di Aiuto alla Vita...)": "Consultorio di Crema", "Data in cui è avvenuto": "02/03/2026"}
 ASSIGNEE = "Assistente sociale del comune che svolge il colloquio"
 
 
-@pytest.mark.xfail(strict=True, reason="«Nuova segnalazione»: l'elenco «Assistente sociale del comune che svolge il "
-                   "colloquio» resta vuoto finché il modulo non è inviato una volta con il comune (il cambio di comune "
-                   "non ricarica le scelte; web/routes/cases.py _new_context ricava il sub-ambito solo dal comune "
-                   "inviato)")
 def test_choosing_the_comune_offers_its_social_workers_for_the_interview(new_page, live_server):
     page = log_in(new_page(), "csc.bianchi")
     form = open_new_referral(page)
+    fill(form, {"Cognome": SURNAME})
     fill(form, {"Comune di residenza": "Crema (Crema)"})
-    page.wait_for_load_state("networkidle")
-    offered = labelled(form, ASSIGNEE).locator("option").all_inner_texts()
-    assert "As Rossi (as.rossi)" in offered
+    assignee = labelled(form, ASSIGNEE)
+    expect(assignee.locator("option", has_text="As Rossi")).to_have_count(1)
+    assert "As Rossi" in assignee.locator("option").all_inner_texts()  # by name, not username
+    assert labelled(form, "Cognome").input_value() == SURNAME  # nothing typed was lost
+
 
 
 def test_an_admitted_pregnancy_offers_csc_only_the_first_instalment(new_page, live_server):
@@ -133,20 +132,14 @@ def test_a_pregnancy_from_the_referral_to_closure(new_page, live_server):
     form = open_new_referral(csc)
     fill(form, REQUEST)
     assignee = labelled(form, ASSIGNEE)
-    if "As Rossi (as.rossi)" not in assignee.locator("option").all_inner_texts():
-        # the list fills only once the form went to the server with the comune (see the xfail above): the user
-        # sends it, reads the Italian error under the field and then finds the comune's workers
-        press(csc, form, "Registra la segnalazione", succeeds=False)
-        form = csc.get_by_test_id("nuova-segnalazione")
-        assignee = labelled(form, ASSIGNEE)
-        assert "campo obbligatorio" in form.locator("#assegnatario-errore").inner_text()
-    assignee.select_option(label="As Rossi (as.rossi)")
+    expect(assignee.locator("option", has_text="As Rossi")).to_have_count(1)  # filled once the comune is chosen
+    assignee.select_option(label="As Rossi")
     screenshot(csc, "bonus-nuova-segnalazione-compilata")
     press(csc, form, "Registra la segnalazione")
     assert "Bonus Famiglia" in csc.locator("h1").inner_text()
     case_id = int(csc.url.rstrip("/").split("/")[-1].split("?")[0])
     assert state_of(csc) == "Colloquio richiesto"
-    assert csc.get_by_test_id("assegnatario").inner_text().strip() == "as.rossi"
+    assert csc.get_by_test_id("assegnatario").inner_text().strip() == "As Rossi"
 
     worker = log_in(new_page(), "as.rossi")
     worker.get_by_role("link", name="Oggi").first.click()
@@ -158,7 +151,7 @@ def test_a_pregnancy_from_the_referral_to_closure(new_page, live_server):
 
     form = action(worker, "Colloquio: scheda rilasciata")
     fill(form, {"Data del colloquio": "09/03/2026", "Note del colloquio": "nucleo monoreddito in affitto",
-                "Data di rilascio della scheda": "09/03/2026", "Efficace il": "09/03/2026"})
+                "Data di rilascio della scheda": "09/03/2026", "Data in cui è avvenuto": "09/03/2026"})
     tick(form, "Economica", "Abitativa")
     press(worker, form, "Colloquio: scheda rilasciata")
     assert state_of(worker) == "Scheda rilasciata"
@@ -170,20 +163,20 @@ def test_a_pregnancy_from_the_referral_to_closure(new_page, live_server):
                 "Data di presentazione DSU": "10/01/2026",
                 "Anni di residenza continuativa in Lombardia (richiedente)": "10",
                 "Anni di residenza continuativa in Lombardia (altro genitore; vuoto se assente)": "7",
-                "Efficace il": "16/03/2026"})
+                "Data in cui è avvenuto": "16/03/2026"})
     press(worker, form, "Domanda presentata sulla piattaforma regionale")
     assert state_of(worker) == "Domanda presentata"
 
     csc.goto(f"/casi/{case_id}")
     form = action(csc, "Esito regionale: ammessa")
     fill(form, {"Data della comunicazione regionale di ammissione": "20/04/2026", "Importo concesso (€)": "1500",
-                "Efficace il": "20/04/2026"})
+                "Data in cui è avvenuto": "20/04/2026"})
     press(csc, form, "Esito regionale: ammessa")
     assert state_of(csc) == "Ammessa"
 
     before = history(engine, case_id)
     form = action(csc, "Prima rata erogata")
-    fill(form, {"Data del pagamento": "05/05/2026", "Importo pagato (€)": "1500", "Efficace il": "05/05/2026"})
+    fill(form, {"Data del pagamento": "05/05/2026", "Importo pagato (€)": "1500", "Data in cui è avvenuto": "05/05/2026"})
     press(csc, form, "Prima rata erogata", succeeds=False)  # the whole grant, not its half
     errors = csc.get_by_test_id("errori").inner_text()
     assert "importo della prima rata € 1.500,00 diverso da quello dovuto (€ 750,00)" in errors
@@ -201,30 +194,30 @@ def test_a_pregnancy_from_the_referral_to_closure(new_page, live_server):
 
     worker.goto(f"/casi/{case_id}")
     form = action(worker, "Nascita")
-    fill(form, {"Data di nascita": "18/07/2026", "Figli nati": "1", "Efficace il": "22/07/2026"})
+    fill(form, {"Data di nascita": "18/07/2026", "Figli nati": "1", "Data in cui è avvenuto": "22/07/2026"})
     press(worker, form, "Nascita")
     assert state_of(worker) == "Prima rata erogata"
     form = action(worker, "Tessera sanitaria del neonato presentata")
-    fill(form, {"Data di presentazione della tessera sanitaria": "03/08/2026", "Efficace il": "03/08/2026"})
+    fill(form, {"Data di presentazione della tessera sanitaria": "03/08/2026", "Data in cui è avvenuto": "03/08/2026"})
     press(worker, form, "Tessera sanitaria del neonato presentata")
     assert state_of(worker) == "Tessera sanitaria presentata"
 
     csc.goto(f"/casi/{case_id}")
     form = action(csc, "Seconda rata erogata")
-    fill(form, {"Data del pagamento": "20/08/2026", "Importo pagato (€)": "750", "Efficace il": "20/08/2026"})
+    fill(form, {"Data del pagamento": "20/08/2026", "Importo pagato (€)": "750", "Data in cui è avvenuto": "20/08/2026"})
     press(csc, form, "Seconda rata erogata")
     assert state_of(csc) == "Contributo erogato: monitoraggio"
 
     worker.goto(f"/casi/{case_id}")
     form = action(worker, "Scheda di monitoraggio")
     fill(form, {"Data della scheda di monitoraggio": "10/11/2026",
-                "Situazione del nucleo familiare": "la famiglia si è stabilizzata", "Efficace il": "10/11/2026"})
+                "Situazione del nucleo familiare": "la famiglia si è stabilizzata", "Data in cui è avvenuto": "10/11/2026"})
     tick(form, "Beni prima infanzia")
     press(worker, form, "Scheda di monitoraggio")
     assert state_of(worker) == "Contributo erogato: monitoraggio"
     form = action(worker, "Chiusura")
     fill(form, {"Relazione di chiusura": "monitoraggio concluso, contributo usato per il neonato",
-                "Efficace il": "19/11/2026"})
+                "Data in cui è avvenuto": "19/11/2026"})
     press(worker, form, "Chiusura")
     assert state_of(worker) == "Chiusa"
 

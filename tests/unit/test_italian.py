@@ -145,3 +145,21 @@ def test_pages_e_mails_and_reports_show_a_day_alike():
 
     for value in (date(2026, 3, 9), "2026-03-09"):
         assert data_it(value) == day(value) == PAGES.filters["data_it"](value) == format_date(value) == "09/03/2026"
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    (19.5, "19,5"), ("4.50", "4,5"), (45.5, "45,5"), (1234.5, "1.234,5"), (3.0, "3"), (Decimal("100"), "100"),
+    (0.333, "0,33"), (1234567.891, "1.234.567,89"), (None, ""), ("", ""),
+])
+def test_quantities_are_written_the_italian_way_with_the_decimals_they_need(value, expected):
+    from domain.italian import quantity
+
+    assert quantity(value) == expected
+
+
+def test_a_quantity_can_fix_its_decimals_and_refuses_what_is_not_a_number():
+    from domain.italian import quantity
+
+    assert quantity(2.5, 2) == "2,50"
+    with pytest.raises(ValueError, match="numero non riconosciuto"):
+        quantity("tre")

@@ -111,12 +111,12 @@ def test_the_digest_subject_counts_the_items_at_the_day():
 def test_the_digest_groups_items_by_category_in_a_fixed_order():
     mail = render("digest", DIGEST, base_url=BASE)
     text = mail.text
-    order = [text.index(h) for h in ("SCADUTE (1)", "IN SCADENZA (1)", "SEGNALAZIONI PER ESCALATION (1)",
+    order = [text.index(h) for h in ("SCADUTE (1)", "IN SCADENZA (1)", "SOLLECITI PER SCADENZE SUPERATE DI ALTRI (1)",
                                       "OBBLIGHI DEL DISTRETTO (1)")]
     assert order == sorted(order)
     assert text.index("Prima visita") < text.index("IN SCADENZA") < text.index("Firma del patto")
     headings = re.findall(r"<h2[^>]*>([^<]+)</h2>", mail.html)
-    assert headings == ["Scadute (1)", "In scadenza (1)", "Segnalazioni per escalation (1)",
+    assert headings == ["Scadute (1)", "In scadenza (1)", "Solleciti per scadenze superate di altri (1)",
                         "Obblighi del distretto (1)"]
 
 
@@ -197,3 +197,13 @@ def test_ora_it_gives_rome_time(value, expected):
 ])
 def test_euro_formats_italian_style(value, expected):
     assert euro(value) == expected
+
+
+def test_provider_mails_name_the_provider_and_write_hours_the_italian_way():
+    mail = render("sad_ente_emetti_voucher", {**PAYLOADS["sad_ente_emetti_voucher"], "ente_nome": "Il Girasole",
+                                              "voucher": {**PAYLOADS["sad_ente_emetti_voucher"]["voucher"],
+                                                          "ore_mensili": "22.5"}}, base_url=BASE)
+    assert "Spettabile ente Il Girasole" in mail.text and "ENTE01" not in mail.text
+    assert "Ore mensili: 22,5" in mail.text
+    older = render("sad_ente_scegli_ente", CASE, base_url=BASE)  # queued before names were in the payload
+    assert "Spettabile ente ENTE01" in older.text

@@ -408,6 +408,7 @@ LIST_READS: dict[str, dict[str, Any]] = {
     "/": {},
     "/casi": {"limit": 1000},
     "/casi/nuovo": {},
+    "/casi/nuovo/scelte": {"tipo": "bonus_famiglia", "comune_istat": "019035"},
     "/oggi": {},
     "/cruscotto": {},
     "/profilo": {},

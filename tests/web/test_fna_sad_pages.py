@@ -196,6 +196,8 @@ def test_a_published_ranking_is_public_with_protocols_scores_and_outcomes_and_no
         follow_redirects=False)
     assert done.status_code == 303
     assert _case(web_engine, call)[0] == "RANKING_PROVISIONAL"
+    confirmed = client.get(done.headers["location"])  # post-redirect-get: the confirmation on the next page
+    assert 'data-testid="eseguita">Registrato: graduatoria provvisoria pubblicata.' in confirmed.text
     internal = client.get(f"/fna/bandi/{call}/graduatoria")
     assert [r["protocollo"] for r in _ranking_rows(internal.text, "provvisoria")] == EXPECTED_ORDER
 

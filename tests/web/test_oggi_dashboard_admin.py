@@ -99,7 +99,7 @@ def test_oggi_of_a_coordinator_covers_the_sub_ambitos_cases_including_unassigned
 
 def test_escalations_appear_for_the_coordinator_they_were_sent_to_after_the_sweep(world, web_engine, client_for):
     before = client_for("coord.crema").get("/oggi").text
-    assert "Nessuna segnalazione in attesa" in before
+    assert "Nessun sollecito in attesa" in before
 
     sweep(web_engine)
     crema = client_for("coord.crema").get("/oggi").text
@@ -112,7 +112,7 @@ def test_escalations_appear_for_the_coordinator_they_were_sent_to_after_the_swee
     assert case_links(section(pandino, "escalation")) == {world["patto_pandino"]}
     assert "20/11/2026" in section(crema, "escalation")  # the day the sweep escalated them
     # the owner's own overdue notice is not an escalation
-    assert "Nessuna segnalazione in attesa" in rossi
+    assert "Nessun sollecito in attesa" in rossi
 
 
 def test_planning_office_sees_statutory_breaches_of_the_cases_it_reads(world, web_engine, client_for):

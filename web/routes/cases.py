@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from domain.access import AccessDenied
 from domain.errors import (
@@ -29,11 +29,13 @@ from domain.errors import (
 )
 from domain.registry import all_workflows, get_case_type, get_workflow
 from domain.validation import FieldError
-from domain.workflow import ROLE_LABELS, Role, Transition, Workflow
-from services import case_pages
+from domain.workflow import Transition, Workflow
+from services import case_pages, next_steps
 from services.queries import CaseFilter, ListKey
 from web.api_models import IdPath
 from web.deps import CurrentUser, current_user, services
+from web.case_view import history, ordered_forms, people_named, runs, with_names
+from web.describe import describe_blocks
 from web.errors import status_of
 from web.forms import (
     FormField,
@@ -41,10 +43,10 @@ from web.forms import (
     apply_errors,
     build_fields,
     dedupe_ids,
-    describe_data,
     parse_effective_date,
     parse_form,
 )
+from web.form_input import EFFECTIVE_HELP, EFFECTIVE_LABEL
 from web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -88,7 +90,7 @@ def _errors_of(exc: DomainError) -> tuple[list[FieldError], list[str]]:
     if isinstance(exc, GuardRefused):
         return [], list(exc.reasons)
     if isinstance(exc, EffectiveDateInvalid):
-        return [FieldError("efficace_il", "Efficace il", str(exc))], []
+        return [FieldError("efficace_il", EFFECTIVE_LABEL, str(exc))], []
     if isinstance(exc, AccessDenied):
         return [], [exc.reason]
     return [], [str(exc)]
@@ -120,6 +122,7 @@ class StepForm:
     version: int | None = None
     errors: list[str] = field(default_factory=list)  # the summary: "«Etichetta»: messaggio" and reasons
     conflict: bool = False
+    secondary: bool = False  # ends the case early or suspends it (Workflow.is_secondary): styled as secondary
 
 
 def step_form(engine, wf: Workflow, t: Transition, *, action: str, comune_istat: str | None,
@@ -131,25 +134,16 @@ def step_form(engine, wf: Workflow, t: Transition, *, action: str, comune_istat:
     motivo = FormField("motivo", "Motivo" if t.requires_reason else "Motivo (facoltativo)", "textarea",
                        required=t.requires_reason, value=values.get("motivo", ""),
                        help="" if t.requires_reason else "Annotazione sul passo, visibile nella storia del caso.")
-    efficace = FormField("efficace_il", "Efficace il", "date", value=values.get("efficace_il", ""),
-                         help="Formato gg/mm/aaaa; lasciare vuoto per la data di oggi.")
-    form = StepForm(t.name, t.label, action, fields, [motivo, efficace], version)
+    efficace = FormField("efficace_il", EFFECTIVE_LABEL, "date", value=values.get("efficace_il", ""),
+                         help=EFFECTIVE_HELP)
+    form = StepForm(t.name, t.label, action, fields, [motivo, efficace], version,
+                    secondary=not t.opening and wf.is_secondary(t))
     if exc is not None:
         field_errors, messages = _errors_of(exc)
         apply_errors([*fields, motivo, efficace], field_errors)
         form.errors = [str(e) for e in field_errors] + messages
         form.conflict = isinstance(exc, ConflictError)
     return form
-
-
-def _history(wf: Workflow, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    out = []
-    for h in rows:
-        t = wf.transition(h["transizione"])
-        role = h.get("ruolo")
-        label = ROLE_LABELS.get(Role(role)) if role in Role.__members__.values() else role
-        out.append({**h, "voci": describe_data(wf, t, h.get("dati") or {}), "ruolo_etichetta": label})
-    return out
 
 
 # ----------------------------------------------------------------------------- list
@@ -211,6 +205,7 @@ async def case_list(request: Request, user: CurrentUser = Depends(current_user))
         "precedente": urlencode({**keep, "prima": page.previous_key.text(), "pagina": max(number - 1, 1)})
         if page.previous_key else None,
         "prima_pagina": urlencode(keep) if page.previous_key else None,
+        "nomi": case_pages.display_names(svc.engine, [r["assegnatario"] for r in rows]),
     })
 
 
@@ -257,6 +252,24 @@ async def new_case_page(request: Request, user: CurrentUser = Depends(current_us
     return render(request, "casi/nuovo.html", ctx)
 
 
+@router.get("/casi/nuovo/scelte")
+async def new_case_choices(request: Request, user: CurrentUser = Depends(current_user)):
+    """The choices of the new-referral form that depend on the comune (the assignee among its sub-ambito's social
+    workers, the providers serving it), as {field id: [[value, label], ...]}: casi.js refills those selects when
+    the comune changes, so nothing typed is lost."""
+    svc = services(request)
+    options = {wf.case_type: (wf, t) for wf, t in case_pages.openable(user.principal)}
+    tipo = request.query_params.get("tipo")
+    if tipo not in options:
+        return JSONResponse({})
+    wf, t = options[tipo]
+    allowed = {istat for istat, _, _ in case_pages.comuni(svc.engine, user.principal)}
+    comune = request.query_params.get("comune_istat") or None
+    comune = comune if comune in allowed else None
+    choices = _field_choices(svc.engine, wf, t, comune, case_pages.sub_ambito_of(svc.engine, comune))
+    return JSONResponse({name.replace(".", "__"): [list(c) for c in found] for name, found in choices.items()})
+
+
 @router.post("/casi/nuovo")
 async def new_case(request: Request, user: CurrentUser = Depends(current_user)):
     svc = services(request)
@@ -286,7 +299,7 @@ async def new_case(request: Request, user: CurrentUser = Depends(current_user)):
     except (*REFUSED, AccessDenied) as exc:
         ctx = _new_context(request, user, tipo, values, exc)
         return render(request, "casi/nuovo.html", ctx, status_code=status_of(exc))
-    return _done(request, f"/casi/{case_id}")
+    return _done(request, f"/casi/{case_id}?eseguita={t.name}")
 
 
 # ----------------------------------------------------------------------------- case page
@@ -299,6 +312,7 @@ def _case_context(request: Request, user: CurrentUser, case_id: int, *, failed: 
     detail = svc.scoped.read(user.principal, case_id)
     wf = get_workflow(detail["tipo"])
     allowed = svc.scoped.allowed(user.principal, case_id)
+    where = next_steps.pointer(svc.engine, user.principal, svc.scoped.case_ref(user.principal, case_id))
     forms = []
     for name in allowed:
         t = wf.transition(name)
@@ -307,6 +321,8 @@ def _case_context(request: Request, user: CurrentUser, case_id: int, *, failed: 
             sub_ambito=detail["sub_ambito"], version=detail["versione"],
             values=values if name == failed else None, exc=exc if name == failed else None))
     dedupe_ids([(form.name, [*form.fields, *form.extra]) for form in forms])
+    forward, secondary = ordered_forms(forms, [s.name for s in where.steps],
+                                       {s.name for s in where.steps if s.secondary})
     page_errors: list[str] = []
     if exc is not None and failed not in allowed:
         page_errors = [str(e) for e in _errors_of(exc)[0]] + _errors_of(exc)[1]
@@ -315,9 +331,15 @@ def _case_context(request: Request, user: CurrentUser, case_id: int, *, failed: 
     past_deadlines = [d for d in detail["scadenze"] if d["stato"] not in ("open", "paused")]
     eseguita = request.query_params.get("eseguita")
     done = wf.transition(eseguita).label if eseguita and wf.transition(eseguita) else None
+    names = case_pages.display_names(svc.engine, people_named(wf, detail["storia"], detail["assegnatario"]))
+    providers = case_pages.provider_names(svc.engine)
     return {
-        "caso": detail, "workflow": wf, "moduli": forms, "storia": _history(wf, detail["storia"]),
-        "dati": describe_data(wf, None, detail["dati"]), "scadenze_aperte": open_deadlines,
+        "caso": detail, "workflow": wf, "moduli": forms, "moduli_avanti": forward, "moduli_secondari": secondary,
+        "punto": where, "storia": history(wf, detail["storia"], names, providers),
+        "assegnatario_nome": names.get(detail["assegnatario"] or "", detail["assegnatario"]),
+        "ente_nome": providers.get(detail["ente"], detail["ente"]) if detail["ente"] else None,
+        "dati": runs(describe_blocks(wf, None, with_names(wf, detail["dati"], names, providers))),
+        "scadenze_aperte": open_deadlines,
         "scadenze_chiuse": past_deadlines, "errori_pagina": page_errors, "eseguita": done,
         "conflitto": isinstance(exc, ConflictError), "oggi": today,
     }

@@ -4,6 +4,8 @@ Thin: every read and action goes through services/fna_pages.py, which checks sco
 """
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
@@ -38,7 +40,7 @@ async def ranking(request: Request, call_id: IdPath, user: CurrentUser = Depends
 async def publish(request: Request, call_id: IdPath, fase: str = Form(...), atto: str = Form(""),
                   versione: int | None = Form(None), user: CurrentUser = Depends(current_user)):
     fna_pages.publish_ranking(services(request).scoped, user.principal, call_id, fase, atto.strip(), versione)
-    return RedirectResponse(f"/fna/bandi/{call_id}/graduatoria", status_code=303)
+    return RedirectResponse(f"/fna/bandi/{call_id}/graduatoria?pubblicata={quote(fase)}", status_code=303)
 
 
 @router.get("/fna/bandi/{call_id}/graduatoria/pubblica")

@@ -26,6 +26,31 @@
   }
   window.addEventListener('hashchange', openFromHash);
   openFromHash();
+  // The new-referral form: choosing the comune refills the choices that depend on it (the assignee among its
+  // sub-ambito's social workers, the providers serving it), keeping a choice that is still offered.
+  document.addEventListener('change', function (event) {
+    var select = event.target;
+    if (!select.matches || !select.matches('form[data-testid="nuova-segnalazione"] select[name="comune_istat"]')) { return; }
+    var form = select.form;
+    var tipo = form.querySelector('[name="tipo"]');
+    var url = '/casi/nuovo/scelte?tipo=' + encodeURIComponent(tipo ? tipo.value : '') +
+      '&comune_istat=' + encodeURIComponent(select.value);
+    form.setAttribute('aria-busy', 'true');
+    fetch(url, { credentials: 'same-origin', headers: { 'Accept': 'application/json' } })
+      .then(function (r) { return r.ok ? r.json() : {}; })
+      .then(function (choices) {
+        Object.keys(choices).forEach(function (id) {
+          var target = form.querySelector('select[id="' + id + '"]');
+          if (!target) { return; }
+          var kept = target.value;
+          while (target.options.length > 1) { target.remove(1); }
+          choices[id].forEach(function (pair) {
+            target.add(new Option(pair[1], pair[0], false, pair[0] === kept));
+          });
+        });
+      })
+      .finally(function () { form.removeAttribute('aria-busy'); });
+  });
   show(document);
   document.body.addEventListener('htmx:afterSettle', function (event) { show(event.target); });
 })();

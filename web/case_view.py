@@ -1,0 +1,73 @@
+"""The case page's reading side: the history as the worker reads it (people by name, repeated records as
+tables, the latest steps unfolded), and the pointer saying what the case waits for and who acts next
+(`services.next_steps`), with the actions in its order: forward steps first, secondary ones after."""
+from __future__ import annotations
+
+from typing import Any
+
+from domain.workflow import ROLE_LABELS, Role, Workflow
+from web.describe import Table, describe_blocks
+
+OPEN_STEPS = 3  # the latest steps shown unfolded; the earlier ones fold under their one-line summary
+
+
+def role_label(role: str | None) -> str | None:
+    return ROLE_LABELS.get(Role(role)) if role in Role.__members__.values() else role
+
+
+def people_named(wf: Workflow, rows: list[dict[str, Any]], owner: str | None) -> list[str]:
+    """The usernames a case page names: its owner, every step's actor and every assignee a step recorded."""
+    found = [owner] if owner else []
+    for h in rows:
+        t = wf.transition(h["transizione"])
+        found.append(h.get("attore"))
+        if t is not None and t.assigns_owner and (h.get("dati") or {}).get(t.assigns_owner):
+            found.append(h["dati"][t.assigns_owner])
+    return [u for u in found if u]
+
+
+def with_names(wf: Workflow, data: dict[str, Any], names: dict[str, str], providers: dict[str, str]) -> dict[str, Any]:
+    """Recorded data with the assignee (the fields the declaration's steps assign an owner from) and the provider
+    by name instead of username and code."""
+    out = dict(data)
+    for key in {t.assigns_owner for t in wf.transitions if t.assigns_owner}:
+        if isinstance(out.get(key), str):
+            out[key] = names.get(out[key], out[key])
+    if isinstance(out.get("ente"), str):
+        out["ente"] = providers.get(out["ente"], out["ente"])
+    return out
+
+
+def history(wf: Workflow, rows: list[dict[str, Any]], names: dict[str, str],
+            providers: dict[str, str]) -> list[dict[str, Any]]:
+    """Each step with its data as blocks (pairs and tables), its actor's name, and whether it starts unfolded."""
+    out = []
+    first_open = max(len(rows) - OPEN_STEPS, 0)
+    for i, h in enumerate(rows):
+        t = wf.transition(h["transizione"])
+        data = with_names(wf, h.get("dati") or {}, names, providers)
+        out.append({**h, "voci": runs(describe_blocks(wf, t, data)),
+                    "ruolo_etichetta": role_label(h.get("ruolo")),
+                    "attore_nome": names.get(h.get("attore") or "", h.get("attore")),
+                    "aperto": i >= first_open})
+    return out
+
+
+def ordered_forms(forms: list[Any], order: list[str], secondary: set[str]) -> tuple[list[Any], list[Any]]:
+    """(forward forms, secondary forms), each in the pointer's order."""
+    rank = {name: i for i, name in enumerate(order)}
+    forms = sorted(forms, key=lambda f: rank.get(f.name, len(rank)))
+    return [f for f in forms if f.name not in secondary], [f for f in forms if f.name in secondary]
+
+
+def runs(blocks: list[tuple[str, str] | Table]) -> list[list[tuple[str, str]] | Table]:
+    """Consecutive (label, value) pairs gathered into one list (one <dl>), tables kept apart."""
+    out: list[list[tuple[str, str]] | Table] = []
+    for b in blocks:
+        if isinstance(b, Table):
+            out.append(b)
+        elif out and isinstance(out[-1], list):
+            out[-1].append(b)
+        else:
+            out.append([b])
+    return out
