@@ -16,6 +16,8 @@ of its own cases (`versione_attesa` 1). Kinds measured:
 * basic, 50 clients: each client its own credentials, already verified (the 60 s cache), all 50 starting at once;
 * session, 50 clients: each client logs in through /accesso first (not timed), then cookie + X-CSRF-Token,
   all 50 starting at once;
+* mixed, 50 clients: half of them Basic (verified just before, not timed), half sessions, all at once: both
+  kinds under the very same load, the fairest comparison on a shared machine;
 * a probe: an unauthenticated GET /accesso every 50 ms during the Basic first requests and race (what everyone
   else waits).
 
@@ -102,7 +104,7 @@ def prepare(url: str, clients: int, per_mode: int, sequential: int) -> dict[str,
     opened: dict[str, list[int]] = {}
     for mode in ("seq_basic", "seq_session"):
         opened[mode] = open_cases(sequential)
-    for mode in ("basic", "session"):
+    for mode in ("basic", "session", "mixed"):
         for i in range(clients):
             opened[f"{mode}{i}"] = open_cases(per_mode)
     engine.dispose()
@@ -235,7 +237,15 @@ async def run(base: str, data: dict, clients: int, server_pid: int) -> dict[str,
     sessions = await asyncio.gather(*(session_client(base, names[i]) for i in range(clients)))
     with Phase(out, "session race", server_pid):
         await asyncio.gather(*(walk(c, data[f"session{i}"], out, "session") for i, c in enumerate(sessions)))
-    for c in sessions:
+
+    half = clients // 2
+    basics = [basic_client(base, names[i]) for i in range(half)]
+    await asyncio.gather(*(c.get("/api/v1/tipi") for c in basics))  # verified again if the cache expired
+    mixed = [*basics, *sessions[half:]]
+    with Phase(out, "mixed race", server_pid):
+        await asyncio.gather(*(walk(c, data[f"mixed{i}"], out, "mixed basic" if i < half else "mixed session")
+                               for i, c in enumerate(mixed)))
+    for c in [*basics, *sessions]:
         await c.aclose()
     return out
 
