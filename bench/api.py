@@ -18,8 +18,8 @@ of its own cases (`versione_attesa` 1). Kinds measured:
   all 50 starting at once;
 * mixed, 50 clients: half of them Basic (verified just before, not timed), half sessions, all at once: both
   kinds under the very same load, the fairest comparison on a shared machine;
-* a probe: an unauthenticated GET /accesso every 50 ms during the Basic first requests and race (what everyone
-  else waits).
+* a probe: an unauthenticated GET /accesso every 50 ms during the Basic first requests (what everyone else
+  waits while the password checks run); stopped before the races, whose CPU figures it would otherwise swell.
 
 Both races start with every client ready, so they run at the same concurrency: "in flight" is the mean number
 of requests open during a race (sum of latencies / wall time). Until 2026-12-08 the Basic race began with each
@@ -226,11 +226,11 @@ async def run(base: str, data: dict, clients: int, server_pid: int) -> dict[str,
     firsts = out.setdefault("basic first request (argon2, GET /tipi)", [])
     with Phase(out, "basic first requests", server_pid):
         firsts.extend(await asyncio.gather(*(timed(c, "GET", "/api/v1/tipi") for c in basics)))
+        stop.set()
+        await prober
+    out["probe GET /accesso (during basic first requests)"] = probes
     with Phase(out, "basic race", server_pid):
         await asyncio.gather(*(walk(c, data[f"basic{i}"], out, "basic") for i, c in enumerate(basics)))
-    stop.set()
-    await prober
-    out["probe GET /accesso (during basic)"] = probes
     for c in basics:
         await c.aclose()
 
