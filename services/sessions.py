@@ -4,7 +4,8 @@ The browser holds a random token (256 bits) in an HttpOnly cookie; the table kee
 copy of the database does not log anyone in. Each session has its own CSRF synchronizer token. Expiry is
 sliding (idle timeout) with an absolute cap, and a session dies with the user's credentials: a password change
 or a disabled account ends every session of that user at once (`end_sessions_of`, called by services/auth.py in
-the same transaction), and `principal_for` refuses a disabled user on every request anyway.
+the same transaction), and `session_principal` refuses a disabled user on every request anyway: it reads the
+session, the active user and their comuni in one statement, with no per-process cache to go stale.
 """
 from __future__ import annotations
 
