@@ -11,10 +11,22 @@ Each client does `rounds` times: GET /api/v1/casi/{id}, then POST /api/v1/casi/{
 of its own cases (`versione_attesa` 1). Kinds measured:
 
 * sequential: the same GET and POST issued one by one by a single client (Basic, then session), the baseline;
-* basic, 50 clients: each client its own credentials; the first request of each client pays the argon2
-  verification (reported apart as "basic first"), the rest hit the 60 s cache;
-* session, 50 clients: each client logs in through /accesso first (not timed), then cookie + X-CSRF-Token;
-* a probe: an unauthenticated GET /accesso every 50 ms during the Basic race (what everyone else waits).
+* basic first request: the 50 clients' first calls (GET /api/v1/tipi), all at once: each pays the argon2
+  verification, queued behind the password-check threads; timed apart, not part of the race;
+* basic, 50 clients: each client its own credentials, already verified (the 60 s cache), all 50 starting at once;
+* session, 50 clients: each client logs in through /accesso first (not timed), then cookie + X-CSRF-Token,
+  all 50 starting at once;
+* mixed, 50 clients: half of them Basic (verified just before, not timed), half sessions, all at once: both
+  kinds under the very same load, the fairest comparison on a shared machine;
+* a probe: an unauthenticated GET /accesso every 50 ms during the Basic first requests (what everyone else
+  waits while the password checks run); stopped before the races, whose CPU figures it would otherwise swell.
+
+Both races start with every client ready, so they run at the same concurrency: "in flight" is the mean number
+of requests open during a race (sum of latencies / wall time). Until 2026-12-08 the Basic race began with each
+client's cold argon2 check, so its clients entered one by one behind the password-check threads and the race
+ran at a fraction of the session race's concurrency: Basic looked ~4x faster than sessions for that reason
+alone. "server CPU ms/req" is the uvicorn process's user+system CPU over the phase divided by its requests
+(from /proc), "client CPU" the same for this process (httpx, on the same cores).
 
 Bounded: every request times out after 60 s, the whole run after `--deadline` seconds; the server is stopped at
 the end, whatever happens. Not part of CI. `--app-dir DIR` serves another checkout's code (same database
@@ -39,6 +51,17 @@ from pathlib import Path
 import httpx
 
 from bench.common import cpu_and_memory, loadavg, recreate_database
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def process_cpu(pid: int) -> float:
+    """User + system CPU seconds of process `pid` (Linux /proc; 0 where unreadable)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    except (OSError, IndexError, ValueError):
+        return 0.0
 
 ROOT = str(Path(__file__).resolve().parent.parent)
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/legami_bench_api"
@@ -81,7 +104,7 @@ def prepare(url: str, clients: int, per_mode: int, sequential: int) -> dict[str,
     opened: dict[str, list[int]] = {}
     for mode in ("seq_basic", "seq_session"):
         opened[mode] = open_cases(sequential)
-    for mode in ("basic", "session"):
+    for mode in ("basic", "session", "mixed"):
         for i in range(clients):
             opened[f"{mode}{i}"] = open_cases(per_mode)
     engine.dispose()
@@ -149,9 +172,8 @@ async def timed(client: httpx.AsyncClient, method: str, path: str, **kw) -> floa
 
 
 async def walk(client: httpx.AsyncClient, cases: list[int], out: dict[str, list[float]], prefix: str) -> None:
-    for i, case_id in enumerate(cases):
-        kind = f"{prefix} first GET" if i == 0 and prefix == "basic" else f"{prefix} GET"
-        out.setdefault(kind, []).append(await timed(client, "GET", f"/api/v1/casi/{case_id}"))
+    for case_id in cases:
+        out.setdefault(f"{prefix} GET", []).append(await timed(client, "GET", f"/api/v1/casi/{case_id}"))
         out.setdefault(f"{prefix} POST", []).append(
             await timed(client, "POST", f"/api/v1/casi/{case_id}/transizioni/assegna", json=assign_body()))
 
@@ -165,34 +187,65 @@ async def probe(base: str, stop: asyncio.Event, out: list[float]) -> None:
             await asyncio.sleep(0.05)
 
 
-async def run(base: str, data: dict, clients: int) -> dict[str, list[float]]:
+class Phase:
+    """Wall time and the CPU of the server and of this process over one phase of the run."""
+
+    def __init__(self, out: dict[str, list[float]], name: str, server_pid: int):
+        self.out, self.name, self.pid = out, name, server_pid
+
+    def __enter__(self) -> Phase:
+        self.counts = {k: len(v) for k, v in self.out.items()}
+        self.wall, self.server, self.client = time.perf_counter(), process_cpu(self.pid), time.process_time()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        wall = time.perf_counter() - self.wall
+        added = {k: v[self.counts.get(k, 0):] for k, v in self.out.items() if not k.startswith("_")}
+        requests = sum(len(v) for k, v in added.items() if not k.startswith("probe"))
+        busy = sum(sum(v) for k, v in added.items() if not k.startswith("probe"))
+        self.out[f"_phase {self.name}"] = [wall, requests, busy / wall if wall else 0.0,
+                                           process_cpu(self.pid) - self.server, time.process_time() - self.client]
+
+
+async def run(base: str, data: dict, clients: int, server_pid: int) -> dict[str, list[float]]:
     out: dict[str, list[float]] = {}
     names = data["names"]
     seq = basic_client(base, names[0])
     await seq.get("/api/v1/tipi")  # warm: the credential verified once, as a running integration has it
-    await walk(seq, data["seq_basic"], out, "sequential basic")
+    with Phase(out, "sequential basic", server_pid):
+        await walk(seq, data["seq_basic"], out, "sequential basic")
     await seq.aclose()
     seq = await session_client(base, names[0])
-    await walk(seq, data["seq_session"], out, "sequential session")
+    with Phase(out, "sequential session", server_pid):
+        await walk(seq, data["seq_session"], out, "sequential session")
     await seq.aclose()
 
     stop, probes = asyncio.Event(), []
     prober = asyncio.create_task(probe(base, stop, probes))
     basics = [basic_client(base, names[i]) for i in range(clients)]
-    start = time.perf_counter()
-    await asyncio.gather(*(walk(c, data[f"basic{i}"], out, "basic") for i, c in enumerate(basics)))
-    out["_basic wall"] = [time.perf_counter() - start]
-    stop.set()
-    await prober
-    out["probe GET /accesso (during basic)"] = probes
+    firsts = out.setdefault("basic first request (argon2, GET /tipi)", [])
+    with Phase(out, "basic first requests", server_pid):
+        firsts.extend(await asyncio.gather(*(timed(c, "GET", "/api/v1/tipi") for c in basics)))
+        stop.set()
+        await prober
+    out["probe GET /accesso (during basic first requests)"] = probes
+    with Phase(out, "basic race", server_pid):
+        await asyncio.gather(*(walk(c, data[f"basic{i}"], out, "basic") for i, c in enumerate(basics)))
     for c in basics:
         await c.aclose()
 
     sessions = await asyncio.gather(*(session_client(base, names[i]) for i in range(clients)))
-    start = time.perf_counter()
-    await asyncio.gather(*(walk(c, data[f"session{i}"], out, "session") for i, c in enumerate(sessions)))
-    out["_session wall"] = [time.perf_counter() - start]
-    for c in sessions:
+    with Phase(out, "session race", server_pid):
+        await asyncio.gather(*(walk(c, data[f"session{i}"], out, "session") for i, c in enumerate(sessions)))
+
+    half = clients // 2
+    basics = [basic_client(base, names[i]) for i in range(half)]
+    await asyncio.gather(*(c.get("/api/v1/tipi") for c in basics))  # verified again if the cache expired
+    mixed = [*basics, *sessions[half:]]
+    with Phase(out, "mixed race", server_pid):
+        await asyncio.gather(*(walk(c, data[f"mixed{i}"], out, "mixed basic" if i < half else "mixed session")
+                               for i, c in enumerate(mixed)))
+    for c in [*basics, *sessions]:
         await c.aclose()
     return out
 
@@ -214,8 +267,13 @@ def report(out: dict[str, list[float]], args: argparse.Namespace, loads: tuple[s
             continue
         lines.append(f"| {kind} | {len(values)} | {statistics.median(values) * 1000:.0f} | "
                      f"{pct(values, 0.95) * 1000:.0f} | {max(values) * 1000:.0f} |")
-    lines.append("")
-    lines.append(f"Wall time of the races: basic {out['_basic wall'][0]:.1f} s, session {out['_session wall'][0]:.1f} s.")
+    lines += ["", "| phase | requests | wall s | in flight | server CPU ms/req | client CPU ms/req |",
+              "|---|---:|---:|---:|---:|---:|"]
+    for kind, (wall, requests, in_flight, server, client) in ((k, v) for k, v in out.items()
+                                                               if k.startswith("_phase ")):
+        n = max(1, requests)
+        lines.append(f"| {kind.removeprefix('_phase ')} | {requests:.0f} | {wall:.1f} | {in_flight:.1f} | "
+                     f"{server / n * 1000:.1f} | {client / n * 1000:.1f} |")
     return "\n".join(lines)
 
 
@@ -236,7 +294,8 @@ def main() -> None:
     port = free_port()
     proc = start_server(args.url, port, args.app_dir)
     try:
-        out = asyncio.run(asyncio.wait_for(run(f"http://127.0.0.1:{port}", data, args.clients), args.deadline))
+        out = asyncio.run(asyncio.wait_for(run(f"http://127.0.0.1:{port}", data, args.clients, proc.pid),
+                                           args.deadline))
     finally:
         stop_server(proc)
     print(report(out, args, (before, loadavg()), time.perf_counter() - started))

@@ -60,13 +60,23 @@ def principal_for(engine: Engine | Connection, username: str) -> Principal:
         row = users.user(conn, username)
         if row is None:
             raise AccessDenied("utente inesistente o disattivato")
-        try:
-            role = Role(row.role)
-        except ValueError:
-            raise AccessDenied(f"ruolo «{row.role}» sconosciuto") from None
+        role = _role_of(row)
         comuni = reference.comuni_of(conn, row.sub_ambito)
-    return Principal(row.username, role, row.sub_ambito, row.provider_codice, comuni, row.is_admin,
-                     row.full_name or row.username)
+    return principal_of(row, comuni, role)
+
+
+def _role_of(row: users.UserRecord) -> Role:
+    try:
+        return Role(row.role)
+    except ValueError:
+        raise AccessDenied(f"ruolo «{row.role}» sconosciuto") from None
+
+
+def principal_of(row: users.UserRecord, comuni: frozenset[str], role: Role | None = None) -> Principal:
+    """An active user already read (with their sub-ambito's comuni) as a Principal; AccessDenied if of an
+    unknown role. The per-request authentication reads both in one statement (store.users.ActingUser)."""
+    return Principal(row.username, role or _role_of(row), row.sub_ambito, row.provider_codice, comuni,
+                     row.is_admin, row.full_name or row.username)
 
 
 def case_ref(conn: Engine | Connection, case_id: int, today: date) -> CaseRef:

@@ -38,7 +38,7 @@ from sqlalchemy.engine import Engine
 
 from domain.access import AccessDenied, Principal
 from domain.errors import DomainError
-from services.access import principal_for
+from services.access import principal_for, principal_of
 from services.auth import INVALID_CREDENTIALS, AuthenticationFailed, verify_password
 from store import users
 from store.uow import reading
@@ -177,10 +177,11 @@ class BasicAuthenticator:
         if cached is None:
             return None
         with reading(engine) as conn:
-            row = users.password_of(conn, username)  # active, non-system users only
-        if row is not None and row[2] is not None and hmac.compare_digest(cached, row[2]):
+            acting = users.acting_login(conn, username)  # active, non-system users only; one statement
+        if acting is not None and acting.password_hash is not None \
+                and hmac.compare_digest(cached, acting.password_hash):
             try:
-                return principal_for(engine, row[1])
+                return principal_of(acting.record, acting.comuni)
             except AccessDenied:
                 pass
         self.verified.forget(key)  # the password changed (or the user left) since: verify afresh

@@ -4,7 +4,8 @@ The browser holds a random token (256 bits) in an HttpOnly cookie; the table kee
 copy of the database does not log anyone in. Each session has its own CSRF synchronizer token. Expiry is
 sliding (idle timeout) with an absolute cap, and a session dies with the user's credentials: a password change
 or a disabled account ends every session of that user at once (`end_sessions_of`, called by services/auth.py in
-the same transaction), and `principal_for` refuses a disabled user on every request anyway.
+the same transaction), and `session_principal` refuses a disabled user on every request anyway: it reads the
+session, the active user and their comuni in one statement, with no per-process cache to go stale.
 """
 from __future__ import annotations
 
@@ -16,7 +17,10 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.engine import Engine
 
+from domain.access import AccessDenied, Principal
+from services.access import principal_of
 from store import sessions as store
+from store.users import ActingUser
 from store.uow import Bind, writing
 
 IDLE_TIMEOUT = timedelta(hours=2)
@@ -56,14 +60,35 @@ def open_session(engine: Engine, username: str, now: datetime) -> WebSession:
 
 def load_session(engine: Engine, token: str | None, now: datetime) -> WebSession | None:
     """The live session for `token`, its idle expiry pushed forward; None if unknown, expired or ended."""
+    found = _live_session(engine, token, now)
+    return found[0] if found else None
+
+
+def session_principal(engine: Engine, token: str | None, now: datetime) -> tuple[WebSession, Principal] | None:
+    """What a request made with the session cookie needs: the live session and its user as a Principal (None if
+    the session is unknown, expired or ended, or the user disabled). One statement reads the session, the
+    user and their comuni together (plus a write at most once a minute: `TOUCH_EVERY`); nothing is cached in
+    the process, so a logout, a password change or a disabled account made by any process (the CLI included)
+    takes effect on the very next request."""
+    found = _live_session(engine, token, now)
+    if found is None or found[1] is None:
+        return None
+    try:
+        return found[0], principal_of(found[1].record, found[1].comuni)
+    except AccessDenied:
+        return None
+
+
+def _live_session(engine: Engine, token: str | None, now: datetime) -> tuple[WebSession, ActingUser | None] | None:
     if not token or len(token) > 200:
         return None
     now = _utc(now)
     key = _hash(token)
     with writing(engine) as conn:
-        row = store.session(conn, key)
-        if row is None:
+        found = store.session_and_user(conn, key)
+        if found is None:
             return None
+        row, user = found
         created, last_seen, expires = _utc(row.created_at), _utc(row.last_seen_at), _utc(row.expires_at)
         if expires <= now or now - created >= ABSOLUTE_TIMEOUT:
             store.delete_session(conn, key)
@@ -71,7 +96,7 @@ def load_session(engine: Engine, token: str | None, now: datetime) -> WebSession
         if now - last_seen >= TOUCH_EVERY:
             expires = min(now + IDLE_TIMEOUT, created + ABSOLUTE_TIMEOUT)
             store.touch_session(conn, key, now, expires)
-    return WebSession(token, row.username, row.csrf_token, expires)
+    return WebSession(token, row.username, row.csrf_token, expires), user
 
 
 def end_session(engine: Engine, token: str | None) -> None:

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from store.auth_tables import login_throttle_t, web_session_t
+from store.users import ActingUser, acting_columns, acting_from_rows, acting_join, user_t
 
 session_t = web_session_t
 throttle_t = login_throttle_t
@@ -24,6 +25,17 @@ def insert_session(conn: Connection, row: dict[str, Any]) -> None:
 
 def session(conn: Connection, token_hash: str) -> Any | None:
     return conn.execute(sa.select(session_t).where(session_t.c.token_hash == token_hash)).first()
+
+
+def session_and_user(conn: Connection, token_hash: str) -> tuple[Any, ActingUser | None] | None:
+    """The session of `token_hash` and its user if still active (with the comuni of their sub-ambito), in one
+    statement: what every request made with the session cookie reads. None: no such session."""
+    s = session_t.c
+    q = (sa.select(s.username, s.csrf_token, s.created_at, s.last_seen_at, s.expires_at, *acting_columns())
+         .select_from(acting_join(session_t, user_t.c.username == s.username))
+         .where(s.token_hash == token_hash))
+    rows = conn.execute(q).all()
+    return (rows[0], acting_from_rows(rows)) if rows else None
 
 
 def touch_session(conn: Connection, token_hash: str, last_seen_at: datetime, expires_at: datetime) -> None:

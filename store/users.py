@@ -3,18 +3,20 @@ in a form (assignee lists) and who gets a demo login; and the account writes beh
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from store.auth_tables import user_credential_t, user_identity_t
-from store.tables import AppUser
+from store.tables import AppUser, Comune
 from store.uow import Bind, reading
 
 user_t = AppUser.__table__
+comune_t = Comune.__table__
 SYSTEM_ROLE = "system"
 
 _ORDER = {
@@ -74,6 +76,57 @@ def full_names(bind: Bind, usernames: Iterable[str]) -> dict[str, str]:
         rows = conn.execute(sa.select(user_t.c.username, user_t.c.full_name)
                             .where(user_t.c.username.in_(wanted))).all()
     return {r.username: r.full_name or r.username for r in rows}
+
+
+# ----------------------------------------------------------------------------- who is acting (every request)
+
+
+@dataclass(frozen=True)
+class ActingUser:
+    """An active user with what a Principal needs (the comuni of their sub-ambito) and the stored password hash,
+    read in one statement: the per-request authentication (session cookie or cached Basic credential) reads
+    this and nothing else."""
+    record: UserRecord
+    comuni: frozenset[str]
+    password_hash: str | None
+
+
+def acting_columns() -> list[Any]:
+    """The columns `acting_from_rows` reads, labelled so they do not clash with a joined table's."""
+    u, c = user_t.c, user_credential_t.c
+    return [u.id.label("u_id"), u.username.label("u_username"), u.full_name.label("u_full_name"),
+            u.email.label("u_email"), u.role.label("u_role"), u.sub_ambito.label("u_sub_ambito"),
+            u.provider_codice.label("u_provider_codice"), c.is_admin.label("u_is_admin"),
+            c.password_hash.label("u_password_hash"), comune_t.c.istat.label("u_comune")]
+
+
+def acting_join(left: Any, on: Any) -> Any:
+    """`left` outer-joined to the active user matching `on`, their credential and their sub-ambito's comuni
+    (one row per comune; a user with no sub-ambito or no active user: one row, those columns NULL)."""
+    return (left.outerjoin(user_t, sa.and_(on, user_t.c.active.is_(True)))
+            .outerjoin(user_credential_t, user_credential_t.c.user_id == user_t.c.id)
+            .outerjoin(comune_t, comune_t.c.sub_ambito == user_t.c.sub_ambito))
+
+
+def acting_from_rows(rows: Sequence[Any]) -> ActingUser | None:
+    """The ActingUser of rows selected with `acting_columns()` (None: no active user)."""
+    if not rows or rows[0].u_id is None:
+        return None
+    r = rows[0]
+    record = UserRecord(r.u_id, r.u_username, r.u_full_name, r.u_email, r.u_role, r.u_sub_ambito,
+                        r.u_provider_codice, True, bool(r.u_is_admin))
+    return ActingUser(record, frozenset(x.u_comune for x in rows if x.u_comune is not None), r.u_password_hash)
+
+
+def acting_login(conn: Connection, username: str) -> ActingUser | None:
+    """The active user who may log in as `username` (a credential row; never the system user), in one
+    statement; the same user `password_of` answers for."""
+    u = user_t.c
+    q = (sa.select(*acting_columns())
+         .select_from(user_t.join(user_credential_t, user_credential_t.c.user_id == u.id)
+                      .outerjoin(comune_t, comune_t.c.sub_ambito == u.sub_ambito))
+         .where(u.username == username, u.active.is_(True), u.role != SYSTEM_ROLE))
+    return acting_from_rows(conn.execute(q).all())
 
 
 # ----------------------------------------------------------------------------- writes

@@ -28,14 +28,14 @@ from starlette.concurrency import run_in_threadpool
 from sqlalchemy.engine import Engine
 
 from config.settings import Settings
-from domain.access import AccessDenied, Principal
+from domain.access import Principal
 from domain.italian import ROME
 from domain.workflow import ROLE_LABELS
-from services.access import ScopedCaseService, principal_for
+from services.access import ScopedCaseService
 from services.auth import AuthenticationFailed
 from services.basic_auth import BasicAuthenticator, TooManyAttempts
 from services.cases import CaseService
-from services.sessions import WebSession, csrf_matches, load_session
+from services.sessions import WebSession, csrf_matches, session_principal
 
 T = TypeVar("T")
 SESSION_COOKIE = "legami_sessione"
@@ -130,17 +130,6 @@ async def in_password_threads(fn: Callable[..., T], *args: Any, **kwargs: Any) -
     return await asyncio.get_running_loop().run_in_executor(PASSWORD_THREADS, partial(fn, *args, **kwargs))
 
 
-def _session_principal(svc: Services, token: str | None) -> tuple[WebSession, Principal] | None:
-    """The live session of `token` and its user (blocking: database reads; run in a worker thread)."""
-    session = load_session(svc.engine, token, svc.clock())
-    if session is None:
-        return None
-    try:
-        return session, principal_for(svc.engine, session.username)
-    except AccessDenied:
-        return None
-
-
 def client_address(request: Request) -> str:
     """The client's address as uvicorn reports it (behind a trusted proxy: from X-Forwarded-For)."""
     return request.client.host if request.client else "sconosciuto"
@@ -171,7 +160,7 @@ async def current_user(request: Request) -> CurrentUser:
             user = CurrentUser(principal, principal.full_name, None)
             request.state.user = user
             return user
-    found = await run_in_threadpool(_session_principal, svc, request.cookies.get(SESSION_COOKIE))
+    found = await run_in_threadpool(session_principal, svc.engine, request.cookies.get(SESSION_COOKIE), svc.clock())
     if found is None:
         raise LoginRequired()
     session, principal = found
