@@ -5,9 +5,10 @@ from __future__ import annotations
 import typer
 
 from cli.common import ADMIN, JsonOpt, engine, print_json, run
+from cli.italian import Typer
 from config.settings import get_settings
 
-audit_app = typer.Typer(help="Registro di controllo: verifica delle catene di impronte e checkpoint firmati.",
+audit_app = Typer(help="Registro di controllo: verifica delle catene di impronte e checkpoint firmati.",
                         no_args_is_help=True)
 
 

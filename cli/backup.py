@@ -10,9 +10,10 @@ from typing import Optional
 import typer
 
 from cli.common import ADMIN, JsonOpt, fail, print_json, run
+from cli.italian import Typer
 from config.settings import get_settings
 
-commands = typer.Typer()
+commands = Typer()
 
 
 @commands.command(help="Copia di sicurezza in un archivio .tar.gz: il database (SQLite: copia in linea, coerente "
@@ -55,7 +56,7 @@ def backup(
                        "database o una cartella non vuoti senza --sovrascrivi. Il database resta alla revisione "
                        f"della copia (`legami init` lo aggiorna). {ADMIN}")
 def restore(
-    archive: Path = typer.Argument(..., help="L'archivio .tar.gz da ripristinare."),
+    archive: Path = typer.Argument(..., metavar="ARCHIVIO", help="L'archivio .tar.gz da ripristinare."),
     overwrite: bool = typer.Option(False, "--sovrascrivi", help="Sostituisce il contenuto attuale con la copia."),
     verify_only: bool = typer.Option(False, "--solo-verifica",
                                      help="Controlla l'archivio (impronte, manifest, revisione) senza scrivere nulla."),

@@ -10,8 +10,9 @@ import re
 import typer
 
 from cli.common import ADMIN, JsonOpt, engine, fail, print_json, run
+from cli.italian import Typer
 
-keys_app = typer.Typer(help="Chiavi dei dati sanitari cifrati: nuova chiave, rotazione.", no_args_is_help=True)
+keys_app = Typer(help="Chiavi dei dati sanitari cifrati: nuova chiave, rotazione.", no_args_is_help=True)
 
 
 @keys_app.command("new", help="Stampa una nuova chiave (256 bit) nel formato di LEGAMI_HEALTH_KEYS (id:base64): "

@@ -11,12 +11,13 @@ from typing import Optional
 import typer
 
 from cli.common import ADMIN, JsonOpt, as_of, case_service, engine, fail, first, print_json, run, table
+from cli.italian import Typer
 from config.settings import get_settings
 
-commands = typer.Typer()
-policy_app = typer.Typer(help="Versioni della politica (importi, soglie, termini).", no_args_is_help=True)
-obligations_app = typer.Typer(help="Obblighi del distretto.", no_args_is_help=True)
-outbox_app = typer.Typer(help="Posta in uscita.", no_args_is_help=True)
+commands = Typer()
+policy_app = Typer(help="Versioni della politica (importi, soglie, termini).", no_args_is_help=True)
+obligations_app = Typer(help="Obblighi del distretto.", no_args_is_help=True)
+outbox_app = Typer(help="Posta in uscita.", no_args_is_help=True)
 
 
 # ------------------------------------------------------------------------------------ setup
@@ -113,7 +114,7 @@ def _print_demo_logins(logins) -> None:
 
 @policy_app.command("load", help=f"Carica una nuova versione della politica (i casi aperti mantengono la propria). "
                                  f"{ADMIN}")
-def policy_load(path: Path, as_json: bool = JsonOpt) -> None:
+def policy_load(path: Path = typer.Argument(..., metavar="FILE", help="File .toml della politica."), as_json: bool = JsonOpt) -> None:
     from config.policy_files import load_policy_file
     from services.setup import load_policy
 
@@ -137,7 +138,7 @@ def policy_load(path: Path, as_json: bool = JsonOpt) -> None:
 @commands.command(help="Scansione delle scadenze: passi automatici, promemoria, escalation (idempotente per "
                        f"giorno). {ADMIN}")
 def sweep(
-    when: Optional[str] = typer.Option(None, "--as-of", help="Giorno della scansione (gg/mm/aaaa); oggi se omesso."),
+    when: Optional[str] = typer.Option(None, "--as-of", metavar="DATA", help="Giorno della scansione (gg/mm/aaaa); oggi se omesso."),
     as_json: bool = JsonOpt,
 ) -> None:
     from services.sweep import run_deadline_sweep
@@ -155,7 +156,7 @@ def sweep(
 
 @obligations_app.command("list")
 def obligations_list(
-    when: Optional[str] = typer.Option(None, "--as-of"),
+    when: Optional[str] = typer.Option(None, "--as-of", metavar="DATA"),
     as_json: bool = JsonOpt,
 ) -> None:
     """Obblighi in corso: scadenza, ambiti ancora in sospeso, promemoria di oggi."""
@@ -172,7 +173,7 @@ def obligations_list(
 
 @obligations_app.command("check", help=f"Accoda i promemoria e le escalation degli obblighi (idempotente per giorno). "
                                        f"{ADMIN}")
-def obligations_check(when: Optional[str] = typer.Option(None, "--as-of"), as_json: bool = JsonOpt) -> None:
+def obligations_check(when: Optional[str] = typer.Option(None, "--as-of", metavar="DATA"), as_json: bool = JsonOpt) -> None:
     from services.obligations import run_obligations_check
 
     result = run_obligations_check(engine(), as_of=as_of(when)).as_dict()
@@ -181,12 +182,12 @@ def obligations_check(when: Optional[str] = typer.Option(None, "--as-of"), as_js
 
 @obligations_app.command("mark-met")
 def obligations_mark_met(
-    code: str,
+    code: str = typer.Argument(..., metavar="CODICE", help="Codice dell'obbligo (vedi «legami obligations list»)."),
     period: str = typer.Option(..., "--periodo", help="Es. 2026 o 2026-10."),
     scope: str = typer.Option(..., "--ambito", help="Es. il sub-ambito (Crema) o ente:ENTE03."),
     reason: str = typer.Option(..., "--motivo"),
     actor: str = typer.Option(..., "--actor"),
-    on: Optional[str] = typer.Option(None, "--il"),
+    on: Optional[str] = typer.Option(None, "--il", metavar="DATA", help="Giorno dell'adempimento; oggi se omesso."),
 ) -> None:
     """Dichiara adempiuto un obbligo (con motivo; resta registrato chi e quando)."""
     from services.obligations import mark_met

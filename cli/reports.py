@@ -9,16 +9,17 @@ from typing import Optional
 import typer
 
 from cli.common import JsonOpt, day_in_year, engine, fail, print_json, run, table
+from cli.italian import Typer
 from config.settings import get_settings
 
-commands = typer.Typer()
+commands = Typer()
 
 
 @commands.command()
 def tally(
     year: int = typer.Option(..., "--year", "--anno"),
     by: str = typer.Option("sub_ambito", "--by", "--per", help="sub_ambito | comune | type | misura | fascia_eta | ente"),
-    as_of: Optional[str] = typer.Option(None, "--as-of", help="Conteggi come noti a quel giorno."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", metavar="DATA", help="Conteggi come noti a quel giorno."),
     as_json: bool = JsonOpt,
 ) -> None:
     """Indicatori dell'anno (dalla storia dei casi), con obiettivi e celle piccole oscurate."""
@@ -42,7 +43,7 @@ def tally(
                      "obiettivo": f"{target['min']:g}-{target['max']:g}: {target['esito'] or '—'} "
                                   f"(proiezione {target['esito_proiezione'] or '—'})" if target else ""})
     table(rows, [("indicatore", "indicatore"), ("totale", "totale"), *[(k, k) for k in keys],
-                 ("obiettivo", "range di valutazione")])
+                 ("obiettivo", "range di valutazione")], repeat=1)
 
 
 def _shown(cell: Optional[dict], result: dict) -> str:
@@ -60,7 +61,7 @@ def report(
     fmt: str = typer.Option("pdf", "--format", "--formato", help="pdf | html | xlsx | csv"),
     out: Path = typer.Option(..., "--out", help="File di destinazione."),
     by: str = typer.Option("sub_ambito", "--by", "--per", help="Solo per csv: la ripartizione."),
-    as_of: Optional[str] = typer.Option(None, "--as-of"),
+    as_of: Optional[str] = typer.Option(None, "--as-of", metavar="DATA"),
 ) -> None:
     """Relazione annuale per l'Organismo di Valutazione (PDF/HTML con grafici), esportazioni XLSX e CSV."""
     from reports import report_csv, report_html, report_pdf, report_xlsx
@@ -86,7 +87,7 @@ def report(
 
 @commands.command()
 def calendar(
-    username: str,
+    username: str = typer.Argument(..., metavar="UTENTE", help="Nome utente della persona."),
     out: Optional[Path] = typer.Option(None, "--out", help="File .ics; se omesso stampa sullo standard output."),
 ) -> None:
     """Il calendario .ics di una persona: le sue scadenze e gli obblighi del suo ruolo."""

@@ -6,8 +6,9 @@ from typing import Optional
 import typer
 
 from cli.common import engine, run
+from cli.italian import Typer
 
-user_app = typer.Typer(help="Utenze: amministratore, password, sblocco, disabilitazione.", no_args_is_help=True)
+user_app = Typer(help="Utenze: amministratore, password, sblocco, disabilitazione.", no_args_is_help=True)
 
 PasswordOpt = typer.Option(..., "--password", prompt="Password", hide_input=True, confirmation_prompt=True,
                            help="Chiesta a video se omessa (almeno 12 caratteri).")
@@ -15,7 +16,7 @@ PasswordOpt = typer.Option(..., "--password", prompt="Password", hide_input=True
 
 @user_app.command("create-admin")
 def user_create_admin(
-    username: str,
+    username: str = typer.Argument(..., metavar="UTENTE"),
     email: str = typer.Option(..., "--email"),
     full_name: str = typer.Option("Amministratore", "--nome"),
     password: str = PasswordOpt,
@@ -29,7 +30,7 @@ def user_create_admin(
 
 @user_app.command("create")
 def user_create(
-    username: str,
+    username: str = typer.Argument(..., metavar="UTENTE"),
     full_name: str = typer.Option(..., "--nome"),
     email: str = typer.Option(..., "--email"),
     role: str = typer.Option(..., "--ruolo", help="social_worker, subarea_coordinator, planning_office, ..."),
@@ -47,7 +48,7 @@ def user_create(
 
 
 @user_app.command("set-password")
-def user_set_password(username: str, password: str = PasswordOpt) -> None:
+def user_set_password(username: str = typer.Argument(..., metavar="UTENTE"), password: str = PasswordOpt) -> None:
     """Imposta o reimposta la password locale di un utente (ne toglie il blocco e chiude le sue sessioni)."""
     from services.auth import set_password
 
@@ -56,7 +57,7 @@ def user_set_password(username: str, password: str = PasswordOpt) -> None:
 
 
 @user_app.command("unlock")
-def user_unlock(username: str) -> None:
+def user_unlock(username: str = typer.Argument(..., metavar="UTENTE")) -> None:
     """Toglie il blocco per tentativi di accesso falliti."""
     from services.auth import unlock
 
@@ -65,7 +66,7 @@ def user_unlock(username: str) -> None:
 
 
 @user_app.command("disable")
-def user_disable(username: str) -> None:
+def user_disable(username: str = typer.Argument(..., metavar="UTENTE")) -> None:
     """Disabilita un'utenza: non accede più e le sue sessioni aperte si chiudono subito (lo storico resta)."""
     from services.auth import disable_user
 
@@ -74,7 +75,7 @@ def user_disable(username: str) -> None:
 
 
 @user_app.command("enable")
-def user_enable(username: str) -> None:
+def user_enable(username: str = typer.Argument(..., metavar="UTENTE")) -> None:
     """Riabilita un'utenza disabilitata (accede con la password che aveva)."""
     from services.auth import enable_user
 
