@@ -98,7 +98,7 @@ def parse_data(data: Optional[str]) -> dict[str, Any]:
     return value
 
 
-def parse_when(value: Optional[str]) -> date | datetime | None:
+def parse_when(value: Optional[str], option: str = "--efficace") -> date | datetime | None:
     """A date as the rest of Legami reads it (`domain.italian.parse_date`), or an ISO 8601 date-time."""
     if not value:
         return None
@@ -109,11 +109,11 @@ def parse_when(value: Optional[str]) -> date | datetime | None:
     try:
         return datetime.fromisoformat(value)
     except ValueError:
-        fail(f"--efficace: data non valida «{value}» (gg/mm/aaaa, aaaa-mm-gg o ISO 8601)")
+        fail(f"{option}: data non valida «{value}» (gg/mm/aaaa, aaaa-mm-gg o ISO 8601)")
 
 
-def as_of(value: Optional[str]) -> date:
-    when = parse_when(value)
+def as_of(value: Optional[str], option: str = "--as-of") -> date:
+    when = parse_when(value, option)
     if when is None:
         from flows.jobs import today_in_rome
 

@@ -141,9 +141,10 @@ def _param_help(param) -> str:
 
 
 def _first_sentence(text: str) -> str:
+    """A command's line in its group's list: its help up to the first full stop."""
     text = " ".join(text.split())
-    match = re.match(r"(.+?[.:])(\s|$)", text)
-    return (match.group(1) if match else text).rstrip(".:")
+    match = re.match(r"(.+?)\.(\s|$)", text)
+    return match.group(1) if match else text
 
 
 def _definitions(rows: list[tuple[str, str]], cols: int) -> list[str]:
@@ -211,7 +212,7 @@ def usage_message(exc: Exception) -> str:
     if match := re.match(r"No such command '(.+?)'\.(?: Did you mean (.+)\?)?", message):
         maybe = f"; forse {match.group(2)}" if match.group(2) else ""
         return f"comando sconosciuto «{match.group(1)}»{maybe}{see}"
-    if match := re.match(r"Got unexpected extra arguments? \((.*)\)", message):
+    if match := re.match(r"Got unexpected extra argument(?:\(s\)|s)? \((.*)\)", message):
         return f"argomenti in più non previsti: {match.group(1)}{see}"
     if message.startswith("Missing command"):
         return f"manca il comando{see}"

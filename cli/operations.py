@@ -11,7 +11,8 @@ from typing import Optional
 import typer
 
 from cli.common import ADMIN, JsonOpt, as_of, case_service, engine, fail, first, print_json, run, table
-from cli.italian import Typer
+from cli.italian import Typer, file_error
+from cli.words import DEMO_KEYS, DISPATCH_KEYS, LOGIN_KEYS, outbox_row, outbox_state, renamed
 from config.settings import get_settings
 
 commands = Typer()
@@ -62,7 +63,7 @@ def demo_data(
 
     summary = run(lambda: generate_demo(engine(), year=year, seed=seed, scale=scale))
     if as_json:
-        print_json(summary)
+        print_json(renamed(summary, DEMO_KEYS, nested=True))
         return
     _print_demo_summary(summary)
 
@@ -89,7 +90,8 @@ def demo(as_json: bool = JsonOpt) -> None:
     rows = summary_by_type_and_state(engine())
     logins = run(lambda: demo_logins(engine(), environment=settings.environment))
     if as_json:
-        print_json({"generazione": summary, "casi": rows, "credenziali": [vars(x) for x in logins]})
+        print_json({"generazione": renamed(summary, DEMO_KEYS, nested=True) if summary else None, "casi": rows,
+                    "credenziali": [renamed(vars(x), LOGIN_KEYS) for x in logins]})
         return
     typer.echo(f"Database: {settings.database_url}")
     if summary:
@@ -120,7 +122,9 @@ def policy_load(path: Path = typer.Argument(..., metavar="FILE", help="File .tom
 
     try:
         policy = load_policy_file(path)
-    except (ValueError, OSError) as exc:
+    except OSError as exc:
+        fail(file_error(exc))
+    except ValueError as exc:
         fail(str(exc))
     with engine().begin() as conn:
         added = load_policy(conn, policy)
@@ -138,7 +142,8 @@ def policy_load(path: Path = typer.Argument(..., metavar="FILE", help="File .tom
 @commands.command(help="Scansione delle scadenze: passi automatici, promemoria, escalation (idempotente per "
                        f"giorno). {ADMIN}")
 def sweep(
-    when: Optional[str] = typer.Option(None, "--as-of", metavar="DATA", help="Giorno della scansione (gg/mm/aaaa); oggi se omesso."),
+    when: Optional[str] = typer.Option(None, "--as-of", metavar="DATA",
+                                       help="Giorno della scansione (gg/mm/aaaa); oggi se omesso."),
     as_json: bool = JsonOpt,
 ) -> None:
     from services.sweep import run_deadline_sweep
@@ -173,11 +178,16 @@ def obligations_list(
 
 @obligations_app.command("check", help=f"Accoda i promemoria e le escalation degli obblighi (idempotente per giorno). "
                                        f"{ADMIN}")
-def obligations_check(when: Optional[str] = typer.Option(None, "--as-of", metavar="DATA"), as_json: bool = JsonOpt) -> None:
+def obligations_check(when: Optional[str] = typer.Option(None, "--as-of", metavar="DATA"),
+                      as_json: bool = JsonOpt) -> None:
     from services.obligations import run_obligations_check
 
-    result = run_obligations_check(engine(), as_of=as_of(when)).as_dict()
-    print_json(result) if as_json else typer.echo(f"Obblighi al {result['al']}: {result['accodati']} voci accodate.")
+    result = run(lambda: run_obligations_check(engine(), as_of=as_of(when)).as_dict())
+    day = as_of(when)
+    if as_json:
+        print_json(result)
+    else:
+        typer.echo(f"Obblighi al {day:%d/%m/%Y}: {result['accodati']} voci accodate.")
 
 
 @obligations_app.command("mark-met")
@@ -194,7 +204,7 @@ def obligations_mark_met(
 
     svc = case_service()
     run(lambda: mark_met(engine(), code=code, period=period, scope_key=scope, actor=svc.actor(actor),
-                         reason=reason, met_on=as_of(on)))
+                         reason=reason, met_on=as_of(on, "--il")))
     typer.echo(f"Obbligo {code} ({period}, {scope}) registrato come adempiuto.")
 
 
@@ -203,18 +213,20 @@ def obligations_mark_met(
 
 @outbox_app.command("list", help=f"Messaggi in uscita. {ADMIN}")
 def outbox_list(
-    status: Optional[str] = typer.Option(None, "--stato", help="pending | sending | sent | failed"),
+    status: Optional[str] = typer.Option(None, "--stato", help="in_coda | in_invio | inviato | fallito"),
     limit: int = typer.Option(50, "--limite"),
     as_json: bool = JsonOpt,
 ) -> None:
     from notifications.dispatch import list_outbox
 
-    rows = list_outbox(engine(), status=status, limit=limit)
+    stored = run(lambda: outbox_state(status))
+    rows = [outbox_row(r) for r in list_outbox(engine(), status=stored, limit=limit)]
     if as_json:
         print_json(rows)
         return
-    table(rows, [("id", "id"), ("template", "modello"), ("recipient", "destinatario"), ("status", "stato"),
-                 ("attempts", "tentativi"), ("last_error", "ultimo errore")])
+    table(rows, [("id", "id"), ("modello", "modello"), ("destinatario", "destinatario"), ("stato", "stato"),
+                 ("tentativi", "tentativi"), ("prossimo_tentativo_il", "prossimo tentativo"),
+                 ("ultimo_errore", "ultimo errore")])
 
 
 @outbox_app.command("send", help="Invia la posta in coda (SMTP se configurato, altrimenti file .eml in "
@@ -222,14 +234,15 @@ def outbox_list(
 def outbox_send(as_json: bool = JsonOpt) -> None:
     from notifications.dispatch import dispatch_from_settings
 
-    result = dispatch_from_settings(engine(), get_settings()).as_dict()
+    result = renamed(dispatch_from_settings(engine(), get_settings()).as_dict(), DISPATCH_KEYS)
     if as_json:
         print_json(result)
         return
-    typer.echo(f"Inviati {result['sent']}, da ritentare {result['retried']}, falliti {result['failed']}, "
-               f"con destinatari rifiutati {result['partial']}.")
-    if result["error"]:
-        typer.echo(f"Server di posta non disponibile: {result['error']} ({result['deferred']} messaggi restano in coda)")
+    typer.echo(f"Inviati {result['inviati']}, da ritentare {result['da_ritentare']}, falliti {result['falliti']}, "
+               f"con destinatari rifiutati {result['con_destinatari_rifiutati']}.")
+    if result["errore"]:
+        typer.echo(f"Server di posta non disponibile: {result['errore']} ({result['rimasti_in_coda']} messaggi "
+                   "restano in coda)")
 
 
 # ------------------------------------------------------------------------------------ servers

@@ -58,8 +58,9 @@ def _shown(cell: Optional[dict], result: dict) -> str:
 @commands.command()
 def report(
     year: int = typer.Option(..., "--year", "--anno"),
-    fmt: str = typer.Option("pdf", "--format", "--formato", help="pdf | html | xlsx | csv"),
-    out: Path = typer.Option(..., "--out", help="File di destinazione."),
+    fmt: Optional[str] = typer.Option(None, "--format", "--formato",
+                                      help="pdf | html | xlsx | csv; se omesso, dall'estensione del file --out."),
+    out: Path = typer.Option(..., "--out", metavar="FILE", help="File di destinazione (.pdf, .html, .xlsx, .csv)."),
     by: str = typer.Option("sub_ambito", "--by", "--per", help="Solo per csv: la ripartizione."),
     as_of: Optional[str] = typer.Option(None, "--as-of", metavar="DATA"),
 ) -> None:
@@ -68,6 +69,7 @@ def report(
     from services.report_data import collect_results, district_details
     from services.tallies import compute_tallies
 
+    fmt = report_format(fmt, out)
     day = day_in_year(year, as_of)
     db = engine()
     if fmt == "csv":
@@ -80,9 +82,27 @@ def report(
         else:
             html = report_html(results, district_name=name, sub_ambiti_note=note)
             out.write_bytes(report_pdf(html)) if fmt == "pdf" else out.write_text(html, encoding="utf-8")
-    else:
-        fail(f"--format: valore non ammesso «{fmt}» (pdf, html, xlsx, csv)")
     typer.echo(f"Relazione {year} al {day:%d/%m/%Y} scritta in {out}.")
+
+
+FORMATS = {".pdf": "pdf", ".html": "html", ".htm": "html", ".xlsx": "xlsx", ".csv": "csv"}
+
+
+def report_format(given: Optional[str], out: Path) -> str:
+    """The report's format: the one given, which must match the file's extension, or the extension's."""
+    from_name = FORMATS.get(out.suffix.lower())
+    if given is None:
+        if from_name is None:
+            fail(f"--out: dall'estensione di «{out.name}» non si capisce il formato: usare .pdf, .html, .xlsx o "
+                 ".csv, oppure --format")
+        return from_name
+    fmt = given.lower()
+    if fmt not in set(FORMATS.values()):
+        fail(f"--format: valore non ammesso «{given}» (pdf, html, xlsx, csv)")
+    if from_name is not None and from_name != fmt:
+        fail(f"--out: il file «{out.name}» ha l'estensione di un {from_name}, ma --format chiede {fmt}: "
+             f"nulla è stato scritto")
+    return fmt
 
 
 @commands.command()

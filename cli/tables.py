@@ -99,7 +99,7 @@ def records(rows: list[dict[str, Any]], title: str, fields: list[tuple[str, str]
     for n, row in enumerate(rows):
         if n:
             typer.echo("")
-        typer.echo(cell(row.get(title)))
+        labelled("", row.get(title))
         for key, label in fields:
             if row.get(key) not in (None, "", []):
                 labelled(label, row[key], indent=2)

@@ -5,13 +5,22 @@ from typing import Optional
 
 import typer
 
-from cli.common import engine, run
+from cli.common import engine, fail, run
 from cli.italian import Typer
 
 user_app = Typer(help="Utenze: amministratore, password, sblocco, disabilitazione.", no_args_is_help=True)
 
-PasswordOpt = typer.Option(..., "--password", prompt="Password", hide_input=True, confirmation_prompt=True,
-                           help="Chiesta a video se omessa (almeno 12 caratteri).")
+PasswordOpt = typer.Option(None, "--password", help="Chiesta a video se omessa (almeno 12 caratteri).")
+
+
+def ask_password(given: Optional[str]) -> str:
+    """The password given with --password, or asked twice without echo (Italian prompts, Italian refusal)."""
+    if given is not None:
+        return given
+    first = typer.prompt("Password", hide_input=True)
+    if typer.prompt("Ripeti la password", hide_input=True) != first:
+        fail("le due password non coincidono: nulla è stato modificato")
+    return first
 
 
 @user_app.command("create-admin")
@@ -19,12 +28,13 @@ def user_create_admin(
     username: str = typer.Argument(..., metavar="UTENTE"),
     email: str = typer.Option(..., "--email"),
     full_name: str = typer.Option("Amministratore", "--nome"),
-    password: str = PasswordOpt,
+    password: Optional[str] = PasswordOpt,
 ) -> None:
     """Crea il primo amministratore (gestisce le utenze; non apre fascicoli: ruolo «evaluator»)."""
     from services.auth import create_admin
 
-    run(lambda: create_admin(engine(), username, email, password, full_name=full_name))
+    secret = ask_password(password)
+    run(lambda: create_admin(engine(), username, email, secret, full_name=full_name))
     typer.echo(f"Amministratore «{username}» creato.")
 
 
@@ -41,18 +51,20 @@ def user_create(
     """Crea un'utenza (la password si può impostare dopo con «user set-password»)."""
     from services.auth import create_user
 
-    password = typer.prompt("Password", hide_input=True, confirmation_prompt=True) if with_password else None
+    password = ask_password(None) if with_password else None
     run(lambda: create_user(engine(), username, full_name, email, role, sub_ambito=sub_ambito,
                             provider_codice=provider, password=password))
     typer.echo(f"Utente «{username}» creato.")
 
 
 @user_app.command("set-password")
-def user_set_password(username: str = typer.Argument(..., metavar="UTENTE"), password: str = PasswordOpt) -> None:
+def user_set_password(username: str = typer.Argument(..., metavar="UTENTE"),
+                      password: Optional[str] = PasswordOpt) -> None:
     """Imposta o reimposta la password locale di un utente (ne toglie il blocco e chiude le sue sessioni)."""
     from services.auth import set_password
 
-    run(lambda: set_password(engine(), username, password))
+    secret = ask_password(password)
+    run(lambda: set_password(engine(), username, secret))
     typer.echo(f"Password di «{username}» aggiornata; le sue sessioni aperte sono state chiuse.")
 
 
