@@ -67,7 +67,9 @@ def run(fn):
     try:
         return fn()
     except InvalidData as exc:
-        typer.echo("Errore: dati non validi", err=True)
+        if len(exc.errors) == 1:  # one line naming the field
+            fail(f"dati non validi: {exc.errors[0]}")
+        typer.echo(f"Errore: dati non validi ({len(exc.errors)} campi)", err=True)
         for e in exc.errors:
             typer.echo(f"  - {e}", err=True)
         raise typer.Exit(1)
