@@ -109,9 +109,8 @@ def demo(as_json: bool = JsonOpt) -> None:
 
 def _print_demo_logins(logins) -> None:
     typer.echo("\nCredenziali dimostrative (solo dati sintetici):")
-    for login in logins:
-        typer.echo(f"  {login.role_label:<42} utente {login.username:<26} password {login.password}"
-                   f"   ({login.scope})")
+    table([vars(x) for x in logins], [("role_label", "ruolo"), ("username", "utente"), ("password", "password"),
+                                      ("scope", "ambito")])
 
 
 @policy_app.command("load", help=f"Carica una nuova versione della politica (i casi aperti mantengono la propria). "
