@@ -22,6 +22,7 @@ from cli.common import (
     print_json,
     records,
     run,
+    say,
     scoped_service,
     table,
 )
@@ -68,9 +69,9 @@ def case_open(
     if as_json:
         print_json({"id": case_id, "persona_nota": notice})
     else:
-        typer.echo(f"Caso {case_id} aperto.")
+        say(f"Caso {case_id} aperto.")
         if notice:
-            typer.echo(notice)
+            say(notice)
 
 
 @case_app.command("advance")
@@ -95,11 +96,12 @@ def case_advance(
     if as_json:
         print_json({"id": case_id, "seq": seq, "stato": state["stato"]})
     else:
-        typer.echo(f"Caso {case_id}: {state['stato_etichetta']} ({state['stato']}).")
+        say(f"Caso {case_id}: {state['stato_etichetta']} ({state['stato']}).")
 
 
 @case_app.command("show")
-def case_show(case_id: int = typer.Argument(..., metavar="CASO", help="Numero del caso."), actor: str = ActorOpt, as_json: bool = JsonOpt) -> None:
+def case_show(case_id: int = typer.Argument(..., metavar="CASO", help="Numero del caso."), actor: str = ActorOpt,
+              as_json: bool = JsonOpt) -> None:
     """Stato, storia, scadenze e transizioni possibili di un caso, con i soli dati visibili all'utente
     (la lettura di dati sanitari è registrata)."""
     svc = scoped_service()
@@ -109,24 +111,24 @@ def case_show(case_id: int = typer.Argument(..., metavar="CASO", help="Numero de
         print_json(d)
         return
     who = d["persona"]
-    typer.echo(f"Caso {d['id']} · {d['tipo_etichetta']}" + (f" ({d['tipologia']})" if d["tipologia"] else ""))
-    typer.echo(f"Stato: {d['stato_etichetta']} ({d['stato']})" + (f" · esito: {d['esito']}" if d["esito"] else ""))
+    say(f"Caso {d['id']} · {d['tipo_etichetta']}" + (f" ({d['tipologia']})" if d["tipologia"] else ""))
+    say(f"Stato: {d['stato_etichetta']} ({d['stato']})" + (f" · esito: {d['esito']}" if d["esito"] else ""))
     if who:
-        typer.echo(f"Persona: {who['cognome']} {who['nome']} · {who['codice_fiscale']}")
+        say(f"Persona: {who['cognome']} {who['nome']} · {who['codice_fiscale']}")
     if d["comune"]:
-        typer.echo(f"Comune: {d['comune']} · sub-ambito {d['sub_ambito']}")
-    typer.echo(f"Assegnatario: {d['assegnatario'] or '—'} · politica {d['versione_politica']}")
+        say(f"Comune: {d['comune']} · sub-ambito {d['sub_ambito']}")
+    say(f"Assegnatario: {d['assegnatario'] or '—'} · politica {d['versione_politica']}")
     if d["dati_riservati"]:
         labelled("Dati riservati al suo ruolo", d["dati_riservati"])
-    typer.echo("\nDati:")
+    say("\nDati:")
     _data_lines(d["dati"])
-    typer.echo("\nStoria:")
+    say("\nStoria:")
     table(d["storia"], [("seq", "n."), ("etichetta", "passo"), ("a", "stato"), ("attore", "chi"),
                         ("efficace_il", "efficace il"), ("motivo", "motivo")])
-    typer.echo("\nScadenze:")
+    say("\nScadenze:")
     table(d["scadenze"], [("etichetta", "scadenza"), ("scadenza", "entro"), ("stato", "stato"),
                           ("ritardo", "in ritardo"), ("fonte", "fonte")])
-    typer.echo("\nProssime transizioni:")
+    say("\nProssime transizioni:")
     table(d["prossime_transizioni"], [("transizione", "comando"), ("etichetta", "passo"), ("ruoli", "ruoli")])
 
 
@@ -151,7 +153,7 @@ def italian_deadline(deadline: dict[str, Any], *, today: date) -> dict[str, Any]
 def _data_lines(data: dict[str, Any]) -> None:
     shown = {k: v for k, v in data.items() if k != "persona"}  # the person is on its own line above
     if not shown:
-        typer.echo("(nessun dato)")
+        say("(nessun dato)")
     for key, value in shown.items():
         labelled(key, value, indent=2)
 
@@ -235,10 +237,10 @@ def workflow_show(
     if mermaid:
         typer.echo(to_mermaid(wf))
         return
-    typer.echo(f"{wf.label} ({wf.case_type})\n")
+    say(f"{wf.label} ({wf.case_type})\n")
     rows = [{**r, "titolo": f"{r['transizione']}: {cell(r['da']) or '∅'} → {r['a']}",
              "scadenze": [f"{s['etichetta']}: {s['termine']} ({s['fonte']})" for s in r["scadenze"]]}
             for r in transition_rows(wf)]
     records(rows, "titolo", [("etichetta", "passo"), ("ruoli", "ruoli"), ("condizioni", "condizioni"),
                              ("scadenze", "avvia scadenze")])
-    typer.echo(f"\nDiagramma (Mermaid): legami workflow show {wf.case_type} --mermaid")
+    say(f"\nDiagramma (Mermaid): legami workflow show {wf.case_type} --mermaid")

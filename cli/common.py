@@ -13,7 +13,7 @@ from typing import Any, Optional
 import typer
 
 from cli.italian import file_error
-from cli.tables import cell, first, labelled, records, table, when  # noqa: F401 - output helpers, re-exported
+from cli.tables import cell, first, labelled, records, say, table, when  # noqa: F401 - output helpers, re-exported
 from config.settings import get_settings
 from domain.errors import DomainError, InvalidData
 from domain.italian import parse_date

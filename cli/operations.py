@@ -10,7 +10,8 @@ from typing import Optional
 
 import typer
 
-from cli.common import ADMIN, JsonOpt, as_of, case_service, engine, fail, first, print_json, run, table
+from cli.common import (ADMIN, JsonOpt, as_of, case_service, engine, fail, first, print_json, run, say,
+                        table)
 from cli.italian import Typer, file_error
 from cli.words import DEMO_KEYS, DISPATCH_KEYS, LOGIN_KEYS, outbox_row, outbox_state, renamed
 from config.settings import get_settings
@@ -45,10 +46,10 @@ def init(
     if as_json:
         print_json(result)
         return
-    typer.echo(f"{result['ambito']}: {result['comuni']} comuni, {len(result['sub_ambiti'])} sub-ambiti "
+    say(f"{result['ambito']}: {result['comuni']} comuni, {len(result['sub_ambiti'])} sub-ambiti "
                f"({', '.join(result['sub_ambiti'])}), {result['enti_accreditati']} enti accreditati.")
     if result["sub_ambiti_provvisori"]:
-        typer.echo("Attenzione: l'assegnazione dei comuni ai sub-ambiti è PROVVISORIA (vedi comuni.csv).")
+        say("Attenzione: l'assegnazione dei comuni ai sub-ambiti è PROVVISORIA (vedi comuni.csv).")
 
 
 @commands.command("demo-data", help="Genera persone sintetiche (codici fiscali validi) e un anno realistico di "
@@ -69,7 +70,7 @@ def demo_data(
 
 
 def _print_demo_summary(summary: dict) -> None:
-    typer.echo(f"Dati dimostrativi {summary['year']}: {summary['cases_total']} casi, {summary['transitions']} "
+    say(f"Dati dimostrativi {summary['year']}: {summary['cases_total']} casi, {summary['transitions']} "
                f"passi registrati, {summary['people']} persone sintetiche ({summary['elapsed_seconds']:.1f} s).")
 
 
@@ -93,29 +94,30 @@ def demo(as_json: bool = JsonOpt) -> None:
         print_json({"generazione": renamed(summary, DEMO_KEYS, nested=True) if summary else None, "casi": rows,
                     "credenziali": [renamed(vars(x), LOGIN_KEYS) for x in logins]})
         return
-    typer.echo(f"Database: {settings.database_url}")
+    say(f"Database: {settings.database_url}")
     if summary:
         _print_demo_summary(summary)
     else:
-        typer.echo("Il database contiene già dei casi: nessun dato generato.")
-    typer.echo("\nCasi per tipo e stato:")
+        say("Il database contiene già dei casi: nessun dato generato.")
+    say("\nCasi per tipo e stato:")
     table(rows, [("tipo_etichetta", "tipo"), ("stato_etichetta", "stato"), ("stato", "codice"), ("casi", "casi")])
     _print_demo_logins(logins)
     who = next((x.username for x in logins if x.role == "subarea_coordinator"), "<utente>")
-    typer.echo("\nAvvia l'applicazione web e le attività pianificate: legami serve  (poi http://127.0.0.1:8000)")
-    typer.echo(f"Dalla riga di comando: legami case list --actor {who} --tipo patto --in-ritardo · "
+    say("\nAvvia l'applicazione web e le attività pianificate: legami serve  (poi http://127.0.0.1:8000)")
+    say(f"Dalla riga di comando: legami case list --actor {who} --tipo patto --in-ritardo · "
                f"legami case show 1 --actor {who} · legami sweep · legami workflow show patto")
 
 
 def _print_demo_logins(logins) -> None:
-    typer.echo("\nCredenziali dimostrative (solo dati sintetici):")
+    say("\nCredenziali dimostrative (solo dati sintetici):")
     table([vars(x) for x in logins], [("role_label", "ruolo"), ("username", "utente"), ("password", "password"),
                                       ("scope", "ambito")])
 
 
 @policy_app.command("load", help=f"Carica una nuova versione della politica (i casi aperti mantengono la propria). "
                                  f"{ADMIN}")
-def policy_load(path: Path = typer.Argument(..., metavar="FILE", help="File .toml della politica."), as_json: bool = JsonOpt) -> None:
+def policy_load(path: Path = typer.Argument(..., metavar="FILE", help="File .toml della politica."),
+                as_json: bool = JsonOpt) -> None:
     from config.policy_files import load_policy_file
     from services.setup import load_policy
 
@@ -131,7 +133,7 @@ def policy_load(path: Path = typer.Argument(..., metavar="FILE", help="File .tom
     if as_json:
         print_json(result)
     else:
-        typer.echo(f"Politica {policy.version} dal {policy.valid_from:%d/%m/%Y}: "
+        say(f"Politica {policy.version} dal {policy.valid_from:%d/%m/%Y}: "
                    + ("caricata." if added else "già presente, non modificata."))
 
 
@@ -152,10 +154,10 @@ def sweep(
     if as_json:
         print_json(result)
         return
-    typer.echo(f"Scansione al {day:%d/%m/%Y}: {result['transizioni_automatiche']} passi automatici, "
+    say(f"Scansione al {day:%d/%m/%Y}: {result['transizioni_automatiche']} passi automatici, "
                f"{result['promemoria']} promemoria, {result['escalation']} escalation accodati.")
     for r in result["automatiche_rifiutate"]:
-        typer.echo(f"  caso {r['caso']}: {r['transizione']} non eseguita: {r['motivo']}")
+        say(f"  caso {r['caso']}: {r['transizione']} non eseguita: {r['motivo']}")
 
 
 @obligations_app.command("list")
@@ -186,7 +188,7 @@ def obligations_check(when: Optional[str] = typer.Option(None, "--as-of", metava
     if as_json:
         print_json(result)
     else:
-        typer.echo(f"Obblighi al {day:%d/%m/%Y}: {result['accodati']} voci accodate.")
+        say(f"Obblighi al {day:%d/%m/%Y}: {result['accodati']} voci accodate.")
 
 
 @obligations_app.command("mark-met")
@@ -204,7 +206,7 @@ def obligations_mark_met(
     svc = case_service()
     run(lambda: mark_met(engine(), code=code, period=period, scope_key=scope, actor=svc.actor(actor),
                          reason=reason, met_on=as_of(on, "--il")))
-    typer.echo(f"Obbligo {code} ({period}, {scope}) registrato come adempiuto.")
+    say(f"Obbligo {code} ({period}, {scope}) registrato come adempiuto.")
 
 
 # ------------------------------------------------------------------------------------ outbox
@@ -237,10 +239,10 @@ def outbox_send(as_json: bool = JsonOpt) -> None:
     if as_json:
         print_json(result)
         return
-    typer.echo(f"Inviati {result['inviati']}, da ritentare {result['da_ritentare']}, falliti {result['falliti']}, "
+    say(f"Inviati {result['inviati']}, da ritentare {result['da_ritentare']}, falliti {result['falliti']}, "
                f"con destinatari rifiutati {result['con_destinatari_rifiutati']}.")
     if result["errore"]:
-        typer.echo(f"Server di posta non disponibile: {result['errore']} ({result['rimasti_in_coda']} messaggi "
+        say(f"Server di posta non disponibile: {result['errore']} ({result['rimasti_in_coda']} messaggi "
                    "restano in coda)")
 
 
@@ -258,13 +260,13 @@ def serve_flows_command() -> None:
         serve_flows()
         return
     home = get_settings().prefect_home.resolve()
-    typer.echo(f"Avvio del server Prefect locale (dati in {home})…")
+    say(f"Avvio del server Prefect locale (dati in {home})…")
     with managed_prefect_server(home) as url:
-        typer.echo(f"Server Prefect pronto su {url}; attività pianificate in Europe/Rome. Ctrl-C per uscire.")
+        say(f"Server Prefect pronto su {url}; attività pianificate in Europe/Rome. Ctrl-C per uscire.")
         try:
             raise typer.Exit(serve_in_child(url))
         except KeyboardInterrupt:
-            typer.echo("Arresto.")
+            say("Arresto.")
 
 
 @commands.command()
@@ -276,7 +278,7 @@ def assets(force: bool = typer.Option(False, "--forza", help="Reinstalla anche s
         done = ensure_assets(force=force, quiet=False)
     except AssetsError as exc:
         fail(str(exc))
-    typer.echo("Risorse front-end installate." if done else "Risorse front-end già aggiornate.")
+    say("Risorse front-end installate." if done else "Risorse front-end già aggiornate.")
 
 
 @commands.command(help="Avvia l'applicazione web (e, salvo --senza-flussi, le attività pianificate: scadenze, "
@@ -300,7 +302,7 @@ def serve(
     settings = get_settings()
     try:
         if ensure_assets():
-            typer.echo("Risorse front-end installate dal registro npm.")
+            say("Risorse front-end installate dal registro npm.")
     except AssetsError as exc:
         fail(str(exc))
     run(lambda: init_database(settings.database_url, engine(), district_path=settings.district_path,
@@ -308,11 +310,11 @@ def serve(
     background = None
     if flows and not os.environ.get("PREFECT_API_URL"):
         home = settings.prefect_home.resolve()
-        typer.echo(f"Attività pianificate: avvio del server Prefect locale (dati in {home})…")
+        say(f"Attività pianificate: avvio del server Prefect locale (dati in {home})…")
         background = BackgroundFlows(home).start()
     elif flows:
-        typer.echo("Attività pianificate: servite da `legami serve-flows` verso PREFECT_API_URL (non da qui).")
-    typer.echo(f"Legami su http://{host}:{port}  (Ctrl-C per uscire)")
+        say("Attività pianificate: servite da `legami serve-flows` verso PREFECT_API_URL (non da qui).")
+    say(f"Legami su http://{host}:{port}  (Ctrl-C per uscire)")
 
     def _stop(signum, frame):  # uvicorn re-raises SIGTERM after its shutdown: end here, flows included
         raise KeyboardInterrupt

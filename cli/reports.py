@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from cli.common import JsonOpt, day_in_year, engine, fail, print_json, run, table
+from cli.common import JsonOpt, day_in_year, engine, fail, print_json, run, say, table
 from cli.italian import Typer
 from config.settings import get_settings
 
@@ -31,7 +31,7 @@ def tally(
     if as_json:
         print_json(result)
         return
-    typer.echo(f"Indicatori {year} al {day:%d/%m/%Y}, per {by} (celle con meno di "
+    say(f"Indicatori {year} al {day:%d/%m/%Y}, per {by} (celle con meno di "
                f"{result['soglia_riservatezza']} persone oscurate)")
     keys = sorted({r["chiave"] for i in result["indicatori"] for r in i["righe"]})
     rows = []
@@ -82,7 +82,7 @@ def report(
         else:
             html = report_html(results, district_name=name, sub_ambiti_note=note)
             out.write_bytes(report_pdf(html)) if fmt == "pdf" else out.write_text(html, encoding="utf-8")
-    typer.echo(f"Relazione {year} al {day:%d/%m/%Y} scritta in {out}.")
+    say(f"Relazione {year} al {day:%d/%m/%Y} scritta in {out}.")
 
 
 FORMATS = {".pdf": "pdf", ".html": "html", ".htm": "html", ".xlsx": "xlsx", ".csv": "csv"}
@@ -117,6 +117,6 @@ def calendar(
     ics = run(lambda: calendar_for(engine(), username, today=today_in_rome(), base_url=get_settings().base_url))
     if out:
         out.write_bytes(ics)
-        typer.echo(f"Calendario scritto in {out}.")
+        say(f"Calendario scritto in {out}.")
     else:
         sys.stdout.write(ics.decode("utf-8"))

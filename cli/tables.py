@@ -90,6 +90,16 @@ def _wrap(text: str, size: int) -> list[str]:
     return lines
 
 
+def say(text: str = "") -> None:
+    """A message for people: each of its lines wrapped to the terminal (a long path or hash stays whole)."""
+    lines = []
+    for line in text.split("\n"):
+        indent = " " * (len(line) - len(line.lstrip()))
+        lines += textwrap.wrap(line, width(), subsequent_indent=indent + "  ", break_long_words=False,
+                               break_on_hyphens=False) or [""]
+    typer.echo("\n".join(lines))
+
+
 def records(rows: list[dict[str, Any]], title: str, fields: list[tuple[str, str]]) -> None:
     """Print each row as a block: its `title` on a line, then one wrapped «label: value» line per field that has
     a value (for rows with long texts, where a table would be a column of fragments)."""

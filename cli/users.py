@@ -5,7 +5,7 @@ from typing import Optional
 
 import typer
 
-from cli.common import engine, fail, run
+from cli.common import engine, fail, run, say
 from cli.italian import Typer
 
 user_app = Typer(help="Utenze: amministratore, password, sblocco, disabilitazione.", no_args_is_help=True)
@@ -35,7 +35,7 @@ def user_create_admin(
 
     secret = ask_password(password)
     run(lambda: create_admin(engine(), username, email, secret, full_name=full_name))
-    typer.echo(f"Amministratore «{username}» creato.")
+    say(f"Amministratore «{username}» creato.")
 
 
 @user_app.command("create")
@@ -54,7 +54,7 @@ def user_create(
     password = ask_password(None) if with_password else None
     run(lambda: create_user(engine(), username, full_name, email, role, sub_ambito=sub_ambito,
                             provider_codice=provider, password=password))
-    typer.echo(f"Utente «{username}» creato.")
+    say(f"Utente «{username}» creato.")
 
 
 @user_app.command("set-password")
@@ -65,7 +65,7 @@ def user_set_password(username: str = typer.Argument(..., metavar="UTENTE"),
 
     secret = ask_password(password)
     run(lambda: set_password(engine(), username, secret))
-    typer.echo(f"Password di «{username}» aggiornata; le sue sessioni aperte sono state chiuse.")
+    say(f"Password di «{username}» aggiornata; le sue sessioni aperte sono state chiuse.")
 
 
 @user_app.command("unlock")
@@ -74,7 +74,7 @@ def user_unlock(username: str = typer.Argument(..., metavar="UTENTE")) -> None:
     from services.auth import unlock
 
     run(lambda: unlock(engine(), username))
-    typer.echo(f"Accesso di «{username}» sbloccato.")
+    say(f"Accesso di «{username}» sbloccato.")
 
 
 @user_app.command("disable")
@@ -83,7 +83,7 @@ def user_disable(username: str = typer.Argument(..., metavar="UTENTE")) -> None:
     from services.auth import disable_user
 
     run(lambda: disable_user(engine(), username))
-    typer.echo(f"Utente «{username}» disabilitato; le sue sessioni aperte sono state chiuse.")
+    say(f"Utente «{username}» disabilitato; le sue sessioni aperte sono state chiuse.")
 
 
 @user_app.command("enable")
@@ -92,4 +92,4 @@ def user_enable(username: str = typer.Argument(..., metavar="UTENTE")) -> None:
     from services.auth import enable_user
 
     run(lambda: enable_user(engine(), username))
-    typer.echo(f"Utente «{username}» riabilitato.")
+    say(f"Utente «{username}» riabilitato.")

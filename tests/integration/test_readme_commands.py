@@ -83,6 +83,8 @@ def test_every_readme_command_runs_as_written(fresh_folder, command):
         result = runner.invoke(app, args)
         assert result.exit_code == 0, f"README: legami {shlex.join(args)}\n{result.output}"
         assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+        if not {"--json", "--mermaid"} & set(args):  # text for people fits a terminal of 100 columns
+            assert max(map(len, result.output.splitlines() or [""])) <= 100, f"legami {shlex.join(args)}"
 
 
 def test_the_case_the_readme_advances_and_shows_is_the_segnalazione_it_opened(fresh_folder):
