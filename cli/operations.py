@@ -249,24 +249,49 @@ def outbox_send(as_json: bool = JsonOpt) -> None:
 # ------------------------------------------------------------------------------------ servers
 
 
+def _stop_on_sigterm() -> None:
+    """SIGTERM ends the command as Ctrl-C does, through its cleanup (children stopped), not in mid-air."""
+    import signal
+
+    def _stop(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _stop)
+
+
 @commands.command("serve-flows", help="Esegue le attività pianificate (Prefect). Senza PREFECT_API_URL avvia un "
-                                      f"server Prefect locale. {ADMIN}")
+                                      f"server Prefect locale (porta LEGAMI_PREFECT_PORT). {ADMIN}")
 def serve_flows_command() -> None:
     import os
 
-    from flows.serve import managed_prefect_server, serve_flows, serve_in_child
+    from flows.serve import managed_prefect_server, schedule_lines, serve_flows, serve_in_child
 
+    _stop_on_sigterm()
     if os.environ.get("PREFECT_API_URL"):
-        serve_flows()
-        return
-    home = get_settings().prefect_home.resolve()
-    say(f"Avvio del server Prefect locale (dati in {home})…")
-    with managed_prefect_server(home) as url:
-        say(f"Server Prefect pronto su {url}; attività pianificate in Europe/Rome. Ctrl-C per uscire.")
+        typer.echo("Attività pianificate (Europe/Rome), verso PREFECT_API_URL:")
+        typer.echo("\n".join(schedule_lines()))
         try:
-            raise typer.Exit(serve_in_child(url))
+            serve_flows()
         except KeyboardInterrupt:
-            say("Arresto.")
+            typer.echo("Arresto.")
+        return
+    settings = get_settings()
+    home = settings.prefect_home.resolve()
+    typer.echo(f"Avvio del server Prefect locale (dati e registri in {home})…")
+    try:
+        with managed_prefect_server(home, port=settings.prefect_port) as url:
+            typer.echo(f"Server Prefect locale pronto sulla porta {url.rsplit(':', 1)[1].split('/')[0]}. "
+                       "Attività pianificate (Europe/Rome):")
+            typer.echo("\n".join(schedule_lines()))
+            typer.echo("Ctrl-C per uscire.")
+            code = serve_in_child(url, home / "flows.log")
+    except KeyboardInterrupt:
+        typer.echo("Arresto.")
+        return
+    except RuntimeError as exc:
+        fail(str(exc))
+    if code:
+        fail(f"il servizio delle attività pianificate è terminato (codice {code}); registro: {home / 'flows.log'}")
 
 
 @commands.command()
@@ -290,7 +315,6 @@ def serve(
                                help="Avvia anche le attività pianificate (Prefect) nello stesso comando."),
 ) -> None:
     import os
-    import signal
 
     import uvicorn
 
@@ -310,19 +334,16 @@ def serve(
     background = None
     if flows and not os.environ.get("PREFECT_API_URL"):
         home = settings.prefect_home.resolve()
-        say(f"Attività pianificate: avvio del server Prefect locale (dati in {home})…")
-        background = BackgroundFlows(home).start()
+        typer.echo(f"Attività pianificate: avvio del server Prefect locale (dati in {home})…")
+        background = BackgroundFlows(home, port=settings.prefect_port).start()
     elif flows:
         say("Attività pianificate: servite da `legami serve-flows` verso PREFECT_API_URL (non da qui).")
     say(f"Legami su http://{host}:{port}  (Ctrl-C per uscire)")
 
-    def _stop(signum, frame):  # uvicorn re-raises SIGTERM after its shutdown: end here, flows included
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, _stop)
+    _stop_on_sigterm()  # uvicorn re-raises SIGTERM after its shutdown: end here, flows included
     try:
-        uvicorn.run(create_app(settings=settings, engine=engine()), host=host, port=port, log_level="info",
-                    proxy_headers=True)
+        uvicorn.run(create_app(settings=settings, engine=engine()), host=host, port=port, log_level="warning",
+                    proxy_headers=True, timeout_graceful_shutdown=3)
     except KeyboardInterrupt:
         pass
     finally:

@@ -34,6 +34,8 @@ class Settings(BaseSettings):
                                         description="how long a dispatcher holds the messages it claimed; after "
                                                     "a crash they go out again once it has passed")
     prefect_home: Path = Field(default=Path(".legami/prefect"), description="embedded Prefect server's home")
+    prefect_port: int = Field(default=4200, ge=0, le=65535,
+                              description="port of the embedded Prefect server on 127.0.0.1 (0: any free port)")
     sqlite_synchronous: Literal["FULL", "NORMAL", "EXTRA"] = Field(
         default="FULL", description="SQLite: FULL keeps every acknowledged commit through a power cut")
     audit_dir: Path = Field(default=Path(".legami/audit"),

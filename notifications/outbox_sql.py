@@ -182,3 +182,12 @@ def preview_outbox(engine: Engine, outbox_id: int, *, base_url: str) -> Rendered
     if row is None:
         raise LookupError(f"messaggio {outbox_id} non trovato nella coda")
     return render(row.template, row.payload, base_url=base_url)
+
+
+def settle_demo_history(conn: Connection, before: datetime) -> int:
+    """The demo's past mail as a running office would have it: messages queued before `before` recorded as
+    delivered when queued (a synthetic year: nothing was sent, nobody real is addressed). Returns how many."""
+    result = conn.execute(outbox_t.update()
+                          .where(outbox_t.c.status == PENDING, outbox_t.c.created_at < before)
+                          .values(status=SENT, attempts=1, sent_at=outbox_t.c.created_at, next_attempt_at=None))
+    return result.rowcount

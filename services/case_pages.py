@@ -20,7 +20,7 @@ from domain.casetype import ParentLink
 from domain.registry import all_workflows
 from domain.workflow import Role, Transition, Workflow
 from services.access import scoped_filter
-from services.queries import CaseFilter, list_cases
+from services.queries import CaseFilter, CasePage, page_of_cases
 from store import case_reads, reference, users
 
 
@@ -33,15 +33,22 @@ def scoped_cases(engine: Engine, principal: Principal, f: CaseFilter, *, q: str 
                  today: date) -> list[dict[str, Any]]:
     """`list_cases` within the user's scope (and the search, if any), with the person's name where the
     user may see identity data."""
+    return scoped_page(engine, principal, f, q=q, today=today, count=False).rows
+
+
+def scoped_page(engine: Engine, principal: Principal, f: CaseFilter, *, q: str = "", today: date,
+                count: bool = True) -> CasePage:
+    """One page of the cases within the user's scope (and the search, if any), with its true total and the
+    next page's key; the person's name where the user may see identity data."""
     scope = scoped_filter(principal, today=today)
     found = search_condition(q or "")
     if found is not None:
         scope = sa.and_(scope, found)
-    rows = list_cases(engine, f, today=today, scope=scope)
-    names = people_of(engine, principal, [r["id"] for r in rows], today=today)
-    for r in rows:
+    page = page_of_cases(engine, f, today=today, scope=scope, count=count)
+    names = people_of(engine, principal, [r["id"] for r in page.rows], today=today)
+    for r in page.rows:
         r["persona"] = names.get(r["id"])
-    return rows
+    return page
 
 
 def people_of(engine: Engine, principal: Principal, case_ids: list[int], *, today: date) -> dict[int, dict[str, str]]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import random
 import time as _time
 from collections import defaultdict
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -29,7 +29,7 @@ from services.cases import CaseService
 from services.demo_users import create_demo_users
 from services.setup import SYSTEM_USER
 from store import case_reads, reference, users
-from store.uow import reading
+from store.uow import reading, writing
 
 
 def generate_demo(engine: Engine, *, year: int = 2026, seed: int = 7, scale: float = 1.0,
@@ -46,6 +46,8 @@ def generate_demo(engine: Engine, *, year: int = 2026, seed: int = 7, scale: flo
         raise ValueError(f"la data di fine della demo ({today:%d/%m/%Y}) non può essere nel futuro")
     if scale < 0:
         raise ValueError("la scala non può essere negativa")
+    if not reference.initialised(engine):
+        raise ValueError("database non inizializzato: eseguire prima «legami init»")
     ctx = _ServiceContext(engine, year=year, seed=seed, scale=scale, today=today)
     ctx.check_database()
     ctx.create_users()
@@ -53,6 +55,7 @@ def generate_demo(engine: Engine, *, year: int = 2026, seed: int = 7, scale: flo
     if today >= date(year, 1, 2):
         for gen in generators:
             gen(ctx)
+        ctx.settle_past_mail()
     return _summary(ctx, generators, _time.perf_counter() - started)
 
 
@@ -65,14 +68,21 @@ def demo_generators() -> list[DemoGenerator]:
     return sorted(found, key=lambda g: getattr(g, "order", 0))
 
 
+OFFICE_OPENS = time(9, 0)
+STEP_SPACING = timedelta(seconds=20)  # steps recorded the same day follow each other by 20 s from 09:00
+
+
 class _ServiceContext(DemoContext):
-    """The generators' context over the real case service, with a fixed clock at 18:00 of `today`."""
+    """The generators' context over the real case service. Its clock follows the steps: each step is recorded
+    on its effective day, from 09:00 (a step of today never later than now), so `tally --as-of` an earlier
+    day, the deadlines' history and the outbox look as a real year leaves them."""
 
     def __init__(self, engine: Engine, *, year: int, seed: int, scale: float, today: date):
         self.engine = engine
         self.year, self.seed, self.scale, self.today = year, seed, scale, today
         self.now = datetime.combine(today, time(18, 0), ROME)
         self.svc = CaseService(engine, clock=lambda: self.now)
+        self._steps_on: dict[date, int] = defaultdict(int)
         self.rng = random.Random(seed)
         self.system_user = SYSTEM_USER
         self.shared: dict[str, Any] = {}
@@ -125,10 +135,28 @@ class _ServiceContext(DemoContext):
 
     # ------------------------------------------------------------------ driving the service
 
+    def _record_on(self, day: date) -> None:
+        """Set the clock to the next free moment of `day`'s office hours."""
+        n = self._steps_on[day]
+        self._steps_on[day] = n + 1
+        moment = datetime.combine(day, OFFICE_OPENS, ROME) + (n % 1600) * STEP_SPACING  # 1,600 x 20 s: 9 h
+        self.now = min(moment, datetime.now(ROME)) if day == date.today() else moment
+
+    def settle_past_mail(self) -> None:
+        start_of_today = datetime.combine(self.today, time(0, 0), ROME).astimezone(timezone.utc)
+        from notifications.outbox_sql import settle_demo_history
+
+        with writing(self.engine) as conn:
+            settled = settle_demo_history(conn, start_of_today)
+        if settled:
+            self.note(f"posta dei giorni precedenti segnata come già recapitata ({settled} messaggi, nessuno "
+                      "inviato davvero: destinatari fittizi); restano in coda solo i messaggi di oggi")
+
     def open(self, case_type: str, user: str, on: date, data: dict, *, kind: str | None = None,
              comune: str | None = None, related: int | None = None) -> Run | None:
         if on > self.today:
             return None
+        self._record_on(on)
         case_id = self.svc.open_case(case_type=case_type, actor=self._actor(user), data=data, kind=kind,
                                      comune_istat=comune, related_case_id=related, effective_at=on)
         return Run(case_id, on)
@@ -143,6 +171,7 @@ class _ServiceContext(DemoContext):
         if on < run.last:
             raise AssertionError(f"demo: caso {run.id}, «{transition}» il {on} precede il passo del {run.last}")
         payload = data() if callable(data) else data
+        self._record_on(on)
         self.svc.advance(case_id=run.id, transition=transition, actor=self._actor(user), data=payload,
                          effective_at=on, reason=reason)
         run.last = on

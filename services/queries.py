@@ -1,6 +1,7 @@
 """The read side: case detail (state, history, deadlines, next transitions), lists and summaries."""
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -12,7 +13,7 @@ from domain.italian import ROME
 from domain.registry import get_workflow
 from domain.workflow import ROLE_LABELS, Role
 from store import case_queries, case_reads
-from store.case_queries import CaseFilter  # noqa: F401  (the filter of list_cases, re-exported)
+from store.case_queries import CaseFilter, ListKey  # noqa: F401  (the filter of list_cases, re-exported)
 from store.cases import _aware
 
 LIVE = ("open", "paused")
@@ -92,9 +93,34 @@ def _deadline_row(d, today: date) -> dict[str, Any]:
 def list_cases(engine: Engine, f: CaseFilter, *, today: date | None = None,
                scope: sa.ColumnElement[bool] | None = None) -> list[dict[str, Any]]:
     """The cases matching `f`; `scope` (services.access.scoped_filter) limits them to what a user may read."""
+    return page_of_cases(engine, f, today=today, scope=scope, count=False).rows
+
+
+@dataclass(frozen=True)
+class CasePage:
+    rows: list[dict[str, Any]]
+    total: int | None  # every matching case, all pages together (None: not counted)
+    next_key: ListKey | None  # where the next page starts; None on the last page
+    previous_key: ListKey | None  # where the previous page ends; None on the first page
+
+
+def page_of_cases(engine: Engine, f: CaseFilter, *, today: date | None = None,
+                  scope: sa.ColumnElement[bool] | None = None, count: bool = True) -> CasePage:
+    """One page of the cases matching `f` (keyset: `f.after`, `f.limit`), the true total and the next page's key."""
     today = today or date.today()
-    rows = case_queries.case_rows(engine, f, today=today, scope=scope)
-    return [
+    rows = case_queries.case_rows(engine, replace(f, limit=f.limit + 1), today=today, scope=scope)
+    backwards = f.before is not None and f.after is None
+    more = len(rows) > f.limit  # one row beyond the page: there is a page after it (before it, backwards)
+    if backwards:
+        rows = rows[-f.limit:]
+        if not rows:  # nothing before the key: the first page
+            return page_of_cases(engine, replace(f, before=None), today=today, scope=scope, count=count)
+    else:
+        rows = rows[:f.limit]
+    following = more if not backwards else True
+    preceding = (f.after is not None) if not backwards else more
+    total = case_queries.case_count(engine, f, today=today, scope=scope) if count else None
+    out = [
         {
             "id": r.id, "tipo": r.case_type, "tipologia": r.kind, "stato": r.state,
             "stato_etichetta": get_workflow(r.case_type).state(r.state).label,
@@ -105,6 +131,8 @@ def list_cases(engine: Engine, f: CaseFilter, *, today: date | None = None,
         }
         for r in rows
     ]
+    return CasePage(out, total, case_queries.list_key(rows[-1]) if following and rows else None,
+                    case_queries.list_key(rows[0]) if preceding and rows else None)
 
 
 def summary_by_type_and_state(engine: Engine) -> list[dict[str, Any]]:

@@ -35,6 +35,34 @@ class CaseFilter:
     owner: str | None = None
     limit: int = 200
     by_due: bool = False  # people's cases first, the nearest (or most overdue) deadline first; else by id
+    after: "ListKey | None" = None  # keyset paging: the rows after this one, in the list's order
+    before: "ListKey | None" = None  # or the rows just before this one (the previous page), still in order
+
+
+NO_DUE = date(9999, 12, 31)  # a case with no open deadline sorts after every due date
+
+
+@dataclass(frozen=True)
+class ListKey:
+    """Where a page of the list ends, in its order: (cases without a person last, nearest due first, id).
+    As text (in a page's link) `0.2026-05-01.1234`; a list ordered by id uses only the id."""
+
+    no_person: int
+    due: date
+    id: int
+
+    def text(self) -> str:
+        return f"{self.no_person}.{self.due.isoformat()}.{self.id}"
+
+    @classmethod
+    def parse(cls, text: str) -> "ListKey | None":
+        """The key in a link, or None if the text is not one (a hand-edited link starts from the top)."""
+        try:
+            no_person, due, ident = text.split(".")
+            key = cls(int(no_person), date.fromisoformat(due), int(ident))
+        except ValueError:
+            return None
+        return key if key.no_person in (0, 1) and 0 < key.id < 2**63 else None
 
 
 @dataclass(frozen=True)
@@ -97,24 +125,14 @@ def case_state(bind: Bind, case_id: int) -> Any | None:
                             .where(case_t.c.id == case_id)).first()
 
 
-def case_rows(bind: Bind, f: CaseFilter, *, today: date, scope: sa.ColumnElement[bool] | None = None) -> list[Any]:
-    """The cases matching `f` (id, case_type, kind, state, comune_istat, comune, sub_ambito, owner, opened_at,
-    prossima_scadenza), within `scope` when given."""
+def _next_due() -> Any:
+    """Each case's nearest open deadline, one grouped pass over the deadlines (a hash join, not a lookup per row)."""
+    return (sa.select(deadline_t.c.case_id, sa.func.min(deadline_t.c.due).label("due"))
+            .where(deadline_t.c.status == OPEN_DEADLINE).group_by(deadline_t.c.case_id).subquery("next_due"))
+
+
+def _filtered(q: Any, f: CaseFilter, *, today: date, scope: sa.ColumnElement[bool] | None) -> Any:
     c = comune_t
-    next_due = (
-        sa.select(sa.func.min(deadline_t.c.due))
-        .where(deadline_t.c.case_id == case_t.c.id, deadline_t.c.status == OPEN_DEADLINE)
-        .scalar_subquery()
-    )
-    q = (
-        sa.select(case_t.c.id, case_t.c.case_type, case_t.c.kind, case_t.c.state, case_t.c.comune_istat,
-                  c.c.nome.label("comune"), c.c.sub_ambito, case_t.c.owner, case_t.c.opened_at,
-                  next_due.label("prossima_scadenza"))
-        .select_from(case_t.outerjoin(c, c.c.istat == case_t.c.comune_istat))
-        .order_by(*((case_t.c.person_id.is_(None), next_due.is_(None), next_due, case_t.c.id) if f.by_due
-                    else (case_t.c.id,)))
-        .limit(f.limit)
-    )
     if scope is not None:
         q = q.where(scope)
     if f.case_type:
@@ -130,8 +148,51 @@ def case_rows(bind: Bind, f: CaseFilter, *, today: date, scope: sa.ColumnElement
     if f.overdue:
         q = q.where(sa.exists().where(deadline_t.c.case_id == case_t.c.id, deadline_t.c.status == OPEN_DEADLINE,
                                       deadline_t.c.due < today))
+    return q
+
+
+def case_rows(bind: Bind, f: CaseFilter, *, today: date, scope: sa.ColumnElement[bool] | None = None) -> list[Any]:
+    """The cases matching `f` (id, case_type, kind, state, comune_istat, comune, sub_ambito, owner, opened_at,
+    prossima_scadenza, senza_persona), within `scope` when given; at most `f.limit`, after `f.after`."""
+    c = comune_t
+    nd = _next_due()
+    no_person = sa.case((case_t.c.person_id.is_(None), 1), else_=0)
+    due = sa.func.coalesce(nd.c.due, NO_DUE)
+    order = (no_person, due, case_t.c.id) if f.by_due else (case_t.c.id,)
+    backwards = f.before is not None and f.after is None
+    q = (
+        sa.select(case_t.c.id, case_t.c.case_type, case_t.c.kind, case_t.c.state, case_t.c.comune_istat,
+                  c.c.nome.label("comune"), c.c.sub_ambito, case_t.c.owner, case_t.c.opened_at,
+                  nd.c.due.label("prossima_scadenza"), no_person.label("senza_persona"))
+        .select_from(case_t.outerjoin(c, c.c.istat == case_t.c.comune_istat)
+                     .outerjoin(nd, nd.c.case_id == case_t.c.id))
+        .order_by(*(o.desc() for o in order) if backwards else order)
+        .limit(f.limit)
+    )
+    if (k := f.after if not backwards else f.before) is not None:
+        beyond = (lambda a, b: a < b) if backwards else (lambda a, b: a > b)
+        if f.by_due:
+            q = q.where(sa.or_(beyond(no_person, k.no_person),
+                               sa.and_(no_person == k.no_person, beyond(due, k.due)),
+                               sa.and_(no_person == k.no_person, due == k.due, beyond(case_t.c.id, k.id))))
+        else:
+            q = q.where(beyond(case_t.c.id, k.id))
+    q = _filtered(q, f, today=today, scope=scope)
     with reading(bind) as conn:
-        return conn.execute(q).all()
+        rows = conn.execute(q).all()
+    return rows[::-1] if backwards else rows
+
+
+def case_count(bind: Bind, f: CaseFilter, *, today: date, scope: sa.ColumnElement[bool] | None = None) -> int:
+    """How many cases match `f` within `scope`, all pages together."""
+    q = sa.select(sa.func.count()).select_from(case_t.outerjoin(comune_t, comune_t.c.istat == case_t.c.comune_istat))
+    with reading(bind) as conn:
+        return conn.execute(_filtered(q, f, today=today, scope=scope)).scalar_one()
+
+
+def list_key(row: Any) -> ListKey:
+    """The key of a row of `case_rows`, to ask for the rows after it."""
+    return ListKey(row.senza_persona, row.prossima_scadenza or NO_DUE, row.id)
 
 
 def open_deadline_rows(bind: Bind, scope: sa.ColumnElement[bool], *, until: date, limit: int | None,

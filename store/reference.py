@@ -168,3 +168,8 @@ def _upsert(conn: Connection, table: sa.Table, key: str, rows: list[dict]) -> No
         if not updated:
             conn.execute(table.insert(), row)
 
+
+
+def initialised(engine) -> bool:
+    """Whether `legami init` has run on this database (its reference tables exist)."""
+    return sa.inspect(engine).has_table("comune")

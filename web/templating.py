@@ -8,7 +8,7 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import HTMLResponse
 
-from domain.italian import euro
+from domain.italian import euro, number
 from notifications.render import data_it, ora_it
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -18,6 +18,7 @@ env = templates.env
 env.filters["data_it"] = data_it
 env.filters["ora_it"] = ora_it
 env.filters["euro"] = euro
+env.filters["numero"] = number
 
 
 def _default(value: Any, fallback: str = "—") -> Any:

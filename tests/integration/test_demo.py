@@ -10,9 +10,10 @@ from domain.italian import ROME
 from domain.registry import all_case_types
 from domain.validation import validate_codice_fiscale
 from services.demo import generate_demo
+from services.tallies import compute_tallies
 from services.setup import init_database
 from store.db import make_engine
-from store.tables import AppUser, Comune, case_t, person_t, transition_t
+from store.tables import AppUser, Comune, case_t, outbox_t, person_t, transition_t
 
 TODAY = date(2026, 11, 20)
 CASE_TYPES = {ct.case_type for ct in all_case_types()}
@@ -148,3 +149,50 @@ def test_the_demo_refuses_a_database_that_already_has_cases(demo):
     engine, _ = demo
     with pytest.raises(ValueError, match="già"):
         generate_demo(engine, year=2026, seed=7, scale=0.05, today=TODAY)
+
+
+def _rome_day(instant: datetime) -> date:
+    return (instant if instant.tzinfo else instant.replace(tzinfo=timezone.utc)).astimezone(ROME).date()
+
+
+def test_each_step_is_recorded_on_the_day_it_took_effect_in_office_hours(demo):
+    engine, _ = demo
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(transition_t.c.recorded_at, transition_t.c.effective_at)).all()
+    assert rows
+    assert [r for r in rows if _rome_day(r.recorded_at) != _rome_day(r.effective_at)] == []
+    hours = {(r.recorded_at if r.recorded_at.tzinfo else r.recorded_at.replace(tzinfo=timezone.utc))
+             .astimezone(ROME).hour for r in rows}
+    assert min(hours) >= 9 and max(hours) <= 18
+
+
+def test_a_tally_as_of_a_day_in_june_counts_the_referrals_recorded_by_then_and_no_later(demo):
+    engine, _ = demo
+
+    def referrals(as_of: date) -> int:  # SAD: the indicator with cells above the threshold at this scale
+        tally = compute_tallies(engine, year=2026, as_of=as_of, by="type")
+        return next(i for i in tally["indicatori"] if i["codice"] == "sad_segnalazioni")["totale"]["n"]
+
+    in_june, at_the_end = referrals(date(2026, 6, 30)), referrals(TODAY)
+    assert 0 < in_june < at_the_end
+
+
+def test_only_the_last_days_mail_waits_in_the_outbox_the_past_is_recorded_as_delivered(demo):
+    engine, summary = demo
+    start_of_today = datetime.combine(TODAY, datetime.min.time(), ROME)
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(outbox_t.c.status, outbox_t.c.created_at, outbox_t.c.sent_at)).all()
+    assert {r.status for r in rows} <= {"pending", "sent"}
+    older = [r for r in rows if _rome_day(r.created_at) < TODAY]
+    assert older and all(r.status == "sent" and r.sent_at == r.created_at for r in older)
+    assert all(r.status == "pending" for r in rows if _rome_day(r.created_at) >= start_of_today.date())
+    assert any("recapitata" in note for note in summary["notes"])
+
+
+def test_a_demo_on_a_database_never_initialised_is_refused_in_italian_naming_the_command(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'empty.db'}")
+    try:
+        with pytest.raises(ValueError, match="legami init"):
+            generate_demo(engine, year=2026, scale=0.05, today=TODAY)
+    finally:
+        engine.dispose()

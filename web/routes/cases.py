@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
@@ -30,7 +31,7 @@ from domain.registry import all_workflows, get_case_type, get_workflow
 from domain.validation import FieldError
 from domain.workflow import ROLE_LABELS, Role, Transition, Workflow
 from services import case_pages
-from services.queries import CaseFilter
+from services.queries import CaseFilter, ListKey
 from web.api_models import IdPath
 from web.deps import CurrentUser, current_user, services
 from web.errors import status_of
@@ -154,40 +155,62 @@ def _history(wf: Workflow, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 # ----------------------------------------------------------------------------- list
 
 
+PAGE_ROWS = 50
+
+
 @router.get("/casi")
 async def case_list(request: Request, user: CurrentUser = Depends(current_user)):
     svc = services(request)
     p = request.query_params
     principal = user.principal
     today = svc.today()
-    tipo = p.get("tipo") or None
     known = {wf.case_type: wf for wf in all_workflows()}
+    tipo = p.get("tipo") or None
+    stato = p.get("stato") or None
+    if stato and ":" in stato:  # the state filter is grouped by case type: «tipo:STATO»
+        tipo, stato = stato.split(":", 1)
     if tipo not in known:
         tipo = None
-    stato = p.get("stato") or None
     comune = p.get("comune") or None
     overdue = p.get("in_ritardo") in ("1", "on", "true")
+    mine = p.get("miei") in ("1", "on", "true")
     q = (p.get("q") or "").strip()
     limit_text = p.get("limit") or ""
-    limit = min(max(int(limit_text), 1), MAX_ROWS) if limit_text.isdigit() else CaseFilter.limit
-    f = CaseFilter(case_type=tipo, state=stato, comune=comune, overdue=overdue, limit=limit, by_due=True)
-    rows = case_pages.scoped_cases(svc.engine, principal, f, q=q, today=today)
+    limit = min(max(int(limit_text), 1), MAX_ROWS) if limit_text.isdigit() else PAGE_ROWS
+    after, before = ListKey.parse(p.get("dopo") or ""), ListKey.parse(p.get("prima") or "")
+    page_text = p.get("pagina") or ""
+    number = min(int(page_text), 10**6) if page_text.isdigit() and int(page_text) > 0 and (after or before) else 1
+    f = CaseFilter(case_type=tipo, state=stato, comune=comune, overdue=overdue, limit=limit, by_due=True,
+                   owner=principal.username if mine else None, after=after, before=before)
+    page = case_pages.scoped_page(svc.engine, principal, f, q=q, today=today)
+    if page.previous_key is None:
+        number = 1
+    rows = page.rows
     for r in rows:
         r["tipo_etichetta"] = known[r["tipo"]].label
         r["badge"] = deadline_badge(r["prossima_scadenza"], today)
-    states: dict[str, str] = {}
-    for wf in ([known[tipo]] if tipo else known.values()):
-        for s in wf.states:
-            states.setdefault(s.name, s.label)
+    stati = [(wf.label, [(f"{wf.case_type}:{s.name}", s.label) for s in wf.states])
+             for wf in known.values() if not tipo or wf.case_type == tipo]
     queue = case_pages.waiting_for_assignment(svc.engine, principal, today=today) \
         if case_pages.assignment_steps(principal) else None
+    filtri = {"tipo": tipo or "", "stato": f"{tipo}:{stato}" if tipo and stato else "", "comune": comune or "",
+              "in_ritardo": overdue, "miei": mine, "q": q}
+    keep = {k: v for k, v in (("q", q), ("tipo", tipo or ""), ("stato", filtri["stato"]), ("comune", comune or ""),
+                              ("in_ritardo", "1" if overdue else ""), ("miei", "1" if mine else ""),
+                              ("limit", str(limit) if limit != PAGE_ROWS else "")) if v}
+    pages = max(1, -(-page.total // limit)) if page.total is not None else 1
     return render(request, "casi/elenco.html", {
-        "casi": rows, "filtri": {"tipo": tipo or "", "stato": stato or "", "comune": comune or "",
-                                 "in_ritardo": overdue, "q": q},
+        "casi": rows, "filtri": filtri,
         "tipi": [(wf.case_type, wf.label) for wf in known.values()],
-        "stati": sorted(states.items(), key=lambda kv: kv[1]),
+        "stati": stati,
         "comuni": case_pages.comuni(svc.engine, principal),
-        "da_assegnare": queue, "limite": f.limit, "oggi": today,
+        "da_assegnare": queue, "oggi": today,
+        "totale": page.total, "pagina": number, "pagine": pages,
+        "successiva": urlencode({**keep, "dopo": page.next_key.text(), "pagina": number + 1})
+        if page.next_key else None,
+        "precedente": urlencode({**keep, "prima": page.previous_key.text(), "pagina": max(number - 1, 1)})
+        if page.previous_key else None,
+        "prima_pagina": urlencode(keep) if page.previous_key else None,
     })
 
 

@@ -1,0 +1,90 @@
+"""/casi in pages: keyset links forward and back, the true total, «Solo i miei casi», states grouped by type."""
+from __future__ import annotations
+
+import html
+import re
+
+from tests.web.test_case_pages import listed
+
+
+def ordered(page: str) -> list[int]:
+    match = re.search(r'<table[^>]*data-testid="elenco-casi".*?</table>', page, re.DOTALL)
+    return [int(i) for i in re.findall(r'href="/casi/(\d+)"', match.group(0))] if match else []
+
+
+def link(page: str, rel: str) -> str | None:
+    found = re.search(rf'href="(/casi\?[^"]+)" rel="{rel}"', page)
+    return html.unescape(found.group(1)) if found else None
+
+
+def count_line(page: str) -> str:
+    return html.unescape(re.search(r'data-testid="conteggio">([^<]+)<', page).group(1))
+
+
+def test_following_the_next_page_links_visits_every_case_once_in_the_lists_order(world, client_for):
+    client = client_for("coord.crema")
+    whole = ordered(client.get("/casi", params={"limit": 500}).text)
+    assert len(whole) > 6
+    seen, pages, url = [], [], "/casi?limit=3"
+    while url:
+        page = client.get(url).text
+        pages.append(page)
+        seen += ordered(page)
+        url = link(page, "next")
+    assert seen == whole
+    total = len(whole)
+    assert count_line(pages[0]).startswith(f"{total} casi, pagina 1 di {-(-total // 3)}")
+    assert f"pagina {len(pages)} di {len(pages)}" in count_line(pages[-1])
+    assert link(pages[0], "prev") is None and link(pages[-1], "next") is None
+
+
+def test_the_previous_page_link_gives_back_the_same_page(world, client_for):
+    client = client_for("coord.crema")
+    first = client.get("/casi?limit=3").text
+    second = client.get(link(first, "next")).text
+    third = client.get(link(second, "next")).text
+    back = client.get(link(third, "prev")).text
+    assert ordered(back) == ordered(second) and "pagina 2 di" in count_line(back)
+    again = client.get(link(back, "prev")).text
+    assert ordered(again) == ordered(first) and link(again, "prev") is None
+
+
+def test_the_filters_stay_on_every_page_and_the_total_counts_only_what_matches(world, client_for):
+    client = client_for("coord.crema")
+    first = client.get("/casi", params={"tipo": "sad_caso", "limit": 1}).text
+    assert count_line(first).startswith("2 casi, pagina 1 di 2")
+    second = client.get(link(first, "next")).text
+    assert "tipo=sad_caso" in link(first, "next")
+    assert set(ordered(first) + ordered(second)) == {world["sad_ente01"], world["sad_ente02"]}
+
+
+def test_a_hand_edited_page_key_starts_from_the_top_instead_of_failing(world, client_for):
+    client = client_for("coord.crema")
+    top = ordered(client.get("/casi?limit=3").text)
+    for bad in ("x", "2.2026-01-01.5", "0.9999-99-99.1", "0.2026-01-01.99999999999999999999999"):
+        response = client.get("/casi", params={"limit": 3, "dopo": bad, "pagina": 7})
+        assert response.status_code == 200
+        assert ordered(response.text) == top
+
+
+def test_only_my_cases_shows_the_cases_assigned_to_me(world, client_for, web_engine):
+    import sqlalchemy as sa
+
+    from store.tables import case_t
+
+    with web_engine.connect() as conn:
+        mine = {r.id for r in conn.execute(sa.select(case_t.c.id).where(case_t.c.owner == "as.rossi"))}
+    assert mine
+    rossi = client_for("as.rossi")
+    assert listed(rossi.get("/casi", params={"miei": "1", "limit": 500}).text) == mine
+    assert mine < listed(rossi.get("/casi", params={"limit": 500}).text)
+
+
+def test_the_state_filter_is_grouped_by_case_type_and_picks_that_types_state(world, client_for):
+    client = client_for("coord.crema")
+    page = client.get("/casi").text
+    groups = re.findall(r'<optgroup label="([^"]+)">', page)
+    assert len(groups) == len(set(groups)) >= 5 and "Patto gener-attivo" in html.unescape(" ".join(groups))
+    picked = client.get("/casi", params={"stato": "sad_caso:VOUCHER_ISSUED"}).text
+    assert listed(picked) == {world["sad_ente01"]}
+    assert 'value="sad_caso:VOUCHER_ISSUED" selected' in picked
