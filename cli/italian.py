@@ -222,17 +222,19 @@ def usage_message(exc: Exception) -> str:
 
 
 FILE_REASONS = {
-    errno.ENOENT: "non esiste", errno.EACCES: "accesso negato", errno.EISDIR: "è una cartella",
-    errno.ENOTDIR: "il percorso non è una cartella", errno.EEXIST: "esiste già", errno.ENOSPC: "disco pieno",
-    errno.EROFS: "file system di sola lettura",
+    errno.ENOENT: "non esiste", errno.EACCES: "accesso negato", errno.EPERM: "operazione non permessa",
+    errno.EISDIR: "è una cartella", errno.ENOTDIR: "il percorso non è una cartella", errno.EEXIST: "esiste già",
+    errno.ENOSPC: "disco pieno", errno.EROFS: "file system di sola lettura",
+    errno.EADDRINUSE: "indirizzo o porta già in uso", errno.ECONNREFUSED: "connessione rifiutata",
 }
 
 
 def file_error(exc: OSError) -> str:
-    """«file «x»: non esiste»: a file that could not be read or written, in Italian, without Python's words."""
-    reason = FILE_REASONS.get(exc.errno, "errore di lettura o scrittura")
-    name = exc.filename if exc.filename is not None else "?"
-    return f"file «{name}»: {reason}"
+    """«file «x»: non esiste»: what the system refused, in Italian, without Python's words."""
+    reason = FILE_REASONS.get(exc.errno, f"errore di sistema {errno.errorcode.get(exc.errno, exc.errno)}")
+    if exc.filename is None:
+        return f"operazione non riuscita: {reason}"
+    return f"file «{exc.filename}»: {reason}"
 
 
 __all__ = ["ItalianCommand", "ItalianGroup", "Typer", "file_error", "help_page", "usage_message", "width"]
