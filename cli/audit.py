@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import typer
 
-from cli.common import ADMIN, JsonOpt, engine, print_json, run
+from cli.common import ADMIN, JsonOpt, engine, print_json, run, say
+from cli.italian import Typer
 from config.settings import get_settings
 
-audit_app = typer.Typer(help="Registro di controllo: verifica delle catene di impronte e checkpoint firmati.",
+audit_app = Typer(help="Registro di controllo: verifica delle catene di impronte e checkpoint firmati.",
                         no_args_is_help=True)
 
 
@@ -22,12 +23,12 @@ def verify(as_json: bool = JsonOpt) -> None:
     if as_json:
         print_json(result.as_dict())
     else:
-        typer.echo(f"Casi {result.cases}, passi {result.transitions}, letture di dati sanitari "
+        say(f"Casi {result.cases}, passi {result.transitions}, letture di dati sanitari "
                    f"{result.health_reads}, checkpoint confrontati {result.checkpoints}.")
         if result.ok:
-            typer.echo("Registro integro: nessuna anomalia.")
+            say("Registro integro: nessuna anomalia.")
         for b in result.breaks:
-            typer.echo(f"ANOMALIA: {b}")
+            say(f"ANOMALIA: {b}")
     if not result.ok:
         raise typer.Exit(1)
 
@@ -44,4 +45,4 @@ def checkpoint(as_json: bool = JsonOpt) -> None:
     if as_json:
         print_json(result)
         return
-    typer.echo(f"Checkpoint scritto in {result['file']}: {result['catene']} catene, radice {result['radice']}.")
+    say(f"Checkpoint scritto in {result['file']}: {result['catene']} catene, radice {result['radice']}.")

@@ -9,10 +9,11 @@ from typing import Optional
 
 import typer
 
-from cli.common import ADMIN, JsonOpt, fail, print_json, run
+from cli.common import ADMIN, JsonOpt, fail, print_json, run, say
+from cli.italian import Typer
 from config.settings import get_settings
 
-commands = typer.Typer()
+commands = Typer()
 
 
 @commands.command(help="Copia di sicurezza in un archivio .tar.gz: il database (SQLite: copia in linea, coerente "
@@ -43,11 +44,11 @@ def backup(
         print_json(result)
         return
     size = sum(p["size"] for p in manifest["parts"])
-    typer.echo(f"Copia scritta in {archive}: database {manifest['backend']} alla revisione "
+    say(f"Copia scritta in {archive}: database {manifest['backend']} alla revisione "
                f"{manifest['alembic_revision']}, parti {len(manifest['parts'])} "
                f"({f'{size:,}'.replace(',', '.')} byte prima della compressione).")
     if removed:
-        typer.echo(f"Copie più vecchie di {keep_days} giorni eliminate: {', '.join(removed)}")
+        say(f"Copie più vecchie di {keep_days} giorni eliminate: {', '.join(removed)}")
 
 
 @commands.command(help="Ripristina una copia fatta con `legami backup` nel database configurato (e nelle cartelle "
@@ -55,7 +56,7 @@ def backup(
                        "database o una cartella non vuoti senza --sovrascrivi. Il database resta alla revisione "
                        f"della copia (`legami init` lo aggiorna). {ADMIN}")
 def restore(
-    archive: Path = typer.Argument(..., help="L'archivio .tar.gz da ripristinare."),
+    archive: Path = typer.Argument(..., metavar="ARCHIVIO", help="L'archivio .tar.gz da ripristinare."),
     overwrite: bool = typer.Option(False, "--sovrascrivi", help="Sostituisce il contenuto attuale con la copia."),
     verify_only: bool = typer.Option(False, "--solo-verifica",
                                      help="Controlla l'archivio (impronte, manifest, revisione) senza scrivere nulla."),
@@ -77,9 +78,9 @@ def restore(
     what = (f"copia del {made.astimezone(ROME):%d/%m/%Y %H:%M} (Legami {result['legami']}, database "
             f"{result['database']}, revisione {result['revisione']}, parti: {result['parti']})")
     if verify_only:
-        typer.echo(f"Archivio integro: {what}. Nulla è stato scritto.")
+        say(f"Archivio integro: {what}. Nulla è stato scritto.")
         return
-    typer.echo(f"Ripristinata la {what} in {settings.database_url.split('@')[-1]}.")
+    say(f"Ripristinata la {what} in {settings.database_url.split('@')[-1]}.")
     if result["revisione_attuale_di_legami"] != result["revisione"]:
-        typer.echo(f"Questa versione di Legami è alla revisione {result['revisione_attuale_di_legami']}: "
+        say(f"Questa versione di Legami è alla revisione {result['revisione_attuale_di_legami']}: "
                    "eseguire `legami init` per aggiornare il database.")

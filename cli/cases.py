@@ -6,6 +6,7 @@ Every case command acts as the user named by --actor, through the same service c
 """
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, Optional
 
 import typer
@@ -14,19 +15,23 @@ from cli.common import (
     JsonOpt,
     cell,
     engine,
+    labelled,
     parse_data,
     parse_when,
     principal,
     print_json,
+    records,
     run,
+    say,
     scoped_service,
     table,
 )
+from cli.italian import Typer
 from domain.registry import all_workflows
 
-case_app = typer.Typer(help="Casi: apertura, avanzamento, consultazione (come l'utente indicato da --actor).",
+case_app = Typer(help="Casi: apertura, avanzamento, consultazione (come l'utente indicato da --actor).",
                        no_args_is_help=True)
-workflow_app = typer.Typer(help="Le dichiarazioni dei tipi di caso.", no_args_is_help=True)
+workflow_app = Typer(help="Le dichiarazioni dei tipi di caso.", no_args_is_help=True)
 
 ActorOpt = typer.Option(..., "--actor", help="Utente per conto del quale si opera: se ne applicano ruolo, "
                                              "sub-ambito e riservatezza dei dati, come nell'applicazione web.")
@@ -34,13 +39,13 @@ ActorOpt = typer.Option(..., "--actor", help="Utente per conto del quale si oper
 
 @case_app.command("open")
 def case_open(
-    case_type: str = typer.Argument(..., help=" | ".join(w.case_type for w in all_workflows())),
+    case_type: str = typer.Argument(..., metavar="TIPO", help=" | ".join(w.case_type for w in all_workflows())),
     actor: str = typer.Option(..., "--actor", help="Utente che registra (se ne applicano ruolo e sub-ambito)."),
     data: Optional[str] = typer.Option(None, "--data", help="Dati JSON, o @file.json"),
     comune: Optional[str] = typer.Option(None, "--comune", help="Codice ISTAT del comune."),
     kind: Optional[str] = typer.Option(None, "--tipologia"),
     related: Optional[int] = typer.Option(None, "--collegato", help="Caso collegato (es. il bando FNA)."),
-    effective: Optional[str] = typer.Option(None, "--efficace", help="Data di efficacia (gg/mm/aaaa)."),
+    effective: Optional[str] = typer.Option(None, "--efficace", metavar="DATA", help="Data di efficacia (gg/mm/aaaa)."),
     reason: Optional[str] = typer.Option(None, "--motivo"),
     as_json: bool = JsonOpt,
 ) -> None:
@@ -64,18 +69,18 @@ def case_open(
     if as_json:
         print_json({"id": case_id, "persona_nota": notice})
     else:
-        typer.echo(f"Caso {case_id} aperto.")
+        say(f"Caso {case_id} aperto.")
         if notice:
-            typer.echo(notice)
+            say(notice)
 
 
 @case_app.command("advance")
 def case_advance(
-    case_id: int,
-    transition: str,
+    case_id: int = typer.Argument(..., metavar="CASO", help="Numero del caso."),
+    transition: str = typer.Argument(..., metavar="TRANSIZIONE", help="La transizione (vedi «legami case show»)."),
     actor: str = typer.Option(..., "--actor", help="Utente che esegue il passo (se ne applicano ruolo e sub-ambito)."),
     data: Optional[str] = typer.Option(None, "--data", help="Dati JSON, o @file.json"),
-    effective: Optional[str] = typer.Option(None, "--efficace", help="Data di efficacia (gg/mm/aaaa)."),
+    effective: Optional[str] = typer.Option(None, "--efficace", metavar="DATA", help="Data di efficacia (gg/mm/aaaa)."),
     reason: Optional[str] = typer.Option(None, "--motivo"),
     version: Optional[int] = typer.Option(None, "--versione", help="Versione del caso vista (conflitto se è cambiata)."),
     as_json: bool = JsonOpt,
@@ -91,46 +96,66 @@ def case_advance(
     if as_json:
         print_json({"id": case_id, "seq": seq, "stato": state["stato"]})
     else:
-        typer.echo(f"Caso {case_id}: {state['stato_etichetta']} ({state['stato']}).")
+        say(f"Caso {case_id}: {state['stato_etichetta']} ({state['stato']}).")
 
 
 @case_app.command("show")
-def case_show(case_id: int, actor: str = ActorOpt, as_json: bool = JsonOpt) -> None:
+def case_show(case_id: int = typer.Argument(..., metavar="CASO", help="Numero del caso."), actor: str = ActorOpt,
+              as_json: bool = JsonOpt) -> None:
     """Stato, storia, scadenze e transizioni possibili di un caso, con i soli dati visibili all'utente
     (la lettura di dati sanitari è registrata)."""
     svc = scoped_service()
     d = run(lambda: svc.read(principal(actor), case_id))
+    d = {**d, "scadenze": [italian_deadline(x, today=svc.today()) for x in d["scadenze"]]}
     if as_json:
         print_json(d)
         return
     who = d["persona"]
-    typer.echo(f"Caso {d['id']} · {d['tipo_etichetta']}" + (f" ({d['tipologia']})" if d["tipologia"] else ""))
-    typer.echo(f"Stato: {d['stato_etichetta']} ({d['stato']})" + (f" · esito: {d['esito']}" if d["esito"] else ""))
+    say(f"Caso {d['id']} · {d['tipo_etichetta']}" + (f" ({d['tipologia']})" if d["tipologia"] else ""))
+    say(f"Stato: {d['stato_etichetta']} ({d['stato']})" + (f" · esito: {d['esito']}" if d["esito"] else ""))
     if who:
-        typer.echo(f"Persona: {who['cognome']} {who['nome']} · {who['codice_fiscale']}")
+        say(f"Persona: {who['cognome']} {who['nome']} · {who['codice_fiscale']}")
     if d["comune"]:
-        typer.echo(f"Comune: {d['comune']} · sub-ambito {d['sub_ambito']}")
-    typer.echo(f"Assegnatario: {d['assegnatario'] or '—'} · politica {d['versione_politica']}")
+        say(f"Comune: {d['comune']} · sub-ambito {d['sub_ambito']}")
+    say(f"Assegnatario: {d['assegnatario'] or '—'} · politica {d['versione_politica']}")
     if d["dati_riservati"]:
-        typer.echo(f"Dati riservati al suo ruolo: {', '.join(d['dati_riservati'])}")
-    typer.echo("\nDati:")
+        labelled("Dati riservati al suo ruolo", d["dati_riservati"])
+    say("\nDati:")
     _data_lines(d["dati"])
-    typer.echo("\nStoria:")
+    say("\nStoria:")
     table(d["storia"], [("seq", "n."), ("etichetta", "passo"), ("a", "stato"), ("attore", "chi"),
                         ("efficace_il", "efficace il"), ("motivo", "motivo")])
-    typer.echo("\nScadenze:")
+    say("\nScadenze:")
     table(d["scadenze"], [("etichetta", "scadenza"), ("scadenza", "entro"), ("stato", "stato"),
-                          ("in_ritardo", "in ritardo"), ("fonte", "fonte")])
-    typer.echo("\nProssime transizioni:")
+                          ("ritardo", "in ritardo"), ("fonte", "fonte")])
+    say("\nProssime transizioni:")
     table(d["prossime_transizioni"], [("transizione", "comando"), ("etichetta", "passo"), ("ruoli", "ruoli")])
+
+
+DEADLINE_STATES = {"open": "aperta", "met": "chiusa", "cancelled": "annullata", "expired": "scaduta"}
+DEADLINE_BASES = {"working": "lavorativi", "calendar": "di calendario"}
+DEADLINE_SOURCES = {"statutory": "normativa", "configured": "configurata"}
+
+
+def italian_deadline(deadline: dict[str, Any], *, today: date) -> dict[str, Any]:
+    """A deadline of `case show` in Italian words (as `workflow show` names them), with how late it is or was:
+    a step done after its deadline stays late («sì, di 318 giorni») after the deadline is closed."""
+    due = date.fromisoformat(deadline["scadenza"])
+    closed = deadline.get("chiusa_il")
+    until = date.fromisoformat(closed) if closed else (today if deadline["stato"] == "open" else None)
+    late = (until - due).days if until is not None and until > due else 0
+    return {**deadline, "stato": DEADLINE_STATES.get(deadline["stato"], deadline["stato"]),
+            "base": DEADLINE_BASES.get(deadline["base"], deadline["base"]),
+            "fonte": DEADLINE_SOURCES.get(deadline["fonte"], deadline["fonte"]), "giorni_di_ritardo": late,
+            "ritardo": (f"sì, di {late} giorn{'o' if late == 1 else 'i'}" if late else "no")}
 
 
 def _data_lines(data: dict[str, Any]) -> None:
     shown = {k: v for k, v in data.items() if k != "persona"}  # the person is on its own line above
     if not shown:
-        typer.echo("(nessun dato)")
+        say("(nessun dato)")
     for key, value in shown.items():
-        typer.echo(f"  {key}: {cell(value)}")
+        labelled(key, value, indent=2)
 
 
 @case_app.command("list")
@@ -189,11 +214,12 @@ def workflow_list(as_json: bool = JsonOpt) -> None:
 
 @workflow_app.command("show")
 def workflow_show(
-    case_type: str,
+    case_type: str = typer.Argument(..., metavar="TIPO", help=" | ".join(w.case_type for w in all_workflows())),
     mermaid: bool = typer.Option(False, "--mermaid", help="Solo il diagramma Mermaid."),
     as_json: bool = JsonOpt,
 ) -> None:
-    """La dichiarazione di un tipo di caso: tabella delle transizioni e diagramma Mermaid."""
+    """La dichiarazione di un tipo di caso: le transizioni (da, a, ruoli, condizioni, scadenze che avviano);
+    con --mermaid il diagramma degli stati."""
     from domain.diagram import to_mermaid, transition_rows
     from domain.registry import get_workflow
 
@@ -211,9 +237,10 @@ def workflow_show(
     if mermaid:
         typer.echo(to_mermaid(wf))
         return
-    typer.echo(f"{wf.label} ({wf.case_type})\n")
-    rows = [{**r, "da": r["da"], "scadenze": [f"{s['etichetta']}: {s['termine']} ({s['fonte']})" for s in r["scadenze"]]}
+    say(f"{wf.label} ({wf.case_type})\n")
+    rows = [{**r, "titolo": f"{r['transizione']}: {cell(r['da']) or '∅'} → {r['a']}",
+             "scadenze": [f"{s['etichetta']}: {s['termine']} ({s['fonte']})" for s in r["scadenze"]]}
             for r in transition_rows(wf)]
-    table(rows, [("transizione", "transizione"), ("da", "da"), ("a", "a"), ("ruoli", "ruoli"),
-                 ("condizioni", "condizioni"), ("scadenze", "avvia scadenze")])
-    typer.echo("\n```mermaid\n" + to_mermaid(wf) + "\n```")
+    records(rows, "titolo", [("etichetta", "passo"), ("ruoli", "ruoli"), ("condizioni", "condizioni"),
+                             ("scadenze", "avvia scadenze")])
+    say(f"\nDiagramma (Mermaid): legami workflow show {wf.case_type} --mermaid")

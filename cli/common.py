@@ -12,9 +12,11 @@ from typing import Any, Optional
 
 import typer
 
+from cli.italian import file_error
+from cli.tables import cell, first, labelled, records, say, table, when  # noqa: F401 - output helpers, re-exported
 from config.settings import get_settings
 from domain.errors import DomainError, InvalidData
-from domain.italian import format_date, parse_date
+from domain.italian import parse_date
 
 JsonOpt = typer.Option(False, "--json", help="Stampa in JSON.")
 ADMIN = "Comando amministrativo: opera su tutti i dati del distretto."
@@ -65,7 +67,9 @@ def run(fn):
     try:
         return fn()
     except InvalidData as exc:
-        typer.echo("Errore: dati non validi", err=True)
+        if len(exc.errors) == 1:  # one line naming the field
+            fail(f"dati non validi: {exc.errors[0]}")
+        typer.echo(f"Errore: dati non validi ({len(exc.errors)} campi)", err=True)
         for e in exc.errors:
             typer.echo(f"  - {e}", err=True)
         raise typer.Exit(1)
@@ -74,19 +78,29 @@ def run(fn):
 
 
 def parse_data(data: Optional[str]) -> dict[str, Any]:
+    """--data: a JSON object, or @file.json; a missing file or bad JSON is one Italian line naming it."""
     if not data:
         return {}
-    text = Path(data[1:]).read_text(encoding="utf-8") if data.startswith("@") else data
+    source = "--data"
+    text = data
+    if data.startswith("@"):
+        source = f"--data: file «{data[1:]}»"
+        try:
+            text = Path(data[1:]).read_text(encoding="utf-8")
+        except OSError as exc:
+            fail(f"--data: {file_error(exc)}")
+        except UnicodeDecodeError:
+            fail(f"{source}: non è un testo UTF-8")
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
-        fail(f"--data: JSON non valido ({exc.msg}, riga {exc.lineno})")
+        fail(f"{source}: JSON non valido alla riga {exc.lineno}, colonna {exc.colno}")
     if not isinstance(value, dict):
-        fail("--data: serve un oggetto JSON")
+        fail(f"{source}: serve un oggetto JSON ({{\"campo\": valore, …}})")
     return value
 
 
-def parse_when(value: Optional[str]) -> date | datetime | None:
+def parse_when(value: Optional[str], option: str = "--efficace") -> date | datetime | None:
     """A date as the rest of Legami reads it (`domain.italian.parse_date`), or an ISO 8601 date-time."""
     if not value:
         return None
@@ -97,11 +111,11 @@ def parse_when(value: Optional[str]) -> date | datetime | None:
     try:
         return datetime.fromisoformat(value)
     except ValueError:
-        fail(f"--efficace: data non valida «{value}» (gg/mm/aaaa, aaaa-mm-gg o ISO 8601)")
+        fail(f"{option}: data non valida «{value}» (gg/mm/aaaa, aaaa-mm-gg o ISO 8601)")
 
 
-def as_of(value: Optional[str]) -> date:
-    when = parse_when(value)
+def as_of(value: Optional[str], option: str = "--as-of") -> date:
+    when = parse_when(value, option)
     if when is None:
         from flows.jobs import today_in_rome
 
@@ -112,41 +126,3 @@ def as_of(value: Optional[str]) -> date:
 def day_in_year(year: int, value: Optional[str]) -> date:
     """The as-of day of a yearly figure: the one given, else today or the year's last day if it is over."""
     return as_of(value) if value else min(as_of(None), date(year, 12, 31))
-
-
-def table(rows: list[dict[str, Any]], columns: list[tuple[str, str]]) -> None:
-    if not rows:
-        typer.echo("(nessun risultato)")
-        return
-    cells = [[h for _, h in columns]] + [[cell(r.get(k)) for k, _ in columns] for r in rows]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
-    for n, row in enumerate(cells):
-        typer.echo("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
-        if n == 0:
-            typer.echo("  ".join("-" * w for w in widths))
-
-
-def cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "sì" if value else "no"
-    if isinstance(value, list):
-        return ", ".join(map(str, value))
-    if isinstance(value, dict):
-        return json.dumps(value, ensure_ascii=False, default=str)
-    if isinstance(value, (date, datetime)):
-        return format_date(value)
-    text = str(value)
-    if len(text) == 10 and text[4] == "-" and text[7] == "-":
-        try:
-            return format_date(text)
-        except ValueError:
-            return text
-    return text
-
-
-def first(items: list[str], shown: int = 6) -> str:
-    """A readable cell: the first few and how many in all (the JSON output keeps every one)."""
-    text = ", ".join(items[:shown])
-    return f"{len(items)}: {text}, …" if len(items) > shown else text

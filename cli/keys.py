@@ -9,9 +9,10 @@ import re
 
 import typer
 
-from cli.common import ADMIN, JsonOpt, engine, fail, print_json, run
+from cli.common import ADMIN, JsonOpt, engine, fail, print_json, run, say
+from cli.italian import Typer
 
-keys_app = typer.Typer(help="Chiavi dei dati sanitari cifrati: nuova chiave, rotazione.", no_args_is_help=True)
+keys_app = Typer(help="Chiavi dei dati sanitari cifrati: nuova chiave, rotazione.", no_args_is_help=True)
 
 
 @keys_app.command("new", help="Stampa una nuova chiave (256 bit) nel formato di LEGAMI_HEALTH_KEYS (id:base64): "
@@ -39,8 +40,8 @@ def rotate(as_json: bool = JsonOpt) -> None:
     if as_json:
         print_json(result)
         return
-    typer.echo(f"Chiave corrente «{ring.current}»: {resealed} dati sanitari cifrati di nuovo; "
+    say(f"Chiave corrente «{ring.current}»: {resealed} dati sanitari cifrati di nuovo; "
                f"ora {counts.get(ring.current, 0)} sotto la chiave corrente.")
     old = sorted(k for k in ring.keys if k != ring.current)
     if old and not set(counts) - {ring.current}:
-        typer.echo(f"Le chiavi {', '.join(old)} non servono più: si possono togliere da LEGAMI_HEALTH_KEYS.")
+        say(f"Le chiavi {', '.join(old)} non servono più: si possono togliere da LEGAMI_HEALTH_KEYS.")

@@ -17,11 +17,12 @@ import typer
 from cli import backup, operations, reports
 from cli.audit import audit_app
 from cli.cases import case_app, workflow_app
+from cli.italian import Typer
 from cli.keys import keys_app
 from cli.operations import obligations_app, outbox_app, policy_app
 from cli.users import user_app
 
-app = typer.Typer(help="Legami: casi, scadenze ed esiti dei servizi sociali d'Ambito.", no_args_is_help=True)
+app = Typer(name="legami", help="Legami: casi, scadenze ed esiti dei servizi sociali d'Ambito.", no_args_is_help=True)
 app.add_typer(operations.commands)
 app.add_typer(reports.commands)
 app.add_typer(backup.commands)

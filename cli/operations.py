@@ -10,13 +10,16 @@ from typing import Optional
 
 import typer
 
-from cli.common import ADMIN, JsonOpt, as_of, case_service, engine, fail, first, print_json, run, table
+from cli.common import (ADMIN, JsonOpt, as_of, case_service, engine, fail, first, print_json, run, say,
+                        table)
+from cli.italian import Typer, file_error
+from cli.words import DEMO_KEYS, DISPATCH_KEYS, LOGIN_KEYS, outbox_row, outbox_state, renamed
 from config.settings import get_settings
 
-commands = typer.Typer()
-policy_app = typer.Typer(help="Versioni della politica (importi, soglie, termini).", no_args_is_help=True)
-obligations_app = typer.Typer(help="Obblighi del distretto.", no_args_is_help=True)
-outbox_app = typer.Typer(help="Posta in uscita.", no_args_is_help=True)
+commands = Typer()
+policy_app = Typer(help="Versioni della politica (importi, soglie, termini).", no_args_is_help=True)
+obligations_app = Typer(help="Obblighi del distretto.", no_args_is_help=True)
+outbox_app = Typer(help="Posta in uscita.", no_args_is_help=True)
 
 
 # ------------------------------------------------------------------------------------ setup
@@ -43,10 +46,10 @@ def init(
     if as_json:
         print_json(result)
         return
-    typer.echo(f"{result['ambito']}: {result['comuni']} comuni, {len(result['sub_ambiti'])} sub-ambiti "
+    say(f"{result['ambito']}: {result['comuni']} comuni, {len(result['sub_ambiti'])} sub-ambiti "
                f"({', '.join(result['sub_ambiti'])}), {result['enti_accreditati']} enti accreditati.")
     if result["sub_ambiti_provvisori"]:
-        typer.echo("Attenzione: l'assegnazione dei comuni ai sub-ambiti è PROVVISORIA (vedi comuni.csv).")
+        say("Attenzione: l'assegnazione dei comuni ai sub-ambiti è PROVVISORIA (vedi comuni.csv).")
 
 
 @commands.command("demo-data", help="Genera persone sintetiche (codici fiscali validi) e un anno realistico di "
@@ -61,13 +64,13 @@ def demo_data(
 
     summary = run(lambda: generate_demo(engine(), year=year, seed=seed, scale=scale))
     if as_json:
-        print_json(summary)
+        print_json(renamed(summary, DEMO_KEYS, nested=True))
         return
     _print_demo_summary(summary)
 
 
 def _print_demo_summary(summary: dict) -> None:
-    typer.echo(f"Dati dimostrativi {summary['year']}: {summary['cases_total']} casi, {summary['transitions']} "
+    say(f"Dati dimostrativi {summary['year']}: {summary['cases_total']} casi, {summary['transitions']} "
                f"passi registrati, {summary['people']} persone sintetiche ({summary['elapsed_seconds']:.1f} s).")
 
 
@@ -88,38 +91,41 @@ def demo(as_json: bool = JsonOpt) -> None:
     rows = summary_by_type_and_state(engine())
     logins = run(lambda: demo_logins(engine(), environment=settings.environment))
     if as_json:
-        print_json({"generazione": summary, "casi": rows, "credenziali": [vars(x) for x in logins]})
+        print_json({"generazione": renamed(summary, DEMO_KEYS, nested=True) if summary else None, "casi": rows,
+                    "credenziali": [renamed(vars(x), LOGIN_KEYS) for x in logins]})
         return
-    typer.echo(f"Database: {settings.database_url}")
+    say(f"Database: {settings.database_url}")
     if summary:
         _print_demo_summary(summary)
     else:
-        typer.echo("Il database contiene già dei casi: nessun dato generato.")
-    typer.echo("\nCasi per tipo e stato:")
+        say("Il database contiene già dei casi: nessun dato generato.")
+    say("\nCasi per tipo e stato:")
     table(rows, [("tipo_etichetta", "tipo"), ("stato_etichetta", "stato"), ("stato", "codice"), ("casi", "casi")])
     _print_demo_logins(logins)
     who = next((x.username for x in logins if x.role == "subarea_coordinator"), "<utente>")
-    typer.echo("\nAvvia l'applicazione web e le attività pianificate: legami serve  (poi http://127.0.0.1:8000)")
-    typer.echo(f"Dalla riga di comando: legami case list --actor {who} --tipo patto --in-ritardo · "
+    say("\nAvvia l'applicazione web e le attività pianificate: legami serve  (poi http://127.0.0.1:8000)")
+    say(f"Dalla riga di comando: legami case list --actor {who} --tipo patto --in-ritardo · "
                f"legami case show 1 --actor {who} · legami sweep · legami workflow show patto")
 
 
 def _print_demo_logins(logins) -> None:
-    typer.echo("\nCredenziali dimostrative (solo dati sintetici):")
-    for login in logins:
-        typer.echo(f"  {login.role_label:<42} utente {login.username:<26} password {login.password}"
-                   f"   ({login.scope})")
+    say("\nCredenziali dimostrative (solo dati sintetici):")
+    table([vars(x) for x in logins], [("role_label", "ruolo"), ("username", "utente"), ("password", "password"),
+                                      ("scope", "ambito")])
 
 
 @policy_app.command("load", help=f"Carica una nuova versione della politica (i casi aperti mantengono la propria). "
                                  f"{ADMIN}")
-def policy_load(path: Path, as_json: bool = JsonOpt) -> None:
+def policy_load(path: Path = typer.Argument(..., metavar="FILE", help="File .toml della politica."),
+                as_json: bool = JsonOpt) -> None:
     from config.policy_files import load_policy_file
     from services.setup import load_policy
 
     try:
         policy = load_policy_file(path)
-    except (ValueError, OSError) as exc:
+    except OSError as exc:
+        fail(file_error(exc))
+    except ValueError as exc:
         fail(str(exc))
     with engine().begin() as conn:
         added = load_policy(conn, policy)
@@ -127,7 +133,7 @@ def policy_load(path: Path, as_json: bool = JsonOpt) -> None:
     if as_json:
         print_json(result)
     else:
-        typer.echo(f"Politica {policy.version} dal {policy.valid_from:%d/%m/%Y}: "
+        say(f"Politica {policy.version} dal {policy.valid_from:%d/%m/%Y}: "
                    + ("caricata." if added else "già presente, non modificata."))
 
 
@@ -137,7 +143,8 @@ def policy_load(path: Path, as_json: bool = JsonOpt) -> None:
 @commands.command(help="Scansione delle scadenze: passi automatici, promemoria, escalation (idempotente per "
                        f"giorno). {ADMIN}")
 def sweep(
-    when: Optional[str] = typer.Option(None, "--as-of", help="Giorno della scansione (gg/mm/aaaa); oggi se omesso."),
+    when: Optional[str] = typer.Option(None, "--as-of", metavar="DATA",
+                                       help="Giorno della scansione (gg/mm/aaaa); oggi se omesso."),
     as_json: bool = JsonOpt,
 ) -> None:
     from services.sweep import run_deadline_sweep
@@ -147,15 +154,15 @@ def sweep(
     if as_json:
         print_json(result)
         return
-    typer.echo(f"Scansione al {day:%d/%m/%Y}: {result['transizioni_automatiche']} passi automatici, "
+    say(f"Scansione al {day:%d/%m/%Y}: {result['transizioni_automatiche']} passi automatici, "
                f"{result['promemoria']} promemoria, {result['escalation']} escalation accodati.")
     for r in result["automatiche_rifiutate"]:
-        typer.echo(f"  caso {r['caso']}: {r['transizione']} non eseguita: {r['motivo']}")
+        say(f"  caso {r['caso']}: {r['transizione']} non eseguita: {r['motivo']}")
 
 
 @obligations_app.command("list")
 def obligations_list(
-    when: Optional[str] = typer.Option(None, "--as-of"),
+    when: Optional[str] = typer.Option(None, "--as-of", metavar="DATA"),
     as_json: bool = JsonOpt,
 ) -> None:
     """Obblighi in corso: scadenza, ambiti ancora in sospeso, promemoria di oggi."""
@@ -172,29 +179,34 @@ def obligations_list(
 
 @obligations_app.command("check", help=f"Accoda i promemoria e le escalation degli obblighi (idempotente per giorno). "
                                        f"{ADMIN}")
-def obligations_check(when: Optional[str] = typer.Option(None, "--as-of"), as_json: bool = JsonOpt) -> None:
+def obligations_check(when: Optional[str] = typer.Option(None, "--as-of", metavar="DATA"),
+                      as_json: bool = JsonOpt) -> None:
     from services.obligations import run_obligations_check
 
-    result = run_obligations_check(engine(), as_of=as_of(when)).as_dict()
-    print_json(result) if as_json else typer.echo(f"Obblighi al {result['al']}: {result['accodati']} voci accodate.")
+    result = run(lambda: run_obligations_check(engine(), as_of=as_of(when)).as_dict())
+    day = as_of(when)
+    if as_json:
+        print_json(result)
+    else:
+        say(f"Obblighi al {day:%d/%m/%Y}: {result['accodati']} voci accodate.")
 
 
 @obligations_app.command("mark-met")
 def obligations_mark_met(
-    code: str,
+    code: str = typer.Argument(..., metavar="CODICE", help="Codice dell'obbligo (vedi «legami obligations list»)."),
     period: str = typer.Option(..., "--periodo", help="Es. 2026 o 2026-10."),
     scope: str = typer.Option(..., "--ambito", help="Es. il sub-ambito (Crema) o ente:ENTE03."),
     reason: str = typer.Option(..., "--motivo"),
     actor: str = typer.Option(..., "--actor"),
-    on: Optional[str] = typer.Option(None, "--il"),
+    on: Optional[str] = typer.Option(None, "--il", metavar="DATA", help="Giorno dell'adempimento; oggi se omesso."),
 ) -> None:
     """Dichiara adempiuto un obbligo (con motivo; resta registrato chi e quando)."""
     from services.obligations import mark_met
 
     svc = case_service()
     run(lambda: mark_met(engine(), code=code, period=period, scope_key=scope, actor=svc.actor(actor),
-                         reason=reason, met_on=as_of(on)))
-    typer.echo(f"Obbligo {code} ({period}, {scope}) registrato come adempiuto.")
+                         reason=reason, met_on=as_of(on, "--il")))
+    say(f"Obbligo {code} ({period}, {scope}) registrato come adempiuto.")
 
 
 # ------------------------------------------------------------------------------------ outbox
@@ -202,18 +214,20 @@ def obligations_mark_met(
 
 @outbox_app.command("list", help=f"Messaggi in uscita. {ADMIN}")
 def outbox_list(
-    status: Optional[str] = typer.Option(None, "--stato", help="pending | sending | sent | failed"),
+    status: Optional[str] = typer.Option(None, "--stato", help="in_coda | in_invio | inviato | fallito"),
     limit: int = typer.Option(50, "--limite"),
     as_json: bool = JsonOpt,
 ) -> None:
     from notifications.dispatch import list_outbox
 
-    rows = list_outbox(engine(), status=status, limit=limit)
+    stored = run(lambda: outbox_state(status))
+    rows = [outbox_row(r) for r in list_outbox(engine(), status=stored, limit=limit)]
     if as_json:
         print_json(rows)
         return
-    table(rows, [("id", "id"), ("template", "modello"), ("recipient", "destinatario"), ("status", "stato"),
-                 ("attempts", "tentativi"), ("last_error", "ultimo errore")])
+    table(rows, [("id", "id"), ("modello", "modello"), ("destinatario", "destinatario"), ("stato", "stato"),
+                 ("tentativi", "tentativi"), ("prossimo_tentativo_il", "prossimo tentativo"),
+                 ("ultimo_errore", "ultimo errore")])
 
 
 @outbox_app.command("send", help="Invia la posta in coda (SMTP se configurato, altrimenti file .eml in "
@@ -221,14 +235,15 @@ def outbox_list(
 def outbox_send(as_json: bool = JsonOpt) -> None:
     from notifications.dispatch import dispatch_from_settings
 
-    result = dispatch_from_settings(engine(), get_settings()).as_dict()
+    result = renamed(dispatch_from_settings(engine(), get_settings()).as_dict(), DISPATCH_KEYS)
     if as_json:
         print_json(result)
         return
-    typer.echo(f"Inviati {result['sent']}, da ritentare {result['retried']}, falliti {result['failed']}, "
-               f"con destinatari rifiutati {result['partial']}.")
-    if result["error"]:
-        typer.echo(f"Server di posta non disponibile: {result['error']} ({result['deferred']} messaggi restano in coda)")
+    say(f"Inviati {result['inviati']}, da ritentare {result['da_ritentare']}, falliti {result['falliti']}, "
+               f"con destinatari rifiutati {result['con_destinatari_rifiutati']}.")
+    if result["errore"]:
+        say(f"Server di posta non disponibile: {result['errore']} ({result['rimasti_in_coda']} messaggi "
+                   "restano in coda)")
 
 
 # ------------------------------------------------------------------------------------ servers
@@ -288,7 +303,7 @@ def assets(force: bool = typer.Option(False, "--forza", help="Reinstalla anche s
         done = ensure_assets(force=force, quiet=False)
     except AssetsError as exc:
         fail(str(exc))
-    typer.echo("Risorse front-end installate." if done else "Risorse front-end già aggiornate.")
+    say("Risorse front-end installate." if done else "Risorse front-end già aggiornate.")
 
 
 @commands.command(help="Avvia l'applicazione web (e, salvo --senza-flussi, le attività pianificate: scadenze, "
@@ -311,7 +326,7 @@ def serve(
     settings = get_settings()
     try:
         if ensure_assets():
-            typer.echo("Risorse front-end installate dal registro npm.")
+            say("Risorse front-end installate dal registro npm.")
     except AssetsError as exc:
         fail(str(exc))
     run(lambda: init_database(settings.database_url, engine(), district_path=settings.district_path,
@@ -322,8 +337,8 @@ def serve(
         typer.echo(f"Attività pianificate: avvio del server Prefect locale (dati in {home})…")
         background = BackgroundFlows(home, port=settings.prefect_port).start()
     elif flows:
-        typer.echo("Attività pianificate: servite da `legami serve-flows` verso PREFECT_API_URL (non da qui).")
-    typer.echo(f"Legami su http://{host}:{port}  (Ctrl-C per uscire)")
+        say("Attività pianificate: servite da `legami serve-flows` verso PREFECT_API_URL (non da qui).")
+    say(f"Legami su http://{host}:{port}  (Ctrl-C per uscire)")
 
     _stop_on_sigterm()  # uvicorn re-raises SIGTERM after its shutdown: end here, flows included
     try:

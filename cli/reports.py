@@ -8,17 +8,18 @@ from typing import Optional
 
 import typer
 
-from cli.common import JsonOpt, day_in_year, engine, fail, print_json, run, table
+from cli.common import JsonOpt, day_in_year, engine, fail, print_json, run, say, table
+from cli.italian import Typer
 from config.settings import get_settings
 
-commands = typer.Typer()
+commands = Typer()
 
 
 @commands.command()
 def tally(
     year: int = typer.Option(..., "--year", "--anno"),
     by: str = typer.Option("sub_ambito", "--by", "--per", help="sub_ambito | comune | type | misura | fascia_eta | ente"),
-    as_of: Optional[str] = typer.Option(None, "--as-of", help="Conteggi come noti a quel giorno."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", metavar="DATA", help="Conteggi come noti a quel giorno."),
     as_json: bool = JsonOpt,
 ) -> None:
     """Indicatori dell'anno (dalla storia dei casi), con obiettivi e celle piccole oscurate."""
@@ -30,7 +31,7 @@ def tally(
     if as_json:
         print_json(result)
         return
-    typer.echo(f"Indicatori {year} al {day:%d/%m/%Y}, per {by} (celle con meno di "
+    say(f"Indicatori {year} al {day:%d/%m/%Y}, per {by} (celle con meno di "
                f"{result['soglia_riservatezza']} persone oscurate)")
     keys = sorted({r["chiave"] for i in result["indicatori"] for r in i["righe"]})
     rows = []
@@ -42,7 +43,7 @@ def tally(
                      "obiettivo": f"{target['min']:g}-{target['max']:g}: {target['esito'] or '—'} "
                                   f"(proiezione {target['esito_proiezione'] or '—'})" if target else ""})
     table(rows, [("indicatore", "indicatore"), ("totale", "totale"), *[(k, k) for k in keys],
-                 ("obiettivo", "range di valutazione")])
+                 ("obiettivo", "range di valutazione")], repeat=1)
 
 
 def _shown(cell: Optional[dict], result: dict) -> str:
@@ -57,16 +58,18 @@ def _shown(cell: Optional[dict], result: dict) -> str:
 @commands.command()
 def report(
     year: int = typer.Option(..., "--year", "--anno"),
-    fmt: str = typer.Option("pdf", "--format", "--formato", help="pdf | html | xlsx | csv"),
-    out: Path = typer.Option(..., "--out", help="File di destinazione."),
+    fmt: Optional[str] = typer.Option(None, "--format", "--formato",
+                                      help="pdf | html | xlsx | csv; se omesso, dall'estensione del file --out."),
+    out: Path = typer.Option(..., "--out", metavar="FILE", help="File di destinazione (.pdf, .html, .xlsx, .csv)."),
     by: str = typer.Option("sub_ambito", "--by", "--per", help="Solo per csv: la ripartizione."),
-    as_of: Optional[str] = typer.Option(None, "--as-of"),
+    as_of: Optional[str] = typer.Option(None, "--as-of", metavar="DATA"),
 ) -> None:
     """Relazione annuale per l'Organismo di Valutazione (PDF/HTML con grafici), esportazioni XLSX e CSV."""
     from reports import report_csv, report_html, report_pdf, report_xlsx
     from services.report_data import collect_results, district_details
     from services.tallies import compute_tallies
 
+    fmt = report_format(fmt, out)
     day = day_in_year(year, as_of)
     db = engine()
     if fmt == "csv":
@@ -79,14 +82,32 @@ def report(
         else:
             html = report_html(results, district_name=name, sub_ambiti_note=note)
             out.write_bytes(report_pdf(html)) if fmt == "pdf" else out.write_text(html, encoding="utf-8")
-    else:
-        fail(f"--format: valore non ammesso «{fmt}» (pdf, html, xlsx, csv)")
-    typer.echo(f"Relazione {year} al {day:%d/%m/%Y} scritta in {out}.")
+    say(f"Relazione {year} al {day:%d/%m/%Y} scritta in {out}.")
+
+
+FORMATS = {".pdf": "pdf", ".html": "html", ".htm": "html", ".xlsx": "xlsx", ".csv": "csv"}
+
+
+def report_format(given: Optional[str], out: Path) -> str:
+    """The report's format: the one given, which must match the file's extension, or the extension's."""
+    from_name = FORMATS.get(out.suffix.lower())
+    if given is None:
+        if from_name is None:
+            fail(f"--out: dall'estensione di «{out.name}» non si capisce il formato: usare .pdf, .html, .xlsx o "
+                 ".csv, oppure --format")
+        return from_name
+    fmt = given.lower()
+    if fmt not in set(FORMATS.values()):
+        fail(f"--format: valore non ammesso «{given}» (pdf, html, xlsx, csv)")
+    if from_name is not None and from_name != fmt:
+        fail(f"--out: il file «{out.name}» ha l'estensione di un {from_name}, ma --format chiede {fmt}: "
+             f"nulla è stato scritto")
+    return fmt
 
 
 @commands.command()
 def calendar(
-    username: str,
+    username: str = typer.Argument(..., metavar="UTENTE", help="Nome utente della persona."),
     out: Optional[Path] = typer.Option(None, "--out", help="File .ics; se omesso stampa sullo standard output."),
 ) -> None:
     """Il calendario .ics di una persona: le sue scadenze e gli obblighi del suo ruolo."""
@@ -96,6 +117,6 @@ def calendar(
     ics = run(lambda: calendar_for(engine(), username, today=today_in_rome(), base_url=get_settings().base_url))
     if out:
         out.write_bytes(ics)
-        typer.echo(f"Calendario scritto in {out}.")
+        say(f"Calendario scritto in {out}.")
     else:
         sys.stdout.write(ics.decode("utf-8"))
