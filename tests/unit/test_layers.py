@@ -44,7 +44,6 @@ SERVICES_WITH_SQL = {
     "tally_cells.py": "the tallies' cell grains and rollups: to move with tallies.py",
     "tally_deadlines.py": "the tallies' deadline indicators: to move with tallies.py",
     "tally_intervals.py": "the tallies' intervals, re-referrals and state steps (split from tallies.py): to move with it",
-    "today.py": "Oggi's deadline lists with escalation flags under the access filter: to move to store/",
 }
 _SQL_MARKERS = ("sa.select(", "conn.execute(", ".insert()", ".update()", ".delete()", "engine.begin(",
                 "engine.connect(")
