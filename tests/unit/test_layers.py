@@ -35,7 +35,6 @@ def test_the_italian_conventions_module_is_pure():
 # "store/: tables + read modules + one unit of work; no SQL in services/").
 SERVICES_WITH_SQL = {
     "cases.py": "the hot path's policy, calendar, actor and sub-ambito caches: being optimised separately",
-    "sweep.py": "the deadline sweep's batched scan (bench/sweep times it): to move whole",
     "tallies.py": "the tallies' set-based indicator SQL (bench/tallies times it): to move whole",
     "tally_cells.py": "the tallies' cell grains and rollups: to move with tallies.py",
     "tally_deadlines.py": "the tallies' deadline indicators: to move with tallies.py",
