@@ -35,10 +35,6 @@ def test_the_italian_conventions_module_is_pure():
 # "store/: tables + read modules + one unit of work; no SQL in services/").
 SERVICES_WITH_SQL = {
     "cases.py": "the hot path's policy, calendar, actor and sub-ambito caches: being optimised separately",
-    "tallies.py": "the tallies' set-based indicator SQL (bench/tallies times it): to move whole",
-    "tally_cells.py": "the tallies' cell grains and rollups: to move with tallies.py",
-    "tally_deadlines.py": "the tallies' deadline indicators: to move with tallies.py",
-    "tally_intervals.py": "the tallies' intervals, re-referrals and state steps (split from tallies.py): to move with it",
 }
 _SQL_MARKERS = ("sa.select(", "conn.execute(", ".insert()", ".update()", ".delete()", "engine.begin(",
                 "engine.connect(")
