@@ -603,7 +603,7 @@ def explain(url: str, as_of: date, batch_size: int) -> list[str]:
         for label, sql, params in (
             ("lookahead batch 1", RAW_WINDOW, (as_of, as_of + timedelta(days=LOOKAHEAD_DAYS), 0, batch_size)),
             ("overdue batch 1", RAW_OVERDUE, (as_of, 0, batch_size)),
-            ("digest lookup (services.digest._queue)",
+            ("digest lookup (store.digest.queue)",
              "SELECT id, status, payload, idempotency_key FROM outbox WHERE idempotency_key LIKE %s "
              "ORDER BY id DESC LIMIT 1", (f"digest:as.crema:{as_of.isoformat()}%",)),
         ):

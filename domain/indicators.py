@@ -6,7 +6,10 @@ what value of their data is summed, which filter applies. Ratios combine two of 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
 from enum import StrEnum
+
+from domain.italian import ROME
 
 
 class Agg(StrEnum):
@@ -77,6 +80,32 @@ def all_intervals() -> tuple[Interval, ...]:
 BY_DIMENSIONS = ("totale", "sub_ambito", "comune", "tipologia", "misura", "fascia_eta", "ente")
 
 AGE_BANDS = ((0, 17, "0-17"), (18, 64, "18-64"), (65, 79, "65-79"), (80, 200, "80+"))
+DISTRICT = "distretto"  # the breakdown key of cases without a comune (calls, provider adhesions)
+
+
+@dataclass(frozen=True)
+class Period:
+    """The part of a year the tallies count as of a day."""
+    year: int
+    as_of: date
+
+    @property
+    def start(self) -> date:
+        return date(self.year, 1, 1)
+
+    @property
+    def end(self) -> date:
+        return min(date(self.year, 12, 31), self.as_of)
+
+    @property
+    def recorded_before(self) -> datetime:
+        """End of the as-of day in Rome, in UTC: later recordings are not part of that day's numbers."""
+        return datetime.combine(self.as_of + timedelta(days=1), time(0, 0), ROME).astimezone(timezone.utc)
+
+    @property
+    def elapsed_share(self) -> float:
+        days = (date(self.year, 12, 31) - self.start).days + 1
+        return min(1.0, max(1, (self.end - self.start).days + 1) / days)
 
 
 def age_band(age: int) -> str:

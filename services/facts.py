@@ -5,7 +5,8 @@ names and states from its package (domain/casetypes/), and the ISEE renewal read
 `isee_renewal_states`.
 
 Each fact answers, for one occurrence of an obligation, which scope keys are still pending (not met),
-with what the reminder needs to say about them. Manual decisions are applied by the caller.
+with what the reminder needs to say about them. Manual decisions are applied by the caller. The reads are in
+store/obligations.py.
 """
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from domain.casetypes.fna import CALL, CALL_OPEN
@@ -22,7 +22,7 @@ from domain.casetypes.sad import ADHESION, ADHESION_PENDING, MONTHLY_LOG, REPORT
 from domain.obligations import Obligation
 from domain.registry import all_case_types
 from services.directory import Directory
-from store.tables import case_t, transition_t
+from store import obligations as store
 
 
 @dataclass(frozen=True)
@@ -56,13 +56,8 @@ def _utc_start(day: date) -> datetime:
 def housing_measure_activated(conn, directory, ob, due, as_of) -> list[Pending]:
     """Each sub-ambito needs, in the year up to the due date, a patto activated with rent (affitto) support."""
     start, end = date(due.year, 1, 1), min(due, as_of)
-    rows = conn.execute(
-        sa.select(case_t.c.comune_istat, transition_t.c.data)
-        .join(case_t, case_t.c.id == transition_t.c.case_id)
-        .where(case_t.c.case_type == PATTO_TYPE, transition_t.c.transition == PATTO_ACTIVATION,
-               transition_t.c.effective_at >= _utc_start(start),
-               transition_t.c.effective_at < _utc_start(end + timedelta(days=1)))
-    ).all()
+    rows = store.steps_in_window(conn, PATTO_TYPE, PATTO_ACTIVATION, _utc_start(start),
+                                 _utc_start(end + timedelta(days=1)))
     met = {directory.comune_area.get(r.comune_istat) for r in rows
            if "affitto" in (r.data.get("misura_economica") or {}).get("voci", [])}
     return [Pending(area, f"nessuna misura abitativa attivata nel sub-ambito {area}", sub_ambito=area)
@@ -71,11 +66,9 @@ def housing_measure_activated(conn, directory, ob, due, as_of) -> list[Pending]:
 
 @fact("bando_chiuso")
 def call_closed(conn, directory, ob, due, as_of) -> list[Pending]:
-    rows = conn.execute(sa.select(case_t.c.id, case_t.c.state, case_t.c.data)
-                        .where(case_t.c.case_type == CALL, case_t.c.state == CALL_OPEN)).all()
+    rows = store.cases_in_state(conn, CALL, CALL_OPEN)
     return [Pending(f"bando:{r.id}", f"bando «{r.data.get('titolo', r.id)}» ancora aperto", case_id=r.id)
             for r in rows if r.data.get("chiusura") == due.isoformat()]
-
 
 
 
@@ -85,8 +78,7 @@ def isee_renewed(conn, directory, ob, due, as_of) -> list[Pending]:
     pending = []
     for case_type, states in ((ct.case_type, ct.isee_renewal_states) for ct in all_case_types()
                               if ct.isee_renewal_states):
-        rows = conn.execute(sa.select(case_t.c.id, case_t.c.owner, case_t.c.comune_istat, case_t.c.data)
-                            .where(case_t.c.case_type == case_type, case_t.c.state.in_(states))).all()
+        rows = store.cases_with_owner_in_states(conn, case_type, states)
         for r in rows:
             isee = r.data.get("isee") or {}
             if int(str(isee.get("data_dsu", "0000"))[:4] or 0) <= due.year:
@@ -99,18 +91,10 @@ def isee_renewed(conn, directory, ob, due, as_of) -> list[Pending]:
 def monthly_visit_log(conn, directory, ob, due, as_of) -> list[Pending]:
     """Every provider with SAD users active before the month must log that month's visits by the due date."""
     month_start = (due.replace(day=1) - timedelta(days=1)).replace(day=1)
-    active = conn.execute(
-        sa.select(case_t.c.id, case_t.c.provider_codice)
-        .where(case_t.c.case_type == SAD_CASE, case_t.c.state.in_(REPORTING_STATES),
-               case_t.c.state_since < _utc_start(month_start))
-    ).all()
+    active = store.providers_of_cases_in_states_since(conn, SAD_CASE, REPORTING_STATES, _utc_start(month_start))
     if not active:
         return []
-    logged = conn.execute(
-        sa.select(transition_t.c.case_id, transition_t.c.data)
-        .where(transition_t.c.transition == MONTHLY_LOG,
-               transition_t.c.case_id.in_([r.id for r in active]))
-    ).all()
+    logged = store.steps_of_cases(conn, MONTHLY_LOG, [r.id for r in active])
     done = {row.case_id for row in logged if str(row.data.get("mese", ""))[:7] == f"{month_start:%Y-%m}"}
     missing: dict[str, int] = {}
     for r in active:
@@ -123,9 +107,7 @@ def monthly_visit_log(conn, directory, ob, due, as_of) -> list[Pending]:
 @fact("adesioni_sad")
 def provider_adhesions(conn, directory, ob, due, as_of) -> list[Pending]:
     """Providers invited to the SAD experiment that have not yet answered or signed their pact."""
-    rows = conn.execute(sa.select(case_t.c.provider_codice, case_t.c.state)
-                        .where(case_t.c.case_type == ADHESION,
-                               case_t.c.state.in_(sorted(ADHESION_PENDING)))).all()
+    rows = store.providers_in_states(conn, ADHESION, ADHESION_PENDING)
     what = ADHESION_PENDING
     return [Pending(f"ente:{r.provider_codice}",
                     f"{directory.providers[r.provider_codice].nome} {what[r.state]}", provider=r.provider_codice)

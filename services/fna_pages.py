@@ -37,13 +37,12 @@ from domain.workflow import Role
 from reports import csv_safe
 from services.access import ScopedCaseService, scoped_filter
 from services.case_pages import case_type_of
-from store import health_log, health_store
+from store import fna as fna_reads
+from store import health_log
 from store.sealed import merge
-from store.tables import Comune, case_t, person_t
-from store.uow import reading, writing
+from store.uow import writing
 
 R = Role
-_comune_t = Comune.__table__
 # Who reads a call's internal ranking (scores with their breakdown) [A]: the roles that administer the call
 # (DOMAIN.md §2: planning office — calls and rankings; CSC — checks and payments) and the coordinators.
 RANKING_ROLES = frozenset({R.PLANNING_OFFICE, R.CSC_ADMIN, R.SUBAREA_COORDINATOR})
@@ -107,14 +106,8 @@ def _as_date(value: Any) -> date | None:
 def list_calls(engine: Engine, principal: Principal, *, today: date) -> list[dict[str, Any]]:
     _require(calls_refusal(principal))
     wf = get_workflow(CALL)
-    apps = sa.alias(case_t, "domande")
-    n_apps = (sa.select(sa.func.count()).select_from(apps)
-              .where(apps.c.related_case_id == case_t.c.id, apps.c.case_type == APPLICATION).scalar_subquery())
-    q = (sa.select(case_t.c.id, case_t.c.state, case_t.c.data, n_apps.label("domande"))
-         .where(case_t.c.case_type == CALL, scoped_filter(principal, today=today))
-         .order_by(case_t.c.opened_at.desc(), case_t.c.id.desc()))
-    with reading(engine) as conn:
-        rows = conn.execute(q).all()
+    rows = fna_reads.calls(engine, scoped_filter(principal, today=today), call_type=CALL,
+                           application_type=APPLICATION)
     return [{
         "id": r.id, "titolo": (r.data or {}).get("titolo") or f"Bando {r.id}", "stato": r.state,
         "stato_etichetta": wf.state(r.state).label, "anno_fna": (r.data or {}).get("anno_fna"),
@@ -139,19 +132,8 @@ class _Application:
 
 def _applications(engine: Engine, call_id: int, today: date,
                   scope: sa.ColumnElement[bool] | None = None) -> list[_Application]:
-    person = sa.alias(person_t, "beneficiario")  # scoped_filter's own EXISTS on person_t stays uncorrelated
-    comune = sa.alias(_comune_t, "comune_domanda")
-    q = (sa.select(case_t.c.id, case_t.c.state, case_t.c.data, case_t.c.comune_istat, case_t.c.owner,
-                   case_t.c.provider_codice, comune.c.nome, comune.c.sub_ambito, person.c.data_nascita)
-         .select_from(case_t.outerjoin(comune, comune.c.istat == case_t.c.comune_istat)
-                      .outerjoin(person, person.c.id == case_t.c.person_id))
-         .where(case_t.c.related_case_id == call_id, case_t.c.case_type == APPLICATION)
-         .order_by(case_t.c.id))
-    if scope is not None:
-        q = q.where(scope)
-    with reading(engine) as conn:
-        rows = conn.execute(q).all()
-        health = health_store.current_of(conn, [r.id for r in rows])  # the scores need ADL/IADL (sealed)
+    rows, health = fna_reads.applications(engine, call_id, application_type=APPLICATION, scope=scope)
+    # the scores need ADL/IADL (sealed)
     return [_Application(r.id, r.state, merge(r.data, health.get(r.id)), r.nome,
                          CaseRef(APPLICATION, r.comune_istat, r.sub_ambito, r.owner, r.provider_codice,
                                  is_minor(r.data_nascita, today), r.state),

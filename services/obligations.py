@@ -5,7 +5,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from config.obligation_files import load_obligations
@@ -17,7 +16,7 @@ from domain.validation import FieldError
 from services.digest import DigestBook, flush
 from services.directory import Directory
 from services.facts import Pending, evidence
-from store.tables import case_t, obligation_status_t, reminder_log_t
+from store import obligations as store
 from store.uow import reading, writing
 
 STALE_AFTER_DAYS = 30  # an occurrence falls silent this long after its last step
@@ -36,8 +35,7 @@ class ObligationResult:
 def occurrences(conn: Connection, ob: Obligation, as_of: date) -> list[date]:
     """Due dates of `ob` whose reminder window contains `as_of`."""
     if ob.schedule.kind == "call_closing":
-        rows = conn.execute(sa.select(case_t.c.data).where(case_t.c.case_type == CALL,
-                                                            case_t.c.state == CALL_OPEN)).scalars()
+        rows = store.data_of_cases_in_state(conn, CALL, CALL_OPEN)
         dues = sorted({date.fromisoformat(d["chiusura"]) for d in rows if d.get("chiusura")})
     else:
         dues = ob.schedule.due_dates(as_of)
@@ -45,14 +43,8 @@ def occurrences(conn: Connection, ob: Obligation, as_of: date) -> list[date]:
             if d + timedelta(days=ob.first_step()) <= as_of <= d + timedelta(days=ob.last_step() + STALE_AFTER_DAYS)]
 
 
-def manually_met(conn: Connection, code: str, period: str) -> dict[str, Any]:
-    rows = conn.execute(sa.select(obligation_status_t).where(obligation_status_t.c.code == code,
-                                                             obligation_status_t.c.period == period)).all()
-    return {r.scope_key: r for r in rows}
-
-
 def pending_for(conn: Connection, directory: Directory, ob: Obligation, due: date, as_of: date) -> list[Pending]:
-    manual = manually_met(conn, ob.code, ob.period_of(due))
+    manual = store.manually_met(conn, ob.code, ob.period_of(due))
     return [p for p in evidence(conn, directory, ob, due, as_of) if p.scope_key not in manual]
 
 
@@ -114,19 +106,16 @@ def mark_met(engine: Engine, *, code: str, period: str, scope_key: str, actor: A
     if not (reason or "").strip():
         raise InvalidData([FieldError("motivo", "Motivo", "campo obbligatorio: spiegare perché l'obbligo è adempiuto")])
     with writing(engine) as conn:
-        if scope_key in manually_met(conn, code, period):
+        if scope_key in store.manually_met(conn, code, period):
             raise InvalidData([FieldError("ambito", "Ambito", f"«{scope_key}» già dichiarato adempiuto per {period}")])
-        conn.execute(obligation_status_t.insert(), {
+        store.record_met(conn, {
             "code": code, "period": period, "scope_key": scope_key, "met_on": met_on, "actor": actor.username,
             "actor_role": actor.role.value, "reason": reason.strip(), "recorded_at": datetime.now(timezone.utc),
         })
 
 
 def _earlier_reminders(conn: Connection, ob: Obligation, period: str) -> dict[str, list[dict]]:
-    rows = conn.execute(sa.select(reminder_log_t.c.scope_key, reminder_log_t.c.recipient, reminder_log_t.c.queued_on,
-                                  reminder_log_t.c.stage)
-                        .where(reminder_log_t.c.obligation_code == ob.code, reminder_log_t.c.period == period)
-                        .order_by(reminder_log_t.c.queued_on)).all()
+    rows = store.reminders_logged(conn, ob.code, period)
     earlier: dict[str, list[dict]] = {}
     for r in rows:
         earlier.setdefault(r.scope_key, []).append(

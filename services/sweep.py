@@ -1,7 +1,8 @@
 """The daily deadline sweep: automatic steps that fell due, reminders before, escalations after.
 
-Set-based: open deadlines are read in keyset batches with one indexed query per batch; nothing runs per
-case except the rare automatic transition (each its own unit of work through the case service).
+Set-based: open deadlines are read in keyset batches with one indexed query per batch (store/sweep.py);
+nothing runs per case except the rare automatic transition (each its own unit of work through the case
+service).
 Idempotent: every (deadline, stage, recipient) is logged once; a rerun the same day queues nothing.
 """
 from __future__ import annotations
@@ -10,8 +11,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Engine
 
 from config.obligation_files import load_reminder_policy
@@ -24,8 +23,8 @@ from services.cases import CaseService
 from services.digest import DigestBook, flush
 from services.directory import Directory
 from services.setup import SYSTEM_USER
+from store import sweep as store
 from store.cases import _aware
-from store.tables import case_t, deadline_t, person_t, reminder_log_t
 from store.uow import reading, writing
 
 LOOKAHEAD_DAYS = 14  # calendar days that always contain the furthest "T-n working days" reminder
@@ -48,15 +47,6 @@ class SweepResult:
                 "scadenze_esaminate": self.scanned}
 
 
-_COLUMNS = (
-    deadline_t.c.id, deadline_t.c.case_id, deadline_t.c.kind, deadline_t.c.label, deadline_t.c.due,
-    deadline_t.c.source, case_t.c.case_type, case_t.c.state, case_t.c.owner, case_t.c.comune_istat,
-    case_t.c.provider_codice, person_t.c.cognome, person_t.c.nome,
-)
-_FROM = deadline_t.join(case_t, case_t.c.id == deadline_t.c.case_id).outerjoin(
-    person_t, person_t.c.id == case_t.c.person_id)
-
-
 def run_deadline_sweep(engine: Engine, *, as_of: date, service: CaseService | None = None,
                        policy: DeadlineReminderPolicy | None = None, batch_size: int = 5000) -> SweepResult:
     service = service or CaseService(engine)
@@ -76,15 +66,7 @@ def fire_automatic_steps(engine: Engine, service: CaseService, as_of: date, resu
     automatic_kinds = _automatic_kinds()
     if not automatic_kinds:
         return
-    with reading(engine) as conn:
-        rows = conn.execute(
-            sa.select(deadline_t.c.case_id, deadline_t.c.kind, deadline_t.c.due, case_t.c.case_type,
-                      case_t.c.state, case_t.c.state_since)
-            .join(case_t, case_t.c.id == deadline_t.c.case_id)
-            .where(deadline_t.c.status == "open", deadline_t.c.due <= as_of,
-                   deadline_t.c.kind.in_(sorted(automatic_kinds)))
-            .order_by(deadline_t.c.due, deadline_t.c.id)
-        ).all()
+    rows = store.automatic_due(engine, automatic_kinds, as_of)
     system = service.actor(SYSTEM_USER)
     for row in rows:
         wf = get_workflow(row.case_type)
@@ -108,39 +90,10 @@ def _automatic_kinds() -> set[str]:
     return {r.kind for wf in all_workflows() for r in wf.deadline_rules().values() if r.fires}
 
 
-def _batches(engine: Engine, where, batch_size: int):
-    last = 0
-    while True:
-        with reading(engine) as conn:
-            rows = conn.execute(
-                sa.select(*_COLUMNS).select_from(_FROM).where(where, deadline_t.c.id > last)
-                .order_by(deadline_t.c.id).limit(batch_size)
-            ).all()
-        if not rows:
-            return
-        yield rows
-        last = rows[-1].id
-
-
-def _logged_stages(conn, ids: list[int]) -> dict[int, list[Any]]:
-    logged: dict[int, list[Any]] = {}
-    if conn.dialect.name == "postgresql":  # one array parameter, not an IN list of 5000
-        which = reminder_log_t.c.deadline_id == sa.any_(sa.bindparam("ids", ids, type_=ARRAY(sa.Integer)))
-    else:
-        which = reminder_log_t.c.deadline_id.in_(ids)
-    for row in conn.execute(sa.select(reminder_log_t.c.deadline_id, reminder_log_t.c.stage,
-                                      reminder_log_t.c.recipient, reminder_log_t.c.queued_on)
-                            .where(which)).all():
-        logged.setdefault(row.deadline_id, []).append(row)
-    return logged
-
-
 def _remind_before(engine, directory, calendar, policy, as_of, batch_size, result) -> None:
-    where = sa.and_(deadline_t.c.status == "open", deadline_t.c.due >= as_of,
-                    deadline_t.c.due <= as_of + timedelta(days=LOOKAHEAD_DAYS))
     stages: dict[tuple[date, str | None], str | None] = {}  # working days depend on (due, comune) only
     resolve = _memo(directory.resolve)
-    for rows in _batches(engine, where, batch_size):
+    for rows in store.open_due_between(engine, as_of, as_of + timedelta(days=LOOKAHEAD_DAYS), batch_size):
         result.scanned += len(rows)
         book = DigestBook(as_of)
         for r in rows:
@@ -161,14 +114,10 @@ def _remind_before(engine, directory, calendar, policy, as_of, batch_size, resul
 
 
 def _escalate_overdue(engine, directory, policy, as_of, batch_size, result) -> None:
-    not_escalated = ~sa.exists().where(reminder_log_t.c.deadline_id == deadline_t.c.id,
-                                       reminder_log_t.c.stage == "scaduta")
-    where = sa.and_(deadline_t.c.status == "open", deadline_t.c.due < as_of, not_escalated)
     resolve = _memo(directory.resolve)
-    for rows in _batches(engine, where, batch_size):
+    for rows in store.overdue_not_escalated(engine, as_of, batch_size):
         result.scanned += len(rows)
-        with reading(engine) as conn:
-            logged = _logged_stages(conn, [r.id for r in rows])
+        logged = store.logged_stages(engine, [r.id for r in rows])
         book = DigestBook(as_of)
         for r in rows:
             earlier = [{"destinatario": log.recipient.removeprefix("email:"), "il": log.queued_on.isoformat()}

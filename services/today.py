@@ -9,7 +9,8 @@
   "scaduta" or "normativa" with the user as recipient, see services/sweep.py); for the planning office also
   every statutory deadline passed: listed when the case is in scope, counted per case type otherwise.
 
-Everything is read-only and set-based (one query per section).
+Everything is read-only and set-based (one query per section, in store/today.py); the access filters come from
+services/access.py.
 """
 from __future__ import annotations
 
@@ -17,7 +18,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from config.obligation_files import load_obligations
@@ -30,14 +30,12 @@ from services.access import answers_for_filter, scoped_filter
 from services.directory import Directory
 from services.facts import Pending
 from services.obligations import occurrences, pending_for
-from store.tables import Comune, case_t, deadline_t, person_t, reminder_log_t
+from store import today as today_reads
 from store.uow import reading
 
 R = Role
-comune_t = Comune.__table__
 HORIZON_WORKING_DAYS = 5
 LIST_LIMIT = 200  # rows per section; the page says how many more there are
-ESCALATION_STAGES = ("scaduta", "normativa")
 OBLIGATION_STATUS = {"adempiuto": "Adempiuto", "in_corso": "Da completare", "scaduto": "Scaduto"}
 
 
@@ -120,43 +118,13 @@ class Today:
         return [d for d in self.upcoming if d.days == 0]
 
 
-# ----------------------------------------------------------------------------- scope of "mine"
-
-
-person_a = person_t.alias("persona")  # aliased: scoped_filter's own subquery on person_t must not correlate
-_COLUMNS = (deadline_t.c.id, deadline_t.c.case_id, deadline_t.c.kind, deadline_t.c.label, deadline_t.c.due,
-            deadline_t.c.source, case_t.c.case_type, case_t.c.owner, comune_t.c.nome.label("comune"),
-            person_a.c.cognome, person_a.c.nome)
-_FROM = (deadline_t.join(case_t, case_t.c.id == deadline_t.c.case_id)
-         .outerjoin(comune_t, comune_t.c.istat == case_t.c.comune_istat)
-         .outerjoin(person_a, person_a.c.id == case_t.c.person_id))
-
-
-def _not_owner(username: str) -> sa.ColumnElement[bool]:
-    """The overdue notice to the case's own owner is logged with the same stage: not an escalation."""
-    return sa.or_(case_t.c.owner.is_(None), case_t.c.owner != username)
-
-
-def _escalated_to(username: str):
-    return sa.and_(_not_owner(username), sa.exists().where(
-        reminder_log_t.c.deadline_id == deadline_t.c.id, reminder_log_t.c.stage.in_(ESCALATION_STAGES),
-        reminder_log_t.c.recipient == username))
+# ----------------------------------------------------------------------------- deadlines
 
 
 def _item(r: Any, today: date, escalated: bool = False) -> DeadlineItem:
     initials = f"{r.cognome[:1]}. {r.nome[:1]}." if r.cognome else None
     return DeadlineItem(r.id, r.case_id, r.case_type, get_workflow(r.case_type).label, r.label, r.due, r.source,
                         r.comune, r.owner, initials, (r.due - today).days, escalated)
-
-
-def _listed(conn: Connection, where: sa.ColumnElement[bool], order, today: date, principal: Principal,
-            limit: int) -> tuple[list[DeadlineItem], int]:
-    escalated = _escalated_to(principal.username).label("escalated")
-    rows = conn.execute(sa.select(*_COLUMNS, escalated).select_from(_FROM).where(where).order_by(*order)
-                        .limit(limit)).all()
-    total = len(rows) if len(rows) < limit else conn.execute(
-        sa.select(sa.func.count()).select_from(_FROM).where(where)).scalar_one()
-    return [_item(r, today, bool(r.escalated)) for r in rows], total
 
 
 def horizon_for(today: date, calendar: WorkingCalendar | None, working_days: int = HORIZON_WORKING_DAYS) -> date:
@@ -168,13 +136,11 @@ def horizon_for(today: date, calendar: WorkingCalendar | None, working_days: int
 def my_deadlines(engine: Engine, principal: Principal, *, today: date, horizon: date,
                  limit: int = LIST_LIMIT) -> tuple[list[DeadlineItem], int, list[DeadlineItem], int]:
     """(overdue, how many overdue, due from today to `horizon`, how many due) for `principal`."""
-    base = sa.and_(deadline_t.c.status == "open", answers_for_filter(principal, today=today))
-    with reading(engine) as conn:
-        overdue, n_overdue = _listed(conn, sa.and_(base, deadline_t.c.due < today),
-                                     (deadline_t.c.due, deadline_t.c.id), today, principal, limit)
-        upcoming, n_upcoming = _listed(conn, sa.and_(base, deadline_t.c.due >= today, deadline_t.c.due <= horizon),
-                                       (deadline_t.c.due, deadline_t.c.id), today, principal, limit)
-    return overdue, n_overdue, upcoming, n_upcoming
+    overdue, n_overdue, upcoming, n_upcoming = today_reads.deadlines_due(
+        engine, answers_for_filter(principal, today=today), username=principal.username, today=today,
+        horizon=horizon, limit=limit)
+    return ([_item(r, today, bool(r.escalated)) for r in overdue], n_overdue,
+            [_item(r, today, bool(r.escalated)) for r in upcoming], n_upcoming)
 
 
 # ----------------------------------------------------------------------------- escalations
@@ -183,16 +149,8 @@ def my_deadlines(engine: Engine, principal: Principal, *, today: date, horizon: 
 def escalations_for(engine: Engine, principal: Principal, *, today: date,
                     limit: int = LIST_LIMIT) -> list[EscalationItem]:
     """Overdue deadlines still open that the sweep escalated to this user, in their read scope."""
-    log = reminder_log_t
-    q = (sa.select(*_COLUMNS, log.c.stage, log.c.queued_on)
-         .select_from(_FROM.join(log, log.c.deadline_id == deadline_t.c.id))
-         .where(deadline_t.c.status == "open", deadline_t.c.due < today, log.c.stage.in_(ESCALATION_STAGES),
-                log.c.recipient == principal.username, _not_owner(principal.username),
-                scoped_filter(principal, today=today))
-         .order_by(deadline_t.c.due, deadline_t.c.id, log.c.stage)
-         .limit(limit))
-    with reading(engine) as conn:
-        rows = conn.execute(q).all()
+    rows = today_reads.escalations(engine, scoped_filter(principal, today=today), username=principal.username,
+                                   today=today, limit=limit)
     found: dict[int, EscalationItem] = {}
     for r in rows:  # one line per deadline: a statutory breach ("normativa") says more than "scaduta"
         if r.id not in found or r.stage == "normativa":
@@ -204,17 +162,9 @@ def statutory_breaches(engine: Engine, principal: Principal, *, today: date,
                        limit: int = LIST_LIMIT) -> tuple[list[DeadlineItem], list[tuple[str, int]]]:
     """Statutory deadlines passed and still open: listed when in scope, counted per case type otherwise
     (the planning office reads the other case types only in aggregate)."""
-    breached = sa.and_(deadline_t.c.status == "open", deadline_t.c.due < today, deadline_t.c.source == "statutory")
-    scope = scoped_filter(principal, today=today)
-    with reading(engine) as conn:
-        listed, _ = _listed(conn, sa.and_(breached, scope), (deadline_t.c.due, deadline_t.c.id), today, principal,
-                            limit)
-        counted = conn.execute(
-            sa.select(case_t.c.case_type, sa.func.count())
-            .select_from(deadline_t.join(case_t, case_t.c.id == deadline_t.c.case_id))
-            .where(breached, sa.not_(scope)).group_by(case_t.c.case_type).order_by(case_t.c.case_type)
-        ).all()
-    return listed, [(get_workflow(t).label, n) for t, n in counted]
+    listed, counted = today_reads.statutory_breaches(engine, scoped_filter(principal, today=today),
+                                                     username=principal.username, today=today, limit=limit)
+    return [_item(r, today, bool(r.escalated)) for r in listed], [(get_workflow(t).label, n) for t, n in counted]
 
 
 # ----------------------------------------------------------------------------- obligations
@@ -246,17 +196,6 @@ def _pending_mine(p: Pending, principal: Principal, visible: set[int]) -> bool:
     return True  # the whole district
 
 
-def _visible_cases(conn: Connection, principal: Principal, ids: set[int], today: date,
-                   chunk: int = 1000) -> set[int]:
-    """Which of `ids` the user may read (in chunks: a year-end ISEE list can hold many thousand cases)."""
-    ordered, visible = sorted(ids), set()
-    scope = scoped_filter(principal, today=today)
-    for i in range(0, len(ordered), chunk):
-        visible.update(conn.execute(sa.select(case_t.c.id).where(case_t.c.id.in_(ordered[i:i + chunk]),
-                                                                 scope)).scalars())
-    return visible
-
-
 def _dues(conn: Connection, ob: Obligation, today: date) -> list[date]:
     live = occurrences(conn, ob, today)
     if live or ob.schedule.kind == "call_closing":
@@ -280,7 +219,7 @@ def my_obligations(engine: Engine, principal: Principal, *, today: date,
                 pending = pending_for(conn, directory, ob, due, today)
                 case_ids = {p.case_id for p in pending if p.case_id is not None
                             and not (principal.role is R.SOCIAL_WORKER and p.owner is not None)}
-                visible = _visible_cases(conn, principal, case_ids, today)
+                visible = today_reads.readable_case_ids(conn, scoped_filter(principal, today=today), case_ids)
                 kept = [p for p in pending if _pending_mine(p, principal, visible)]
                 status = "adempiuto" if not kept else ("scaduto" if due < today else "in_corso")
                 details = [p.detail + (f" (caso n. {p.case_id})" if p.case_id else "") for p in kept]

@@ -35,16 +35,6 @@ def test_the_italian_conventions_module_is_pure():
 # "store/: tables + read modules + one unit of work; no SQL in services/").
 SERVICES_WITH_SQL = {
     "cases.py": "the hot path's policy, calendar, actor and sub-ambito caches: being optimised separately",
-    "digest.py": "set-based reminder log and digest upsert (PostgreSQL UNNEST): the sweep's writes, to move whole",
-    "facts.py": "obligation facts over cases and transitions, one query per fact: to move with obligations",
-    "fna_pages.py": "the FNA calls list and a call's applications under the access filter: to move to store/",
-    "obligations.py": "obligation status rows and the reminder log: to move with facts.py",
-    "sweep.py": "the deadline sweep's batched scan (bench/sweep times it): to move whole",
-    "tallies.py": "the tallies' set-based indicator SQL (bench/tallies times it): to move whole",
-    "tally_cells.py": "the tallies' cell grains and rollups: to move with tallies.py",
-    "tally_deadlines.py": "the tallies' deadline indicators: to move with tallies.py",
-    "tally_intervals.py": "the tallies' intervals, re-referrals and state steps (split from tallies.py): to move with it",
-    "today.py": "Oggi's deadline lists with escalation flags under the access filter: to move to store/",
 }
 _SQL_MARKERS = ("sa.select(", "conn.execute(", ".insert()", ".update()", ".delete()", "engine.begin(",
                 "engine.connect(")

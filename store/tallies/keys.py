@@ -1,0 +1,54 @@
+"""The breakdown keys of the tallies, in SQL (`key_sql`) and in Python over a grain row (`key`), and the one
+statement that groups a query by a key with its total (`by_key`)."""
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from domain.indicators import DISTRICT, age_band
+from store.tables import Comune, case_t
+
+comune_t = Comune.__table__
+
+
+def key_sql(by: str):
+    """`key` as a SQL expression, for rows with no FNA measure or birth year (intervals, deadlines)."""
+    return {
+        "sub_ambito": sa.func.coalesce(comune_t.c.sub_ambito, DISTRICT),
+        "comune": sa.func.coalesce(comune_t.c.nome, DISTRICT),
+        "type": sa.func.coalesce(case_t.c.kind, "—"),
+        "misura": sa.literal("—"),
+        "fascia_eta": sa.literal("—"),
+        "ente": sa.func.coalesce(case_t.c.provider_codice, "—"),
+    }.get(by)
+
+
+def by_key(conn: Connection, q, key) -> list[tuple[str, tuple]]:
+    """(key, figures) per value of the `key` expression, and ("totale", figures) over all (`key` None: only that):
+    ROLLUP on PostgreSQL, a second statement elsewhere."""
+    if key is None:
+        return [("totale", tuple(conn.execute(q).one()))]
+    if conn.dialect.name == "postgresql":
+        rows = conn.execute(q.add_columns(key.label("key")).group_by(sa.func.rollup(key))).all()
+        return [("totale" if r[-1] is None else r[-1], tuple(r[:-1])) for r in rows]
+    rows = [(r[-1], tuple(r[:-1])) for r in conn.execute(q.add_columns(key.label("key")).group_by(key))]
+    return [("totale", tuple(conn.execute(q).one())), *rows]
+
+
+def key(row: Any, by: str, names: dict[str, str], year: int) -> str:
+    """The breakdown key of a grain row (comune_istat, sub_ambito, kind, misura, nato, provider_codice)."""
+    if by == "totale":
+        return "totale"
+    if by == "sub_ambito":
+        return row.sub_ambito or DISTRICT
+    if by == "comune":
+        return names.get(row.comune_istat, DISTRICT)
+    if by == "type":
+        return row.kind or "—"
+    if by == "misura":
+        return row.misura or "—"
+    if by == "fascia_eta":
+        return age_band(year - row.nato) if row.nato else "—"
+    return row.provider_codice or "—"
