@@ -195,7 +195,7 @@ def test_digests_arrive_as_italian_text_and_html_with_dd_mm_yyyy_dates_and_absol
         assert "25/11/2026" in body and "2026-11-25" not in body
         assert "https://legami.example.org/casi/17" in body
         assert "sollecitato as.rossi il 15/11/2026" in body
-    assert text.index("SCADUTE") < text.index("IN SCADENZA") < text.index("SEGNALAZIONI PER ESCALATION")
+    assert text.index("SCADUTE") < text.index("IN SCADENZA") < text.index("SOLLECITI PER SCADENZE SUPERATE DI ALTRI")
     assert 'href="https://legami.example.org/casi/21"' in html and '<html lang="it">' in html
     stored = rows(engine)
     assert {r["status"] for r in stored.values()} == {"sent"}
