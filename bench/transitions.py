@@ -86,6 +86,7 @@ FIXED_NOW = datetime(2025, 9, 1, 12, 0, tzinfo=ROME)
 CREMA = "019035"  # comune di Crema, sub-ambito "Crema"
 WORKER, COORD, SYSTEM = "as.bench", "coord.bench", SYSTEM_USER
 WORKER_EMAIL = "as.bench@example.org"
+WORKER_NAME = "Assistente sociale (bench)"  # as the assignment e-mail greets her
 OPENED_AT = datetime(2025, 2, 3, 9, 0, tzinfo=ROME)
 STEPS = ("assegna", "avvia_redazione", "attiva", "registra_monitoraggio", "avvia_verifica")
 STEP_AT = {
@@ -163,8 +164,8 @@ SELECT_CASE = (
     "ON health_data.case_id = case_file.id AND health_data.seq = 0 WHERE case_file.id = {p}"
 )
 SELECT_USER = (  # the assegna guard (assignee_is_social_worker_of_sub_ambito); the handler re-uses its answer
-    "SELECT app_user.username, app_user.role, app_user.sub_ambito, app_user.provider_codice, app_user.email "
-    "FROM app_user WHERE app_user.username = {p} AND app_user.active {true}"
+    "SELECT app_user.username, app_user.role, app_user.sub_ambito, app_user.provider_codice, app_user.email, "
+    "app_user.full_name FROM app_user WHERE app_user.username = {p} AND app_user.active {true}"
 )
 UPDATE_CASE = (
     "UPDATE case_file SET {sets}, version=(case_file.version + 1) "
@@ -309,7 +310,7 @@ def raw_plan(d: Dialect, case_id: int, i: int, dues: Dues) -> list[list[tuple]]:
     data = {**data, **payloads[0]}
     efficace = STEP_AT["assegna"].isoformat()
     outbox_payload = {"case_id": case_id, "case_type": "patto", "transizione": "Assegnazione e primo colloquio",
-                      "efficace_il": efficace, "assegnatario": WORKER}
+                      "efficace_il": efficace, "assegnatario": WORKER_NAME}
     plan.append([
         load,
         (FETCH, d.sql(SELECT_USER), (WORKER,)),
@@ -497,7 +498,7 @@ def _bench(d: Dialect, url: str, sqlite_path: Path | None, args: argparse.Namesp
     engine = make_engine(url)
     init_database(url, engine)
     with engine.begin() as conn:
-        ensure_user(conn, WORKER, "Assistente sociale (bench)", WORKER_EMAIL, "social_worker", "Crema")
+        ensure_user(conn, WORKER, WORKER_NAME, WORKER_EMAIL, "social_worker", "Crema")
         ensure_user(conn, COORD, "Coordinatrice (bench)", "coord.bench@example.org", "subarea_coordinator", "Crema")
     svc = CaseService(engine, clock=lambda: FIXED_NOW)
     actors = {u: svc.actor(u) for u in (WORKER, COORD, SYSTEM)}

@@ -64,6 +64,7 @@ class UserView:
     sub_ambito: str | None
     provider_codice: str | None = None
     email: str | None = None
+    full_name: str | None = None  # as e-mails and pages address the person
 
 
 @dataclass(frozen=True)

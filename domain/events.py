@@ -58,7 +58,7 @@ def _to_new_owner(event: Event, template: str) -> list[Message]:
     user = event.world.user(event.decision.owner or "")
     if user is None or not user.email:
         return []
-    return [Message(user.email, template, {**base_payload(event), "assegnatario": user.username})]
+    return [Message(user.email, template, {**base_payload(event), "assegnatario": user.full_name or user.username})]
 
 
 def _to_provider(event: Event, template: str) -> list[Message]:

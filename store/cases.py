@@ -75,7 +75,7 @@ def load_user(conn: Connection | UnitOfWork, username: str) -> UserView | None:
     """An active user, as the guards and handlers see it (None if missing or deactivated)."""
     cur = _cursor(conn)
     row = cur.fetch_one(cur.sql.select_user, (username,))
-    return None if row is None else UserView(row[0], Role(row[1]), row[2], row[3], row[4])
+    return None if row is None else UserView(row[0], Role(row[1]), row[2], row[3], row[4], row[5])
 
 
 def load_provider(conn: Connection | UnitOfWork, codice: str) -> ProviderView | None:

@@ -77,7 +77,8 @@ class _Sql:
         self.delete_health = f"DELETE FROM health_data WHERE health_data.case_id = {p} AND health_data.seq = {p}"
         self.select_user = (
             "SELECT app_user.username, app_user.role, app_user.sub_ambito, app_user.provider_codice, "
-            f"app_user.email FROM app_user WHERE app_user.username = {p} AND app_user.active {true}"
+            f"app_user.email, app_user.full_name FROM app_user WHERE app_user.username = {p} "
+            f"AND app_user.active {true}"
         )
         self.insert_audit = (
             "INSERT INTO case_transition (case_id, seq, transition, from_state, to_state, actor, actor_role, "

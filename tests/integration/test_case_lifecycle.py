@@ -72,6 +72,10 @@ def test_the_assignment_queues_an_email_to_the_new_owner_in_the_same_transaction
     assert [(r.recipient, r.template, r.status) for r in rows] == [
         ("as.rossi@example.org", "caso_assegnato", "pending")]
     assert rows[0].idempotency_key.startswith(f"patto.assegna:{case_id}:2:")
+    with engine.connect() as conn:
+        name = conn.execute(sa.text("SELECT full_name FROM app_user WHERE username = 'as.rossi'")).scalar_one()
+    assert name and name != "as.rossi"
+    assert rows[0].payload["assegnatario"] == name  # «Gentile <her name>», not her username
 
 
 def test_deadlines_are_met_started_and_shifted_by_a_suspension(service, engine):
