@@ -20,8 +20,8 @@ from domain.workflow import Role
 from services import handlers
 from services.world import StoreWorld
 from store import cases as repo
-from store import persons
-from store.tables import AppUser, Comune, PolicyVersion
+from store import persons, reference, users
+from store.uow import reading, writing
 
 
 def now_rome() -> datetime:
@@ -81,9 +81,7 @@ class CaseService:
 
     def sub_ambiti(self) -> dict[str, str]:
         if self._sub_ambiti is None:
-            c = Comune.__table__
-            with self.engine.connect() as conn:
-                self._sub_ambiti = dict(conn.execute(sa.select(c.c.istat, c.c.sub_ambito)).all())
+            self._sub_ambiti = reference.sub_ambito_map(self.engine)
         return self._sub_ambiti
 
     def policy(self, version: str) -> Policy:
@@ -99,10 +97,8 @@ class CaseService:
         return policy_in_force(list(self._policies.values()), day)
 
     def _load_policies(self) -> None:
-        p = PolicyVersion.__table__
-        with self.engine.connect() as conn:
-            for row in conn.execute(sa.select(p.c.version, p.c.valid_from, p.c.body, p.c.description)):
-                self._policies[row.version] = Policy(row.version, row.valid_from, row.body, row.description)
+        for row in reference.policy_versions(self.engine):
+            self._policies[row.version] = Policy(row.version, row.valid_from, row.body, row.description)
 
     def calendar(self, policy: Policy) -> WorkingCalendar:
         known = self._calendar_of.get(policy.version)
@@ -115,9 +111,7 @@ class CaseService:
     def _calendar(self, policy: Policy) -> WorkingCalendar:
         saturday = bool(policy.get_or("calendario.sabato_lavorativo", False))
         if saturday not in self._calendars:
-            c = Comune.__table__
-            with self.engine.connect() as conn:
-                rows = conn.execute(sa.select(c.c.istat, c.c.nome, c.c.patrono_mmdd)).all()
+            rows = reference.comuni(self.engine)
             patron = {r.istat: tuple(int(x) for x in r.patrono_mmdd.split("-")) for r in rows if r.patrono_mmdd}
             self._calendars[saturday] = _MemoCalendar(
                 patron_days=patron, saturday_is_working=saturday, comune_names={r.istat: r.nome for r in rows}
@@ -125,9 +119,7 @@ class CaseService:
         return self._calendars[saturday]
 
     def actor(self, username: str) -> Actor:
-        u = AppUser.__table__
-        with self.engine.connect() as conn:
-            row = conn.execute(sa.select(u).where(u.c.username == username, u.c.active.is_(True))).first()
+        row = users.user(self.engine, username)
         if row is None:
             raise NotFound(f"utente «{username}» inesistente o disattivato")
         return Actor(row.username, Role(row.role), row.sub_ambito, row.provider_codice)
@@ -153,7 +145,7 @@ class CaseService:
         when = self._effective(effective_at, None, now)
         policy = self.policy_on(when.astimezone(ROME).date())
         command = Command(name, actor, when, data, reason, kind, comune_istat, related_case_id)
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             world = StoreWorld(conn, self.sub_ambiti())
             decision = decide(wf, None, command, policy=policy, calendar=self.calendar(policy), world=world, now=now)
             person_id, typed_differs = None, False
@@ -245,7 +237,7 @@ class CaseService:
         return start
 
     def allowed(self, case_id: int, role: Role | None = None) -> list[str]:
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             case = repo.load_case(conn, case_id)
         return [t.name for t in allowed_transitions(get_workflow(case.case_type), case.state, role, case.kind)]
 

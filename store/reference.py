@@ -156,6 +156,13 @@ def save_district(conn: Connection, district: Any) -> None:
 # ----------------------------------------------------------------------------- policy versions
 
 
+def policy_versions(bind: Bind) -> list[Any]:
+    """Every stored policy version (version, valid_from, body, description)."""
+    t = policy_t.c
+    with reading(bind) as conn:
+        return conn.execute(sa.select(t.version, t.valid_from, t.body, t.description)).all()
+
+
 def add_policy_version(conn: Connection, policy: Any) -> bool:
     """Add a policy version (a `domain.policy.Policy`); an existing version is never rewritten."""
     exists = conn.execute(sa.select(policy_t.c.version).where(policy_t.c.version == policy.version)).first()
