@@ -20,13 +20,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from fastapi import Depends, Request
+from fastapi import Request
 
 from domain.access import AccessDenied, Principal, case_files_refusal, opening_refusal
 from domain.registry import all_case_types
 from services.dashboard import dashboard_refusal
 from services.outbox_admin import outbox_refusal
-from web.deps import CurrentUser, optional_user
+from web.deps import current_user
 
 
 def _everyone(principal: Principal) -> str | None:
@@ -71,15 +71,16 @@ def landing_for(principal: Principal) -> str:
     return nav_for(principal)[0].href
 
 
-def page_refusal(principal: Principal, path: str) -> str | None:
-    """The reason `principal` may not open the menu page at `path` (None for any other path)."""
-    page = next((p for p in pages() if p.href == path), None)
-    return page.refusal(principal) if page is not None else None
+def menu_page(path: str) -> Page | None:
+    return next((p for p in pages() if p.href == path), None)
 
 
-async def guard_page(request: Request, user: CurrentUser | None = Depends(optional_user)) -> None:
-    """Refuse a menu page to a user whose menu does not list it (a missing session is left to the route)."""
-    if user is not None:
-        reason = page_refusal(user.principal, request.url.path)
-        if reason is not None:
-            raise AccessDenied(reason)
+async def guard_page(request: Request) -> None:
+    """Refuse a menu page to a user whose menu does not list it, with the page's own reason. Other paths
+    are left alone (the login page, the calendar feed, a case page: each decides for itself)."""
+    page = menu_page(request.url.path)
+    if page is None:
+        return
+    reason = page.refusal((await current_user(request)).principal)
+    if reason is not None:
+        raise AccessDenied(reason)
