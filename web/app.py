@@ -57,7 +57,7 @@ def create_app(*, settings: Settings | None = None, engine: Engine | None = None
         description="Casi, transizioni, scadenze e indicatori dei servizi sociali dell'Ambito Distrettuale "
                     "Cremasco. Autenticazione: HTTP Basic (integrazioni) o cookie di sessione con "
                     "intestazione X-CSRF-Token.",
-        docs_url="/api/docs",
+        docs_url=None,  # /api/docs is web/routes/api_docs.py: Swagger UI served by Legami under the CSP
         redoc_url=None,
         openapi_url="/api/openapi.json",
     )
