@@ -188,6 +188,12 @@ def read_scope(user: Principal, policy: AccessPolicy = DEFAULT_POLICY) -> Cond:
     return AllOf(tuple(g.cond for g in read_gates(user, policy)))
 
 
+def case_files_refusal(user: Principal, policy: AccessPolicy = DEFAULT_POLICY) -> str | None:
+    """None if `user` works on case files at all (Oggi, the case list); otherwise the reason of the read gate
+    that closes every case to the role (the evaluator reads aggregates only)."""
+    return next((g.reason for g in read_gates(user, policy) if g.cond == FALSE), None)
+
+
 def answers_for(user: Principal) -> Cond:
     """The cases whose deadlines are `user`'s to meet or to chase (Oggi, calendar feed, digests): always
     combined with the read scope, never wider."""
@@ -323,6 +329,15 @@ def openable(role: Role) -> list[tuple[Workflow, Transition]]:
         if t is not None:
             out.append((ct.workflow, t))
     return out
+
+
+def opening_refusal(user: Principal) -> str | None:
+    """None if `user` may open a new referral of some type (the «Nuova segnalazione» page); otherwise who can."""
+    if openable(user.role):
+        return None
+    who = sorted(ROLE_LABELS[r] for r in Role if r not in (R.SYSTEM, R.BENEFICIARY) and openable(r))
+    return (f"il ruolo «{ROLE_LABELS.get(user.role, user.role)}» non apre nuove segnalazioni"
+            + (f" (le apre: {', '.join(who)})" if who else ""))
 
 
 # ----------------------------------------------------------------------------- who acts next

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from domain.conditions import Principal
 from domain.events import Notify
 from domain.fields import COMMON_FIELDS, FieldClass, FieldMap, class_by_type, nested_model
 from domain.indicators import Interval, Measure, Ratio
@@ -104,11 +105,13 @@ class Breakdowns:
 
 @dataclass(frozen=True)
 class MenuItem:
-    """A page of this case type's own in the main menu (e.g. the FNA calls), and the roles it is for."""
+    """A page of this case type's own in the main menu (e.g. the FNA calls), and who may open it: `refusal`
+    gives the Italian reason a user may not (None: they may). The page enforces the same function and the
+    menu lists the page exactly to those it admits (web/nav.py)."""
 
     label: str
     href: str
-    roles: frozenset[Role]
+    refusal: Callable[[Principal], str | None]
 
 
 DemoGenerator = Callable[..., Any]

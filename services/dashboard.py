@@ -72,9 +72,15 @@ class Dashboard:
         return model.key_label(key)
 
 
+def dashboard_refusal(principal: Principal) -> str | None:
+    """None if the user may open the dashboard: the page and its menu entry (web/nav.py)."""
+    return None if principal.role in DASHBOARD_ROLES else REFUSED
+
+
 def authorize_dashboard(principal: Principal) -> None:
-    if principal.role not in DASHBOARD_ROLES:
-        raise AccessDenied(REFUSED)
+    reason = dashboard_refusal(principal)
+    if reason is not None:
+        raise AccessDenied(reason)
 
 
 @dataclass(frozen=True)

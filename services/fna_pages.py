@@ -29,7 +29,7 @@ from domain.access import (
     read_refusal,
     visible_fields,
 )
-from domain.casetypes.fna import APPLICATION, CALL
+from domain.casetypes.fna import APPLICATION, CALL, calls_refusal
 from domain.casetypes.fna import ranking as rk
 from domain.errors import NotFound
 from domain.registry import get_workflow
@@ -49,11 +49,6 @@ RANKING_ROLES = frozenset({R.PLANNING_OFFICE, R.CSC_ADMIN, R.SUBAREA_COORDINATOR
 SNAPSHOTS = {"pubblica_graduatoria_provvisoria": "provvisoria", "pubblica_graduatoria_definitiva": "definitiva"}
 PUBLISH = {"provvisoria": ("pubblica_graduatoria_provvisoria", "CLOSED"),
            "definitiva": ("pubblica_graduatoria_definitiva", "RANKING_PROVISIONAL")}
-
-
-def calls_refusal(principal: Principal) -> str | None:
-    """None if the user may consult FNA calls (district records) at all."""
-    return read_refusal(principal, CaseRef(CALL))
 
 
 def ranking_refusal(principal: Principal) -> str | None:

@@ -58,9 +58,15 @@ class OutboxView:
         return sum(n for _, _, n in self.counts)
 
 
+def outbox_refusal(principal: Principal) -> str | None:
+    """None if the user may look at the outbox: the page and its menu entry (web/nav.py)."""
+    return None if principal.is_admin else REFUSED
+
+
 def authorize_admin(principal: Principal) -> None:
-    if not principal.is_admin:
-        raise AccessDenied(REFUSED)
+    reason = outbox_refusal(principal)
+    if reason is not None:
+        raise AccessDenied(reason)
 
 
 def parse_day(text: str | None) -> date | None:

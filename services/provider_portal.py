@@ -19,7 +19,7 @@ from domain.errors import NotFound
 from domain.italian import parse_date
 from domain.registry import get_workflow
 from domain.workflow import Role
-from domain.casetypes.sad import ADHESION, REPORTING_STATES, SERVED_STATES
+from domain.casetypes.sad import ADHESION, REPORTING_STATES, SERVED_STATES, portal_refusal
 from domain.casetypes.sad import SAD_CASE as SAD
 from domain.casetypes.sad.workflow import Servizio
 from services.access import ScopedCaseService, scoped_filter
@@ -37,12 +37,6 @@ SERVICE_LABELS = {
     Servizio.SOCIALIZZAZIONE.value: "Socializzazione",
 }
 VISIT_ROWS = 4  # rows of the monthly register form
-
-
-def portal_refusal(principal: Principal) -> str | None:
-    if principal.role is not R.PROVIDER or not principal.provider_codice:
-        return "il portale è riservato agli enti accreditati"
-    return None
 
 
 def _require(principal: Principal) -> None:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import datetime
 from urllib.parse import quote
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
@@ -57,7 +57,7 @@ def create_app(*, settings: Settings | None = None, engine: Engine | None = None
         description="Casi, transizioni, scadenze e indicatori dei servizi sociali dell'Ambito Distrettuale "
                     "Cremasco. Autenticazione: HTTP Basic (integrazioni) o cookie di sessione con "
                     "intestazione X-CSRF-Token.",
-        docs_url="/api/docs",
+        docs_url=None,  # /api/docs is web/routes/api_docs.py: Swagger UI served by Legami under the CSP
         redoc_url=None,
         openapi_url="/api/openapi.json",
     )
@@ -66,10 +66,12 @@ def create_app(*, settings: Settings | None = None, engine: Engine | None = None
     STATIC.mkdir(parents=True, exist_ok=True)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
 
-    from web.routes import ROUTERS
+    from web.nav import guard_page
+    from web.routes import PAGE_ROUTERS, api
 
-    for router in ROUTERS:
-        app.include_router(router)
+    for router in PAGE_ROUTERS:
+        app.include_router(router, dependencies=[Depends(guard_page)])
+    app.include_router(api.router)
 
     app.add_middleware(RetryReadsOnLostConnection)  # innermost: a read that met a dead pooled connection runs again
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)  # inside the security headers

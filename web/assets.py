@@ -1,6 +1,7 @@
 """Front-end assets from the npm registry: `npm ci` on web/frontend's lockfile, then the few dist files the
-pages use copied into web/static/vendor. Nothing third-party is committed; `legami assets` (and `legami
-serve`, and the web tests) run this when the lockfile changed or the files are missing."""
+pages use copied into web/static/vendor (Bootstrap Italia, htmx, and Swagger UI for /api/docs). Nothing
+third-party is committed; `legami assets` (and `legami serve`, and the web tests) run this when the lockfile
+changed or the files are missing."""
 from __future__ import annotations
 
 import hashlib
@@ -20,6 +21,8 @@ FILES = [
     ("bootstrap-italia/dist/svg/sprites.svg", "bootstrap-italia/svg/sprites.svg"),
     ("bootstrap-italia/dist/fonts", "bootstrap-italia/fonts"),
     ("htmx.org/dist/htmx.min.js", "htmx/htmx.min.js"),
+    ("swagger-ui-dist/swagger-ui-bundle.js", "swagger-ui/swagger-ui-bundle.js"),
+    ("swagger-ui-dist/swagger-ui.css", "swagger-ui/swagger-ui.css"),
 ]
 
 
@@ -43,8 +46,9 @@ def ensure_assets(*, force: bool = False, quiet: bool = True) -> bool:
     npm = shutil.which("npm")
     if npm is None:
         raise AssetsError("npm non trovato: installare Node.js (npm) per scaricare Bootstrap Italia e htmx")
-    result = subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=FRONTEND,
-                            capture_output=quiet, text=True)
+    # --ignore-scripts: the pages need files, not install scripts (swagger-ui-dist pulls in a telemetry one)
+    result = subprocess.run([npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"],
+                            cwd=FRONTEND, capture_output=quiet, text=True)
     if result.returncode != 0:
         raise AssetsError(f"npm ci non riuscito ({result.returncode}): {(result.stderr or '').strip()[-500:]}")
     modules = FRONTEND / "node_modules"

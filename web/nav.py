@@ -1,47 +1,86 @@
-"""The main menu, derived from what each role can do (the same decisions the pages enforce).
+"""The main menu and each role's landing page, derived from the same decisions the pages enforce.
 
-- "Oggi" and "Casi": roles that read case files (`domain.access.STAFF_ROLES`) and providers;
-- "Nuova segnalazione": roles that may open a personal case type (`domain.access.openable`);
-- "Cruscotto": the roles `services.dashboard` admits;
-- each case type's own pages (the FNA calls, the provider portal) as its declaration lists them (`CaseType.menu`);
-- "Posta in uscita": administrators.
+Every page of the menu names ONE refusal function (None: the user may open it; otherwise the Italian reason),
+taken from where the access decision lives:
+
+- «Oggi» and «Casi»: whoever works on case files (`domain.access.case_files_refusal`);
+- «Nuova segnalazione»: whoever may open a personal case type (`domain.access.opening_refusal`);
+- each case type's own pages (the FNA calls, the provider portal) as its declaration lists them
+  (`CaseType.menu`, with their refusal);
+- «Cruscotto»: `services.dashboard.dashboard_refusal`; «Posta in uscita»: `services.outbox_admin.outbox_refusal`;
+- «Profilo»: everyone.
+
+The menu lists exactly the pages whose refusal is None; `guard_page` (a dependency of every page router)
+refuses a menu page to anyone else with the same reason, so a menu entry cannot lead to a refusal and no page
+that works for a role can be missing from its menu. A user lands on the first page of their menu, in the
+order below (the day's work first, then the cases, then what the role is for).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from domain.access import STAFF_ROLES, openable
-from domain.registry import all_case_types
-from domain.workflow import Role
-from services.dashboard import DASHBOARD_ROLES
+from fastapi import Request
 
-R = Role
+from domain.access import AccessDenied, Principal, case_files_refusal, opening_refusal
+from domain.registry import all_case_types
+from services.dashboard import dashboard_refusal
+from services.outbox_admin import outbox_refusal
+from web.deps import current_user
+
+
+def _everyone(principal: Principal) -> str | None:
+    return None
 
 
 @dataclass(frozen=True)
-class NavItem:
+class Page:
     label: str
     href: str
-    roles: frozenset[Role]
-    admin_only: bool = False
+    refusal: Callable[[Principal], str | None]
 
 
-def menu() -> list[NavItem]:
+def pages() -> list[Page]:
+    """Every page of the main menu, in menu order."""
     items = [
-        NavItem("Oggi", "/oggi", STAFF_ROLES | {R.PROVIDER}),
-        NavItem("Casi", "/casi", STAFF_ROLES | {R.PROVIDER}),
-        NavItem("Nuova segnalazione", "/casi/nuovo", frozenset(r for r in STAFF_ROLES if openable(r))),
+        Page("Oggi", "/oggi", case_files_refusal),
+        Page("Casi", "/casi", case_files_refusal),
+        Page("Nuova segnalazione", "/casi/nuovo", opening_refusal),
     ]
-    seen: set[str] = set()
+    seen = {p.href for p in items}
     for ct in all_case_types():
         for m in ct.menu:
             if m.href not in seen:
                 seen.add(m.href)
-                items.append(NavItem(m.label, m.href, m.roles))
-    items.append(NavItem("Cruscotto", "/cruscotto", DASHBOARD_ROLES))
-    items.append(NavItem("Posta in uscita", "/admin/posta", frozenset(Role), admin_only=True))
+                items.append(Page(m.label, m.href, m.refusal))
+    items += [
+        Page("Cruscotto", "/cruscotto", dashboard_refusal),
+        Page("Posta in uscita", "/admin/posta", outbox_refusal),
+        Page("Profilo", "/profilo", _everyone),
+    ]
     return items
 
 
-def nav_for(role: Role, is_admin: bool) -> list[NavItem]:
-    return [n for n in menu() if role in n.roles and (is_admin or not n.admin_only)]
+def nav_for(principal: Principal) -> list[Page]:
+    """The menu of `principal`: the pages they may open."""
+    return [p for p in pages() if p.refusal(principal) is None]
+
+
+def landing_for(principal: Principal) -> str:
+    """Where `principal` lands after logging in (and on /): the first page of their menu."""
+    return nav_for(principal)[0].href
+
+
+def menu_page(path: str) -> Page | None:
+    return next((p for p in pages() if p.href == path), None)
+
+
+async def guard_page(request: Request) -> None:
+    """Refuse a menu page to a user whose menu does not list it, with the page's own reason. Other paths
+    are left alone (the login page, the calendar feed, a case page: each decides for itself)."""
+    page = menu_page(request.url.path)
+    if page is None:
+        return
+    reason = page.refusal((await current_user(request)).principal)
+    if reason is not None:
+        raise AccessDenied(reason)

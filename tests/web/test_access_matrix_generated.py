@@ -430,8 +430,7 @@ SKIPPED = {
     ("GET", "/accesso"): "pagina di accesso: nessun dato di caso, nessun utente",
     ("POST", "/accesso"): "login: tests/web/test_sessions.py",
     ("POST", "/esci"): "logout: nessun dato di caso",
-    ("GET", "/api/docs"): "documentazione OpenAPI statica",
-    ("GET", "/docs/oauth2-redirect"): "documentazione OpenAPI statica (redirect OAuth2)",
+    ("GET", "/api/docs"): "documentazione OpenAPI statica (Swagger UI sulla specifica)",
     ("GET", "/api/openapi.json"): "schema OpenAPI: nessun dato di caso",
     ("MOUNT", "/static"): "file statici (CSS, JS)",
 }

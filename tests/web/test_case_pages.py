@@ -278,8 +278,9 @@ def test_who_opens_what_follows_the_declarations(world, client_for):
     calls = re.search(r'<select[^>]*name="caso_collegato".*?</select>', csc, re.DOTALL).group(0)
     assert f'<option value="{world["bando"]}">' in calls  # the open FNA call
     assert PANDINO in csc  # the CSC works for the whole district
-    coordinator = client_for("coord.crema").get("/casi/nuovo").text
-    assert 'data-testid="nessun-tipo"' in coordinator and 'data-testid="nuova-segnalazione"' not in coordinator
+    coordinator = client_for("coord.crema").get("/casi/nuovo")  # no dead end: refused, saying who opens them
+    assert coordinator.status_code == 403 and 'data-testid="nuova-segnalazione"' not in coordinator.text
+    assert "non apre nuove segnalazioni (le apre: amministrativo CSC, assistente sociale)" in text_of(coordinator)
 
 
 def test_a_referral_outside_the_users_comuni_is_refused_and_nothing_is_opened(world, client_for, web_engine):

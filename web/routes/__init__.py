@@ -1,5 +1,9 @@
-"""Every router of the application; each page family lives in its own module."""
-from web.routes import admin, api, auth, cases, dashboard, fna, oggi, profile, sad
+"""Every router of the application; each page family lives in its own module.
 
-ROUTERS = [auth.router, oggi.router, cases.router, fna.router, sad.router, dashboard.router, admin.router,
-           profile.router, api.router]
+PAGE_ROUTERS serve the pages (each guarded by `web.nav.guard_page`: a menu page is refused to whoever's menu
+does not list it); the REST API authorises in the service layer alone."""
+from web.routes import admin, api, api_docs, auth, cases, dashboard, fna, oggi, profile, sad
+
+PAGE_ROUTERS = [auth.router, oggi.router, cases.router, fna.router, sad.router, dashboard.router, admin.router,
+                profile.router, api_docs.router]
+ROUTERS = [*PAGE_ROUTERS, api.router]

@@ -28,18 +28,20 @@ from web.deps import (
     optional_user,
     services,
 )
+from web.nav import landing_for
 from web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
 
-def _safe_next(target: str | None) -> str:
-    """Only a local path: never redirect to another site after login."""
+def _safe_next(target: str | None, landing: str = "") -> str:
+    """Only a local path: never redirect to another site after login (`landing`, the user's own first page,
+    instead; empty: keep no target)."""
     if not target:
-        return "/oggi"
+        return landing
     parsed = urlparse(target)
     if parsed.scheme or parsed.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return "/oggi"
+        return landing
     return target
 
 
@@ -55,7 +57,7 @@ def _login_page(request: Request, *, next_url: str = "", username: str = "", err
 
 @router.get("/")
 async def home(user: CurrentUser | None = Depends(optional_user)):
-    return RedirectResponse("/oggi" if user else "/accesso", status_code=303)
+    return RedirectResponse(landing_for(user.principal) if user else "/accesso", status_code=303)
 
 
 @router.get("/accesso")
@@ -63,10 +65,10 @@ async def login_form(request: Request, next: str = "", uscito: int = 0):
     return _login_page(request, next_url=_safe_next(next) if next else "", uscito=bool(uscito))
 
 
-def _log_in(svc: Services, username: str, password: str) -> WebSession:
-    """Check the password (with the web login's lockout) and open a session; blocking."""
+def _log_in(svc: Services, username: str, password: str) -> tuple[WebSession, str]:
+    """Check the password (with the web login's lockout) and open a session; blocking. Also the user's landing page."""
     principal = authenticate(svc.engine, username, password, now=svc.clock())
-    return open_session(svc.engine, principal.username, svc.clock())
+    return open_session(svc.engine, principal.username, svc.clock()), landing_for(principal)
 
 
 @router.post("/accesso")
@@ -82,10 +84,10 @@ async def login(request: Request, username: str = Form(""), password: str = Form
         return _login_page(request, next_url=next, username=username, status_code=422,
                            errore="Indicare nome utente e password.")
     try:  # argon2 (~150 ms of CPU) and the database: in a worker thread, never on the event loop
-        session = await in_password_threads(_log_in, svc, username.strip(), password)
+        session, landing = await in_password_threads(_log_in, svc, username.strip(), password)
     except AuthenticationFailed as exc:
         return _login_page(request, next_url=next, username=username, status_code=401, errore=str(exc))
-    response = RedirectResponse(_safe_next(next), status_code=303)
+    response = RedirectResponse(_safe_next(next, landing), status_code=303)
     response.set_cookie(SESSION_COOKIE, session.token, httponly=True, samesite="lax",
                         secure=request.app.state.secure_cookies, path="/")
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/accesso")

@@ -1,6 +1,7 @@
 """FNA Misura B2 (DOMAIN.md §5): the call and the application, and every fact about them Legami reads."""
 from __future__ import annotations
 
+from domain.access import CaseRef, Principal, read_refusal
 from domain.casetype import Audience, Breakdowns, CaseType, IndicatorGroup, MenuItem, ParentLink, ReminderRouting
 from domain.casetypes.fna.bando import BANDO
 from domain.casetypes.fna.demo import demo
@@ -18,6 +19,11 @@ CALL_OPEN = "OPEN"  # the call's state in which applications are received
 
 # The call is a district record (no person): its fields are administrative, except the ranking snapshot,
 # which carries each application's health-derived points (domain/casetypes/fna/ranking.py's breakdown).
+def calls_refusal(principal: Principal) -> str | None:
+    """None if the user may consult the FNA calls (district records) at all: the calls page and its menu entry."""
+    return read_refusal(principal, CaseRef(CALL))
+
+
 CALL_FIELDS = {
     "posizioni[].dettaglio.*": _H,  # a score component not listed here: protected like health data
     "posizioni[].dettaglio.gravita": _H,
@@ -65,8 +71,7 @@ CASE_TYPES = [
                             ("chiudi",), ("pubblica_graduatoria_definitiva",)),),
         reminders=ReminderRouting(without_owner=("planning_office",), district_escalation="planning_office"),
         audience=Audience(deadlines_for=frozenset({R.PLANNING_OFFICE})),
-        menu=(MenuItem("Bandi FNA", "/fna/bandi",
-                       frozenset({R.PLANNING_OFFICE, R.CSC_ADMIN, R.SUBAREA_COORDINATOR})),),
+        menu=(MenuItem("Bandi FNA", "/fna/bandi", calls_refusal),),
         demo=demo,  # the call and its applications
     ),
     CaseType(

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from domain.conditions import Principal
 from domain.casetype import Audience, CaseType, DeadlineIndicator, IndicatorGroup, MenuItem, ReminderRouting
 from domain.casetypes.sad.demo import demo
 from domain.casetypes.sad.workflow import ADESIONE, CASO
@@ -22,6 +23,14 @@ SERVED_STATES = ("ACTIVE", "REVIEW", "SUSPENDED", "PROVIDER_CHANGE", "UNDER_REVI
 REPORTING_STATES = ("ACTIVE", "REVIEW", "SUSPENDED")
 MONTHLY_LOG = "registra_visite"  # the provider's monthly visit register
 ADHESION_PENDING = {"INVITED": "non ha ancora risposto all'invito", "ANSWERED": "non ha ancora firmato il patto"}
+
+
+def portal_refusal(principal: Principal) -> str | None:
+    """None if the user may open the provider portal (an accredited provider's account): the page and its menu entry."""
+    if principal.role is not R.PROVIDER or not principal.provider_codice:
+        return "il portale è riservato agli enti accreditati"
+    return None
+
 
 CASE_FIELDS = {
     "fonte": _S, "urgente": _C, "visita_domiciliare_il": _S, "adl": _H, "iadl": _H,
@@ -87,6 +96,6 @@ CASE_TYPES = [
                             for t in ("scegli_ente", "cambia_ente", "emetti_voucher")),
         templates=TEMPLATES,
         audience=Audience(read_by=frozenset({R.PROVIDER}), deadlines_for=frozenset({R.PROVIDER})),
-        menu=(MenuItem("Portale ente", "/ente", frozenset({R.PROVIDER})),),
+        menu=(MenuItem("Portale ente", "/ente", portal_refusal),),
     ),
 ]
