@@ -24,6 +24,7 @@ PAGES = [
     ("portale-ente", "ente.girasole", "/ente"),
     ("cruscotto", "udp.neri", "/cruscotto"),
     ("posta-in-uscita", "udp.admin", "/admin/posta"),
+    ("posta-in-uscita-a-pagine", "udp.admin", "/admin/posta?limit=1"),
     ("profilo", "as.rossi", "/profilo"),
 ]
 
