@@ -15,6 +15,7 @@ Context: the outbox payload's keys, plus `base_url` and `oggetto` (the rendered 
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -213,6 +214,22 @@ def template_names() -> list[str]:
                   if (d / p.name.replace(".subject.txt", ".txt")).exists()
                   and (d / p.name.replace(".subject.txt", ".html")).exists()}
     return sorted(names)
+
+
+LABEL = re.compile(r"\{#\s*etichetta:\s*(.+?)\s*#\}")
+
+
+@lru_cache(maxsize=256)
+def template_label(template: str) -> str:
+    """The Italian name of a kind of message, for pages that list the outbox: declared in the template's
+    subject file as a comment `{# etichetta: Caso assegnato #}` (it renders as nothing); a template without
+    one, or an unknown one, gets its code in words («caso assegnato» → «Caso assegnato»)."""
+    try:
+        source = ENV.loader.get_source(ENV, f"{template}.subject.txt")[0] if not template.startswith("_") else ""
+    except TemplateNotFound:
+        source = ""
+    found = LABEL.search(source)
+    return found.group(1) if found else template.replace("_", " ").strip().capitalize()
 
 
 def render(template: str, payload: dict[str, Any], *, base_url: str) -> RenderedMail:

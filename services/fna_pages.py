@@ -46,6 +46,9 @@ R = Role
 # Who reads a call's internal ranking (scores with their breakdown) [A]: the roles that administer the call
 # (DOMAIN.md §2: planning office — calls and rankings; CSC — checks and payments) and the coordinators.
 RANKING_ROLES = frozenset({R.PLANNING_OFFICE, R.CSC_ADMIN, R.SUBAREA_COORDINATOR})
+RANKING_PAGE = 50  # positions on a page of the ranking
+RANKING_MAX_PAGE = 500
+PHASES = ("definitiva", "provvisoria", "proposta")
 SNAPSHOTS = {"pubblica_graduatoria_provvisoria": "provvisoria", "pubblica_graduatoria_definitiva": "definitiva"}
 PUBLISH = {"provvisoria": ("pubblica_graduatoria_provvisoria", "CLOSED"),
            "definitiva": ("pubblica_graduatoria_definitiva", "RANKING_PROVISIONAL")}
@@ -223,6 +226,23 @@ def _section(title: str, fase: str, entries: list[rk.Entry], budget: Decimal, at
             "totale_finanziabile": sum((e.importo_annuo for e in entries if e.finanziabile), Decimal(0))}
 
 
+def _paged(section: dict[str, Any], number: int, size: int) -> None:
+    """Cut a section's rows to page `number` (positions (number-1)*size+1 to number*size); the funding line is
+    drawn on the page where it falls (`taglio`: its index on this page, else None) and `pagina_taglio` says
+    which page that is."""
+    rows, cut = section["righe"], section["taglio"]
+    count = max(1, -(-len(rows) // size))
+    number = number if 1 <= number <= count else 1
+    start = (number - 1) * size
+    section.update({
+        "righe": rows[start:start + size], "totale": len(rows), "pagina": number, "pagine": count,
+        "dalla": start + 1, "alla": min(start + size, len(rows)), "per_pagina": size,
+        "taglio": cut - start if cut is not None and start <= cut < start + size else None,
+        "pagina_taglio": cut // size + 1 if cut is not None else None,
+        "posizione_taglio": cut + 1 if cut is not None else None,
+    })
+
+
 def _snapshots(call: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """The latest published snapshot of each phase, from the call's history."""
     found: dict[str, dict[str, Any]] = {}
@@ -234,9 +254,13 @@ def _snapshots(call: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return found
 
 
-def ranking_page(scoped: ScopedCaseService, principal: Principal, call_id: int) -> dict[str, Any]:
+def ranking_page(scoped: ScopedCaseService, principal: Principal, call_id: int, *,
+                 pages: dict[str, int] | None = None, size: int = RANKING_PAGE) -> dict[str, Any]:
     """The provisional and final rankings (published snapshots) and, until the final one, the proposal
-    computed from the admitted applications; each with its cut-off against the call's budget."""
+    computed from the admitted applications; each with its cut-off against the call's budget. Each ranking is
+    computed whole (the domain's rules, in memory) and shown in pages by position: `pages` = {phase: page
+    number} (1 if absent or beyond the end), `size` positions a page; only the rows shown are checked for
+    what the user may see and logged as health reads."""
     engine, today = scoped.engine, scoped.today()
     call = _read_call(scoped, principal, call_id, ranking_refusal)
     year = _reference_year(call["dati"], today)
@@ -256,6 +280,9 @@ def ranking_page(scoped: ScopedCaseService, principal: Principal, call_id: int) 
     if "definitiva" not in snaps:
         sections.insert(0, _section("Proposta di graduatoria (calcolata ora dalle domande ammesse)", "proposta",
                                     _entries(apps, None, year, wf), budget, None, None))
+    size = min(max(size, 1), RANKING_MAX_PAGE)
+    for section in sections:
+        _paged(section, (pages or {}).get(section["fase"], 1), size)
     # what the user may see of each application's breakdown; health-derived points shown are logged
     shown: dict[int, frozenset[str]] = {}
     for section in sections:

@@ -1,4 +1,5 @@
-"""The outbox as administrators see it (/admin/posta): rows with filters and counts per status. Read-only.
+"""The outbox as administrators see it (/admin/posta): rows with filters and counts per status, in pages (keyset
+on the id, newest first: page 40 costs what page 1 does) with the exact total. Read-only.
 
 Nothing is sent from here: e-mail leaves only through the dispatch flow (flows/, notifications/dispatch.py),
 never inside a web request. Only administrators (Principal.is_admin) may look; the message bodies are not
@@ -21,7 +22,8 @@ from store import outbox_reads
 
 STATUS_LABELS = {"pending": "In attesa", "sending": "In invio", "sent": "Inviato", "failed": "Non recapitabile"}
 REFUSED = "la posta in uscita è consultabile solo dagli amministratori"
-LIMIT = 200
+LIMIT = 50  # rows on a page
+MAX_LIMIT = 500
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,8 @@ class OutboxView:
     recipient: str | None
     day: date | None
     limit: int
+    next_key: int | None = None  # the id the next (older) page starts after; None on the last page
+    previous_key: int | None = None  # the id the previous (newer) page ends before; None on the first page
 
     @property
     def all_count(self) -> int:
@@ -61,6 +65,13 @@ class OutboxView:
 def outbox_refusal(principal: Principal) -> str | None:
     """None if the user may look at the outbox: the page and its menu entry (web/nav.py)."""
     return None if principal.is_admin else REFUSED
+
+
+def parse_key(text: str | None) -> int | None:
+    """A page key from a link (a message's id), or None if the text is not one: a hand-edited link starts
+    from the top instead of failing."""
+    text = (text or "").strip()
+    return int(text) if text.isdigit() and 0 < int(text) < 2**63 else None
 
 
 def authorize_admin(principal: Principal) -> None:
@@ -86,7 +97,10 @@ def _aware(value: datetime | None) -> datetime | None:
 
 
 def outbox_view(engine: Engine, principal: Principal, *, status: str | None = None, recipient: str | None = None,
-                day: str | date | None = None, limit: int = LIMIT) -> OutboxView:
+                day: str | date | None = None, limit: int = LIMIT, after: int | None = None,
+                before: int | None = None) -> OutboxView:
+    """One page of the outbox matching the filters: `after` a message's id (the older ones), or `before` it (the
+    newer ones, the previous page); bad filters -> InvalidData naming the field."""
     authorize_admin(principal)
     status = (status or "").strip() or None
     if status is not None and status not in STATUS_LABELS:
@@ -97,11 +111,26 @@ def outbox_view(engine: Engine, principal: Principal, *, status: str | None = No
     if day:
         created = (datetime.combine(day, time(0, 0), ROME).astimezone(UTC),
                    datetime.combine(day + timedelta(days=1), time(0, 0), ROME).astimezone(UTC))
+    limit = min(max(limit, 1), MAX_LIMIT)
+    backwards = after is None and before is not None
     counted, rows, total = outbox_reads.outbox_page(engine, status=status, recipient=recipient, created=created,
-                                                    limit=limit)
+                                                    limit=limit + 1, after=after, before=before)
+    more = len(rows) > limit  # one row beyond the page: there is a page beyond it, in the direction asked
+    if backwards:
+        rows = rows[-limit:]
+        if not more:  # the previous page is the first one: show the first page whole
+            counted, rows, total = outbox_reads.outbox_page(engine, status=status, recipient=recipient,
+                                                            created=created, limit=limit + 1)
+            more, backwards, before = len(rows) > limit, False, None
+            rows = rows[:limit]
+    else:
+        rows = rows[:limit]
+    following = more if not backwards else True
+    preceding = after is not None if not backwards else True
     counts = [(s, label, counted.get(s, 0)) for s, label in STATUS_LABELS.items()]
     counts += [(s, s, n) for s, n in sorted(counted.items()) if s not in STATUS_LABELS]
-    return OutboxView(counts, [_row(r) for r in rows], total, status, recipient, day, limit)
+    return OutboxView(counts, [_row(r) for r in rows], total, status, recipient, day, limit,
+                      rows[-1].id if following and rows else None, rows[0].id if preceding and rows else None)
 
 
 def _row(r: Any) -> OutboxRow:

@@ -56,6 +56,11 @@ class ListKey:
         return f"{self.no_person}.{self.due.isoformat()}.{self.id}"
 
     @classmethod
+    def of_id(cls, ident: int) -> "ListKey":
+        """The key after case `ident` in a list ordered by id (the API's)."""
+        return cls(0, NO_DUE, ident)
+
+    @classmethod
     def parse(cls, text: str) -> "ListKey | None":
         """The key in a link, or None if the text is not one (a hand-edited link starts from the top)."""
         try:

@@ -32,7 +32,7 @@ DETAILS = {
     "coord.crema": ["/casi/{patto_crema}", "/fna/bandi/{bando}/graduatoria"],
     "csc.bianchi": ["/casi/{fna}", "/fna/bandi/{bando}"],
     "udp.admin": ["/casi/{fna}", "/fna/bandi/{bando}", "/fna/bandi/{bando}/graduatoria",
-                 "/fna/bandi/{bando}/graduatoria/pubblica"],
+                 "/fna/bandi/{bando}/graduatoria/pubblica", "/admin/posta?limit=1"],
     "ente.girasole": ["/casi/{sad_ente01}", "/ente/casi/{sad_ente01}"],
     "asst.medici": ["/casi/{fna}"],
 }

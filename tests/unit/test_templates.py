@@ -207,3 +207,13 @@ def test_provider_mails_name_the_provider_and_write_hours_the_italian_way():
     assert "Ore mensili: 22,5" in mail.text
     older = render("sad_ente_scegli_ente", CASE, base_url=BASE)  # queued before names were in the payload
     assert "Spettabile ente ENTE01" in older.text
+
+
+def test_every_kind_of_message_declares_its_italian_name_in_its_subject_file():
+    from notifications.render import LABEL, template_label
+
+    undeclared = [name for name in template_names()
+                  if not LABEL.search(ENV.loader.get_source(ENV, f"{name}.subject.txt")[0])]
+    assert undeclared == []
+    assert template_label("caso_assegnato") == "Caso assegnato"
+    assert template_label("modello_ignoto") == "Modello ignoto"

@@ -24,7 +24,7 @@ from domain.validation import FieldError, error_message
 from services import api_queries, referral
 from services.access import authorize_read, case_ref, scoped_filter
 from services.dashboard import indicators_for
-from services.queries import CaseFilter, list_cases
+from services.queries import CaseFilter, ListKey, page_of_cases
 from web import api_models as m
 from web.deps import SESSION_COOKIE, CurrentUser, Services, current_user, services
 
@@ -41,6 +41,7 @@ _PARAM_LABELS = {
     "comune": "Comune",
     "in_ritardo": "Solo in ritardo",
     "limit": "Numero massimo di risultati",
+    "dopo": "Dopo il caso",
     "entro_giorni": "Entro giorni",
     "anno": "Anno",
     "sub_ambito": "Sub-ambito",
@@ -163,9 +164,24 @@ def case_types(user: User) -> list[dict[str, Any]]:
 # ----------------------------------------------------------------------------- cases
 
 
-@router.get("/casi", response_model=list[m.CasoInElenco], responses=m.errors(422),
-            summary="Casi visibili", description="I casi nell'ambito dell'utente, filtrabili.")
+PAGE_HEADERS = {
+    "X-Totale": {"description": "Quanti casi corrispondono ai filtri, tutte le pagine insieme",
+                 "schema": {"type": "integer"}},
+    "Link": {"description": 'La pagina successiva, se c\'è: `</api/v1/casi?...&dopo=123>; rel="next"`',
+             "schema": {"type": "string"}},
+}
+
+
+@router.get("/casi", response_model=list[m.CasoInElenco],
+            responses={200: {"description": "Una pagina di casi, per numero crescente", "headers": PAGE_HEADERS},
+                       **m.errors(422)},
+            summary="Casi visibili",
+            description="I casi nell'ambito dell'utente, filtrabili, per numero crescente e a pagine: al più "
+                        "`limit` casi dopo il caso `dopo`; l'intestazione `X-Totale` dà il numero esatto di casi "
+                        "che corrispondono ai filtri, `Link` (rel=\"next\") l'indirizzo della pagina successiva.")
 def cases(
+    request: Request,
+    response: Response,
     user: User,
     svc: Svc,
     tipo: Annotated[str | None, Query(max_length=60, description="Tipo di caso (es. patto)")] = None,
@@ -173,13 +189,20 @@ def cases(
     comune: Annotated[str | None, Query(max_length=80, description="Codice ISTAT o nome del comune")] = None,
     in_ritardo: Annotated[bool, Query(description="Solo i casi con una scadenza superata")] = False,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Numero massimo di risultati")] = 100,
+    dopo: Annotated[int | None, Query(ge=1, le=m.MAX_ID, description="Solo i casi con numero maggiore di questo "
+                                      "(l'ultimo della pagina precedente)")] = None,
 ) -> list[dict[str, Any]]:
     if tipo:
         _known_type(tipo)
     today = svc.today()
     f = CaseFilter(case_type=tipo or None, state=stato or None, comune=comune or None, overdue=in_ritardo,
-                   limit=limit)
-    return list_cases(svc.engine, f, today=today, scope=scoped_filter(user.principal, today=today))
+                   limit=limit, after=ListKey.of_id(dopo) if dopo else None)
+    page = page_of_cases(svc.engine, f, today=today, scope=scoped_filter(user.principal, today=today))
+    response.headers["X-Totale"] = str(page.total)
+    if page.next_key is not None:
+        following = request.url.include_query_params(dopo=page.next_key.id)
+        response.headers["Link"] = f'<{following.path}?{following.query}>; rel="next"'
+    return page.rows
 
 
 @router.post("/casi", status_code=201, response_model=m.CasoAperto, responses=m.errors(403, 404, 422),

@@ -4,7 +4,7 @@ Thin: every read and action goes through services/fna_pages.py, which checks sco
 """
 from __future__ import annotations
 
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -30,10 +30,29 @@ async def call(request: Request, call_id: IdPath, user: CurrentUser = Depends(cu
     return render(request, "fna/bando.html", page)
 
 
+def _number(text: str | None) -> int | None:
+    return int(text) if text and text.isdigit() and 0 < int(text) < 10**6 else None
+
+
 @router.get("/fna/bandi/{call_id}/graduatoria")
 async def ranking(request: Request, call_id: IdPath, user: CurrentUser = Depends(current_user)):
-    page = fna_pages.ranking_page(services(request).scoped, user.principal, call_id)
-    return render(request, "fna/graduatoria.html", page)
+    """Each ranking in pages by position: `pagina_<fase>` for each phase shown (so paging one keeps the other's
+    page), `limit` positions a page; a number that is not a page shows the first."""
+    p = request.query_params
+    size = _number(p.get("limit")) or fna_pages.RANKING_PAGE
+    pages = {fase: n for fase in fna_pages.PHASES if (n := _number(p.get(f"pagina_{fase}")))}
+    page = fna_pages.ranking_page(services(request).scoped, user.principal, call_id, pages=pages, size=size)
+    kept = {f"pagina_{s['fase']}": s["pagina"] for s in page["sezioni"] if s["pagina"] > 1}
+    if size != fna_pages.RANKING_PAGE:
+        kept["limit"] = page["sezioni"][0]["per_pagina"] if page["sezioni"] else size
+
+    def page_url(fase: str, number: int, anchor: str = "") -> str:
+        query = {k: v for k, v in kept.items() if k != f"pagina_{fase}"}
+        if number > 1:
+            query[f"pagina_{fase}"] = number
+        return f"/fna/bandi/{call_id}/graduatoria" + (f"?{urlencode(query)}" if query else "") + anchor
+
+    return render(request, "fna/graduatoria.html", {**page, "pagina_url": page_url})
 
 
 @router.post("/fna/bandi/{call_id}/graduatoria")
