@@ -38,4 +38,4 @@ def test_accented_text_written_by_a_step_reads_back_the_same_in_python_and_in_sq
             assert tuple(stored) == ("text", "text")
     assert tuple(in_case) == (NEEDS, VALUTAZIONE["componenti_nucleo"])
     assert in_audit == NEEDS
-    assert recipient == "as.rossi"
+    assert recipient == "As Rossi"  # the assignment e-mail greets her by name
