@@ -101,7 +101,7 @@ def test_entries_written_through_the_page_the_api_and_the_cli_appear_in_the_case
     assert "Voce n. 1 registrata nel diario." in shown
     timeline = shown[shown.index('data-testid="storia"'):shown.index('id="diario"')]
     # woven among the steps by date: the patto was activated on 02/02/2026, the entries came after
-    assert timeline.index("Attivazione") < timeline.index("Diario n. 1: Colloquio") \
+    assert timeline.index("Firma e attivazione del patto") < timeline.index("Diario n. 1: Colloquio") \
         < timeline.index("Diario n. 2: Visita domiciliare") < timeline.index("Diario n. 3: Telefonata")
     assert "Primo colloquio in sede." in timeline and "Dott. Ferri" in timeline
 
