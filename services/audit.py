@@ -99,6 +99,8 @@ def verify(engine: Engine, *, audit_dir: Path | None = None) -> Verification:
 def _diaries(conn, result: Verification, prefixes) -> list[Break]:
     """Every case's diary chain (hashes, numbering) against its head row (entries removed from the end)."""
     found: list[Break] = []
+    if not diary_store.present(conn):
+        return found
     heads = diary_store.heads(conn)
     seen: set[int] = set()
     for case_id, rows in diary_store.by_case(conn):

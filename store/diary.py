@@ -86,6 +86,11 @@ def entries(conn: Connection, case_id: int, classes: frozenset[str]) -> list[dic
 # ----------------------------------------------------------------------------- reading for verification
 
 
+def present(conn: Connection) -> bool:
+    """Whether the database has the diary (a database left at a revision before 0011 does not)."""
+    return sa.inspect(conn).has_table(d.name)
+
+
 def by_case(conn: Connection, ring: Keyring | None = None, batch: int = 5000) -> Iterator[tuple[int, list[dict]]]:
     """Every case's entries in seq order, case by case, sealed parts opened back in (the hash covers the entry
     as written); an unreadable sealed part stands as such and breaks the chain there."""
@@ -128,6 +133,8 @@ def heads(conn: Connection) -> dict[int, tuple[int, str]]:
 
 def last_hashes(conn: Connection) -> dict[str, tuple[int, str]]:
     """Each diary's (number of entries, hash on its last entry), keyed as a checkpoint names chains."""
+    if not present(conn):
+        return {}
     last = (sa.select(d.c.case_id, sa.func.count().label("n"), sa.func.max(d.c.seq).label("seq"))
             .group_by(d.c.case_id).subquery())
     rows = conn.execute(sa.select(last.c.case_id, last.c.n, d.c.hash)
