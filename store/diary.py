@@ -11,6 +11,7 @@ cannot pass for a step's); the row keeps neither.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -81,6 +82,20 @@ def entries(conn: Connection, case_id: int, classes: frozenset[str]) -> list[dic
         r.update(parts.get(r["seq"], {}))
         r["superseded_by"] = later.get(r["seq"])
     return rows
+
+
+def written_by_colleagues(conn: Connection, start: datetime, end: datetime) -> list[Any]:
+    """Entries recorded in [start, end) on cases with an owner, by someone else than the owner (the digest tells
+    the owner): case, number, kind, author and their name, owner, type, comune; never the text."""
+    from store.tables import AppUser, case_t
+
+    c, u = case_t.c, AppUser.__table__
+    q = (sa.select(d.c.case_id, d.c.seq, d.c.kind, d.c.author, sa.func.coalesce(u.c.full_name, d.c.author)
+                   .label("author_name"), d.c.recorded_at, c.owner, c.case_type, c.comune_istat)
+         .join(case_t, c.id == d.c.case_id).outerjoin(u, u.c.username == d.c.author)
+         .where(d.c.recorded_at >= start, d.c.recorded_at < end, c.owner.is_not(None), d.c.author != c.owner)
+         .order_by(d.c.case_id, d.c.seq))
+    return conn.execute(q).all()
 
 
 # ----------------------------------------------------------------------------- reading for verification

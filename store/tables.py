@@ -285,7 +285,7 @@ class DiaryEntry(SQLModel, table=True):
     sealed: bool = False
     author: str = Field(max_length=80)
     author_role: str = Field(max_length=40)
-    recorded_at: datetime = Field(sa_type=UTCDateTime)
+    recorded_at: datetime = Field(sa_type=UTCDateTime, index=True)  # the digest reads the day's entries
     supersedes: int | None = None  # the seq of the entry this one corrects
     hash: str | None = Field(default=None, max_length=64)
 

@@ -235,3 +235,33 @@ def test_out_of_scope_the_page_the_api_and_the_cli_refuse_and_nothing_is_written
         result = cli("diario", args[0], str(case_id), "--actor", "as.verdi", *args[1:])
         assert result.exit_code == 1 and result.stderr.startswith("Errore: accesso negato: "), result.output
     assert rows(web_engine, case_id) == []
+
+
+# ----------------------------------------------------------------------------- the digest
+
+
+def test_the_morning_digest_tells_the_owner_what_colleagues_wrote_on_her_cases_without_the_text(
+        world, api, web_engine):
+    from datetime import date
+
+    from notifications.render import render
+    from services.sweep import run_deadline_sweep
+    from store.tables import outbox_t
+
+    case_id = world["patto_crema"]  # owned by as.rossi
+    assert api("coord.crema").post(f"/api/v1/casi/{case_id}/diario",
+                                   json=entry(tipo="riunione_equipe", classe="sanitaria",
+                                              testo="Valutazione neuropsichiatrica in corso.")).status_code == 201
+    assert api("as.rossi").post(f"/api/v1/casi/{case_id}/diario", json=entry()).status_code == 201  # her own: not told
+    run_deadline_sweep(web_engine, as_of=date(2026, 11, 21))  # the entries were recorded on 20/11 (the app's clock)
+    again = run_deadline_sweep(web_engine, as_of=date(2026, 11, 21))
+    assert again.queued == 0
+    with web_engine.connect() as conn:
+        digest = conn.execute(sa.select(outbox_t.c.payload).where(
+            outbox_t.c.recipient == "as.rossi@example.org", outbox_t.c.template == "digest")).scalar_one()
+    news = [v for v in digest["voci"] if v["categoria"] == "diario"]
+    assert [(v["caso_id"], v["etichetta"]) for v in news] == [(case_id, "Riunione d'équipe, voce n. 1 di Coord Crema")]
+    mail = render("digest", digest, base_url="https://legami.example.org")
+    assert "SCRITTO DA COLLEGHI NEL DIARIO DEI SUOI CASI (1)" in mail.text
+    assert "Scritta il 20/11/2026" in mail.text and "1 voce di diario" in mail.subject
+    assert "neuropsichiatrica" not in mail.text + mail.html

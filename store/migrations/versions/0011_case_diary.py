@@ -71,6 +71,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("case_id", "seq", name="uq_diary_entry_seq"),
     )
+    op.create_index("ix_diary_entry_recorded_at", "diary_entry", ["recorded_at"])
     if op.get_bind().dialect.name == "postgresql":
         op.execute(PG_TRIGGERS)
     else:
