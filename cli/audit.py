@@ -12,7 +12,7 @@ audit_app = Typer(help="Registro di controllo: verifica delle catene di impronte
                         no_args_is_help=True)
 
 
-@audit_app.command("verify", help="Verifica ogni catena (i passi di ogni caso, il registro degli accessi ai dati "
+@audit_app.command("verify", help="Verifica ogni catena (i passi e il diario di ogni caso, il registro degli accessi ai dati "
                                   "sanitari), la coerenza di stato e versione dei casi con la loro storia e i "
                                   "checkpoint nella cartella di controllo; elenca ogni anomalia con caso e riga. "
                                   f"Esce con codice 1 se trova anomalie. {ADMIN}")
@@ -24,7 +24,8 @@ def verify(as_json: bool = JsonOpt) -> None:
         print_json(result.as_dict())
     else:
         say(f"Casi {result.cases}, passi {result.transitions}, letture di dati sanitari "
-                   f"{result.health_reads}, checkpoint confrontati {result.checkpoints}.")
+            f"{result.health_reads}, voci di diario {result.diary_entries}, "
+            f"checkpoint confrontati {result.checkpoints}.")
         if result.ok:
             say("Registro integro: nessuna anomalia.")
         for b in result.breaks:

@@ -287,6 +287,31 @@ def visible_fields(user: Principal, case: CaseRef, policy: AccessPolicy = DEFAUL
     return _CLASSES_BY_ROLE.get(role, frozenset())
 
 
+# ----------------------------------------------------------------------------- the case diary
+
+DIARY_CLASSES = frozenset({_S, _H})  # a diary entry is a social note or a health note (domain/diary.py)
+DIARY_WRITERS = frozenset({R.SOCIAL_WORKER, R.SUBAREA_COORDINATOR, R.HEALTH_ASSESSOR})
+
+
+def diary_classes(user: Principal, case: CaseRef, policy: AccessPolicy = DEFAULT_POLICY) -> frozenset[FieldClass]:
+    """The classes of diary entries `user` reads on `case`: those of its fields they see."""
+    return visible_fields(user, case, policy) & DIARY_CLASSES
+
+
+def diary_refusal(user: Principal, case: CaseRef, data_class: FieldClass,
+                  policy: AccessPolicy = DEFAULT_POLICY) -> str | None:
+    """None when `user` may write a diary entry of `data_class` on `case`: a role that works on cases, within
+    the read scope, and only of a class they see (a colleague's case: social notes, not health ones)."""
+    reason = read_refusal(user, case, policy)
+    if reason is not None:
+        return reason
+    if user.role not in DIARY_WRITERS:
+        return f"il ruolo «{ROLE_LABELS.get(user.role, user.role)}» non scrive nel diario dei casi"
+    if data_class not in diary_classes(user, case, policy):
+        return f"non può registrare {FIELD_CLASS_LABELS[data_class]} su questo caso"
+    return None
+
+
 # ----------------------------------------------------------------------------- acting
 
 

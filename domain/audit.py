@@ -3,7 +3,9 @@
 Chains:
 - a case's transitions (`case_transition`), one chain per case, in `seq` order: the first row's previous hash is
   `GENESIS`; the case row keeps the head (`case_file.audit_hash`) so a transition extends it without a read;
-- the health-read log (`health_access_log`), one chain for the whole log, in `id` order.
+- the health-read log (`health_access_log`), one chain for the whole log, in `id` order;
+- a case's diary (`diary_entry`), one chain per case, in `seq` order, its head in `audit_head` ("diario:<id>"),
+  health entries hashed with their sealed text and participants as written.
 
 `row_hash(previous, fields)` is SHA-256 over the previous hash and a canonical JSON of the row's content (sorted
 keys, UTC instants in ISO 8601, decimals as text), so the same row always hashes the same on SQLite and
@@ -26,6 +28,8 @@ GENESIS = "0" * 64
 TRANSITION_FIELDS = ("case_id", "seq", "transition", "from_state", "to_state", "actor", "actor_role",
                      "recorded_at", "effective_at", "reason", "data")
 HEALTH_LOG_FIELDS = ("case_id", "username", "role", "read_at", "fields", "context")
+DIARY_FIELDS = ("case_id", "seq", "kind", "occurred_at", "participants", "text", "data_class", "author",
+                "author_role", "recorded_at", "supersedes")
 
 
 _AS_IS = (str, int, bool, type(None))

@@ -137,6 +137,7 @@ class CaseType:
     deadline_indicators: tuple[DeadlineIndicator, ...] = ()
     value_labels: Mapping[str, str] = field(default_factory=dict)  # enumerated values as people read them  # states whose beneficiaries renew their ISEE each year (DOMAIN §9)
     demo: DemoGenerator | None = None
+    diary_kinds: Mapping[str, str] = field(default_factory=dict)  # its own kinds of diary entry (domain/diary.py)
     _fields: FieldMap = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -236,6 +237,9 @@ def problems(ct: CaseType) -> list[str]:
         inner = nested_model(info.annotation) if info is not None else None
         if inner is not None:
             known_paths |= _nested_paths(inner, name + ("[]" if "list" in str(info.annotation) else ""))
+    from domain.diary import kind_problems
+
+    found += kind_problems(ct.diary_kinds)
     for path in ct.fields:
         root = path.split(".", 1)[0].split("[", 1)[0]
         if root not in fields:

@@ -185,6 +185,7 @@ CATEGORIE = (  # the digest's groups, in this order
     ("scadenza", "In scadenza"),
     ("escalation", "Solleciti per scadenze superate di altri"),
     ("obbligo", "Obblighi del distretto"),
+    ("diario", "Scritto da colleghi nel diario dei suoi casi"),
 )
 
 

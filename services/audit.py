@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from domain.audit import (
+    DIARY_FIELDS,
     GENESIS,
     HEALTH_LOG_FIELDS,
     TRANSITION_FIELDS,
@@ -31,6 +32,7 @@ from domain.audit import (
     verify_chain,
 )
 from store import audit as store
+from store import diary as diary_store
 from store.uow import reading, writing
 
 LOG_CHAIN = "registro accessi ai dati sanitari"
@@ -41,6 +43,7 @@ class Verification:
     cases: int = 0
     transitions: int = 0
     health_reads: int = 0
+    diary_entries: int = 0
     checkpoints: int = 0
     breaks: list[Break] = field(default_factory=list)
 
@@ -50,7 +53,8 @@ class Verification:
 
     def as_dict(self) -> dict[str, Any]:
         return {"esito": "integro" if self.ok else "alterato", "casi": self.cases, "passi": self.transitions,
-                "letture_dati_sanitari": self.health_reads, "checkpoint_verificati": self.checkpoints,
+                "letture_dati_sanitari": self.health_reads,
+                "voci_diario": self.diary_entries, "checkpoint_verificati": self.checkpoints,
                 "anomalie": [{"catena": b.chain, "riga": b.row, "problema": b.problem} for b in self.breaks]}
 
 
@@ -77,6 +81,7 @@ def verify(engine: Engine, *, audit_dir: Path | None = None) -> Verification:
         for case_id in sorted(set(cases) - seen):
             result.breaks.append(Break(f"caso {case_id}", "storia", "il caso non ha alcun passo registrato"))
         result.cases = len(cases)
+        result.breaks += _diaries(conn, result, prefixes)
         log_rows = list(store.health_log(conn))
         breaks, last, count = verify_chain(LOG_CHAIN, log_rows, HEALTH_LOG_FIELDS, position="id", label="riga")
         result.health_reads = count
@@ -89,6 +94,29 @@ def verify(engine: Engine, *, audit_dir: Path | None = None) -> Verification:
         result.breaks += _against_checkpoints(LOG_CHAIN, "registro_sanitario", log_rows, prefixes, "hash")
     result.checkpoints = len({name for name, _ in prefixes})
     return result
+
+
+def _diaries(conn, result: Verification, prefixes) -> list[Break]:
+    """Every case's diary chain (hashes, numbering) against its head row (entries removed from the end)."""
+    found: list[Break] = []
+    if not diary_store.present(conn):
+        return found
+    heads = diary_store.heads(conn)
+    seen: set[int] = set()
+    for case_id, rows in diary_store.by_case(conn):
+        seen.add(case_id)
+        chain = f"diario del caso {case_id}"
+        breaks, last, count = verify_chain(chain, rows, DIARY_FIELDS, position="seq", label="voce")
+        result.diary_entries += count
+        found += breaks
+        if heads.get(case_id) != (count, last):
+            found.append(Break(chain, "testa della catena", f"registrate {heads.get(case_id, (0,))[0]} voci, "
+                                                            f"presenti {count}: voci tolte o aggiunte fuori da Legami"))
+        found += _against_checkpoints(chain, diary_store.chain_name(case_id), rows, prefixes, "hash")
+    for case_id in sorted(set(heads) - seen):
+        found.append(Break(f"diario del caso {case_id}", "testa della catena",
+                           f"registrate {heads[case_id][0]} voci, presenti 0: voci tolte fuori da Legami"))
+    return found
 
 
 def _case_row(chain: str, case: Any, last_row: dict[str, Any], last: str, count: int) -> list[Break]:

@@ -1,4 +1,5 @@
-"""The daily deadline sweep: automatic steps that fell due, reminders before, escalations after.
+"""The daily deadline sweep: automatic steps that fell due, reminders before, escalations after, and what colleagues
+wrote the day before in the diary of a worker's cases (DOMAIN.md §13).
 
 Set-based: open deadlines are read in keyset batches with one indexed query per batch (store/sweep.py);
 nothing runs per case except the rare automatic transition (each its own unit of work through the case
@@ -58,6 +59,7 @@ def run_deadline_sweep(engine: Engine, *, as_of: date, service: CaseService | No
     calendar = service.calendar(service.policy_on(as_of))
     _remind_before(engine, directory, calendar, policy, as_of, batch_size, result)
     _escalate_overdue(engine, directory, policy, as_of, batch_size, result)
+    _diary_news(engine, directory, as_of, result)
     return result
 
 
@@ -137,6 +139,29 @@ def _escalate_overdue(engine, directory, policy, as_of, batch_size, result) -> N
             queued = flush(conn, book)
         result.escalations += queued
         result.queued += queued
+
+
+def _diary_news(engine, directory, as_of: date, result) -> None:
+    """What colleagues wrote in the diary of a worker's cases the day before (kind, author, case; never the text,
+    which stays behind the case page's access rule and, for a health entry, its read log)."""
+    from domain.diary import kinds_for
+    from store.diary import written_by_colleagues
+
+    start = datetime.combine(as_of - timedelta(days=1), time(0, 0), ROME)
+    with reading(engine) as conn:
+        rows = written_by_colleagues(conn, start, start + timedelta(days=1))
+    book = DigestBook(as_of)
+    for r in rows:
+        kind = kinds_for(r.case_type).get(r.kind, r.kind)
+        item = {"categoria": "diario", "caso_id": r.case_id, "tipo_caso": get_workflow(r.case_type).label,
+                "etichetta": f"{kind}, voce n. {r.seq} di {r.author_name}",
+                "scadenza": None, "giorni": None, "comune": directory.comune_name.get(r.comune_istat),
+                "fonte": None, "persona": None, "link": f"/casi/{r.case_id}#voce-{r.seq}",
+                "promemoria_precedenti": [], "scritta_il": _aware(r.recorded_at).astimezone(ROME).date().isoformat()}
+        for who in directory.resolve("owner", comune=r.comune_istat, owner=r.owner):
+            book.add(who, f"diario:{r.case_id}:{r.seq}:{who.key}", item, stage="diario")
+    with writing(engine) as conn:
+        result.queued += flush(conn, book)
 
 
 def _memo(fn):

@@ -75,6 +75,9 @@ def chain_heads(conn: Connection) -> dict[str, tuple[int, str]]:
     n, top = conn.execute(sa.select(sa.func.count(), sa.func.max(h.c.id))).one()
     log_head = conn.execute(sa.select(h.c.hash).where(h.c.id == top)).scalar() if n else GENESIS
     found["registro_sanitario"] = (n, log_head)
+    from store.diary import last_hashes
+
+    found |= last_hashes(conn)
     return found
 
 

@@ -265,3 +265,29 @@ class HealthData(SQLModel, table=True):
 
 
 health_data_t = HealthData.__table__
+
+
+class DiaryEntry(SQLModel, table=True):
+    """A case diary entry (domain/diary.py): append-only like the audit history (triggers refuse UPDATE and DELETE),
+    chained per case by `hash` (domain.audit.DIARY_FIELDS). A health-class entry keeps its text and participants
+    sealed in health_data under seq = -`seq` (store/diary.py), never here."""
+
+    __tablename__ = "diary_entry"
+    __table_args__ = (sa.UniqueConstraint("case_id", "seq", name="uq_diary_entry_seq"),)
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case_file.id")
+    seq: int  # the entry's number in its case's diary, from 1
+    kind: str = Field(max_length=40)
+    occurred_at: datetime = Field(sa_type=UTCDateTime)  # when the contact took place
+    participants: list[str] = Field(default_factory=list, sa_type=JSONType)
+    text: str | None = None  # None when sealed
+    data_class: str = Field(max_length=20)  # domain.fields.FieldClass: social | health
+    sealed: bool = False
+    author: str = Field(max_length=80)
+    author_role: str = Field(max_length=40)
+    recorded_at: datetime = Field(sa_type=UTCDateTime, index=True)  # the digest reads the day's entries
+    supersedes: int | None = None  # the seq of the entry this one corrects
+    hash: str | None = Field(default=None, max_length=64)
+
+
+diary_entry_t = DiaryEntry.__table__

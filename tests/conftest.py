@@ -37,7 +37,8 @@ def _tables_to_empty() -> str:
 
 TABLES = _tables_to_empty()
 AUDIT_TRUNCATE_GUARDS = (("case_transition", "case_transition_no_truncate"),
-                         ("health_access_log", "health_access_log_no_truncate"))
+                         ("health_access_log", "health_access_log_no_truncate"),
+                         ("diary_entry", "diary_entry_no_truncate"))
 
 
 def empty_all_tables(conn) -> None:

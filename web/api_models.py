@@ -5,13 +5,15 @@ Names are Italian like the resources. Identifiers are bounded positive integers,
 """
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.bounds import MOTIVO_MAX
+from domain.bounds import MOTIVO_MAX, SINGLE_LINE_MAX
+from domain.diary import PARTICIPANTS_MAX
+from domain.diary import TEXT_MAX as DIARY_TEXT_MAX
 
 MAX_ID = 2**31 - 1  # the ids are 32-bit integers in the database
 CaseId = Annotated[int, Field(ge=1, le=MAX_ID)]
@@ -301,3 +303,42 @@ class Indicatori(_Out):
     arretrato: list[dict[str, Any]]
     intervalli: list[dict[str, Any]]
     intervalli_stati: list[dict[str, Any]]
+
+
+class NuovaVoceDiario(BaseModel):
+    model_config = ConfigDict(extra="forbid", title="Nuova voce del diario")
+
+    tipo: str = Field(title="Tipo di voce", max_length=40,
+                      description="colloquio, visita_domiciliare, telefonata, relazione, riunione_equipe, o un tipo "
+                                  "proprio del tipo di caso")
+    avvenuto_il: str = Field(title="Data e ora del contatto", max_length=40,
+                             description="gg/mm/aaaa hh:mm o ISO 8601 (ora di Roma se senza fuso); non nel futuro")
+    partecipanti: list[Annotated[str, Field(max_length=SINGLE_LINE_MAX)]] = Field(
+        default_factory=list, title="Partecipanti", max_length=PARTICIPANTS_MAX)
+    testo: str = Field(title="Testo", max_length=DIARY_TEXT_MAX)
+    classe: str = Field(default="sociale", title="Classe del dato", max_length=20,
+                        description="sociale o sanitaria (cifrata, letture registrate)")
+    rettifica_di: CaseId | None = Field(default=None, title="Rettifica della voce",
+                                        description="Il numero della voce che questa corregge (che resta)")
+
+
+class VoceDiario(_Out):
+    caso: int
+    numero: int = Field(description="Numero della voce nel diario del caso")
+    tipo: str
+    tipo_etichetta: str
+    avvenuto_il: datetime
+    partecipanti: list[str]
+    testo: str
+    classe: str = Field(description="sociale | sanitaria")
+    autore: str
+    ruolo_autore: str
+    registrato_il: datetime
+    rettifica_di: int | None = None
+    rettificata_da: int | None = None
+
+
+class VoceRegistrata(_Out):
+    caso: int
+    numero: int
+    url: str

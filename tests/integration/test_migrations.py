@@ -29,7 +29,9 @@ def test_upgrade_from_empty_then_one_step_down_and_up_again(tmp_path):
     migrate(url)
     assert CASE_TABLES | REMINDER_TABLES | AUTH_TABLES | {"comune", "provider", "app_user", "policy_version"} \
         <= tables(url)
-    assert {"web_session", "audit_head", "person_discrepancy", "health_data"} <= tables(url)
+    assert {"web_session", "audit_head", "person_discrepancy", "health_data", "diary_entry"} <= tables(url)
+    downgrade(url, "-1")
+    assert "diary_entry" not in tables(url) and "health_data" in tables(url)
     downgrade(url, "-1")  # 0010 moves data only: the sealed table stays
     assert "health_data" in tables(url)
     downgrade(url, "-1")
@@ -45,7 +47,8 @@ def test_upgrade_from_empty_then_one_step_down_and_up_again(tmp_path):
     downgrade(url, "-1")
     assert "tally_snapshot" not in tables(url) and REMINDER_TABLES | CASE_TABLES <= tables(url)
     migrate(url)
-    assert "tally_snapshot" in tables(url) and AUTH_TABLES | {"web_session", "audit_head", "health_data"} <= tables(url)
+    assert "tally_snapshot" in tables(url) and AUTH_TABLES | {"web_session", "audit_head", "health_data",
+                                                              "diary_entry"} <= tables(url)
     downgrade(url, "0002_cases")
     assert not (REMINDER_TABLES & tables(url)) and CASE_TABLES <= tables(url)
     migrate(url)

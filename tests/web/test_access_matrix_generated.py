@@ -43,6 +43,7 @@ from domain.access import (
     FieldClass,
     Principal,
     can_read_case,
+    diary_refusal,
     fire_refusal,
     read_as_minor_processor,
     visible_fields,
@@ -394,6 +395,8 @@ CASE_READS: dict[str, CaseRead] = {
     "/api/v1/casi/{caso_id}": CaseRead("json_detail"),
     "/api/v1/casi/{caso_id}/transizioni": CaseRead("json", logs="none"),
     "/api/v1/casi/{caso_id}/scadenze": CaseRead("json", logs="none"),
+    "/api/v1/casi/{caso_id}/diario": CaseRead("json", logs="none", narrower="il mondo non ha voci di diario: "
+                                              "le voci per classe e le loro letture in tests/web/test_diary.py"),
     "/ente/casi/{case_id}": CaseRead("html", roles=frozenset(r for r in Role if portal_refusal(
         Principal("x", r, provider_codice="X")) is None), case_types=frozenset({"sad_caso"}),
         narrower="il portale è degli enti, per i casi SAD"),
@@ -426,6 +429,8 @@ FIRES = {"/api/v1/casi/{caso_id}/transizioni/{nome}", "/casi/{case_id}/transizio
          "/ente/casi/{case_id}/accetta", "/ente/casi/{case_id}/visite", "/fna/bandi/{call_id}/graduatoria"}
 # POSTs that open a case (the number of cases must not move when refused).
 OPENS = {"/api/v1/casi", "/casi/nuovo"}
+# POSTs that write a diary entry on a case (the number of entries must not move when refused).
+DIARY_WRITES = {"/api/v1/casi/{caso_id}/diario", "/casi/{case_id}/diario"}
 SKIPPED = {
     ("GET", "/accesso"): "pagina di accesso: nessun dato di caso, nessun utente",
     ("POST", "/accesso"): "login: tests/web/test_sessions.py",
@@ -453,7 +458,8 @@ def route_table(app) -> set[tuple[str, str]]:
 
 
 def exercised() -> set[tuple[str, str]]:
-    return ({("GET", p) for p in (*CASE_READS, *LIST_READS)} | {("POST", p) for p in (*FIRES, *OPENS)})
+    return ({("GET", p) for p in (*CASE_READS, *LIST_READS)}
+            | {("POST", p) for p in (*FIRES, *OPENS, *DIARY_WRITES)})
 
 
 def test_every_entrance_is_in_the_matrix():
@@ -466,7 +472,8 @@ def test_every_entrance_is_in_the_matrix():
     for method, path in table - set(SKIPPED):
         params = set(re.findall(r"{(\w+)", path))
         assert params <= CASE_PARAMS | {"nome", "name", "username", "token"}, (method, path, params)
-        assert (path in CASE_READS or path in FIRES) == bool(params & CASE_PARAMS), (method, path)
+        assert (path in CASE_READS or path in FIRES or path in DIARY_WRITES) == bool(params & CASE_PARAMS), \
+            (method, path)
 
 
 ROLES_WITHOUT_USERS = {
@@ -771,11 +778,50 @@ def test_no_case_is_opened_where_the_rule_refuses(world, path, username):
     assert wrong == []
 
 
+# ============================================================================ the diary: writes refused
+
+
+def count_entries(world: World) -> int:
+    from store.tables import diary_entry_t
+
+    with world.engine.connect() as conn:
+        return conn.execute(sa.select(sa.func.count()).select_from(diary_entry_t)).scalar_one()
+
+
+DIARY_ENTRY = {"tipo": "colloquio", "avvenuto_il": "02/11/2026 10:00", "testo": "Voce di prova della matrice",
+               "classe": "sociale"}
+
+
+def _diary_refused(world: World, p: Principal) -> Iterator[tuple[str, Case]]:
+    """The cases on which the rule refuses `p` a social diary entry (out of scope, or a role that writes none)."""
+    for name, case in world.cases.items():
+        if diary_refusal(p, case.ref, FieldClass.SOCIAL) is not None:
+            yield name, case
+
+
+@pytest.mark.parametrize("path,username", _user_params(sorted(DIARY_WRITES)))
+def test_no_diary_entry_is_written_where_the_rule_refuses(world, path, username):
+    wrong = []
+    for name, case in _diary_refused(world, world.principals[username]):
+        before = count_entries(world)
+        url = re.sub(r"{(caso_id|case_id)}", str(case.id), path)
+        if path.startswith("/api/"):
+            response = world.api[username].post(url, json=DIARY_ENTRY)
+        else:
+            response = world.pages[username].post(url, data=DIARY_ENTRY | {"csrf_token": csrf(world, username)},
+                                                  follow_redirects=False)
+        if response.status_code not in REFUSED or count_entries(world) != before:
+            wrong.append((name, response.status_code, response.text[:200]))
+        assert leaks_in(response.text, forbidden(world, username)) == [], name
+    assert wrong == []
+
+
 # ============================================================================ the CLI
 
 
 runner = CliRunner()
 CLI_CASE_COMMANDS = {"show", "list", "summary", "advance", "open"}
+CLI_DIARY_COMMANDS = {"list", "add"}
 CLI_SKIPPED = {
     "workflow list": "le dichiarazioni dei tipi: nessun dato di caso",
     "workflow show": "le dichiarazioni dei tipi: nessun dato di caso",
@@ -816,7 +862,7 @@ def _cli_commands() -> set[str]:
 
 def test_every_cli_command_is_in_the_matrix_or_says_why_not():
     commands = _cli_commands()
-    cases = {f"case {c}" for c in CLI_CASE_COMMANDS}
+    cases = {f"case {c}" for c in CLI_CASE_COMMANDS} | {f"diario {c}" for c in CLI_DIARY_COMMANDS}
     assert not commands - cases - set(CLI_SKIPPED), "nuovi comandi fuori dalla matrice di accesso"
     assert not (cases | set(CLI_SKIPPED)) - commands, "comandi della matrice che non esistono più"
 
@@ -909,4 +955,32 @@ def test_the_cli_opens_no_case_where_the_rule_refuses(world, cli, path, username
                      *(["--comune", comune] if comune else []))
         if not refused_in_italian(result) or count_cases(world) != before:
             wrong.append((case_type, transition, comune, result.exit_code, result.output[:200]))
+    assert wrong == []
+
+
+@pytest.mark.parametrize("path,username", _user_params(["legami diario list"]))
+def test_the_cli_lists_a_diary_only_in_scope(world, cli, path, username):
+    p = world.principals[username]
+    wrong = []
+    for name, case in world.cases.items():
+        result = cli("diario", "list", str(case.id), "--actor", username, "--json")
+        if can_read_case(p, case.ref):
+            ok = result.exit_code == 0 and json.loads(result.stdout) == []
+        else:
+            ok = refused_in_italian(result)
+        if not ok:
+            wrong.append((name, result.exit_code, result.output[:200]))
+        assert leaks_in(result.output, forbidden(world, username)) == [], name
+    assert wrong == []
+
+
+@pytest.mark.parametrize("path,username", _user_params(["legami diario add"]))
+def test_the_cli_writes_no_diary_entry_where_the_rule_refuses(world, cli, path, username):
+    wrong = []
+    for name, case in _diary_refused(world, world.principals[username]):
+        before = count_entries(world)
+        result = cli("diario", "add", str(case.id), "--actor", username, "--tipo", "colloquio", "--il", "02/11/2026",
+                     "--testo", "Voce di prova della matrice")
+        if not refused_in_italian(result) or count_entries(world) != before:
+            wrong.append((name, result.exit_code, result.output[:200]))
     assert wrong == []

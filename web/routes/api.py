@@ -24,6 +24,7 @@ from domain.validation import FieldError, error_message
 from services import api_queries, referral
 from services.access import authorize_read, case_ref, scoped_filter
 from services.dashboard import indicators_for
+from services.diary import add_entry, read_entries
 from services.queries import CaseFilter, ListKey, page_of_cases
 from web import api_models as m
 from web.deps import SESSION_COOKIE, CurrentUser, Services, current_user, services
@@ -53,6 +54,11 @@ _PARAM_LABELS = {
     "transizione": "Transizione di apertura",
     "tipologia": "Tipologia",
     "caso_collegato": "Caso collegato",
+    "avvenuto_il": "Data e ora del contatto",
+    "partecipanti": "Partecipanti",
+    "testo": "Testo",
+    "classe": "Classe del dato",
+    "rettifica_di": "Rettifica della voce",
 }
 
 
@@ -266,6 +272,30 @@ def case_deadlines(caso_id: CaseIdPath, user: User, svc: Svc) -> list[dict[str, 
     today = svc.today()
     authorize_read(svc.engine, user.principal, caso_id, today=today)
     return api_queries.case_deadlines(svc.engine, caso_id, today)
+
+
+# ----------------------------------------------------------------------------- the case diary
+
+
+@router.get("/casi/{caso_id}/diario", response_model=list[m.VoceDiario], responses=m.errors(403, 404, 422),
+            summary="Diario del caso",
+            description="Le voci del diario (colloqui, visite, telefonate, relazioni, riunioni) delle classi che il "
+                        "ruolo può vedere, dalla più vecchia; una voce rettificata resta, con il numero di quella "
+                        "che la corregge. La lettura di voci sanitarie è registrata.")
+def diary(caso_id: CaseIdPath, user: User, svc: Svc) -> list[dict[str, Any]]:
+    return read_entries(svc.engine, user.principal, caso_id, now=svc.clock())
+
+
+@router.post("/casi/{caso_id}/diario", status_code=201, response_model=m.VoceRegistrata,
+             responses=m.errors(403, 404, 422), summary="Aggiunge una voce al diario",
+             description="Con dati non validi risponde 422 (errori per campo, in italiano) e non registra nulla. "
+                         "Le voci non si modificano: una correzione è una nuova voce con «rettifica_di».")
+def add_to_diary(caso_id: CaseIdPath, body: m.NuovaVoceDiario, user: User, svc: Svc,
+                 response: Response) -> dict[str, Any]:
+    number = add_entry(svc.engine, user.principal, caso_id, body.model_dump(), now=svc.clock())
+    url = f"{PREFIX}/casi/{caso_id}/diario"
+    response.headers["Location"] = url
+    return {"caso": caso_id, "numero": number, "url": url}
 
 
 # ----------------------------------------------------------------------------- deadlines

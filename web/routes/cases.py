@@ -36,6 +36,7 @@ from web.api_models import IdPath
 from web.deps import CurrentUser, current_user, services
 from web.case_view import history, ordered_forms, people_named, runs, with_names
 from web.describe import describe_blocks
+from web.diary_view import diary_context
 from web.errors import status_of
 from web.forms import (
     FormField,
@@ -306,7 +307,8 @@ async def new_case(request: Request, user: CurrentUser = Depends(current_user)):
 
 
 def _case_context(request: Request, user: CurrentUser, case_id: int, *, failed: str | None = None,
-                  values: dict[str, Any] | None = None, exc: DomainError | None = None) -> dict[str, Any]:
+                  values: dict[str, Any] | None = None, exc: DomainError | None = None,
+                  diary_values: dict[str, Any] | None = None, diary_errors: list | None = None) -> dict[str, Any]:
     svc = services(request)
     today = svc.today()
     detail = svc.scoped.read(user.principal, case_id)
@@ -333,9 +335,10 @@ def _case_context(request: Request, user: CurrentUser, case_id: int, *, failed: 
     done = wf.transition(eseguita).label if eseguita and wf.transition(eseguita) else None
     names = case_pages.display_names(svc.engine, people_named(wf, detail["storia"], detail["assegnatario"]))
     providers = case_pages.provider_names(svc.engine)
-    return {
+    storia = history(wf, detail["storia"], names, providers)
+    return diary_context(svc, user, case_id, storia, values=diary_values, errors=diary_errors) | {
         "caso": detail, "workflow": wf, "moduli": forms, "moduli_avanti": forward, "moduli_secondari": secondary,
-        "punto": where, "storia": history(wf, detail["storia"], names, providers),
+        "punto": where, "storia": storia, "voce_scritta": request.query_params.get("voce"),
         "assegnatario_nome": names.get(detail["assegnatario"] or "", detail["assegnatario"]),
         "ente_nome": providers.get(detail["ente"], detail["ente"]) if detail["ente"] else None,
         "dati": runs(describe_blocks(wf, None, with_names(wf, detail["dati"], names, providers))),

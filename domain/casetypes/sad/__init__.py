@@ -97,5 +97,6 @@ CASE_TYPES = [
         templates=TEMPLATES,
         audience=Audience(read_by=frozenset({R.PROVIDER}), deadlines_for=frozenset({R.PROVIDER})),
         menu=(MenuItem("Portale ente", "/ente", portal_refusal),),
+        diary_kinds={"verifica_ente": "Verifica con l'ente erogatore"},
     ),
 ]
