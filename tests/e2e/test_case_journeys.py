@@ -100,7 +100,8 @@ def test_a_social_worker_takes_a_patto_from_segnalazione_to_verifica(new_page, l
                 "obiettivi.0.target": "6", "impegni_reciprocita.0.attivita": "doposcuola",
                 "impegni_reciprocita.0.ente_ospitante": "Parrocchia", "impegni_reciprocita.0.ore_settimanali": "4",
                 "misura_economica.tipo": "mensile", "misura_economica.importo": "400",
-                "misura_economica.mensilita": "6", "data_inizio": "01/02/2026", "data_fine": "31/07/2026",
+                "misura_economica.mensilita": "6", "misura_economica.voci": True,  # the first: sostegno al reddito
+                "canale": "progetto", "data_inizio": "01/02/2026", "data_fine": "31/07/2026",
                 "firmato_il": "02/02/2026", "firmatari": "Paolo Ferraro", "firma_assistente_sociale": True,
                 "informativa_privacy": True, "efficace_il": "02/02/2026"})
     submit(worker, form)
