@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
+from domain.engine import data_errors
 from domain.registry import get_case_type
 from domain.validation import FieldError
 from domain.workflow import Transition, Workflow
@@ -41,6 +43,14 @@ def blank_required(head: Sequence[FormField], inp: FormInput) -> list[FieldError
     """A required head field left blank, named like every other missing field."""
     return [FieldError(f.name, f.label, "campo obbligatorio") for f in head
             if f.required and not (inp.get(f.name) or "").strip()]
+
+
+def every_problem(t: Transition, head: Sequence[FormField], inp: FormInput, data: Mapping[str, Any], *,
+                  reason: str | None, date_error: FieldError | None, today: date) -> list[FieldError]:
+    """Every missing or wrong field of the referral at once: the engine would stop at the first group, and the
+    scope check before it cannot judge a referral without a comune."""
+    return [*blank_required(head, inp), *([date_error] if date_error else []),
+            *data_errors(t, data, reason=reason, today=today)]
 
 
 def label_paths(fields: Sequence[FormField], parent: str = "") -> dict[str, str]:

@@ -8,7 +8,6 @@ POST → 303 or the page again with the errors); with htmx the transition forms 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
@@ -36,7 +35,7 @@ from services.access import authorize_open
 from services.queries import CaseFilter, ListKey
 from web.api_models import IdPath
 from web.deps import CurrentUser, current_user, services
-from web.case_view import history, ordered_forms, people_named, runs, with_names
+from web.case_view import deadline_badge, history, ordered_forms, people_named, runs, with_names  # noqa: F401  (oggi imports deadline_badge from here)
 from web.describe import describe_blocks
 from web.errors import status_of
 from web.forms import (
@@ -50,31 +49,17 @@ from web.forms import (
     summary,
 )
 from web.form_input import EFFECTIVE_HELP, EFFECTIVE_LABEL
-from web.new_referral import blank_required, carried, head_fields
+from web.new_referral import carried, every_problem, head_fields
 from web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
-SOON_DAYS = 5
 MAX_ROWS = 1000
 REFUSED = (InvalidData, GuardRefused, EffectiveDateInvalid, TransitionNotAllowed, RoleNotAllowed, ConflictError,
            UnknownTransition)
 
 
 # ----------------------------------------------------------------------------- helpers
-
-
-def deadline_badge(due: str | date | None, today: date) -> dict[str, str] | None:
-    """The badge of a due date: overdue (red), within 5 days (amber), in time (green)."""
-    if not due:
-        return None
-    day = due if isinstance(due, date) else date.fromisoformat(str(due))
-    left = (day - today).days
-    if left < 0:
-        return {"testo": "In ritardo", "classe": "badge-scadenza-ritardo"}
-    if left <= SOON_DAYS:
-        return {"testo": "Oggi" if left == 0 else f"Entro {left} gg", "classe": "badge-scadenza-vicina"}
-    return {"testo": "Nei termini", "classe": "badge-scadenza-ok"}
 
 
 def _is_htmx(request: Request) -> bool:
@@ -293,13 +278,10 @@ async def new_case(request: Request, user: CurrentUser = Depends(current_user)):
     head = {f.name: f for f in head_fields(svc.engine, user.principal, wf, values)}
     data = parse_form(t.data, inp) if t.data is not None else {}
     effective, date_error = parse_effective_date(inp.get("efficace_il"))
-    reason = (inp.get("motivo") or "").strip() or None
-    comune = inp.get("comune_istat") or None
+    reason, comune = (inp.get("motivo") or "").strip() or None, inp.get("comune_istat") or None
     related = inp.get("caso_collegato") if "caso_collegato" in head else None
-    # every missing or wrong field at once (the engine would stop at the first group, and the scope check before
-    # it cannot judge a referral without a comune)
-    problems = [*blank_required(list(head.values()), inp), *([date_error] if date_error else []),
-                *data_errors(t, data, reason=reason, today=svc.today())]
+    problems = every_problem(t, list(head.values()), inp, data, reason=reason, date_error=date_error,
+                             today=svc.today())
     try:
         if problems:
             if comune:  # scope first: a 403 is not hidden behind missing fields
