@@ -116,6 +116,31 @@ def test_a_social_worker_takes_a_patto_from_segnalazione_to_verifica(new_page, l
     assert history(engine, case_id) == ["segnala", "assegna", "avvia_redazione", "attiva", "avvia_verifica"]
 
 
+def test_changing_the_case_type_with_one_arrow_key_keeps_the_typed_name(new_page, live_server):
+    worker = log_in(new_page(), "as.rossi")
+    worker.goto("/casi/nuovo?tipo=patto")
+    form = worker.get_by_test_id("nuova-segnalazione")
+    fill(form, {"persona.cognome": "Ferraro", "persona.nome": "Paolo", "bisogno": "utenze"})
+    kinds = form.locator('select[name="tipo"] option').evaluate_all("os => os.map(o => o.value)")
+    form.locator('select[name="tipo"]').focus()
+    worker.keyboard.press("ArrowDown")  # one key on the closed select is a change: the form is swapped
+    worker.wait_for_load_state("networkidle")
+    form = worker.get_by_test_id("nuova-segnalazione")
+    chosen = kinds[kinds.index("patto") + 1]
+    assert form.locator('select[name="tipo"]').input_value() == chosen
+    assert worker.url.endswith(f"/casi/nuovo?tipo={chosen}")
+    assert form.locator('[name="persona.cognome"]').input_value() == "Ferraro"
+    assert form.locator('[name="persona.nome"]').input_value() == "Paolo"
+    assert worker.evaluate("document.activeElement.id") == "tipo"  # the keyboard stays on the select
+    if form.locator('select[name="bisogno"]').count() == 0:  # not on this form: listed and kept
+        assert "Area di bisogno" in worker.get_by_test_id("dati-conservati").inner_text()
+    form.locator('select[name="tipo"]').select_option("patto")
+    worker.wait_for_load_state("networkidle")
+    form = worker.get_by_test_id("nuova-segnalazione")
+    assert form.locator('select[name="bisogno"]').input_value() == "utenze"
+    assert form.locator('[name="persona.cognome"]').input_value() == "Ferraro"
+
+
 def test_a_transition_with_missing_data_shows_the_italian_reason_and_changes_nothing(new_page, live_server):
     engine, case_id = live_server["engine"], live_server["world"]["patto_crema"]
     before = history(engine, case_id)
