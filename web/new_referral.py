@@ -69,38 +69,63 @@ def label_paths(fields: Sequence[FormField], parent: str = "") -> dict[str, str]
     return out
 
 
+KEPT = "conservato."  # hidden inputs of what the shown form has no place for: never read as the case's data
+
+
+def _fits(f: FormField | None, values: list[str]) -> bool:
+    """Whether the input `f` can show `values` (a select or boxes only the choices they offer)."""
+    if f is None:
+        return False
+    return f.kind not in ("select", "checks") or set(values) <= {value for value, _ in f.choices}
+
+
 @dataclass
 class Carried:
-    """What the new type's form has no input for: kept as hidden inputs, listed by label."""
+    """What the new type's form has no input (or no such choice) for: kept as hidden inputs, listed by label."""
 
-    hidden: list[tuple[str, str]]  # (name, value), one per submitted value
+    values: dict[str, Any]  # what the form shows, as the form generator takes it
+    hidden: list[tuple[str, str]]  # ("conservato.<name>", value), one per value
     labels: list[str]  # the typed ones, as the worker knows them
 
 
-def carried(shown: Sequence[FormField], inp: FormInput,
-            others: Sequence[tuple[Workflow, Transition]]) -> Carried:
-    """The submitted values that `shown` (the new form, head included) has no input for. A value is listed when
-    it was typed (not blank, not the blank form's own default) on one of the user's types `others`."""
-    names = {f.name for f in walk(shown)} | set(COMMON)
+def carried(inputs: Sequence[FormField], inp: FormInput, others: Sequence[tuple[Workflow, Transition]]) -> Carried:
+    """Sort what was posted (and kept from earlier types) for a form whose fields are `inputs` (head included):
+    a value it can show is shown (one typed now first, else one kept); the rest is kept, hidden: no input of that
+    name, or a choice it does not offer («Caritas» as the source of a SAD referral). A kept value is listed when
+    it was typed (not the blank form's own default) on one of the user's types `others`."""
+    index = {f.name: f for f in walk(inputs)}
+    posted = {k: [x for x in v if x.strip()] for k, v in inp.values.items() if not k.startswith(KEPT)}
+    kept = {k[len(KEPT):]: [x for x in v if x.strip()] for k, v in inp.values.items() if k.startswith(KEPT)}
+    shown: dict[str, Any] = {}
+    hidden: list[tuple[str, str]] = []
+    lost: dict[str, list[str]] = {}
+    for name in [*posted, *(k for k in kept if k not in posted)]:
+        now, before = posted.get(name, []), kept.get(name, [])
+        if name in FORM_KEYS or "__N__" in name or not (now or before):
+            continue
+        f = index.get(name)
+        pick = now if now and _fits(f, now) else (before if before and _fits(f, before) else [])
+        if pick:
+            shown[name] = pick[0] if len(pick) == 1 and (f is None or f.kind != "checks") else pick
+        rest = [] if pick is now else list(dict.fromkeys([*now, *([] if pick is before else before)]))
+        if rest and name not in COMMON:
+            lost[name] = rest
+            hidden.extend((KEPT + name, v) for v in rest)
+    return Carried(shown, hidden, _labels(lost, others))
+
+
+def _labels(lost: Mapping[str, list[str]], others: Sequence[tuple[Workflow, Transition]]) -> list[str]:
     defaults: dict[str, Any] = {}
-    labels: dict[str, str] = {}
+    labels: dict[str, str] = {"tipologia": "Tipologia", "caso_collegato": "Caso collegato"}
     for wf, t in others:
         blank = build_fields(t.data) if t.data is not None else []
         for f in walk(blank):
             defaults.setdefault(f.name, f.value)
         for name, label in label_paths(blank).items():
             labels.setdefault(name, label)
-    labels.update({"tipologia": "Tipologia", "caso_collegato": "Caso collegato"})
-    hidden: list[tuple[str, str]] = []
     listed: list[str] = []
-    for name, submitted in inp.values.items():
-        if name in FORM_KEYS or name in names or "__N__" in name:
-            continue
-        typed = [v for v in submitted if v.strip()]
-        if not typed:
-            continue
-        hidden.extend((name, v) for v in typed)
+    for name, values in lost.items():
         default, label = defaults.get(name), labels.get(name, name)
-        if not (isinstance(default, str) and typed == [default]) and label not in listed:
+        if not (isinstance(default, str) and values == [default]) and label not in listed:
             listed.append(label)
-    return Carried(hidden, listed)
+    return listed

@@ -77,15 +77,20 @@ def test_changing_the_type_keeps_what_fits_and_carries_the_rest_back(world, clie
                  "persona.data_nascita", "motivo"):
         assert shown(form, name) == TYPED[name], name
     # the patto's own answers are not on the SAD form: kept as hidden inputs and listed by label, never dropped
-    assert shown(form, "bisogno") is None
-    assert hidden(form)["bisogno"] == "abitativo"
+    # the patto's own answers have no place on the SAD form (no «Area di bisogno», no «Caritas» among the SAD
+    # sources): kept as hidden inputs that are never read as data, listed by label, never dropped
+    assert shown(form, "bisogno") is None and shown(form, "fonte") == ""
+    assert hidden(form)["conservato.bisogno"] == "abitativo" and hidden(form)["conservato.fonte"] == "caritas"
     notice = re.search(r'data-testid="dati-conservati".*?</div>', form, re.DOTALL).group(0)
-    assert "Area di bisogno" in notice and "Nulla è stato registrato" in notice
-    # back to the patto: everything is there again
-    back = new_form(text_of(change_type(client, "patto", {**hidden(form), **{
-        n: TYPED[n] for n in TYPED if n not in ("bisogno",)}}, "sad_caso")))
+    assert "Area di bisogno" in notice and "Fonte della segnalazione" in notice
+    assert "Nulla è stato registrato" in notice
+    # on the SAD form the worker picks a SAD source; back to the patto, its own answers are all there again
+    sad = {**{n: TYPED[n] for n in TYPED if n not in ("bisogno", "fonte")}, **hidden(form),
+           "fonte": "dimissione_protetta"}
+    back = new_form(text_of(change_type(client, "patto", sad, "sad_caso")))
     assert shown(back, "bisogno") == "abitativo" and shown(back, "fonte") == "caritas"
     assert shown(back, "persona.cognome") == "Moretti"
+    assert hidden(back)["conservato.fonte"] == "dimissione_protetta"  # and the SAD one waits for the SAD form
     assert case_count(web_engine) == cases
 
 
@@ -98,7 +103,13 @@ def test_choosing_another_type_and_pressing_register_without_javascript_records_
     assert page.status_code == 200 and case_count(web_engine) == cases
     form = new_form(text_of(page))
     assert shown(form, "tipo") == "bonus_famiglia" and shown(form, "persona.cognome") == "Moretti"
-    assert hidden(form)["fonte"] == "caritas"
+    assert hidden(form)["conservato.fonte"] == "caritas"
+    # a refusal of the new type's form keeps carrying them
+    refused = client.post("/casi/nuovo", follow_redirects=False, data={
+        "csrf_token": csrf_of(client, "/casi/nuovo"), "tipo": "bonus_famiglia", "tipo_modulo": "bonus_famiglia",
+        "persona.cognome": "Moretti", **hidden(form)})
+    assert refused.status_code == 422 and case_count(web_engine) == cases
+    assert hidden(new_form(text_of(refused)))["conservato.bisogno"] == "abitativo"
 
 
 def test_with_htmx_the_type_change_posts_the_form_and_the_address_follows_the_type(world, client_for):

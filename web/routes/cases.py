@@ -49,7 +49,7 @@ from web.forms import (
     summary,
 )
 from web.form_input import EFFECTIVE_HELP, EFFECTIVE_LABEL
-from web.new_referral import carried, every_problem, head_fields
+from web.new_referral import KEPT, carried, every_problem, head_fields
 from web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -208,9 +208,9 @@ async def case_list(request: Request, user: CurrentUser = Depends(current_user))
 
 
 def _new_context(request: Request, user: CurrentUser, tipo: str | None, values: dict[str, Any] | None = None,
-                 exc: DomainError | None = None, changed: FormInput | None = None) -> dict[str, Any]:
-    """The new-referral page for `tipo`; `changed`: the form as posted when the worker chose another type (what
-    fits is shown again, the rest carried along and listed)."""
+                 exc: DomainError | None = None, posted: FormInput | None = None) -> dict[str, Any]:
+    """The new-referral page for `tipo`; `posted`: the form as posted. When the worker chose another type, what
+    fits is shown again and the rest carried along (hidden) and listed; a refused one carries the same."""
     svc = services(request)
     options = case_pages.openable(user.principal)
     chosen = next(((wf, t) for wf, t in options if wf.case_type == tipo), options[0] if options else None)
@@ -219,15 +219,22 @@ def _new_context(request: Request, user: CurrentUser, tipo: str | None, values: 
     if chosen is None:
         return ctx
     wf, t = chosen
+    switched = posted is not None and posted.get("tipo_modulo") != wf.case_type
     values = values or {}
+    if posted is not None:  # first what the form can show of what was posted (and kept), then the form with it
+        where = posted.get("comune_istat") or None
+        blank = step_form(svc.engine, wf, t, action="", comune_istat=where, version=None,
+                          sub_ambito=case_pages.sub_ambito_of(svc.engine, where))
+        kept = carried([*head_fields(svc.engine, user.principal, wf, {}), *blank.fields], posted, options)
+        values = {**{k: v for k, v in values.items() if not k.startswith(KEPT)}, **kept.values}
+        ctx["conservati"] = kept
+        ctx["cambiato_da"] = next((w.label for w, _ in options if w.case_type == posted.get("tipo_modulo")), None) \
+            if switched else None
     comune = values.get("comune_istat") or ""
     head = head_fields(svc.engine, user.principal, wf, values)
     form = step_form(svc.engine, wf, t, action="/casi/nuovo", comune_istat=comune or None,
                      sub_ambito=case_pages.sub_ambito_of(svc.engine, comune or None), version=None,
                      values=values, exc=exc, head=head)
-    if changed is not None:
-        ctx["conservati"] = carried([*head, *form.fields], changed, options)
-        ctx["cambiato_da"] = next((w.label for w, _ in options if w.case_type == changed.get("tipo_modulo")), None)
     ctx.update({"modulo": form, "intestazione": head, "transizione": t, "workflow": wf})
     return ctx
 
@@ -267,7 +274,7 @@ async def new_case(request: Request, user: CurrentUser = Depends(current_user)):
         # another type was chosen (htmx posts the whole form; without JavaScript, «Mostra il modulo»): its form
         # with everything typed kept, nothing recorded
         status = 200 if tipo in options else 422
-        ctx = _new_context(request, user, tipo, values, changed=inp)
+        ctx = _new_context(request, user, tipo, values, posted=inp)
         if tipo not in options:
             ctx["errore_pagina"] = "scegliere un tipo di caso tra quelli proposti"
         response = render(request, "casi/nuovo.html", ctx, status_code=status)
@@ -293,7 +300,7 @@ async def new_case(request: Request, user: CurrentUser = Depends(current_user)):
             related_case_id=int(related) if related and related.isdigit() else None,
             effective_at=effective, reason=reason)
     except (*REFUSED, AccessDenied) as exc:
-        ctx = _new_context(request, user, tipo, values, exc)
+        ctx = _new_context(request, user, tipo, values, exc, posted=inp)
         return render(request, "casi/nuovo.html", ctx, status_code=status_of(exc))
     return _done(request, f"/casi/{case_id}?eseguita={t.name}")
 
