@@ -45,6 +45,7 @@ class FormField:
     rows: list[list[FormField]] = field(default_factory=list)  # rows of a list of models
     template: list[FormField] = field(default_factory=list)  # one blank row (for "add a row")
     item_label: str = ""  # rows: the legend of one row, numbered after it («Obiettivo» → «Obiettivo 1»)
+    blank_from: int = 0  # rows: from this row on, blank optional rows (offered without JavaScript; casi.js drops them)
     step: str = ""
     value: Any = None  # what the input shows (str; list of str for "checks")
     error: str = ""
@@ -115,6 +116,7 @@ def _field(path: str, info: FieldInfo, values: Mapping[str, Any], errors: Mappin
                 for c in walk(row):
                     c.required = False
             f.item_label = item.model_config.get("title") or f"{label}, riga"
+            f.blank_from = max(needed, (indexes[-1] + 1) if indexes else 0)
             return f
         item_choices = _choices(item)
         if item_choices is not None:

@@ -96,6 +96,11 @@ def test_a_social_worker_takes_a_patto_from_segnalazione_to_verifica(new_page, l
     assert state_of(worker) == "Patto in redazione"
 
     form = transition_form(worker, "attiva")
+    objectives = form.locator('[data-righe="obiettivi"] > fieldset')
+    assert objectives.count() == 1  # with JavaScript only the required row; more on demand, numbered in turn
+    form.locator('[data-aggiungi-riga="obiettivi"]').click()
+    assert objectives.count() == 2 and objectives.nth(1).locator("legend").inner_text() == "Obiettivo 2"
+    assert objectives.nth(1).locator('[name="obiettivi.1.descrizione"]').count() == 1
     fill(form, {"obiettivi.0.descrizione": "rientro dal debito", "obiettivi.0.indicatore": "bollette pagate",
                 "obiettivi.0.target": "6", "impegni_reciprocita.0.attivita": "doposcuola",
                 "impegni_reciprocita.0.ente_ospitante": "Parrocchia", "impegni_reciprocita.0.ore_settimanali": "4",
