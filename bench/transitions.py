@@ -132,7 +132,8 @@ def step_inputs(i: int) -> list[dict[str, Any]]:
              "peso": "2"}],
          "impegni_reciprocita": [{"attivita": "Volontariato in mensa", "ente_ospitante": "Caritas Crema",
                                   "ore_settimanali": "4"}],
-         "misura_economica": {"tipo": "mensile", "importo": "500.00", "mensilita": 4},  # 2000 <= 3000
+         "misura_economica": {"tipo": "mensile", "importo": "500.00", "mensilita": 4,  # 2000 <= 3000
+                              "voci": ["sostegno_reddito"]}, "canale": "progetto",
          "data_inizio": DATA_INIZIO, "data_fine": DATA_FINE, "firmato_il": "20/02/2025",
          "firmatari": [f"Beneficiario del caso {i}"], "firma_assistente_sociale": True,
          "informativa_privacy": True},

@@ -261,24 +261,36 @@ def _check_effective_date(case: CaseView | None, effective_at: datetime, now: da
 
 
 def _validate_data(t: Transition, command: Command, now: datetime) -> tuple[Any, dict[str, Any]]:
-    errors: list[FieldError] = []
-    if t.requires_reason and not (command.reason or "").strip():
-        errors.append(FieldError("motivo", "Motivo", "campo obbligatorio"))
-    elif (problem := reason_problem(command.reason)) is not None:  # one bound at every entrance
-        errors.append(FieldError("motivo", "Motivo", problem))
-    model, payload = None, {}
-    if t.data is None:
-        if command.data:
-            errors.extend(FieldError(k, k, "campo non previsto") for k in command.data)
-    else:
-        try:
-            model = t.data.model_validate(dict(command.data), context={"today": now.date()})  # the engine's clock
-            payload = model.model_dump(mode="json", exclude_none=True)
-        except ValidationError as exc:
-            errors.extend(_sent_computed(t, italian_errors(exc, t.data)))
+    model, payload, errors = _checked_data(t, command.data, command.reason, now.date())  # the engine's clock
     if errors:
         raise InvalidData(errors)
     return model, payload
+
+
+def data_errors(t: Transition, data: Mapping[str, Any], *, reason: str | None, today: date) -> list[FieldError]:
+    """Every error of a step's own input (its data, each field, and the reason), all at once and without
+    raising: a form names every missing field in one answer, before anything else is looked up."""
+    return _checked_data(t, data, reason, today)[2]
+
+
+def _checked_data(t: Transition, data: Mapping[str, Any], reason: str | None,
+                  today: date) -> tuple[Any, dict[str, Any], list[FieldError]]:
+    errors: list[FieldError] = []
+    if t.requires_reason and not (reason or "").strip():
+        errors.append(FieldError("motivo", "Motivo", "campo obbligatorio"))
+    elif (problem := reason_problem(reason)) is not None:  # one bound at every entrance
+        errors.append(FieldError("motivo", "Motivo", problem))
+    model, payload = None, {}
+    if t.data is None:
+        if data:
+            errors.extend(FieldError(k, k, "campo non previsto") for k in data)
+    else:
+        try:
+            model = t.data.model_validate(dict(data), context={"today": today})
+            payload = model.model_dump(mode="json", exclude_none=True)
+        except ValidationError as exc:
+            errors.extend(_sent_computed(t, italian_errors(exc, t.data)))
+    return model, payload, errors
 
 
 COMPUTED_NOTE = "dato calcolato da Legami: va corretto il dato da cui proviene"

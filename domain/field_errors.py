@@ -61,11 +61,16 @@ def _walk(loc: tuple, model: type[BaseModel]) -> tuple[str, Any]:
         current = _unwrap(current)
         origin, args = get_origin(current), get_args(current)
         if isinstance(item, int):
-            parts.append(str(item + 1))
             if origin is tuple and args and args[-1] is not Ellipsis:
                 current = args[item] if item < len(args) else Any
             else:
                 current = args[0] if args else Any
+            row = _unwrap(current)
+            title = row.model_config.get("title") if isinstance(row, type) and issubclass(row, BaseModel) else None
+            if title and parts:  # a row of records names itself: «Obiettivo 1 › Indicatore», as the form's legend
+                parts[-1] = f"{title} {item + 1}"
+            else:
+                parts.append(str(item + 1))
         elif isinstance(current, type) and issubclass(current, BaseModel) and _model_field(current, item):
             name, info = _model_field(current, item)
             parts.append(info.title or name)

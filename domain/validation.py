@@ -224,8 +224,14 @@ def _not_in_future(value: date, info: ValidationInfo) -> date:
     return value
 
 
-CodiceFiscale = Annotated[str, AfterValidator(validate_codice_fiscale)]
-Iban = Annotated[str, AfterValidator(validate_iban)]
+# The descriptions are the format hints the forms show under the input (web/forms.py) and the API schema carries.
+CODICE_FISCALE_HINT = ("16 caratteri, lettere e cifre, come sulla tessera sanitaria (es. RSSMRA85T10A562S); "
+                       "un codice provvisorio ha 11 cifre.")
+IBAN_HINT = "IBAN italiano di 27 caratteri che inizia con IT (es. IT60 X054 2811 1010 0000 0123 456); spazi ammessi."
+ISEE_PROTOCOL_HINT = ("Come sull'attestazione INPS: INPS-ISEE-aaaa-XXXXXXXXX-nn (es. INPS-ISEE-2026-ABCDE1234-00); "
+                      "l'anno è quello di presentazione della DSU.")
+CodiceFiscale = Annotated[str, AfterValidator(validate_codice_fiscale), Field(description=CODICE_FISCALE_HINT)]
+Iban = Annotated[str, AfterValidator(validate_iban), Field(description=IBAN_HINT)]
 Email = Annotated[str, AfterValidator(validate_email_address)]
 ItalianDate = Annotated[date, BeforeValidator(parse_italian_date), AfterValidator(check_date_range)]
 PastDate = Annotated[date, BeforeValidator(parse_italian_date), AfterValidator(check_date_range),
@@ -253,7 +259,8 @@ class Isee(Bounded):
     tipo: IseeType = Field(title="Tipo ISEE")
     valore: Euro = Field(title="Valore ISEE (€)")
     data_dsu: PastDate = Field(title="Data di presentazione DSU")
-    protocollo: str = Field(pattern=ISEE_PROTOCOL_RE, max_length=40, title="Protocollo DSU")
+    protocollo: str = Field(pattern=ISEE_PROTOCOL_RE, max_length=40, title="Protocollo DSU",
+                            description=ISEE_PROTOCOL_HINT)
     difformita: bool = Field(default=False, title="Omissioni o difformità")
 
     @field_validator("protocollo", mode="before")

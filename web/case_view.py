@@ -3,12 +3,14 @@ tables, the latest steps unfolded), and the pointer saying what the case waits f
 (`services.next_steps`), with the actions in its order: forward steps first, secondary ones after."""
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from domain.workflow import ROLE_LABELS, Role, Workflow
 from web.describe import Table, describe_blocks
 
 OPEN_STEPS = 3  # the latest steps shown unfolded; the earlier ones fold under their one-line summary
+SOON_DAYS = 5
 
 
 def role_label(role: str | None) -> str | None:
@@ -71,3 +73,16 @@ def runs(blocks: list[tuple[str, str] | Table]) -> list[list[tuple[str, str]] | 
         else:
             out.append([b])
     return out
+
+
+def deadline_badge(due: str | date | None, today: date) -> dict[str, str] | None:
+    """The badge of a due date: overdue (red), within 5 days (amber), in time (green)."""
+    if not due:
+        return None
+    day = due if isinstance(due, date) else date.fromisoformat(str(due))
+    left = (day - today).days
+    if left < 0:
+        return {"testo": "In ritardo", "classe": "badge-scadenza-ritardo"}
+    if left <= SOON_DAYS:
+        return {"testo": "Oggi" if left == 0 else f"Entro {left} gg", "classe": "badge-scadenza-vicina"}
+    return {"testo": "Nei termini", "classe": "badge-scadenza-ok"}

@@ -100,8 +100,8 @@ def _parse_field(path: str, info: FieldInfo, inp: FormInput) -> Any:
             return rows if rows or info.is_required() else _MISSING
         if _choices(item) is not None:
             chosen = [v for v in inp.getlist(path) if v.strip()]
-            if not chosen and f"{path}" not in inp.values and not info.is_required():
-                return _MISSING
+            if not chosen and (info.is_required() or f"{path}" not in inp.values):
+                return _MISSING  # none ticked: "campo obbligatorio" when the worker must choose, else the default
             return chosen
         text = inp.get(path)
         if _blank(text):

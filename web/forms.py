@@ -44,6 +44,8 @@ class FormField:
     children: list[FormField] = field(default_factory=list)  # fieldset
     rows: list[list[FormField]] = field(default_factory=list)  # rows of a list of models
     template: list[FormField] = field(default_factory=list)  # one blank row (for "add a row")
+    item_label: str = ""  # rows: the legend of one row, numbered after it («Obiettivo» → «Obiettivo 1»)
+    blank_from: int = 0  # rows: from this row on, blank optional rows (offered without JavaScript; casi.js drops them)
     step: str = ""
     value: Any = None  # what the input shows (str; list of str for "checks")
     error: str = ""
@@ -107,8 +109,14 @@ def _field(path: str, info: FieldInfo, values: Mapping[str, Any], errors: Mappin
             indexes = sorted({int(m.group(1)) for k in values
                               if (m := re.match(rf"^{re.escape(path)}\.(\d+)\.", k))})
             count = max(ROWS_SHOWN if required else 1, (indexes[-1] + 1) if indexes else 0)
+            needed = (_metadata_attr(info, "min_length") or 0) if required else 0
             f.rows = [build_fields(item, f"{path}.{i}.", values, errors, choices) for i in range(count)]
             f.template = build_fields(item, f"{path}.__N__.", {}, {}, choices)
+            for row in [*f.rows[needed:], f.template]:  # rows beyond the declared minimum may stay blank
+                for c in walk(row):
+                    c.required = False
+            f.item_label = item.model_config.get("title") or f"{label}, riga"
+            f.blank_from = max(needed, (indexes[-1] + 1) if indexes else 0)
             return f
         item_choices = _choices(item)
         if item_choices is not None:
@@ -204,24 +212,67 @@ def dedupe_ids(forms: Sequence[tuple[str, Sequence[FormField]]]) -> None:
                 seen.update(f"{f.id}--{value}" for value, _ in f.choices)
 
 
+def _target(index: Mapping[str, FormField], e: FieldError) -> FormField | None:
+    """The input an error belongs to, or the nearest enclosing fieldset or list ("firmatari.0" → "firmatari")."""
+    parts = e.field.split(".") if e.field else []
+    while parts:
+        target = index.get(".".join(parts))
+        if target is not None:
+            return target
+        parts.pop()
+    return None
+
+
 def apply_errors(fields: Sequence[FormField], errors: Sequence[FieldError]) -> list[FieldError]:
-    """Attach each error to its input, or to the nearest enclosing fieldset or list ("firmatari.0" →
-    "firmatari"); returns the errors that belong to no input (e.g. a check across fields)."""
+    """Attach each error to its input, or to the nearest enclosing fieldset or list; returns the errors that
+    belong to no input (e.g. a check across fields)."""
     index = {f.name: f for f in walk(fields)}
     left: list[FieldError] = []
     for e in errors:
-        parts = e.field.split(".") if e.field else []
-        target = None
-        while parts:
-            target = index.get(".".join(parts))
-            if target is not None:
-                break
-            parts.pop()
+        target = _target(index, e)
         if target is None:
             left.append(e)
         elif e.message not in target.error:
             target.error = f"{target.error}; {e.message}" if target.error else e.message
     return left
+
+
+@dataclass
+class Problem:
+    """One line of a form's error summary: the message, and the input it links to (if any)."""
+
+    text: str
+    field: FormField | None = None
+
+    @property
+    def href(self) -> str:
+        """"#<input id>", read when the page is drawn (ids may still change: `dedupe_ids`)."""
+        anchor = _anchor(self.field) if self.field is not None else ""
+        return f"#{anchor}" if anchor else ""
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def _anchor(f: FormField) -> str:
+    """The id of the first input of `f`: itself, its first box, or the first input of its first row."""
+    if f.kind == "checks":
+        return f"{f.id}--{f.choices[0][0]}" if f.choices else f.id
+    inner = f.children if f.kind == "fieldset" else (f.rows[0] if f.kind == "rows" and f.rows else [])
+    if f.kind in ("fieldset", "rows"):
+        return next((a for c in inner if (a := _anchor(c))), f.id)
+    return f.id
+
+
+def summary(fields: Sequence[FormField], errors: Sequence[FieldError], messages: Sequence[str] = ()) -> list[Problem]:
+    """The error summary of a form: each field error linked to its input, in the order of the inputs on the
+    page, then the errors and messages that belong to no input."""
+    every = walk(fields)
+    index = {f.name: f for f in every}
+    position = {id(f): i for i, f in enumerate(every)}
+    problems = [Problem(str(e), _target(index, e)) for e in errors]
+    problems.sort(key=lambda p: position.get(id(p.field), len(every)))
+    return problems + [Problem(m) for m in messages]
 
 
 from web.describe import describe_data  # noqa: E402,F401  (re-exported)

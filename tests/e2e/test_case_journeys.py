@@ -96,11 +96,17 @@ def test_a_social_worker_takes_a_patto_from_segnalazione_to_verifica(new_page, l
     assert state_of(worker) == "Patto in redazione"
 
     form = transition_form(worker, "attiva")
+    objectives = form.locator('[data-righe="obiettivi"] > fieldset')
+    assert objectives.count() == 1  # with JavaScript only the required row; more on demand, numbered in turn
+    form.locator('[data-aggiungi-riga="obiettivi"]').click()
+    assert objectives.count() == 2 and objectives.nth(1).locator("legend").inner_text() == "Obiettivo 2"
+    assert objectives.nth(1).locator('[name="obiettivi.1.descrizione"]').count() == 1
     fill(form, {"obiettivi.0.descrizione": "rientro dal debito", "obiettivi.0.indicatore": "bollette pagate",
                 "obiettivi.0.target": "6", "impegni_reciprocita.0.attivita": "doposcuola",
                 "impegni_reciprocita.0.ente_ospitante": "Parrocchia", "impegni_reciprocita.0.ore_settimanali": "4",
                 "misura_economica.tipo": "mensile", "misura_economica.importo": "400",
-                "misura_economica.mensilita": "6", "data_inizio": "01/02/2026", "data_fine": "31/07/2026",
+                "misura_economica.mensilita": "6", "misura_economica.voci": True,  # the first: sostegno al reddito
+                "canale": "progetto", "data_inizio": "01/02/2026", "data_fine": "31/07/2026",
                 "firmato_il": "02/02/2026", "firmatari": "Paolo Ferraro", "firma_assistente_sociale": True,
                 "informativa_privacy": True, "efficace_il": "02/02/2026"})
     submit(worker, form)
@@ -113,6 +119,31 @@ def test_a_social_worker_takes_a_patto_from_segnalazione_to_verifica(new_page, l
     assert len(worker.get_by_test_id("storia").locator("> li").all()) == 5
     screenshot(worker, "caso-patto-in-verifica")
     assert history(engine, case_id) == ["segnala", "assegna", "avvia_redazione", "attiva", "avvia_verifica"]
+
+
+def test_changing_the_case_type_with_one_arrow_key_keeps_the_typed_name(new_page, live_server):
+    worker = log_in(new_page(), "as.rossi")
+    worker.goto("/casi/nuovo?tipo=patto")
+    form = worker.get_by_test_id("nuova-segnalazione")
+    fill(form, {"persona.cognome": "Ferraro", "persona.nome": "Paolo", "bisogno": "utenze"})
+    kinds = form.locator('select[name="tipo"] option').evaluate_all("os => os.map(o => o.value)")
+    form.locator('select[name="tipo"]').focus()
+    worker.keyboard.press("ArrowDown")  # one key on the closed select is a change: the form is swapped
+    worker.wait_for_load_state("networkidle")
+    form = worker.get_by_test_id("nuova-segnalazione")
+    chosen = kinds[kinds.index("patto") + 1]
+    assert form.locator('select[name="tipo"]').input_value() == chosen
+    assert worker.url.endswith(f"/casi/nuovo?tipo={chosen}")
+    assert form.locator('[name="persona.cognome"]').input_value() == "Ferraro"
+    assert form.locator('[name="persona.nome"]').input_value() == "Paolo"
+    assert worker.evaluate("document.activeElement.id") == "tipo"  # the keyboard stays on the select
+    if form.locator('select[name="bisogno"]').count() == 0:  # not on this form: listed and kept
+        assert "Area di bisogno" in worker.get_by_test_id("dati-conservati").inner_text()
+    form.locator('select[name="tipo"]').select_option("patto")
+    worker.wait_for_load_state("networkidle")
+    form = worker.get_by_test_id("nuova-segnalazione")
+    assert form.locator('select[name="bisogno"]').input_value() == "utenze"
+    assert form.locator('[name="persona.cognome"]').input_value() == "Ferraro"
 
 
 def test_a_transition_with_missing_data_shows_the_italian_reason_and_changes_nothing(new_page, live_server):

@@ -33,7 +33,7 @@ def fill(scope: Locator, values: dict[str, str]) -> None:
 
 
 def group(scope: Locator, name: str) -> Locator:
-    """A fieldset by its legend («Obiettivi n. 1», «Misura economica»)."""
+    """A fieldset by its legend («Obiettivo 1», «Misura economica»)."""
     return scope.get_by_role("group", name=re.compile(rf"^{re.escape(name)}( \*)?$"))
 
 
@@ -151,12 +151,14 @@ def test_a_referral_reaches_attivo_following_only_what_the_screen_says(new_page,
     assert pointer(worker) == "Tocca a lei: «Firma e attivazione del patto»."
 
     form = action(worker, "Firma e attivazione del patto")
-    fill(group(form, "Obiettivi n. 1"), {"Obiettivo": "rientro dal debito", "Indicatore": "bollette pagate",
+    fill(form, {"Canale (progetto Wel(l)FARE Legami o patto ulteriore)": "Progetto Wel(l)FARE Legami"})
+    fill(group(form, "Obiettivo 1"), {"Descrizione": "rientro dal debito", "Indicatore": "bollette pagate",
                                           "Valore atteso": "6"})
-    fill(group(form, "Impegni di reciprocità n. 1"), {"Attività di restituzione": "doposcuola",
+    fill(group(form, "Impegno di reciprocità 1"), {"Attività di restituzione": "doposcuola",
                                                        "Ente ospitante": "Parrocchia", "Ore settimanali": "4"})
     fill(group(form, "Misura economica"), {"Tipo di erogazione": "Mensile", "Importo per erogazione (€)": "400",
                                            "Numero di mensilità": "6"})
+    tick(group(form, "Voci di spesa"), "Sostegno al reddito")
     fill(form, {"Data di inizio": "01/12/2026", "Data di fine": "31/05/2027", "Data di firma": "20/11/2026",
                 "Firmatari (beneficiario e adulti coinvolti)": f"{NAME} {SURNAME}"})
     tick(form, "Firma dell'assistente sociale")

@@ -33,12 +33,13 @@ VALUTAZIONE = {
 
 def patto_firmato(amount: str = "400", months: int = 6, start: str = "01/02/2026", end: str = "31/07/2026") -> dict:
     return {
+        "canale": "progetto",
         "obiettivi": [
             {"descrizione": "rientro dal debito", "indicatore": "bollette pagate", "target": "6", "peso": 2},
             {"descrizione": "ricerca di lavoro", "indicatore": "colloqui svolti", "target": "4"},
         ],
         "impegni_reciprocita": [{"attivita": "doposcuola", "ente_ospitante": "Parrocchia", "ore_settimanali": 4}],
-        "misura_economica": {"tipo": "mensile", "importo": amount, "mensilita": months},
+        "misura_economica": {"tipo": "mensile", "importo": amount, "mensilita": months, "voci": ["sostegno_reddito"]},
         "data_inizio": start,
         "data_fine": end,
         "firmato_il": "02/02/2026",

@@ -115,6 +115,7 @@ VALID: dict[str, dict[str, dict[str, Any]]] = {
                             "risorse": "rete parentale, volontariato in parrocchia",
                             "componenti_nucleo": 3, "isee": isee("ordinario", "8000.00")},
         "attiva": {
+            "canale": "progetto",
             "obiettivi": [
                 {"descrizione": "rientro dalla morosità", "indicatore": "bollette pagate", "target": "6 su 6"},
                 {"descrizione": "ricerca attiva di lavoro", "indicatore": "colloqui", "target": "4"},

@@ -330,6 +330,7 @@ def test_a_whole_patto_through_the_web_forms(world, client_for, web_engine):
     assert step.status_code == 303, text_of(step)
 
     signed = {
+        "canale": "progetto",
         "obiettivi.0.descrizione": "rientro dal debito", "obiettivi.0.indicatore": "bollette pagate",
         "obiettivi.0.target": "6", "obiettivi.0.peso": "2",
         "obiettivi.1.descrizione": "ricerca di lavoro", "obiettivi.1.indicatore": "colloqui svolti",

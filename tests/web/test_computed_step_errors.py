@@ -25,7 +25,7 @@ from .conftest import NOW, PASSWORD
 
 API = "/api/v1"
 STEP = "pubblica_graduatoria_provvisoria"
-LABEL = "Posizioni in graduatoria › 1 › Protocollo"
+LABEL = "Posizione 1 › Protocollo"  # a row of records is named by its declared title, as on the forms
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ POST → 303 or the page again with the errors); with htmx the transition forms 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
@@ -27,14 +26,16 @@ from domain.errors import (
     TransitionNotAllowed,
     UnknownTransition,
 )
-from domain.registry import all_workflows, get_case_type, get_workflow
+from domain.engine import data_errors
+from domain.registry import all_workflows, get_workflow
 from domain.validation import FieldError
 from domain.workflow import Transition, Workflow
 from services import case_pages, next_steps
+from services.access import authorize_open
 from services.queries import CaseFilter, ListKey
 from web.api_models import IdPath
 from web.deps import CurrentUser, current_user, services
-from web.case_view import history, ordered_forms, people_named, runs, with_names
+from web.case_view import deadline_badge, history, ordered_forms, people_named, runs, with_names  # noqa: F401  (oggi imports deadline_badge from here)
 from web.describe import describe_blocks
 from web.diary_view import diary_context
 from web.errors import status_of
@@ -46,32 +47,20 @@ from web.forms import (
     dedupe_ids,
     parse_effective_date,
     parse_form,
+    summary,
 )
 from web.form_input import EFFECTIVE_HELP, EFFECTIVE_LABEL
+from web.new_referral import KEPT, carried, every_problem, head_fields
 from web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
-SOON_DAYS = 5
 MAX_ROWS = 1000
 REFUSED = (InvalidData, GuardRefused, EffectiveDateInvalid, TransitionNotAllowed, RoleNotAllowed, ConflictError,
            UnknownTransition)
 
 
 # ----------------------------------------------------------------------------- helpers
-
-
-def deadline_badge(due: str | date | None, today: date) -> dict[str, str] | None:
-    """The badge of a due date: overdue (red), within 5 days (amber), in time (green)."""
-    if not due:
-        return None
-    day = due if isinstance(due, date) else date.fromisoformat(str(due))
-    left = (day - today).days
-    if left < 0:
-        return {"testo": "In ritardo", "classe": "badge-scadenza-ritardo"}
-    if left <= SOON_DAYS:
-        return {"testo": "Oggi" if left == 0 else f"Entro {left} gg", "classe": "badge-scadenza-vicina"}
-    return {"testo": "Nei termini", "classe": "badge-scadenza-ok"}
 
 
 def _is_htmx(request: Request) -> bool:
@@ -121,14 +110,16 @@ class StepForm:
     fields: list[FormField]
     extra: list[FormField]  # motivo, efficace il
     version: int | None = None
-    errors: list[str] = field(default_factory=list)  # the summary: "«Etichetta»: messaggio" and reasons
+    errors: list[Any] = field(default_factory=list)  # the summary (web.forms.Problem): field errors linked, reasons
     conflict: bool = False
     secondary: bool = False  # ends the case early or suspends it (Workflow.is_secondary): styled as secondary
 
 
 def step_form(engine, wf: Workflow, t: Transition, *, action: str, comune_istat: str | None,
               sub_ambito: str | None, version: int | None, values: dict[str, Any] | None = None,
-              exc: DomainError | None = None) -> StepForm:
+              exc: DomainError | None = None, head: list[FormField] | None = None) -> StepForm:
+    """`head`: inputs drawn above the form's own (the new referral's comune, kind, linked case), whose errors the
+    summary links to as well."""
     values = values or {}
     choices = _field_choices(engine, wf, t, comune_istat, sub_ambito)
     fields = build_fields(t.data, values=values, choices=choices) if t.data is not None else []
@@ -141,8 +132,12 @@ def step_form(engine, wf: Workflow, t: Transition, *, action: str, comune_istat:
                     secondary=not t.opening and wf.is_secondary(t))
     if exc is not None:
         field_errors, messages = _errors_of(exc)
-        apply_errors([*fields, motivo, efficace], field_errors)
-        form.errors = [str(e) for e in field_errors] + messages
+        if head:  # the engine names the comune "comune"; the form's input is "comune_istat"
+            field_errors = [FieldError("comune_istat", e.label, e.message) if e.field == "comune" else e
+                            for e in field_errors]
+        every = [*(head or []), *fields, motivo, efficace]
+        apply_errors(every, field_errors)
+        form.errors = summary(every, field_errors, messages)
         form.conflict = isinstance(exc, ConflictError)
     return form
 
@@ -214,35 +209,33 @@ async def case_list(request: Request, user: CurrentUser = Depends(current_user))
 
 
 def _new_context(request: Request, user: CurrentUser, tipo: str | None, values: dict[str, Any] | None = None,
-                 exc: DomainError | None = None) -> dict[str, Any]:
+                 exc: DomainError | None = None, posted: FormInput | None = None) -> dict[str, Any]:
+    """The new-referral page for `tipo`; `posted`: the form as posted. When the worker chose another type, what
+    fits is shown again and the rest carried along (hidden) and listed; a refused one carries the same."""
     svc = services(request)
     options = case_pages.openable(user.principal)
     chosen = next(((wf, t) for wf, t in options if wf.case_type == tipo), options[0] if options else None)
     ctx: dict[str, Any] = {"tipi": [(wf.case_type, wf.label) for wf, _ in options], "modulo": None,
-                           "tipo": chosen[0].case_type if chosen else "", "oggi": svc.today()}
+                           "tipo": chosen[0].case_type if chosen else "", "oggi": svc.today(), "conservati": None}
     if chosen is None:
         return ctx
     wf, t = chosen
+    switched = posted is not None and posted.get("tipo_modulo") != wf.case_type
     values = values or {}
-    comuni = case_pages.comuni(svc.engine, user.principal)
+    if posted is not None:  # first what the form can show of what was posted (and kept), then the form with it
+        where = posted.get("comune_istat") or None
+        blank = step_form(svc.engine, wf, t, action="", comune_istat=where, version=None,
+                          sub_ambito=case_pages.sub_ambito_of(svc.engine, where))
+        kept = carried([*head_fields(svc.engine, user.principal, wf, {}), *blank.fields], posted, options)
+        values = {**{k: v for k, v in values.items() if not k.startswith(KEPT)}, **kept.values}
+        ctx["conservati"] = kept
+        ctx["cambiato_da"] = next((w.label for w, _ in options if w.case_type == posted.get("tipo_modulo")), None) \
+            if switched else None
     comune = values.get("comune_istat") or ""
-    head = [FormField("comune_istat", "Comune di residenza", "select", required=True, value=comune,
-                      choices=[(istat, f"{nome} ({area})") for istat, nome, area in comuni])]
-    if wf.kinds and not wf.kind_chosen_later():
-        head.append(FormField("tipologia", "Tipologia", "select", required=True, value=values.get("tipologia", ""),
-                              choices=list(wf.kinds)))
-    parent = get_case_type(wf.case_type).parent
-    if parent is not None:
-        head.append(FormField("caso_collegato", parent.label, "select", required=True,
-                              value=values.get("caso_collegato", ""), choices=case_pages.open_parents(svc.engine, parent)))
+    head = head_fields(svc.engine, user.principal, wf, values)
     form = step_form(svc.engine, wf, t, action="/casi/nuovo", comune_istat=comune or None,
                      sub_ambito=case_pages.sub_ambito_of(svc.engine, comune or None), version=None,
-                     values=values, exc=exc)
-    if exc is not None:
-        field_errors, _ = _errors_of(exc)
-        renamed = [FieldError("comune_istat", e.label, e.message) if e.field == "comune" else e
-                   for e in field_errors]
-        apply_errors(head, renamed)
+                     values=values, exc=exc, head=head)
     ctx.update({"modulo": form, "intestazione": head, "transizione": t, "workflow": wf})
     return ctx
 
@@ -279,26 +272,36 @@ async def new_case(request: Request, user: CurrentUser = Depends(current_user)):
     values = inp.flat()
     options = {wf.case_type: (wf, t) for wf, t in case_pages.openable(user.principal)}
     if tipo not in options or inp.get("azione") == "cambia_tipo" or inp.get("tipo_modulo") != tipo:
-        # a different type was chosen (without JavaScript): show its form, nothing is recorded
+        # another type was chosen (htmx posts the whole form; without JavaScript, «Mostra il modulo»): its form
+        # with everything typed kept, nothing recorded
         status = 200 if tipo in options else 422
-        ctx = _new_context(request, user, tipo, {"comune_istat": values.get("comune_istat", "")})
+        ctx = _new_context(request, user, tipo, values, posted=inp)
         if tipo not in options:
             ctx["errore_pagina"] = "scegliere un tipo di caso tra quelli proposti"
-        return render(request, "casi/nuovo.html", ctx, status_code=status)
+        response = render(request, "casi/nuovo.html", ctx, status_code=status)
+        if _is_htmx(request) and tipo in options:
+            response.headers["HX-Push-Url"] = f"/casi/nuovo?{urlencode({'tipo': tipo})}"
+        return response
     wf, t = options[tipo]
+    head = {f.name: f for f in head_fields(svc.engine, user.principal, wf, values)}
     data = parse_form(t.data, inp) if t.data is not None else {}
     effective, date_error = parse_effective_date(inp.get("efficace_il"))
-    related = inp.get("caso_collegato")
+    reason, comune = (inp.get("motivo") or "").strip() or None, inp.get("comune_istat") or None
+    related = inp.get("caso_collegato") if "caso_collegato" in head else None
+    problems = every_problem(t, list(head.values()), inp, data, reason=reason, date_error=date_error,
+                             today=svc.today())
     try:
-        if date_error is not None:
-            raise InvalidData([date_error])
+        if problems:
+            if comune:  # scope first: a 403 is not hidden behind missing fields
+                authorize_open(svc.engine, user.principal, wf.case_type, t.name, comune, policy=svc.scoped.policy)
+            raise InvalidData(problems)
         case_id = svc.scoped.open_case(
-            user.principal, case_type=wf.case_type, data=data, transition=t.name,
-            comune_istat=inp.get("comune_istat") or None, kind=inp.get("tipologia") or None,
+            user.principal, case_type=wf.case_type, data=data, transition=t.name, comune_istat=comune,
+            kind=(inp.get("tipologia") or None) if "tipologia" in head else None,
             related_case_id=int(related) if related and related.isdigit() else None,
-            effective_at=effective, reason=(inp.get("motivo") or "").strip() or None)
+            effective_at=effective, reason=reason)
     except (*REFUSED, AccessDenied) as exc:
-        ctx = _new_context(request, user, tipo, values, exc)
+        ctx = _new_context(request, user, tipo, values, exc, posted=inp)
         return render(request, "casi/nuovo.html", ctx, status_code=status_of(exc))
     return _done(request, f"/casi/{case_id}?eseguita={t.name}")
 
@@ -381,9 +384,10 @@ async def fire(request: Request, case_id: IdPath, name: str, user: CurrentUser =
     version_text = inp.get("expected_version") or ""
     version = int(version_text) if version_text.isdigit() else None
     try:
-        if date_error is not None:
+        if date_error is not None:  # with every other error of the form, not alone
             svc.scoped.allowed(user.principal, case_id)  # scope first: a 403 is not hidden behind a date error
-            raise InvalidData([date_error])
+            reason = (inp.get("motivo") or "").strip() or None
+            raise InvalidData([*data_errors(t, data, reason=reason, today=svc.today()), date_error])
         svc.scoped.advance(user.principal, case_id=case_id, transition=name, data=data, effective_at=effective,
                            reason=(inp.get("motivo") or "").strip() or None, expected_version=version)
     except REFUSED as exc:

@@ -1,8 +1,14 @@
 // Case pages: "Aggiungi una riga" for lists of records (objectives, commitments, visits). Without
 // JavaScript the forms still offer a few blank rows (blank rows are not recorded) and the button stays hidden.
 (function () {
+  // With the button there, the blank optional rows offered for a page without JavaScript are dropped (a shorter
+  // form); the next row added takes the first free number.
   function show(root) {
     root.querySelectorAll('[data-aggiungi-riga]').forEach(function (b) { b.hidden = false; });
+    root.querySelectorAll('[data-righe]').forEach(function (rows) {
+      rows.querySelectorAll(':scope > [data-riga-vuota]').forEach(function (row) { row.remove(); });
+      rows.setAttribute('data-prossima', String(rows.children.length));
+    });
   }
   document.addEventListener('click', function (event) {
     var button = event.target.closest && event.target.closest('[data-aggiungi-riga]');

@@ -5,7 +5,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from domain.casetypes.fna import ranking as rk
 from domain.common import (
@@ -41,6 +41,8 @@ class BozzaBando(Form):
 
 
 class MisuraBando(Form):
+    model_config = ConfigDict(title="Misura")  # one row of a list: «Misura 1»
+
     misura: Misura = Field(title="Misura")
     importo_min: Euro = Field(title="Importo mensile minimo (€)")
     importo_max: Euro = Field(title="Importo mensile massimo (€)", gt=0)
@@ -72,6 +74,8 @@ class ApprovazioneBando(Form):
 
 
 class PosizioneGraduatoria(Form):
+    model_config = ConfigDict(title="Posizione")  # one row of a list: «Posizione 1»
+
     domanda: int = Field(title="Domanda")
     protocollo: str = Field(title="Protocollo")
     punteggio: Decimal = Field(title="Punteggio")

@@ -5,7 +5,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from domain.common import (
     AggiornamentoIsee,
@@ -87,13 +87,19 @@ class Valutazione(Form):
 
 
 class Obiettivo(Form):
-    descrizione: str = Field(title="Obiettivo", min_length=3)
+    model_config = ConfigDict(title="Obiettivo")  # one row of the list: «Obiettivo 1», «Obiettivo 2»
+
+    descrizione: str = Field(title="Descrizione", min_length=3)
     indicatore: str = Field(title="Indicatore", min_length=2)
     target: str = Field(title="Valore atteso", min_length=1)
-    peso: Decimal = Field(default=Decimal(1), title="Peso", gt=0, le=10)
+    peso: Decimal = Field(default=Decimal(1), title="Peso", gt=0, le=10, description=(
+        "Quanto conta l'obiettivo rispetto agli altri nella percentuale di raggiungimento del patto: "
+        "da più di 0 a 10; 1 se contano tutti allo stesso modo."))
 
 
 class ImpegnoReciprocita(Form):
+    model_config = ConfigDict(title="Impegno di reciprocità")
+
     attivita: str = Field(title="Attività di restituzione", min_length=3)
     ente_ospitante: str = Field(title="Ente ospitante", min_length=2)
     ore_settimanali: Decimal = Field(title="Ore settimanali", gt=0, le=40)
@@ -104,7 +110,8 @@ class MisuraEconomica(Form):
     importo: Euro = Field(title="Importo per erogazione (€)", gt=0)
     mensilita: int = Field(default=1, title="Numero di mensilità", ge=1, le=12)
     voci: list[Literal["sostegno_reddito", "utenze", "affitto", "altro"]] = Field(
-        default_factory=lambda: ["sostegno_reddito"], title="Voci di spesa", min_length=1
+        title="Voci di spesa", min_length=1,
+        description="Una o più: le sceglie l'assistente sociale (nessuna è proposta)."
     )
 
     def totale(self) -> Decimal:
@@ -113,7 +120,9 @@ class MisuraEconomica(Form):
 
 class PattoFirmato(Form):
     canale: Literal["progetto", "ulteriore"] = Field(
-        default="progetto", title="Canale (progetto Wel(l)FARE Legami o patto ulteriore)")
+        title="Canale (progetto Wel(l)FARE Legami o patto ulteriore)", description=(
+            "«Progetto Wel(l)FARE Legami»: uno dei patti del progetto (obiettivo annuo di 100); «Patto ulteriore»: "
+            "un patto oltre quelli del progetto. Le relazioni li contano separatamente."))
     obiettivi: list[Obiettivo] = Field(title="Obiettivi", min_length=1)
     impegni_reciprocita: list[ImpegnoReciprocita] = Field(title="Impegni di reciprocità", min_length=1)
     misura_economica: MisuraEconomica = Field(title="Misura economica")

@@ -5,7 +5,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from pydantic import Field, computed_field, model_validator
+from pydantic import ConfigDict, Field, computed_field, model_validator
 
 from domain.common import (
     Form,
@@ -197,6 +197,8 @@ class Voucher(Form):
 
 
 class Visita(Form):
+    model_config = ConfigDict(title="Visita")  # one row of a list: «Visita 1»
+
     data: ItalianDate = Field(title="Data della visita")
     operatore: str = Field(title="Operatore", min_length=2)
     minuti: int = Field(title="Durata (minuti)", gt=0, le=720)
