@@ -142,8 +142,11 @@ def _deadlines(conn: Any, case_id: int) -> list[Any]:
 def case_state(bind: Bind, case_id: int) -> Any | None:
     """(case_type, state, version) of a case, or None."""
     with reading(bind) as conn:
-        return conn.execute(sa.select(case_t.c.case_type, case_t.c.state, case_t.c.version)
-                            .where(case_t.c.id == case_id)).first()
+        return conn.execute(_CASE_STATE, {"case_id": case_id}).first()
+
+
+_CASE_STATE = sa.select(case_t.c.case_type, case_t.c.state, case_t.c.version).where(
+    case_t.c.id == sa.bindparam("case_id"))
 
 
 def _next_due() -> Any:

@@ -66,18 +66,27 @@ def case_ids_within(conn: Connection, person_id: int, scope: sa.ColumnElement[bo
 
 
 def discrepancies_of(conn: Connection, person_id: int) -> list[Row]:
-    return discrepancies_of_people(conn, [person_id])
+    """What `discrepancies_of_people` answers for one person (a statement built once: a case read asks it)."""
+    return conn.execute(_DISCREPANCIES_OF, {"person_id": person_id}).all()
+
+
+def _discrepancies(of: Any) -> sa.Select:
+    d = person_discrepancy_t.c
+    return (sa.select(d.person_id, d.case_id, d.cognome, d.nome, d.data_nascita, d.recorded_at,
+                      _comune_t.c.sub_ambito)
+            .select_from(person_discrepancy_t.join(case_t, case_t.c.id == d.case_id)
+                         .outerjoin(_comune_t, _comune_t.c.istat == case_t.c.comune_istat))
+            .where(of(d.person_id)).order_by(d.id))
+
+
+_DISCREPANCIES_OF = _discrepancies(lambda person_id: person_id == sa.bindparam("person_id"))
 
 
 def discrepancies_of_people(conn: Connection, person_ids: Iterable[int]) -> list[Row]:
     """(person_id, case_id, cognome, nome, data_nascita, recorded_at, sub_ambito) of every identity typed at a
     referral that differed from the stored one, for these people, in the order recorded."""
-    d = person_discrepancy_t.c
-    return conn.execute(
-        sa.select(d.person_id, d.case_id, d.cognome, d.nome, d.data_nascita, d.recorded_at, _comune_t.c.sub_ambito)
-        .select_from(person_discrepancy_t.join(case_t, case_t.c.id == d.case_id)
-                     .outerjoin(_comune_t, _comune_t.c.istat == case_t.c.comune_istat))
-        .where(d.person_id.in_(sorted(set(person_ids)))).order_by(d.id)).all()
+    people = sorted(set(person_ids))
+    return conn.execute(_discrepancies(lambda person_id: person_id.in_(people))).all()
 
 
 def cases_of_people_within(conn: Connection, person_ids: Iterable[int], scope: sa.ColumnElement[bool]) -> list[Row]:
