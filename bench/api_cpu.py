@@ -5,10 +5,10 @@
 The same data as bench/api.py (a subarea coordinator over patto cases freshly opened), on a throw-away
 PostgreSQL database (its name must contain "bench"). One Starlette TestClient drives the app in this process
 with HTTP Basic (the credential verified once, then cached, as a running integration has it); each kind is
-timed by this process's CPU (`time.process_time`), which a busy machine disturbs much less than wall time.
-The TestClient's own cost (building the request, the portal thread) is measured on GET /api/v1/tipi-like
-empty work? No: it is included, and equal before and after a change, so compare within this bench only.
-`--profile` prints cProfile's top functions by cumulative time for one kind instead. Not part of CI.
+timed by this process's CPU (`time.process_time`, every thread: the TestClient's own share of a few ms
+included, the same before and after a change, so compare within this bench), which a busy machine disturbs
+much less than wall time. To time other code, run it from that checkout (`cd other && python -m bench.api_cpu`).
+`--profile get|post` prints yappi's functions by total CPU time (every thread) for one kind instead. Not part of CI.
 """
 from __future__ import annotations
 
