@@ -5,7 +5,8 @@
 A throw-away database (its name must contain "bench"; default legami_bench_api) is recreated and initialised;
 one subarea coordinator per client (real argon2id parameters, the library's defaults) and, for each client and
 mode, `rounds` patto cases freshly opened (state SEGNALAZIONE). Legami is started with uvicorn in a subprocess
-on 127.0.0.1 (a free port; one process as `legami serve` runs it, or `--workers N` as `legami serve --workers N`) and driven over loopback by httpx (async).
+on 127.0.0.1 (a free port; one process as `legami serve` runs it, or with `--workers N` as `legami serve
+--workers N` does) and driven over loopback by httpx (async).
 
 Each client does `rounds` times: GET /api/v1/casi/{id}, then POST /api/v1/casi/{id}/transizioni/assegna on one
 of its own cases (`versione_attesa` 1). Kinds measured:

@@ -8,7 +8,8 @@ with HTTP Basic (the credential verified once, then cached, as a running integra
 timed by this process's CPU (`time.process_time`, every thread: the TestClient's own share of a few ms
 included, the same before and after a change, so compare within this bench), which a busy machine disturbs
 much less than wall time. To time other code, run it from that checkout (`cd other && python -m bench.api_cpu`).
-`--profile get|post` prints yappi's functions by total CPU time (every thread) for one kind instead. Not part of CI.
+`--profile get|post` prints yappi's functions by total CPU time (every thread) for one kind instead
+(`pip install yappi` first). Not part of CI.
 """
 from __future__ import annotations
 
@@ -83,7 +84,7 @@ def main() -> None:
             for c in part:
                 fn(c)
             results[kind].append((time.process_time() - cpu) / len(part) * 1000)
-            results[f"{kind} wall"] = [*results.get(f"{kind} wall", []), (time.perf_counter() - wall) / len(part) * 1000]
+            results.setdefault(f"{kind} wall", []).append((time.perf_counter() - wall) / len(part) * 1000)
     for kind, values in results.items():
         print(f"{kind}: median {statistics.median(values):.2f} ms/req ({', '.join(f'{v:.2f}' for v in values)})")
     print(f"load {load_before} -> {loadavg()}")

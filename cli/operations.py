@@ -314,7 +314,7 @@ def serve(
     flows: bool = typer.Option(True, "--flussi/--senza-flussi",
                                help="Avvia anche le attività pianificate (Prefect) nello stesso comando."),
     workers: int = typer.Option(1, "--workers", help="Processi web (uvicorn), da 1 a 16; oltre 1 solo con "
-                                                     "PostgreSQL. Le attività pianificate restano nel processo principale."),
+                                "PostgreSQL. Le attività pianificate restano nel processo principale."),
 ) -> None:
     import os
 
