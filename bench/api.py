@@ -5,7 +5,8 @@
 A throw-away database (its name must contain "bench"; default legami_bench_api) is recreated and initialised;
 one subarea coordinator per client (real argon2id parameters, the library's defaults) and, for each client and
 mode, `rounds` patto cases freshly opened (state SEGNALAZIONE). Legami is started with uvicorn in a subprocess
-on 127.0.0.1 (a free port; one process, as `legami serve` runs it) and driven over loopback by httpx (async).
+on 127.0.0.1 (a free port; one process as `legami serve` runs it, or with `--workers N` as `legami serve
+--workers N` does) and driven over loopback by httpx (async).
 
 Each client does `rounds` times: GET /api/v1/casi/{id}, then POST /api/v1/casi/{id}/transizioni/assegna on one
 of its own cases (`versione_attesa` 1). Kinds measured:
@@ -56,12 +57,17 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
 def process_cpu(pid: int) -> float:
-    """User + system CPU seconds of process `pid` (Linux /proc; 0 where unreadable)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
-    except (OSError, IndexError, ValueError):
-        return 0.0
+    """User + system CPU seconds of the processes of group `pid` (the server and, with --workers, its worker
+    processes; Linux /proc; 0 where unreadable)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[2]) == pid:  # the process group: the server was started in a session of its own
+                total += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
 
 ROOT = str(Path(__file__).resolve().parent.parent)
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/legami_bench_api"
@@ -70,7 +76,11 @@ CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 SERVER = """
 import sys, uvicorn
 from web.app import create_app
-uvicorn.run(create_app(), host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
+port, workers = int(sys.argv[1]), int(sys.argv[2])
+if workers > 1:  # as `legami serve --workers N` runs it
+    uvicorn.run("web.app:create_app", factory=True, workers=workers, host="127.0.0.1", port=port, log_level="warning")
+else:
+    uvicorn.run(create_app(), host="127.0.0.1", port=port, log_level="warning")
 """
 
 
@@ -117,9 +127,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(url: str, port: int, app_dir: str) -> subprocess.Popen:
+def start_server(url: str, port: int, app_dir: str, workers: int = 1) -> subprocess.Popen:
     env = {**os.environ, "LEGAMI_DATABASE_URL": url}
-    proc = subprocess.Popen([sys.executable, "-c", SERVER, str(port)], env=env, cwd=app_dir, start_new_session=True)
+    proc = subprocess.Popen([sys.executable, "-c", SERVER, str(port), str(workers)], env=env, cwd=app_dir,
+                            start_new_session=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -258,7 +269,8 @@ def pct(values: list[float], q: float) -> float:
 def report(out: dict[str, list[float]], args: argparse.Namespace, loads: tuple[str, str], seconds: float) -> str:
     cpu, mem = cpu_and_memory()
     lines = [f"Machine: {cpu}, {os.cpu_count()} CPUs, {mem}; load average {loads[0]} before, {loads[1]} after "
-             f"(shared machine); Python {platform.python_version()}; PostgreSQL on 127.0.0.1; one uvicorn process. "
+             f"(shared machine); Python {platform.python_version()}; PostgreSQL on 127.0.0.1; "
+             f"{'one uvicorn process' if args.workers == 1 else f'uvicorn with {args.workers} worker processes'}. "
              f"Code served from {args.app_dir}. {args.clients} clients x {args.rounds} rounds; sequential baseline {args.sequential} of each; "
              f"total {seconds:.0f} s.", "",
              "| kind | n | p50 ms | p95 ms | max ms |", "|---|---:|---:|---:|---:|"]
@@ -285,6 +297,7 @@ def main() -> None:
     parser.add_argument("--sequential", type=int, default=20)
     parser.add_argument("--deadline", type=float, default=600)
     parser.add_argument("--app-dir", default=ROOT, help="serve the code of another checkout (e.g. to compare)")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (legami serve --workers)")
     args = parser.parse_args()
     if not (1 <= args.clients <= 200 and 1 <= args.rounds <= 50 and 1 <= args.sequential <= 500):
         raise SystemExit("clients 1-200, rounds 1-50, sequential 1-500")
@@ -292,7 +305,7 @@ def main() -> None:
     before = loadavg()
     data = prepare(args.url, args.clients, args.rounds, args.sequential)
     port = free_port()
-    proc = start_server(args.url, port, args.app_dir)
+    proc = start_server(args.url, port, args.app_dir, args.workers)
     try:
         out = asyncio.run(asyncio.wait_for(run(f"http://127.0.0.1:{port}", data, args.clients, proc.pid),
                                            args.deadline))

@@ -313,6 +313,8 @@ def serve(
     port: int = typer.Option(8000, "--port", help="Porta."),
     flows: bool = typer.Option(True, "--flussi/--senza-flussi",
                                help="Avvia anche le attività pianificate (Prefect) nello stesso comando."),
+    workers: int = typer.Option(1, "--workers", help="Processi web (uvicorn), da 1 a 16; oltre 1 solo con "
+                                "PostgreSQL. Le attività pianificate restano nel processo principale."),
 ) -> None:
     import os
 
@@ -324,6 +326,10 @@ def serve(
     from web.assets import AssetsError, ensure_assets
 
     settings = get_settings()
+    if not 1 <= workers <= 16:
+        fail("--workers: indicare un numero di processi da 1 a 16")
+    if workers > 1 and not settings.database_url.startswith("postgresql"):
+        fail("--workers oltre 1 richiede PostgreSQL (LEGAMI_DATABASE_URL): SQLite resta a un solo processo web")
     try:
         if ensure_assets():
             say("Risorse front-end installate dal registro npm.")
@@ -341,9 +347,13 @@ def serve(
     say(f"Legami su http://{host}:{port}  (Ctrl-C per uscire)")
 
     _stop_on_sigterm()  # uvicorn re-raises SIGTERM after its shutdown: end here, flows included
+    options = {"host": host, "port": port, "log_level": "warning", "proxy_headers": True,
+               "timeout_graceful_shutdown": 3}
     try:
-        uvicorn.run(create_app(settings=settings, engine=engine()), host=host, port=port, log_level="warning",
-                    proxy_headers=True, timeout_graceful_shutdown=3)
+        if workers > 1:  # each worker process builds its own app and engine from the same settings (environment)
+            uvicorn.run("web.app:create_app", factory=True, workers=workers, **options)
+        else:
+            uvicorn.run(create_app(settings=settings, engine=engine()), **options)
     except KeyboardInterrupt:
         pass
     finally:

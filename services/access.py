@@ -88,6 +88,16 @@ def case_ref(conn: Engine | Connection, case_id: int, today: date) -> CaseRef:
                    is_minor(row.data_nascita, today), row.state, row.kind)
 
 
+def readable_case_ids(principal: Principal, rows: Iterable[Any], today: date,
+                      policy: AccessPolicy = DEFAULT_POLICY) -> set[int]:
+    """The ids of the rows (each with `case_id` and the keys `case_ref` reads, e.g.
+    store.persons.cases_of_person_of_case) that `principal` may read: the decision `scoped_filter` compiles
+    to SQL, taken here on keys already read."""
+    return {r.case_id for r in rows
+            if read_refusal(principal, CaseRef(r.case_type, r.comune_istat, r.sub_ambito, r.owner, r.provider_codice,
+                                               is_minor(r.data_nascita, today), r.state, r.kind), policy) is None}
+
+
 # ----------------------------------------------------------------------------- authorisation
 
 
@@ -96,7 +106,7 @@ def authorize_read(engine: Engine, principal: Principal, case_id: int, *, today:
     _authorized_ref(engine, principal, case_id, today or _today(), policy)
 
 
-def _authorized_ref(engine: Engine, principal: Principal, case_id: int, today: date,
+def _authorized_ref(engine: Engine | Connection, principal: Principal, case_id: int, today: date,
                     policy: AccessPolicy) -> CaseRef:
     ref = case_ref(engine, case_id, today)
     reason = read_refusal(principal, ref, policy)
@@ -133,20 +143,27 @@ def authorize_open(engine: Engine, principal: Principal, case_type: str, transit
 
 
 def redact(detail: dict[str, Any], principal: Principal, *, case: CaseRef | None = None,
-           policy: AccessPolicy = DEFAULT_POLICY, health_seen: set[str] | None = None) -> dict[str, Any]:
+           policy: AccessPolicy = DEFAULT_POLICY, health_seen: set[str] | None = None,
+           fresh: bool = False) -> dict[str, Any]:
     """A copy of a `case_detail` dict with only the field classes `principal` may see.
 
     Removed: keys of "dati" and of each "storia" row's "dati" of a hidden class, down to nested parts of
     a kept key (a snapshot's health-derived points); "persona" if identity is hidden; reasons ("motivo",
     "motivo_esito") if social notes are hidden. "dati_riservati" lists the classes (Italian labels) that
     were actually taken out, so a page can say that something is hidden. `health_seen` (if given) collects
-    the paths of the health data that was kept (what the read log names).
+    the paths of the health data that was kept (what the read log names). `fresh`: `detail` was built for
+    this call and is not used afterwards, so only the parts redaction rewrites are copied, not the whole.
     """
     ref = case or CaseRef(detail["tipo"], detail.get("comune_istat"), detail.get("sub_ambito"),
                           detail.get("assegnatario"), detail.get("ente"), state=detail.get("stato"))
     visible = visible_fields(principal, ref, policy)
     fields = field_map(detail["tipo"])
-    out = copy.deepcopy(detail)
+    if fresh:
+        out = dict(detail)
+        if "storia" in out:
+            out["storia"] = [dict(row) for row in out["storia"]]
+    else:
+        out = copy.deepcopy(detail)
     hidden: set[FieldClass] = set()
     if out.pop("dati_sanitari_sigillati", False):  # stored sealed, not decrypted for this reader
         hidden.add(FieldClass.HEALTH)
@@ -202,11 +219,12 @@ def read_case(engine: Engine, principal: Principal, case_id: int, *, today: date
     from services.referral import apply_person_view
 
     today = today or _today()
-    ref = _authorized_ref(engine, principal, case_id, today, policy)
-    sees_health = FieldClass.HEALTH in visible_fields(principal, ref, policy)  # else never decrypted
-    detail = redact(case_detail(engine, case_id, role=principal.role, today=today, health=sees_health),
-                    principal, case=ref, policy=policy)
-    detail = apply_person_view(detail, engine, principal, case_id, today=today)  # DOMAIN.md §13 out of scope
+    with reading(engine) as conn:  # one pooled connection for the whole read
+        ref = _authorized_ref(conn, principal, case_id, today, policy)
+        sees_health = FieldClass.HEALTH in visible_fields(principal, ref, policy)  # else never decrypted
+        detail = redact(case_detail(conn, case_id, role=principal.role, today=today, health=sees_health),
+                        principal, case=ref, policy=policy, fresh=True)
+        detail = apply_person_view(detail, conn, principal, case_id, today=today)  # DOMAIN.md §13 out of scope
     wf = get_workflow(ref.case_type)
     detail["prossime_transizioni"] = [
         t for t in detail["prossime_transizioni"]

@@ -19,33 +19,34 @@ from domain.access import Principal
 from domain.identity import COMPARED, display, identity_differences, known_elsewhere_notice
 from domain.italian import ROME
 from store import persons
-from store.uow import reading
+from store.uow import Bind, reading
 
 
-def person_view(engine: Engine, principal: Principal, case_id: int, *, today: date) -> dict[str, Any]:
+def person_view(bind: Bind, principal: Principal, case_id: int, *, today: date) -> dict[str, Any]:
     """{"persona": the identity to show or None, "persona_nota": the notice or None,
     "discrepanze_anagrafiche": [...]} for `principal` reading case `case_id` (which they may read)."""
-    from services.access import scoped_filter
+    from services.access import readable_case_ids
 
     out: dict[str, Any] = {"persona": None, "persona_nota": None, "discrepanze_anagrafiche": []}
-    with reading(engine) as conn:
-        person = persons.person_of_case(conn, case_id)
-        if person is None:
+    with reading(bind) as conn:
+        cases = persons.cases_of_person_of_case(conn, case_id)  # the person with every case of theirs
+        if not cases:
             return out
-        cases = persons.cases_of_person(conn, person.id)
-        readable = persons.case_ids_within(conn, person.id, scoped_filter(principal, today=today))
-        readable.add(case_id)
+        person = cases[0]
         records = persons.discrepancies_of(conn, person.id)
+    readable = readable_case_ids(principal, cases, today)
+    readable.add(case_id)
     typed = {r.case_id: r for r in records}
     knows_stored = any(c not in typed for c in readable)
-    earlier = [c for c in cases if c.id < case_id]  # the cases the person had when this one was opened
-    unread = [c.sub_ambito for c in earlier if c.id not in readable]
-    if unread and not any(c.id in readable and c.id not in typed for c in earlier):
+    earlier = [c for c in cases if c.case_id < case_id]  # the cases the person had when this one was opened
+    unread = [c.sub_ambito for c in earlier if c.case_id not in readable]
+    if unread and not any(c.case_id in readable and c.case_id not in typed for c in earlier):
         out["persona_nota"] = known_elsewhere_notice(unread)
     shown = person if knows_stored or case_id not in typed else typed[case_id]
     out["persona"] = {"cognome": shown.cognome, "nome": shown.nome, "codice_fiscale": person.codice_fiscale}
     if knows_stored:
-        stored = person._asdict()
+        stored = {"cognome": person.cognome, "nome": person.nome, "codice_fiscale": person.codice_fiscale,
+                  "data_nascita": person.data_nascita}
         out["discrepanze_anagrafiche"] = [_discrepancy(stored, r) for r in records]
     return out
 
@@ -102,14 +103,14 @@ def _discrepancy(stored: dict[str, Any], record: Any) -> dict[str, Any]:
     }
 
 
-def apply_person_view(detail: dict[str, Any], engine: Engine, principal: Principal, case_id: int, *,
+def apply_person_view(detail: dict[str, Any], bind: Bind, principal: Principal, case_id: int, *,
                       today: date) -> dict[str, Any]:
     """A redacted case detail with the person as `principal` may know them (nothing if identity is hidden)."""
     if detail.get("persona") is None:
         detail.setdefault("persona_nota", None)
         detail.setdefault("discrepanze_anagrafiche", [])
         return detail
-    detail.update(person_view(engine, principal, case_id, today=today))
+    detail.update(person_view(bind, principal, case_id, today=today))
     return detail
 
 

@@ -18,7 +18,7 @@ from domain.engine import CaseView
 from store import health_store
 from store.cases import load_case
 from store.sealed import merge
-from store.tables import Comune, Person, case_t, deadline_t, transition_t
+from store.tables import Comune, Person, case_t, deadline_t, health_data_t, transition_t
 from store.uow import Bind, reading
 
 comune_t = Comune.__table__
@@ -83,26 +83,42 @@ class CaseRecord:
     sealed_unread: bool = False  # health data is stored for this case but was not read (health=False)
 
 
+_HISTORY = (sa.select(transition_t).where(transition_t.c.case_id == sa.bindparam("case_id"))
+            .order_by(transition_t.c.seq))
+_DEADLINES = (sa.select(deadline_t).where(deadline_t.c.case_id == sa.bindparam("case_id"))
+              .order_by(deadline_t.c.due, deadline_t.c.id))
+# what the detail shows besides the case itself, in one statement: outcome, person, comune, and whether any
+# sealed health part is stored (said to a reader who may not see it)
+_AROUND = (
+    sa.select(case_t.c.outcome, case_t.c.outcome_reason, person_t.c.id.label("person_id"), person_t.c.cognome,
+              person_t.c.nome, person_t.c.codice_fiscale, person_t.c.data_nascita, comune_t.c.istat,
+              comune_t.c.nome.label("comune_nome"), comune_t.c.sub_ambito,
+              sa.exists().where(health_data_t.c.case_id == case_t.c.id).label("sealed"))
+    .select_from(case_t.outerjoin(person_t, person_t.c.id == case_t.c.person_id)
+                 .outerjoin(comune_t, comune_t.c.istat == case_t.c.comune_istat))
+    .where(case_t.c.id == sa.bindparam("case_id"))
+)
+
+
 def case_record(bind: Bind, case_id: int, *, health: bool = True) -> CaseRecord:
     """Everything stored about one case, read on one connection; NotFound (from load_case) if there is none.
     With `health` (a reader the access module lets see health data) the sealed health parts are decrypted
     back into the case's and each step's data; without, they are not read at all."""
+    key = {"case_id": case_id}
     with reading(bind) as conn:
         case = load_case(conn, case_id, health=health)
-        history = conn.execute(
-            sa.select(transition_t).where(transition_t.c.case_id == case_id).order_by(transition_t.c.seq)).all()
-        if health and (parts := health_store.steps_of_case(conn, case_id)):
+        history = conn.execute(_HISTORY, key).all()
+        around = conn.execute(_AROUND, key).one()
+        if health and around.sealed and (parts := health_store.steps_of_case(conn, case_id)):
             history = [_with_health(h, parts.get(h.seq)) for h in history]
-        sealed_unread = not health and health_store.has_sealed(conn, case_id)
-        deadlines = _deadlines(conn, case_id)
-        person = conn.execute(
-            sa.select(person_t).join(case_t, case_t.c.person_id == person_t.c.id).where(case_t.c.id == case_id)
-        ).first()
-        comune = conn.execute(
-            sa.select(comune_t).where(comune_t.c.istat == case.comune_istat)).first() if case.comune_istat else None
-        outcome = conn.execute(sa.select(case_t.c.outcome, case_t.c.outcome_reason).where(case_t.c.id == case_id)).one()
-    return CaseRecord(case, history, deadlines, person, comune, outcome.outcome, outcome.outcome_reason,
-                      sealed_unread)
+        deadlines = conn.execute(_DEADLINES, key).all()
+    person = None if around.person_id is None else SimpleNamespace(
+        id=around.person_id, cognome=around.cognome, nome=around.nome, codice_fiscale=around.codice_fiscale,
+        data_nascita=around.data_nascita)
+    comune = None if around.istat is None or not case.comune_istat else SimpleNamespace(
+        istat=around.istat, nome=around.comune_nome, sub_ambito=around.sub_ambito)
+    return CaseRecord(case, history, deadlines, person, comune, around.outcome, around.outcome_reason,
+                      not health and bool(around.sealed))
 
 
 def _with_health(row: Any, part: dict[str, Any] | None) -> Any:
@@ -120,15 +136,17 @@ def case_deadlines(bind: Bind, case_id: int) -> list[Any]:
 
 
 def _deadlines(conn: Any, case_id: int) -> list[Any]:
-    return conn.execute(sa.select(deadline_t).where(deadline_t.c.case_id == case_id)
-                        .order_by(deadline_t.c.due, deadline_t.c.id)).all()
+    return conn.execute(_DEADLINES, {"case_id": case_id}).all()
 
 
 def case_state(bind: Bind, case_id: int) -> Any | None:
     """(case_type, state, version) of a case, or None."""
     with reading(bind) as conn:
-        return conn.execute(sa.select(case_t.c.case_type, case_t.c.state, case_t.c.version)
-                            .where(case_t.c.id == case_id)).first()
+        return conn.execute(_CASE_STATE, {"case_id": case_id}).first()
+
+
+_CASE_STATE = sa.select(case_t.c.case_type, case_t.c.state, case_t.c.version).where(
+    case_t.c.id == sa.bindparam("case_id"))
 
 
 def _next_due() -> Any:

@@ -30,12 +30,18 @@ def session(conn: Connection, token_hash: str) -> Any | None:
 def session_and_user(conn: Connection, token_hash: str) -> tuple[Any, ActingUser | None] | None:
     """The session of `token_hash` and its user if still active (with the comuni of their sub-ambito), in one
     statement: what every request made with the session cookie reads. None: no such session."""
-    s = session_t.c
-    q = (sa.select(s.username, s.csrf_token, s.created_at, s.last_seen_at, s.expires_at, *acting_columns())
-         .select_from(acting_join(session_t, user_t.c.username == s.username))
-         .where(s.token_hash == token_hash))
-    rows = conn.execute(q).all()
+    rows = conn.execute(_SESSION_AND_USER, {"token_hash": token_hash}).all()
     return (rows[0], acting_from_rows(rows)) if rows else None
+
+
+def _session_and_user() -> sa.Select:
+    s = session_t.c
+    return (sa.select(s.username, s.csrf_token, s.created_at, s.last_seen_at, s.expires_at, *acting_columns())
+            .select_from(acting_join(session_t, user_t.c.username == s.username))
+            .where(s.token_hash == sa.bindparam("token_hash")))
+
+
+_SESSION_AND_USER = _session_and_user()  # built once: every request with the session cookie reads it
 
 
 def touch_session(conn: Connection, token_hash: str, last_seen_at: datetime, expires_at: datetime) -> None:

@@ -121,12 +121,18 @@ def acting_from_rows(rows: Sequence[Any]) -> ActingUser | None:
 def acting_login(conn: Connection, username: str) -> ActingUser | None:
     """The active user who may log in as `username` (a credential row; never the system user), in one
     statement; the same user `password_of` answers for."""
+    return acting_from_rows(conn.execute(_ACTING_LOGIN, {"username": username}).all())
+
+
+def _acting_login() -> sa.Select:
     u = user_t.c
-    q = (sa.select(*acting_columns())
-         .select_from(user_t.join(user_credential_t, user_credential_t.c.user_id == u.id)
-                      .outerjoin(comune_t, comune_t.c.sub_ambito == u.sub_ambito))
-         .where(u.username == username, u.active.is_(True), u.role != SYSTEM_ROLE))
-    return acting_from_rows(conn.execute(q).all())
+    return (sa.select(*acting_columns())
+            .select_from(user_t.join(user_credential_t, user_credential_t.c.user_id == u.id)
+                         .outerjoin(comune_t, comune_t.c.sub_ambito == u.sub_ambito))
+            .where(u.username == sa.bindparam("username"), u.active.is_(True), u.role != SYSTEM_ROLE))
+
+
+_ACTING_LOGIN = _acting_login()  # built once: every request with HTTP Basic reads it
 
 
 # ----------------------------------------------------------------------------- writes

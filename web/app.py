@@ -26,21 +26,12 @@ from services.cases import CaseService, now_rome
 from web.assets import VENDOR
 from web.deps import CsrfRefused, LoginRequired, Services
 from web.body_limit import BodyLimit
+from web.security_headers import SecurityHeaders
 from web.db_retry import RetryReadsOnLostConnection
 from web.errors import errors_payload, http_error, status_of
 from web.templating import render
 
 STATIC = VENDOR.parent
-
-SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "same-origin",
-    "Content-Security-Policy": ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-                                "script-src 'self'; font-src 'self' data:; frame-ancestors 'none'; "
-                                "form-action 'self'; base-uri 'self'"),
-}
-
 
 def create_app(*, settings: Settings | None = None, engine: Engine | None = None,
                clock: Callable[[], datetime] | None = None) -> FastAPI:
@@ -75,15 +66,7 @@ def create_app(*, settings: Settings | None = None, engine: Engine | None = None
 
     app.add_middleware(RetryReadsOnLostConnection)  # innermost: a read that met a dead pooled connection runs again
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)  # inside the security headers
-
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next):
-        response = await call_next(request)
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        if not request.url.path.startswith("/static/"):
-            response.headers.setdefault("Cache-Control", "no-store")
-        return response
+    app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, exc: LoginRequired):

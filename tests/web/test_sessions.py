@@ -112,6 +112,34 @@ def test_pages_carry_security_headers(client_for):
     assert r.headers["cache-control"] == "no-store"
 
 
+def test_static_files_carry_the_security_headers_but_may_be_cached(app):
+    css = TestClient(app).get("/static/vendor/bootstrap-italia/css/bootstrap-italia.min.css")
+    assert css.headers["x-content-type-options"] == "nosniff"
+    assert "frame-ancestors 'none'" in css.headers["content-security-policy"]
+    assert "cache-control" not in css.headers
+
+
+def test_a_header_the_application_sets_itself_is_kept_not_doubled():
+    import asyncio
+
+    from web.security_headers import SecurityHeaders
+
+    async def app(scope, receive, send):
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"Cache-Control", b"max-age=60"), (b"content-length", b"0")]})
+        await send({"type": "http.response.body", "body": b""})
+
+    sent = []
+
+    async def send(message):
+        sent.append(message)
+
+    asyncio.run(SecurityHeaders(app)({"type": "http", "path": "/api/v1/tipi"}, None, send))
+    headers = [(k.lower(), v) for k, v in sent[0]["headers"]]
+    assert [v for k, v in headers if k == b"cache-control"] == [b"max-age=60"]
+    assert (b"x-frame-options", b"DENY") in headers
+
+
 def test_an_idle_session_expires(app, web_engine):
     from datetime import timedelta
 

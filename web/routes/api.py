@@ -143,8 +143,13 @@ _SECURITY = [
 router = APIRouter(prefix=PREFIX, tags=["API v1"], route_class=ItalianValidationRoute, dependencies=_SECURITY,
                    responses=m.errors(401))
 
+async def _services(request: Request) -> Services:
+    """web.deps.services as a coroutine: a plain function dependency would cost a thread-pool hop per request."""
+    return services(request)
+
+
 User = Annotated[CurrentUser, Depends(current_user)]
-Svc = Annotated[Services, Depends(services)]
+Svc = Annotated[Services, Depends(_services)]
 CaseIdPath = Annotated[int, Path(ge=1, le=m.MAX_ID, description="Numero del caso")]
 
 
