@@ -183,6 +183,16 @@ def probe_my_deadlines(p: Probe) -> None:
         p.mismatches.append(f"GET /scadenze: compare il caso {p.outside} fuori ambito")
 
 
+def probe_diary(p: Probe) -> None:
+    _case_reads(p, "/diario")
+
+
+def probe_diary_add(p: Probe) -> None:
+    """Out of scope nobody writes in a case's diary (who may write in scope: tests/web/test_diary.py)."""
+    entry = {"tipo": "telefonata", "avvenuto_il": "10/11/2026 10:00", "testo": "Sentita la famiglia."}
+    p.call("POST", f"{API}/casi/{p.outside}/diario", 403, json=entry)
+
+
 def probe_indicators(p: Probe) -> None:
     p.call("GET", f"{API}/indicatori", p.row.indicators, params={"anno": 2026})
 
@@ -196,6 +206,8 @@ ENDPOINTS: dict[tuple[str, str], Callable[[Probe], None]] = {
     ("GET", f"{API}/casi/{{caso_id}}/scadenze"): probe_case_deadlines,
     ("GET", f"{API}/scadenze"): probe_my_deadlines,
     ("GET", f"{API}/indicatori"): probe_indicators,
+    ("GET", f"{API}/casi/{{caso_id}}/diario"): probe_diary,
+    ("POST", f"{API}/casi/{{caso_id}}/diario"): probe_diary_add,
     ("POST", f"{API}/casi/{{caso_id}}/transizioni/{{nome}}"): probe_fire,  # last: it changes the case
 }
 
