@@ -6,13 +6,14 @@
 would take two hours. Here the demo runs once (at `--scale`, 1.0 is the district's real size) and its year of
 work is copied until the district holds `--cases` cases:
 
-* each copy k gets every case (an FNA call excepted: the copies' applications join the demo's calls, so a call's
-  ranking grows with the district) with new ids, its steps (`case_transition`), deadlines and sealed health parts;
-  the last copy takes the cases with the lowest ids only (a parent is always opened before its child, so the
-  partial copy keeps its links). The per-sub-ambito and per-type mix is the demo's;
+* each copy k gets every case with new ids, its steps (`case_transition`), deadlines and sealed health parts; the
+  last copy takes the cases with the lowest ids only (a parent is always opened before its child, so the partial
+  copy keeps its links). The per-sub-ambito and per-type mix is the demo's;
+* each copy has its own FNA calls and its own providers (codice `<codice>K<k>`, a synthetic partita IVA, their
+  users `<username>.k<k>`), and its own social workers (`<username>.k<k>`, no password): a worker, a provider
+  and a call keep a demo-sized load, as in a bigger district; the sub-ambito's coordinator and the district-wide
+  roles see everything grow (`clone(..., clone_calls=False)` puts the copies' applications in the demo's calls);
 * each copy's people are new rows with a synthetic codice fiscale (`make_codice_fiscale`, new birth dates);
-* each copy's social workers are new users (`<username>.k<k>`, no password): a worker keeps a demo-sized
-  caseload and the sub-ambito's coordinator, the providers and the district-wide roles see everything grow;
 * health parts are re-sealed for their new (case, step) (the ciphertext is bound to them), same key;
 * outbox, reminders and audit hash chains are not copied (the copies' chain hashes are the originals').
 
@@ -81,8 +82,9 @@ def demo(url: str, scale: float) -> dict:
     return found["logins"]
 
 
-def clone(url: str, target: int, seed: int = 11) -> dict:
-    """Copy the demo's cases until the district holds `target` cases; returns counts."""
+def clone(url: str, target: int, seed: int = 11, clone_calls: bool = True) -> dict:
+    """Copy the demo's cases until the district holds `target` cases; returns counts. `clone_calls`: each copy
+    has its own FNA calls (else the copies' applications join the demo's calls)."""
     import psycopg
 
     from domain.validation import make_codice_fiscale
@@ -91,16 +93,17 @@ def clone(url: str, target: int, seed: int = 11) -> dict:
     started = time.perf_counter()
     with psycopg.connect(url) as conn:
         base = conn.execute("SELECT count(*) FROM case_file").fetchone()[0]
-        calls = conn.execute("SELECT count(*) FROM case_file WHERE case_type = ANY(%s)", (list(CALL_TYPES),)
-                             ).fetchone()[0]
+        calls = 0 if clone_calls else conn.execute(
+            "SELECT count(*) FROM case_file WHERE case_type = ANY(%s::text[])", (list(CALL_TYPES),)).fetchone()[0]
         per_copy = base - calls
         if base == 0 or per_copy == 0 or target <= base:
             return {"cases": base, "copies": 0, "seconds": 0.0}
         full, rest = divmod(target - base, per_copy)
         copies = full + (1 if rest else 0)
         # the last (partial) copy: the first `rest` cloneable cases by id
-        cutoff = conn.execute("SELECT max(id) FROM (SELECT id FROM case_file WHERE case_type <> ALL(%s) "
-                              "ORDER BY id LIMIT %s) s", (list(CALL_TYPES), rest or per_copy)).fetchone()[0]
+        cutoff = conn.execute("SELECT max(id) FROM (SELECT id FROM case_file WHERE case_type <> ALL(%s::text[]) "
+                              "ORDER BY id LIMIT %s) s", (list(CALL_TYPES) if not clone_calls else [],
+                                                          rest or per_copy)).fetchone()[0]
         max_case = conn.execute("SELECT max(id) FROM case_file").fetchone()[0]
         max_person = conn.execute("SELECT coalesce(max(id), 0) FROM person").fetchone()[0]
         max_tr = conn.execute("SELECT max(id) FROM case_transition").fetchone()[0]
@@ -108,13 +111,20 @@ def clone(url: str, target: int, seed: int = 11) -> dict:
         conn.execute("CREATE TEMP TABLE copies (k int PRIMARY KEY, last_case bigint)")
         conn.execute("INSERT INTO copies SELECT k, CASE WHEN k = %s THEN %s ELSE %s END FROM generate_series(1, %s) k",
                      (copies, cutoff, max_case, copies))
-        conn.execute("CREATE TEMP TABLE call_case AS SELECT id FROM case_file WHERE case_type = ANY(%s)",
-                     (list(CALL_TYPES),))
+        conn.execute("CREATE TEMP TABLE call_case AS SELECT id FROM case_file WHERE case_type = ANY(%s::text[])",
+                     (list(CALL_TYPES) if not clone_calls else [],))
 
-        # social workers: one new user per copy and worker
-        insert_select(conn, "app_user", {"id": f"t.id + c.k * {10**6}", "username": "t.username || '.k' || c.k",
-                                         "email": "'k' || c.k || '.' || t.email"},
-                      "app_user t CROSS JOIN copies c WHERE t.role = 'social_worker'")
+        # providers: one new provider per copy and provider (codice + "K<k>", a synthetic partita IVA)
+        insert_select(conn, "provider", {
+            "codice": "t.codice || 'K' || c.k",
+            "partita_iva": "'9' || lpad(c.k::text, 4, '0') || lpad(t.rn::text, 6, '0')"},
+            "(SELECT *, row_number() OVER (ORDER BY codice) AS rn FROM provider) t CROSS JOIN copies c")
+        # social workers and providers' users: one new user per copy and user
+        insert_select(conn, "app_user", {
+            "id": f"t.id + c.k * {10**6}", "username": "t.username || '.k' || c.k",
+            "email": "'k' || c.k || '.' || t.email",
+            "provider_codice": "CASE WHEN t.provider_codice IS NULL THEN NULL ELSE t.provider_codice || 'K' || c.k END"},
+            "app_user t CROSS JOIN copies c WHERE t.role IN ('social_worker', 'provider')")
         conn.execute("SELECT setval(pg_get_serial_sequence('app_user', 'id'), (SELECT max(id) FROM app_user))")
         conn.execute("CREATE TEMP TABLE worker AS SELECT username FROM app_user WHERE role = 'social_worker' "
                      "AND username NOT LIKE '%%.k%%'")
@@ -138,12 +148,13 @@ def clone(url: str, target: int, seed: int = 11) -> dict:
                     taken.add(cf)
                     cp.write_row((pid + k * max_person, cf, surname, name, born2, email, phone, provisional))
 
+        provider = "CASE WHEN t.provider_codice IS NULL THEN NULL ELSE t.provider_codice || 'K' || c.k END"
         owner = "CASE WHEN t.owner IN (SELECT username FROM worker) THEN t.owner || '.k' || c.k ELSE t.owner END"
         related = (f"CASE WHEN t.related_case_id IS NULL OR t.related_case_id IN (SELECT id FROM call_case) "
                    f"THEN t.related_case_id ELSE t.related_case_id + c.k * {max_case} END")
         n_cases = insert_select(conn, "case_file", {
             "id": f"t.id + c.k * {max_case}", "person_id": f"t.person_id + c.k * {max_person}", "owner": owner,
-            "related_case_id": related},
+            "related_case_id": related, "provider_codice": provider},
             "case_file t JOIN copies c ON t.id <= c.last_case WHERE t.id NOT IN (SELECT id FROM call_case)")
         n_steps = insert_select(conn, "case_transition", {
             "id": f"t.id + c.k * {max_tr}", "case_id": f"t.case_id + c.k * {max_case}"},
