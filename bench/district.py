@@ -48,15 +48,16 @@ def insert_select(conn, table: str, overrides: dict[str, str], source: str) -> i
     return cur.rowcount
 
 
-def demo(url: str, scale: float) -> dict:
+def demo(url: str, scale: float, template: str | None = None) -> dict:
     """`url` recreated as a copy of the demo at `scale`, with the demo password set for the first user of each role;
     returns {role: username}. The demo itself runs once per scale, into a template database kept between runs
-    (`<name>_demo<scale>`): at a shared machine's load the demo takes minutes."""
+    (`legami_bench_demo<scale>`, `template` to choose another): at a shared machine's load the demo takes
+    minutes."""
     import psycopg
     from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
     name = conninfo_to_dict(url)["dbname"]
-    template = f"{name}_demo{str(scale).replace('.', '_')}"
+    template = template or f"legami_bench_demo{str(scale).replace('.', '_')}"
     template_url = f"{url.rsplit('/', 1)[0]}/{template}"  # a URL, as make_engine takes
     key = {"scale": scale, "version": 1}
     found = loaded_dataset(template_url, key, TEMPLATE_META)

@@ -176,17 +176,18 @@ def deep_link(client, depth: int) -> tuple[str | None, int]:
     return (url if reached > 1 else None), reached
 
 
-def page_plan(data: dict, depth: int, clients: dict) -> list[tuple[str, str, str]]:
-    """(role, page label, url) for every page the bench times."""
+def page_plan(data: dict, depth: int, clients: dict, only: str | None = None) -> list[tuple[str, str, str]]:
+    """(role, page label, url) for every page the bench times (`only`: those whose role, label or url contain it)."""
     plan = []
     for role in ("social_worker", "subarea_coordinator", "planning_office"):
         if role not in clients:
             continue
         plan.append((role, "Oggi", "/oggi"))
         plan.append((role, "Casi, pagina 1", "/casi"))
-        url, reached = deep_link(clients[role], depth)
-        if url:
-            plan.append((role, f"Casi, pagina {reached}", url))
+        if not only or only.lower() in f"{role} casi, pagina n /casi?dopo":
+            url, reached = deep_link(clients[role], depth)
+            if url:
+                plan.append((role, f"Casi, pagina {reached}", url))
     if "social_worker" in clients:
         if data.get("case_id"):
             plan.append(("social_worker", "un caso (il più lungo dell'operatore)", f"/casi/{data['case_id']}"))
@@ -202,7 +203,7 @@ def page_plan(data: dict, depth: int, clients: dict) -> list[tuple[str, str, str
         plan.append(("provider", "Oggi", "/oggi"))
     if data.get("call_id") and "planning_office" in clients:
         plan.append(("planning_office", "Graduatoria FNA", f"/fna/bandi/{data['call_id']}/graduatoria"))
-    return plan
+    return [p for p in plan if not only or only.lower() in " ".join(p).lower()]
 
 
 def pct(values: list[float], q: float) -> float:
@@ -210,7 +211,7 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
 
 
-def run(url: str, data: dict, rounds: int, depth: int, slow: float = 30.0) -> list[dict]:
+def run(url: str, data: dict, rounds: int, depth: int, slow: float = 30.0, only: str | None = None) -> list[dict]:
     """Each page's timings, its raw replay's, and its slowest statements."""
     import psycopg
     from fastapi.testclient import TestClient
@@ -232,7 +233,7 @@ def run(url: str, data: dict, rounds: int, depth: int, slow: float = 30.0) -> li
     results = []
     raw = psycopg.connect(url)
     try:
-        for role, label, path in page_plan(data, depth, clients):
+        for role, label, path in page_plan(data, depth, clients, only):
             client = clients[role]
             start = time.perf_counter()
             response, statements = recorder.capture(lambda: client.get(path))  # also warms caches
@@ -302,19 +303,35 @@ def main() -> None:
     parser.add_argument("--depth", type=int, default=100, help="«Pagina successiva» links followed to the deep page")
     parser.add_argument("--slow", type=float, default=30.0,
                         help="a page whose first request takes longer (s) is timed once, cold")
-    parser.add_argument("--show-sql", metavar="PAGE", help="print the statements of pages whose label contains PAGE")
+    parser.add_argument("--pages", metavar="TEXT", help="only the pages whose role, label or url contain TEXT")
+    parser.add_argument("--show-sql", metavar="TEXT", help="print the slowest statements of the pages whose role, "
+                        "label or url contain TEXT, with the slowest one's EXPLAIN ANALYZE")
     args = parser.parse_args()
     if not (0 <= args.cases <= 2_000_000 and 1 <= args.rounds <= 200 and 0 < args.scale <= 5 and args.depth >= 1):
         raise SystemExit("cases 0-2,000,000, rounds 1-200, scale up to 5, depth >= 1")
     started, before = time.perf_counter(), loadavg()
     data = prepare(args.url, args.cases, args.scale)
-    results = run(args.url, data, args.rounds, args.depth, args.slow)
+    results = run(args.url, data, args.rounds, args.depth, args.slow, args.pages)
     print(report(results, data, args, (before, loadavg()), time.perf_counter() - started))
-    for r in results:
-        if args.show_sql and args.show_sql.lower() in r["page"].lower():
+    if args.show_sql:
+        show_sql(args.url, results, args.show_sql.lower())
+
+
+def show_sql(url: str, results: list[dict], text: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        for r in results:
+            if text not in f"{r['role']} {r['page']} {r['path']}".lower() or not r.get("slowest"):
+                continue
             print(f"\n{r['role']} {r['page']} ({r['path']}): slowest statements")
-            for ms, query, params in r.get("slowest", []):
+            for ms, query, params in r["slowest"]:
                 print(f"-- {ms:.1f} ms, params {params!r}\n{query}")
+            _, query, params = r["slowest"][0]
+            if query.lstrip().upper().startswith("SELECT"):
+                plan = conn.execute("EXPLAIN (ANALYZE, BUFFERS) " + query, params).fetchall()
+                print("\n".join(line[0] for line in plan))
+                conn.rollback()
 
 
 if __name__ == "__main__":

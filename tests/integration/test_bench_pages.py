@@ -24,7 +24,7 @@ def bench_url():
         pytest.skip(f"PostgreSQL non raggiungibile: {exc}")
     yield url
     with admin.connect() as conn:
-        for name in ("legami_bench_pages_test", "legami_bench_pages_test_demo0_02"):
+        for name in ("legami_bench_pages_test", "legami_bench_demo0_02"):
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
 
