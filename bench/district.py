@@ -2,8 +2,8 @@
 
     python -m bench.district --cases 100000 [--url postgresql://...legami_bench_pages] [--scale 1.0]
 
-`legami demo` takes about a minute per 850 cases (every step goes through the case service), so 100,000 cases
-would take two hours. Here the demo runs once (at `--scale`, 1.0 is the district's real size) and its year of
+`legami demo` takes one to three minutes per 850 cases (every step goes through the case service), so 100,000
+cases would take hours. Here the demo runs once (at `--scale`, 1.0 is the district's real size) and its year of
 work is copied until the district holds `--cases` cases:
 
 * each copy k gets every case with new ids, its steps (`case_transition`), deadlines and sealed health parts; the
