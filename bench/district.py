@@ -61,7 +61,11 @@ def demo(url: str, scale: float, template: str | None = None) -> dict:
     template_url = f"{url.rsplit('/', 1)[0]}/{template}"  # a URL, as make_engine takes
     key = {"scale": scale, "version": 1}
     found = loaded_dataset(template_url, key, TEMPLATE_META)
-    if found is None:
+    if found is not None:
+        from store.db import migrate
+
+        migrate(template_url)  # kept from an earlier run: brought to the code's schema
+    else:
         from services.demo import generate_demo
         from services.demo_access import demo_logins
         from services.setup import init_database

@@ -49,6 +49,9 @@ def prepare(url: str, cases: int, scale: float) -> dict:
     key = {"cases": cases, "scale": scale, "version": 2}
     found = loaded_dataset(url, key, META)
     if found:
+        from store.db import migrate
+
+        migrate(url)  # a district kept from an earlier run, brought to the code's schema
         return {**found, "reused": True}
     from bench import district
     from services.tallies import materialise
