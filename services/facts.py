@@ -78,11 +78,10 @@ def isee_renewed(conn, directory, ob, due, as_of) -> list[Pending]:
     pending = []
     for case_type, states in ((ct.case_type, ct.isee_renewal_states) for ct in all_case_types()
                               if ct.isee_renewal_states):
-        rows = store.cases_with_owner_in_states(conn, case_type, states)
-        for r in rows:
-            isee = r.data.get("isee") or {}
-            if int(str(isee.get("data_dsu", "0000"))[:4] or 0) <= due.year:
-                pending.append(Pending(f"caso:{r.id}", f"ISEE da rinnovare (DSU {str(isee.get('data_dsu', '—'))[:4]})",
+        for r in store.isee_dsu_of_cases_in_states(conn, case_type, states):
+            year = (r.data_dsu or "")[:4]
+            if int(year if year.isdigit() else 0) <= due.year:
+                pending.append(Pending(f"caso:{r.id}", f"ISEE da rinnovare (DSU {year or '—'})",
                                        comune=r.comune_istat, owner=r.owner, case_id=r.id))
     return pending
 

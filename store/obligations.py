@@ -43,10 +43,12 @@ def data_of_cases_in_state(bind: Bind, case_type: str, state: str) -> list[dict[
                                                                 case_t.c.state == state)).scalars())
 
 
-def cases_with_owner_in_states(bind: Bind, case_type: str, states: Iterable[str]) -> list[Any]:
-    """(id, owner, comune_istat, data) of the cases of `case_type` in any of `states`."""
+def isee_dsu_of_cases_in_states(bind: Bind, case_type: str, states: Iterable[str]) -> list[Any]:
+    """(id, owner, comune_istat, data_dsu) of the cases of `case_type` in any of `states`: the ISEE's DSU date
+    read in SQL, not the whole case data (at 100,000 cases Oggi spent ~1 s shipping and decoding it)."""
+    dsu = case_t.c.data[("isee", "data_dsu")].as_string()
     with reading(bind) as conn:
-        return conn.execute(sa.select(case_t.c.id, case_t.c.owner, case_t.c.comune_istat, case_t.c.data)
+        return conn.execute(sa.select(case_t.c.id, case_t.c.owner, case_t.c.comune_istat, dsu.label("data_dsu"))
                             .where(case_t.c.case_type == case_type, case_t.c.state.in_(states))).all()
 
 
