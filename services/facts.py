@@ -57,9 +57,8 @@ def housing_measure_activated(conn, directory, ob, due, as_of) -> list[Pending]:
     """Each sub-ambito needs, in the year up to the due date, a patto activated with rent (affitto) support."""
     start, end = date(due.year, 1, 1), min(due, as_of)
     rows = store.steps_in_window(conn, PATTO_TYPE, PATTO_ACTIVATION, _utc_start(start),
-                                 _utc_start(end + timedelta(days=1)))
-    met = {directory.comune_area.get(r.comune_istat) for r in rows
-           if "affitto" in (r.data.get("misura_economica") or {}).get("voci", [])}
+                                 _utc_start(end + timedelta(days=1)), ("misura_economica", "voci"))
+    met = {directory.comune_area.get(r.comune_istat) for r in rows if "affitto" in (r.value or [])}
     return [Pending(area, f"nessuna misura abitativa attivata nel sub-ambito {area}", sub_ambito=area)
             for area in sorted(directory.coordinator_email) if area not in met]
 
@@ -93,8 +92,8 @@ def monthly_visit_log(conn, directory, ob, due, as_of) -> list[Pending]:
     active = store.providers_of_cases_in_states_since(conn, SAD_CASE, REPORTING_STATES, _utc_start(month_start))
     if not active:
         return []
-    logged = store.steps_of_cases(conn, MONTHLY_LOG, [r.id for r in active])
-    done = {row.case_id for row in logged if str(row.data.get("mese", ""))[:7] == f"{month_start:%Y-%m}"}
+    logged = store.text_of_steps(conn, MONTHLY_LOG, [r.id for r in active], "mese")
+    done = {row.case_id for row in logged if str(row.value or "")[:7] == f"{month_start:%Y-%m}"}
     missing: dict[str, int] = {}
     for r in active:
         if r.id not in done and r.provider_codice:

@@ -18,11 +18,13 @@ from store.uow import Bind, reading, writing
 # ----------------------------------------------------------------------------- facts
 
 
-def steps_in_window(bind: Bind, case_type: str, transition: str, start: datetime, end: datetime) -> list[Any]:
-    """(comune_istat, data) of the `transition` steps of `case_type` effective in [start, end)."""
+def steps_in_window(bind: Bind, case_type: str, transition: str, start: datetime, end: datetime,
+                    path: tuple[str, ...]) -> list[Any]:
+    """(comune_istat, value) of the `transition` steps of `case_type` effective in [start, end): `value` is the
+    step data's JSON at `path`, read in SQL (not the whole data of every step)."""
     with reading(bind) as conn:
         return conn.execute(
-            sa.select(case_t.c.comune_istat, transition_t.c.data)
+            sa.select(case_t.c.comune_istat, transition_t.c.data[path].label("value"))
             .join(case_t, case_t.c.id == transition_t.c.case_id)
             .where(case_t.c.case_type == case_type, transition_t.c.transition == transition,
                    transition_t.c.effective_at >= start, transition_t.c.effective_at < end)
@@ -63,11 +65,12 @@ def providers_of_cases_in_states_since(bind: Bind, case_type: str, states: Itera
         ).all()
 
 
-def steps_of_cases(bind: Bind, transition: str, case_ids: list[int]) -> list[Any]:
-    """(case_id, data) of the `transition` steps of these cases."""
+def text_of_steps(bind: Bind, transition: str, case_ids: list[int], key: str) -> list[Any]:
+    """(case_id, value) of the `transition` steps of these cases: `value` the text under `key` of the step's data,
+    read in SQL (a visit register's data holds every visit of the month: too much to ship for one key)."""
     with reading(bind) as conn:
         return conn.execute(
-            sa.select(transition_t.c.case_id, transition_t.c.data)
+            sa.select(transition_t.c.case_id, transition_t.c.data[key].as_string().label("value"))
             .where(transition_t.c.transition == transition,
                    transition_t.c.case_id.in_(case_ids))
         ).all()

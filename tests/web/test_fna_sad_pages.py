@@ -342,6 +342,16 @@ def test_the_provider_accepts_the_voucher_with_the_first_visit_then_sends_the_mo
     visits = _table(page.text, "visite")
     assert "16/11/2026" in visits and "19/11/2026" in visits and "Paolo Greco" in visits
     assert "10/01/2027" in client.get("/ente").text  # next: December's register
+    # the district's monthly-register obligation reads the register's month: November's does not cover December
+    from services.obligations import load_obligations, obligation_overview
+    from store.obligations import text_of_steps
+
+    assert [(i, m[:7]) for i, m in text_of_steps(web_engine, "registra_visite", [case_id], "mese")] == [
+        (case_id, "2026-11")]
+    register = [o for o in load_obligations() if o.code == "report_mensile_sad"]
+    rows = obligation_overview(web_engine, as_of=date(2027, 1, 12), obligations=register)
+    owed = {r["scadenza"]: {p["ambito"]: p["mancante"] for p in r["in_sospeso"]} for r in rows}
+    assert owed["2027-01-10"].get("ente:ENTE01") == "registro di 12/2026 mancante per 1 utenti"
 
 
 def test_bad_visit_data_shows_italian_errors_naming_the_fields_and_writes_nothing(sad_world, client_for, web_engine):
