@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
 
 from sqlalchemy.engine import Connection
 
@@ -36,13 +37,16 @@ class Pending:
     case_id: int | None = None
 
 
-Fact = Callable[[Connection, Directory, Obligation, date, date], list[Pending]]
+Fact = Callable[..., list[Pending]]  # (conn, directory, obligation, due, as_of[, scope=]) -> pending
 FACTS: dict[str, Fact] = {}
+SCOPED: set[str] = set()  # facts over cases that take a case scope: a reader's Oggi reads only their cases
 
 
-def fact(name: str):
+def fact(name: str, *, scoped: bool = False):
     def register(fn: Fact) -> Fact:
         FACTS[name] = fn
+        if scoped:
+            SCOPED.add(name)
         return fn
 
     return register
@@ -71,13 +75,14 @@ def call_closed(conn, directory, ob, due, as_of) -> list[Pending]:
 
 
 
-@fact("isee_rinnovato")
-def isee_renewed(conn, directory, ob, due, as_of) -> list[Pending]:
-    """Active beneficiaries whose ISEE is not of the year after the due date's year."""
+@fact("isee_rinnovato", scoped=True)
+def isee_renewed(conn, directory, ob, due, as_of, scope=None) -> list[Pending]:
+    """Active beneficiaries whose ISEE is not of the year after the due date's year (within `scope`, if given:
+    a year-end list holds every active case of the district)."""
     pending = []
     for case_type, states in ((ct.case_type, ct.isee_renewal_states) for ct in all_case_types()
                               if ct.isee_renewal_states):
-        for r in store.isee_dsu_of_cases_in_states(conn, case_type, states):
+        for r in store.isee_dsu_of_cases_in_states(conn, case_type, states, scope=scope):
             year = (r.data_dsu or "")[:4]
             if int(year if year.isdigit() else 0) <= due.year:
                 pending.append(Pending(f"caso:{r.id}", f"ISEE da rinnovare (DSU {year or '—'})",
@@ -117,8 +122,13 @@ def manual_only(conn, directory, ob, due, as_of) -> list[Pending]:
     return [Pending("ambito", "da registrare come adempiuto, con motivo")]
 
 
-def evidence(conn: Connection, directory: Directory, ob: Obligation, due: date, as_of: date) -> list[Pending]:
-    try:
-        return FACTS[ob.fact](conn, directory, ob, due, as_of)
-    except KeyError:
-        raise ValueError(f"obbligo {ob.code}: fatto «{ob.fact}» sconosciuto") from None
+def evidence(conn: Connection, directory: Directory, ob: Obligation, due: date, as_of: date,
+             scope: Any = None) -> list[Pending]:
+    """What is still pending for this occurrence; with `scope` (an SQL condition over case_file, from the access
+    module) a fact over cases reads only the cases in it, the others everything."""
+    fn = FACTS.get(ob.fact)
+    if fn is None:
+        raise ValueError(f"obbligo {ob.code}: fatto «{ob.fact}» sconosciuto")
+    if scope is not None and ob.fact in SCOPED:
+        return fn(conn, directory, ob, due, as_of, scope=scope)
+    return fn(conn, directory, ob, due, as_of)

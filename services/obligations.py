@@ -43,9 +43,11 @@ def occurrences(conn: Connection, ob: Obligation, as_of: date) -> list[date]:
             if d + timedelta(days=ob.first_step()) <= as_of <= d + timedelta(days=ob.last_step() + STALE_AFTER_DAYS)]
 
 
-def pending_for(conn: Connection, directory: Directory, ob: Obligation, due: date, as_of: date) -> list[Pending]:
+def pending_for(conn: Connection, directory: Directory, ob: Obligation, due: date, as_of: date,
+                scope: Any = None) -> list[Pending]:
+    """What is still pending, manual decisions applied; `scope`: see `facts.evidence`."""
     manual = store.manually_met(conn, ob.code, ob.period_of(due))
-    return [p for p in evidence(conn, directory, ob, due, as_of) if p.scope_key not in manual]
+    return [p for p in evidence(conn, directory, ob, due, as_of, scope) if p.scope_key not in manual]
 
 
 def run_obligations_check(engine: Engine, *, as_of: date, obligations: list[Obligation] | None = None) -> ObligationResult:

@@ -212,14 +212,15 @@ def my_obligations(engine: Engine, principal: Principal, *, today: date,
     items: list[ObligationItem] = []
     if not mine:
         return items
+    scope = scoped_filter(principal, today=today)
     with reading(engine) as conn:
         directory = Directory(conn)
         for ob in mine:
             for due in _dues(conn, ob, today):
-                pending = pending_for(conn, directory, ob, due, today)
+                pending = pending_for(conn, directory, ob, due, today, scope)  # facts over cases: only in scope
                 case_ids = {p.case_id for p in pending if p.case_id is not None
                             and not (principal.role is R.SOCIAL_WORKER and p.owner is not None)}
-                visible = today_reads.readable_case_ids(conn, scoped_filter(principal, today=today), case_ids)
+                visible = today_reads.readable_case_ids(conn, scope, case_ids)
                 kept = [p for p in pending if _pending_mine(p, principal, visible)]
                 status = "adempiuto" if not kept else ("scaduto" if due < today else "in_corso")
                 details = [p.detail + (f" (caso n. {p.case_id})" if p.case_id else "") for p in kept]
