@@ -22,8 +22,13 @@ from domain.workflow import Role
 from domain.casetypes.sad import ADHESION, REPORTING_STATES, SERVED_STATES, portal_refusal
 from domain.casetypes.sad import SAD_CASE as SAD
 from domain.casetypes.sad.workflow import Servizio
+from domain.access import field_class, visible_fields
+from domain.conditions import CaseRef, is_minor
 from services.access import ScopedCaseService, scoped_filter
-from services.queries import CaseFilter, list_cases
+from services.case_pages import people_of
+from services.queries import CaseFilter, _deadline_row, list_cases
+from store import case_reads
+from store import portal as portal_reads
 
 R = Role
 ACCEPT, VISITS = "prima_visita", "registra_visite"
@@ -100,20 +105,44 @@ def _summary(detail: dict[str, Any], today: date) -> dict[str, Any]:
     }
 
 
+PORTAL_MAX = 10_000  # SAD cases of one provider listed on its portal (a provider serves tens to hundreds)
+SUMMARY_KEYS = ("ore_mensili", "ore_settimanali", "valido_dal", "valido_al")
+
+
 def portal(scoped: ScopedCaseService, principal: Principal) -> dict[str, Any]:
-    """The provider's SAD cases: vouchers waiting for acceptance and cases being served, with deadlines."""
+    """The provider's SAD cases: vouchers waiting for acceptance and cases being served, with deadlines.
+
+    Set-based (a handful of statements for the whole page): each case's summary comes from the fields the
+    provider may see (field classes of the declaration, as `read_case` would leave them), its open deadlines
+    and its registers' months; no health data is read, so nothing is logged."""
     _require(principal)
     today = scoped.today()
-    rows = list_cases(scoped.engine, CaseFilter(case_type=SAD, limit=2000), today=today,
-                      scope=scoped_filter(principal, today=today))
+    scope = scoped_filter(principal, today=today)
+    rows = [r for r in list_cases(scoped.engine, CaseFilter(case_type=SAD, limit=PORTAL_MAX), today=today,
+                                  scope=scope) if r["stato"] in PENDING_STATES + SERVED_STATES]
+    ids = [r["id"] for r in rows]
+    keys = {k.id: k for k in case_reads.people_with_keys(scoped.engine, ids)} if ids else {}
+    people = people_of(scoped.engine, principal, ids, today=today) if ids else {}
+    data = portal_reads.data_keys(scoped.engine, ids, SUMMARY_KEYS) if ids else {}
+    deadlines = portal_reads.open_deadlines(scoped.engine, ids) if ids else {}
+    steps = portal_reads.step_texts(scoped.engine, ids, {VISITS: ("mese",), ACCEPT: ("visita", "data")}) \
+        if ids else {}
     pending, active = [], []
     for row in rows:
-        if row["stato"] not in PENDING_STATES + SERVED_STATES:
-            continue
-        summary = _summary(scoped.read(principal, row["id"]), today)
-        (pending if row["stato"] in PENDING_STATES else active).append(summary)
-    adhesions = list_cases(scoped.engine, CaseFilter(case_type=ADHESION), today=today,
-                           scope=scoped_filter(principal, today=today))
+        k = keys.get(row["id"])
+        ref = CaseRef(SAD, k.comune_istat, k.sub_ambito, k.owner, k.provider_codice,
+                      is_minor(k.data_nascita, today), k.state) if k else None
+        visible = visible_fields(principal, ref) if ref else frozenset()
+        detail = {
+            "id": row["id"], "stato": row["stato"], "stato_etichetta": row["stato_etichetta"],
+            "comune": row["comune"], "persona": (people.get(row["id"]) or {}).get("persona"),
+            "dati": {key: v for key, v in data.get(row["id"], {}).items() if field_class(SAD, key) in visible},
+            "scadenze": [_deadline_row(d, today) for d in deadlines.get(row["id"], [])],
+            "storia": [{"transizione": t, "dati": {"mese": v} if t == VISITS else {"visita": {"data": v}}}
+                       for t, v in steps.get(row["id"], []) if v is not None],
+        }
+        (pending if row["stato"] in PENDING_STATES else active).append(_summary(detail, today))
+    adhesions = list_cases(scoped.engine, CaseFilter(case_type=ADHESION), today=today, scope=scope)
     return {"in_attesa": pending, "attivi": active, "adesioni": adhesions, "oggi": today}
 
 
