@@ -217,3 +217,17 @@ def test_every_kind_of_message_declares_its_italian_name_in_its_subject_file():
     assert undeclared == []
     assert template_label("caso_assegnato") == "Caso assegnato"
     assert template_label("modello_ignoto") == "Modello ignoto"
+
+
+def test_every_scrolling_table_wrapper_is_a_named_focusable_region():
+    """A wide table scrolls inside its wrapper on a phone: the keyboard must reach it and a screen reader name it
+    (axe's scrollable-region-focusable only fires where the test data happen to overflow)."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "web" / "templates"
+    plain = [f"{path.relative_to(root)}:{text.count(chr(10), 0, m.start()) + 1}"
+             for path in root.rglob("*.html") for text in [path.read_text(encoding="utf-8")]
+             for m in re.finditer(r'<div class="table-responsive"[^>]*>', text)
+             if not all(a in m.group(0) for a in ('tabindex="0"', 'role="region"', 'aria-label="Tabella: '))]
+    assert plain == []
