@@ -7,7 +7,7 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import PG_URL, _admin
+from tests.conftest import PG_URL, REQUIRE_PG, _admin
 
 pytestmark = pytest.mark.postgres
 
@@ -21,7 +21,10 @@ def bench_url():
         with admin.connect():
             pass
     except Exception as exc:  # noqa: BLE001 - any failure to reach the server
-        pytest.skip(f"PostgreSQL non raggiungibile: {exc}")
+        message = f"PostgreSQL non raggiungibile: {exc}"
+        if REQUIRE_PG:  # CI: a missing server fails the run, as for every other PostgreSQL test
+            pytest.fail(message)
+        pytest.skip(message + " (impostare LEGAMI_TEST_POSTGRES_URL)")
     yield url
     with admin.connect() as conn:
         for name in ("legami_bench_pages_test", "legami_bench_demo0_02"):
