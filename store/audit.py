@@ -8,6 +8,8 @@ read, so concurrent appends queue instead of forking the chain.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
@@ -99,14 +101,8 @@ def transitions_by_case(conn: Connection, batch: int = 5000) -> Iterator[tuple[i
     sealed = {(case_id, seq): r for case_id, seq, r in sealed_steps(conn, batch)}
     t = transition_t
     columns = [t.c.id, t.c.hash, *(t.c[name] for name in TRANSITION_FIELDS)]
-    current, rows = None, []
-    result = conn.execution_options(yield_per=batch).execute(sa.select(*columns).order_by(t.c.case_id, t.c.seq))
-    for row in result.mappings():
-        if row["case_id"] != current and rows:
-            yield current, rows
-            rows = []
-        current = row["case_id"]
-        row = dict(row)
+
+    def opened(row: dict[str, Any]) -> dict[str, Any]:
         part = sealed.get((row["case_id"], row["seq"]))
         if part is not None:
             try:
@@ -114,9 +110,11 @@ def transitions_by_case(conn: Connection, batch: int = 5000) -> Iterator[tuple[i
             except (InvalidTag, HealthKeyError):  # altered, moved or under a key no longer held: a break
                 health = {"sigillo_sanitario": "illeggibile"}
             row["data"] = merge(row["data"], health)
-        rows.append(row)
-    if rows:
-        yield current, rows
+        return row
+
+    result = conn.execution_options(yield_per=batch).execute(sa.select(*columns).order_by(t.c.case_id, t.c.seq))
+    for case_id, group in groupby(result.mappings(), key=itemgetter("case_id")):
+        yield case_id, [opened(dict(row)) for row in group]
 
 
 def health_log(conn: Connection, batch: int = 5000) -> Iterator[dict[str, Any]]:

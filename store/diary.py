@@ -11,6 +11,8 @@ cannot pass for a step's); the row keeps neither.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from itertools import groupby
+from operator import itemgetter
 from datetime import datetime
 from typing import Any
 
@@ -117,13 +119,8 @@ def by_case(conn: Connection, ring: Keyring | None = None, batch: int = 5000) ->
     sealed = {(r.case_id, -r.seq): r for r in conn.execute(
         sa.select(h.c.case_id, h.c.seq, h.c.key_id, h.c.nonce, h.c.ciphertext).where(h.c.seq < 0))}
     columns = [d.c.hash, d.c.sealed, *(d.c[n] for n in DIARY_FIELDS)]
-    current, rows = None, []
-    result = conn.execution_options(yield_per=batch).execute(sa.select(*columns).order_by(d.c.case_id, d.c.seq))
-    for row in result.mappings():
-        if row["case_id"] != current and rows:
-            yield current, rows
-            rows = []
-        current, row = row["case_id"], dict(row)
+
+    def opened(row: dict[str, Any]) -> dict[str, Any]:
         part = sealed.get((row["case_id"], row["seq"]))
         if row["sealed"]:
             try:
@@ -131,9 +128,11 @@ def by_case(conn: Connection, ring: Keyring | None = None, batch: int = 5000) ->
                            if part is not None else {"text": "sigillo assente"})
             except (InvalidTag, HealthKeyError):
                 row["text"] = "sigillo illeggibile"
-        rows.append(row)
-    if rows:
-        yield current, rows
+        return row
+
+    result = conn.execution_options(yield_per=batch).execute(sa.select(*columns).order_by(d.c.case_id, d.c.seq))
+    for case_id, group in groupby(result.mappings(), key=itemgetter("case_id")):
+        yield case_id, [opened(dict(row)) for row in group]
 
 
 def heads(conn: Connection) -> dict[int, tuple[int, str]]:
