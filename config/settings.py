@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     base_url: str = "http://127.0.0.1:8000"
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024,
                                 description="largest request body accepted (bytes); a larger one is refused (413)")
+    signature_trust_dir: Path | None = Field(
+        default=None, description="folder of PEM/DER root certificates trusted for digital signatures (e.g. the "
+                                  "Italian qualified CAs taken from the EU trusted list); unset: trust not verified")
 
     @model_validator(mode="after")
     def refuse_default_secret_in_production(self) -> "Settings":
