@@ -143,9 +143,10 @@ def judge(finding: SignatureFinding, *, now: datetime) -> SignatureReport:
 
     if not finding.readable:
         why = f" ({finding.problem})" if finding.problem else ""
+        conforming = "un PDF firmato conforme" if finding.formato == "PAdES" else "una busta .p7m conforme"
         return report(False, NON_ATTENDIBILE,
-                      f"La firma {finding.formato} non è leggibile{why}: il file è danneggiato o non è una busta "
-                      "firmata conforme. Chiedere una nuova copia firmata.")
+                      f"La firma {finding.formato} non è leggibile{why}: il file è danneggiato o non è "
+                      f"{conforming}. Chiedere una nuova copia firmata.")
     if not finding.intact:
         return report(False, NON_ATTENDIBILE,
                       f"Il documento è stato alterato dopo la firma di {_who(finding)}: il contenuto non "

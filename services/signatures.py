@@ -65,7 +65,7 @@ def verify_signature(content: bytes, media_type: str, *, trust_dir: Path | None 
     roots = load_trust_roots(_configured_trust_dir() if trust_dir is _DEFAULT else trust_dir)
     media = (media_type or "").split(";")[0].strip().lower()
     announced_p7m = media in P7M_MEDIA_TYPES or media.endswith("p7m")
-    if not announced_p7m and content[:1] != b"\x30" and b"%PDF-" in content[:1024]:  # a DER .p7m may hold a PDF
+    if content[:1] != b"\x30" and b"%PDF-" in content[:1024]:  # a DER .p7m may hold a PDF near its start
         return _run(lambda: _verify_pdf(content, roots, now))
     if announced_p7m or media in CMS_SNIFFED_MEDIA_TYPES:
         return _run(lambda: _verify_p7m(content, roots, now, announced=announced_p7m))

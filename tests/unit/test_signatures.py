@@ -117,6 +117,17 @@ def test_a_file_announced_as_p7m_that_is_not_a_signed_envelope_is_reported_unrea
     assert "non è leggibile" in report.dettaglio
 
 
+def test_a_signed_pdf_cut_short_in_transfer_is_reported_unreadable_not_unsigned(signed_pdf):
+    report = verify_signature(signed_pdf[:-200], PDF, trust_dir=None)
+    assert report is not None and report.integra is False
+    assert report.dettaglio.startswith("La firma PAdES non è leggibile")
+
+
+def test_the_content_decides_a_pdf_sent_with_the_p7m_media_type_is_read_as_a_pdf(signed_pdf):
+    report = verify_signature(signed_pdf, P7M, trust_dir=None)
+    assert report is not None and (report.formato, report.integra) == ("PAdES", True)
+
+
 def test_with_the_test_ca_in_the_trust_dir_both_signatures_are_verified(signed_pdf, p7m, trust_dir):
     for content, media_type in ((signed_pdf, PDF), (p7m, P7M)):
         report = verify_signature(content, media_type, trust_dir=trust_dir)
