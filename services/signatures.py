@@ -13,7 +13,9 @@ import binascii
 import concurrent.futures
 import contextvars
 import logging
-from collections.abc import Callable, Coroutine
+import warnings
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from io import BytesIO
 from pathlib import Path
@@ -49,6 +51,14 @@ class _QuietPathFailures(logging.Filter):
 
 
 logging.getLogger("pyhanko.sign.validation.generic_cms").addFilter(_QuietPathFailures())
+
+
+@contextmanager
+def _quiet_import() -> Iterator[None]:
+    """pyHanko imports cryptography's DSA types, which warn on import: not a word for a user (nor the CLI)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="DSA is deprecated")
+        yield
 
 
 def _configured_trust_dir() -> Path | None:
@@ -103,14 +113,16 @@ def _run(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
 
 
 def _context(roots: list[asn1_x509.Certificate] | None):
-    from pyhanko_certvalidator import ValidationContext
+    with _quiet_import():
+        from pyhanko_certvalidator import ValidationContext
 
     # No fetching: this machine reaches no CRL/OCSP responder; soft-fail accepts the missing revocation data.
     return ValidationContext(trust_roots=roots or [], allow_fetching=False, revocation_mode="soft-fail")
 
 
 def _key_usage():
-    from pyhanko.sign.validation.settings import KeyUsageConstraints
+    with _quiet_import():
+        from pyhanko.sign.validation.settings import KeyUsageConstraints
 
     return KeyUsageConstraints(key_usage=set(SIGNING_KEY_USAGES), match_all_key_usages=False)
 
@@ -146,9 +158,10 @@ def _finding_from_status(formato, status, roots, *, signing_time, inner=None, mo
 
 
 async def _verify_pdf(content: bytes, roots, now: datetime) -> SignatureReport | None:
-    from pyhanko.pdf_utils.misc import PdfReadError
-    from pyhanko.pdf_utils.reader import PdfFileReader
-    from pyhanko.sign.validation.pdf_embedded import async_validate_pdf_signature
+    with _quiet_import():
+        from pyhanko.pdf_utils.misc import PdfReadError
+        from pyhanko.pdf_utils.reader import PdfFileReader
+        from pyhanko.sign.validation.pdf_embedded import async_validate_pdf_signature
 
     _verifying.set(True)
     try:
@@ -197,7 +210,8 @@ def _signed_data(content: bytes) -> cms.SignedData | None:
 
 
 async def _verify_p7m(content: bytes, roots, now: datetime, *, announced: bool) -> SignatureReport | None:
-    from pyhanko.sign.validation.generic_cms import async_validate_cms_signature, extract_self_reported_ts
+    with _quiet_import():
+        from pyhanko.sign.validation.generic_cms import async_validate_cms_signature, extract_self_reported_ts
 
     _verifying.set(True)
     try:

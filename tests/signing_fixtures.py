@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import concurrent.futures
+import warnings
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
@@ -136,9 +137,11 @@ def _run(coroutine_factory):
 def pades_sign(pdf: bytes, pki: SigningPki, *, field_name: str = "FirmaBeneficiario") -> bytes:
     """The PDF signed (PAdES baseline, no timestamp) by the test signer, its CA certificate embedded."""
     from asn1crypto import keys as asn1_keys, x509 as asn1_x509
-    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-    from pyhanko.sign import fields, signers
-    from pyhanko_certvalidator.registry import SimpleCertificateStore
+    with warnings.catch_warnings():  # pyHanko imports cryptography's DSA types, which warn
+        warnings.filterwarnings("ignore", message="DSA is deprecated")
+        from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+        from pyhanko.sign import fields, signers
+        from pyhanko_certvalidator.registry import SimpleCertificateStore
 
     def der(cert: x509.Certificate) -> asn1_x509.Certificate:
         return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
