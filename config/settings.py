@@ -57,6 +57,8 @@ class Settings(BaseSettings):
             from store.sealed import parse_keys
 
             parse_keys(self.health_keys)  # an unreadable key is refused at start, naming it
+        if self.signature_trust_dir is not None and not self.signature_trust_dir.is_dir():
+            raise ValueError(f"LEGAMI_SIGNATURE_TRUST_DIR: la cartella {self.signature_trust_dir} non esiste")
         return self
 
 

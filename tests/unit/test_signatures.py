@@ -149,6 +149,15 @@ def test_the_trust_dir_is_read_from_the_setting(p7m, trust_dir, monkeypatch):
         get_settings.cache_clear()
 
 
+def test_a_trust_dir_that_does_not_exist_is_refused_at_start_naming_the_setting(tmp_path):
+    from pydantic import ValidationError
+
+    from config.settings import Settings
+
+    with pytest.raises(ValidationError, match="LEGAMI_SIGNATURE_TRUST_DIR"):
+        Settings(signature_trust_dir=tmp_path / "manca")
+
+
 def test_a_certificate_expired_when_it_signed_is_not_attendibile_although_the_content_is_intact(tmp_path):
     expired = make_pki(signer_valid_from=datetime.now(timezone.utc) - timedelta(days=400), signer_valid_days=30)
     report = verify_signature(cades_sign(b"relazione sociale", expired), P7M, trust_dir=None)
@@ -162,6 +171,20 @@ def test_a_pdf_signed_twice_names_both_signers(signed_pdf, other_pki, trust_dir)
     assert report is not None and report.integra is True
     assert report.fiducia == "non attendibile"  # the second signer's CA is not in the store
     assert report.altri_firmatari == (SIGNER_NAME,) and "2 firme" in report.dettaglio
+
+
+def test_a_p7m_with_parallel_signers_checks_each_one(pki, other_pki, trust_dir):
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.serialization import pkcs7
+
+    both = (pkcs7.PKCS7SignatureBuilder().set_data(b"verbale dell'equipe")
+            .add_signer(pki.signer_cert, pki.signer_key, hashes.SHA256())
+            .add_signer(other_pki.signer_cert, other_pki.signer_key, hashes.SHA256())
+            .add_certificate(pki.ca_cert).add_certificate(other_pki.ca_cert)
+            .sign(serialization.Encoding.DER, [pkcs7.PKCS7Options.Binary]))
+    report = verify_signature(both, P7M, trust_dir=trust_dir)
+    assert report is not None and report.integra is True and report.inner_content == b"verbale dell'equipe"
+    assert report.fiducia == "non attendibile" and report.altri_firmatari == (SIGNER_NAME,)
 
 
 def test_verification_also_runs_inside_an_event_loop(p7m):
