@@ -3,7 +3,8 @@ subject (CN, givenName, surname, serialNumber TINIT-<codice fiscale>), a PAdES-s
 attached CAdES .p7m (cryptography's PKCS7 builder). Shared by the signature tests and the upload tests.
 
 Everything here is synthetic: the codice fiscale comes from the demo generator's rules, the names are invented.
-Keys are made once per process (RSA generation is the slow part) and reused.
+Keys are made once per process (RSA generation is the slow part) and reused; `signed_patto_pdf()` and
+`signed_patto_p7m()` give ready signed files, `tamper(...)` an altered copy.
 """
 from __future__ import annotations
 
@@ -181,3 +182,21 @@ def tamper(content: bytes, old: bytes, new: bytes) -> bytes:
     """`content` with its one occurrence of `old` replaced by `new` of the same length (layout untouched)."""
     assert len(old) == len(new) and content.count(old) == 1, "a tamper must change one place, same length"
     return content.replace(old, new)
+
+
+@lru_cache(maxsize=None)
+def default_pki() -> SigningPki:
+    """One test CA and signer for the whole test process."""
+    return make_pki()
+
+
+@lru_cache(maxsize=None)
+def signed_patto_pdf() -> bytes:
+    """A PAdES-signed patto (one per process): what an upload test sends as «patto firmato»."""
+    return pades_sign(plain_pdf(), default_pki())
+
+
+@lru_cache(maxsize=None)
+def signed_patto_p7m() -> bytes:
+    """The same patto as an attached CAdES .p7m (one per process)."""
+    return cades_sign(plain_pdf(), default_pki())

@@ -14,8 +14,9 @@ import pytest
 from config.settings import get_settings
 from domain.signatures import SignatureReport, codice_fiscale_from_serial
 from services.signatures import verify_signature
-from tests.signing_fixtures import (PATTO_TEXT, SIGNER_CF, SIGNER_NAME, as_base64_p7m, cades_sign, make_pki,
-                                    pades_sign, plain_pdf, tamper, write_trust_dir)
+from tests.signing_fixtures import (PATTO_TEXT, SIGNER_CF, SIGNER_NAME, as_base64_p7m, cades_sign, default_pki,
+                                    make_pki, pades_sign, plain_pdf, signed_patto_p7m, signed_patto_pdf, tamper,
+                                    write_trust_dir)
 
 P7M = "application/pkcs7-mime"
 PDF = "application/pdf"
@@ -23,7 +24,7 @@ PDF = "application/pdf"
 
 @pytest.fixture(scope="module")
 def pki():
-    return make_pki()
+    return default_pki()
 
 
 @pytest.fixture(scope="module")
@@ -33,12 +34,12 @@ def other_pki():
 
 @pytest.fixture(scope="module")
 def signed_pdf(pki):
-    return pades_sign(plain_pdf(), pki)
+    return signed_patto_pdf()
 
 
 @pytest.fixture(scope="module")
 def p7m(pki):
-    return cades_sign(plain_pdf(), pki)
+    return signed_patto_p7m()
 
 
 @pytest.fixture(scope="module")
