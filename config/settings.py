@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     base_url: str = "http://127.0.0.1:8000"
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024,
                                 description="largest request body accepted (bytes); a larger one is refused (413)")
+    signature_trust_dir: Path | None = Field(
+        default=None, description="folder of PEM/DER root certificates trusted for digital signatures (e.g. the "
+                                  "Italian qualified CAs taken from the EU trusted list); unset: trust not verified")
 
     @model_validator(mode="after")
     def refuse_default_secret_in_production(self) -> "Settings":
@@ -54,6 +57,8 @@ class Settings(BaseSettings):
             from store.sealed import parse_keys
 
             parse_keys(self.health_keys)  # an unreadable key is refused at start, naming it
+        if self.signature_trust_dir is not None and not self.signature_trust_dir.is_dir():
+            raise ValueError(f"LEGAMI_SIGNATURE_TRUST_DIR: la cartella {self.signature_trust_dir} non esiste")
         return self
 
 
