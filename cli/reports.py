@@ -65,23 +65,11 @@ def report(
     as_of: Optional[str] = typer.Option(None, "--as-of", metavar="DATA"),
 ) -> None:
     """Relazione annuale per l'Organismo di Valutazione (PDF/HTML con grafici), esportazioni XLSX e CSV."""
-    from reports import report_csv, report_html, report_pdf, report_xlsx
-    from services.report_data import collect_results, district_details
-    from services.tallies import compute_tallies
+    from services.report_data import report_file
 
     fmt = report_format(fmt, out)
     day = day_in_year(year, as_of)
-    db = engine()
-    if fmt == "csv":
-        out.write_text(report_csv(compute_tallies(db, year=year, as_of=day, by=by)), encoding="utf-8")
-    elif fmt in ("pdf", "html", "xlsx"):
-        results = collect_results(db, year=year, as_of=day)
-        name, note = district_details(db)
-        if fmt == "xlsx":
-            out.write_bytes(report_xlsx(results, sub_ambiti_note=note))
-        else:
-            html = report_html(results, district_name=name, sub_ambiti_note=note)
-            out.write_bytes(report_pdf(html)) if fmt == "pdf" else out.write_text(html, encoding="utf-8")
+    out.write_bytes(report_file(engine(), year=year, as_of=day, fmt=fmt, by=by))
     say(f"Relazione {year} al {day:%d/%m/%Y} scritta in {out}.")
 
 
