@@ -44,6 +44,16 @@ def tally(
                                   f"(proiezione {target['esito_proiezione'] or '—'})" if target else ""})
     table(rows, [("indicatore", "indicatore"), ("totale", "totale"), *[(k, k) for k in keys],
                  ("obiettivo", "range di valutazione")], repeat=1)
+    by_area = [{"indicatore": i["etichetta"], "chiave": r["chiave"], "valore": _shown(r, result),
+                "range": f"{r['obiettivo']['min']:g}-{r['obiettivo']['max']:g}",
+                "esito": r["obiettivo"]["esito"] or "—",
+                "proiezione": "—" if r["obiettivo"]["proiezione_fine_anno"] is None
+                else f"{r['obiettivo']['proiezione_fine_anno']:g} ({r['obiettivo']['esito_proiezione'] or '—'})"}
+               for i in result["indicatori"] for r in i["righe"] if r.get("obiettivo")]
+    if by_area:
+        say("\nObiettivi per sub-ambito (range proprio o ripartito per popolazione, config/tallies.toml):")
+        table(by_area, [("indicatore", "indicatore"), ("chiave", "sub-ambito"), ("valore", "valore"),
+                        ("range", "range"), ("esito", "esito"), ("proiezione", "proiezione a fine anno")], repeat=1)
 
 
 def _shown(cell: Optional[dict], result: dict) -> str:

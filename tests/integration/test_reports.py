@@ -131,7 +131,11 @@ def test_the_xlsx_opens_with_the_expected_sheets_and_numbers(open_results):
     total = next(r for r in lines if r["Codice"] == "patti_realizzazione_pct" and r["Chiave"] == "totale"
                  and r["Ripartizione"] == "sub_ambito")
     assert (total["Valore"], total["Obiettivo min"], total["Obiettivo max"]) == (33.3, 70, 75)
-    assert total["Esito (totale)"] == "sotto il range" and total["Soppresso"] is False
+    assert total["Esito"] == "sotto il range" and total["Soppresso"] is False
+    crema = next(r for r in lines if r["Codice"] == "patti_realizzazione_pct" and r["Chiave"] == "Crema"
+                 and r["Ripartizione"] == "sub_ambito")  # a sub-ambito's own range (a share: the district's)
+    assert (crema["Obiettivo min"], crema["Obiettivo max"], crema["Esito"]) == (70, 75, "sotto il range")
+    assert crema["Proiezione a fine anno"] == 50.0 and crema["Esito proiezione"] == "sotto il range"
     by_kind = {r["Chiave"]: r["Valore"] for r in lines
                if r["Ripartizione"] == "type" and r["Codice"] == "patti_attivati"}
     assert by_kind == {"totale": 3, "autonomia": 1, "inclusione": 2}

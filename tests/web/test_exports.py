@@ -191,3 +191,9 @@ def test_the_summary_shows_health_data_only_to_an_entitled_reader_and_logs_that_
     assert "Non visibili al ruolo" in csc and "sanitari" in csc.lower()
     assert [r for r in health_reads(web_engine, username="csc.bianchi") if r["contesto"] == "riepilogo_pdf"] == []
     assert "accompagnamento" in assessor.lower() and "accompagnamento" not in csc.lower()
+
+
+def test_the_dashboard_shows_each_sub_ambitos_range_band_and_projection(world, client_for):
+    board = client_for("udp.neri").get("/cruscotto", params={"anno": 2026}).text
+    assert "Range del sub-ambito" in board and "Esito e proiezione a fine anno" in board
+    assert board.count('data-testid="range-sub-ambito"') >= 2  # Crema and Pandino rows at least
