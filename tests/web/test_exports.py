@@ -197,3 +197,11 @@ def test_the_dashboard_shows_each_sub_ambitos_range_band_and_projection(world, c
     board = client_for("udp.neri").get("/cruscotto", params={"anno": 2026}).text
     assert "Range del sub-ambito" in board and "Esito e proiezione a fine anno" in board
     assert board.count('data-testid="range-sub-ambito"') >= 2  # Crema and Pandino rows at least
+
+
+def test_the_api_indicators_carry_each_sub_ambitos_target(world, app):
+    body = TestClient(app, headers=basic("udp.neri")).get("/api/v1/indicatori", params={"anno": 2026}).json()
+    rows = {(i["codice"], r["chiave"]): r["obiettivo"] for i in body["indicatori"] if i["obiettivo"]
+            for r in i["righe"]}
+    assert rows and all(t is not None and {"min", "max", "esito", "proiezione_fine_anno", "esito_proiezione"} <= set(t)
+                        for (_, area), t in rows.items() if area in ("Crema", "Pandino")), rows
