@@ -367,4 +367,3 @@ def test_every_cell_of_a_measure_about_people_counts_its_people_in_every_breakdo
                 lines = [indicator["totale"], *indicator["righe"]]
                 assert all(line["n"] >= 1 for line in lines), (by, indicator["codice"], lines)
                 assert sum(line["n"] for line in indicator["righe"]) >= indicator["totale"]["n"], (by, indicator)
-
