@@ -45,7 +45,7 @@ def tally(
     table(rows, [("indicatore", "indicatore"), ("totale", "totale"), *[(k, k) for k in keys],
                  ("obiettivo", "range di valutazione")], repeat=1)
     by_area = [{"indicatore": i["etichetta"], "chiave": r["chiave"], "valore": _shown(r, result),
-                "range": f"{r['obiettivo']['min']:g}-{r['obiettivo']['max']:g}",
+                "range": _band(r["obiettivo"]),
                 "esito": r["obiettivo"]["esito"] or "—",
                 "proiezione": "—" if r["obiettivo"]["proiezione_fine_anno"] is None
                 else f"{r['obiettivo']['proiezione_fine_anno']:g} ({r['obiettivo']['esito_proiezione'] or '—'})"}
@@ -54,6 +54,11 @@ def tally(
         say("\nObiettivi per sub-ambito (range proprio o ripartito per popolazione, config/tallies.toml):")
         table(by_area, [("indicatore", "indicatore"), ("chiave", "sub-ambito"), ("valore", "valore"),
                         ("range", "range"), ("esito", "esito"), ("proiezione", "proiezione a fine anno")], repeat=1)
+
+
+def _band(target: dict) -> str:
+    low, high = target["min"], target["max"]
+    return f"{low:g}" if low == high else f"{low:g}-{high:g}"
 
 
 def _shown(cell: Optional[dict], result: dict) -> str:
