@@ -76,7 +76,8 @@ def wide_row(book, code: str) -> dict:
 def csv_table(text: str) -> dict[tuple[str, str], dict[str, str]]:
     assert text.startswith("\ufeff")
     rows = list(csv.DictReader(io.StringIO(text[1:]), delimiter=";"))
-    assert rows and list(rows[0]) == ["codice", "etichetta", "chiave", "valore", "n", "soppresso"]
+    assert rows and list(rows[0]) == ["codice", "etichetta", "chiave", "valore", "n", "soppresso", "obiettivo_min",
+                                      "obiettivo_max", "esito", "proiezione_fine_anno", "esito_proiezione"]
     return {(r["codice"], r["chiave"]): r for r in rows}
 
 
@@ -93,6 +94,7 @@ def test_the_pdf_shows_title_date_indicators_and_targets_in_italian_format(open_
     assert re.search(r"Patti attivati Totale 3 Persone 3 Unità numero", text)
     assert re.search(r"Realizzazione: esiti positivi sui patti conclusi Totale 33,3% Persone 3", text)
     assert "Range di valutazione 70–75%" in text and "sotto il range" in text
+    assert re.search(r"Range del sub- ?ambito", text)  # each sub-ambito's own range, band and projection
     assert "€ 700,00" in text and "€ 400,00" in text  # euro paid: total and Crema
     assert "41,7%" in text  # mean realisation rate (0.8333 + 0) / 2, shown as a percentage
     assert "Giorni dalla segnalazione all'attivazione del patto" in text
@@ -179,6 +181,8 @@ def test_the_csv_parses_with_semicolons_and_holds_the_same_figures(open_results)
     assert table[("patti_attivati", "Crema")]["valore"] == "2"
     assert table[("patti_realizzazione_pct", "totale")]["valore"] == "33,3"
     assert table[("patti_euro_erogati", "Pandino")]["valore"] == "300"
+    crema = table[("patti_attivati_progetto", "Crema")]  # Crema's share of the 100: 28.1 (test_tally_targets.py)
+    assert (crema["obiettivo_min"], crema["esito"], crema["proiezione_fine_anno"]) == ("28,1", "sotto", "1,1")
     for item in result["indicatori"] + result["scadenze"]:
         for key, cell in [("totale", item["totale"]), *((r["chiave"], r) for r in item["righe"])]:
             row = table[(item["codice"], key)]
