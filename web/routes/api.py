@@ -59,6 +59,7 @@ _PARAM_LABELS = {
     "testo": "Testo",
     "classe": "Classe del dato",
     "rettifica_di": "Rettifica della voce",
+    "formato": "Formato",
 }
 
 
