@@ -17,6 +17,7 @@ from typing import Any
 
 from config.district import load_district
 from config.policy_files import load_policies
+from domain.person import PersonCase
 from domain.engine import Actor, CaseView, Command, Decision, ProviderView, UserView, decide
 from domain.italian import ROME
 from domain.registry import get_workflow
@@ -309,6 +310,19 @@ class FakeWorld:
     def related_cases(self, case_id: int, case_type: str) -> list[CaseView]:
         return [c for _, c in sorted(self.cases.items())
                 if c.related_case_id == case_id and c.case_type == case_type]
+
+    def cases_of_person(self, codice_fiscale: str) -> list[PersonCase]:
+        """The person's cases among `cases` (open unless in a terminal state of their type)."""
+        from domain.registry import find_case_type
+
+        out = []
+        for _, c in sorted(self.cases.items()):
+            if (c.person or {}).get("codice_fiscale") != codice_fiscale:
+                continue
+            ct = find_case_type(c.case_type)
+            closed = ct is None or any(s.name == c.state and s.terminal for s in ct.workflow.states)
+            out.append(PersonCase(c.id, c.case_type, c.state, not closed, c.data.get("misura")))
+        return out
 
     # helpers for scenarios
     def set_provider_state(self, codice: str, adhesion_state: str | None) -> None:
