@@ -238,6 +238,10 @@ VALID: dict[str, dict[str, dict[str, Any]]] = {
         "archivia": {},
         "rinuncia": WITHDRAWAL,
     },
+    "misura_esterna": {
+        "registra": {"persona": MOTHER, "misura": "B1", "ente_erogatore": "ASST Crema", "dal": "2026-11-02"},
+        "cessa": {"al": "2026-11-18"},
+    },
 }
 
 # the steps whose data a case in the middle of its life has accumulated
@@ -248,6 +252,7 @@ HISTORY: dict[str, tuple[str, ...]] = {
     "sad_adesione": ("invita", "rispondi", "firma"),
     "sad_caso": ("segnala", "valuta", "redigi_pai", "scegli_ente", "emetti_voucher"),
     "bonus_famiglia": ("richiedi_colloquio", "rilascia_scheda", "presenta_domanda", "ammetti", "registra_nascita"),
+    "misura_esterna": ("registra",),
 }
 
 # the case data a transition needs when it holds for one variant of its case type only (fire's default patch)
