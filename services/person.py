@@ -97,23 +97,25 @@ def _day(value: datetime) -> str:
 # ----------------------------------------------------------------------------- a second open case at referral
 
 
-def check_duplicate(engine: Engine, principal: Principal, *, case_type: str, data: dict[str, Any],
-                    reason: str | None, today: date) -> None:
-    """Refuse (DuplicateCase, 409) opening a case of `case_type` for a codice fiscale that already has an open one,
-    unless a reason is given (it is recorded on the opening step). The opener is shown the open cases they may
-    read by number, and of the others only how many and whom to ask."""
-    person = data.get("persona") if isinstance(data, dict) else None
-    code = str(person.get("codice_fiscale") or "").replace(" ", "").upper() if isinstance(person, dict) else ""
-    if not code or (reason or "").strip():
-        return
-    with reading(engine) as conn:
+def duplicate_check(principal: Principal, *, case_type: str, reason: str | None, today: date):
+    """The check `CaseService.open_case` runs inside its unit of work once the opening is decided (data valid,
+    policy in force): it refuses (DuplicateCase, 409) a case of `case_type` for a codice fiscale that already has
+    an open one, unless a reason is given (recorded on the opening step). The opener is shown the open cases they
+    may read by number, and of the others only how many and whom to ask."""
+
+    def check(conn: Any, person: dict[str, Any] | None) -> None:
+        code = str((person or {}).get("codice_fiscale") or "")
+        if not code or (reason or "").strip():
+            return
         rows = [r for r in persons.cases_with_keys_by_code(conn, code) if r.case_type == case_type and _open(r)]
-    if not rows:
-        return
-    seen, unseen = _split(principal, rows, today)
-    label = get_workflow(case_type).label
-    readable = [r.case_id for r in seen]
-    raise DuplicateCase(duplicate_message(label, readable, elsewhere_notice(unseen)), readable, len(unseen))
+        if not rows:
+            return
+        seen, unseen = _split(principal, rows, today)
+        readable = [r.case_id for r in seen]
+        raise DuplicateCase(duplicate_message(get_workflow(case_type).label, readable, elsewhere_notice(unseen)),
+                            readable, len(unseen))
+
+    return check
 
 
 # ----------------------------------------------------------------------------- identity hygiene

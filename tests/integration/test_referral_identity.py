@@ -30,7 +30,7 @@ def test_a_different_birth_date_on_a_known_provisional_code_is_kept_as_a_discrep
     assert first.exit_code == 0, first.output
     assert json.loads(first.output)["persona_nota"] is None
     second = invoke("case", "open", "patto", "--actor", "as.rossi", "--comune", "019035", "--efficace",
-                    "12/01/2026", "--data", referral("Ferrari", "1971-03-04"))
+                    "12/01/2026", "--motivo", "seconda segnalazione", "--data", referral("Ferrari", "1971-03-04"))
     assert second.exit_code == 0, second.output
     said = " ".join(second.output.split())  # the console wraps at 100 columns
     assert "già nota ai servizi" in said and "coordinatore del sub-ambito Pandino" in said

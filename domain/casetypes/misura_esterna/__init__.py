@@ -21,7 +21,8 @@ from domain.workflow import Role, State, Transition, Workflow
 
 R = Role
 _A = FieldClass.ADMINISTRATIVE
-STAFF = frozenset({R.SOCIAL_WORKER, R.SUBAREA_COORDINATOR, R.CSC_ADMIN})
+RECORDERS = frozenset({R.SOCIAL_WORKER, R.CSC_ADMIN})  # who records it (as who opens any referral)
+STAFF = RECORDERS | {R.SUBAREA_COORDINATOR}
 
 
 class MisuraEsterna(StrEnum):
@@ -61,7 +62,7 @@ MISURA_ESTERNA = Workflow(
                 "controllare le incompatibilità",
     states=(State("ACTIVE", "In corso"), State("ENDED", "Cessata", terminal=True)),
     transitions=(
-        Transition("registra", "Registrazione della misura", (), "ACTIVE", STAFF, data=Registrazione),
+        Transition("registra", "Registrazione della misura", (), "ACTIVE", RECORDERS, data=Registrazione),
         Transition("cessa", "Cessazione della misura", ("ACTIVE",), "ENDED", STAFF, data=Cessazione),
     ),
 )
