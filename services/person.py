@@ -126,6 +126,7 @@ def merge_codes(engine: Engine, principal: Principal, *, provisional: str, defin
     """Merge the provisional code's person into the definitive codice fiscale: its cases (and recorded
     discrepancies) move to the person with the definitive code, or the person takes the definitive code if none
     has it yet. Recorded in person_merge (who, when, why, which cases). Omocodia variants are never merged."""
+    _role_may_change_identities(principal)
     provisional, definitive = provisional.strip(), definitive.strip().upper()
     errors = []
     if (problem := merge_problem(provisional, definitive)) is not None:
@@ -157,6 +158,13 @@ def merge_codes(engine: Engine, principal: Principal, *, provisional: str, defin
     return {"persona": into, "casi_spostati": moved, "codice_definitivo": definitive}
 
 
+def _role_may_change_identities(principal: Principal) -> None:
+    """A role that never changes identities is refused before any person is looked up (nothing is revealed)."""
+    refusal = identity_refusal(principal, [])
+    if refusal is not None:
+        raise AccessDenied(refusal)
+
+
 RESOLUTIONS = {"archivio": "resta l'anagrafica in archivio", "indicato": "vale quanto indicato alla segnalazione"}
 
 
@@ -164,6 +172,7 @@ def resolve_discrepancy(engine: Engine, principal: Principal, *, case_id: int, c
                         now: datetime, today: date) -> dict[str, Any]:
     """Resolve the identity discrepancy recorded when case `case_id` was opened: "archivio" keeps the stored
     identity, "indicato" replaces it with what was typed. Who resolves, when and how are kept on the record."""
+    _role_may_change_identities(principal)
     if choice not in RESOLUTIONS:
         raise InvalidData([FieldError("esito", "Esito", "scegliere tra: " + ", ".join(RESOLUTIONS))])
     with writing(engine) as conn:
