@@ -207,3 +207,22 @@ def test_a_name_discrepancy_is_flagged_and_an_entitled_reader_resolves_it(app, w
         assert conn.execute(sa.select(person_discrepancy_t.c.resolution, person_discrepancy_t.c.resolved_by)).all() \
             == [("archivio", "coord.pandino")]
         assert conn.execute(sa.select(person_t.c.cognome).where(person_t.c.id == person_id)).scalar_one() == "Riva"
+
+
+def test_the_merge_form_on_the_persons_page_moves_the_cases_and_a_wrong_code_is_refused_naming_the_field(
+        app, world, client_for, web_engine):
+    case_id = _provisional_case(app, "as.rossi", CREMA)
+    person_id = person_id_of(web_engine, PROVISIONAL)
+    assert 'data-testid="modulo-unione"' not in client_for("as.rossi").get(f"/persone/{person_id}").text
+    coordinator = client_for("coord.crema")
+    assert 'data-testid="modulo-unione"' in coordinator.get(f"/persone/{person_id}").text
+    wrong = coordinator.post(f"/persone/{person_id}/unione", data={
+        "csrf_token": csrf_of(coordinator), "provvisorio": PROVISIONAL, "definitivo": "RSSMRA80A01D142Z",
+        "motivo": "codice attribuito"})
+    assert wrong.status_code == 422 and "codice definitivo" in wrong.text and count(web_engine, person_merge_t) == 0
+    definitive = make_codice_fiscale("Ferrari", "Ada", date(1970, 2, 1), "F", "D142")
+    done = coordinator.post(f"/persone/{person_id}/unione", follow_redirects=True, data={
+        "csrf_token": csrf_of(coordinator), "provvisorio": PROVISIONAL, "definitivo": definitive,
+        "motivo": "codice attribuito"})
+    assert done.status_code == 200 and 'data-testid="unioni"' in done.text and definitive in done.text
+    assert f'href="/casi/{case_id}"' in done.text
