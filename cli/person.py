@@ -24,22 +24,11 @@ def _now() -> datetime:
 @person_app.command("mostra")
 def person_show(case_id: int = CaseArg, actor: str = ActorOpt, as_json: bool = JsonOpt) -> None:
     """I casi della persona del caso che l'utente può consultare, e quanti altri ce ne sono."""
-    from services.person import person_page
-    from store import persons
-    from store.uow import reading
+    from services.person import person_id_of_case, person_page
 
     def go():
-        from services.access import authorize_read
-
-        user = principal(actor)
-        authorize_read(engine(), user, case_id)
-        with reading(engine()) as conn:
-            found = persons.person_of_case(conn, case_id)
-        from domain.errors import NotFound
-
-        if found is None:
-            raise NotFound(f"il caso {case_id} non riguarda una persona")
-        return person_page(engine(), user, found.id, today=_now().date())
+        user, today = principal(actor), _now().date()
+        return person_page(engine(), user, person_id_of_case(engine(), user, case_id, today=today), today=today)
 
     page = run(go)
     if as_json:

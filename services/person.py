@@ -82,6 +82,18 @@ def person_page(engine: Engine, principal: Principal, person_id: int, *, today: 
     }
 
 
+def person_id_of_case(engine: Engine, principal: Principal, case_id: int, *, today: date) -> int:
+    """The person of case `case_id`, once `principal` may read the case (AccessDenied, NotFound otherwise)."""
+    from services.access import authorize_read
+
+    authorize_read(engine, principal, case_id, today=today)
+    with reading(engine) as conn:
+        found = persons.person_of_case(conn, case_id)
+    if found is None:
+        raise NotFound(f"il caso {case_id} non riguarda una persona")
+    return found.id
+
+
 def _stored(rows: list[Any], discrepant: set[int], today: date) -> list[CaseRef]:
     """The keys of the person's cases that show the stored identity (opened without a discrepancy)."""
     return [_ref(r, today) for r in rows if r.case_id not in discrepant]

@@ -8,8 +8,6 @@ from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from services import person
-from services.access import authorize_read
-from store.uow import reading
 from web import api_models as m
 from web.routes.api import _SECURITY, PREFIX, CaseIdPath, ItalianValidationRoute, Svc, User
 
@@ -48,15 +46,7 @@ def person_of_case(caso_id: CaseIdPath, user: User, svc: Svc) -> dict[str, Any]:
 
 
 def _person_id(svc: Any, user: Any, case_id: int) -> int:
-    from domain.errors import NotFound
-    from store import persons
-
-    authorize_read(svc.engine, user.principal, case_id, today=svc.today())
-    with reading(svc.engine) as conn:
-        found = persons.person_of_case(conn, case_id)
-    if found is None:
-        raise NotFound(f"il caso {case_id} non riguarda una persona")
-    return found.id
+    return person.person_id_of_case(svc.engine, user.principal, case_id, today=svc.today())
 
 
 @router.post("/persone/unione", responses=m.errors(403, 404, 422), summary="Unisce un codice provvisorio",
