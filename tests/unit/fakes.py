@@ -17,9 +17,9 @@ from typing import Any
 
 from config.district import load_district
 from config.policy_files import load_policies
-from domain.person import PersonCase
 from domain.engine import Actor, CaseView, Command, Decision, ProviderView, UserView, decide
 from domain.italian import ROME
+from domain.person import PersonCase
 from domain.registry import get_workflow
 from domain.validation import make_codice_fiscale
 from domain.workflow import Role, Transition, Workflow

@@ -7,8 +7,8 @@ from domain.casetype import CaseType, IndicatorGroup, ReminderRouting
 from domain.casetypes.bonus_famiglia.workflow import BONUS_FAMIGLIA
 from domain.events import Notify, Recipient
 from domain.fields import FieldClass
-from domain.person import Incompatibility
 from domain.indicators import Agg, Interval, Measure, Ratio
+from domain.person import Incompatibility
 
 _A, _S, _H = FieldClass.ADMINISTRATIVE, FieldClass.SOCIAL, FieldClass.HEALTH
 B, T = "bonus", "bonus_famiglia"
