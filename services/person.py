@@ -17,7 +17,7 @@ from domain.errors import InvalidData, NotFound
 from domain.identity import contact
 from domain.person import DuplicateCase, duplicate_message, merge_problem
 from domain.registry import find_case_type, get_workflow
-from domain.validation import FieldError
+from domain.validation import FieldError, birth_date_from_codice_fiscale
 from store import persons
 from store.uow import reading, writing
 
@@ -156,6 +156,11 @@ def merge_codes(engine: Engine, principal: Principal, *, provisional: str, defin
         refusal = identity_refusal(principal, [_ref(r, today) for r in rows])
         if refusal is not None:
             raise AccessDenied(refusal)
+        encoded = birth_date_from_codice_fiscale(definitive, today)
+        if encoded != source.data_nascita:  # the typed birth date or the code is wrong: a person decides, not this
+            raise InvalidData([FieldError("definitivo", "Codice fiscale definitivo",
+                                          f"indica la nascita il {encoded:%d/%m/%Y}, in archivio il "
+                                          f"{source.data_nascita:%d/%m/%Y}: correggere prima la data di nascita")])
         moved = [r.case_id for r in rows if r.id == source.id]
         if target is None:
             persons.set_code(conn, source.id, definitive)

@@ -170,15 +170,26 @@ def test_a_coordinator_merges_a_provisional_code_into_the_definitive_one_and_the
 
 
 def test_a_provisional_code_merges_into_a_person_already_known_by_the_definitive_code(app, world, web_engine):
-    other = open_for(app, "as.rossi", CREMA, persona("Bassi", "Ugo"))
+    bassi = persona("Bassi", "Ugo", date(1970, 2, 1))  # the birth date typed with the provisional code
+    other = open_for(app, "as.rossi", CREMA, bassi)
     case_id = _provisional_case(app, "as.rossi", CREMA, surname="Bassi")
     before = count(web_engine, person_t)
     merged = api(app, "coord.crema").post(f"{API}/persone/unione", json={
-        "provvisorio": PROVISIONAL, "definitivo": persona("Bassi", "Ugo")["codice_fiscale"], "motivo": "stessa persona"})
+        "provvisorio": PROVISIONAL, "definitivo": bassi["codice_fiscale"], "motivo": "stessa persona"})
     assert merged.status_code == 200, merged.text
     assert count(web_engine, person_t) == before - 1
     page = api(app, "coord.crema").get(f"{API}/persone/{merged.json()['persona']}").json()
     assert {c["id"] for c in page["casi"]} == {other.json()["id"], case_id}
+
+
+def test_a_definitive_code_of_another_birth_date_is_refused_naming_both_dates(app, world, web_engine):
+    _provisional_case(app, "as.rossi", CREMA)
+    other_day = make_codice_fiscale("Ferrari", "Ada", date(1971, 2, 1), "F", "D142")
+    refused = api(app, "coord.crema").post(f"{API}/persone/unione", json={
+        "provvisorio": PROVISIONAL, "definitivo": other_day, "motivo": "codice attribuito"})
+    assert refused.status_code == 422
+    assert "01/02/1971, in archivio il 01/02/1970" in refused.json()["errori"][0]["messaggio"]
+    assert count(web_engine, person_merge_t) == 0
 
 
 def test_omocodia_variants_are_never_merged(app, world, web_engine):
