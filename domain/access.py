@@ -17,7 +17,7 @@ Assumptions [A], configurable through `AccessPolicy`:
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -309,6 +309,25 @@ def diary_refusal(user: Principal, case: CaseRef, data_class: FieldClass,
         return f"il ruolo «{ROLE_LABELS.get(user.role, user.role)}» non scrive nel diario dei casi"
     if data_class not in diary_classes(user, case, policy):
         return f"non può registrare {FIELD_CLASS_LABELS[data_class]} su questo caso"
+    return None
+
+
+# ----------------------------------------------------------------------------- the person's identity (§13)
+
+IDENTITY_KEEPERS = frozenset({R.SUBAREA_COORDINATOR, R.CSC_ADMIN})
+
+
+def identity_refusal(user: Principal, cases: Iterable[CaseRef], policy: AccessPolicy = DEFAULT_POLICY, *,
+                     every: bool = True) -> str | None:
+    """None when `user` may change a person's identity: a role that keeps the register of people (coordinator,
+    CSC) reading every one of `cases` (merging a code: all the person's cases), or one of them (`every` False:
+    resolving a discrepancy, `cases` being those that show the stored identity)."""
+    if user.role not in IDENTITY_KEEPERS:
+        return (f"il ruolo «{ROLE_LABELS.get(user.role, user.role)}» non modifica l'anagrafica delle persone "
+                "(la modificano: " + ", ".join(sorted(ROLE_LABELS[r] for r in IDENTITY_KEEPERS)) + ")")
+    readable = [read_refusal(user, c, policy) is None for c in cases]
+    if not (all(readable) if every else any(readable)):
+        return "la persona ha casi che lei non può consultare: rivolgersi all'Ufficio di Piano"
     return None
 
 

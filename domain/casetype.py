@@ -22,6 +22,7 @@ from domain.conditions import Principal
 from domain.events import Notify
 from domain.fields import COMMON_FIELDS, FieldClass, FieldMap, class_by_type, nested_model
 from domain.indicators import Interval, Measure, Ratio
+from domain.person import Incompatibility
 from domain.workflow import Role, Workflow
 
 R = Role
@@ -138,6 +139,7 @@ class CaseType:
     value_labels: Mapping[str, str] = field(default_factory=dict)  # enumerated values as people read them  # states whose beneficiaries renew their ISEE each year (DOMAIN §9)
     demo: DemoGenerator | None = None
     diary_kinds: Mapping[str, str] = field(default_factory=dict)  # its own kinds of diary entry (domain/diary.py)
+    incompatibilities: tuple[Incompatibility, ...] = ()  # open cases of the person that exclude this type
     _fields: FieldMap = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -278,6 +280,8 @@ def problems(ct: CaseType) -> list[str]:
     found += _recipient_problems(ct.reminders.without_owner)
     if ct.reminders.district_escalation is not None:
         found += _recipient_problems((ct.reminders.district_escalation,))
+    if ct.incompatibilities and not any(g.check is _real_check() for t in wf.transitions for g in t.guards):
+        found.append("incompatibilità dichiarate ma nessuna transizione le controlla (real_incompatibility_guard)")
     for s in (*ct.audience.assessor_states, *ct.isee_renewal_states):
         if s not in states:
             found.append(f"stato inesistente: {s}")
@@ -299,6 +303,12 @@ def _measure_problems(ct: CaseType, m: Measure, transitions: set[str], fields: d
         if path and path[0] not in fields and path[0] not in ("esito",):
             found.append(f"indicatore {m.code}: campo inesistente {'.'.join(path)}")
     return found
+
+
+def _real_check():
+    from domain.person import _check_real_cases
+
+    return _check_real_cases
 
 
 def _recipient_problems(recipients: tuple[str, ...]) -> list[str]:
@@ -331,6 +341,9 @@ def registry_problems(types: list[CaseType]) -> list[str]:
                 names = {s.name for s in parent.workflow.states}
                 found += [f"«{ct.case_type}»: stato {s} inesistente in «{parent.case_type}»"
                           for s in sorted(ct.parent.states - names)]
+    for ct in types:
+        found += [f"«{ct.case_type}»: incompatibilità con un tipo di caso inesistente {i.case_type}"
+                  for i in ct.incompatibilities if i.case_type not in by_type]
     labels: dict[str, str] = {}
     for ct in types:
         if labels.setdefault(ct.group.code, ct.group.label) != ct.group.label:

@@ -23,6 +23,7 @@ from domain.errors import (
     TransitionNotAllowed,
     UnknownTransition,
 )
+from domain.person import PersonCase
 from domain.policy import Policy
 from domain.validation import FieldError, italian_errors
 from domain.workflow import ROLE_LABELS, Basis, DeadlineRule, Outcome, Role, Source, Transition, Workflow
@@ -85,6 +86,7 @@ class World(Protocol):
     def sub_ambito_of(self, comune_istat: str) -> str | None: ...
     def committed_on_call(self, call_id: int) -> Decimal: ...
     def related_cases(self, case_id: int, case_type: str) -> list[CaseView]: ...  # e.g. a call's applications
+    def cases_of_person(self, codice_fiscale: str) -> list[PersonCase]: ...  # every case of theirs (§13)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from domain.workflow import Workflow
 
 BUILTIN = ("domain.casetypes.patto", "domain.casetypes.fna", "domain.casetypes.sad",
            "domain.casetypes.bonus_famiglia",
+           "domain.casetypes.misura_esterna",
 )
 
 _REGISTRY: dict[str, CaseType] = {}

@@ -312,8 +312,11 @@ class ScopedCaseService:
     def open_case(self, principal: Principal, *, case_type: str, data: dict[str, Any],
                   transition: str | None = None, comune_istat: str | None = None, **kwargs: Any) -> int:
         authorize_open(self.engine, principal, case_type, transition, comune_istat, policy=self.policy)
+        from services.person import duplicate_check  # a second open case of the type needs a reason (§13)
+
+        check = duplicate_check(principal, case_type=case_type, reason=kwargs.get("reason"), today=self.today())
         return self.service.open_case(case_type=case_type, actor=principal.actor(), data=data,
-                                      transition=transition, comune_istat=comune_istat, **kwargs)
+                                      transition=transition, comune_istat=comune_istat, check=check, **kwargs)
 
     def advance(self, principal: Principal, *, case_id: int, transition: str, **kwargs: Any) -> int:
         authorize_fire(self.engine, principal, case_id, transition, today=self.today(), policy=self.policy)

@@ -138,7 +138,10 @@ class CaseService:
         related_case_id: int | None = None,
         effective_at: datetime | date | None = None,
         reason: str | None = None,
+        check: Callable[[Any, dict[str, Any] | None], None] | None = None,
     ) -> int:
+        """Open a case; `check(conn, person)` (if given) runs in the unit of work once the opening is decided,
+        before anything is written (the scoped service refuses there a second open case of the type, §13)."""
         wf = get_workflow(case_type)
         name = transition or wf.opening_transitions()[0].name
         now = self.clock()
@@ -148,6 +151,8 @@ class CaseService:
         with writing(self.engine) as conn:
             world = StoreWorld(conn, self.sub_ambiti())
             decision = decide(wf, None, command, policy=policy, calendar=self.calendar(policy), world=world, now=now)
+            if check is not None:
+                check(conn, decision.person)
             person_id, typed_differs = None, False
             if decision.person:
                 person_id, typed_differs = _person_for(conn, decision.person)

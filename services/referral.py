@@ -47,7 +47,7 @@ def person_view(bind: Bind, principal: Principal, case_id: int, *, today: date) 
     if knows_stored:
         stored = {"cognome": person.cognome, "nome": person.nome, "codice_fiscale": person.codice_fiscale,
                   "data_nascita": person.data_nascita}
-        out["discrepanze_anagrafiche"] = [_discrepancy(stored, r) for r in records]
+        out["discrepanze_anagrafiche"] = [_discrepancy(stored, r) for r in records if r.resolved_at is None]
     return out
 
 
@@ -83,7 +83,8 @@ def people_views(engine: Engine, principal: Principal, rows: list[Any], *,
                           for t in typed.values())] if knows_stored else [shown]
         out[r.id] = {
             "persona": {"cognome": shown["cognome"], "nome": shown["nome"], "codice_fiscale": r.codice_fiscale},
-            "discrepanze_anagrafiche": [d for t in typed.values() if (d := _discrepancy(stored, t))["campi"]]
+            "discrepanze_anagrafiche": [d for t in typed.values()
+                                        if t.resolved_at is None and (d := _discrepancy(stored, t))["campi"]]
             if knows_stored else [],
             "identita_note": known,
         }

@@ -11,6 +11,8 @@ from sqlalchemy.engine import Connection
 
 from domain.engine import CaseView, ProviderView, UserView
 from domain.errors import NotFound
+from domain.person import PersonCase
+from store import persons
 from store import cases as repo
 from store.cases import COMMITTED_STATES, UnitOfWork  # noqa: F401  (COMMITTED_STATES re-exported)
 
@@ -45,3 +47,19 @@ class StoreWorld:
 
     def related_cases(self, case_id: int, case_type: str) -> list[CaseView]:
         return repo.load_related_cases(self.conn, case_id, case_type)
+
+    def cases_of_person(self, codice_fiscale: str) -> list[PersonCase]:
+        """Every case of the person with this code, each open or not by its type's declaration (DOMAIN.md §13)."""
+        out = []
+        for case_id, case_type, state, measure in persons.person_cases(self.conn, codice_fiscale):
+            wf = find_workflow(case_type)
+            closed = wf is None or any(st.name == state and st.terminal for st in wf.states)
+            out.append(PersonCase(case_id, case_type, state, not closed, measure))
+        return out
+
+
+def find_workflow(case_type: str):
+    from domain.registry import find_case_type
+
+    ct = find_case_type(case_type)
+    return ct.workflow if ct is not None else None

@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
-from store.tables import Comune, case_t, person_discrepancy_t, person_t
+from store.tables import Comune, case_t, person_discrepancy_t, person_merge_t, person_t
 
 _comune_t = Comune.__table__
 
@@ -73,7 +73,7 @@ def discrepancies_of(conn: Connection, person_id: int) -> list[Row]:
 def _discrepancies(of: Any) -> sa.Select:
     d = person_discrepancy_t.c
     return (sa.select(d.person_id, d.case_id, d.cognome, d.nome, d.data_nascita, d.recorded_at,
-                      _comune_t.c.sub_ambito)
+                      _comune_t.c.sub_ambito, d.resolved_at)
             .select_from(person_discrepancy_t.join(case_t, case_t.c.id == d.case_id)
                          .outerjoin(_comune_t, _comune_t.c.istat == case_t.c.comune_istat))
             .where(of(d.person_id)).order_by(d.id))
@@ -93,3 +93,88 @@ def cases_of_people_within(conn: Connection, person_ids: Iterable[int], scope: s
     """(id, person_id) of these people's cases that `scope` lets through."""
     return conn.execute(sa.select(case_t.c.id, case_t.c.person_id)
                         .where(case_t.c.person_id.in_(sorted(set(person_ids))), scope)).all()
+
+
+# ----------------------------------------------------------------------------- the person across measures
+
+
+def person_cases(conn: Connection | Any, codice_fiscale: str) -> list[tuple[int, str, str, Any]]:
+    """(id, case_type, state, misura) of every case of the person with this code, by id: the fact the
+    incompatibility guard reads, on the transition's own connection (the hot path's cursor)."""
+    from store.hot_sql import _cursor
+
+    cur = _cursor(conn)
+    sql = cur.sql
+    rows = cur.fetch_all("SELECT case_file.id, case_file.case_type, case_file.state, case_file.data FROM case_file "
+                         f"JOIN person ON person.id = case_file.person_id WHERE person.codice_fiscale = {sql.p} "
+                         "ORDER BY case_file.id", (codice_fiscale,))
+    return [(i, t, s, (sql.read_json(d) or {}).get("misura")) for i, t, s, d in rows]
+
+
+def _with_keys() -> sa.Select:
+    p, c = person_t.c, case_t.c
+    return (sa.select(p.id, p.cognome, p.nome, p.codice_fiscale, p.data_nascita, p.provisional_code,
+                      c.id.label("case_id"), c.case_type, c.comune_istat, _comune_t.c.sub_ambito,
+                      _comune_t.c.nome.label("comune"), c.owner, c.provider_codice, c.state, c.kind,
+                      c.opened_at)
+            .select_from(case_t.join(person_t, p.id == c.person_id)
+                         .outerjoin(_comune_t, _comune_t.c.istat == c.comune_istat)).order_by(c.id))
+
+
+def cases_with_keys(conn: Connection, person_id: int) -> list[Row]:
+    """Every case of the person, with the person as stored and the case's authorisation keys (what
+    `cases_of_person_of_case` answers), plus the comune's name and the opening time."""
+    return conn.execute(_with_keys().where(case_t.c.person_id == person_id)).all()
+
+
+def cases_with_keys_by_code(conn: Connection, codice_fiscale: str) -> list[Row]:
+    return conn.execute(_with_keys().where(person_t.c.codice_fiscale == codice_fiscale)).all()
+
+
+def person_by_code(conn: Connection, codice_fiscale: str) -> Row | None:
+    p = person_t.c
+    return conn.execute(sa.select(p.id, p.codice_fiscale, p.cognome, p.nome, p.data_nascita, p.provisional_code)
+                        .where(p.codice_fiscale == codice_fiscale)).first()
+
+
+def move_cases(conn: Connection, *, from_person: int, to_person: int) -> None:
+    """Every case and recorded discrepancy of one person moves to another (a merge)."""
+    conn.execute(case_t.update().where(case_t.c.person_id == from_person).values(person_id=to_person))
+    conn.execute(person_discrepancy_t.update().where(person_discrepancy_t.c.person_id == from_person)
+                 .values(person_id=to_person))
+
+
+def delete_person(conn: Connection, person_id: int) -> None:
+    conn.execute(person_t.delete().where(person_t.c.id == person_id))
+
+
+def set_code(conn: Connection, person_id: int, codice_fiscale: str) -> None:
+    conn.execute(person_t.update().where(person_t.c.id == person_id)
+                 .values(codice_fiscale=codice_fiscale, provisional_code=False))
+
+
+def record_merge(conn: Connection, values: dict[str, Any]) -> int:
+    return conn.execute(person_merge_t.insert().returning(person_merge_t.c.id), values).scalar_one()
+
+
+def merges_of(conn: Connection, person_id: int) -> list[Row]:
+    m = person_merge_t.c
+    return conn.execute(sa.select(m.provisional_code, m.definitive_code, m.case_ids, m.reason, m.merged_by,
+                                  m.merged_at).where(m.into_person_id == person_id).order_by(m.id)).all()
+
+
+def discrepancy(conn: Connection, discrepancy_case_id: int) -> Row | None:
+    d = person_discrepancy_t.c
+    return conn.execute(sa.select(d.id, d.person_id, d.case_id, d.cognome, d.nome, d.data_nascita, d.resolved_at)
+                        .where(d.case_id == discrepancy_case_id)).first()
+
+
+def resolve_discrepancy(conn: Connection, *, discrepancy_id: int, choice: str, note: str | None,
+                        resolved_at: datetime, resolved_by: str) -> None:
+    conn.execute(person_discrepancy_t.update().where(person_discrepancy_t.c.id == discrepancy_id).values(
+        resolution=choice, resolution_note=note, resolved_at=resolved_at, resolved_by=resolved_by))
+
+
+def set_identity(conn: Connection, person_id: int, *, cognome: str, nome: str, data_nascita: date) -> None:
+    conn.execute(person_t.update().where(person_t.c.id == person_id)
+                 .values(cognome=cognome, nome=nome, data_nascita=data_nascita))

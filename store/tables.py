@@ -245,9 +245,32 @@ class PersonDiscrepancy(SQLModel, table=True):
     data_nascita: date
     recorded_at: datetime = Field(sa_type=UTCDateTime)
     recorded_by: str = Field(max_length=80)
+    # resolved by an entitled reader: "archivio" (the stored identity stands) or "indicato" (the typed one replaces it)
+    resolution: str | None = Field(default=None, max_length=20)
+    resolution_note: str | None = Field(default=None, max_length=500)
+    resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    resolved_by: str | None = Field(default=None, max_length=80)
 
 
 person_discrepancy_t = PersonDiscrepancy.__table__
+
+
+class PersonMerge(SQLModel, table=True):
+    """A provisional code (11 digits) merged into the definitive codice fiscale (DOMAIN.md §13): who, when, why,
+    which cases moved. Append-only: the record of every merge, read on the person's page."""
+
+    __tablename__ = "person_merge"
+    id: int | None = Field(default=None, primary_key=True)
+    provisional_code: str = Field(max_length=16, index=True)
+    definitive_code: str = Field(max_length=16)
+    into_person_id: int = Field(foreign_key="person.id", index=True)
+    case_ids: list[int] = Field(default_factory=list, sa_type=JSONType)
+    reason: str = Field(max_length=500)
+    merged_by: str = Field(max_length=80)
+    merged_at: datetime = Field(sa_type=UTCDateTime)
+
+
+person_merge_t = PersonMerge.__table__
 
 
 class HealthData(SQLModel, table=True):

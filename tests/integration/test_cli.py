@@ -111,7 +111,7 @@ def test_workflow_show_prints_the_declaration_as_table_json_and_mermaid(cli_db):
     assert "REJECTION_NOTICE --> NOT_ADMITTED: Non ammissione" in invoke("workflow", "show", "fna_domanda",
                                                                          "--mermaid").output
     assert {w["tipo"] for w in json.loads(invoke("workflow", "list", "--json").output)} == {
-        "patto", "fna_bando", "fna_domanda", "sad_adesione", "sad_caso", "bonus_famiglia"}
+        "patto", "fna_bando", "fna_domanda", "sad_adesione", "sad_caso", "bonus_famiglia", "misura_esterna"}
     unknown = invoke("workflow", "show", "bonus")
     assert unknown.exit_code == 1 and "tipo di caso «bonus» sconosciuto" in unknown.output
 

@@ -84,6 +84,9 @@ BAD_INPUT = [  # (arguments, what the one line names)
     (["tally", "--anno", "2026", "--as-of", "ieri"], "--as-of"),
     (["outbox", "list", "--stato", "spedito"], "--stato"),
     (["keys", "new", "--id", "una chiave"], "--id"),
+    (["persona", "mostra", "uno", "--actor", "as.noli"], "CASO"),
+    (["persona", "unisci", "--provvisorio", "91000370196", "--definitivo", "X", "--actor", "as.noli"], "--motivo"),
+    (["persona", "risolvi", "1", "--actor", "as.noli"], "--esito"),
 ]
 
 

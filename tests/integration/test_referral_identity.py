@@ -30,7 +30,7 @@ def test_a_different_birth_date_on_a_known_provisional_code_is_kept_as_a_discrep
     assert first.exit_code == 0, first.output
     assert json.loads(first.output)["persona_nota"] is None
     second = invoke("case", "open", "patto", "--actor", "as.rossi", "--comune", "019035", "--efficace",
-                    "12/01/2026", "--data", referral("Ferrari", "1971-03-04"))
+                    "12/01/2026", "--motivo", "seconda segnalazione", "--data", referral("Ferrari", "1971-03-04"))
     assert second.exit_code == 0, second.output
     said = " ".join(second.output.split())  # the console wraps at 100 columns
     assert "già nota ai servizi" in said and "coordinatore del sub-ambito Pandino" in said
@@ -42,3 +42,29 @@ def test_a_different_birth_date_on_a_known_provisional_code_is_kept_as_a_discrep
     shown = json.loads(invoke("case", "show", "2", "--actor", "as.rossi", "--json").output)
     assert shown["persona_nota"] and shown["discrepanze_anagrafiche"] == []
     assert "1970" not in json.dumps(shown)
+
+
+def test_the_cli_shows_the_person_merges_the_provisional_code_and_refuses_a_worker(cli_db):  # noqa: F811
+    from datetime import date as day
+
+    from domain.validation import make_codice_fiscale
+
+    with cli_db.begin() as conn:
+        ensure_user(conn, "as.verdi", "Vera Verdi", "as.verdi@example.org", "social_worker", "Pandino")
+        ensure_user(conn, "coord.pandino", "Carla Pandino", "coord.pandino@example.org", "subarea_coordinator",
+                    "Pandino")
+    opened = invoke("case", "open", "patto", "--actor", "as.verdi", "--comune", "019067", "--efficace", "12/01/2026",
+                    "--data", referral("Ferrari", "1970-02-01"), "--json")
+    assert opened.exit_code == 0, opened.output
+    shown = json.loads(invoke("persona", "mostra", "1", "--actor", "as.verdi", "--json").output)
+    assert [c["id"] for c in shown["casi"]] == [1] and shown["codice_provvisorio"] is True
+    definitive = make_codice_fiscale("Ferrari", "Ada", day(1970, 2, 1), "F", "D142")
+    refused = invoke("persona", "unisci", "--provvisorio", PROVISIONAL, "--definitivo", definitive, "--motivo", "x y z",
+                     "--actor", "as.verdi")
+    assert refused.exit_code != 0 and "non modifica l'anagrafica" in " ".join(refused.output.split())
+    merged = invoke("persona", "unisci", "--provvisorio", PROVISIONAL, "--definitivo", definitive, "--motivo",
+                    "codice attribuito", "--actor", "coord.pandino", "--json")
+    assert merged.exit_code == 0, merged.output
+    assert json.loads(merged.output)["casi_spostati"] == [1]
+    with cli_db.connect() as conn:
+        assert conn.execute(sa.select(person_t.c.codice_fiscale)).scalars().all() == [definitive]

@@ -19,6 +19,7 @@ from config.district import load_district
 from config.policy_files import load_policies
 from domain.engine import Actor, CaseView, Command, Decision, ProviderView, UserView, decide
 from domain.italian import ROME
+from domain.person import PersonCase
 from domain.registry import get_workflow
 from domain.validation import make_codice_fiscale
 from domain.workflow import Role, Transition, Workflow
@@ -237,6 +238,10 @@ VALID: dict[str, dict[str, dict[str, Any]]] = {
         "archivia": {},
         "rinuncia": WITHDRAWAL,
     },
+    "misura_esterna": {
+        "registra": {"persona": MOTHER, "misura": "B1", "ente_erogatore": "ASST Crema", "dal": "2026-11-02"},
+        "cessa": {"al": "2026-11-18"},
+    },
 }
 
 # the steps whose data a case in the middle of its life has accumulated
@@ -247,6 +252,7 @@ HISTORY: dict[str, tuple[str, ...]] = {
     "sad_adesione": ("invita", "rispondi", "firma"),
     "sad_caso": ("segnala", "valuta", "redigi_pai", "scegli_ente", "emetti_voucher"),
     "bonus_famiglia": ("richiedi_colloquio", "rilascia_scheda", "presenta_domanda", "ammetti", "registra_nascita"),
+    "misura_esterna": ("registra",),
 }
 
 # the case data a transition needs when it holds for one variant of its case type only (fire's default patch)
@@ -309,6 +315,19 @@ class FakeWorld:
     def related_cases(self, case_id: int, case_type: str) -> list[CaseView]:
         return [c for _, c in sorted(self.cases.items())
                 if c.related_case_id == case_id and c.case_type == case_type]
+
+    def cases_of_person(self, codice_fiscale: str) -> list[PersonCase]:
+        """The person's cases among `cases` (open unless in a terminal state of their type)."""
+        from domain.registry import find_case_type
+
+        out = []
+        for _, c in sorted(self.cases.items()):
+            if (c.person or {}).get("codice_fiscale") != codice_fiscale:
+                continue
+            ct = find_case_type(c.case_type)
+            closed = ct is None or any(s.name == c.state and s.terminal for s in ct.workflow.states)
+            out.append(PersonCase(c.id, c.case_type, c.state, not closed, c.data.get("misura")))
+        return out
 
     # helpers for scenarios
     def set_provider_state(self, codice: str, adhesion_state: str | None) -> None:

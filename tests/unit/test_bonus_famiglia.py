@@ -41,6 +41,10 @@ ASSIGNEE = "assegnatario: assistente sociale del sub-ambito del caso"
 NO_BIRTH = {k: v for k, v in case_data(T).items() if k not in ("nato_il", "nati")}
 
 REFUSALS = [
+    _refusal("presenta_domanda", "nessuna misura incompatibile tra i casi della persona in Legami",
+             "misura comunale o nazionale di sostegno alla natalità", "un bonus nascita comunale registrato in Legami",
+             setup=lambda w: w.cases.__setitem__(4250, case_in("misura_esterna", "ACTIVE", id=4250,
+                                                                data={"misura": "bonus_nascita_comunale"}))),
     _refusal("richiedi_colloquio", ASSIGNEE, "«as.pandino» non opera nel sub-ambito Crema", "altro sub-ambito",
              patch={"assegnatario": "as.pandino"}),
     _refusal("richiedi_colloquio", "gravidanza: richiede la madre",

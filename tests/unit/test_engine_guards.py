@@ -59,7 +59,18 @@ CHOSEN = "ente: solo quello scelto dal beneficiario"
 PREVIOUS = "il patto precedente è un patto che l'utente può consultare"
 FUTURE = "2026-11-21"  # the day after NOW
 
+REAL = "nessuna misura incompatibile tra i casi della persona in Legami"
+
+
+def _recorded_measure(misura: str, state: str = "ACTIVE"):
+    """A measure of another body recorded in Legami for the case's person (domain/casetypes/misura_esterna)."""
+    return lambda w: w.cases.__setitem__(4250, case_in("misura_esterna", state, id=4250, data={"misura": misura}))
+
+
 REFUSALS = [
+    # --- the person's real cases (DOMAIN.md §13) ------------------------------------------------
+    _refusal("fna_domanda", "ammetti", REAL, "misura incompatibile in corso per la persona: Misura B1",
+             "una Misura B1 in Legami che la domanda non dichiara", setup=_recorded_measure("B1")),
     # --- patto ---------------------------------------------------------------------------------
     _refusal("patto", "segnala", PREVIOUS, "«Patto precedente (rinnovo)»: il caso 4242 non esiste",
              "patto precedente inesistente", patch={"patto_precedente": 4242}),

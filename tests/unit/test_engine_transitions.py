@@ -31,9 +31,9 @@ def test_every_declared_transition_has_a_valid_payload_and_no_payload_is_stale()
     assert {k: set(v) for k, v in VALID.items()} == declared
 
 
-def test_the_six_case_types_are_declared():
+def test_the_seven_case_types_are_declared():
     assert {wf.case_type for wf in all_workflows()} == {"patto", "fna_bando", "fna_domanda", "sad_adesione", "sad_caso",
-                                                        "bonus_famiglia"}
+                                                        "bonus_famiglia", "misura_esterna"}
 
 
 @pytest.mark.parametrize(("wf", "t", "source", "role"), ALLOWED)

@@ -194,6 +194,44 @@ def probe_diary_add(p: Probe) -> None:
     p.call("POST", f"{API}/casi/{p.outside}/diario", 403, json=entry)
 
 
+KEEPERS = ("coord.crema", "coord.pandino", "csc.bianchi")  # domain.access.IDENTITY_KEEPERS
+
+
+def _person_id(p: Probe, case_id: int) -> int:
+    from store import persons
+
+    with p.engine.connect() as conn:
+        return persons.person_of_case(conn, case_id).id
+
+
+def probe_person_of_case(p: Probe) -> None:
+    _case_reads(p, "/persona")
+
+
+def probe_person(p: Probe) -> None:
+    """A person's page: 200 through a case the user reads; 404 (nothing revealed) for a person known only in cases
+    they may not read."""
+    if p.inside is not None:
+        p.call("GET", f"{API}/persone/{_person_id(p, p.inside)}", 200)
+    p.call("GET", f"{API}/persone/{_person_id(p, p.outside)}", 404)
+
+
+def probe_merge(p: Probe) -> None:
+    """Only a coordinator or CSC merges codes (who may merge which person: tests/web/test_person.py)."""
+    from datetime import date
+
+    from domain.validation import make_codice_fiscale
+
+    definitive = make_codice_fiscale("Nessuno", "Ugo", date(1970, 1, 1), "M", "D142")
+    body = {"provvisorio": "91000370196", "definitivo": definitive, "motivo": "codice attribuito"}
+    p.call("POST", f"{API}/persone/unione", 404 if p.row_user in KEEPERS else 403, json=body)
+
+
+def probe_resolve(p: Probe) -> None:
+    p.call("POST", f"{API}/casi/{p.outside}/discrepanza", 404 if p.row_user in KEEPERS else 403,
+           json={"esito": "archivio"})
+
+
 def probe_indicators(p: Probe) -> None:
     p.call("GET", f"{API}/indicatori", p.row.indicators, params={"anno": 2026})
 
@@ -229,6 +267,10 @@ ENDPOINTS: dict[tuple[str, str], Callable[[Probe], None]] = {
     ("GET", f"{API}/esportazioni/casi"): probe_export_list,
     ("GET", f"{API}/casi/{{caso_id}}/riepilogo.pdf"): probe_case_summary,
     ("GET", f"{API}/relazione"): probe_report,
+    ("GET", f"{API}/casi/{{caso_id}}/persona"): probe_person_of_case,
+    ("GET", f"{API}/persone/{{persona_id}}"): probe_person,
+    ("POST", f"{API}/persone/unione"): probe_merge,
+    ("POST", f"{API}/casi/{{caso_id}}/discrepanza"): probe_resolve,
     ("POST", f"{API}/casi/{{caso_id}}/transizioni/{{nome}}"): probe_fire,  # last: it changes the case
 }
 
@@ -275,6 +317,7 @@ def test_each_role_gets_the_expected_answer_from_every_endpoint_and_nothing_out_
     outside = world[row.outside]
     person = case_detail(web_engine, outside)["persona"]
     probe = Probe(TestClient(app, headers=basic(username)), row, world)
+    probe.engine, probe.row_user = web_engine, username
     for run in ENDPOINTS.values():
         run(probe)
     assert probe.mismatches == []

@@ -136,7 +136,7 @@ def _minor_fna_application(service: CaseService, call: int) -> int:
 # needs them before the world exists; `test_the_world_has_a_case_of_every_registered_type` checks both agree.
 CASES = ("patto_crema", "patto_pandino", "adesione01", "adesione02", "sad_ente01", "sad_ente02", "bando", "fna",
          "minore", "bando_graduato", "fna_graduata_crema", "fna_graduata_pandino", "fna_minore",
-         "bonus_famiglia")
+         "bonus_famiglia", "misura_esterna")
 USERS = tuple(sorted(u for u, *_ in ALL_USERS))
 
 
@@ -217,6 +217,10 @@ def world(matrix_url) -> Iterator[World]:
     ids |= _ranked_call(service, engine)
     ids["fna_minore"] = _minor_fna_application(service, ids["bando"])
     ids["bonus_famiglia"] = _bonus_with_sheet(service)
+    ids["misura_esterna"] = service.open_case(
+        case_type="misura_esterna", actor=service.actor("csc.bianchi"), comune_istat=CREMA, effective_at=date(2026, 3, 2),
+        data={"persona": persona("Conti", "Gino", date(1950, 7, 1)), "misura": "B1", "ente_erogatore": "ASST Crema",
+              "dal": "02/03/2026"})
     cases = {}
     with engine.connect() as conn:
         for name, case_id in ids.items():
@@ -392,7 +396,12 @@ class CaseRead:
 
 
 CALL = frozenset({"fna_bando"})
+PERSONAL = frozenset(ct.case_type for ct in all_case_types() if ct.workflow.has_person)
 CASE_READS: dict[str, CaseRead] = {
+    "/casi/{case_id}/persona": CaseRead("html", logs="none", case_types=PERSONAL,
+                                        narrower="solo i casi di una persona (la pagina della persona)"),
+    "/api/v1/casi/{caso_id}/persona": CaseRead("json", logs="none", case_types=PERSONAL,
+                                               narrower="solo i casi di una persona"),
     "/casi/{case_id}": CaseRead("html_detail"),
     "/api/v1/casi/{caso_id}": CaseRead("json_detail"),
     "/api/v1/casi/{caso_id}/transizioni": CaseRead("json", logs="none"),
@@ -449,6 +458,12 @@ SKIPPED = {
     ("GET", "/api/v1/casi/{caso_id}/riepilogo.pdf"): "la stessa funzione del riepilogo della pagina "
                                                      "(web/case_summary.py, qui come /casi/{case_id}/riepilogo.pdf): "
                                                      "ogni ruolo nella matrice a mano, tests/web/test_access_matrix.py",
+    ("GET", "/persone/{person_id}"): "per persona, non per caso: tests/web/test_person.py e test_access_matrix.py",
+    ("GET", "/api/v1/persone/{persona_id}"): "per persona: tests/web/test_person.py e test_access_matrix.py",
+    ("POST", "/persone/{person_id}/unione"): "unione di codici (coordinatore, CSC): tests/web/test_person.py",
+    ("POST", "/api/v1/persone/unione"): "unione di codici (coordinatore, CSC): test_person.py, test_access_matrix.py",
+    ("POST", "/persone/{person_id}/discrepanze/{case_id}"): "discrepanze anagrafiche: tests/web/test_person.py",
+    ("POST", "/api/v1/casi/{caso_id}/discrepanza"): "discrepanze anagrafiche: test_person.py, test_access_matrix.py",
 }
 
 

@@ -171,7 +171,8 @@ def test_after_logging_out_the_same_cookie_gets_401(client_for, world):
 
 def test_the_case_types_describe_states_transitions_and_roles(app, world):
     types = {t["tipo"]: t for t in api(app, "ente.girasole").get(f"{API}/tipi").json()}
-    assert set(types) == {"patto", "fna_bando", "fna_domanda", "sad_adesione", "sad_caso", "bonus_famiglia"}
+    assert set(types) == {"patto", "fna_bando", "fna_domanda", "sad_adesione", "sad_caso", "bonus_famiglia",
+                          "misura_esterna"}
     patto = types["patto"]
     assert {"nome": "ACTIVE", "etichetta": patto["stati"][3]["etichetta"], "terminale": False,
             "sospeso": False} in patto["stati"]

@@ -263,7 +263,8 @@ def test_the_new_referral_form_offers_the_users_types_and_comuni(world, client_f
     page = client_for("as.rossi").get("/casi/nuovo").text
     form = re.search(r'<form[^>]*data-testid="nuova-segnalazione".*?</form>', page, re.DOTALL).group(0)
     tipi = re.search(r'<select[^>]*name="tipo".*?</select>', form, re.DOTALL).group(0)
-    assert set(re.findall(r'<option value="([a-z_]+)"', tipi)) == {"patto", "sad_caso", "bonus_famiglia"}
+    assert set(re.findall(r'<option value="([a-z_]+)"', tipi)) == {"patto", "sad_caso", "bonus_famiglia",
+                                                                  "misura_esterna"}
     comuni = re.search(r'<select[^>]*name="comune_istat".*?</select>', form, re.DOTALL).group(0)
     assert CREMA in comuni and PANDINO not in comuni
     assert 'name="persona.codice_fiscale"' in form
@@ -274,7 +275,8 @@ def test_the_new_referral_form_offers_the_users_types_and_comuni(world, client_f
 def test_who_opens_what_follows_the_declarations(world, client_for):
     csc = client_for("csc.bianchi").get("/casi/nuovo", params={"tipo": "fna_domanda"}).text
     tipi = re.search(r'<select[^>]*name="tipo".*?</select>', csc, re.DOTALL).group(0)
-    assert set(re.findall(r'<option value="([a-z_]+)"', tipi)) == {"patto", "fna_domanda", "bonus_famiglia"}
+    assert set(re.findall(r'<option value="([a-z_]+)"', tipi)) == {"patto", "fna_domanda", "bonus_famiglia",
+                                                                  "misura_esterna"}
     calls = re.search(r'<select[^>]*name="caso_collegato".*?</select>', csc, re.DOTALL).group(0)
     assert f'<option value="{world["bando"]}">' in calls  # the open FNA call
     assert PANDINO in csc  # the CSC works for the whole district

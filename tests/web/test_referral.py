@@ -33,7 +33,7 @@ def test_a_worker_who_types_a_codice_fiscale_known_only_in_another_sub_ambito_le
         app, world, client_for):
     rossi = api(app, "as.rossi")
     opened = rossi.post(f"{API}/casi", json={"tipo": "patto", "comune_istat": CREMA, "efficace_il": "2026-11-16",
-                                             "dati": typed_as("Rossetti")})
+                                             "motivo": "seconda segnalazione", "dati": typed_as("Rossetti")})
     assert opened.status_code == 201, opened.text
     case_id = opened.json()["id"]
     notice = opened.json()["persona_nota"]
@@ -55,7 +55,8 @@ def test_the_new_referral_form_answers_with_the_same_notice_and_no_stored_identi
     typed = typed_as("Rossetti")
     response = client.post("/casi/nuovo", follow_redirects=True, data={
         "csrf_token": token, "tipo": "patto", "tipo_modulo": "patto", "comune_istat": CREMA,
-        **{f"persona.{k}": v for k, v in typed["persona"].items()}, "fonte": "comune", "bisogno": "abitativo"})
+        **{f"persona.{k}": v for k, v in typed["persona"].items()}, "fonte": "comune", "bisogno": "abitativo",
+        "motivo": "seconda segnalazione"})
     assert response.status_code == 200, response.text
     assert "già nota ai servizi" in response.text and "coordinatore del sub-ambito Pandino" in response.text
     assert "Rossetti" in response.text
@@ -66,7 +67,7 @@ def test_the_new_referral_form_answers_with_the_same_notice_and_no_stored_identi
 def test_the_coordinator_of_the_persons_sub_ambito_sees_the_discrepancy_and_nothing_typed_is_dropped(
         app, world, client_for):
     opened = api(app, "as.rossi").post(f"{API}/casi", json={
-        "tipo": "patto", "comune_istat": CREMA, "efficace_il": "2026-11-16", "dati": typed_as("Rossetti")})
+        "tipo": "patto", "comune_istat": CREMA, "efficace_il": "2026-11-16", "motivo": "seconda segnalazione", "dati": typed_as("Rossetti")})
     assert opened.status_code == 201, opened.text
     for reader, case_id in (("coord.pandino", world["patto_pandino"]), ("as.verdi", world["patto_pandino"])):
         detail = api(app, reader).get(f"{API}/casi/{case_id}").json()
@@ -82,7 +83,7 @@ def test_the_coordinator_of_the_persons_sub_ambito_sees_the_discrepancy_and_noth
 
 def test_a_referral_that_matches_the_stored_identity_records_no_discrepancy(app, world):
     opened = api(app, "as.rossi").post(f"{API}/casi", json={
-        "tipo": "patto", "comune_istat": CREMA, "efficace_il": "2026-11-16", "dati": typed_as("RIVA ")})
+        "tipo": "patto", "comune_istat": CREMA, "efficace_il": "2026-11-16", "motivo": "seconda segnalazione", "dati": typed_as("RIVA ")})
     assert opened.status_code == 201, opened.text
     assert "Pandino" in opened.json()["persona_nota"]
     detail = api(app, "coord.pandino").get(f"{API}/casi/{world['patto_pandino']}").json()
@@ -91,7 +92,7 @@ def test_a_referral_that_matches_the_stored_identity_records_no_discrepancy(app,
 
 def test_a_referral_for_a_person_the_worker_may_already_read_has_no_notice(app, world):
     opened = api(app, "as.verdi").post(f"{API}/casi", json={
-        "tipo": "patto", "comune_istat": PANDINO, "efficace_il": "2026-11-16", "dati": typed_as("Riva")})
+        "tipo": "patto", "comune_istat": PANDINO, "efficace_il": "2026-11-16", "motivo": "seconda segnalazione", "dati": typed_as("Riva")})
     assert opened.status_code == 201, opened.text
     assert opened.json()["persona_nota"] is None
 
@@ -101,7 +102,7 @@ def test_a_referral_for_a_person_the_worker_may_already_read_has_no_notice(app, 
 
 def _open_as_rossetti(app) -> int:
     opened = api(app, "as.rossi").post(f"{API}/casi", json={
-        "tipo": "patto", "comune_istat": CREMA, "efficace_il": "2026-11-16", "dati": typed_as("Rossetti")})
+        "tipo": "patto", "comune_istat": CREMA, "efficace_il": "2026-11-16", "motivo": "seconda segnalazione", "dati": typed_as("Rossetti")})
     assert opened.status_code == 201, opened.text
     return opened.json()["id"]
 
@@ -157,13 +158,13 @@ def test_the_coordinator_who_knows_the_stored_identity_sees_the_discrepancy_in_t
 def test_a_previous_patto_the_worker_may_not_read_is_refused_naming_the_field(app, world, web_engine):
     before = case_count(web_engine)
     refused = api(app, "as.rossi").post(f"{API}/casi", json={
-        "tipo": "patto", "comune_istat": CREMA, "efficace_il": "2026-11-16",
+        "tipo": "patto", "comune_istat": CREMA, "efficace_il": "2026-11-16", "motivo": "seconda segnalazione",
         "dati": {**segnalazione(surname="Neri", name="Paolo"), "patto_precedente": world["patto_pandino"]}})
     assert refused.status_code == 422, refused.text
     assert "Patto precedente (rinnovo)" in refused.json()["detail"]
     assert "Riva" not in refused.text
     missing = api(app, "as.rossi").post(f"{API}/casi", json={
-        "tipo": "patto", "comune_istat": CREMA, "efficace_il": "2026-11-16",
+        "tipo": "patto", "comune_istat": CREMA, "efficace_il": "2026-11-16", "motivo": "seconda segnalazione",
         "dati": {**segnalazione(surname="Neri", name="Paolo"), "patto_precedente": 999_999}})
     assert missing.status_code == 422 and missing.json()["detail"] == refused.json()["detail"].replace(
         str(world["patto_pandino"]), "999999")  # an unreadable case and a missing one answer alike
@@ -173,7 +174,7 @@ def test_a_previous_patto_the_worker_may_not_read_is_refused_naming_the_field(ap
 def test_a_previous_patto_the_worker_may_read_is_accepted_and_advancing_cannot_set_one(app, world):
     rossi = api(app, "as.rossi")
     opened = rossi.post(f"{API}/casi", json={
-        "tipo": "patto", "comune_istat": CREMA, "efficace_il": "2026-11-16",
+        "tipo": "patto", "comune_istat": CREMA, "efficace_il": "2026-11-16", "motivo": "seconda segnalazione",
         "dati": {**segnalazione(surname="Neri", name="Paolo"), "patto_precedente": world["patto_crema"]}})
     assert opened.status_code == 201, opened.text
     step = api(app, "coord.crema").post(f"{API}/casi/{opened.json()['id']}/transizioni/assegna", json={

@@ -217,9 +217,12 @@ def cases(
     return page.rows
 
 
-@router.post("/casi", status_code=201, response_model=m.CasoAperto, responses=m.errors(403, 404, 422),
+@router.post("/casi", status_code=201, response_model=m.CasoAperto, responses={
+                 **m.errors(403, 404, 422), 409: {"model": m.Errore, "description": "La persona ha già un caso "
+                                                  "aperto dello stesso tipo: per aprirne un altro indicare il motivo"}},
              summary="Apre un caso",
-             description="Esegue la transizione di apertura del tipo. Risponde 201 con l'intestazione Location.")
+             description="Esegue la transizione di apertura del tipo. Risponde 201 con l'intestazione Location; 409 se "
+                         "la persona ha già un caso aperto dello stesso tipo e manca il motivo.")
 def open_case(body: m.AperturaCaso, user: User, svc: Svc, response: Response) -> dict[str, Any]:
     _known_type(body.tipo)
     if body.caso_collegato is not None:

@@ -8,6 +8,7 @@ from domain.casetypes.bonus_famiglia.workflow import BONUS_FAMIGLIA
 from domain.events import Notify, Recipient
 from domain.fields import FieldClass
 from domain.indicators import Agg, Interval, Measure, Ratio
+from domain.person import Incompatibility
 
 _A, _S, _H = FieldClass.ADMINISTRATIVE, FieldClass.SOCIAL, FieldClass.HEALTH
 B, T = "bonus", "bonus_famiglia"
@@ -69,5 +70,8 @@ CASE_TYPES = [
         # the newborn's tessera sanitaria unlocks the second instalment: CSC, who pays it, is reminded too
         reminders=ReminderRouting(by_deadline={"tessera_sanitaria": ("owner", "csc_admin")}),
         demo=demo,
+        # checked against the person's real cases when the application is presented (domain/person.py)
+        incompatibilities=(Incompatibility("misura_esterna", "misura comunale o nazionale di sostegno alla natalità",
+                                           frozenset({"bonus_nascita_comunale", "assegno_natalita"})),),
     ),
 ]

@@ -25,6 +25,7 @@ from domain.common import (
     not_after_effective,
 )
 from domain.engine import Context
+from domain.person import real_incompatibility_guard
 from domain.validation import Euro, Isee, IseeType, ItalianDate, is_provisional_codice_fiscale, sex_from_codice_fiscale
 from domain.workflow import Basis, DeadlineRule, Guard, Role, Source, State, Transition, Workflow
 
@@ -288,6 +289,7 @@ BONUS_FAMIGLIA = Workflow(
                            isee_valid_on_effective_date(),
                            Guard("residenza in Lombardia", _residence_years),
                            Guard("nessuna misura alternativa", _no_alternative_measure),
+                           real_incompatibility_guard(),
                            not_after_effective("presentata_il", "Data di presentazione"))),
         Transition("ammetti", "Esito regionale: ammessa", ("SUBMITTED",), "ADMITTED", frozenset({CSC}),
                    data=EsitoAmmissione,

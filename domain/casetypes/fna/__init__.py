@@ -60,6 +60,8 @@ CALL_MEASURES = (
             unit="eur"),
 )
 
+from domain.person import Incompatibility  # noqa: E402
+
 CASE_TYPES = [
     CaseType(
         workflow=BANDO,
@@ -86,6 +88,13 @@ CASE_TYPES = [
         reminders=ReminderRouting(without_owner=("csc_admin",)),
         parent=ParentLink(CALL, frozenset({CALL_OPEN}), "Bando FNA"),
         isee_renewal_states=("DISBURSING", "SUSPENDED"),
+        # checked against the person's real cases at admission (domain/person.py), besides what the form declares
+        incompatibilities=(
+            Incompatibility("misura_esterna", "Misura B1", frozenset({"B1"})),
+            Incompatibility("misura_esterna", "ricovero definitivo (RSA, RSD, CSS, hospice)",
+                            frozenset({"RSA", "RSD", "CSS", "hospice"})),
+            Incompatibility("misura_esterna", "buono assistente familiare (BAF)", frozenset({"BAF"})),
+        ),
         breakdowns=Breakdowns(misura_field="misura", age_bands=True),
         # The roles that process an FNA application (protocol and checks, assessment, ranking and funding) read
         # it one by one; a minor's application is processed by the same roles, each read logged [A].

@@ -24,6 +24,7 @@ from domain.common import (
     not_after_effective,
 )
 from domain.engine import Context
+from domain.person import real_incompatibility_guard
 from domain.validation import Euro, Iban, Isee, IseeType, ItalianDate
 from domain.workflow import Basis, DeadlineRule, Guard, Outcome, OutcomeRule, Source, State
 from domain.workflow import Transition, Workflow
@@ -336,6 +337,7 @@ DOMANDA = Workflow(
                            Guard("ISEE entro la soglia del bando", _isee_within_call_cap),
                            isee_valid_on_effective_date(),
                            Guard("nessuna misura incompatibile", _no_incompatible_measure),
+                           real_incompatibility_guard(),
                            Guard("misura prevista dal bando", _measure_offered),
                            _amount_within_measure("importo_mensile_proposto"))),
         Transition("preavviso_rigetto", "Preavviso di rigetto", ("ADMIN_CHECK", "ASSESSMENT"),
