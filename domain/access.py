@@ -284,7 +284,6 @@ def visible_fields(user: Principal, case: CaseRef, policy: AccessPolicy = DEFAUL
 
 
 # ----------------------------------------------------------------------------- the case diary
-
 DIARY_CLASSES = frozenset({_S, _H})  # a diary entry is a social note or a health note (domain/diary.py)
 DIARY_WRITERS = frozenset({R.SOCIAL_WORKER, R.SUBAREA_COORDINATOR, R.HEALTH_ASSESSOR})
 
@@ -397,4 +396,5 @@ def who_may_fire(case: CaseRef, transition: Transition, policy: AccessPolicy = D
     return tuple(found)
 
 
-from domain.access_handover import acting_for, deputy_refusal, handover_refusal, transfer_refusal  # noqa: E402,F401
+from domain.access_handover import (acting_for, deputy_refusal, handover_page_refusal, handover_refusal,  # noqa
+                                    passage_offered, transfer_refusal)

@@ -64,6 +64,18 @@ def transfer_refusal(user: Principal, case: CaseRef, policy: AccessPolicy | None
     return read_refusal(user, case, policy or _policy())
 
 
+def passage_offered(user: Principal, case: CaseRef) -> bool:
+    """Whether the case page links to its «Passaggio» page (reassign or transfer) for `user`."""
+    return handover_refusal(user, case) is None or transfer_refusal(user, case) is None
+
+
+def handover_page_refusal(user: Principal) -> str | None:
+    """None when `user` may open «Consegne e sostituti» (hand over a worker's cases, name deputies)."""
+    if user.role is not R.SUBAREA_COORDINATOR:
+        return f"il ruolo «{_role(user)}» non consegna casi né nomina sostituti: lo fa il coordinatore di sub-ambito"
+    return None
+
+
 def deputy_refusal(user: Principal, worker_sub_ambito: str | None) -> str | None:
     """None when `user` may name (or end) a deputy for a social worker of `worker_sub_ambito`."""
     if user.role is not R.SUBAREA_COORDINATOR:

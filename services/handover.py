@@ -20,7 +20,7 @@ from domain.access import (
     is_minor,
     transfer_refusal,
 )
-from domain.errors import InvalidData
+from domain.errors import InvalidData, NotFound
 from domain.field_errors import FieldError
 from domain.handover import (
     FROM_COMUNE,
@@ -217,7 +217,7 @@ def end_deputy(engine, principal: Principal, deputyship_id: int, *, now: datetim
     with writing(engine) as conn:
         row = store.deputyship(conn, deputyship_id)
         if row is None:
-            raise InvalidData([FieldError("sostituzione", "Sostituzione", f"sostituzione {deputyship_id} inesistente")])
+            raise NotFound(f"sostituzione {deputyship_id} inesistente")
         worker = store.people(conn, [row.worker]).get(row.worker)
         refusal = deputy_refusal(principal, worker.sub_ambito if worker else None)
         if refusal:
@@ -290,3 +290,29 @@ def transfer(engine, principal: Principal, case_id: int, raw: Mapping[str, Any],
                                                   {**payload, "ceduto": False}, now)]
         insert_outbox(conn, mails)
         return seq
+
+
+# ----------------------------------------------------------------------------- what the pages offer
+
+
+def choices(engine, principal: Principal, *, case_sub_ambito: str | None = None) -> dict[str, Any]:
+    """The social workers a case (of `case_sub_ambito`, else of the user's sub-ambito) may go to, and the comuni
+    of the other sub-ambiti it may be transferred to."""
+    from store import reference, users
+
+    area = case_sub_ambito or principal.sub_ambito
+    workers = users.users(engine, role=Role.SOCIAL_WORKER.value, sub_ambito=area, order="full_name") if area else []
+    return {"assistenti": [(w.username, w.full_name or w.username) for w in workers],
+            "comuni": [(c.istat, c.nome, c.sub_ambito) for c in reference.comuni(engine) if c.sub_ambito != area]}
+
+
+def case_handover_options(engine, principal: Principal, case_id: int, *, now: datetime) -> dict[str, Any]:
+    """What `principal` may do on the case's «Passaggio» page: reassign and/or transfer (AccessDenied if neither)."""
+    with reading(engine) as conn:
+        row = store.case_row(conn, case_id)
+    ref = _ref(row, _day(now))
+    may_reassign, may_transfer = handover_refusal(principal, ref), transfer_refusal(principal, ref)
+    if may_reassign and may_transfer:
+        raise AccessDenied(may_reassign)
+    return {"caso": row, "riassegna": may_reassign is None, "trasferisci": may_transfer is None,
+            "aperto": not _terminal(row), **choices(engine, principal, case_sub_ambito=row.sub_ambito)}
