@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from store.tables import case_t, outbox_t, transition_t
 from tests.district_world import PANDINO
 from tests.web.conftest import csrf_of
+from tests.web.test_diary import cli  # noqa: F401  (the CLI fixture)
 from tests.web.test_handover import MONITORING, api  # noqa: F401  (the API client fixture)
 
 API = "/api/v1"
@@ -97,3 +98,30 @@ def test_the_api_reassigns_transfers_and_names_deputies_with_italian_errors(worl
     assert coord.get(f"{API}/casi/{case_id}").status_code == 403
     assert api("coord.pandino").get(f"{API}/casi/{case_id}").status_code == 200
     assert templates(web_engine).count("caso_trasferito") == 3
+
+
+def test_the_cli_previews_and_confirms_a_hand_over_names_a_deputy_and_reassigns_with_json(world, web_engine, cli):
+    import json
+
+    preview = cli("case", "consegna", "as.rossi", "--actor", "coord.crema", "--a", "as.bruni", "--json")
+    assert preview.exit_code == 0, preview.output
+    assert json.loads(preview.output)["pronto"] and owner(web_engine, world["minore"]).owner == "as.rossi"
+    refused = cli("case", "consegna", "as.rossi", "--actor", "coord.crema", "--a", "as.bruni", "--conferma")
+    assert refused.exit_code == 1 and "«Motivo»: obbligatorio" in refused.output
+    done = cli("case", "consegna", "as.rossi", "--actor", "coord.crema", "--a", "as.bruni",
+               "--caso", f"{world['minore']}=as.bruni", "--motivo", "Pensionamento", "--conferma", "--json")
+    assert done.exit_code == 0 and len(json.loads(done.output)) == 3
+    back = cli("case", "riassegna", str(world["patto_crema"]), "--actor", "coord.crema", "--a", "as.rossi",
+               "--motivo", "Rientro in servizio", "--json")
+    assert back.exit_code == 0 and json.loads(back.output)["assegnatario"] == "as.rossi"
+    bad = cli("sostituti", "add", "--actor", "coord.crema", "--assegnatario", "as.rossi", "--sostituto", "as.bruni",
+              "--dal", "30/11/2026", "--al", "20/11/2026")
+    assert bad.exit_code == 1 and "«Al»: non può precedere" in bad.output
+    added = cli("sostituti", "add", "--actor", "coord.crema", "--assegnatario", "as.rossi", "--sostituto",
+                "as.bruni", "--dal", "01/01/2030", "--al", "31/01/2030", "--json")
+    assert added.exit_code == 0, added.output
+    listed = cli("sostituti", "list", "--actor", "coord.crema", "--json")
+    assert [r["sostituto"] for r in json.loads(listed.output)] == ["as.bruni"]
+    moved = cli("case", "trasferisci", str(world["patto_crema"]), "--actor", "coord.crema", "--comune", "Pandino",
+                "--motivo", "Residenza", "--json")
+    assert moved.exit_code == 0 and owner(web_engine, world["patto_crema"]).comune_istat == PANDINO
