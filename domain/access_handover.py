@@ -51,7 +51,8 @@ def handover_refusal(user: Principal, case: CaseRef, policy: AccessPolicy | None
 
 
 def transfer_refusal(user: Principal, case: CaseRef, policy: AccessPolicy | None = None) -> str | None:
-    """None when `user` may transfer `case` to a comune of another sub-ambito: its coordinator or the UdP."""
+    """None when `user` may transfer `case` to a comune of another sub-ambito: its coordinator, or the UdP (for
+    the cases it reads one by one: FNA applications)."""
     from domain.access import personal_case_type, read_refusal
 
     if user.role not in TRANSFER_ROLES:
@@ -59,9 +60,7 @@ def transfer_refusal(user: Principal, case: CaseRef, policy: AccessPolicy | None
                 "e l'Ufficio di Piano")
     if not personal_case_type(case.case_type) or case.comune_istat is None:
         return "il caso non appartiene a un comune: non si trasferisce"
-    if user.role is R.PLANNING_OFFICE:
-        return None  # the district's planning office moves cases between sub-ambiti
-    return read_refusal(user, case, policy or _policy())
+    return read_refusal(user, case, policy or _policy())  # the UdP too: nobody moves a case they may not read
 
 
 def passage_offered(user: Principal, case: CaseRef) -> bool:

@@ -16,6 +16,7 @@ from domain.access import (
     CaseRef,
     Principal,
     deputy_refusal,
+    handover_page_refusal,
     handover_refusal,
     is_minor,
     transfer_refusal,
@@ -118,10 +119,14 @@ def handover_preview(engine, principal: Principal, worker: str, raw: Mapping[str
     """What a hand-over of every open case of `worker` would do: each case with its new owner (the one asked for
     it, else the one for all) and what stands in the way, if anything. Nothing is written."""
     today = _day(now)
+    _may_hand_over(principal)
     with reading(engine) as conn:
         people = store.people(conn, [worker, principal.username])
         if worker not in people:
             raise InvalidData([FieldError("assegnatario", "Assistente sociale", f"utente «{worker}» inesistente")])
+        refusal = deputy_refusal(principal, people[worker].sub_ambito)
+        if refusal:
+            raise AccessDenied(refusal)
         rows = [r for r in store.cases_owned_by(conn, worker) if not _terminal(r)
                 and handover_refusal(principal, _ref(r, today)) is None]
         for_all = str(raw.get("a_tutti") or "").strip()
@@ -146,6 +151,12 @@ def handover_preview(engine, principal: Principal, worker: str, raw: Mapping[str
             "pronto": bool(cases) and all(c["problema"] is None for c in cases)}
 
 
+def _may_hand_over(principal: Principal) -> None:
+    refusal = handover_page_refusal(principal)
+    if refusal:
+        raise AccessDenied(refusal)
+
+
 def _initials(row: Any) -> str | None:
     return f"{row.cognome[:1]}. {row.nome[:1]}." if row.cognome and row.nome else None
 
@@ -153,8 +164,8 @@ def _initials(row: Any) -> str | None:
 def handover_confirm(engine, principal: Principal, worker: str, raw: Mapping[str, Any], *,
                      now: datetime) -> list[dict[str, Any]]:
     """Hand over every open case of `worker` as the preview showed it: all or none (one unit of work)."""
-    reason = check_reason(raw.get("motivo"))
     preview = handover_preview(engine, principal, worker, raw, now=now)
+    reason = check_reason(raw.get("motivo"))
     if not preview["casi"]:
         raise InvalidData([FieldError("assegnatario", "Assistente sociale",
                                       f"«{preview['assegnatario_nome']}» non ha casi aperti da consegnare")])
@@ -179,6 +190,7 @@ def handover_confirm(engine, principal: Principal, worker: str, raw: Mapping[str
 
 def name_deputy(engine, principal: Principal, raw: Mapping[str, Any], *, now: datetime) -> int:
     """Name a deputy (sostituto) for a social worker over [dal, al]; both told by e-mail."""
+    _may_hand_over(principal)
     worker = check_required("assegnatario", raw.get("assegnatario"))
     deputy = check_required("sostituto", raw.get("sostituto"))
     period = check_period(raw.get("dal"), raw.get("al"), _day(now))
@@ -213,6 +225,7 @@ def name_deputy(engine, principal: Principal, raw: Mapping[str, Any], *, now: da
 
 def end_deputy(engine, principal: Principal, deputyship_id: int, *, now: datetime) -> None:
     """End a deputyship today (it stays listed, with who ended it)."""
+    _may_hand_over(principal)
     today = _day(now)
     with writing(engine) as conn:
         row = store.deputyship(conn, deputyship_id)
