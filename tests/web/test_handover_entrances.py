@@ -125,3 +125,19 @@ def test_the_cli_previews_and_confirms_a_hand_over_names_a_deputy_and_reassigns_
     moved = cli("case", "trasferisci", str(world["patto_crema"]), "--actor", "coord.crema", "--comune", "Pandino",
                 "--motivo", "Residenza", "--json")
     assert moved.exit_code == 0 and owner(web_engine, world["patto_crema"]).comune_istat == PANDINO
+
+
+def test_a_deputys_oggi_and_deadlines_hold_the_absent_workers_cases_while_the_period_lasts(world, client_for, api,
+                                                                                            web_engine):
+    from services import handover
+    from services.access import principal_for
+    from tests.integration.conftest import NOW
+
+    case_id, bruni = world["patto_crema"], api("as.bruni")
+    assert case_id not in {d["caso"] for d in bruni.get(f"{API}/scadenze", params={"entro_giorni": 366}).json()}
+    assert f'href="/casi/{case_id}"' not in client_for("as.bruni").get("/oggi").text
+    handover.name_deputy(web_engine, principal_for(web_engine, "coord.crema"),
+                         {"assegnatario": "as.rossi", "sostituto": "as.bruni", "dal": "20/11/2026", "al": "04/12/2026"},
+                         now=NOW)
+    assert case_id in {d["caso"] for d in bruni.get(f"{API}/scadenze", params={"entro_giorni": 366}).json()}
+    assert f'href="/casi/{case_id}"' in client_for("as.bruni").get("/oggi").text
