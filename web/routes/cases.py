@@ -312,12 +312,11 @@ async def new_case(request: Request, user: CurrentUser = Depends(current_user)):
 def _case_context(request: Request, user: CurrentUser, case_id: int, *, failed: str | None = None,
                   values: dict[str, Any] | None = None, exc: DomainError | None = None,
                   diary_values: dict[str, Any] | None = None, diary_errors: list | None = None) -> dict[str, Any]:
-    svc = services(request)
-    today = svc.today()
-    detail = svc.scoped.read(user.principal, case_id)
+    svc, me = services(request), user.principal  # «who acts next» names a deputy as the owner (services/handover.py)
+    today, detail = svc.today(), svc.scoped.read(me, case_id)
     wf = get_workflow(detail["tipo"])
-    allowed = svc.scoped.allowed(user.principal, case_id)
-    where = next_steps.pointer(svc.engine, user.principal, ref := svc.scoped.case_ref(user.principal, case_id))
+    allowed = svc.scoped.allowed(me, case_id)
+    where = next_steps.pointer(svc.engine, svc.scoped.deputised(me), ref := svc.scoped.case_ref(me, case_id))
     forms = []
     for name in allowed:
         t = wf.transition(name)
