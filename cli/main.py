@@ -4,6 +4,7 @@
 - cli/cases.py: `case ...` (as the --actor user: scope, redaction, health-read log) and `workflow ...`;
 - cli/diary.py: `diario list|add` (the case diary, as the --actor user);
 - cli/person.py: `persona mostra|unisci|risolvi` (the person across measures, as the --actor user);
+- cli/handover.py: `case riassegna|trasferisci|consegna`, `sostituti list|add|end` (hand-over, as --actor);
 - cli/operations.py: administrative commands (init, demo, policy, sweep, obligations, outbox, serve);
 - cli/reports.py: tally, report, calendar;
 - cli/users.py: `user ...`;
@@ -22,6 +23,7 @@ from cli.audit import audit_app
 from cli.cases import case_app, workflow_app
 from cli.diary import diary_app
 from cli.person import person_app
+from cli.handover import deputy_app
 from cli.italian import Typer
 from cli.keys import keys_app
 from cli.operations import obligations_app, outbox_app, policy_app
@@ -36,6 +38,7 @@ app.add_typer(case_app, name="case")
 app.add_typer(workflow_app, name="workflow")
 app.add_typer(diary_app, name="diario")
 app.add_typer(person_app, name="persona")
+app.add_typer(deputy_app, name="sostituti")
 app.add_typer(policy_app, name="policy")
 app.add_typer(obligations_app, name="obligations")
 app.add_typer(outbox_app, name="outbox")

@@ -1,19 +1,15 @@
 """Who may read a case, which of its fields, and who may fire its transitions (DOMAIN.md §2): ONE decision.
 
 The read scope and the "deadlines I answer for" scope are written once, here, as a small tree of conditions
-(`Cond`) over a case's keys (type, comune, sub-ambito, owner, provider, state, minor). The same tree is
-evaluated in Python for one case (`read_refusal`, `can_read_case`) and compiled to SQL for lists, searches,
-Oggi, the calendar feed, exports and tallies (`store.access_sql.to_sql`), so the two cannot drift.
-Which case types each role reads one by one, which states the ASST assessor sees, who answers for a type's
-deadlines and who processes a minor's case come from the case types' declarations (`CaseType.audience`).
-
-Field classes come from the declarations too (`CaseType.fields`, nested paths included, `domain.fields`).
-
-Assumptions [A], configurable through `AccessPolicy`:
+(`Cond`) over a case's keys (type, comune, sub-ambito, owner, provider, state, minor), evaluated in Python for
+one case (`read_refusal`) and compiled to SQL for lists, Oggi, feeds, exports and tallies
+(`store.access_sql.to_sql`), so the two cannot drift. Which types each role reads one by one, the ASST
+assessor's states, who answers for deadlines and who processes minors' cases come from `CaseType.audience`;
+field classes from `CaseType.fields` (nested paths included). Assumptions [A], configurable (`AccessPolicy`):
 - minors' cases are read only by their owner and the sub-ambito coordinator (DOMAIN.md §2), besides the roles
-  a case type names as processing minors' cases (an FNA application: CSC, the social worker of the comune, the
-  planning office and the ASST assessor, each read logged);
-- a social worker fires a transition on a case assigned to a colleague only if `owner_only_fires` is off.
+  a case type names as processing minors' cases (FNA: CSC, the comune's social worker, UdP, ASST; logged);
+- a social worker fires a transition on a case assigned to a colleague only if `owner_only_fires` is off, or
+  as that colleague's deputy (sostituto) while the deputyship lasts (`Principal.represents`, access_handover.py).
 """
 from __future__ import annotations
 
@@ -282,13 +278,12 @@ def visible_fields(user: Principal, case: CaseRef, policy: AccessPolicy = DEFAUL
         return ALL_CLASSES
     if not personal_case_type(case.case_type):
         return ALL_CLASSES if role is R.PLANNING_OFFICE else ALL_CLASSES - {_H}
-    if role is R.SOCIAL_WORKER:
-        return ALL_CLASSES if case.owner == user.username else ALL_CLASSES - {_H}
+    if role is R.SOCIAL_WORKER:  # the owner, or their deputy while the deputyship lasts, sees health data
+        return ALL_CLASSES if holds(OwnerIsUser(), user, case) else ALL_CLASSES - {_H}
     return _CLASSES_BY_ROLE.get(role, frozenset())
 
 
 # ----------------------------------------------------------------------------- the case diary
-
 DIARY_CLASSES = frozenset({_S, _H})  # a diary entry is a social note or a health note (domain/diary.py)
 DIARY_WRITERS = frozenset({R.SOCIAL_WORKER, R.SUBAREA_COORDINATOR, R.HEALTH_ASSESSOR})
 
@@ -353,7 +348,7 @@ def fire_refusal(
     if reason is not None:
         return reason
     if (not opening and policy.owner_only_fires and user.role is R.SOCIAL_WORKER and case.owner
-            and case.owner != user.username):
+            and not holds(OwnerIsUser(), user, case)):  # the owner's deputy acts as the owner (access_handover)
         return f"il caso è assegnato a «{owner_name or case.owner}»: può procedere solo l'assegnatario"
     return None
 
@@ -427,3 +422,7 @@ def who_may_fire(case: CaseRef, transition: Transition, policy: AccessPolicy = D
         if fire_refusal(stand_in, case, transition, policy) is None:
             found.append(WhoActs(role, owner, stand_in.sub_ambito, stand_in.provider_codice))
     return tuple(found)
+
+
+from domain.access_handover import (acting_for, deputy_refusal, handover_page_refusal, handover_refusal,  # noqa
+                                    passage_offered, transfer_refusal)

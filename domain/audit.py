@@ -27,6 +27,9 @@ from typing import Any
 GENESIS = "0" * 64
 TRANSITION_FIELDS = ("case_id", "seq", "transition", "from_state", "to_state", "actor", "actor_role",
                      "recorded_at", "effective_at", "reason", "data")
+# a step's fields hashed only when set (added later: the rows written before keep their hash)
+OPTIONAL_FIELDS = frozenset({"on_behalf_of"})
+STEP_FIELDS = (*TRANSITION_FIELDS, "on_behalf_of")  # what a step's hash covers now (0007 knew TRANSITION_FIELDS)
 HEALTH_LOG_FIELDS = ("case_id", "username", "role", "read_at", "fields", "context")
 DIARY_FIELDS = ("case_id", "seq", "kind", "occurred_at", "participants", "text", "data_class", "author",
                 "author_role", "recorded_at", "supersedes")
@@ -62,7 +65,8 @@ def _plain(value: Any) -> Any:
 
 def canonical(fields: Mapping[str, Any], names: Iterable[str]) -> bytes:
     """The bytes a row's hash covers: its named fields as canonical JSON."""
-    return json.dumps({n: _plain(fields.get(n)) for n in names}, sort_keys=True, separators=(",", ":"),
+    return json.dumps({n: _plain(fields.get(n)) for n in names
+                       if n not in OPTIONAL_FIELDS or fields.get(n) is not None}, sort_keys=True, separators=(",", ":"),
                       ensure_ascii=False, default=str).encode()
 
 

@@ -21,6 +21,7 @@ class Principal:
     comuni: frozenset[str] = frozenset()  # ISTAT codes the user works in (their sub-ambito's comuni)
     is_admin: bool = False  # manages accounts; grants no access to case files by itself
     full_name: str = field(default="", compare=False)  # for display only; decides nothing
+    represents: frozenset[str] = frozenset()  # workers whose cases they act on today as deputy (sostituto)
 
     def actor(self) -> Actor:
         return Actor(self.username, self.role, self.sub_ambito, self.provider_codice)
@@ -113,7 +114,7 @@ def holds(cond: Cond, user: Principal, case: CaseRef) -> bool:
         case Always(value):
             return value
         case OwnerIsUser():
-            return case.owner is not None and case.owner == user.username
+            return case.owner is not None and (case.owner == user.username or case.owner in user.represents)
         case ComuneInUserComuni():
             return case.comune_istat is not None and case.comune_istat in user.comuni
         case InUserSubAmbito():

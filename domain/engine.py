@@ -35,6 +35,7 @@ class Actor:
     role: Role
     sub_ambito: str | None = None
     provider_codice: str | None = None
+    on_behalf_of: str | None = None  # the absent worker a deputy (sostituto) acts for; recorded with the step
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,11 @@ COMMON_FIELDS: dict[str, FieldClass] = {
     "dichiarazione_del": _A,
     "esito": _A,  # the outcome is also shown with the case's state
     "motivo_esito": _S,
+    # recorded by a reassignment or a transfer step (domain/handover.py), on every case type
+    "assegnatario_precedente": _A,
+    "nuovo_assegnatario": _A,
+    "comune_precedente": _A,
+    "nuovo_comune": _A,
 }
 
 

@@ -12,6 +12,7 @@ The rules themselves are in domain/access.py (pure); this module only loads the 
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Iterable
 from datetime import date, datetime, timezone
 from typing import Any
@@ -27,6 +28,7 @@ from domain.access import (
     CaseRef,
     FieldClass,
     Principal,
+    acting_for,
     answers_for,
     field_map,
     fire_refusal,
@@ -318,11 +320,23 @@ class ScopedCaseService:
         return self.service.open_case(case_type=case_type, actor=principal.actor(), data=data,
                                       transition=transition, comune_istat=comune_istat, check=check, **kwargs)
 
+    def deputised(self, principal: Principal) -> Principal:
+        """`principal` with the workers they stand in for today as deputy (services/handover.py)."""
+        from services.handover import with_deputyships
+
+        return with_deputyships(self.engine, principal, self.today())
+
     def advance(self, principal: Principal, *, case_id: int, transition: str, **kwargs: Any) -> int:
+        principal = self.deputised(principal)
         authorize_fire(self.engine, principal, case_id, transition, today=self.today(), policy=self.policy)
-        return self.service.advance(case_id=case_id, transition=transition, actor=principal.actor(), **kwargs)
+        actor = principal.actor()
+        if principal.represents:  # a deputy's act records the absent owner beside the deputy
+            owner = acting_for(principal, case_ref(self.engine, case_id, self.today()))
+            actor = dataclasses.replace(actor, on_behalf_of=owner)
+        return self.service.advance(case_id=case_id, transition=transition, actor=actor, **kwargs)
 
     def read(self, principal: Principal, case_id: int) -> dict[str, Any]:
+        principal = self.deputised(principal)
         return read_case(self.engine, principal, case_id, today=self.today(), now=self.service.clock(),
                          policy=self.policy)
 
@@ -331,6 +345,7 @@ class ScopedCaseService:
         return _authorized_ref(self.engine, principal, case_id, self.today(), self.policy)
 
     def allowed(self, principal: Principal, case_id: int) -> list[str]:
+        principal = self.deputised(principal)
         ref = _authorized_ref(self.engine, principal, case_id, self.today(), self.policy)
         wf = get_workflow(ref.case_type)
         return [t.name for t in wf.transitions_from(ref.state, ref.kind)

@@ -78,7 +78,8 @@ def open_deadlines(engine: Engine, principal: Principal, scope: sa.ColumnElement
     roles for every case in their scope.
     """
     until = today - timedelta(days=1) if overdue_only else today + timedelta(days=within_days)
-    mine = (principal.username, principal.comuni) if principal.role is Role.SOCIAL_WORKER else None
+    owners = (principal.username, *sorted(principal.represents))  # a deputy answers for the absent worker's too
+    mine = (owners, principal.comuni) if principal.role is Role.SOCIAL_WORKER else None
     rows = case_queries.open_deadline_rows(engine, scope, until=until, limit=limit, owner_or_unassigned_in=mine)
     return [
         {"id": r.id, "caso": r.case_id, "tipo_caso": r.case_type, "stato_caso": r.state, "comune": r.comune,

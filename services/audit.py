@@ -25,7 +25,7 @@ from domain.audit import (
     DIARY_FIELDS,
     GENESIS,
     HEALTH_LOG_FIELDS,
-    TRANSITION_FIELDS,
+    STEP_FIELDS,
     Break,
     checkpoint_root,
     sign,
@@ -73,7 +73,7 @@ def verify(engine: Engine, *, audit_dir: Path | None = None) -> Verification:
         for case_id, rows in store.transitions_by_case(conn):
             seen.add(case_id)
             chain = f"caso {case_id}"
-            breaks, last, count = verify_chain(chain, rows, TRANSITION_FIELDS, position="seq", label="passo")
+            breaks, last, count = verify_chain(chain, rows, STEP_FIELDS, position="seq", label="passo")
             result.transitions += count
             result.breaks += breaks
             result.breaks += _case_row(chain, cases.get(case_id), rows[-1], last, count)

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from domain.engine import allowed_transitions
+from domain.handover import STEP_LABELS
 from domain.italian import ROME
 from domain.registry import get_workflow
 from domain.workflow import ROLE_LABELS, Role
@@ -63,7 +64,8 @@ def _history_row(wf, h) -> dict[str, Any]:
     return {
         "seq": h.seq,
         "transizione": h.transition,
-        "etichetta": wf.transition(h.transition).label if wf.transition(h.transition) else h.transition,
+        "etichetta": wf.transition(h.transition).label if wf.transition(h.transition)
+        else STEP_LABELS.get(h.transition, h.transition),
         "da": h.from_state,
         "a": h.to_state,
         "attore": h.actor,
@@ -72,6 +74,7 @@ def _history_row(wf, h) -> dict[str, Any]:
         "efficace_il": _aware(h.effective_at).astimezone(ROME).isoformat(timespec="seconds"),
         "motivo": h.reason,
         "dati": h.data,
+        "per_conto_di": getattr(h, "on_behalf_of", None),  # a deputy's act: the absent owner (domain/handover.py)
     }
 
 

@@ -37,7 +37,9 @@ def to_sql(cond: Cond, user: Principal, *, today: date) -> sa.ColumnElement[bool
         case Always(value):
             return sa.true() if value else sa.false()
         case OwnerIsUser():
-            return sa.and_(c.owner.is_not(None), c.owner == user.username)  # never NULL: safe under Not
+            return sa.and_(c.owner.is_not(None),  # never NULL: safe under Not
+                           c.owner.in_([user.username, *sorted(user.represents)]) if user.represents
+                           else c.owner == user.username)
         case ComuneInUserComuni():
             return sa.and_(c.comune_istat.is_not(None), c.comune_istat.in_(sorted(user.comuni))) \
                 if user.comuni else sa.false()

@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from domain.audit import GENESIS, HEALTH_LOG_FIELDS, TRANSITION_FIELDS, row_hash
+from domain.audit import GENESIS, HEALTH_LOG_FIELDS, STEP_FIELDS, TRANSITION_FIELDS, row_hash
 from store.auth_tables import audit_head_t, health_access_log_t
 from store.tables import AppUser, case_t, outbox_t, transition_t
 
@@ -100,7 +100,10 @@ def transitions_by_case(conn: Connection, batch: int = 5000) -> Iterator[tuple[i
     ring = keyring()
     sealed = {(case_id, seq): r for case_id, seq, r in sealed_steps(conn, batch)}
     t = transition_t
-    columns = [t.c.id, t.c.hash, *(t.c[name] for name in TRANSITION_FIELDS)]
+    # a database still below 0012_handover (a downgrade being checked) has no on_behalf_of: hashed only when set
+    present = {c["name"] for c in sa.inspect(conn).get_columns("case_transition")}
+    names = STEP_FIELDS if "on_behalf_of" in present else TRANSITION_FIELDS
+    columns = [t.c.id, t.c.hash, *(t.c[name] for name in names)]
 
     def opened(row: dict[str, Any]) -> dict[str, Any]:
         part = sealed.get((row["case_id"], row["seq"]))

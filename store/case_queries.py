@@ -220,7 +220,7 @@ def list_key(row: Any) -> ListKey:
 
 
 def open_deadline_rows(bind: Bind, scope: sa.ColumnElement[bool], *, until: date, limit: int | None,
-                       owner_or_unassigned_in: tuple[str, Iterable[str]] | None = None) -> list[Any]:
+                       owner_or_unassigned_in: tuple[str | tuple[str, ...], Iterable[str]] | None = None) -> list[Any]:
     """Open deadlines due by `until` of the cases in `scope`, earliest first (id, case_id, kind, label, due,
     source, case_type, state, owner, comune); `owner_or_unassigned_in` = (username, comuni) keeps only the cases
     assigned to that user or unassigned in those comuni."""
@@ -235,8 +235,8 @@ def open_deadline_rows(bind: Bind, scope: sa.ColumnElement[bool], *, until: date
         .limit(limit)  # None: no limit
     )
     if owner_or_unassigned_in is not None:
-        username, comuni = owner_or_unassigned_in
-        q = q.where(sa.or_(case_t.c.owner == username,
+        owners, comuni = owner_or_unassigned_in
+        q = q.where(sa.or_(case_t.c.owner.in_([owners] if isinstance(owners, str) else list(owners)),
                            sa.and_(case_t.c.owner.is_(None), case_t.c.comune_istat.in_(sorted(comuni)))))
     with reading(bind) as conn:
         return conn.execute(q).all()

@@ -17,7 +17,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm.base import NEVER_SET, NO_VALUE
 
-from domain.audit import GENESIS, row_hash
+from domain.audit import GENESIS, STEP_FIELDS, row_hash
 from domain.engine import Actor, CaseView, Decision, ProviderView, UserView
 from domain.errors import ConflictError, NotFound, StateWriteForbidden
 from domain.italian import ROME
@@ -223,12 +223,12 @@ def _audit_row(sql: _Sql, case_type: str, case_id: int, seq: int, d: Decision, a
     head = row_hash(previous or GENESIS, {
         "case_id": case_id, "seq": seq, "transition": d.transition.name, "from_state": d.from_state,
         "to_state": d.to_state, "actor": actor.username, "actor_role": role, "recorded_at": recorded_utc,
-        "effective_at": effective_utc, "reason": d.reason, "data": d.data,
-    })
+        "effective_at": effective_utc, "reason": d.reason, "data": d.data, "on_behalf_of": actor.on_behalf_of,
+    }, STEP_FIELDS)
     plain, health = split(case_type, d.data)
     return (case_id, seq, d.transition.name, d.from_state, d.to_state, actor.username, role,
             sql.ts(recorded_utc), sql.ts(effective_utc), sql.day(d.effective_at.astimezone(ROME).date()),
-            d.reason, sql.json(plain), head), head, health
+            d.reason, sql.json(plain), head, actor.on_behalf_of), head, health
 
 
 def _write_health(cur: _Cursor, case_id: int, seq: int, health: dict[str, Any], *, existed: bool) -> None:

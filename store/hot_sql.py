@@ -82,8 +82,8 @@ class _Sql:
         )
         self.insert_audit = (
             "INSERT INTO case_transition (case_id, seq, transition, from_state, to_state, actor, actor_role, "
-            "recorded_at, effective_at, effective_on, reason, data, hash) VALUES "
-            f"({', '.join([p] * 13)})"
+            "recorded_at, effective_at, effective_on, reason, data, hash, on_behalf_of) VALUES "
+            f"({', '.join([p] * 14)})"
         )
         self.set_audit_head = f"UPDATE case_file SET audit_hash={p} WHERE case_file.id = {p}"
         self.cancel = (f"UPDATE deadline SET status='cancelled', closed_on={p} WHERE deadline.case_id = {p} "

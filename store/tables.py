@@ -135,6 +135,7 @@ class CaseTransition(SQLModel, table=True):
     reason: str | None = None
     data: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
     hash: str | None = Field(default=None, max_length=64)  # domain.audit.row_hash over this row and the previous
+    on_behalf_of: str | None = Field(default=None, max_length=80)  # a deputy's act: the absent owner (0012)
 
 
 class Deadline(SQLModel, table=True):
@@ -314,3 +315,25 @@ class DiaryEntry(SQLModel, table=True):
 
 
 diary_entry_t = DiaryEntry.__table__
+
+
+class Deputyship(SQLModel, table=True):
+    """A deputy (sostituto) named by the coordinator for a social worker over [dal, al] (domain/handover.py): while
+    it lasts the deputy acts on the worker's cases, each act recording both names. Ended early by moving `al`
+    (the naming and every change are kept in `ended_by`/`ended_at`; a deputyship is never deleted)."""
+
+    __tablename__ = "deputyship"
+    __table_args__ = (sa.Index("ix_deputyship_deputy_period", "deputy", "dal", "al"),)
+    id: int | None = Field(default=None, primary_key=True)
+    worker: str = Field(max_length=80, index=True)
+    deputy: str = Field(max_length=80)
+    dal: date
+    al: date
+    reason: str | None = None
+    named_by: str = Field(max_length=80)
+    named_at: datetime = Field(sa_type=UTCDateTime)
+    ended_by: str | None = Field(default=None, max_length=80)
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+deputyship_t = Deputyship.__table__

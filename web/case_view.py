@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from domain.handover import FROM_OWNER, TO_OWNER
 from domain.workflow import ROLE_LABELS, Role, Workflow
 from web.describe import Table, describe_blocks
 
@@ -22,17 +23,23 @@ def people_named(wf: Workflow, rows: list[dict[str, Any]], owner: str | None) ->
     found = [owner] if owner else []
     for h in rows:
         t = wf.transition(h["transizione"])
-        found.append(h.get("attore"))
+        found += [h.get("attore"), h.get("per_conto_di"), *_handover_names(h)]
         if t is not None and t.assigns_owner and (h.get("dati") or {}).get(t.assigns_owner):
             found.append(h["dati"][t.assigns_owner])
     return [u for u in found if u]
+
+
+def _handover_names(h: dict[str, Any]) -> list[str]:
+    """The workers a reassignment or transfer step names (domain/handover.py)."""
+    data = h.get("dati") or {}
+    return [data[k] for k in (FROM_OWNER, TO_OWNER) if isinstance(data.get(k), str)]
 
 
 def with_names(wf: Workflow, data: dict[str, Any], names: dict[str, str], providers: dict[str, str]) -> dict[str, Any]:
     """Recorded data with the assignee (the fields the declaration's steps assign an owner from) and the provider
     by name instead of username and code."""
     out = dict(data)
-    for key in {t.assigns_owner for t in wf.transitions if t.assigns_owner}:
+    for key in {t.assigns_owner for t in wf.transitions if t.assigns_owner} | {FROM_OWNER, TO_OWNER}:
         if isinstance(out.get(key), str):
             out[key] = names.get(out[key], out[key])
     if isinstance(out.get("ente"), str):
@@ -49,6 +56,7 @@ def history(wf: Workflow, rows: list[dict[str, Any]], names: dict[str, str],
         t = wf.transition(h["transizione"])
         data = with_names(wf, h.get("dati") or {}, names, providers)
         out.append({**h, "voci": runs(describe_blocks(wf, t, data)),
+                    "per_conto_di_nome": names.get(h.get("per_conto_di") or "", h.get("per_conto_di")),
                     "ruolo_etichetta": role_label(h.get("ruolo")),
                     "attore_nome": names.get(h.get("attore") or "", h.get("attore")),
                     "aperto": i >= first_open})

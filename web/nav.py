@@ -9,6 +9,7 @@ taken from where the access decision lives:
   (`CaseType.menu`, with their refusal);
 - «Cruscotto»: `services.dashboard.dashboard_refusal`; «Relazione annuale»: `domain.access.report_refusal`;
   «Posta in uscita»: `services.outbox_admin.outbox_refusal`;
+- «Consegne e sostituti»: the sub-ambito coordinator (`domain.access.handover_page_refusal`);
 - «Profilo»: everyone.
 
 The menu lists exactly the pages whose refusal is None; `guard_page` (a dependency of every page router)
@@ -23,7 +24,8 @@ from dataclasses import dataclass
 
 from fastapi import Request
 
-from domain.access import AccessDenied, Principal, case_files_refusal, opening_refusal, report_refusal
+from domain.access import (AccessDenied, Principal, case_files_refusal, handover_page_refusal, opening_refusal,
+                           report_refusal)
 from domain.registry import all_case_types
 from services.dashboard import dashboard_refusal
 from services.outbox_admin import outbox_refusal
@@ -55,6 +57,7 @@ def pages() -> list[Page]:
                 seen.add(m.href)
                 items.append(Page(m.label, m.href, m.refusal))
     items += [
+        Page("Consegne e sostituti", "/consegne", handover_page_refusal),
         Page("Cruscotto", "/cruscotto", dashboard_refusal),
         Page("Relazione annuale", "/relazione", report_refusal),
         Page("Posta in uscita", "/admin/posta", outbox_refusal),

@@ -29,7 +29,8 @@ SIZES = {"telefono": {"width": 360, "height": 740}, "desktop": {"width": 1366, "
 USERS = ["as.rossi", "coord.crema", "csc.bianchi", "udp.admin", "ente.girasole", "ovd.valutatore", "asst.medici"]
 DETAILS = {
     "as.rossi": ["/casi/{patto_crema}", "/casi/{sad_ente01}", "/fna/bandi/{bando}", "/casi/{patto_crema}/persona"],
-    "coord.crema": ["/casi/{patto_crema}", "/fna/bandi/{bando}/graduatoria", "/casi/{patto_crema}/persona"],
+    "coord.crema": ["/casi/{patto_crema}", "/fna/bandi/{bando}/graduatoria", "/casi/{patto_crema}/persona",
+                    "/casi/{patto_crema}/passaggio"],
     "csc.bianchi": ["/casi/{fna}", "/fna/bandi/{bando}"],
     "udp.admin": ["/casi/{fna}", "/fna/bandi/{bando}", "/fna/bandi/{bando}/graduatoria",
                  "/fna/bandi/{bando}/graduatoria/pubblica", "/admin/posta?limit=1"],

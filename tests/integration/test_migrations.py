@@ -31,8 +31,12 @@ def test_upgrade_from_empty_then_one_step_down_and_up_again(tmp_path):
         <= tables(url)
     assert {"web_session", "audit_head", "person_discrepancy", "health_data", "diary_entry", "person_merge"} \
         <= tables(url)
+    assert "deputyship" in tables(url)
     downgrade(url, "-1")  # 0013: the merge records and the discrepancies' resolution go
-    assert "person_merge" not in tables(url) and "diary_entry" in tables(url)
+    assert "person_merge" not in tables(url) and "deputyship" in tables(url)
+    downgrade(url, "-1")  # 0012_handover: the deputyships and case_transition.on_behalf_of go
+    assert "deputyship" not in tables(url) and "diary_entry" in tables(url)
+    assert "on_behalf_of" not in {c["name"] for c in sa.inspect(make_engine(url)).get_columns("case_transition")}
     downgrade(url, "-1")
     assert "diary_entry" not in tables(url) and "health_data" in tables(url)
     downgrade(url, "-1")  # 0010 moves data only: the sealed table stays

@@ -251,6 +251,55 @@ def probe_case_summary(p: Probe) -> None:
 def probe_report(p: Probe) -> None:
     """The yearly report: the Ufficio di Piano and the evaluator (domain.access.report_refusal), nobody else."""
     p.call("GET", f"{API}/relazione", p.row.report, params={"anno": 2026, "formato": "csv"})
+# hand-over (DOMAIN.md §13): (reassign the case inside, transfer it, transfer the one outside, preview of as.rossi's
+# hand-over, list deputies, name one, end one). Every body is incomplete on purpose (no reason, dates backwards, no
+# such deputyship): whoever may act gets 422/404 and nothing changes; whoever may not is refused first (403).
+# Who may and what it does: tests/web/test_handover.py and test_handover_entrances.py.
+NOBODY = (403, 403, 403, 403, 403, 403, 403)
+COORD = (422, 422, 403, 200, 200, 422, 404)
+HANDOVER = {"coord.crema": COORD, "coord.pandino": (422, 422, 403, 403, 200, 422, 404),
+            "udp.neri": (403, 422, 403, 403, 200, 403, 403), "udp.admin": (403, 422, 403, 403, 200, 403, 403)}
+
+
+def probe_reassign(p: Probe) -> None:
+    body = {"nuovo_assegnatario": "as.bruni", "motivo": ""}
+    if p.inside is not None:
+        p.call("POST", f"{API}/casi/{p.inside}/riassegnazione", _handover(p)[0], json=body)
+    p.call("POST", f"{API}/casi/{p.outside}/riassegnazione", 403, json=body)
+
+
+def probe_transfer(p: Probe) -> None:
+    body = {"nuovo_comune": PANDINO, "motivo": ""}
+    if p.inside is not None:
+        p.call("POST", f"{API}/casi/{p.inside}/trasferimento", _handover(p)[1], json=body)
+    p.call("POST", f"{API}/casi/{p.outside}/trasferimento", _handover(p)[2], json=body)
+
+
+def _handover(p: Probe) -> tuple[int, ...]:
+    username = p.client.headers["Authorization"]
+    return next((v for u, v in HANDOVER.items() if basic(u)["Authorization"] == username), NOBODY)
+
+
+def probe_handover_preview(p: Probe) -> None:
+    p.call("POST", f"{API}/consegne/anteprima", _handover(p)[3], json={"assegnatario": "as.rossi"})
+
+
+def probe_handover_confirm(p: Probe) -> None:
+    expected = {200: 422}.get(_handover(p)[3], 403)  # the preview's verdict, then the missing reason
+    p.call("POST", f"{API}/consegne", expected, json={"assegnatario": "as.rossi", "a_tutti": "as.bruni"})
+
+
+def probe_deputies(p: Probe) -> None:
+    p.call("GET", f"{API}/sostituti", _handover(p)[4])
+
+
+def probe_deputy_add(p: Probe) -> None:
+    p.call("POST", f"{API}/sostituti", _handover(p)[5], json={"assegnatario": "as.rossi", "sostituto": "as.bruni",
+                                                              "dal": "30/11/2026", "al": "20/11/2026"})
+
+
+def probe_deputy_end(p: Probe) -> None:
+    p.call("POST", f"{API}/sostituti/999999/fine", _handover(p)[6])
 
 
 ENDPOINTS: dict[tuple[str, str], Callable[[Probe], None]] = {
@@ -271,6 +320,13 @@ ENDPOINTS: dict[tuple[str, str], Callable[[Probe], None]] = {
     ("GET", f"{API}/persone/{{persona_id}}"): probe_person,
     ("POST", f"{API}/persone/unione"): probe_merge,
     ("POST", f"{API}/casi/{{caso_id}}/discrepanza"): probe_resolve,
+    ("POST", f"{API}/casi/{{caso_id}}/riassegnazione"): probe_reassign,
+    ("POST", f"{API}/casi/{{caso_id}}/trasferimento"): probe_transfer,
+    ("POST", f"{API}/consegne/anteprima"): probe_handover_preview,
+    ("POST", f"{API}/consegne"): probe_handover_confirm,
+    ("GET", f"{API}/sostituti"): probe_deputies,
+    ("POST", f"{API}/sostituti"): probe_deputy_add,
+    ("POST", f"{API}/sostituti/{{sostituzione_id}}/fine"): probe_deputy_end,
     ("POST", f"{API}/casi/{{caso_id}}/transizioni/{{nome}}"): probe_fire,  # last: it changes the case
 }
 

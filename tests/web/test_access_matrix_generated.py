@@ -39,9 +39,12 @@ from pypdf import PdfReader
 from starlette.routing import Mount, Route
 from typer.testing import CliRunner
 
+from domain.access_handover import TRANSFER_ROLES
 from domain.casetypes.fna import ranking as rk
 from domain.access import (
     CaseRef,
+    handover_refusal,
+    transfer_refusal,
     FieldClass,
     Principal,
     can_read_case,
@@ -416,6 +419,9 @@ CASE_READS: dict[str, CaseRead] = {
                                                  narrower="graduatoria interna: RANKING_ROLES, solo bandi"),
     "/fna/bandi/{call_id}/graduatoria/pubblica": CaseRead("html", case_types=CALL, narrower="solo i bandi FNA"),
     "/casi/{case_id}/riepilogo.pdf": CaseRead("pdf"),
+    "/casi/{case_id}/passaggio": CaseRead("html", logs="none", roles=frozenset(TRANSFER_ROLES),
+                                          case_types=frozenset(ct.case_type for ct in all_case_types() if ct.personal),
+                                          narrower="riassegnare e trasferire: coordinatore e UdP, casi di persone"),
 }
 # GETs without a case: lists, searches, feeds, pages that may name cases. Each gets the leak check against
 # every case out of scope and every hidden value of the cases in scope.
@@ -440,6 +446,8 @@ LIST_READS: dict[str, dict[str, Any]] = {
     "/relazione": {},
     "/relazione/scarica": {"anno": 2026, "formato": "csv"},
     "/api/v1/relazione": {"anno": 2026, "formato": "csv"},
+    "/consegne": {},
+    "/api/v1/sostituti": {},
 }
 # POSTs that fire a transition on an existing case (the case's version must not move when refused).
 FIRES = {"/api/v1/casi/{caso_id}/transizioni/{nome}", "/casi/{case_id}/transizioni/{name}",
@@ -448,6 +456,10 @@ FIRES = {"/api/v1/casi/{caso_id}/transizioni/{nome}", "/casi/{case_id}/transizio
 OPENS = {"/api/v1/casi", "/casi/nuovo"}
 # POSTs that write a diary entry on a case (the number of entries must not move when refused).
 DIARY_WRITES = {"/api/v1/casi/{caso_id}/diario", "/casi/{case_id}/diario"}
+# POSTs that reassign or transfer a case (its version must not move when refused).
+HANDOVER_WRITES = {"/api/v1/casi/{caso_id}/riassegnazione", "/casi/{case_id}/riassegnazione",
+                   "/api/v1/casi/{caso_id}/trasferimento", "/casi/{case_id}/trasferimento"}
+HANDOVER_NOTE = "consegne e sostituti, senza caso nel percorso: chi può e chi no in tests/web/test_handover*.py"
 SKIPPED = {
     ("GET", "/accesso"): "pagina di accesso: nessun dato di caso, nessun utente",
     ("POST", "/accesso"): "login: tests/web/test_sessions.py",
@@ -464,6 +476,10 @@ SKIPPED = {
     ("POST", "/api/v1/persone/unione"): "unione di codici (coordinatore, CSC): test_person.py, test_access_matrix.py",
     ("POST", "/persone/{person_id}/discrepanze/{case_id}"): "discrepanze anagrafiche: tests/web/test_person.py",
     ("POST", "/api/v1/casi/{caso_id}/discrepanza"): "discrepanze anagrafiche: test_person.py, test_access_matrix.py",
+    ("POST", "/consegne"): HANDOVER_NOTE, ("POST", "/consegne/sostituti"): HANDOVER_NOTE,
+    ("POST", "/consegne/sostituti/{deputyship_id}/fine"): HANDOVER_NOTE,
+    ("POST", "/api/v1/consegne/anteprima"): HANDOVER_NOTE, ("POST", "/api/v1/consegne"): HANDOVER_NOTE,
+    ("POST", "/api/v1/sostituti"): HANDOVER_NOTE, ("POST", "/api/v1/sostituti/{sostituzione_id}/fine"): HANDOVER_NOTE,
 }
 
 
@@ -485,7 +501,7 @@ def route_table(app) -> set[tuple[str, str]]:
 
 def exercised() -> set[tuple[str, str]]:
     return ({("GET", p) for p in (*CASE_READS, *LIST_READS)}
-            | {("POST", p) for p in (*FIRES, *OPENS, *DIARY_WRITES)})
+            | {("POST", p) for p in (*FIRES, *OPENS, *DIARY_WRITES, *HANDOVER_WRITES)})
 
 
 def test_every_entrance_is_in_the_matrix():
@@ -498,7 +514,8 @@ def test_every_entrance_is_in_the_matrix():
     for method, path in table - set(SKIPPED):
         params = set(re.findall(r"{(\w+)", path))
         assert params <= CASE_PARAMS | {"nome", "name", "username", "token"}, (method, path, params)
-        assert (path in CASE_READS or path in FIRES or path in DIARY_WRITES) == bool(params & CASE_PARAMS), \
+        assert (path in CASE_READS or path in FIRES or path in DIARY_WRITES or path in HANDOVER_WRITES) \
+            == bool(params & CASE_PARAMS), \
             (method, path)
 
 
@@ -845,6 +862,34 @@ def test_no_diary_entry_is_written_where_the_rule_refuses(world, path, username)
     assert wrong == []
 
 
+# ============================================================================ hand-over: writes refused
+
+
+@pytest.mark.parametrize("path,username", _user_params(sorted(HANDOVER_WRITES)))
+def test_no_case_is_reassigned_or_transferred_where_the_rule_refuses(world, path, username):
+    p = world.principals[username]
+    transfer = path.endswith("trasferimento")
+    refusal = transfer_refusal if transfer else handover_refusal
+    wrong = []
+    for name, case in world.cases.items():
+        if refusal(p, case.ref) is None:
+            continue
+        other = PANDINO if case.ref.comune_istat == CREMA else CREMA
+        body = {"nuovo_comune": other, "motivo": "prova"} if transfer else {"nuovo_assegnatario": "as.bruni",
+                                                                            "motivo": "prova"}
+        before = version_of(world, case.id)
+        url = re.sub(r"{(caso_id|case_id)}", str(case.id), path)
+        if path.startswith("/api/"):
+            response = world.api[username].post(url, json=body)
+        else:
+            response = world.pages[username].post(url, data=body | {"csrf_token": csrf(world, username)},
+                                                  follow_redirects=False)
+        if response.status_code not in REFUSED or version_of(world, case.id) != before:
+            wrong.append((name, response.status_code, response.text[:200]))
+        assert leaks_in(response.text, forbidden(world, username)) == [], name
+    assert wrong == []
+
+
 # ============================================================================ the CLI
 
 
@@ -871,6 +916,10 @@ CLI_SKIPPED = {
     "audit checkpoint": "amministrativo (teste delle catene di impronte)",
     "keys new": "amministrativo (genera una chiave, nessun dato letto)",
     "keys rotate": "amministrativo (ricifra i dati sanitari senza mostrarli)",
+    "case riassegna": "la stessa chiamata di POST /api/v1/casi/{caso_id}/riassegnazione (qui sopra)",
+    "case trasferisci": "la stessa chiamata di POST /api/v1/casi/{caso_id}/trasferimento (qui sopra)",
+    "case consegna": HANDOVER_NOTE, "sostituti list": HANDOVER_NOTE, "sostituti add": HANDOVER_NOTE,
+    "sostituti end": HANDOVER_NOTE,
 }
 
 

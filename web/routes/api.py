@@ -320,8 +320,8 @@ def my_deadlines(
     in_ritardo: Annotated[bool, Query(description="Solo quelle già superate")] = False,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 200,
 ) -> list[dict[str, Any]]:
-    today = svc.today()
-    return api_queries.open_deadlines(svc.engine, user.principal, scoped_filter(user.principal, today=today),
+    today, principal = svc.today(), svc.scoped.deputised(user.principal)  # a deputy answers for the absent's too
+    return api_queries.open_deadlines(svc.engine, principal, scoped_filter(principal, today=today),
                                       today=today, within_days=entro_giorni, overdue_only=in_ritardo, limit=limit)
 
 

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from domain.access import AccessDenied
+from domain.access import AccessDenied, passage_offered
 from domain.errors import (
     ConflictError,
     DomainError,
@@ -296,12 +296,11 @@ async def new_case(request: Request, user: CurrentUser = Depends(current_user)):
 def _case_context(request: Request, user: CurrentUser, case_id: int, *, failed: str | None = None,
                   values: dict[str, Any] | None = None, exc: DomainError | None = None,
                   diary_values: dict[str, Any] | None = None, diary_errors: list | None = None) -> dict[str, Any]:
-    svc = services(request)
-    today = svc.today()
-    detail = svc.scoped.read(user.principal, case_id)
+    svc, me = services(request), user.principal  # «who acts next» names a deputy as the owner (services/handover.py)
+    today, detail = svc.today(), svc.scoped.read(me, case_id)
     wf = get_workflow(detail["tipo"])
-    allowed = svc.scoped.allowed(user.principal, case_id)
-    where = next_steps.pointer(svc.engine, user.principal, svc.scoped.case_ref(user.principal, case_id))
+    allowed = svc.scoped.allowed(me, case_id)
+    where = next_steps.pointer(svc.engine, svc.scoped.deputised(me), ref := svc.scoped.case_ref(me, case_id))
     forms = []
     for name in allowed:
         t = wf.transition(name)
@@ -331,7 +330,7 @@ def _case_context(request: Request, user: CurrentUser, case_id: int, *, failed: 
         "dati": runs(describe_blocks(wf, None, with_names(wf, detail["dati"], names, providers))),
         "scadenze_aperte": open_deadlines,
         "scadenze_chiuse": past_deadlines, "errori_pagina": page_errors, "eseguita": done,
-        "conflitto": isinstance(exc, ConflictError), "oggi": today,
+        "conflitto": isinstance(exc, ConflictError), "oggi": today, "passaggio": passage_offered(user.principal, ref),
     }
 
 

@@ -17,7 +17,7 @@ async def oggi(request: Request, user: CurrentUser = Depends(current_user)):
     svc = services(request)
     today = svc.today()
     calendar = svc.cases.calendar(svc.cases.policy_on(today))
-    principal = user.principal
+    principal = svc.scoped.deputised(user.principal)  # a deputy's Oggi holds the absent worker's cases too
     page = today_for(svc.engine, principal, today=today, calendar=calendar)
     to_assign = case_pages.waiting_for_assignment(svc.engine, principal, today=today) \
         if case_pages.assignment_steps(principal) else None

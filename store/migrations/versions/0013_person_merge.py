@@ -17,7 +17,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
 revision: str = "0013_person_merge"
-down_revision: Union[str, None] = "0011_case_diary"
+down_revision: Union[str, None] = "0012_handover"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
