@@ -8,7 +8,8 @@
 - cli/reports.py: tally, report, calendar;
 - cli/users.py: `user ...`;
 - cli/backup.py: backup, restore; cli/audit.py: `audit verify|checkpoint`;
-- cli/keys.py: `keys new|rotate` (the sealed health data's keys).
+- cli/keys.py: `keys new|rotate` (the sealed health data's keys);
+- cli/signatures.py: `firma verifica` (a signed PDF or .p7m, no database).
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from cli.documents import documents_app
 from cli.italian import Typer
 from cli.keys import keys_app
 from cli.operations import obligations_app, outbox_app, policy_app
+from cli.signatures import signature_app
 from cli.users import user_app
 
 app = Typer(name="legami", help="Legami: casi, scadenze ed esiti dei servizi sociali d'Ambito.", no_args_is_help=True)
@@ -40,6 +42,7 @@ app.add_typer(outbox_app, name="outbox")
 app.add_typer(user_app, name="user")
 app.add_typer(audit_app, name="audit")
 app.add_typer(keys_app, name="keys")
+app.add_typer(signature_app, name="firma")
 
 __all__ = ["app", "main", "user_app"]
 
