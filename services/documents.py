@@ -161,6 +161,9 @@ def _signature_columns(report: Any) -> dict[str, Any]:
     if report is None:
         return {}
     detail = getattr(report, "dettaglio", None)
+    others = tuple(getattr(report, "altri_firmatari", ()) or ())
+    if others:
+        detail = f"{detail or ''} Altri firmatari: {', '.join(others)}.".strip()
     return {"firma_formato": report.formato, "firma_integra": report.integra,
             "firmatario_nome": (report.firmatario_nome or None) and str(report.firmatario_nome)[:200],
             "firmatario_cf": (report.firmatario_cf or None) and str(report.firmatario_cf)[:16],

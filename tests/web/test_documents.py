@@ -17,6 +17,8 @@ from services.access import health_reads
 from services.cases import CaseService
 from tests.integration.patto_steps import ASSEGNA, VALUTAZIONE, open_patto, patto_firmato
 from tests.integration.test_documents import JPEG, P7M, PDF, png
+from tests.signing_fixtures import SIGNER_CF, SIGNER_NAME, cades_sign, default_pki, signed_patto_p7m, \
+    signed_patto_pdf, tamper
 from tests.web.conftest import NOW, PASSWORD, csrf_of
 
 API = "/api/v1"
@@ -124,6 +126,43 @@ def test_activation_is_refused_without_the_signed_patto_and_accepted_with_it(
     done = rossi.post(f"{API}/casi/{drafting}/transizioni/attiva", json=data)
     assert done.status_code == 200, done.text
     assert done.json()["stato"] == "ACTIVE"
+
+
+# ----------------------------------------------------------------------------- signatures (services/signatures.py)
+
+
+def test_a_pades_signed_patto_is_verified_on_upload_and_its_signer_shown(api, client_for, drafting):
+    added = upload(api("as.rossi"), drafting, signed_patto_pdf(), "patto firmato.pdf")
+    assert added.status_code == 201, added.text
+    firma = api("as.rossi").get(f"{API}/casi/{drafting}/documenti").json()[0]["firma"]
+    assert (firma["formato"], firma["integra"], firma["firmatario"], firma["codice_fiscale"], firma["fiducia"]) == \
+        ("PAdES", True, SIGNER_NAME, SIGNER_CF, "non verificata")
+    page = html.unescape(client_for("as.rossi").get(f"/casi/{drafting}").text)
+    assert "firma integra" in page and f"{SIGNER_NAME} ({SIGNER_CF})" in page and "fiducia: non verificata" in page
+
+
+def test_a_signed_patto_altered_after_signing_is_reported_and_does_not_let_the_patto_start(
+        api, client_for, drafting, documents_required):
+    altered = tamper(signed_patto_pdf(), b"Patto per", b"Pacco per")
+    assert upload(api("as.rossi"), drafting, altered, "patto firmato.pdf").status_code == 201
+    firma = api("as.rossi").get(f"{API}/casi/{drafting}/documenti").json()[0]["firma"]
+    assert firma["integra"] is False and "alterato" in firma["dettaglio"]
+    assert "documento alterato dopo la firma" in html.unescape(client_for("as.rossi").get(f"/casi/{drafting}").text)
+    data = {"dati": patto_firmato(start="01/12/2026", end="31/05/2027") | {"firmato_il": "19/11/2026"}}
+    refused = api("as.rossi").post(f"{API}/casi/{drafting}/transizioni/attiva", json=data)
+    assert refused.status_code == 422 and "manca il documento richiesto «Patto firmato»" in refused.json()["detail"]
+
+
+def test_a_p7m_is_typed_by_the_document_it_envelops(api, drafting):
+    rossi = api("as.rossi")
+    added = upload(rossi, drafting, signed_patto_p7m(), "patto.pdf.p7m")
+    assert added.status_code == 201, added.text
+    listed = rossi.get(f"{API}/casi/{drafting}/documenti").json()
+    assert [(d["tipo_file"], d["firma"]["formato"], d["firma"]["integra"]) for d in listed] == \
+        [("application/pkcs7-mime", "CAdES", True)]
+    page_inside = upload(rossi, drafting, cades_sign(b"<!DOCTYPE html><html></html>", default_pki()), "x.p7m")
+    assert page_inside.status_code == 422
+    assert "il documento firmato contiene un file non ammesso" in page_inside.json()["errori"][0]["messaggio"]
 
 
 def test_a_health_document_is_hidden_from_csc_and_each_read_by_the_owner_is_logged(api, drafting, web_engine):
