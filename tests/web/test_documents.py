@@ -95,6 +95,12 @@ def test_an_oversized_file_is_refused_with_an_italian_message(api, drafting, set
     assert refused.json()["errori"][0]["messaggio"] == "il file è troppo grande (8 KB): al massimo 2 KB"
 
 
+def test_an_upload_may_exceed_the_general_body_cap_up_to_the_documents_own(api, drafting):
+    big = PDF + b"%" + b"0" * (1536 * 1024)  # 1.5 MB: over LEGAMI_MAX_BODY_BYTES (1 MB), under the 10 MB cap
+    assert upload(api("as.rossi"), drafting, big).status_code == 201
+    assert api("as.rossi").post(f"{API}/casi/{drafting}/diario", content=b"x" * (1536 * 1024)).status_code == 413
+
+
 def test_a_document_uploaded_on_the_case_page_is_listed_there_and_downloads_as_an_attachment(client_for, drafting):
     page = client_for("as.rossi")
     posted = page.post(f"/casi/{drafting}/documenti", follow_redirects=False,
