@@ -312,7 +312,7 @@ def diary_refusal(user: Principal, case: CaseRef, data_class: FieldClass,
     return None
 
 
-DOCUMENT_WRITERS = DIARY_WRITERS | {R.CSC_ADMIN}  # CSC files the ISEE attestations it records
+DOCUMENT_WRITERS = DIARY_WRITERS | {R.CSC_ADMIN, R.SYSTEM}  # CSC files ISEE attestations; the system, acts
 
 
 def document_classes(user: Principal, case: CaseRef, policy: AccessPolicy = DEFAULT_POLICY) -> frozenset[FieldClass]:

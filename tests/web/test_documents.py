@@ -121,7 +121,8 @@ def test_a_document_uploaded_on_the_case_page_is_listed_there_and_downloads_as_a
 def test_activation_is_refused_without_the_signed_patto_and_accepted_with_it(
         api, client_for, drafting, documents_required):
     page = html.unescape(client_for("as.rossi").get(f"/casi/{drafting}").text)
-    assert "Documenti richiesti per «Firma e attivazione del patto»" in page and "Patto firmato: <strong>manca</strong>" in page
+    assert "Documenti richiesti per «Firma e attivazione del patto»" in page
+    assert "Patto firmato: <strong>manca</strong>" in page
     rossi = api("as.rossi")
     data = {"dati": patto_firmato(start="01/12/2026", end="31/05/2027") | {"firmato_il": "19/11/2026"}}
     refused = rossi.post(f"{API}/casi/{drafting}/transizioni/attiva", json=data)
