@@ -37,7 +37,12 @@ def documents_root(bind: Engine | Connection) -> Path:
     configured = get_settings().documents_dir
     if configured is not None:
         return Path(configured)
-    url = bind.engine.url if isinstance(bind, Connection) else bind.url
+    return default_root(bind.engine.url if isinstance(bind, Connection) else bind.url)
+
+
+def default_root(url: str | sa.engine.URL) -> Path:
+    """Where documents go when LEGAMI_DOCUMENTS_DIR is not set: beside the SQLite file, else .legami/documenti."""
+    url = sa.engine.make_url(url)
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
         return Path(url.database).resolve().parent / "documenti"
     return Path(".legami/documenti")
