@@ -217,3 +217,14 @@ def test_the_cli_adds_lists_and_gets_a_document_with_json(db_url, web_engine, dr
     assert refused.exit_code != 0
     cached_engine(db_url).dispose()
     cached_engine.cache_clear()
+
+
+def test_the_activation_form_posted_without_the_signed_patto_says_what_is_missing(client_for, drafting,
+                                                                                  documents_required):
+    page = client_for("as.rossi")
+    token = csrf_of(page, f"/casi/{drafting}")
+    for headers in ({}, {"HX-Request": "true"}):  # the plain form and its htmx swap
+        refused = page.post(f"/casi/{drafting}/transizioni/attiva", headers=headers, follow_redirects=False,
+                            data={"csrf_token": token, "efficace_il": "19/11/2026"})
+        assert refused.status_code == 422, refused.text[:300]
+        assert "manca il documento richiesto «Patto firmato»" in html.unescape(refused.text)
