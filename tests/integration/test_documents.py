@@ -148,3 +148,15 @@ def test_rotating_the_health_keys_re_encrypts_the_sealed_document_files(engine, 
     assert reseal_files(engine, keyring()) == 1 and reseal_files(engine, keyring()) == 0
     setting("LEGAMI_HEALTH_KEYS", new)  # the old key gone: the file still opens
     assert read_document(engine, rossi, doc_id, now=NOW)[1] == content
+
+
+def test_a_generated_act_is_stored_with_its_declared_name_and_without_the_upload_cap(engine, drafting, setting):
+    setting("LEGAMI_DOCUMENTS_MAX_BYTES", "2048")
+    act = PDF + b"%" + b"a" * 4096
+    doc_id = add_document(engine, who(engine, "as.rossi"), drafting, content=act, filename="patto.pdf",
+                          doc_type="atto", origin="generato", act_name="patto_da_firmare", now=NOW)
+    meta, back = read_document(engine, who(engine, "as.rossi"), doc_id, now=NOW)
+    assert back == act and (meta["origine"], meta["atto"]) == ("generato", "patto_da_firmare")
+    with pytest.raises(InvalidData):
+        add_document(engine, who(engine, "as.rossi"), drafting, content=act, filename="x.pdf", doc_type="atto",
+                     origin="generato", act_name="x" * 81, now=NOW)
