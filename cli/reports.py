@@ -44,6 +44,21 @@ def tally(
                                   f"(proiezione {target['esito_proiezione'] or '—'})" if target else ""})
     table(rows, [("indicatore", "indicatore"), ("totale", "totale"), *[(k, k) for k in keys],
                  ("obiettivo", "range di valutazione")], repeat=1)
+    by_area = [{"indicatore": i["etichetta"], "chiave": r["chiave"], "valore": _shown(r, result),
+                "range": _band(r["obiettivo"]),
+                "esito": r["obiettivo"]["esito"] or "—",
+                "proiezione": "—" if r["obiettivo"]["proiezione_fine_anno"] is None
+                else f"{r['obiettivo']['proiezione_fine_anno']:g} ({r['obiettivo']['esito_proiezione'] or '—'})"}
+               for i in result["indicatori"] for r in i["righe"] if r.get("obiettivo")]
+    if by_area:
+        say("\nObiettivi per sub-ambito (range proprio o ripartito per popolazione, config/tallies.toml):")
+        table(by_area, [("indicatore", "indicatore"), ("chiave", "sub-ambito"), ("valore", "valore"),
+                        ("range", "range"), ("esito", "esito"), ("proiezione", "proiezione a fine anno")], repeat=1)
+
+
+def _band(target: dict) -> str:
+    low, high = target["min"], target["max"]
+    return f"{low:g}" if low == high else f"{low:g}-{high:g}"
 
 
 def _shown(cell: Optional[dict], result: dict) -> str:
@@ -65,23 +80,11 @@ def report(
     as_of: Optional[str] = typer.Option(None, "--as-of", metavar="DATA"),
 ) -> None:
     """Relazione annuale per l'Organismo di Valutazione (PDF/HTML con grafici), esportazioni XLSX e CSV."""
-    from reports import report_csv, report_html, report_pdf, report_xlsx
-    from services.report_data import collect_results, district_details
-    from services.tallies import compute_tallies
+    from services.report_data import report_file
 
     fmt = report_format(fmt, out)
     day = day_in_year(year, as_of)
-    db = engine()
-    if fmt == "csv":
-        out.write_text(report_csv(compute_tallies(db, year=year, as_of=day, by=by)), encoding="utf-8")
-    elif fmt in ("pdf", "html", "xlsx"):
-        results = collect_results(db, year=year, as_of=day)
-        name, note = district_details(db)
-        if fmt == "xlsx":
-            out.write_bytes(report_xlsx(results, sub_ambiti_note=note))
-        else:
-            html = report_html(results, district_name=name, sub_ambiti_note=note)
-            out.write_bytes(report_pdf(html)) if fmt == "pdf" else out.write_text(html, encoding="utf-8")
+    out.write_bytes(report_file(engine(), year=year, as_of=day, fmt=fmt, by=by))
     say(f"Relazione {year} al {day:%d/%m/%Y} scritta in {out}.")
 
 

@@ -386,6 +386,15 @@ def opening_refusal(user: Principal) -> str | None:
             + (f" (le apre: {', '.join(who)})" if who else ""))
 
 
+REPORT_READERS = frozenset({R.PLANNING_OFFICE, R.EVALUATOR})  # the yearly report's (DOMAIN.md §15)
+
+
+def report_refusal(user: Principal) -> str | None:
+    """None if `user` may download the yearly report (the case list's export is `read_scope`'s, a case's PDF a read)."""
+    return None if user.role in REPORT_READERS else \
+        "la relazione annuale si scarica solo dall'Ufficio di Piano e dall'Organismo di Valutazione"
+
+
 # ----------------------------------------------------------------------------- who acts next
 
 

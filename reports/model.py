@@ -37,6 +37,7 @@ class Table:
     rows: list[tuple[str, str, str]]  # (key label, value, people)
     total: tuple[str, str, str] | None = None
     count_header: str = "Persone"
+    targets: list[tuple[str, str]] | None = None  # per row: (the sub-ambito's range, band and projection)
 
 
 @dataclass
@@ -83,7 +84,18 @@ def breakdown_table(lines: list[dict], total: dict, *, unit: str, threshold: int
     header, caption = headers.get(by, (by, f"Per {by}"))
     rows = [(key_label(line["chiave"], case_type, by), fmt.cell(line, unit, threshold), fmt.people(line, threshold))
             for line in lines]
-    return Table(caption, header, rows, ("Totale", fmt.cell(total, unit, threshold), fmt.people(total, threshold)))
+    targets = [row_target(line.get("obiettivo"), unit) for line in lines] \
+        if any(line.get("obiettivo") for line in lines) else None
+    return Table(caption, header, rows, ("Totale", fmt.cell(total, unit, threshold), fmt.people(total, threshold)),
+                 targets=targets)
+
+
+def row_target(target: dict | None, unit: str) -> tuple[str, str]:
+    """(range, "esito; proiezione a fine anno X (esito)") of a sub-ambito's row; dashes without a target."""
+    if not target:
+        return (fmt.MISSING, fmt.MISSING)
+    view = target_view(target, unit)
+    return (view.band, f"{view.outcome}; proiezione {view.projection} ({view.projection_outcome})")
 
 
 def target_view(target: dict | None, unit: str) -> Target | None:

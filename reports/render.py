@@ -22,7 +22,8 @@ __all__ = ["report_csv", "report_html", "report_pdf", "report_xlsx"]
 TEMPLATES = Path(__file__).parent / "templates"
 _ENV = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]),
                    undefined=StrictUndefined, trim_blocks=False, lstrip_blocks=False)
-CSV_HEADER = ("codice", "etichetta", "chiave", "valore", "n", "soppresso")
+CSV_HEADER = ("codice", "etichetta", "chiave", "valore", "n", "soppresso", "obiettivo_min", "obiettivo_max", "esito",
+              "proiezione_fine_anno", "esito_proiezione")
 
 
 def _main(results: dict[str, dict]) -> dict:
@@ -51,19 +52,29 @@ def report_pdf(html: str) -> bytes:
     return HTML(string=html, base_url=str(TEMPLATES)).write_pdf()
 
 
+def _csv_target(target: dict | None) -> tuple[Any, ...]:
+    if not target:
+        return ("",) * 5
+    return (fmt.csv_number(target["min"]), fmt.csv_number(target["max"]), target["esito"] or "",
+            fmt.csv_number(target.get("proiezione_fine_anno")), target.get("esito_proiezione") or "")
+
+
 def _csv_rows(item: dict, threshold: int) -> list[tuple[Any, ...]]:
-    cells = [("totale", item["totale"]), *((line["chiave"], line) for line in item["righe"])]
+    """The total's target is the district's; a sub-ambito's row its own (services/tally_targets.py)."""
+    cells = [("totale", item["totale"], item.get("obiettivo")),
+             *((line["chiave"], line, line.get("obiettivo")) for line in item["righe"])]
     return [(item["codice"], item["etichetta"], key,
              fmt.hidden(threshold) if c["soppresso"] else fmt.csv_number(c["valore"]),
-             "" if c["n"] is None else c["n"], "sì" if c["soppresso"] else "no")
-            for key, c in cells]
+             "" if c["n"] is None else c["n"], "sì" if c["soppresso"] else "no", *_csv_target(target))
+            for key, c, target in cells]
 
 
 def report_csv(result: dict) -> str:
     """One tally result in long format, for Italian Excel: `;` separator, decimal comma, no thousands separator,
     CRLF line ends, and a leading BOM (U+FEFF) so that Excel reads UTF-8. Write it with encoding="utf-8" (the
     BOM is already in the text). One row per indicator (then per deadline indicator) and key, the "totale" key
-    first; a suppressed cell has valore "n<N", n empty and soppresso "sì"; an empty valore means no data."""
+    first; a suppressed cell has valore "n<N", n empty and soppresso "sì"; an empty valore means no data. The
+    target columns (range, sotto/entro/sopra, year-end projection and its band) are empty where there is none."""
     buffer = io.StringIO()
     writer = csv_safe.writer(buffer, delimiter=";", lineterminator="\r\n")
     writer.writerow(CSV_HEADER)

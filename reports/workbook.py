@@ -68,23 +68,25 @@ def _breakdowns(results: dict[str, dict]) -> list[tuple[str, dict]]:
 
 
 def _indicator_rows(by: str, item: dict, threshold: int) -> list[tuple[Any, ...]]:
-    target = item.get("obiettivo") or {}
-    cells = [("totale", item["totale"]), *((line["chiave"], line) for line in item["righe"])]
+    """A row per key; the total's target is the district's, a sub-ambito's its own (services/tally_targets.py)."""
+    cells = [("totale", item["totale"], item.get("obiettivo")),
+             *((line["chiave"], line, line.get("obiettivo")) for line in item["righe"])]
     return [(by, model.group_label(item["gruppo"]), item["codice"], item["etichetta"],
              UNIT_HEADERS[item["unita"]], key, _value(c, threshold), c["n"], c["soppresso"],
-             target.get("min"), target.get("max"),
-             fmt.outcome(target["esito"]) if target and key == "totale" else None)
-            for key, c in cells]
+             *((t["min"], t["max"], fmt.outcome(t["esito"]), t.get("proiezione_fine_anno"),
+                fmt.outcome(t.get("esito_proiezione"))) if t else (None,) * 5))
+            for key, c, t in cells]
 
 
 def _indicators_sheet(book: Workbook, results: dict[str, dict]) -> None:
     header = ("Ripartizione", "Gruppo", "Codice", "Indicatore", "Unità", "Chiave", "Valore", "Persone (n)",
-              "Soppresso", "Obiettivo min", "Obiettivo max", "Esito (totale)")
+              "Soppresso", "Obiettivo min", "Obiettivo max", "Esito", "Proiezione a fine anno", "Esito proiezione")
     rows = [row for by, result in _breakdowns(results) for item in result["indicatori"]
             for row in _indicator_rows(by, item, result["soglia_riservatezza"])]
     units = {v: k for k, v in UNIT_HEADERS.items()}
     unit_format = lambda row: NUMBER_FORMATS[units[row[4].value]]  # noqa: E731
-    _sheet(book, "Indicatori", header, rows, {7: unit_format, 8: "#,##0", 10: unit_format, 11: unit_format})
+    _sheet(book, "Indicatori", header, rows, {7: unit_format, 8: "#,##0", 10: unit_format, 11: unit_format,
+                                              13: unit_format})
 
 
 def _wide_sheet(book: Workbook, result: dict) -> None:

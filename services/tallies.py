@@ -27,10 +27,10 @@ from domain.indicators import (
     all_intervals,
     all_measures,
     all_ratios,
-    target_status,
 )
 from domain.registry import all_case_types, get_workflow
 from services.tally_cells import cell, suppress_complements
+from services.tally_targets import judged, population_shares, with_area_targets
 from services.tally_deadlines import (
     backlog as _backlog,  # module-level names: bench/tallies.py times them
 )
@@ -53,15 +53,19 @@ def compute_tallies(engine: Engine, *, year: int, as_of: date | None = None, by:
     period = Period(year, as_of or min(date.today(), date(year, 12, 31)))
     with reading(engine) as conn:
         names = reference.comune_names(conn)
+        shares = population_shares(reference.comuni(conn)) if by == "sub_ambito" else {}
         measures = all_measures()
         cells = _measure_cells(conn, measures, period)
         people = _measure_people(conn, measures, period, by)
-        indicators = [_indicator(m, cells[m.code], people.get(m.code), by, names, settings, period)
+        indicators = [with_area_targets(_indicator(m, cells[m.code], people.get(m.code), by, names, settings, period),
+                                        by=by, flow=_is_flow(m), cumulative=m.cumulative, shares=shares,
+                                        settings=settings, period=period)
                       for m in measures]
         indicators += [_rereferrals(conn, ct, rr, period, by, names, settings.threshold)
                        for ct in all_case_types() for rr in ct.rereferrals]
         by_code = {i["codice"]: i for i in indicators}
-        indicators += [_ratio(r, by_code, settings, period) for r in all_ratios()]
+        indicators += [with_area_targets(_ratio(r, by_code, settings, period), by=by, flow=False, cumulative=False,
+                                         shares=shares, settings=settings, period=period) for r in all_ratios()]
         intervals = [_interval(conn, iv, period, by, names, settings.threshold) for iv in all_intervals()]
         deadlines = _deadlines_met(conn, period, by, names, settings.threshold)
         backlog = _backlog(conn, period, settings.threshold)
@@ -111,13 +115,12 @@ def _value(m: Measure, g: list[float]) -> float:
 
 def _target(code: str, total: dict, cumulative: bool, settings: TallySettings, period: Period) -> dict | None:
     target = settings.targets_for(period.year).get(code)
-    if target is None:
-        return None
-    value = total["valore"]
-    projection = round(value / period.elapsed_share, 1) if value is not None and cumulative else value
-    return {"min": target.low, "max": target.high, "fonte": target.source,
-            "esito": target_status(value, target.low, target.high),
-            "proiezione_fine_anno": projection, "esito_proiezione": target_status(projection, target.low, target.high)}
+    return None if target is None else judged(target, total["valore"], cumulative, period)
+
+
+def _is_flow(m: Measure) -> bool:
+    """A yearly count or sum (apportioned to the sub-ambiti by population), not a mean or a share."""
+    return m.cumulative and m.agg is not Agg.MEAN and m.unit not in ("pct", "tasso")
 
 
 def _ratio(r, by_code: dict[str, dict], settings: TallySettings, period: Period) -> dict:

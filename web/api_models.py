@@ -281,6 +281,9 @@ class Cella(_Out):
 
 class RigaCella(Cella):
     chiave: str
+    obiettivo: dict[str, Any] | None = Field(
+        default=None, description="Per sub-ambito: il suo range (scritto per il sub-ambito o ripartito per "
+                                  "popolazione), l'esito e la proiezione a fine anno")
 
 
 class Indicatore(_Out):

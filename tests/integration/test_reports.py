@@ -76,7 +76,8 @@ def wide_row(book, code: str) -> dict:
 def csv_table(text: str) -> dict[tuple[str, str], dict[str, str]]:
     assert text.startswith("\ufeff")
     rows = list(csv.DictReader(io.StringIO(text[1:]), delimiter=";"))
-    assert rows and list(rows[0]) == ["codice", "etichetta", "chiave", "valore", "n", "soppresso"]
+    assert rows and list(rows[0]) == ["codice", "etichetta", "chiave", "valore", "n", "soppresso", "obiettivo_min",
+                                      "obiettivo_max", "esito", "proiezione_fine_anno", "esito_proiezione"]
     return {(r["codice"], r["chiave"]): r for r in rows}
 
 
@@ -93,6 +94,7 @@ def test_the_pdf_shows_title_date_indicators_and_targets_in_italian_format(open_
     assert re.search(r"Patti attivati Totale 3 Persone 3 Unità numero", text)
     assert re.search(r"Realizzazione: esiti positivi sui patti conclusi Totale 33,3% Persone 3", text)
     assert "Range di valutazione 70–75%" in text and "sotto il range" in text
+    assert re.search(r"Range del sub- ?ambito", text)  # each sub-ambito's own range, band and projection
     assert "€ 700,00" in text and "€ 400,00" in text  # euro paid: total and Crema
     assert "41,7%" in text  # mean realisation rate (0.8333 + 0) / 2, shown as a percentage
     assert "Giorni dalla segnalazione all'attivazione del patto" in text
@@ -131,7 +133,11 @@ def test_the_xlsx_opens_with_the_expected_sheets_and_numbers(open_results):
     total = next(r for r in lines if r["Codice"] == "patti_realizzazione_pct" and r["Chiave"] == "totale"
                  and r["Ripartizione"] == "sub_ambito")
     assert (total["Valore"], total["Obiettivo min"], total["Obiettivo max"]) == (33.3, 70, 75)
-    assert total["Esito (totale)"] == "sotto il range" and total["Soppresso"] is False
+    assert total["Esito"] == "sotto il range" and total["Soppresso"] is False
+    crema = next(r for r in lines if r["Codice"] == "patti_realizzazione_pct" and r["Chiave"] == "Crema"
+                 and r["Ripartizione"] == "sub_ambito")  # a sub-ambito's own range (a share: the district's)
+    assert (crema["Obiettivo min"], crema["Obiettivo max"], crema["Esito"]) == (70, 75, "sotto il range")
+    assert crema["Proiezione a fine anno"] == 50.0 and crema["Esito proiezione"] == "sotto il range"
     by_kind = {r["Chiave"]: r["Valore"] for r in lines
                if r["Ripartizione"] == "type" and r["Codice"] == "patti_attivati"}
     assert by_kind == {"totale": 3, "autonomia": 1, "inclusione": 2}
@@ -175,6 +181,8 @@ def test_the_csv_parses_with_semicolons_and_holds_the_same_figures(open_results)
     assert table[("patti_attivati", "Crema")]["valore"] == "2"
     assert table[("patti_realizzazione_pct", "totale")]["valore"] == "33,3"
     assert table[("patti_euro_erogati", "Pandino")]["valore"] == "300"
+    crema = table[("patti_attivati_progetto", "Crema")]  # Crema's share of the 100: 28.1 (test_tally_targets.py)
+    assert (crema["obiettivo_min"], crema["esito"], crema["proiezione_fine_anno"]) == ("28,1", "sotto", "1,1")
     for item in result["indicatori"] + result["scadenze"]:
         for key, cell in [("totale", item["totale"]), *((r["chiave"], r) for r in item["righe"])]:
             row = table[(item["codice"], key)]

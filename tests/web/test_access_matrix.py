@@ -57,6 +57,7 @@ class Row:
     fire: Fire
     indicators: int
     fire_outside: int = 403
+    report: int = 403  # the yearly report's download
     notes: list[str] = field(default_factory=list)
     document_inside: int = 200  # a social document of the case in scope (providers read only the care plan)
 
@@ -86,16 +87,16 @@ MATRIX: dict[str, Row] = {
     "csc.bianchi": Row("patto_crema", "minore", PATTO_CREMA, ("sad_caso", CREMA, segnalazione(), 403),
                        Fire("aggiorna_isee", ISEE_2026, 200), 200),
     "udp.neri": Row("fna", "patto_crema", ("fna_bando", None, FNA_CALL, 201), refused(PATTO_CREMA),
-                    Fire("preavviso_rigetto", REJECTION_NOTICE, 200), 200),
+                    Fire("preavviso_rigetto", REJECTION_NOTICE, 200), 200, report=200),
     "udp.admin": Row("fna", "patto_crema", ("fna_bando", None, FNA_CALL, 201), refused(PATTO_CREMA),
-                     Fire("preavviso_rigetto", REJECTION_NOTICE, 200), 200),
+                     Fire("preavviso_rigetto", REJECTION_NOTICE, 200), 200, report=200),
     "ente.girasole": Row("sad_ente01", "sad_ente02", ("sad_caso", CREMA, segnalazione(), 403), refused(PATTO_CREMA),
                          Fire("prima_visita", FIRST_VISIT, 200), 403, document_inside=403),
     # ENTE02's case has no voucher yet: the first visit cannot be logged (state), the other provider's is refused
     "ente.ponte": Row("sad_ente02", "sad_ente01", ("sad_caso", CREMA, segnalazione(), 403), refused(PATTO_CREMA),
                       Fire("prima_visita", FIRST_VISIT, 422), 403, document_inside=403),
     "ovd.valutatore": Row(None, "patto_crema", refused(PATTO_CREMA), ("fna_bando", None, FNA_CALL, 403),
-                          Fire("registra_monitoraggio", MONITORAGGIO, 0), 200),
+                          Fire("registra_monitoraggio", MONITORAGGIO, 0), 200, report=200),
     "asst.medici": Row("fna", "patto_crema", refused(PATTO_CREMA), ("fna_bando", None, FNA_CALL, 403),
                        Fire("ammetti", ADMISSION, 200), 403),
 }
@@ -219,6 +220,23 @@ def probe_indicators(p: Probe) -> None:
     p.call("GET", f"{API}/indicatori", p.row.indicators, params={"anno": 2026})
 
 
+def probe_export_list(p: Probe) -> None:
+    """The list as a file holds the cases of the list, nothing else (its content: tests/web/test_exports.py)."""
+    expected = 403 if p.row.inside is None else 200
+    text = p.call("GET", f"{API}/esportazioni/casi", expected, params={"formato": "csv"}).text
+    if expected == 200 and f"\r\n{p.outside};" in text:
+        p.mismatches.append(f"GET /esportazioni/casi: compare il caso {p.outside} fuori ambito")
+
+
+def probe_case_summary(p: Probe) -> None:
+    _case_reads(p, "/riepilogo.pdf")
+
+
+def probe_report(p: Probe) -> None:
+    """The yearly report: the Ufficio di Piano and the evaluator (domain.access.report_refusal), nobody else."""
+    p.call("GET", f"{API}/relazione", p.row.report, params={"anno": 2026, "formato": "csv"})
+
+
 ENDPOINTS: dict[tuple[str, str], Callable[[Probe], None]] = {
     ("GET", f"{API}/tipi"): probe_types,
     ("GET", f"{API}/casi"): probe_list,
@@ -233,6 +251,9 @@ ENDPOINTS: dict[tuple[str, str], Callable[[Probe], None]] = {
     ("GET", f"{API}/casi/{{caso_id}}/documenti"): probe_documents,
     ("POST", f"{API}/casi/{{caso_id}}/documenti"): probe_documents_add,
     ("GET", f"{API}/documenti/{{documento_id}}"): probe_document_download,
+    ("GET", f"{API}/esportazioni/casi"): probe_export_list,
+    ("GET", f"{API}/casi/{{caso_id}}/riepilogo.pdf"): probe_case_summary,
+    ("GET", f"{API}/relazione"): probe_report,
     ("POST", f"{API}/casi/{{caso_id}}/transizioni/{{nome}}"): probe_fire,  # last: it changes the case
 }
 

@@ -22,6 +22,7 @@ xfail(strict=True) in KNOWN_LEAKS with its reason, so it stays visible until fix
 from __future__ import annotations
 
 import base64
+import io
 import json
 import re
 from collections.abc import Iterator
@@ -34,6 +35,7 @@ import sqlalchemy as sa
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from markupsafe import escape
+from pypdf import PdfReader
 from starlette.routing import Mount, Route
 from typer.testing import CliRunner
 
@@ -383,7 +385,7 @@ CASE_PARAMS = {"case_id", "caso_id", "call_id"}
 class CaseRead:
     """A GET of one case. `narrower` says why the route refuses some readers the rule admits (never more)."""
 
-    form: str  # "json_detail" | "html_detail" | "json" | "html"
+    form: str  # "json_detail" | "html_detail" | "json" | "html" | "pdf"
     logs: str = "case"  # "case": read_case's log; "ranking": also each application shown; "none"
     roles: frozenset[Role] | None = None  # the route serves only these roles
     case_types: frozenset[str] | None = None  # ... and only these case types
@@ -407,6 +409,7 @@ CASE_READS: dict[str, CaseRead] = {
     "/fna/bandi/{call_id}/graduatoria": CaseRead("html", logs="ranking", roles=RANKING_ROLES, case_types=CALL,
                                                  narrower="graduatoria interna: RANKING_ROLES, solo bandi"),
     "/fna/bandi/{call_id}/graduatoria/pubblica": CaseRead("html", case_types=CALL, narrower="solo i bandi FNA"),
+    "/casi/{case_id}/riepilogo.pdf": CaseRead("pdf"),
 }
 # GETs without a case: lists, searches, feeds, pages that may name cases. Each gets the leak check against
 # every case out of scope and every hidden value of the cases in scope.
@@ -426,6 +429,11 @@ LIST_READS: dict[str, dict[str, Any]] = {
     "/api/v1/casi": {"limit": 500},
     "/api/v1/scadenze": {"entro_giorni": 366},
     "/api/v1/indicatori": {"anno": 2026},
+    "/casi/esporta": {"formato": "csv"},
+    "/api/v1/esportazioni/casi": {"formato": "csv"},
+    "/relazione": {},
+    "/relazione/scarica": {"anno": 2026, "formato": "csv"},
+    "/api/v1/relazione": {"anno": 2026, "formato": "csv"},
 }
 # POSTs that fire a transition on an existing case (the case's version must not move when refused).
 FIRES = {"/api/v1/casi/{caso_id}/transizioni/{nome}", "/casi/{case_id}/transizioni/{name}",
@@ -445,6 +453,9 @@ SKIPPED = {
     ("GET", "/api/docs"): "documentazione OpenAPI statica (Swagger UI sulla specifica)",
     ("GET", "/api/openapi.json"): "schema OpenAPI: nessun dato di caso",
     ("MOUNT", "/static"): "file statici (CSS, JS)",
+    ("GET", "/api/v1/casi/{caso_id}/riepilogo.pdf"): "la stessa funzione del riepilogo della pagina "
+                                                     "(web/case_summary.py, qui come /casi/{case_id}/riepilogo.pdf): "
+                                                     "ogni ruolo nella matrice a mano, tests/web/test_access_matrix.py",
 }
 
 
@@ -658,6 +669,8 @@ def test_a_case_is_read_through_every_entrance_exactly_as_the_rule_says(world, p
 
 def _check_case_read(world, spec, e, case, path, username, name, served, response, logged) -> None:
     text = response.text
+    if spec.form == "pdf" and response.status_code == 200:  # the PDF's text, as its reader reads it
+        text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
     assert leaks_in(text, forbidden(world, username)) == []
     if not served:
         assert response.status_code in REFUSED, (response.status_code, text[:300])
@@ -700,7 +713,8 @@ def test_lists_searches_and_feeds_show_nothing_out_of_scope_and_no_hidden_value(
     assert leaks_in(text, forbidden(world, username)) == []
     outside = [n for n, c in world.cases.items() if not can_read_case(p, c.ref)]
     assert [n for n in outside if links_to(text, world.cases[n].id)] == []
-    if path.startswith("/api/") and isinstance(body := response.json(), list):
+    json_answer = response.headers.get("content-type", "").startswith("application/json")
+    if path.startswith("/api/") and json_answer and isinstance(body := response.json(), list):
         ids = {row["caso"] if "caso" in row else row.get("id") for row in body}
         assert ids.isdisjoint(world.cases[n].id for n in outside)
     assert new_logs(before, log_counts(world, username)) == {}

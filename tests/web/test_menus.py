@@ -59,7 +59,7 @@ def test_each_role_lands_on_its_own_useful_page_with_the_entries_its_work_needs(
     assert menus["coord.crema"] == ["Oggi", "Casi", "Bandi FNA", "Cruscotto", "Profilo"]  # no dead-end referral form
     assert menus["csc.bianchi"] == ["Oggi", "Casi", "Nuova segnalazione", "Bandi FNA", "Cruscotto", "Profilo"]
     assert menus["ente.girasole"] == ["Oggi", "Casi", "Portale ente", "Profilo"]
-    assert menus["ovd.valutatore"] == ["Cruscotto", "Profilo"]  # aggregates only: no empty Oggi
+    assert menus["ovd.valutatore"] == ["Cruscotto", "Relazione annuale", "Profilo"]  # aggregates only: no empty Oggi
     assert menus["asst.medici"] == ["Oggi", "Casi", "Bandi FNA", "Profilo"]
     assert menus["udp.admin"][-2:] == ["Posta in uscita", "Profilo"]
     _, landing = _log_in(app, "ovd.valutatore")

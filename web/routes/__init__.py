@@ -1,9 +1,13 @@
 """Every router of the application; each page family lives in its own module.
 
 PAGE_ROUTERS serve the pages (each guarded by `web.nav.guard_page`: a menu page is refused to whoever's menu
-does not list it); the REST API authorises in the service layer alone."""
-from web.routes import admin, api, api_docs, auth, cases, dashboard, diary, documents, fna, oggi, profile, sad
+does not list it); the REST API authorises in the service layer alone. `exports` comes before `cases`: its
+/casi/esporta must not be read as a case number; `api_exports` adds its routes to `api.router`; `documents` has
+its page routes and its own API router (`documents.api_router`)."""
+from web.routes import api_exports  # noqa: F401  (registers the export routes on api.router)
+from web.routes import admin, api, api_docs, auth, cases, dashboard, diary, documents, exports, fna, oggi, profile, \
+    sad
 
-PAGE_ROUTERS = [auth.router, oggi.router, cases.router, diary.router, documents.router, fna.router, sad.router,
-                dashboard.router, admin.router, profile.router, api_docs.router]
+PAGE_ROUTERS = [auth.router, oggi.router, exports.router, cases.router, diary.router, documents.router, fna.router,
+                sad.router, dashboard.router, admin.router, profile.router, api_docs.router]
 ROUTERS = [*PAGE_ROUTERS, api.router, documents.api_router]

@@ -63,6 +63,7 @@ _PARAM_LABELS = {
     "file": "File",
     "protocollo_numero": "Numero di protocollo",
     "protocollo_data": "Data di protocollo",
+    "formato": "Formato",
 }
 
 

@@ -32,8 +32,8 @@ from domain.validation import FieldError
 from domain.workflow import Transition, Workflow
 from services import case_pages, next_steps
 from services.access import authorize_open
-from services.queries import CaseFilter, ListKey
 from web.api_models import IdPath
+from web.case_filters import PAGE_ROWS, list_query
 from web.deps import CurrentUser, current_user, services
 from web.case_view import deadline_badge, history, ordered_forms, people_named, runs, with_names  # noqa: F401  (oggi imports deadline_badge from here)
 from web.describe import describe_blocks
@@ -56,7 +56,6 @@ from web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
-MAX_ROWS = 1000
 REFUSED = (InvalidData, GuardRefused, EffectiveDateInvalid, TransitionNotAllowed, RoleNotAllowed, ConflictError,
            UnknownTransition)
 
@@ -146,9 +145,6 @@ def step_form(engine, wf: Workflow, t: Transition, *, action: str, comune_istat:
 # ----------------------------------------------------------------------------- list
 
 
-PAGE_ROWS = 50
-
-
 @router.get("/casi")
 async def case_list(request: Request, user: CurrentUser = Depends(current_user)):
     svc = services(request)
@@ -156,23 +152,12 @@ async def case_list(request: Request, user: CurrentUser = Depends(current_user))
     principal = user.principal
     today = svc.today()
     known = {wf.case_type: wf for wf in all_workflows()}
-    tipo = p.get("tipo") or None
-    stato = p.get("stato") or None
-    if stato and ":" in stato:  # the state filter is grouped by case type: «tipo:STATO»
-        tipo, stato = stato.split(":", 1)
-    if tipo not in known:
-        tipo = None
-    comune = p.get("comune") or None
-    overdue = p.get("in_ritardo") in ("1", "on", "true")
-    mine = p.get("miei") in ("1", "on", "true")
-    q = (p.get("q") or "").strip()
-    limit_text = p.get("limit") or ""
-    limit = min(max(int(limit_text), 1), MAX_ROWS) if limit_text.isdigit() else PAGE_ROWS
-    after, before = ListKey.parse(p.get("dopo") or ""), ListKey.parse(p.get("prima") or "")
+    lq = list_query(p)
+    tipo, stato, comune, overdue, mine, q, limit = lq.tipo, lq.stato, lq.comune, lq.overdue, lq.mine, lq.q, lq.limit
     page_text = p.get("pagina") or ""
-    number = min(int(page_text), 10**6) if page_text.isdigit() and int(page_text) > 0 and (after or before) else 1
-    f = CaseFilter(case_type=tipo, state=stato, comune=comune, overdue=overdue, limit=limit, by_due=True,
-                   owner=principal.username if mine else None, after=after, before=before)
+    number = min(int(page_text), 10**6) if page_text.isdigit() and int(page_text) > 0 and (lq.after or lq.before) \
+        else 1
+    f = lq.case_filter(principal)
     page = case_pages.scoped_page(svc.engine, principal, f, q=q, today=today)
     if page.previous_key is None:
         number = 1
@@ -186,9 +171,7 @@ async def case_list(request: Request, user: CurrentUser = Depends(current_user))
         if case_pages.assignment_steps(principal) else None
     filtri = {"tipo": tipo or "", "stato": f"{tipo}:{stato}" if tipo and stato else "", "comune": comune or "",
               "in_ritardo": overdue, "miei": mine, "q": q}
-    keep = {k: v for k, v in (("q", q), ("tipo", tipo or ""), ("stato", filtri["stato"]), ("comune", comune or ""),
-                              ("in_ritardo", "1" if overdue else ""), ("miei", "1" if mine else ""),
-                              ("limit", str(limit) if limit != PAGE_ROWS else "")) if v}
+    keep = {**lq.kept(), **({"limit": str(limit)} if limit != PAGE_ROWS else {})}
     pages = max(1, -(-page.total // limit)) if page.total is not None else 1
     return render(request, "casi/elenco.html", {
         "casi": rows, "filtri": filtri,
@@ -203,6 +186,7 @@ async def case_list(request: Request, user: CurrentUser = Depends(current_user))
         if page.previous_key else None,
         "prima_pagina": urlencode(keep) if page.previous_key else None,
         "nomi": case_pages.display_names(svc.engine, [r["assegnatario"] for r in rows]),
+        "esporta": urlencode(lq.kept()),
     })
 
 
