@@ -5,6 +5,7 @@
 - cli/diary.py: `diario list|add` (the case diary, as the --actor user);
 - cli/person.py: `persona mostra|unisci|risolvi` (the person across measures, as the --actor user);
 - cli/handover.py: `case riassegna|trasferisci|consegna`, `sostituti list|add|end` (hand-over, as --actor);
+- cli/documents.py: `documenti list|add|get` (a case's documents, as the --actor user);
 - cli/operations.py: administrative commands (init, demo, policy, sweep, obligations, outbox, serve);
 - cli/reports.py: tally, report, calendar;
 - cli/users.py: `user ...`;
@@ -24,6 +25,7 @@ from cli.cases import case_app, workflow_app
 from cli.diary import diary_app
 from cli.person import person_app
 from cli.handover import deputy_app
+from cli.documents import documents_app
 from cli.italian import Typer
 from cli.keys import keys_app
 from cli.operations import obligations_app, outbox_app, policy_app
@@ -39,6 +41,7 @@ app.add_typer(workflow_app, name="workflow")
 app.add_typer(diary_app, name="diario")
 app.add_typer(person_app, name="persona")
 app.add_typer(deputy_app, name="sostituti")
+app.add_typer(documents_app, name="documenti")
 app.add_typer(policy_app, name="policy")
 app.add_typer(obligations_app, name="obligations")
 app.add_typer(outbox_app, name="outbox")

@@ -326,6 +326,29 @@ def identity_refusal(user: Principal, cases: Iterable[CaseRef], policy: AccessPo
     return None
 
 
+# ----------------------------------------------------------------------------- documents (§14)
+
+DOCUMENT_WRITERS = DIARY_WRITERS | {R.CSC_ADMIN, R.SYSTEM}  # CSC files ISEE attestations; the system, acts
+
+
+def document_classes(user: Principal, case: CaseRef, policy: AccessPolicy = DEFAULT_POLICY) -> frozenset[FieldClass]:
+    """Classes of documents `user` reads on `case`: social with its social or administrative data, health with its
+    health data."""
+    seen = visible_fields(user, case, policy)
+    return frozenset({_S} if seen & {_S, _A} else ()) | (seen & {_H})
+
+
+def document_refusal(user: Principal, case: CaseRef, data_class: FieldClass, *, write: bool,
+                     policy: AccessPolicy = DEFAULT_POLICY) -> str | None:
+    """None when `user` may read (`write`: add) a document of `data_class` on `case`."""
+    if write and user.role not in DOCUMENT_WRITERS:
+        return f"il ruolo «{ROLE_LABELS.get(user.role, user.role)}» non aggiunge documenti ai casi"
+    if data_class not in document_classes(user, case, policy):
+        kind = "sanitario" if data_class is _H else "del caso"
+        return read_refusal(user, case, policy) or f"documento {kind} riservato: non accessibile al suo ruolo"
+    return None
+
+
 # ----------------------------------------------------------------------------- acting
 
 

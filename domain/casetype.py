@@ -140,6 +140,7 @@ class CaseType:
     demo: DemoGenerator | None = None
     diary_kinds: Mapping[str, str] = field(default_factory=dict)  # its own kinds of diary entry (domain/diary.py)
     incompatibilities: tuple[Incompatibility, ...] = ()  # open cases of the person that exclude this type
+    required_documents: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # transition -> document types
     _fields: FieldMap = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -242,6 +243,9 @@ def problems(ct: CaseType) -> list[str]:
     from domain.diary import kind_problems
 
     found += kind_problems(ct.diary_kinds)
+    from domain.documents import required_document_problems
+
+    found += required_document_problems(ct.required_documents, transitions)
     for path in ct.fields:
         root = path.split(".", 1)[0].split("[", 1)[0]
         if root not in fields:

@@ -329,6 +329,9 @@ class ScopedCaseService:
     def advance(self, principal: Principal, *, case_id: int, transition: str, **kwargs: Any) -> int:
         principal = self.deputised(principal)
         authorize_fire(self.engine, principal, case_id, transition, today=self.today(), policy=self.policy)
+        from services.documents import check_required_documents  # the documents a transition requires (§14)
+
+        check_required_documents(self.engine, case_id, transition)
         actor = principal.actor()
         if principal.represents:  # a deputy's act records the absent owner beside the deputy
             owner = acting_for(principal, case_ref(self.engine, case_id, self.today()))

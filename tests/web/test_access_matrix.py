@@ -25,6 +25,7 @@ from tests.district_world import CREMA, PANDINO
 from tests.integration.patto_steps import MONITORAGGIO, segnalazione
 
 from .conftest import NOW, PASSWORD
+from .document_helpers import MATRIX_PDF, put_document
 
 API = "/api/v1"
 TODAY = NOW.date()
@@ -58,6 +59,7 @@ class Row:
     fire_outside: int = 403
     report: int = 403  # the yearly report's download
     notes: list[str] = field(default_factory=list)
+    document_inside: int = 200  # a social document of the case in scope (providers read only the care plan)
 
 
 PATTO_CREMA = ("patto", CREMA, segnalazione(surname="Nuovi", name="Dario"), 201)
@@ -89,10 +91,10 @@ MATRIX: dict[str, Row] = {
     "udp.admin": Row("fna", "patto_crema", ("fna_bando", None, FNA_CALL, 201), refused(PATTO_CREMA),
                      Fire("preavviso_rigetto", REJECTION_NOTICE, 200), 200, report=200),
     "ente.girasole": Row("sad_ente01", "sad_ente02", ("sad_caso", CREMA, segnalazione(), 403), refused(PATTO_CREMA),
-                         Fire("prima_visita", FIRST_VISIT, 200), 403),
+                         Fire("prima_visita", FIRST_VISIT, 200), 403, document_inside=403),
     # ENTE02's case has no voucher yet: the first visit cannot be logged (state), the other provider's is refused
     "ente.ponte": Row("sad_ente02", "sad_ente01", ("sad_caso", CREMA, segnalazione(), 403), refused(PATTO_CREMA),
-                      Fire("prima_visita", FIRST_VISIT, 422), 403),
+                      Fire("prima_visita", FIRST_VISIT, 422), 403, document_inside=403),
     "ovd.valutatore": Row(None, "patto_crema", refused(PATTO_CREMA), ("fna_bando", None, FNA_CALL, 403),
                           Fire("registra_monitoraggio", MONITORAGGIO, 0), 200, report=200),
     "asst.medici": Row("fna", "patto_crema", refused(PATTO_CREMA), ("fna_bando", None, FNA_CALL, 403),
@@ -230,6 +232,24 @@ def probe_merge(p: Probe) -> None:
 def probe_resolve(p: Probe) -> None:
     p.call("POST", f"{API}/casi/{p.outside}/discrepanza", 404 if p.row_user in KEEPERS else 403,
            json={"esito": "archivio"})
+def probe_documents(p: Probe) -> None:
+    _case_reads(p, "/documenti")
+
+
+def probe_documents_add(p: Probe) -> None:
+    """Out of scope nobody adds a document (who may in scope: tests/web/test_documents.py)."""
+    p.call("POST", f"{API}/casi/{p.outside}/documenti", 403, data={"tipo": "altro"},
+           files={"file": ("a.pdf", MATRIX_PDF, "application/pdf")})
+
+
+def probe_document_download(p: Probe) -> None:
+    """A (social) document of the case out of scope is refused; of the case in scope, served as an attachment."""
+    engine = p.client.app.state.services.engine
+    p.call("GET", f"{API}/documenti/{put_document(engine, p.outside)}", 403)
+    if p.inside is not None:
+        got = p.call("GET", f"{API}/documenti/{put_document(engine, p.inside)}", p.row.document_inside)
+        if got.status_code == 200 and not got.headers["content-disposition"].startswith("attachment;"):
+            p.mismatches.append("GET /documenti: non servito come allegato")
 
 
 def probe_indicators(p: Probe) -> None:
@@ -313,6 +333,9 @@ ENDPOINTS: dict[tuple[str, str], Callable[[Probe], None]] = {
     ("GET", f"{API}/indicatori"): probe_indicators,
     ("GET", f"{API}/casi/{{caso_id}}/diario"): probe_diary,
     ("POST", f"{API}/casi/{{caso_id}}/diario"): probe_diary_add,
+    ("GET", f"{API}/casi/{{caso_id}}/documenti"): probe_documents,
+    ("POST", f"{API}/casi/{{caso_id}}/documenti"): probe_documents_add,
+    ("GET", f"{API}/documenti/{{documento_id}}"): probe_document_download,
     ("GET", f"{API}/esportazioni/casi"): probe_export_list,
     ("GET", f"{API}/casi/{{caso_id}}/riepilogo.pdf"): probe_case_summary,
     ("GET", f"{API}/relazione"): probe_report,

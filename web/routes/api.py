@@ -59,6 +59,10 @@ _PARAM_LABELS = {
     "testo": "Testo",
     "classe": "Classe del dato",
     "rettifica_di": "Rettifica della voce",
+    "documento_id": "Numero del documento",
+    "file": "File",
+    "protocollo_numero": "Numero di protocollo",
+    "protocollo_data": "Data di protocollo",
     "formato": "Formato",
 }
 

@@ -76,5 +76,6 @@ CASE_TYPES = [
         rereferrals=(Rereferral("patti_risegnalazioni_12m", "Nuove segnalazioni entro 12 mesi dalla precedente",
                                 "segnala", 365),),
         demo=demo,
+        required_documents={PATTO_ACTIVATION: ("patto_firmato",)},  # DOMAIN.md §14: activation needs the signed pact
     ),
 ]
