@@ -3,6 +3,7 @@
 - cli/common.py: the engine, the acting user (--actor), parsing, output, errors at the edge;
 - cli/cases.py: `case ...` (as the --actor user: scope, redaction, health-read log) and `workflow ...`;
 - cli/diary.py: `diario list|add` (the case diary, as the --actor user);
+- cli/imports.py: `import TIPO FILE`, `import modello TIPO FILE.xlsx` (existing cases from a spreadsheet);
 - cli/operations.py: administrative commands (init, demo, policy, sweep, obligations, outbox, serve);
 - cli/reports.py: tally, report, calendar;
 - cli/users.py: `user ...`;
@@ -15,7 +16,7 @@ import sys
 
 import typer
 
-from cli import backup, operations, reports
+from cli import backup, imports, operations, reports
 from cli.audit import audit_app
 from cli.cases import case_app, workflow_app
 from cli.diary import diary_app
@@ -28,6 +29,7 @@ app = Typer(name="legami", help="Legami: casi, scadenze ed esiti dei servizi soc
 app.add_typer(operations.commands)
 app.add_typer(reports.commands)
 app.add_typer(backup.commands)
+app.add_typer(imports.commands)
 app.add_typer(case_app, name="case")
 app.add_typer(workflow_app, name="workflow")
 app.add_typer(diary_app, name="diario")
