@@ -94,4 +94,4 @@ def _summary(result) -> None:
         say(f"Prova: {result.rows} righe senza problemi, {len(result.loaded)} da importare{skipped}. "
             "Nulla è stato scritto.")
     else:
-        say(f"Importati {len(result.loaded)} casi da {result.rows} righe{skipped}.")
+        say(f"Casi importati: {len(result.loaded)} (righe del file: {result.rows}){skipped}.")

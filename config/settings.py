@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     base_url: str = "http://127.0.0.1:8000"
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024,
                                 description="largest request body accepted (bytes); a larger one is refused (413)")
+    import_max_bytes: int = Field(default=64 * 1024 * 1024, ge=1024,
+                                  description="largest spreadsheet the import page accepts (bytes)")
 
     @model_validator(mode="after")
     def refuse_default_secret_in_production(self) -> "Settings":

@@ -65,7 +65,8 @@ def create_app(*, settings: Settings | None = None, engine: Engine | None = None
     app.include_router(api.router)
 
     app.add_middleware(RetryReadsOnLostConnection)  # innermost: a read that met a dead pooled connection runs again
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)  # inside the security headers
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes,  # inside the security headers
+                       uploads={"/importa": settings.import_max_bytes})
     app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(LoginRequired)

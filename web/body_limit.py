@@ -36,17 +36,21 @@ def refusal(request: Request, max_bytes: int) -> Response:
 
 
 class BodyLimit:
-    def __init__(self, app: ASGIApp, max_bytes: int):
+    """`uploads`: paths that take files, each with its own (larger) cap (the import page's spreadsheets)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, uploads: dict[str, int] | None = None):
         self.app = app
-        self.max_bytes = max_bytes
+        self.default_bytes = max_bytes
+        self.uploads = uploads or {}
 
     async def __call__(self, scope: Scope, receive, send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.uploads.get(scope.get("path", ""), self.default_bytes)
         declared = dict(scope.get("headers") or ()).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(scope, receive, send)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._refuse(scope, receive, send, limit)
             return
         received = 0
         exceeded = False
@@ -57,7 +61,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     exceeded = True
                     raise _TooLarge()
             return message
@@ -74,9 +78,9 @@ class BodyLimit:
         except _TooLarge:
             pass
         if exceeded and not started:
-            await self._refuse(scope, receive, send)
+            await self._refuse(scope, receive, send, limit)
 
-    async def _refuse(self, scope: Scope, receive, send) -> None:
-        response = refusal(Request(scope, receive), self.max_bytes)
+    async def _refuse(self, scope: Scope, receive, send, limit: int) -> None:
+        response = refusal(Request(scope, receive), limit)
         response.headers["Connection"] = "close"
         await response(scope, receive, send)

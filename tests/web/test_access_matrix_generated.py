@@ -416,6 +416,7 @@ LIST_READS: dict[str, dict[str, Any]] = {
     "/cruscotto": {},
     "/profilo": {},
     "/admin/posta": {},
+    "/importa": {},
     "/ente": {},
     "/fna/bandi": {},
     "/calendario/{username}/{token}.ics": {},
@@ -438,6 +439,13 @@ SKIPPED = {
     ("GET", "/api/docs"): "documentazione OpenAPI statica (Swagger UI sulla specifica)",
     ("GET", "/api/openapi.json"): "schema OpenAPI: nessun dato di caso",
     ("MOUNT", "/static"): "file statici (CSS, JS)",
+    ("GET", "/importa/modello/{case_type}.xlsx"): "modello vuoto, nessun dato di caso; ruoli in "
+                                                  "tests/web/test_import_page.py",
+    ("POST", "/importa"): "importazione: ruoli e comuni del sub-ambito in tests/web/test_import_page.py e "
+                          "tests/integration/test_import.py",
+    ("GET", "/importa/lavori/{job_id}"): "solo chi ha caricato il file (tests/web/test_import_page.py)",
+    ("GET", "/importa/lavori/{job_id}/problemi.{fmt}"): "solo chi ha caricato il file "
+                                                        "(tests/web/test_import_page.py)",
 }
 
 
@@ -842,6 +850,7 @@ CLI_SKIPPED = {
     "audit checkpoint": "amministrativo (teste delle catene di impronte)",
     "keys new": "amministrativo (genera una chiave, nessun dato letto)",
     "keys rotate": "amministrativo (ricifra i dati sanitari senza mostrarli)",
+    "import": "scrive casi nuovi (mai ne legge): ruoli e comuni in tests/integration/test_import.py",
 }
 
 
