@@ -81,9 +81,11 @@ async def upload(request: Request, user: CurrentUser = Depends(current_user)):
 @router.get("/importa/lavori/{job_id}")
 async def job_page(request: Request, job_id: str, user: CurrentUser = Depends(current_user)):
     job = import_jobs.job(job_id, user.principal)
+    status = job.status  # read before the result: the job's thread sets the result, then the status
+    result = job.result if status == "finito" else None
     return render(request, "importa/lavoro.html", {
-        "titolo": "Importazione: " + ("prova" if job.dry_run else "caricamento"), "lavoro": job,
-        "tipo": get_case_type(job.case_type).label, "mostrati": (job.result.problems[:200] if job.result else [])})
+        "titolo": "Importazione: " + ("prova" if job.dry_run else "caricamento"), "lavoro": job, "stato": status,
+        "r": result, "tipo": get_case_type(job.case_type).label, "mostrati": result.problems[:200] if result else []})
 
 
 @router.get("/importa/lavori/{job_id}/problemi.{fmt}")
