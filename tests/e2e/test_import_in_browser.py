@@ -12,6 +12,7 @@ from domain.validation import make_codice_fiscale
 from tests.web.test_import_page import REFERRAL, patto_csv
 
 from .conftest import log_in, screenshot
+from .test_accessibility import _problems
 
 PERSON = {**REFERRAL, "Segnalazione · Persona segnalata › Codice fiscale":
           make_codice_fiscale("Importata", "Anna", date(1970, 3, 4), "F", "D142"),
@@ -36,6 +37,7 @@ def test_a_coordinator_dry_runs_then_loads_a_file_on_the_import_page(new_page):
     expect(page.get_by_test_id("problemi")).to_contain_text("Segnalazione · Area di bisogno")
     expect(page.get_by_test_id("problemi")).to_contain_text("valore «lunare» non ammesso")
     screenshot(page, "importazione-prova")
+    assert _problems(page, "importazione-prova-desktop") == []  # axe, one h1, no horizontal scroll
 
     _send(page, patto_csv(PERSON), "Carica")
     expect(page.get_by_test_id("stato")).to_have_attribute("data-stato", "finito", timeout=15000)
