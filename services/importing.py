@@ -24,10 +24,11 @@ from domain.conditions import Principal
 from domain.engine import Actor, CaseView, Command, Decision, decide
 from domain.errors import DomainError, GuardRefused, InvalidData
 from domain.import_template import COMUNE, EXTERNAL_ID, OWNER, STATE, Column, ParsedRow, columns, parse_row
-from domain.italian import ROME
+from domain.identity import identity_differences
+from domain.validation import is_provisional_codice_fiscale
 from domain.registry import get_case_type, value_labels
 from domain.workflow import Role
-from services.cases import CaseService, _person_for, now_rome
+from services.cases import CaseService, now_rome
 from services.world import StoreWorld
 from store import cases as repo
 from store import imports as store
@@ -95,11 +96,13 @@ def run_import(engine: Any, user: Principal, case_type: str, rows: Iterable[tupl
     try:
         with writing(engine) as conn:
             loader.start(conn)
-            for number, cells in rows:
-                result.rows += 1
-                loader.row(conn, number, cells, result, write=not dry_run and not result.problems)
-                if progress is not None and result.rows % 100 == 0:
-                    progress(result.rows, total)
+            for batch in _batches(rows, BATCH):
+                loader.prefetch(conn, batch)
+                for number, cells in batch:
+                    result.rows += 1
+                    loader.row(conn, number, cells, result, write=not dry_run and not result.problems)
+                    if progress is not None and result.rows % 100 == 0:
+                        progress(result.rows, total)
             if dry_run or result.problems:
                 raise _Discard  # all or nothing per file: nothing of this file stays
             store.record(conn, loader.records)
@@ -108,6 +111,20 @@ def run_import(engine: Any, user: Principal, case_type: str, rows: Iterable[tupl
     if progress is not None:
         progress(result.rows, total)
     return result
+
+
+BATCH = 500  # rows read ahead: the people they name are looked up in one query
+
+
+def _batches(rows: Iterable[tuple[int, Mapping[str, Any]]], size: int):
+    batch: list[tuple[int, Mapping[str, Any]]] = []
+    for item in rows:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 class _Loader:
@@ -120,6 +137,14 @@ class _Loader:
         self.dates = {c.transition: c.header for c in cols if c.role == "date"}
         self.records: list[dict[str, Any]] = []
         self.seen: dict[str, int] = {}
+        self.people: dict[str, dict[str, Any]] = {}
+        self.policies: dict[date, Any] = {}
+        self.cf_headers = [c.header for c in cols if c.role == "field" and c.path == "persona.codice_fiscale"]
+
+    def prefetch(self, conn: Any, batch: list[tuple[int, Mapping[str, Any]]]) -> None:
+        """The stored people the batch's rows name, in one read (the previous batch's are forgotten)."""
+        codici = [str(cells.get(h) or "").strip().upper() for _, cells in batch for h in self.cf_headers]
+        self.people = store.people(conn, [c for c in codici if c])
 
     def start(self, conn: Any) -> None:
         self.now = self.clock()
@@ -166,7 +191,7 @@ class _Loader:
             t = wf.transition(step.transition)
             actor = self._actor(t, view, row.owner)
             when = CaseService._effective(step.on, view.state_since if view else None, self.now)
-            policy = opening_policy or self.svc.policy_on(step.on)
+            policy = opening_policy or self._policy_on(step.on)
             opening_policy = policy
             note = (f"importato da «{self.file_name}», riga {row.number}, id esterno {row.external_id}, "
                     f"a cura di {self.user.username}")
@@ -204,6 +229,11 @@ class _Loader:
         role = self.user.role if self.user.role in t.roles else sorted(t.roles)[0]
         provider = view.provider_codice if role is Role.PROVIDER and view is not None else self.user.provider_codice
         return Actor(self.user.username, role, self.user.sub_ambito, provider)
+
+    def _policy_on(self, day: date) -> Any:
+        if day not in self.policies:
+            self.policies[day] = self.svc.policy_on(day)
+        return self.policies[day]
 
     def _comune(self, row: ParsedRow) -> str | None:
         if self.ct.workflow.district_level:
@@ -244,13 +274,24 @@ class _Loader:
 
     # ---------------------------------------------------------------- one row, written
 
+    def _person(self, conn: Any, typed: Mapping[str, Any]) -> tuple[int, bool]:
+        """The stored person with the typed codice fiscale (a new one if unknown) and whether the typed name or
+        birth date differs from the stored one (flagged, as a form does: DOMAIN.md §13)."""
+        stored = self.people.get(typed["codice_fiscale"])
+        if stored is None:
+            provisional = is_provisional_codice_fiscale(typed["codice_fiscale"])
+            person_id = store.insert_person(conn, dict(typed), provisional)
+            self.people[typed["codice_fiscale"]] = {**typed, "id": person_id,
+                                                    "data_nascita": date.fromisoformat(str(typed["data_nascita"]))}
+            return person_id, False
+        birth = date.fromisoformat(str(typed["data_nascita"]))
+        return stored["id"], bool(identity_differences(stored, {**typed, "data_nascita": birth}))
+
     def _write(self, conn: Any, row: ParsedRow, decisions: list[tuple[Actor, Decision]], last: CaseView) -> int:
         recorded_at = self.now.astimezone(timezone.utc)
         (actor, first), rest = decisions[0], decisions[1:]
         person_id = None
-        differs = False
-        if first.person:
-            person_id, differs = _person_for(conn, first.person)
+        person_id, differs = self._person(conn, first.person) if first.person else (None, False)
         opening = CaseView(None, self.ct.case_type, first.kind, None, last.comune_istat, None,
                            first.effective_at.date(), None, last.policy_version, {},
                            related_case_id=last.related_case_id)

@@ -66,3 +66,21 @@ def state_on(bind: Bind, case_id: int, when: Any) -> str | None:
     with reading(bind) as conn:
         return conn.execute(sa.select(t.to_state).where(t.case_id == case_id, t.effective_at <= when)
                             .order_by(t.seq.desc()).limit(1)).scalar()
+
+
+def people(conn: Connection, codici: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """{codice fiscale: stored identity (id, cognome, nome, data_nascita)} of the people among `codici`: one read
+    for a batch of rows."""
+    if not codici:
+        return {}
+    p = person_t.c
+    rows = conn.execute(sa.select(p.codice_fiscale, p.id, p.cognome, p.nome, p.data_nascita)
+                        .where(p.codice_fiscale.in_(sorted(set(codici))))).mappings()
+    return {r["codice_fiscale"]: dict(r) for r in rows}
+
+
+def insert_person(conn: Connection, person: dict[str, Any], provisional: bool) -> int:
+    values = {k: person.get(k) for k in ("codice_fiscale", "cognome", "nome", "email", "telefono")}
+    values["data_nascita"] = date.fromisoformat(str(person["data_nascita"]))
+    values["provisional_code"] = provisional
+    return conn.execute(person_t.insert().returning(person_t.c.id), values).scalar_one()
