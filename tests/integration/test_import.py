@@ -215,3 +215,39 @@ def test_only_coordinators_and_the_planning_office_import_and_a_coordinator_only
     inside = [r for r in rows if r[COMUNE] in user.comuni]
     assert len(outside) == len(rows) - len(inside)
     assert all(f"non è nel sub-ambito {sub_ambito}" in p.message for p in outside)
+
+
+def test_the_cli_writes_the_template_and_reports_a_dry_run_in_json(source, target, db_url, tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from cli.main import app
+    from config.settings import get_settings
+    from store.db import cached_engine
+
+    runner = CliRunner()
+    path = tmp_path / "patti.csv"
+    _bad_file(path)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LEGAMI_DATABASE_URL", db_url)
+        get_settings.cache_clear()
+        cached_engine.cache_clear()
+        try:
+            made = runner.invoke(app, ["import", "modello", "patto", str(tmp_path / "m.xlsx"), "--json"])
+            checked = runner.invoke(app, ["import", "patto", str(path), "--actor", source[3], "--dry-run", "--json",
+                                          "--problemi", str(tmp_path / "problemi.xlsx")])
+            missing = runner.invoke(app, ["import", "patto", str(tmp_path / "nessuno.csv"), "--actor", source[3]])
+        finally:
+            cached_engine(db_url).dispose()
+            get_settings.cache_clear()
+            cached_engine.cache_clear()
+    assert made.exit_code == 0 and json.loads(made.stdout) == {"tipo": "patto", "modello": str(tmp_path / "m.xlsx")}
+    report = json.loads(checked.stdout)
+    assert checked.exit_code == 1 and report["prova"] and report["caricati"] == 0
+    assert {"riga": 6, "colonna": STATE, "problema": "i passi datati portano il caso in «Segnalato», non in "
+                                                    "«Attivo»"} in report["problemi"]
+    assert (tmp_path / "problemi.xlsx").stat().st_size > 0
+    assert missing.exit_code == 1 and missing.stderr.strip().startswith("Errore: FILE: «") and \
+        len(missing.stderr.strip().splitlines()) == 1
+    assert _count(target, case_t) == 0
