@@ -103,9 +103,9 @@ def run_import(engine: Any, user: Principal, case_type: str, rows: Iterable[tupl
                     loader.row(conn, number, cells, result, write=not dry_run and not result.problems)
                     if progress is not None and result.rows % 100 == 0:
                         progress(result.rows, total)
+                loader.flush(conn)  # the batch's records, so memory stays flat over a long file
             if dry_run or result.problems:
                 raise _Discard  # all or nothing per file: nothing of this file stays
-            store.record(conn, loader.records)
     except _Discard:
         pass
     if progress is not None:
@@ -140,6 +140,10 @@ class _Loader:
         self.people: dict[str, dict[str, Any]] = {}
         self.policies: dict[date, Any] = {}
         self.cf_headers = [c.header for c in cols if c.role == "field" and c.path == "persona.codice_fiscale"]
+
+    def flush(self, conn: Any) -> None:
+        store.record(conn, self.records)
+        self.records = []
 
     def prefetch(self, conn: Any, batch: list[tuple[int, Mapping[str, Any]]]) -> None:
         """The stored people the batch's rows name, in one read (the previous batch's are forgotten)."""
