@@ -113,6 +113,10 @@ def test_every_imported_step_says_in_the_tamper_evident_history_that_it_was_impo
     with target.connect() as conn:
         reasons = conn.execute(sa.select(transition_t.c.reason, transition_t.c.hash)).all()
     assert reasons and all("importato da «patto.xlsx», riga 2" in r and h for r, h in reasons)
+    from services.audit import verify
+
+    checked = verify(target)  # the chain `legami audit verify` checks holds for the imported steps
+    assert checked.ok and checked.transitions == len(reasons)
 
 
 def test_a_second_import_of_the_same_file_adds_nothing(source, target, tmp_path):
