@@ -49,6 +49,9 @@ def write_template(case_type: str, target: BinaryIO | Path | str, rows: list[Map
     data.freeze_panes = "B2"
     for row in rows:
         data.append([row.get(c.header) for c in cols])
+        for cell in data[data.max_row]:
+            if isinstance(cell.value, str) and cell.value.startswith("="):
+                cell.data_type = "s"  # a case's text is text, never a formula the spreadsheet would run
     lists = wb.create_sheet(LISTS_SHEET)
     lists.sheet_state = "hidden"
     list_column = 0
@@ -180,19 +183,23 @@ REPORT_HEADERS = ("Riga", "Colonna", "Problema")
 
 
 def problems_csv(result: ImportResult) -> bytes:
-    """The problems as Italian Excel opens them: «;», UTF-8 with BOM; cells that start like a formula are quoted
-    with an apostrophe (a file's own text is never run as a formula)."""
+    """The problems as Italian Excel opens them: «;», UTF-8 with BOM; a cell that starts like a formula gets an
+    apostrophe (reports/csv_safe.py: a file's own text is never run as a formula)."""
+    from reports.csv_safe import writer as safe_writer
+
     out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer = safe_writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(REPORT_HEADERS)
     for p in result.problems:
-        writer.writerow([p.row, _safe(p.column), _safe(p.message)])
+        writer.writerow([p.row, p.column, p.message])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
 def problems_xlsx(result: ImportResult) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font
+
+    from reports.csv_safe import safe_cell
 
     wb = Workbook(write_only=False)
     ws = wb.active
@@ -201,13 +208,9 @@ def problems_xlsx(result: ImportResult) -> bytes:
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for p in result.problems:
-        ws.append([p.row, _safe(p.column), _safe(p.message)])
+        ws.append([p.row, safe_cell(p.column), safe_cell(p.message)])
     for letter, width in zip("ABC", (8, 60, 90)):
         ws.column_dimensions[letter].width = width
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
-
-
-def _safe(text: str) -> str:
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
