@@ -58,7 +58,8 @@ def write_template(case_type: str, target: BinaryIO | Path | str, rows: list[Map
     for i, col in enumerate(cols, start=1):
         letter = get_column_letter(i)
         data.column_dimensions[letter].width = 24
-        data[f"{letter}1"].number_format = "@"
+        if col.kind == "text":  # codici, phone numbers, protocols: Excel keeps them as typed (leading zeros)
+            data.column_dimensions[letter].number_format = "@"
         if col.kind in ("choice", "bool") and col.choices:
             list_column += 1
             lists_letter = get_column_letter(list_column)
