@@ -68,7 +68,9 @@ def _load(case_type: str, path: Path, actor: str, dry_run: bool, report: Optiona
         raise ValueError(f"FILE: «{path}» non esiste")
     user = principal(actor)
     table = Table(path, case_type)
-    with typer.progressbar(length=table.total or 0, label="Righe", file=sys.stderr) as bar:
+    shown = sys.stderr.isatty()  # the bar on a terminal only: a log or a pipe gets the summary alone
+    with typer.progressbar(length=table.total or 0, label="Righe controllate", file=sys.stderr,
+                           hidden=not shown) as bar:
         def progress(done: int, _total: int | None) -> None:
             bar.update(done - bar.pos)
 
