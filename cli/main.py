@@ -6,6 +6,7 @@
 - cli/person.py: `persona mostra|unisci|risolvi` (the person across measures, as the --actor user);
 - cli/handover.py: `case riassegna|trasferisci|consegna`, `sostituti list|add|end` (hand-over, as --actor);
 - cli/documents.py: `documenti list|add|get` (a case's documents, as the --actor user);
+- cli/imports.py: `import TIPO FILE`, `import modello TIPO FILE.xlsx` (existing cases from a spreadsheet);
 - cli/operations.py: administrative commands (init, demo, policy, sweep, obligations, outbox, serve);
 - cli/reports.py: tally, report, calendar;
 - cli/users.py: `user ...`;
@@ -19,7 +20,7 @@ import sys
 
 import typer
 
-from cli import backup, operations, reports
+from cli import backup, imports, operations, reports
 from cli.audit import audit_app
 from cli.cases import case_app, workflow_app
 from cli.diary import diary_app
@@ -36,6 +37,7 @@ app = Typer(name="legami", help="Legami: casi, scadenze ed esiti dei servizi soc
 app.add_typer(operations.commands)
 app.add_typer(reports.commands)
 app.add_typer(backup.commands)
+app.add_typer(imports.commands)
 app.add_typer(case_app, name="case")
 app.add_typer(workflow_app, name="workflow")
 app.add_typer(diary_app, name="diario")

@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     signature_trust_dir: Path | None = Field(
         default=None, description="folder of PEM/DER root certificates trusted for digital signatures (e.g. the "
                                   "Italian qualified CAs taken from the EU trusted list); unset: trust not verified")
+    import_max_bytes: int = Field(default=64 * 1024 * 1024, ge=1024,
+                                  description="largest spreadsheet the import page accepts (bytes)")
 
     @model_validator(mode="after")
     def refuse_default_secret_in_production(self) -> "Settings":

@@ -409,6 +409,20 @@ def report_refusal(user: Principal) -> str | None:
     """None if `user` may download the yearly report (the case list's export is `read_scope`'s, a case's PDF a read)."""
     return None if user.role in REPORT_READERS else \
         "la relazione annuale si scarica solo dall'Ufficio di Piano e dall'Organismo di Valutazione"
+IMPORTERS = frozenset({R.SUBAREA_COORDINATOR, R.PLANNING_OFFICE})  # who loads existing cases (DOMAIN.md §15)
+
+
+def import_refusal(user: Principal, case_type: str | None = None, comune_istat: str | None = None) -> str | None:
+    """None if `user` may load cases of `case_type` (None: of some type; the import page) from a spreadsheet, in
+    `comune_istat` when given: the Ufficio di Piano any type, a sub-ambito coordinator the personal types, in the
+    comuni of the sub-ambito only."""
+    if user.role not in IMPORTERS:
+        return "importano i casi esistenti il coordinatore di sub-ambito e l'Ufficio di Piano"
+    if user.role is R.SUBAREA_COORDINATOR and case_type is not None and not personal_case_type(case_type):
+        return "i registri di Ambito (bandi, adesioni) li importa l'Ufficio di Piano"
+    if user.role is R.SUBAREA_COORDINATOR and comune_istat is not None and comune_istat not in user.comuni:
+        return f"il comune {comune_istat} non è nel sub-ambito {user.sub_ambito}"
+    return None
 
 
 # ----------------------------------------------------------------------------- who acts next

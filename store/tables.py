@@ -367,3 +367,21 @@ class CaseDocument(SQLModel, table=True):
 
 
 case_document_t = CaseDocument.__table__
+class CaseImport(SQLModel, table=True):
+    """A case loaded from a spreadsheet (`legami import`, services/importing.py): its external id (or protocol
+    number) is unique per case type, so a second import of the same row adds nothing."""
+
+    __tablename__ = "case_import"
+    __table_args__ = (sa.UniqueConstraint("case_type", "external_id", name="uq_case_import_external_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    case_type: str = Field(max_length=60)
+    external_id: str = Field(max_length=120)
+    case_id: int = Field(foreign_key="case_file.id")
+    file_name: str = Field(max_length=255)
+    file_sha256: str = Field(max_length=64)
+    row_number: int
+    imported_by: str = Field(max_length=80)
+    imported_at: datetime = Field(sa_type=UTCDateTime)
+
+
+case_import_t = CaseImport.__table__

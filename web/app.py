@@ -68,8 +68,9 @@ def create_app(*, settings: Settings | None = None, engine: Engine | None = None
     app.include_router(documents.api_router)
 
     app.add_middleware(RetryReadsOnLostConnection)  # innermost: a read that met a dead pooled connection runs again
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes,  # uploads: the documents' own cap
-                       upload_max_bytes=settings.documents_max_bytes + 64 * 1024)  # inside the security headers
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes,  # inside the security headers
+                       upload_max_bytes=settings.documents_max_bytes + 64 * 1024,  # uploads: the documents' own cap
+                       uploads={"/importa": settings.import_max_bytes})
     app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(LoginRequired)

@@ -41,16 +41,22 @@ def is_upload(scope: Scope) -> bool:
 
 
 class BodyLimit:
-    def __init__(self, app: ASGIApp, max_bytes: int, upload_max_bytes: int | None = None):
+    """`upload_max_bytes`: the cap of a document upload (`is_upload`); `uploads`: other paths that take files, each
+    with its own (larger) cap (the import page's spreadsheets)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, upload_max_bytes: int | None = None,
+                 uploads: dict[str, int] | None = None):
         self.app = app
         self.max_bytes = max_bytes
         self.upload_max_bytes = upload_max_bytes or max_bytes
+        self.uploads = uploads or {}
 
     async def __call__(self, scope: Scope, receive, send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.upload_max_bytes if is_upload(scope) else self.max_bytes
+        limit = self.uploads.get(scope.get("path", "")) or \
+            (self.upload_max_bytes if is_upload(scope) else self.max_bytes)
         declared = dict(scope.get("headers") or ()).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await self._refuse(scope, receive, send, limit)

@@ -10,6 +10,7 @@ taken from where the access decision lives:
 - «Cruscotto»: `services.dashboard.dashboard_refusal`; «Relazione annuale»: `domain.access.report_refusal`;
   «Posta in uscita»: `services.outbox_admin.outbox_refusal`;
 - «Consegne e sostituti»: the sub-ambito coordinator (`domain.access.handover_page_refusal`);
+- «Importazione»: `domain.access.import_refusal` (coordinators and the Ufficio di Piano);
 - «Profilo»: everyone.
 
 The menu lists exactly the pages whose refusal is None; `guard_page` (a dependency of every page router)
@@ -24,8 +25,8 @@ from dataclasses import dataclass
 
 from fastapi import Request
 
-from domain.access import (AccessDenied, Principal, case_files_refusal, handover_page_refusal, opening_refusal,
-                           report_refusal)
+from domain.access import (AccessDenied, Principal, case_files_refusal, handover_page_refusal, import_refusal,
+                           opening_refusal, report_refusal)
 from domain.registry import all_case_types
 from services.dashboard import dashboard_refusal
 from services.outbox_admin import outbox_refusal
@@ -60,6 +61,7 @@ def pages() -> list[Page]:
         Page("Consegne e sostituti", "/consegne", handover_page_refusal),
         Page("Cruscotto", "/cruscotto", dashboard_refusal),
         Page("Relazione annuale", "/relazione", report_refusal),
+        Page("Importazione", "/importa", import_refusal),
         Page("Posta in uscita", "/admin/posta", outbox_refusal),
         Page("Profilo", "/profilo", _everyone),
     ]

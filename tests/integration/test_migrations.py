@@ -30,7 +30,9 @@ def test_upgrade_from_empty_then_one_step_down_and_up_again(tmp_path):
     assert CASE_TABLES | REMINDER_TABLES | AUTH_TABLES | {"comune", "provider", "app_user", "policy_version"} \
         <= tables(url)
     assert {"web_session", "audit_head", "person_discrepancy", "health_data", "diary_entry", "person_merge",
-            "case_document", "deputyship"} <= tables(url)
+            "case_document", "deputyship", "case_import"} <= tables(url)
+    downgrade(url, "-1")  # 0015_import: the record of imported rows
+    assert "case_import" not in tables(url) and "case_document" in tables(url)
     downgrade(url, "-1")  # 0014: the documents' table goes (their files stay in LEGAMI_DOCUMENTS_DIR)
     assert "case_document" not in tables(url) and "person_merge" in tables(url)
     downgrade(url, "-1")  # 0013: the merge records and the discrepancies' resolution go

@@ -437,6 +437,7 @@ LIST_READS: dict[str, dict[str, Any]] = {
     "/cruscotto": {},
     "/profilo": {},
     "/admin/posta": {},
+    "/importa": {},
     "/ente": {},
     "/fna/bandi": {},
     "/calendario/{username}/{token}.ics": {},
@@ -487,6 +488,13 @@ SKIPPED = {
     ("POST", "/consegne/sostituti/{deputyship_id}/fine"): HANDOVER_NOTE,
     ("POST", "/api/v1/consegne/anteprima"): HANDOVER_NOTE, ("POST", "/api/v1/consegne"): HANDOVER_NOTE,
     ("POST", "/api/v1/sostituti"): HANDOVER_NOTE, ("POST", "/api/v1/sostituti/{sostituzione_id}/fine"): HANDOVER_NOTE,
+    ("GET", "/importa/modello/{case_type}.xlsx"): "modello vuoto, nessun dato di caso; ruoli in "
+                                                  "tests/web/test_import_page.py",
+    ("POST", "/importa"): "importazione: ruoli e comuni del sub-ambito in tests/web/test_import_page.py e "
+                          "tests/integration/test_import.py",
+    ("GET", "/importa/lavori/{job_id}"): "solo chi ha caricato il file (tests/web/test_import_page.py)",
+    ("GET", "/importa/lavori/{job_id}/problemi.{fmt}"): "solo chi ha caricato il file "
+                                                        "(tests/web/test_import_page.py)",
 }
 
 
@@ -934,6 +942,7 @@ CLI_SKIPPED = {
     "case consegna": HANDOVER_NOTE, "sostituti list": HANDOVER_NOTE, "sostituti add": HANDOVER_NOTE,
     "sostituti end": HANDOVER_NOTE,
     "firma verifica": "verifica la firma di un file ricevuto fuori da Legami: nessun dato di caso",
+    "import": "scrive casi nuovi (mai ne legge): ruoli e comuni in tests/integration/test_import.py",
 }
 
 

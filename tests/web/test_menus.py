@@ -56,13 +56,13 @@ def _check_menu_of(app, web_engine, username: str) -> None:
 def test_each_role_lands_on_its_own_useful_page_with_the_entries_its_work_needs(app, web_engine):
     menus = {u[0]: [p.label for p in nav_for(principal_for(web_engine, u[0]))] for u in ALL_USERS}
     assert menus["as.rossi"] == ["Oggi", "Casi", "Nuova segnalazione", "Bandi FNA", "Profilo"]
-    assert menus["coord.crema"] == ["Oggi", "Casi", "Bandi FNA", "Consegne e sostituti", "Cruscotto",
+    assert menus["coord.crema"] == ["Oggi", "Casi", "Bandi FNA", "Consegne e sostituti", "Cruscotto", "Importazione",
                                     "Profilo"]  # no dead-end referral form
     assert menus["csc.bianchi"] == ["Oggi", "Casi", "Nuova segnalazione", "Bandi FNA", "Cruscotto", "Profilo"]
     assert menus["ente.girasole"] == ["Oggi", "Casi", "Portale ente", "Profilo"]
     assert menus["ovd.valutatore"] == ["Cruscotto", "Relazione annuale", "Profilo"]  # aggregates only: no empty Oggi
     assert menus["asst.medici"] == ["Oggi", "Casi", "Bandi FNA", "Profilo"]
-    assert menus["udp.admin"][-2:] == ["Posta in uscita", "Profilo"]
+    assert menus["udp.admin"][-3:] == ["Importazione", "Posta in uscita", "Profilo"]
     _, landing = _log_in(app, "ovd.valutatore")
     assert landing == "/cruscotto"
     home = TestClient(app, base_url="http://testserver")
