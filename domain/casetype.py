@@ -138,6 +138,7 @@ class CaseType:
     value_labels: Mapping[str, str] = field(default_factory=dict)  # enumerated values as people read them  # states whose beneficiaries renew their ISEE each year (DOMAIN §9)
     demo: DemoGenerator | None = None
     diary_kinds: Mapping[str, str] = field(default_factory=dict)  # its own kinds of diary entry (domain/diary.py)
+    siuss: Any = None  # domain.siuss.SiussMapping: the benefit it sends to INPS's Casellario (None: none)
     _fields: FieldMap = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -278,6 +279,8 @@ def problems(ct: CaseType) -> list[str]:
     found += _recipient_problems(ct.reminders.without_owner)
     if ct.reminders.district_escalation is not None:
         found += _recipient_problems((ct.reminders.district_escalation,))
+    if ct.siuss is not None:
+        found += [f"SIUSS: transizione inesistente {t}" for t in sorted(ct.siuss.transitions() - transitions)]
     for s in (*ct.audience.assessor_states, *ct.isee_renewal_states):
         if s not in states:
             found.append(f"stato inesistente: {s}")

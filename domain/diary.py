@@ -28,6 +28,7 @@ KINDS: dict[str, str] = {
     "relazione": "Relazione",
     "riunione_equipe": "Riunione d'équipe",
 }
+SIUSS_OUTCOME = "esito_siuss"  # recorded by `legami siuss esiti` on the cases of a type that sends benefits to INPS
 CLASSES: dict[str, FieldClass] = {"sociale": FieldClass.SOCIAL, "sanitaria": FieldClass.HEALTH}
 CLASS_LABELS: dict[FieldClass, str] = {FieldClass.SOCIAL: "sociale", FieldClass.HEALTH: "sanitaria"}
 
@@ -45,7 +46,9 @@ def kinds_for(case_type: str) -> dict[str, str]:
     from domain.registry import find_case_type
 
     ct = find_case_type(case_type)
-    return {**KINDS, **(dict(ct.diary_kinds) if ct is not None else {})}
+    own = {**(dict(ct.diary_kinds) if ct is not None else {}),
+           **({SIUSS_OUTCOME: "Esito del Casellario dell'Assistenza (INPS)"} if ct is not None and ct.siuss else {})}
+    return {**KINDS, **own}
 
 
 def kind_problems(extra: Mapping[str, str]) -> list[str]:
