@@ -7,7 +7,8 @@
 - cli/reports.py: tally, report, calendar;
 - cli/users.py: `user ...`;
 - cli/backup.py: backup, restore; cli/audit.py: `audit verify|checkpoint`;
-- cli/keys.py: `keys new|rotate` (the sealed health data's keys).
+- cli/keys.py: `keys new|rotate` (the sealed health data's keys);
+- cli/siuss.py: `siuss esporta|esiti|flussi` (the flows to INPS's Casellario, Ufficio di Piano).
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from cli.cases import case_app, workflow_app
 from cli.diary import diary_app
 from cli.italian import Typer
 from cli.keys import keys_app
+from cli.siuss import siuss_app
 from cli.operations import obligations_app, outbox_app, policy_app
 from cli.users import user_app
 
@@ -37,6 +39,7 @@ app.add_typer(outbox_app, name="outbox")
 app.add_typer(user_app, name="user")
 app.add_typer(audit_app, name="audit")
 app.add_typer(keys_app, name="keys")
+app.add_typer(siuss_app, name="siuss")
 
 __all__ = ["app", "main", "user_app"]
 

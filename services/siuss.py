@@ -176,25 +176,28 @@ def record_outcomes(engine: Engine, principal: Principal, raw: Any, *, now: date
         if unknown:
             raise InvalidData([FieldError("id_flusso", "Flusso", f"flusso sconosciuto: {', '.join(unknown)}")])
         items = store.items_of_flows(conn, ids.values())
-        for e in entries:
+        final: dict[int, tuple[Any, rules.OutcomeEntry]] = {}  # item id -> (item, its outcome)
+        # a flow's outcome first, then those naming a beneficiary, which prevail for that beneficiary
+        for e in sorted(entries, key=lambda e: e.codice_fiscale is not None):
             own = [it for it in items if it.flow_id == ids[e.flow]
                    and (e.codice_fiscale is None or it.codice_fiscale == e.codice_fiscale)]
             if not own:
                 raise InvalidData([FieldError("codice_fiscale", "Beneficiario",
                                               f"il flusso {e.flow} non contiene {e.codice_fiscale}")])
-            for it in own:
-                if (it.outcome, it.outcome_detail, it.siuss_id) == (e.code, e.detail, e.siuss_id):
-                    continue
-                store.record_outcome(conn, it.id, {"outcome": e.code, "outcome_detail": e.detail,
-                                                   "siuss_id": e.siuss_id, "outcome_at": now.astimezone(timezone.utc)})
-                diary_store.append(conn, it.case_id, {
-                    "kind": SIUSS_OUTCOME, "occurred_at": now.astimezone(timezone.utc), "participants": [],
-                    "text": rules.outcome_text(e.flow, e), "data_class": "social", "author": principal.username,
-                    "author_role": principal.role.value, "recorded_at": now.astimezone(timezone.utc),
-                    "supersedes": None})
-                recorded += 1
-                cases.add(it.case_id)
-                rejected += e.code != "OK"
+            final.update({it.id: (it, e) for it in own})
+        for it, e in final.values():
+            if (it.outcome, it.outcome_detail, it.siuss_id) == (e.code, e.detail, e.siuss_id):
+                continue
+            store.record_outcome(conn, it.id, {"outcome": e.code, "outcome_detail": e.detail,
+                                               "siuss_id": e.siuss_id, "outcome_at": now.astimezone(timezone.utc)})
+            diary_store.append(conn, it.case_id, {
+                "kind": SIUSS_OUTCOME, "occurred_at": now.astimezone(timezone.utc), "participants": [],
+                "text": rules.outcome_text(e.flow, e), "data_class": "social", "author": principal.username,
+                "author_role": principal.role.value, "recorded_at": now.astimezone(timezone.utc),
+                "supersedes": None})
+            recorded += 1
+            cases.add(it.case_id)
+            rejected += e.code != "OK"
     return {"esiti": recorded, "casi": sorted(cases), "respinti": rejected}
 
 

@@ -8,6 +8,7 @@ taken from where the access decision lives:
 - each case type's own pages (the FNA calls, the provider portal) as its declaration lists them
   (`CaseType.menu`, with their refusal);
 - «Cruscotto»: `services.dashboard.dashboard_refusal`; «Posta in uscita»: `services.outbox_admin.outbox_refusal`;
+  «SIUSS» (the flows to INPS's Casellario): `domain.access.siuss_refusal`;
 - «Profilo»: everyone.
 
 The menu lists exactly the pages whose refusal is None; `guard_page` (a dependency of every page router)
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 
 from fastapi import Request
 
-from domain.access import AccessDenied, Principal, case_files_refusal, opening_refusal
+from domain.access import AccessDenied, Principal, case_files_refusal, opening_refusal, siuss_refusal
 from domain.registry import all_case_types
 from services.dashboard import dashboard_refusal
 from services.outbox_admin import outbox_refusal
@@ -55,6 +56,7 @@ def pages() -> list[Page]:
                 items.append(Page(m.label, m.href, m.refusal))
     items += [
         Page("Cruscotto", "/cruscotto", dashboard_refusal),
+        Page("SIUSS", "/siuss", siuss_refusal),
         Page("Posta in uscita", "/admin/posta", outbox_refusal),
         Page("Profilo", "/profilo", _everyone),
     ]
