@@ -418,6 +418,7 @@ LIST_READS: dict[str, dict[str, Any]] = {
     "/admin/posta": {},
     "/ente": {},
     "/fna/bandi": {},
+    "/siuss": {},
     "/calendario/{username}/{token}.ics": {},
     "/api/v1/tipi": {},
     "/api/v1/casi": {"limit": 500},
@@ -438,6 +439,8 @@ SKIPPED = {
     ("GET", "/api/docs"): "documentazione OpenAPI statica (Swagger UI sulla specifica)",
     ("GET", "/api/openapi.json"): "schema OpenAPI: nessun dato di caso",
     ("MOUNT", "/static"): "file statici (CSS, JS)",
+    ("GET", "/siuss/flussi/{flow_id}/xml"): "flusso SIUSS (solo Ufficio di Piano, domain.access.siuss_refusal): "
+                                             "tests/web/test_siuss_pages.py",
 }
 
 
@@ -842,6 +845,9 @@ CLI_SKIPPED = {
     "audit checkpoint": "amministrativo (teste delle catene di impronte)",
     "keys new": "amministrativo (genera una chiave, nessun dato letto)",
     "keys rotate": "amministrativo (ricifra i dati sanitari senza mostrarli)",
+    "siuss esporta": "flussi al Casellario INPS, solo Ufficio di Piano: tests/integration/test_siuss.py",
+    "siuss esiti": "esiti INPS, solo Ufficio di Piano: tests/integration/test_siuss.py",
+    "siuss flussi": "elenco dei flussi SIUSS (nessun dato di caso), solo Ufficio di Piano",
 }
 
 
