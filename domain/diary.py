@@ -29,6 +29,7 @@ KINDS: dict[str, str] = {
     "riunione_equipe": "Riunione d'équipe",
 }
 SIUSS_OUTCOME = "esito_siuss"  # recorded by `legami siuss esiti` on the cases of a type that sends benefits to INPS
+RECORDED_KINDS: dict[str, str] = {SIUSS_OUTCOME: "Esito del Casellario dell'Assistenza (INPS)"}
 CLASSES: dict[str, FieldClass] = {"sociale": FieldClass.SOCIAL, "sanitaria": FieldClass.HEALTH}
 CLASS_LABELS: dict[FieldClass, str] = {FieldClass.SOCIAL: "sociale", FieldClass.HEALTH: "sanitaria"}
 
@@ -46,9 +47,13 @@ def kinds_for(case_type: str) -> dict[str, str]:
     from domain.registry import find_case_type
 
     ct = find_case_type(case_type)
-    own = {**(dict(ct.diary_kinds) if ct is not None else {}),
-           **({SIUSS_OUTCOME: "Esito del Casellario dell'Assistenza (INPS)"} if ct is not None and ct.siuss else {})}
-    return {**KINDS, **own}
+    return {**KINDS, **(dict(ct.diary_kinds) if ct is not None else {})}
+
+
+def kind_labels(case_type: str) -> dict[str, str]:
+    """Every kind an entry of a case of this type may carry, as people read it: those a user writes and those
+    Legami records itself (no user writes them: `check_entry` refuses them)."""
+    return {**kinds_for(case_type), **RECORDED_KINDS}
 
 
 def kind_problems(extra: Mapping[str, str]) -> list[str]:

@@ -80,7 +80,8 @@ def changes(conn: Connection, up_to: date, codes: SiussCodes) -> tuple[list[Chan
         mapping = ct.siuss
         if mapping is None:
             continue
-        for case, steps in store.benefit_steps(conn, ct.case_type, mapping.transitions(), up_to):
+        for case, steps in store.benefit_steps(conn, ct.case_type, mapping.transitions(), up_to,
+                                                  mapping.hours_register):
             flow_steps = [rules.Step(s.transition, s.effective_on, s.data or {}) for s in steps]
             benefit = rules.benefit_of(mapping, case.id, flow_steps, up_to, f"LEGAMI-{case.id}", codes.codes)
             op = rules.operation(sent.get(case.id), benefit)

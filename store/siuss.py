@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 from itertools import groupby
+from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,16 +16,27 @@ from store.tables import case_t, person_t, siuss_flow_t, siuss_item_t, transitio
 f, i = siuss_flow_t, siuss_item_t
 
 
-def benefit_steps(conn: Connection, case_type: str, transitions: Iterable[str], up_to: date) -> list[tuple[Any, list]]:
+def benefit_steps(conn: Connection, case_type: str, transitions: Iterable[str], up_to: date,
+                  register: tuple[str, str, str] | None = None) -> list[tuple[Any, list]]:
     """[(case row with its person, [its steps among `transitions` effective by `up_to`, in order])] for the cases
-    of `case_type` with a person that took a step among `transitions` by then."""
-    names = sorted(transitions)
+    of `case_type` with a person that took a step among `transitions` by then. Of the `register` steps
+    (transition, month key, hours key: a monthly visit register holds every visit) only those two keys are read,
+    in SQL."""
     c, t, p = case_t.c, transition_t.c, person_t.c
-    q = (sa.select(t.case_id, t.transition, t.effective_on, t.data)
-         .join(case_t, c.id == t.case_id)
-         .where(c.case_type == case_type, c.person_id.is_not(None), t.transition.in_(names), t.effective_on <= up_to)
-         .order_by(t.case_id, t.seq))
-    steps = {case_id: list(rows) for case_id, rows in groupby(conn.execute(q).all(), key=lambda r: r.case_id)}
+    names = sorted(set(transitions) - ({register[0]} if register else set()))
+    where = (c.case_type == case_type, c.person_id.is_not(None), t.effective_on <= up_to)
+    q = (sa.select(t.case_id, t.seq, t.transition, t.effective_on, t.data).join(case_t, c.id == t.case_id)
+         .where(*where, t.transition.in_(names)))
+    rows = [(r.case_id, r.seq, r.transition, r.effective_on, r.data or {}) for r in conn.execute(q)]
+    if register is not None:
+        name, month, hours = register
+        q = (sa.select(t.case_id, t.seq, t.effective_on, t.data[month].as_string().label("month"),
+                       t.data[hours].as_string().label("hours")).join(case_t, c.id == t.case_id)
+             .where(*where, t.transition == name))
+        rows += [(r.case_id, r.seq, name, r.effective_on, {month: r.month, hours: r.hours}) for r in conn.execute(q)]
+    rows.sort(key=lambda r: (r[0], r[1]))
+    steps = {case_id: [SimpleNamespace(transition=r[2], effective_on=r[3], data=r[4]) for r in group]
+             for case_id, group in groupby(rows, key=lambda r: r[0])}
     if not steps:
         return []
     people = conn.execute(

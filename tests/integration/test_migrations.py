@@ -22,6 +22,7 @@ def tables(url: str) -> set[str]:
 
 REMINDER_TABLES = {"reminder_log", "obligation_status"}
 AUTH_TABLES = {"user_credential", "login_throttle", "user_identity", "health_access_log"}
+SIUSS_TABLES = {"siuss_flow", "siuss_item"}
 
 
 def test_upgrade_from_empty_then_one_step_down_and_up_again(tmp_path):
@@ -30,6 +31,9 @@ def test_upgrade_from_empty_then_one_step_down_and_up_again(tmp_path):
     assert CASE_TABLES | REMINDER_TABLES | AUTH_TABLES | {"comune", "provider", "app_user", "policy_version"} \
         <= tables(url)
     assert {"web_session", "audit_head", "person_discrepancy", "health_data", "diary_entry"} <= tables(url)
+    assert SIUSS_TABLES <= tables(url)
+    downgrade(url, "0011_case_diary")  # the revisions after the diary's go (0016_siuss: the SIUSS flows)
+    assert not (SIUSS_TABLES & tables(url)) and "diary_entry" in tables(url)
     downgrade(url, "-1")
     assert "diary_entry" not in tables(url) and "health_data" in tables(url)
     downgrade(url, "-1")  # 0010 moves data only: the sealed table stays
@@ -47,8 +51,8 @@ def test_upgrade_from_empty_then_one_step_down_and_up_again(tmp_path):
     downgrade(url, "-1")
     assert "tally_snapshot" not in tables(url) and REMINDER_TABLES | CASE_TABLES <= tables(url)
     migrate(url)
-    assert "tally_snapshot" in tables(url) and AUTH_TABLES | {"web_session", "audit_head", "health_data",
-                                                              "diary_entry"} <= tables(url)
+    assert "tally_snapshot" in tables(url) and AUTH_TABLES | SIUSS_TABLES | {
+        "web_session", "audit_head", "health_data", "diary_entry"} <= tables(url)
     downgrade(url, "0002_cases")
     assert not (REMINDER_TABLES & tables(url)) and CASE_TABLES <= tables(url)
     migrate(url)

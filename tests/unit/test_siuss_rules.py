@@ -96,3 +96,15 @@ def test_an_outcome_notice_is_read_with_italian_errors_for_what_is_wrong():
         rules.parse_outcomes([{"id_flusso": "X", "codice_esito": "FORSE"}])
     with pytest.raises(InvalidData, match="non contiene esiti"):
         rules.parse_outcomes({"elenco_esiti": []})
+
+
+def test_no_user_writes_a_siuss_outcome_in_a_diary_but_it_reads_with_its_label():
+    from datetime import datetime, timezone
+
+    from domain.diary import SIUSS_OUTCOME, check_entry, kind_labels, kinds_for
+
+    assert SIUSS_OUTCOME not in kinds_for("fna_domanda")
+    assert kind_labels("fna_domanda")[SIUSS_OUTCOME] == "Esito del Casellario dell'Assistenza (INPS)"
+    with pytest.raises(InvalidData):
+        check_entry({"tipo": SIUSS_OUTCOME, "avvenuto_il": "18/11/2026 10:30", "testo": "esito OK",
+                     "classe": "sociale"}, case_type="fna_domanda", now=datetime(2026, 11, 20, tzinfo=timezone.utc))
