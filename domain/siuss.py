@@ -50,7 +50,7 @@ class SinaItem:
 
 @dataclass(frozen=True)
 class SiussMapping:
-    prestazione: Callable[[Mapping[str, Any]], str] | str  # key in the Ambito's CodicePrestazione table
+    prestazione: Callable[[Mapping[str, Any]], str | None] | str  # key in the Ambito's table (None: no benefit)
     grant: tuple[str, ...]  # the transitions that grant the benefit (the first one starts it)
     end: tuple[str, ...]  # the transitions that end it
     change: tuple[str, ...] = ()  # transitions whose data change what INPS knows (amounts, hours, ISEE)
@@ -64,7 +64,7 @@ class SiussMapping:
     periodic: Callable[[Mapping[str, Any]], bool] | bool = True  # CaratterePrestazione 1 periodico / 2 una tantum
     sina: tuple[SinaItem, ...] = ()  # SINA's items this type's assessment data gives (None: not sent)
 
-    def prestazione_key(self, data: Mapping[str, Any]) -> str:
+    def prestazione_key(self, data: Mapping[str, Any]) -> str | None:
         return self.prestazione(data) if callable(self.prestazione) else self.prestazione
 
     def transitions(self) -> set[str]:
@@ -152,6 +152,8 @@ def benefit_of(mapping: SiussMapping, case_id: int, steps: list[Step], up_to: da
         end = next((_as_date(ended.data[k]) for k in mapping.end_fields if ended.data.get(k)), None)
         end = end or ended.effective_on
     key = mapping.prestazione_key(data)
+    if key is None:
+        return None  # nothing the Casellario records (a patto without an economic measure)
     if key not in codes:
         raise ValueError(f"SIUSS: la prestazione «{key}» non ha un CodicePrestazione nella tabella dell'Ambito")
     code, name = codes[key]

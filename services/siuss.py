@@ -131,6 +131,7 @@ def export(engine: Engine, principal: Principal, period: str, *, now: datetime |
         if ct.siuss is not None and ct.siuss.sina and rules.sina_unmapped(ct.siuss):
             result.sina_unmapped[ct.case_type] = list(rules.sina_unmapped(ct.siuss))
     with writing(engine) as conn:
+        store.lock_exports(conn)
         problem = rules.period_problem(period, store.last_period(conn))
         if problem is not None:
             raise InvalidData([FieldError("periodo", "Periodo", problem)])

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection
 from store.tables import case_t, person_t, siuss_flow_t, siuss_item_t, transition_t
 
 f, i = siuss_flow_t, siuss_item_t
+EXPORT_LOCK = 0x51055  # the advisory lock key of SIUSS exports (PostgreSQL)
 
 
 def benefit_steps(conn: Connection, case_type: str, transitions: Iterable[str], up_to: date,
@@ -44,6 +45,15 @@ def benefit_steps(conn: Connection, case_type: str, transitions: Iterable[str], 
                   p.provisional_code).join(person_t, p.id == c.person_id).where(c.id.in_(list(steps)))
         .order_by(c.id)).all()
     return [(row, steps[row.id]) for row in people]
+
+
+def lock_exports(conn: Connection) -> None:
+    """Serialise exports: two at once would both see a benefit as unsent. PostgreSQL: a transaction-scoped
+    advisory lock; SQLite: an empty write takes the database's write lock for the rest of the transaction."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(EXPORT_LOCK)))
+    else:
+        conn.execute(sa.delete(f).where(sa.false()))
 
 
 def last_sent(conn: Connection) -> dict[int, dict[str, Any]]:

@@ -108,3 +108,22 @@ def test_no_user_writes_a_siuss_outcome_in_a_diary_but_it_reads_with_its_label()
     with pytest.raises(InvalidData):
         check_entry({"tipo": SIUSS_OUTCOME, "avvenuto_il": "18/11/2026 10:30", "testo": "esito OK",
                      "classe": "sociale"}, case_type="fna_domanda", now=datetime(2026, 11, 20, tzinfo=timezone.utc))
+
+
+def test_a_patto_goes_with_its_economic_measure_monthly_or_one_off_and_without_one_not_at_all():
+    from domain.casetypes.patto.siuss import SIUSS as PATTO
+
+    codes = {"patto_mensile": ("A1.04", "Contributi economici mensili"),
+             "patto_una_tantum": ("A1.05", "Contributi economici una tantum")}
+
+    def patto(measure):
+        steps = [rules.Step("attiva", date(2026, 8, 7), {"data_inizio": "2026-08-07", "misura_economica": measure})]
+        return rules.benefit_of(PATTO, 5, steps, date(2026, 8, 31), "LEGAMI-5", codes)
+
+    monthly = patto({"tipo": "mensile", "importo": "250", "mensilita": 6, "voci": ["affitto"]}).attributes
+    assert monthly["CodicePrestazione"] == "A1.04" and monthly["ImportoMensile"] == "250.00"
+    assert monthly["CaratterePrestazione"] == "1" and monthly["AreaUtenza"] == "3"
+    once = patto({"tipo": "una_tantum", "importo": "1200", "mensilita": 1, "voci": ["utenze"]}).attributes
+    assert once["CodicePrestazione"] == "A1.05" and once["ImportoPrestazione"] == "1200.00"
+    assert once["CaratterePrestazione"] == "2" and "ImportoMensile" not in once
+    assert patto(None) is None

@@ -2,7 +2,7 @@
 flow's XML downloadable; refused to every other role (page, download and menu alike)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 import pytest
 
@@ -44,3 +44,21 @@ def test_every_other_role_is_refused_the_page_the_download_and_the_menu_entry(cl
     refused = client.get(f"/siuss/flussi/{flow.flow_id}/xml")
     assert refused.status_code == 403 and flow.name not in refused.text
     assert 'href="/siuss"' not in client.get("/profilo").text
+
+
+def test_an_outcome_shows_on_the_case_page_of_whoever_reads_the_case(client_for, flow, web_engine):
+    import sqlalchemy as sa
+
+    from domain.access import can_read_case
+    from services.access import case_ref
+    from store.tables import siuss_item_t
+
+    coordinator = principal_for(web_engine, "coord.crema")
+    with web_engine.connect() as conn:
+        cases = conn.execute(sa.select(siuss_item_t.c.case_id).where(siuss_item_t.c.flow_id == flow.flow_id)).scalars()
+        case_id = next(c for c in cases if can_read_case(coordinator, case_ref(conn, c, date(2026, 11, 30))))
+    page = client_for("coord.crema").get(f"/casi/{case_id}")
+    assert page.status_code == 200
+    assert "Esito del Casellario dell&#39;Assistenza (INPS)" in page.text or \
+        "Esito del Casellario dell'Assistenza (INPS)" in page.text
+    assert "DATI_NON_TROVATI" in page.text and "Beneficiario non trovato" in page.text

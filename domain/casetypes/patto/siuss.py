@@ -3,7 +3,8 @@
 Granted when the patto is signed and activated (from its start date), changed by an ISEE renewal, ended by
 interruption, withdrawal or the final review. A monthly measure goes as a periodic benefit with its monthly
 amount, a one-off as an occasional one with its total; which CodicePrestazione each is (A1.04 / A1.05) is the
-Ambito's provisional table. No SINA block (not a non-self-sufficiency benefit).
+Ambito's provisional table; a patto without an economic measure grants nothing the Casellario records and is not
+sent. No SINA block (not a non-self-sufficiency benefit).
 """
 from __future__ import annotations
 
@@ -16,8 +17,13 @@ def _measure(data) -> dict:
     return data.get("misura_economica") or {}
 
 
+def _benefit(data) -> str | None:
+    kind = _measure(data).get("tipo")
+    return None if kind is None else "patto_una_tantum" if kind == "una_tantum" else "patto_mensile"
+
+
 SIUSS = SiussMapping(
-    prestazione=lambda d: "patto_una_tantum" if _measure(d).get("tipo") == "una_tantum" else "patto_mensile",
+    prestazione=_benefit,
     grant=("attiva",),
     end=("interrompi", "rinuncia", "chiudi"),
     change=("aggiorna_isee",),
