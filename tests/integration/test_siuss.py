@@ -191,3 +191,44 @@ def test_an_outcome_file_with_a_rejection_shows_on_the_case_and_in_the_flow_coun
     assert record_outcomes(engine, office, notice, now=at(date(2026, 12, 6)))["esiti"] == 0  # nothing new
     page = next(f for f in flows_view(engine, office) if f["nome"] == october.name)
     assert page["respinte"] == 1 and page["accettate"] == len(rows) - 1 and page["in_attesa"] == 0
+
+
+def test_the_cli_exports_lists_and_records_outcomes_in_json_and_refuses_a_social_worker(demo, year, tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from cli.main import app
+    from config.settings import get_settings
+    from store.db import cached_engine
+
+    engine, users = demo
+    november = year["november"].name
+    notice = tmp_path / "esiti.json"
+    notice.write_text(json.dumps({"elenco_esiti": [{"id_flusso": november, "codice_esito": "OK"}]}), encoding="utf-8")
+    runner = CliRunner()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LEGAMI_DATABASE_URL", engine.url.render_as_string(hide_password=False))
+        get_settings.cache_clear()
+        cached_engine.cache_clear()
+        try:
+            office = users["planning_office"]
+            listed = runner.invoke(app, ["siuss", "flussi", "--actor", office, "--json"])
+            assert listed.exit_code == 0, listed.output
+            assert november in {f["nome"] for f in json.loads(listed.stdout)}
+            done = runner.invoke(app, ["siuss", "esiti", str(notice), "--actor", office, "--json"])
+            assert done.exit_code == 0, done.output
+            assert json.loads(done.stdout)["respinti"] == 0
+            exported = runner.invoke(app, ["siuss", "esporta", "--periodo", "2026-12", "--actor", office,
+                                           "--cf-operatore", OPERATOR, "--cartella", str(tmp_path), "--json"])
+            assert exported.exit_code == 0, exported.output
+            answer = json.loads(exported.stdout)
+            assert answer["periodo"] == "2026-12" and "sina_non_mappati" in answer
+            assert answer["file"] is None or (tmp_path / f"{answer['flusso']}.xml").is_file()
+            refused = runner.invoke(app, ["siuss", "esporta", "--periodo", "2026-12", "--actor",
+                                          users["social_worker"], "--cf-operatore", OPERATOR])
+            assert refused.exit_code == 1 and refused.stderr.startswith("Errore: accesso negato")
+            assert len(refused.stderr.strip().splitlines()) == 1
+        finally:
+            cached_engine.cache_clear()
+            get_settings.cache_clear()
