@@ -194,13 +194,9 @@ def case_files_refusal(user: Principal, policy: AccessPolicy = DEFAULT_POLICY) -
     return next((g.reason for g in read_gates(user, policy) if g.cond == FALSE), None)
 
 
-SIUSS_REFUSED = "i flussi verso il Casellario dell'Assistenza (SIUSS) sono riservati all'Ufficio di Piano"
-
-
 def siuss_refusal(user: Principal) -> str | None:
-    """None if `user` may produce, read and download the SIUSS flows and record INPS's outcomes (DOMAIN.md §15):
-    the Ufficio di Piano only (the flows name every beneficiary of the district)."""
-    return None if user.role is R.PLANNING_OFFICE else SIUSS_REFUSED
+    """None if `user` may produce, read and download the SIUSS flows and record INPS's outcomes: the UdP only."""
+    return None if user.role is R.PLANNING_OFFICE else "i flussi SIUSS verso INPS sono riservati all'Ufficio di Piano"
 
 
 def answers_for(user: Principal) -> Cond:

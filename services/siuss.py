@@ -226,6 +226,10 @@ def flow_xml(engine: Engine, principal: Principal, flow_id: int) -> tuple[str, s
 
 
 def pending(conn: Connection, up_to: date, settings: Settings | None = None) -> list[Change]:
-    """The benefits whose state by `up_to` INPS does not know yet (no access check: the calendar's fact)."""
+    """The benefits whose state by `up_to` INPS does not know yet (no access check: the calendar's fact). A flow
+    of that month or a later one already carried them (as they stood then, or newer)."""
+    last = store.last_period(conn)
+    if last is not None and last >= f"{up_to:%Y-%m}":
+        return []
     settings = settings or get_settings()
     return changes(conn, up_to, load_siuss_codes(settings.district_path))[0]

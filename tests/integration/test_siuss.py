@@ -74,6 +74,16 @@ def fna_disbursing(engine) -> list[int]:
                                  .order_by(case_t.c.id)).scalars())
 
 
+def obligation_pending(conn) -> list:
+    """The district calendar's «invio_siuss» occurrence due on 15/12/2026 (November's benefits), as pending."""
+    from config.obligation_files import load_obligations
+    from services.directory import Directory
+    from services.obligations import pending_for
+
+    ob = next(o for o in load_obligations() if o.code == "invio_siuss")
+    return pending_for(conn, Directory(conn), ob, date(2026, 12, 15), date(2026, 12, 10))
+
+
 def items(engine, flow_id: int) -> list:
     with engine.connect() as conn:
         return conn.execute(sa.select(siuss_item_t).where(siuss_item_t.c.flow_id == flow_id)).all()
@@ -105,11 +115,13 @@ def year(demo):
                     data={"causa": "decesso", "dal": start.strftime("%d/%m/%Y")}, effective_at=date(2026, 11, 18))
     with reading(engine) as conn:
         due = {c.case_id for c in pending(conn, date(2026, 11, 30))}
+        calendar_before = obligation_pending(conn)
     november = export(engine, office, "2026-11", now=at(date(2026, 12, 2)), operator_cf=OPERATOR)
     november_again = export(engine, office, "2026-11", now=at(date(2026, 12, 3)), operator_cf=OPERATOR)
     with reading(engine) as conn:
         left = pending(conn, date(2026, 11, 30))
-    return {"flows": flows, "reruns": reruns, "first": first, "second": second, "sent": sent, "due": due,
+        calendar_after = obligation_pending(conn)
+    return {"calendar_before": calendar_before, "calendar_after": calendar_after, "flows": flows, "reruns": reruns, "first": first, "second": second, "sent": sent, "due": due,
             "november": november, "november_again": november_again, "left": left}
 
 
@@ -151,6 +163,8 @@ def test_a_granted_fna_benefit_then_its_end_go_as_an_insert_then_the_follow_up(d
     assert sent[first].operation == "I" and sent[first].codice_prestazione == "A1.11"
     assert "DataFinePrestazione" not in sent[first].attributes
     assert {first, second} <= year["due"]  # the calendar's obligation saw them before the export
+    [reminder] = year["calendar_before"]
+    assert "legami siuss esporta --periodo 2026-11" in reminder.detail and year["calendar_after"] == []
     by_case = {it.case_id: it for it in items(engine, year["november"].flow_id)}
     assert by_case[first].operation == "I"
     assert by_case[first].attributes["DataFinePrestazione"] == "2026-11-18"
