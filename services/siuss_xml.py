@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-INPS_DIR = Path(__file__).resolve().parent.parent / "config" / "inps"
+import config
+
+INPS_DIR = Path(config.__file__).resolve().parent / "inps"  # package data of `config` (pyproject.toml)
 SCHEMAS = {"PS_PSA_SINA": INPS_DIR / "PS_PSA_SINA201812.xsd", "SINBA": INPS_DIR / "SINBA.xsd"}
 NS = "http://inps.it/Casellario"
 
