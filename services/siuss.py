@@ -203,6 +203,18 @@ def record_outcomes(engine: Engine, principal: Principal, raw: Any, *, now: date
     return {"esiti": recorded, "casi": sorted(cases), "respinti": rejected}
 
 
+def sina_unmapped() -> dict[str, list[str]]:
+    """{case type label: SINA's required items its assessment data do not record} (the block is not sent)."""
+    return {ct.label: list(rules.sina_unmapped(ct.siuss)) for ct in all_case_types()
+            if ct.siuss is not None and ct.siuss.sina and rules.sina_unmapped(ct.siuss)}
+
+
+def mapping_note(settings: Settings | None = None) -> str | None:
+    """The Ambito's warning while its CodicePrestazione table is provisional (None once confirmed)."""
+    codes = load_siuss_codes((settings or get_settings()).district_path)
+    return codes.note if codes.provisional else None
+
+
 def flows_view(engine: Engine, principal: Principal) -> list[dict[str, Any]]:
     authorize(principal)
     with reading(engine) as conn:

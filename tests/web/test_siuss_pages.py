@@ -30,6 +30,8 @@ def test_the_planning_office_sees_its_flows_counts_and_outcomes_and_downloads_th
     assert page.status_code == 200
     assert flow.name in page.text and 'href="/siuss"' in page.text  # listed, and in the menu
     assert f'data-respinte="{flow.inserts + flow.cancels}"' in page.text
+    assert 'data-testid="mappatura-provvisoria"' in page.text and "A1.11" in page.text
+    assert "Domanda FNA Misura B2: Mobilita, DisturbiComportamentali, AreaReddituale" in page.text
     download = client.get(f"/siuss/flussi/{flow.flow_id}/xml")
     assert download.status_code == 200 and download.headers["content-type"].startswith("application/xml")
     assert f'filename="{flow.name}.xml"' in download.headers["content-disposition"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from services.siuss import flow_xml, flows_view
+from services.siuss import flow_xml, flows_view, mapping_note, sina_unmapped
 from web.api_models import IdPath
 from web.deps import CurrentUser, current_user, services
 from web.templating import render
@@ -16,7 +16,8 @@ router = APIRouter(include_in_schema=False)
 @router.get("/siuss")
 async def siuss_page(request: Request, user: CurrentUser = Depends(current_user)):
     rows = flows_view(services(request).engine, user.principal)
-    return render(request, "siuss/flussi.html", {"titolo": "Casellario dell'Assistenza (SIUSS)", "flussi": rows})
+    return render(request, "siuss/flussi.html", {"titolo": "Casellario dell'Assistenza (SIUSS)", "flussi": rows,
+                                                 "sina": sina_unmapped(), "mappatura": mapping_note()})
 
 
 @router.get("/siuss/flussi/{flow_id}/xml")
