@@ -13,6 +13,7 @@
 - cli/backup.py: backup, restore; cli/audit.py: `audit verify|checkpoint`;
 - cli/keys.py: `keys new|rotate` (the sealed health data's keys);
 - cli/signatures.py: `firma verifica` (a signed PDF or .p7m, no database).
+- cli/siuss.py: `siuss esporta|esiti|flussi` (the flows to INPS's Casellario, Ufficio di Piano).
 """
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from cli.handover import deputy_app
 from cli.documents import documents_app
 from cli.italian import Typer
 from cli.keys import keys_app
+from cli.siuss import siuss_app
 from cli.operations import obligations_app, outbox_app, policy_app
 from cli.signatures import signature_app
 from cli.users import user_app
@@ -51,6 +53,7 @@ app.add_typer(user_app, name="user")
 app.add_typer(audit_app, name="audit")
 app.add_typer(keys_app, name="keys")
 app.add_typer(signature_app, name="firma")
+app.add_typer(siuss_app, name="siuss")
 
 __all__ = ["app", "main", "user_app"]
 

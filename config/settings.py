@@ -58,6 +58,19 @@ class Settings(BaseSettings):
                                   "Italian qualified CAs taken from the EU trusted list); unset: trust not verified")
     import_max_bytes: int = Field(default=64 * 1024 * 1024, ge=1024,
                                   description="largest spreadsheet the import page accepts (bytes)")
+    siuss_codice_ente: str | None = Field(
+        default=None, max_length=32, description="SIUSS: codice dell'Ente per INPS (default: il codice catastale "
+                                                 "del comune capofila)")
+    siuss_denominazione_ente: str | None = Field(default=None, max_length=100,
+                                                 description="SIUSS: denominazione dell'Ente (default: l'Ambito)")
+    siuss_belfiore_ente: str | None = Field(default=None, pattern=r"^[A-Z][0-9]{3}$",
+                                            description="SIUSS: codice catastale della sede legale dell'Ente "
+                                                        "(default: il comune capofila)")
+    siuss_cf_operatore: str | None = Field(default=None, description="SIUSS: codice fiscale dell'operatore che "
+                                                                     "trasmette (o --cf-operatore)")
+    siuss_codice_regione: str = Field(default="03", pattern=r"^[0-9]{2}$",
+                                      description="SIUSS: regione di residenza (DM 1986; 03 Lombardia)")
+    siuss_dir: Path = Field(default=Path("siuss"), description="dove `legami siuss esporta` scrive i flussi XML")
 
     @model_validator(mode="after")
     def refuse_default_secret_in_production(self) -> "Settings":

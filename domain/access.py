@@ -190,6 +190,11 @@ def case_files_refusal(user: Principal, policy: AccessPolicy = DEFAULT_POLICY) -
     return next((g.reason for g in read_gates(user, policy) if g.cond == FALSE), None)
 
 
+def siuss_refusal(user: Principal) -> str | None:
+    """None if `user` may produce, read and download the SIUSS flows and record INPS's outcomes: the UdP only."""
+    return None if user.role is R.PLANNING_OFFICE else "i flussi SIUSS verso INPS sono riservati all'Ufficio di Piano"
+
+
 def answers_for(user: Principal) -> Cond:
     """The cases whose deadlines are `user`'s to meet or to chase (Oggi, calendar feed, digests): always
     combined with the read scope, never wider."""

@@ -141,6 +141,7 @@ class CaseType:
     diary_kinds: Mapping[str, str] = field(default_factory=dict)  # its own kinds of diary entry (domain/diary.py)
     incompatibilities: tuple[Incompatibility, ...] = ()  # open cases of the person that exclude this type
     required_documents: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # transition -> document types
+    siuss: Any = None  # domain.siuss.SiussMapping: the benefit it sends to INPS's Casellario (None: none)
     _fields: FieldMap = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -286,6 +287,8 @@ def problems(ct: CaseType) -> list[str]:
         found += _recipient_problems((ct.reminders.district_escalation,))
     if ct.incompatibilities and not any(g.check is _real_check() for t in wf.transitions for g in t.guards):
         found.append("incompatibilità dichiarate ma nessuna transizione le controlla (real_incompatibility_guard)")
+    if ct.siuss is not None:
+        found += [f"SIUSS: transizione inesistente {t}" for t in sorted(ct.siuss.transitions() - transitions)]
     for s in (*ct.audience.assessor_states, *ct.isee_renewal_states):
         if s not in states:
             found.append(f"stato inesistente: {s}")

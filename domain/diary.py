@@ -28,6 +28,8 @@ KINDS: dict[str, str] = {
     "relazione": "Relazione",
     "riunione_equipe": "Riunione d'équipe",
 }
+SIUSS_OUTCOME = "esito_siuss"  # recorded by `legami siuss esiti` on the cases of a type that sends benefits to INPS
+RECORDED_KINDS: dict[str, str] = {SIUSS_OUTCOME: "Esito del Casellario dell'Assistenza (INPS)"}
 CLASSES: dict[str, FieldClass] = {"sociale": FieldClass.SOCIAL, "sanitaria": FieldClass.HEALTH}
 CLASS_LABELS: dict[FieldClass, str] = {FieldClass.SOCIAL: "sociale", FieldClass.HEALTH: "sanitaria"}
 
@@ -46,6 +48,12 @@ def kinds_for(case_type: str) -> dict[str, str]:
 
     ct = find_case_type(case_type)
     return {**KINDS, **(dict(ct.diary_kinds) if ct is not None else {})}
+
+
+def kind_labels(case_type: str) -> dict[str, str]:
+    """Every kind an entry of a case of this type may carry, as people read it: those a user writes and those
+    Legami records itself (no user writes them: `check_entry` refuses them)."""
+    return {**kinds_for(case_type), **RECORDED_KINDS}
 
 
 def kind_problems(extra: Mapping[str, str]) -> list[str]:

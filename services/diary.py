@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 
 from domain.access import AccessDenied, AccessPolicy, DEFAULT_POLICY, Principal, diary_classes, diary_refusal, \
     read_refusal
-from domain.diary import CLASS_LABELS, check_entry, kinds_for
+from domain.diary import CLASS_LABELS, check_entry, kind_labels
 from domain.errors import InvalidData
 from domain.field_errors import FieldError
 from domain.fields import FieldClass
@@ -72,7 +72,7 @@ def read_entries(engine: Engine, principal: Principal, case_id: int, *, now: dat
             raise AccessDenied(reason)
         classes = diary_classes(principal, ref, policy)
         rows = store.entries(conn, case_id, frozenset(c.value for c in classes)) if classes else []
-    kinds = kinds_for(ref.case_type)
+    kinds = kind_labels(ref.case_type)
     out = [_shown(case_id, r, kinds) for r in rows]
     health = [f"diario:{r['numero']}" for r in out if r["classe"] == CLASS_LABELS[FieldClass.HEALTH]]
     if health:

@@ -117,6 +117,20 @@ def provider_adhesions(conn, directory, ob, due, as_of) -> list[Pending]:
             for r in sorted(rows, key=lambda r: r.provider_codice)]
 
 
+@fact("prestazioni_siuss_inviate")
+def siuss_benefits_sent(conn, directory, ob, due, as_of) -> list[Pending]:
+    """The benefits granted, changed or retracted by the end of the month before the due date that no SIUSS flow
+    has sent yet (services/siuss.py): the Ufficio di Piano exports that month."""
+    from services.siuss import pending
+
+    month_end = due.replace(day=1) - timedelta(days=1)
+    found = pending(conn, month_end)
+    if not found:
+        return []
+    return [Pending(f"siuss:{month_end:%Y-%m}", f"{len(found)} prestazioni non ancora inviate al Casellario "
+                    f"dell'Assistenza: legami siuss esporta --periodo {month_end:%Y-%m}")]
+
+
 @fact("manuale")
 def manual_only(conn, directory, ob, due, as_of) -> list[Pending]:
     return [Pending("ambito", "da registrare come adempiuto, con motivo")]

@@ -144,7 +144,7 @@ def _escalate_overdue(engine, directory, policy, as_of, batch_size, result) -> N
 def _diary_news(engine, directory, as_of: date, result) -> None:
     """What colleagues wrote in the diary of a worker's cases the day before (kind, author, case; never the text,
     which stays behind the case page's access rule and, for a health entry, its read log)."""
-    from domain.diary import kinds_for
+    from domain.diary import kind_labels
     from store.diary import written_by_colleagues
 
     start = datetime.combine(as_of - timedelta(days=1), time(0, 0), ROME)
@@ -152,7 +152,7 @@ def _diary_news(engine, directory, as_of: date, result) -> None:
         rows = written_by_colleagues(conn, start, start + timedelta(days=1))
     book = DigestBook(as_of)
     for r in rows:
-        kind = kinds_for(r.case_type).get(r.kind, r.kind)
+        kind = kind_labels(r.case_type).get(r.kind, r.kind)
         item = {"categoria": "diario", "caso_id": r.case_id, "tipo_caso": get_workflow(r.case_type).label,
                 "etichetta": f"{kind}, voce n. {r.seq} di {r.author_name}",
                 "scadenza": None, "giorni": None, "comune": directory.comune_name.get(r.comune_istat),

@@ -385,3 +385,41 @@ class CaseImport(SQLModel, table=True):
 
 
 case_import_t = CaseImport.__table__
+class SiussFlow(SQLModel, table=True):
+    """A flow written for INPS's Casellario dell'Assistenza (domain/siuss.py): its name as INPS names flows, the
+    period it covers, the XML as written (validated against the shipped XSD) and who produced it."""
+
+    __tablename__ = "siuss_flow"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, max_length=50)
+    kind: str = Field(max_length=12)  # PS_PSA_SINA (SINBA not produced yet)
+    period: str = Field(max_length=7, index=True)  # AAAA-MM
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    created_by: str = Field(max_length=80)
+    operator_cf: str = Field(max_length=16)
+    xml: str
+    sha256: str = Field(max_length=64)
+
+
+siuss_flow_t = SiussFlow.__table__
+
+
+class SiussItem(SQLModel, table=True):
+    """One benefit in a flow: the case, the beneficiary, the operation (I insert / C cancel), the attributes sent
+    (what the next flow compares with) and INPS's outcome once `legami siuss esiti` records it."""
+
+    __tablename__ = "siuss_item"
+    id: int | None = Field(default=None, primary_key=True)
+    flow_id: int = Field(foreign_key="siuss_flow.id", index=True)
+    case_id: int = Field(foreign_key="case_file.id", index=True)
+    codice_fiscale: str = Field(max_length=16)
+    codice_prestazione: str = Field(max_length=10)
+    operation: str = Field(max_length=1)
+    attributes: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    outcome: str | None = Field(default=None, max_length=20)
+    outcome_detail: str | None = None
+    siuss_id: str | None = Field(default=None, max_length=40)
+    outcome_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+siuss_item_t = SiussItem.__table__

@@ -8,6 +8,7 @@ taken from where the access decision lives:
 - each case type's own pages (the FNA calls, the provider portal) as its declaration lists them
   (`CaseType.menu`, with their refusal);
 - «Cruscotto»: `services.dashboard.dashboard_refusal`; «Relazione annuale»: `domain.access.report_refusal`;
+  «SIUSS» (the flows to INPS's Casellario): `domain.access.siuss_refusal`;
   «Posta in uscita»: `services.outbox_admin.outbox_refusal`;
 - «Consegne e sostituti»: the sub-ambito coordinator (`domain.access.handover_page_refusal`);
 - «Importazione»: `domain.access.import_refusal` (coordinators and the Ufficio di Piano);
@@ -26,7 +27,7 @@ from dataclasses import dataclass
 from fastapi import Request
 
 from domain.access import (AccessDenied, Principal, case_files_refusal, handover_page_refusal, import_refusal,
-                           opening_refusal, report_refusal)
+                           opening_refusal, report_refusal, siuss_refusal)
 from domain.registry import all_case_types
 from services.dashboard import dashboard_refusal
 from services.outbox_admin import outbox_refusal
@@ -61,6 +62,7 @@ def pages() -> list[Page]:
         Page("Consegne e sostituti", "/consegne", handover_page_refusal),
         Page("Cruscotto", "/cruscotto", dashboard_refusal),
         Page("Relazione annuale", "/relazione", report_refusal),
+        Page("SIUSS", "/siuss", siuss_refusal),
         Page("Importazione", "/importa", import_refusal),
         Page("Posta in uscita", "/admin/posta", outbox_refusal),
         Page("Profilo", "/profilo", _everyone),

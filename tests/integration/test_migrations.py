@@ -22,6 +22,7 @@ def tables(url: str) -> set[str]:
 
 REMINDER_TABLES = {"reminder_log", "obligation_status"}
 AUTH_TABLES = {"user_credential", "login_throttle", "user_identity", "health_access_log"}
+SIUSS_TABLES = {"siuss_flow", "siuss_item"}
 
 
 def test_upgrade_from_empty_then_one_step_down_and_up_again(tmp_path):
@@ -31,6 +32,9 @@ def test_upgrade_from_empty_then_one_step_down_and_up_again(tmp_path):
         <= tables(url)
     assert {"web_session", "audit_head", "person_discrepancy", "health_data", "diary_entry", "person_merge",
             "case_document", "deputyship", "case_import"} <= tables(url)
+    assert SIUSS_TABLES <= tables(url)
+    downgrade(url, "-1")  # 0016_siuss: the SIUSS flows
+    assert not (SIUSS_TABLES & tables(url)) and "case_import" in tables(url)
     downgrade(url, "-1")  # 0015_import: the record of imported rows
     assert "case_import" not in tables(url) and "case_document" in tables(url)
     downgrade(url, "-1")  # 0014: the documents' table goes (their files stay in LEGAMI_DOCUMENTS_DIR)
@@ -57,8 +61,8 @@ def test_upgrade_from_empty_then_one_step_down_and_up_again(tmp_path):
     downgrade(url, "-1")
     assert "tally_snapshot" not in tables(url) and REMINDER_TABLES | CASE_TABLES <= tables(url)
     migrate(url)
-    assert "tally_snapshot" in tables(url) and AUTH_TABLES | {"web_session", "audit_head", "health_data",
-                                                              "diary_entry"} <= tables(url)
+    assert "tally_snapshot" in tables(url) and AUTH_TABLES | SIUSS_TABLES | {
+        "web_session", "audit_head", "health_data", "diary_entry"} <= tables(url)
     downgrade(url, "0002_cases")
     assert not (REMINDER_TABLES & tables(url)) and CASE_TABLES <= tables(url)
     migrate(url)

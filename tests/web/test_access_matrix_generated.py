@@ -440,6 +440,7 @@ LIST_READS: dict[str, dict[str, Any]] = {
     "/importa": {},
     "/ente": {},
     "/fna/bandi": {},
+    "/siuss": {},
     "/calendario/{username}/{token}.ics": {},
     "/api/v1/tipi": {},
     "/api/v1/casi": {"limit": 500},
@@ -495,6 +496,8 @@ SKIPPED = {
     ("GET", "/importa/lavori/{job_id}"): "solo chi ha caricato il file (tests/web/test_import_page.py)",
     ("GET", "/importa/lavori/{job_id}/problemi.{fmt}"): "solo chi ha caricato il file "
                                                         "(tests/web/test_import_page.py)",
+    ("GET", "/siuss/flussi/{flow_id}/xml"): "flusso SIUSS (solo Ufficio di Piano, domain.access.siuss_refusal): "
+                                             "tests/web/test_siuss_pages.py",
 }
 
 
@@ -943,6 +946,9 @@ CLI_SKIPPED = {
     "sostituti end": HANDOVER_NOTE,
     "firma verifica": "verifica la firma di un file ricevuto fuori da Legami: nessun dato di caso",
     "import": "scrive casi nuovi (mai ne legge): ruoli e comuni in tests/integration/test_import.py",
+    "siuss esporta": "flussi al Casellario INPS, solo Ufficio di Piano: tests/integration/test_siuss.py",
+    "siuss esiti": "esiti INPS, solo Ufficio di Piano: tests/integration/test_siuss.py",
+    "siuss flussi": "elenco dei flussi SIUSS (nessun dato di caso), solo Ufficio di Piano",
 }
 
 

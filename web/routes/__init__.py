@@ -6,9 +6,9 @@ does not list it); the REST API authorises in the service layer alone. `exports`
 its page routes and its own API router (`documents.api_router`)."""
 from web.routes import api_exports  # noqa: F401  (registers the export routes on api.router)
 from web.routes import (admin, api, api_docs, api_handover, api_person, auth, cases, dashboard, diary, documents,
-                        exports, fna, handover, imports, oggi, person, profile, sad)
+                        exports, fna, handover, imports, oggi, person, profile, sad, siuss)
 
 PAGE_ROUTERS = [auth.router, oggi.router, exports.router, cases.router, diary.router, documents.router,
-                handover.router, fna.router, sad.router, dashboard.router, admin.router, imports.router,
-                profile.router, api_docs.router, person.router]
+                handover.router, fna.router, sad.router, dashboard.router, siuss.router, admin.router,
+                imports.router, profile.router, api_docs.router, person.router]
 ROUTERS = [*PAGE_ROUTERS, api.router, api_person.router, api_handover.router, documents.api_router]

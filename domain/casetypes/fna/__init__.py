@@ -6,6 +6,7 @@ from domain.casetype import Audience, Breakdowns, CaseType, IndicatorGroup, Menu
 from domain.casetypes.fna.bando import BANDO
 from domain.casetypes.fna.demo import demo
 from domain.casetypes.fna.domanda import DOMANDA
+from domain.casetypes.fna.siuss import SIUSS
 from domain.fields import FieldClass
 from domain.indicators import Agg, Interval, Measure, Ratio
 from domain.workflow import Role
@@ -86,6 +87,7 @@ CASE_TYPES = [
         intervals=(Interval("fna_giorni_ammissione_pagamento", "Giorni dall'ammissione al primo pagamento", F,
                             "fna_domanda", ("ammetti",), ("registra_pagamento",)),),
         reminders=ReminderRouting(without_owner=("csc_admin",)),
+        siuss=SIUSS,
         parent=ParentLink(CALL, frozenset({CALL_OPEN}), "Bando FNA"),
         isee_renewal_states=("DISBURSING", "SUSPENDED"),
         # checked against the person's real cases at admission (domain/person.py), besides what the form declares

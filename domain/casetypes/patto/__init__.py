@@ -5,6 +5,7 @@ from domain.casetype import CaseType, IndicatorGroup, Rereferral
 from domain.casetypes.patto.demo import demo
 from domain.casetypes.patto.workflow import PATTO
 from domain.events import Notify, Recipient
+from domain.casetypes.patto.siuss import SIUSS
 from domain.fields import FieldClass
 from domain.indicators import Agg, Interval, Measure, Ratio
 
@@ -75,6 +76,7 @@ CASE_TYPES = [
                       "ulteriore": "Patto ulteriore", "progetto": "Progetto Wel(l)FARE Legami"},
         rereferrals=(Rereferral("patti_risegnalazioni_12m", "Nuove segnalazioni entro 12 mesi dalla precedente",
                                 "segnala", 365),),
+        siuss=SIUSS,
         demo=demo,
         required_documents={PATTO_ACTIVATION: ("patto_firmato",)},  # DOMAIN.md §14: activation needs the signed pact
     ),

@@ -8,6 +8,7 @@ from domain.casetype import Audience, CaseType, DeadlineIndicator, IndicatorGrou
 from domain.casetypes.sad.demo import demo
 from domain.casetypes.sad.workflow import ADESIONE, CASO
 from domain.events import Notify, Recipient
+from domain.casetypes.sad.siuss import SIUSS
 from domain.fields import FieldClass
 from domain.indicators import Agg, Interval, Measure, Ratio
 from domain.workflow import Role
@@ -97,6 +98,7 @@ CASE_TYPES = [
         templates=TEMPLATES,
         audience=Audience(read_by=frozenset({R.PROVIDER}), deadlines_for=frozenset({R.PROVIDER})),
         menu=(MenuItem("Portale ente", "/ente", portal_refusal),),
+        siuss=SIUSS,
         diary_kinds={"verifica_ente": "Verifica con l'ente erogatore"},
     ),
 ]
