@@ -312,6 +312,28 @@ def diary_refusal(user: Principal, case: CaseRef, data_class: FieldClass,
     return None
 
 
+# ----------------------------------------------------------------------------- generated acts
+
+ACT_WRITERS = frozenset({R.SOCIAL_WORKER, R.SUBAREA_COORDINATOR, R.CSC_ADMIN, R.PLANNING_OFFICE})
+
+
+def act_refusal(user: Principal, case: CaseRef, classes: frozenset[FieldClass],
+                policy: AccessPolicy = DEFAULT_POLICY) -> str | None:
+    """None when `user` may generate an act printing data of `classes` on `case` (domain/acts.py): a role that
+    issues the office's papers, within the read scope, seeing every class the act prints (an act with health
+    data only for who reads the case's health data)."""
+    reason = read_refusal(user, case, policy)
+    if reason is not None:
+        return reason
+    if user.role not in ACT_WRITERS:
+        return f"il ruolo «{ROLE_LABELS.get(user.role, user.role)}» non genera gli atti dei casi"
+    hidden = classes - visible_fields(user, case, policy)
+    if hidden:
+        return "l'atto contiene " + ", ".join(sorted(FIELD_CLASS_LABELS[c] for c in hidden)) + \
+            " che l'utente non può consultare su questo caso"
+    return None
+
+
 # ----------------------------------------------------------------------------- acting
 
 

@@ -138,6 +138,7 @@ class CaseType:
     value_labels: Mapping[str, str] = field(default_factory=dict)  # enumerated values as people read them  # states whose beneficiaries renew their ISEE each year (DOMAIN §9)
     demo: DemoGenerator | None = None
     diary_kinds: Mapping[str, str] = field(default_factory=dict)  # its own kinds of diary entry (domain/diary.py)
+    acts: tuple[Any, ...] = ()  # its generated acts (domain/acts.py's Act)
     _fields: FieldMap = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -240,6 +241,9 @@ def problems(ct: CaseType) -> list[str]:
     from domain.diary import kind_problems
 
     found += kind_problems(ct.diary_kinds)
+    from domain.acts import act_problems
+
+    found += act_problems(ct)
     for path in ct.fields:
         root = path.split(".", 1)[0].split("[", 1)[0]
         if root not in fields:

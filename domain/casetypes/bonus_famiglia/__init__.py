@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from domain.casetypes.bonus_famiglia.acts import ACTS
 from domain.casetype import CaseType, IndicatorGroup, ReminderRouting
 from domain.casetypes.bonus_famiglia.workflow import BONUS_FAMIGLIA
 from domain.events import Notify, Recipient
@@ -69,5 +70,6 @@ CASE_TYPES = [
         # the newborn's tessera sanitaria unlocks the second instalment: CSC, who pays it, is reminded too
         reminders=ReminderRouting(by_deadline={"tessera_sanitaria": ("owner", "csc_admin")}),
         demo=demo,
+        acts=ACTS,
     ),
 ]

@@ -1,6 +1,7 @@
 """Patto gener-attivo (DOMAIN.md §4): the declaration and every fact about it that Legami reads."""
 from __future__ import annotations
 
+from domain.casetypes.patto.acts import ACTS
 from domain.casetype import CaseType, IndicatorGroup, Rereferral
 from domain.casetypes.patto.demo import demo
 from domain.casetypes.patto.workflow import PATTO
@@ -76,5 +77,6 @@ CASE_TYPES = [
         rereferrals=(Rereferral("patti_risegnalazioni_12m", "Nuove segnalazioni entro 12 mesi dalla precedente",
                                 "segnala", 365),),
         demo=demo,
+        acts=ACTS,
     ),
 ]

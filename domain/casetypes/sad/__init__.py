@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from domain.casetypes.sad.acts import ACTS
 from domain.conditions import Principal
 from domain.casetype import Audience, CaseType, DeadlineIndicator, IndicatorGroup, MenuItem, ReminderRouting
 from domain.casetypes.sad.demo import demo
@@ -98,5 +99,6 @@ CASE_TYPES = [
         audience=Audience(read_by=frozenset({R.PROVIDER}), deadlines_for=frozenset({R.PROVIDER})),
         menu=(MenuItem("Portale ente", "/ente", portal_refusal),),
         diary_kinds={"verifica_ente": "Verifica con l'ente erogatore"},
+        acts=ACTS,
     ),
 ]
