@@ -43,6 +43,16 @@ class Settings(BaseSettings):
     base_url: str = "http://127.0.0.1:8000"
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024,
                                 description="largest request body accepted (bytes); a larger one is refused (413)")
+    documents_dir: Path | None = Field(default=None, description="where uploaded and generated documents are "
+                                       "kept, content-addressed by SHA-256 (default: a «documenti» folder beside "
+                                       "the SQLite file; on PostgreSQL .legami/documenti)")
+    documents_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024,
+                                     description="largest document accepted on upload (bytes)")
+    documents_types: str = Field(default="pdf,jpeg,png,p7m",
+                                 description="the kinds of file accepted on upload, detected from the content "
+                                             "(comma-separated among pdf, jpeg, png, p7m, tiff, xml)")
+    documents_required: bool = Field(default=True, description="a transition that declares a required document "
+                                     "(e.g. the patto's activation needs the signed patto) refuses without it")
 
     @model_validator(mode="after")
     def refuse_default_secret_in_production(self) -> "Settings":

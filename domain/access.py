@@ -334,6 +334,21 @@ def act_refusal(user: Principal, case: CaseRef, classes: frozenset[FieldClass],
     return None
 
 
+def document_refusal(user: Principal, case: CaseRef, data_class: FieldClass, *, write: bool,
+                     policy: AccessPolicy = DEFAULT_POLICY, generated: bool = False) -> str | None:
+    """None when `user` may read (or, `write`, add) a document of `data_class` on `case` (domain/documents.py):
+    read as the case's fields of that class; add as a diary entry (a role working on cases, a class they see);
+    a generated act is filed by who may generate acts (`act_refusal`, which checked its every class)."""
+    if write and generated:
+        return act_refusal(user, case, frozenset({data_class}), policy)
+    if write:
+        return diary_refusal(user, case, data_class, policy)
+    reason = read_refusal(user, case, policy)
+    if reason is None and data_class not in visible_fields(user, case, policy):
+        return f"documento riservato: non può leggere {FIELD_CLASS_LABELS[data_class]} di questo caso"
+    return reason
+
+
 # ----------------------------------------------------------------------------- acting
 
 

@@ -139,6 +139,7 @@ class CaseType:
     demo: DemoGenerator | None = None
     diary_kinds: Mapping[str, str] = field(default_factory=dict)  # its own kinds of diary entry (domain/diary.py)
     acts: tuple[Any, ...] = ()  # its generated acts (domain/acts.py's Act)
+    required_documents: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # transition -> document types
     _fields: FieldMap = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -244,6 +245,9 @@ def problems(ct: CaseType) -> list[str]:
     from domain.acts import act_problems
 
     found += act_problems(ct)
+    from domain.documents import required_document_problems
+
+    found += required_document_problems(ct.required_documents, transitions)
     for path in ct.fields:
         root = path.split(".", 1)[0].split("[", 1)[0]
         if root not in fields:

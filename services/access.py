@@ -317,6 +317,9 @@ class ScopedCaseService:
 
     def advance(self, principal: Principal, *, case_id: int, transition: str, **kwargs: Any) -> int:
         authorize_fire(self.engine, principal, case_id, transition, today=self.today(), policy=self.policy)
+        from services.documents import check_required_documents  # the documents a transition requires (§14)
+
+        check_required_documents(self.engine, case_id, transition)
         return self.service.advance(case_id=case_id, transition=transition, actor=principal.actor(), **kwargs)
 
     def read(self, principal: Principal, case_id: int) -> dict[str, Any]:

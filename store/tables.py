@@ -291,3 +291,35 @@ class DiaryEntry(SQLModel, table=True):
 
 
 diary_entry_t = DiaryEntry.__table__
+
+
+class CaseDocument(SQLModel, table=True):
+    """A document of a case (domain/documents.py): uploaded or generated, its bytes kept content-addressed by
+    `sha256` under LEGAMI_DOCUMENTS_DIR (store/documents.py), never in the database; never changed nor deleted.
+    The signature columns record what the verification found on upload (None: not signed)."""
+
+    __tablename__ = "case_document"
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case_file.id", index=True)
+    origin: str = Field(max_length=20)  # caricato | generato
+    doc_type: str = Field(max_length=40)  # domain.documents.DOC_TYPES
+    act_name: str | None = Field(default=None, max_length=80)  # the declared act a generated document is
+    filename: str = Field(max_length=200)
+    media_type: str = Field(max_length=80)
+    size: int
+    sha256: str = Field(max_length=64)
+    data_class: str = Field(max_length=20)  # sociale | sanitario
+    protocollo_numero: str | None = Field(default=None, max_length=40)
+    protocollo_data: date | None = None
+    uploaded_by: str = Field(max_length=80)
+    uploaded_at: datetime = Field(sa_type=UTCDateTime)
+    firma_formato: str | None = Field(default=None, max_length=20)  # PAdES | CAdES
+    firma_integra: bool | None = None
+    firmatario_nome: str | None = Field(default=None, max_length=200)
+    firmatario_cf: str | None = Field(default=None, max_length=16)
+    firma_data: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    firma_fiducia: str | None = Field(default=None, max_length=40)  # e.g. «non verificata»
+    firma_dettaglio: str | None = Field(default=None, max_length=2000)
+
+
+case_document_t = CaseDocument.__table__

@@ -19,6 +19,28 @@ from domain.italian import ROME  # noqa: F401  (tests/integration/conftest.py re
 from services.setup import init_database
 from store.db import make_engine, normalise_url
 
+@pytest.fixture(autouse=True)
+def _documents_of_the_test(tmp_path_factory, monkeypatch):
+    """Each test keeps its documents (store/documents.py) in a folder of its own, and the documents a transition
+    requires (DOMAIN.md §14, on by default) are checked only where a test asks for it (`documents_required`):
+    the tests written before documents existed activate patti without uploading the signed patto."""
+    from config.settings import get_settings
+
+    monkeypatch.setenv("LEGAMI_DOCUMENTS_DIR", str(tmp_path_factory.mktemp("documenti")))
+    monkeypatch.setenv("LEGAMI_DOCUMENTS_REQUIRED", "false")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def documents_required(monkeypatch):
+    from config.settings import get_settings
+
+    monkeypatch.setenv("LEGAMI_DOCUMENTS_REQUIRED", "true")
+    get_settings.cache_clear()
+
+
 PG_URL = os.environ.get("LEGAMI_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/legami_test")
 REQUIRE_PG = os.environ.get("LEGAMI_REQUIRE_POSTGRES") == "1"
 # Emptied before each PostgreSQL test: every table but the district's reference data (loaded once), so that no

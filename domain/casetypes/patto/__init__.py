@@ -78,5 +78,6 @@ CASE_TYPES = [
                                 "segnala", 365),),
         demo=demo,
         acts=ACTS,
+        required_documents={PATTO_ACTIVATION: ("patto_firmato",)},  # DOMAIN.md §14: activation needs the signed pact
     ),
 ]
