@@ -3,6 +3,7 @@
 - cli/common.py: the engine, the acting user (--actor), parsing, output, errors at the edge;
 - cli/cases.py: `case ...` (as the --actor user: scope, redaction, health-read log) and `workflow ...`;
 - cli/diary.py: `diario list|add` (the case diary, as the --actor user);
+- cli/acts.py: `atti elenco|genera` (the generated acts, as the --actor user);
 - cli/operations.py: administrative commands (init, demo, policy, sweep, obligations, outbox, serve);
 - cli/reports.py: tally, report, calendar;
 - cli/users.py: `user ...`;
@@ -16,6 +17,7 @@ import sys
 import typer
 
 from cli import backup, operations, reports
+from cli.acts import acts_app
 from cli.audit import audit_app
 from cli.cases import case_app, workflow_app
 from cli.diary import diary_app
@@ -31,6 +33,7 @@ app.add_typer(backup.commands)
 app.add_typer(case_app, name="case")
 app.add_typer(workflow_app, name="workflow")
 app.add_typer(diary_app, name="diario")
+app.add_typer(acts_app, name="atti")
 app.add_typer(policy_app, name="policy")
 app.add_typer(obligations_app, name="obligations")
 app.add_typer(outbox_app, name="outbox")

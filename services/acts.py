@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 
 from domain.access import AccessDenied, AccessPolicy, DEFAULT_POLICY, Principal, act_refusal, read_refusal
-from domain.acts import Act, act_classes, check_inputs, find_act, offered, stored_class
+from domain.acts import ACT_DOC_TYPE, ACT_ORIGIN, Act, act_classes, check_inputs, find_act, offered, stored_class
 from domain.errors import InvalidData, NotFound
 from domain.field_errors import FieldError, italian_errors
 from domain.fields import FieldClass
@@ -79,6 +79,10 @@ def render_act(engine: Engine, principal: Principal, case_id: int, name: str, *,
                         fresh=True)
         district = reference.district(conn)
     context = _context(ct, act, detail, given, district.name if district else "Ambito distrettuale", today)
+    if context["d"].get("ente"):
+        from services.case_pages import provider_names
+
+        context["ente_nome"] = provider_names(engine).get(context["d"]["ente"])
     health = [f for f in act.fields if ct.field_map.of(f) is FieldClass.HEALTH and context["d"].get(f) is not None]
     pdf = act_pdf(act, context)
     if health:
@@ -121,5 +125,33 @@ def _context(ct: Any, act: Act, detail: dict[str, Any], given: dict[str, Any], a
         "caso": {"id": detail["id"], "tipo": ct.label, "stato": detail["stato_etichetta"],
                  "protocollo": data.get("protocollo") if "protocollo" in act.fields else None},
         "passo": {"data": step["efficace_il"], "attore": step["attore"]} if step else None,
-        "scadenze": deadlines, "generato_il": today, **(act.extras(d) if act.extras else {}),
+        "scadenze": deadlines, "generato_il": today, "ente_nome": None, **(act.extras(d) if act.extras else {}),
     }
+
+
+def generate_act(engine: Engine, principal: Principal, case_id: int, name: str, *,
+                 contents: dict[str, Any] | None = None, now: datetime | None = None,
+                 policy: AccessPolicy = DEFAULT_POLICY) -> dict[str, Any]:
+    """Render the act and store it among the case's documents (doc_type «atto», origin «generato», its
+    SHA-256 recorded by services/documents.py); what is shown of the stored document."""
+    from domain.documents import CLASS_LABELS
+    from services.documents import add_document, shown as shown_document
+    from store import documents as documents_store
+
+    now = now or datetime.now(timezone.utc)
+    rendered = render_act(engine, principal, case_id, name, contents=contents, now=now, policy=policy)
+    doc_id = add_document(engine, principal, case_id, content=rendered.pdf, filename=rendered.filename,
+                          doc_type=ACT_DOC_TYPE, data_class=CLASS_LABELS[rendered.data_class], origin=ACT_ORIGIN,
+                          act_name=rendered.act.name, now=now, policy=policy)
+    with reading(engine) as conn:  # the row just written: no second read to log (render_act logged the act's)
+        shown = shown_document(documents_store.one(conn, doc_id))
+    return shown | {"atto_titolo": rendered.act.title}
+
+
+def generated_acts(engine: Engine, principal: Principal, case_id: int, *, now: datetime | None = None,
+                   policy: AccessPolicy = DEFAULT_POLICY) -> list[dict[str, Any]]:
+    """The acts generated on the case that `principal` may read (AccessDenied out of scope)."""
+    from services.documents import list_documents
+
+    return [d for d in list_documents(engine, principal, case_id, now=now, policy=policy, context="atti")
+            if d["origine"] == ACT_ORIGIN and d["tipo"] == ACT_DOC_TYPE]

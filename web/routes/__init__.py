@@ -2,8 +2,8 @@
 
 PAGE_ROUTERS serve the pages (each guarded by `web.nav.guard_page`: a menu page is refused to whoever's menu
 does not list it); the REST API authorises in the service layer alone."""
-from web.routes import admin, api, api_docs, auth, cases, dashboard, diary, fna, oggi, profile, sad
+from web.routes import acts, admin, api, api_acts, api_docs, auth, cases, dashboard, diary, fna, oggi, profile, sad  # noqa: F401
 
-PAGE_ROUTERS = [auth.router, oggi.router, cases.router, diary.router, fna.router, sad.router, dashboard.router,
+PAGE_ROUTERS = [auth.router, oggi.router, cases.router, diary.router, acts.router, fna.router, sad.router, dashboard.router,
                 admin.router, profile.router, api_docs.router]
 ROUTERS = [*PAGE_ROUTERS, api.router]
