@@ -68,11 +68,12 @@ def render_act(engine: Engine, principal: Principal, case_id: int, name: str, *,
         if reason is not None:
             raise AccessDenied(reason)
         ct = get_case_type(ref.case_type)
-        act = _act(ct, name, ref.state)
+        act = _act(ct, name)
         classes = act_classes(ct, act)
-        reason = act_refusal(principal, ref, classes, policy)
+        reason = act_refusal(principal, ref, classes, policy)  # before the state: who may not issue it learns nothing
         if reason is not None:
             raise AccessDenied(reason)
+        _offered_in(ct, act, ref.state)
         given = _contents(act, contents)
         detail = redact(case_detail(conn, case_id, role=principal.role, today=today,
                                     health=FieldClass.HEALTH in classes), principal, case=ref, policy=policy,
@@ -91,16 +92,19 @@ def render_act(engine: Engine, principal: Principal, case_id: int, name: str, *,
     return RenderedAct(case_id, act, pdf, filename, stored_class(ct, act))
 
 
-def _act(ct: Any, name: str, state: str) -> Act:
+def _act(ct: Any, name: str) -> Act:
     act = find_act(ct, name)
     if act is None:
         known = ", ".join(a.name for a in ct.acts) or "nessuno"
         raise NotFound(f"l'atto «{name}» non esiste per «{ct.label}» (disponibili: {known})")
+    return act
+
+
+def _offered_in(ct: Any, act: Act, state: str) -> None:
     if state not in act.states:
         states = ", ".join(sorted(ct.workflow.state(s).label for s in act.states))
         raise InvalidData([FieldError("atto", "Atto", f"«{act.title}» si genera solo nello stato: {states} "
                                       f"(il caso è «{ct.workflow.state(state).label}»)")])
-    return act
 
 
 def _contents(act: Act, contents: dict[str, Any] | None) -> dict[str, Any]:

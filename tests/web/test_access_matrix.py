@@ -193,6 +193,20 @@ def probe_diary_add(p: Probe) -> None:
     p.call("POST", f"{API}/casi/{p.outside}/diario", 403, json=entry)
 
 
+def probe_acts(p: Probe) -> None:
+    _case_reads(p, "/atti")
+
+
+def probe_act_generate(p: Probe) -> None:
+    """Out of scope nobody generates an act (who may in scope: tests/web/test_acts.py)."""
+    p.call("POST", f"{API}/casi/{p.outside}/atti/patto_da_firmare", 403)
+
+
+def probe_act_download(p: Probe) -> None:
+    """Out of scope the download is refused before the document is even looked up."""
+    p.call("GET", f"{API}/casi/{p.outside}/atti/documenti/1", 403)
+
+
 def probe_indicators(p: Probe) -> None:
     p.call("GET", f"{API}/indicatori", p.row.indicators, params={"anno": 2026})
 
@@ -208,6 +222,9 @@ ENDPOINTS: dict[tuple[str, str], Callable[[Probe], None]] = {
     ("GET", f"{API}/indicatori"): probe_indicators,
     ("GET", f"{API}/casi/{{caso_id}}/diario"): probe_diary,
     ("POST", f"{API}/casi/{{caso_id}}/diario"): probe_diary_add,
+    ("GET", f"{API}/casi/{{caso_id}}/atti"): probe_acts,
+    ("POST", f"{API}/casi/{{caso_id}}/atti/{{atto}}"): probe_act_generate,
+    ("GET", f"{API}/casi/{{caso_id}}/atti/documenti/{{documento_id}}"): probe_act_download,
     ("POST", f"{API}/casi/{{caso_id}}/transizioni/{{nome}}"): probe_fire,  # last: it changes the case
 }
 

@@ -43,11 +43,13 @@ from domain.access import (
     FieldClass,
     Principal,
     can_read_case,
+    act_refusal,
     diary_refusal,
     fire_refusal,
     read_as_minor_processor,
     visible_fields,
 )
+from domain.acts import act_classes
 from domain.registry import all_case_types, get_case_type, get_workflow
 from domain.workflow import Role
 from services.access import ScopedCaseService, case_ref, health_reads, principal_for
@@ -397,6 +399,8 @@ CASE_READS: dict[str, CaseRead] = {
     "/api/v1/casi/{caso_id}/scadenze": CaseRead("json", logs="none"),
     "/api/v1/casi/{caso_id}/diario": CaseRead("json", logs="none", narrower="il mondo non ha voci di diario: "
                                               "le voci per classe e le loro letture in tests/web/test_diary.py"),
+    "/api/v1/casi/{caso_id}/atti": CaseRead("json", logs="none", narrower="il mondo non ha atti generati: "
+                                            "gli atti per classe e le loro letture in tests/web/test_acts.py"),
     "/ente/casi/{case_id}": CaseRead("html", roles=frozenset(r for r in Role if portal_refusal(
         Principal("x", r, provider_codice="X")) is None), case_types=frozenset({"sad_caso"}),
         narrower="il portale è degli enti, per i casi SAD"),
@@ -431,6 +435,10 @@ FIRES = {"/api/v1/casi/{caso_id}/transizioni/{nome}", "/casi/{case_id}/transizio
 OPENS = {"/api/v1/casi", "/casi/nuovo"}
 # POSTs that write a diary entry on a case (the number of entries must not move when refused).
 DIARY_WRITES = {"/api/v1/casi/{caso_id}/diario", "/casi/{case_id}/diario"}
+# POSTs that generate an act on a case (the number of documents must not move when refused), and the GETs that
+# download one (refused out of scope before the document is looked up).
+ACT_WRITES = {"/api/v1/casi/{caso_id}/atti/{atto}", "/casi/{case_id}/atti/{atto}"}
+ACT_DOWNLOADS = {"/api/v1/casi/{caso_id}/atti/documenti/{documento_id}", "/casi/{case_id}/atti/documenti/{doc_id}"}
 SKIPPED = {
     ("GET", "/accesso"): "pagina di accesso: nessun dato di caso, nessun utente",
     ("POST", "/accesso"): "login: tests/web/test_sessions.py",
@@ -458,8 +466,8 @@ def route_table(app) -> set[tuple[str, str]]:
 
 
 def exercised() -> set[tuple[str, str]]:
-    return ({("GET", p) for p in (*CASE_READS, *LIST_READS)}
-            | {("POST", p) for p in (*FIRES, *OPENS, *DIARY_WRITES)})
+    return ({("GET", p) for p in (*CASE_READS, *LIST_READS, *ACT_DOWNLOADS)}
+            | {("POST", p) for p in (*FIRES, *OPENS, *DIARY_WRITES, *ACT_WRITES)})
 
 
 def test_every_entrance_is_in_the_matrix():
@@ -471,8 +479,10 @@ def test_every_entrance_is_in_the_matrix():
     assert not gone, f"rotte della matrice che non esistono più: {gone}"
     for method, path in table - set(SKIPPED):
         params = set(re.findall(r"{(\w+)", path))
-        assert params <= CASE_PARAMS | {"nome", "name", "username", "token"}, (method, path, params)
-        assert (path in CASE_READS or path in FIRES or path in DIARY_WRITES) == bool(params & CASE_PARAMS), \
+        assert params <= CASE_PARAMS | {"nome", "name", "username", "token", "atto", "documento_id", "doc_id"}, \
+            (method, path, params)
+        assert (path in CASE_READS or path in FIRES or path in DIARY_WRITES or path in ACT_WRITES
+                or path in ACT_DOWNLOADS) == bool(params & CASE_PARAMS), \
             (method, path)
 
 
@@ -816,12 +826,65 @@ def test_no_diary_entry_is_written_where_the_rule_refuses(world, path, username)
     assert wrong == []
 
 
+# ============================================================================ generated acts: writes refused
+
+
+def count_documents(world: World) -> int:
+    from store.tables import case_document_t
+
+    with world.engine.connect() as conn:
+        return conn.execute(sa.select(sa.func.count()).select_from(case_document_t)).scalar_one()
+
+
+def _acts_refused(world: World, p: Principal) -> Iterator[tuple[str, Case, str]]:
+    """(case, act) pairs on which the rule refuses `p` the act (out of scope, a role that issues none, a class
+    the act prints that they do not see)."""
+    for name, case in world.cases.items():
+        ct = get_case_type(case.ref.case_type)
+        for act in ct.acts:
+            if act_refusal(p, case.ref, act_classes(ct, act)) is not None:
+                yield name, case, act.name
+
+
+@pytest.mark.parametrize("path,username", _user_params(sorted(ACT_WRITES)))
+def test_no_act_is_generated_where_the_rule_refuses(world, path, username):
+    wrong = []
+    for name, case, act in _acts_refused(world, world.principals[username]):
+        before = count_documents(world)
+        url = re.sub(r"{(caso_id|case_id)}", str(case.id), path).replace("{atto}", act)
+        if path.startswith("/api/"):
+            response = world.api[username].post(url)
+        else:
+            response = world.pages[username].post(url, data={"csrf_token": csrf(world, username)},
+                                                  follow_redirects=False)
+        if response.status_code not in REFUSED or count_documents(world) != before:
+            wrong.append((name, act, response.status_code, response.text[:200]))
+        assert leaks_in(response.text, forbidden(world, username)) == [], name
+    assert wrong == []
+
+
+@pytest.mark.parametrize("path,username", _user_params(sorted(ACT_DOWNLOADS)))
+def test_no_act_is_downloaded_out_of_scope(world, path, username):
+    p = world.principals[username]
+    wrong = []
+    for name, case in world.cases.items():
+        if can_read_case(p, case.ref):
+            continue
+        url = re.sub(r"{(caso_id|case_id)}", str(case.id), path)
+        response = (world.api if path.startswith("/api/") else world.pages)[username].get(
+            re.sub(r"{(documento_id|doc_id)}", "1", url))
+        if response.status_code != 403:
+            wrong.append((name, response.status_code, response.text[:200]))
+    assert wrong == []
+
+
 # ============================================================================ the CLI
 
 
 runner = CliRunner()
 CLI_CASE_COMMANDS = {"show", "list", "summary", "advance", "open"}
 CLI_DIARY_COMMANDS = {"list", "add"}
+CLI_ACT_COMMANDS = {"elenco", "genera"}
 CLI_SKIPPED = {
     "workflow list": "le dichiarazioni dei tipi: nessun dato di caso",
     "workflow show": "le dichiarazioni dei tipi: nessun dato di caso",
@@ -862,7 +925,8 @@ def _cli_commands() -> set[str]:
 
 def test_every_cli_command_is_in_the_matrix_or_says_why_not():
     commands = _cli_commands()
-    cases = {f"case {c}" for c in CLI_CASE_COMMANDS} | {f"diario {c}" for c in CLI_DIARY_COMMANDS}
+    cases = ({f"case {c}" for c in CLI_CASE_COMMANDS} | {f"diario {c}" for c in CLI_DIARY_COMMANDS}
+             | {f"atti {c}" for c in CLI_ACT_COMMANDS})
     assert not commands - cases - set(CLI_SKIPPED), "nuovi comandi fuori dalla matrice di accesso"
     assert not (cases | set(CLI_SKIPPED)) - commands, "comandi della matrice che non esistono più"
 
@@ -983,4 +1047,31 @@ def test_the_cli_writes_no_diary_entry_where_the_rule_refuses(world, cli, path, 
                      "--testo", "Voce di prova della matrice")
         if not refused_in_italian(result) or count_entries(world) != before:
             wrong.append((name, result.exit_code, result.output[:200]))
+    assert wrong == []
+
+
+@pytest.mark.parametrize("path,username", _user_params(["legami atti elenco"]))
+def test_the_cli_lists_the_acts_of_a_case_only_in_scope(world, cli, path, username):
+    p = world.principals[username]
+    wrong = []
+    for name, case in world.cases.items():
+        result = cli("atti", "elenco", str(case.id), "--actor", username, "--json")
+        if can_read_case(p, case.ref):
+            ok = result.exit_code == 0 and json.loads(result.stdout)["generati"] == []
+        else:
+            ok = refused_in_italian(result)
+        if not ok:
+            wrong.append((name, result.exit_code, result.output[:200]))
+        assert leaks_in(result.output, forbidden(world, username)) == [], name
+    assert wrong == []
+
+
+@pytest.mark.parametrize("path,username", _user_params(["legami atti genera"]))
+def test_the_cli_generates_no_act_where_the_rule_refuses(world, cli, path, username):
+    wrong = []
+    for name, case, act in _acts_refused(world, world.principals[username]):
+        before = count_documents(world)
+        result = cli("atti", "genera", str(case.id), act, "--actor", username)
+        if not refused_in_italian(result) or count_documents(world) != before:
+            wrong.append((name, act, result.exit_code, result.output[:200]))
     assert wrong == []

@@ -59,6 +59,9 @@ _PARAM_LABELS = {
     "testo": "Testo",
     "classe": "Classe del dato",
     "rettifica_di": "Rettifica della voce",
+    "atto": "Atto",
+    "contenuti": "Contenuti dell'atto",
+    "documento_id": "Numero del documento",
 }
 
 
