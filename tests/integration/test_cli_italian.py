@@ -84,6 +84,9 @@ BAD_INPUT = [  # (arguments, what the one line names)
     (["tally", "--anno", "2026", "--as-of", "ieri"], "--as-of"),
     (["outbox", "list", "--stato", "spedito"], "--stato"),
     (["keys", "new", "--id", "una chiave"], "--id"),
+    (["atti", "elenco"], "CASO"),
+    (["atti", "genera", "1", "patto_da_firmare", "--actor", "as.noli", "--contenuti", "non-esiste.json"],
+     "non-esiste.json"),
 ]
 
 
