@@ -36,7 +36,7 @@ FIELDS = {
 }
 # what each act must say, in Italian, besides its title and the person
 EXPECTED = {
-    "patto_da_firmare": ["Ricerca attiva di lavoro", "Aiuto nella mensa solidale", "€ 1.500,00",
+    "patto_da_firmare": ["patto gener-attivo per l'inclusione: un aiuto economico", "Ricerca attiva di lavoro", "Aiuto nella mensa solidale", "€ 1.500,00",
                          "dal 01/12/2026 e termina il 31/05/2027", "Mario Bianchi", "Regolamento UE 2016/679"],
     "soccorso_istruttorio": ["soccorso istruttorio", "Certificazione L. 104/92", "entro il 30/11/2026",
                              "la domanda sarà archiviata"],
