@@ -4,11 +4,13 @@
 - cli/cases.py: `case ...` (as the --actor user: scope, redaction, health-read log) and `workflow ...`;
 - cli/diary.py: `diario list|add` (the case diary, as the --actor user);
 - cli/acts.py: `atti elenco|genera` (the generated acts, as the --actor user);
+- cli/documents.py: `documenti list|add|get` (a case's documents, as the --actor user);
 - cli/operations.py: administrative commands (init, demo, policy, sweep, obligations, outbox, serve);
 - cli/reports.py: tally, report, calendar;
 - cli/users.py: `user ...`;
 - cli/backup.py: backup, restore; cli/audit.py: `audit verify|checkpoint`;
-- cli/keys.py: `keys new|rotate` (the sealed health data's keys).
+- cli/keys.py: `keys new|rotate` (the sealed health data's keys);
+- cli/signatures.py: `firma verifica` (a signed PDF or .p7m, no database).
 """
 from __future__ import annotations
 
@@ -21,9 +23,11 @@ from cli.acts import acts_app
 from cli.audit import audit_app
 from cli.cases import case_app, workflow_app
 from cli.diary import diary_app
+from cli.documents import documents_app
 from cli.italian import Typer
 from cli.keys import keys_app
 from cli.operations import obligations_app, outbox_app, policy_app
+from cli.signatures import signature_app
 from cli.users import user_app
 
 app = Typer(name="legami", help="Legami: casi, scadenze ed esiti dei servizi sociali d'Ambito.", no_args_is_help=True)
@@ -34,12 +38,14 @@ app.add_typer(case_app, name="case")
 app.add_typer(workflow_app, name="workflow")
 app.add_typer(diary_app, name="diario")
 app.add_typer(acts_app, name="atti")
+app.add_typer(documents_app, name="documenti")
 app.add_typer(policy_app, name="policy")
 app.add_typer(obligations_app, name="obligations")
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(user_app, name="user")
 app.add_typer(audit_app, name="audit")
 app.add_typer(keys_app, name="keys")
+app.add_typer(signature_app, name="firma")
 
 __all__ = ["app", "main", "user_app"]
 

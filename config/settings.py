@@ -53,6 +53,9 @@ class Settings(BaseSettings):
                                              "(comma-separated among pdf, jpeg, png, p7m, tiff, xml)")
     documents_required: bool = Field(default=True, description="a transition that declares a required document "
                                      "(e.g. the patto's activation needs the signed patto) refuses without it")
+    signature_trust_dir: Path | None = Field(
+        default=None, description="folder of PEM/DER root certificates trusted for digital signatures (e.g. the "
+                                  "Italian qualified CAs taken from the EU trusted list); unset: trust not verified")
 
     @model_validator(mode="after")
     def refuse_default_secret_in_production(self) -> "Settings":
@@ -64,6 +67,8 @@ class Settings(BaseSettings):
             from store.sealed import parse_keys
 
             parse_keys(self.health_keys)  # an unreadable key is refused at start, naming it
+        if self.signature_trust_dir is not None and not self.signature_trust_dir.is_dir():
+            raise ValueError(f"LEGAMI_SIGNATURE_TRUST_DIR: la cartella {self.signature_trust_dir} non esiste")
         return self
 
 

@@ -334,19 +334,30 @@ def act_refusal(user: Principal, case: CaseRef, classes: frozenset[FieldClass],
     return None
 
 
+DOCUMENT_WRITERS = DIARY_WRITERS | {R.CSC_ADMIN}  # CSC files the ISEE attestations it records
+
+
+def document_classes(user: Principal, case: CaseRef, policy: AccessPolicy = DEFAULT_POLICY) -> frozenset[FieldClass]:
+    """Classes of documents `user` reads on `case`: social with its social or administrative data, health with its
+    health data."""
+    seen = visible_fields(user, case, policy)
+    return frozenset({_S} if seen & {_S, _A} else ()) | (seen & {_H})
+
+
 def document_refusal(user: Principal, case: CaseRef, data_class: FieldClass, *, write: bool,
                      policy: AccessPolicy = DEFAULT_POLICY, generated: bool = False) -> str | None:
-    """None when `user` may read (or, `write`, add) a document of `data_class` on `case` (domain/documents.py):
-    read as the case's fields of that class; add as a diary entry (a role working on cases, a class they see);
-    a generated act is filed by who may generate acts (`act_refusal`, which checked its every class)."""
+    """None when `user` may read (`write`: add) a document of `data_class` on `case`; a generated act is filed
+    by who may generate acts (`act_refusal`, which checked every class the act prints)."""
     if write and generated:
-        return act_refusal(user, case, frozenset({data_class}), policy)
-    if write:
-        return diary_refusal(user, case, data_class, policy)
-    reason = read_refusal(user, case, policy)
-    if reason is None and data_class not in visible_fields(user, case, policy):
-        return f"documento riservato: non può leggere {FIELD_CLASS_LABELS[data_class]} di questo caso"
-    return reason
+        reason = act_refusal(user, case, frozenset(), policy)
+        if reason is not None:
+            return reason
+    elif write and user.role not in DOCUMENT_WRITERS:
+        return f"il ruolo «{ROLE_LABELS.get(user.role, user.role)}» non aggiunge documenti ai casi"
+    if data_class not in document_classes(user, case, policy):
+        kind = "sanitario" if data_class is _H else "del caso"
+        return read_refusal(user, case, policy) or f"documento {kind} riservato: non accessibile al suo ruolo"
+    return None
 
 
 # ----------------------------------------------------------------------------- acting

@@ -58,14 +58,9 @@ def act_classes(ct: "CaseType", act: Act) -> frozenset[FieldClass]:
 
 
 def stored_class(ct: "CaseType", act: Act) -> FieldClass:
-    """The class a generated act is filed under, the most protected it prints: health if it prints a health
-    field, else social notes if it prints one, else administrative data (identity and amounts, dates, the
-    operational care plan go with the administrative papers of a case)."""
-    classes = act_classes(ct, act)
-    for cls in (FieldClass.HEALTH, FieldClass.SOCIAL):
-        if cls in classes:
-            return cls
-    return FieldClass.ADMINISTRATIVE
+    """The class a generated act is filed under among the documents (domain/documents.py): health if it prints a
+    health field, else social (read with the case's social or administrative data)."""
+    return FieldClass.HEALTH if FieldClass.HEALTH in act_classes(ct, act) else FieldClass.SOCIAL
 
 
 def find_act(ct: "CaseType", name: str) -> Act | None:

@@ -12,6 +12,8 @@ types); `missing_documents` says in Italian which are missing.
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 import unicodedata
 from collections.abc import Collection, Mapping
@@ -34,9 +36,7 @@ DOC_TYPES: dict[str, str] = {
     "altro": "Altro documento",
 }
 ORIGINS: dict[str, str] = {"caricato": "Caricato", "generato": "Generato da Legami"}
-CLASSES: dict[str, FieldClass] = {"sociale": FieldClass.SOCIAL, "sanitario": FieldClass.HEALTH,
-                                   # a generated act printing only administrative data (an FNA notice): CSC reads it
-                                   "amministrativo": FieldClass.ADMINISTRATIVE}
+CLASSES: dict[str, FieldClass] = {"sociale": FieldClass.SOCIAL, "sanitario": FieldClass.HEALTH}
 CLASS_LABELS: dict[FieldClass, str] = {c: label for label, c in CLASSES.items()}
 
 KINDS: dict[str, tuple[str, str]] = {  # kind of file -> (media type, extension)
@@ -58,6 +58,7 @@ LABELS = {"file": "File", "doc_type": "Tipo di documento", "data_class": "Classe
           "protocollo_data": "Data di protocollo", "filename": "Nome del file"}
 # CMS SignedData (1.2.840.113549.1.7.2) as DER: the content type a .p7m (CAdES) starts with
 _SIGNED_DATA_OID = bytes.fromhex("06092a864886f70d010702")
+_BASE64_RE = re.compile(rb"^MI[A-Za-z0-9+/]{14,}")  # base64 of a DER SEQUENCE starts «MI»
 
 
 def _error(field: str, message: str) -> FieldError:
@@ -88,8 +89,17 @@ def allowed_kinds(setting: str | Collection[str] | None) -> tuple[str, ...]:
 
 
 def is_p7m(content: bytes) -> bool:
-    """A DER-encoded CMS SignedData (a CAdES .p7m): a SEQUENCE whose content type is signedData."""
-    return len(content) > 16 and content[0] == 0x30 and _SIGNED_DATA_OID in content[:24]
+    """A CMS SignedData (a CAdES .p7m): DER, a SEQUENCE whose content type is signedData, or the same DER as
+    base64 text (as some Italian signing tools save it)."""
+    if len(content) > 16 and content[0] == 0x30 and _SIGNED_DATA_OID in content[:24]:
+        return True
+    if not _BASE64_RE.match(content[:80]):
+        return False
+    try:
+        der = base64.b64decode(b"".join(content[:4096].split())[:64], validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return len(der) > 16 and der[0] == 0x30 and _SIGNED_DATA_OID in der[:24]
 
 
 def detect_kind(content: bytes) -> str | None:
@@ -165,7 +175,7 @@ def check_meta(raw: Mapping[str, Any], *, now: datetime) -> DocumentMeta:
     label = str(raw.get("data_class") or "sociale").strip().lower()
     data_class = CLASSES.get(label) or CLASSES.get({"sanitaria": "sanitario"}.get(label, ""))
     if data_class is None:
-        errors.append(_error("data_class", "valore non ammesso: scegliere tra " + ", ".join(CLASSES)))
+        errors.append(_error("data_class", "valore non ammesso: scegliere tra sociale, sanitario"))
     origin = str(raw.get("origin") or "caricato").strip()
     if origin not in ORIGINS:
         errors.append(_error("origin", f"valore non ammesso: scegliere tra {', '.join(ORIGINS)}"))

@@ -16,8 +16,8 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from domain.access import AccessDenied, AccessPolicy, DEFAULT_POLICY, Principal, document_refusal, read_refusal, \
-    visible_fields
+from domain.access import AccessDenied, AccessPolicy, DEFAULT_POLICY, Principal, document_classes, \
+    document_refusal, read_refusal
 from domain.documents import CLASS_LABELS, CLASSES, DOC_TYPES, KINDS, ORIGINS, allowed_kinds, check_content, \
     check_meta, clean_filename, detect_kind, missing_documents, required_for, protocol_text, size_text
 from domain.errors import GuardRefused, NotFound
@@ -86,8 +86,8 @@ def list_documents(engine: Engine, principal: Principal, case_id: int, *, now: d
         reason = read_refusal(principal, ref, policy)
         if reason is not None:
             raise AccessDenied(reason)
-        visible = visible_fields(principal, ref, policy)
-        classes = frozenset(label for label, cls in CLASSES.items() if cls in visible)
+        readable = document_classes(principal, ref, policy)
+        classes = frozenset(label for label, cls in CLASSES.items() if cls in readable)
         rows = store.of_case(conn, case_id, classes)
     out = [shown(r) for r in rows]
     health = [f"documento:{d['id']}" for d in out if d["classe"] == HEALTH]
@@ -162,6 +162,9 @@ def _signature_columns(report: Any) -> dict[str, Any]:
     if report is None:
         return {}
     detail = getattr(report, "dettaglio", None)
+    others = tuple(getattr(report, "altri_firmatari", ()) or ())
+    if others:
+        detail = f"{detail or ''} Altri firmatari: {', '.join(others)}.".strip()
     return {"firma_formato": report.formato, "firma_integra": report.integra,
             "firmatario_nome": (report.firmatario_nome or None) and str(report.firmatario_nome)[:200],
             "firmatario_cf": (report.firmatario_cf or None) and str(report.firmatario_cf)[:16],

@@ -134,8 +134,11 @@ def one(conn: Connection, doc_id: int) -> dict[str, Any] | None:
 
 
 def types_of_case(conn: Connection, case_id: int) -> frozenset[str]:
-    """The document types a case has (whatever their class: a requirement asks whether it exists)."""
-    return frozenset(conn.execute(sa.select(t.c.doc_type).where(t.c.case_id == case_id).distinct()).scalars())
+    """The document types a case has (whatever their class: a requirement asks whether it exists); a signed
+    document found altered after its signature does not count."""
+    q = sa.select(t.c.doc_type).where(t.c.case_id == case_id, sa.or_(t.c.firma_integra.is_(None),
+                                                                      t.c.firma_integra.is_(True)))
+    return frozenset(conn.execute(q.distinct()).scalars())
 
 
 def present(conn: Connection) -> bool:

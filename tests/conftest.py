@@ -19,17 +19,39 @@ from domain.italian import ROME  # noqa: F401  (tests/integration/conftest.py re
 from services.setup import init_database
 from store.db import make_engine, normalise_url
 
-@pytest.fixture(autouse=True)
-def _documents_of_the_test(tmp_path_factory, monkeypatch):
-    """Each test keeps its documents (store/documents.py) in a folder of its own, and the documents a transition
-    requires (DOMAIN.md §14, on by default) are checked only where a test asks for it (`documents_required`):
-    the tests written before documents existed activate patti without uploading the signed patto."""
+@pytest.fixture(scope="session", autouse=True)
+def _documents_of_the_session(tmp_path_factory):
+    """The session keeps its documents (store/documents.py, content-addressed: sharing is safe) in a folder of its
+    own, and the documents a transition requires (DOMAIN.md §14, on by default) are checked only where a test asks
+    for it (`documents_required`): the tests written before documents existed activate patti without uploading
+    the signed patto."""
     from config.settings import get_settings
 
-    monkeypatch.setenv("LEGAMI_DOCUMENTS_DIR", str(tmp_path_factory.mktemp("documenti")))
-    monkeypatch.setenv("LEGAMI_DOCUMENTS_REQUIRED", "false")
+    saved = {k: os.environ.get(k) for k in ("LEGAMI_DOCUMENTS_DIR", "LEGAMI_DOCUMENTS_REQUIRED")}
+    os.environ["LEGAMI_DOCUMENTS_DIR"] = str(tmp_path_factory.mktemp("documenti"))
+    os.environ["LEGAMI_DOCUMENTS_REQUIRED"] = "false"
     get_settings.cache_clear()
     yield
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def setting(monkeypatch):
+    """setting("LEGAMI_X", "value"): a setting changed for one test, the cached settings read again (and again
+    after the test, once the environment is back)."""
+    from config.settings import get_settings
+
+    def change(name: str, value: str) -> None:
+        monkeypatch.setenv(name, value)
+        get_settings.cache_clear()
+
+    yield change
+    monkeypatch.undo()
     get_settings.cache_clear()
 
 
@@ -38,6 +60,9 @@ def documents_required(monkeypatch):
     from config.settings import get_settings
 
     monkeypatch.setenv("LEGAMI_DOCUMENTS_REQUIRED", "true")
+    get_settings.cache_clear()
+    yield
+    monkeypatch.undo()
     get_settings.cache_clear()
 
 

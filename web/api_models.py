@@ -47,6 +47,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     403: {"model": Errore, "description": "Accesso negato (fuori ambito, ruolo non ammesso, token CSRF mancante)"},
     404: {"model": Errore, "description": "Caso o risorsa inesistente"},
     409: {"model": Errore, "description": "Il caso è stato modificato nel frattempo (versione attesa superata)"},
+    413: {"model": Errore, "description": "Richiesta troppo grande"},
     422: {"model": Errore, "description": "Dati non validi: gli errori nominano il campo, in italiano"},
 }
 
@@ -341,4 +342,42 @@ class VoceDiario(_Out):
 class VoceRegistrata(_Out):
     caso: int
     numero: int
+    url: str
+
+
+# ----------------------------------------------------------------------------- documents (services/documents.py)
+
+
+class FirmaDocumento(_Out):
+    formato: str | None = Field(default=None, description="PAdES | CAdES")
+    integra: bool | None = Field(default=None, description="false: il documento è stato alterato dopo la firma")
+    firmatario: str | None = None
+    codice_fiscale: str | None = None
+    data: datetime | None = None
+    fiducia: str | None = Field(default=None, description="«non verificata» senza un elenco di CA fidate")
+    dettaglio: str | None = None
+
+
+class Documento(_Out):
+    id: int
+    caso: int
+    tipo: str
+    tipo_etichetta: str
+    origine: str = Field(description="caricato | generato")
+    atto: str | None = None
+    nome_file: str
+    tipo_file: str = Field(description="Tipo letto dal contenuto al caricamento")
+    dimensione: int
+    sha256: str = Field(description="Impronta SHA-256 del file")
+    classe: str = Field(description="sociale | sanitario")
+    protocollo_numero: str | None = None
+    protocollo_data: date | None = None
+    caricato_da: str
+    caricato_il: datetime
+    firma: FirmaDocumento | None = None
+
+
+class DocumentoRegistrato(_Out):
+    caso: int
+    documento: int
     url: str

@@ -58,14 +58,16 @@ def create_app(*, settings: Settings | None = None, engine: Engine | None = None
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
 
     from web.nav import guard_page
-    from web.routes import PAGE_ROUTERS, api
+    from web.routes import PAGE_ROUTERS, api, documents
 
     for router in PAGE_ROUTERS:
         app.include_router(router, dependencies=[Depends(guard_page)])
     app.include_router(api.router)
+    app.include_router(documents.api_router)
 
     app.add_middleware(RetryReadsOnLostConnection)  # innermost: a read that met a dead pooled connection runs again
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)  # inside the security headers
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes,  # uploads: the documents' own cap
+                       upload_max_bytes=settings.documents_max_bytes + 64 * 1024)  # inside the security headers
     app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(LoginRequired)

@@ -35,18 +35,25 @@ def refusal(request: Request, max_bytes: int) -> Response:
     return render(request, "errore.html", {"titolo": title, "messaggio": message}, status_code=413)
 
 
+def is_upload(scope: Scope) -> bool:
+    """A document upload (web/routes/documents.py): POST to a case's /documenti, page or API."""
+    return scope.get("method") == "POST" and scope.get("path", "").rstrip("/").endswith("/documenti")
+
+
 class BodyLimit:
-    def __init__(self, app: ASGIApp, max_bytes: int):
+    def __init__(self, app: ASGIApp, max_bytes: int, upload_max_bytes: int | None = None):
         self.app = app
         self.max_bytes = max_bytes
+        self.upload_max_bytes = upload_max_bytes or max_bytes
 
     async def __call__(self, scope: Scope, receive, send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.upload_max_bytes if is_upload(scope) else self.max_bytes
         declared = dict(scope.get("headers") or ()).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(scope, receive, send)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._refuse(scope, receive, send, limit)
             return
         received = 0
         exceeded = False
@@ -57,7 +64,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     exceeded = True
                     raise _TooLarge()
             return message
@@ -74,9 +81,9 @@ class BodyLimit:
         except _TooLarge:
             pass
         if exceeded and not started:
-            await self._refuse(scope, receive, send)
+            await self._refuse(scope, receive, send, limit)
 
-    async def _refuse(self, scope: Scope, receive, send) -> None:
-        response = refusal(Request(scope, receive), self.max_bytes)
+    async def _refuse(self, scope: Scope, receive, send, limit: int) -> None:
+        response = refusal(Request(scope, receive), limit)
         response.headers["Connection"] = "close"
         await response(scope, receive, send)

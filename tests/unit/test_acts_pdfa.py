@@ -91,12 +91,12 @@ def test_a_value_in_a_template_is_escaped_not_run_as_html():
     assert "&lt;b&gt;grassetto&lt;/b&gt;" in act_html(act, ctx)
 
 
-def test_an_act_with_a_health_field_is_filed_as_health_data_and_the_fna_notices_as_administrative():
+def test_an_act_with_a_health_field_is_filed_as_health_data_and_the_others_as_social_documents():
     scheda = get_case_type("bonus_famiglia").acts[0]
     assert FieldClass.HEALTH in act_classes(get_case_type("bonus_famiglia"), scheda)
     assert stored_class(get_case_type("bonus_famiglia"), scheda) is FieldClass.HEALTH
     fna = get_case_type("fna_domanda")
-    assert {stored_class(fna, a) for a in fna.acts} == {FieldClass.ADMINISTRATIVE}
+    assert {stored_class(fna, a) for a in fna.acts} == {FieldClass.SOCIAL}
     assert stored_class(get_case_type("patto"), get_case_type("patto").acts[0]) is FieldClass.SOCIAL
 
 

@@ -25,6 +25,7 @@ from tests.district_world import CREMA, PANDINO
 from tests.integration.patto_steps import MONITORAGGIO, segnalazione
 
 from .conftest import NOW, PASSWORD
+from .document_helpers import MATRIX_PDF, put_document
 
 API = "/api/v1"
 TODAY = NOW.date()
@@ -57,6 +58,7 @@ class Row:
     indicators: int
     fire_outside: int = 403
     notes: list[str] = field(default_factory=list)
+    document_inside: int = 200  # a social document of the case in scope (providers read only the care plan)
 
 
 PATTO_CREMA = ("patto", CREMA, segnalazione(surname="Nuovi", name="Dario"), 201)
@@ -88,10 +90,10 @@ MATRIX: dict[str, Row] = {
     "udp.admin": Row("fna", "patto_crema", ("fna_bando", None, FNA_CALL, 201), refused(PATTO_CREMA),
                      Fire("preavviso_rigetto", REJECTION_NOTICE, 200), 200),
     "ente.girasole": Row("sad_ente01", "sad_ente02", ("sad_caso", CREMA, segnalazione(), 403), refused(PATTO_CREMA),
-                         Fire("prima_visita", FIRST_VISIT, 200), 403),
+                         Fire("prima_visita", FIRST_VISIT, 200), 403, document_inside=403),
     # ENTE02's case has no voucher yet: the first visit cannot be logged (state), the other provider's is refused
     "ente.ponte": Row("sad_ente02", "sad_ente01", ("sad_caso", CREMA, segnalazione(), 403), refused(PATTO_CREMA),
-                      Fire("prima_visita", FIRST_VISIT, 422), 403),
+                      Fire("prima_visita", FIRST_VISIT, 422), 403, document_inside=403),
     "ovd.valutatore": Row(None, "patto_crema", refused(PATTO_CREMA), ("fna_bando", None, FNA_CALL, 403),
                           Fire("registra_monitoraggio", MONITORAGGIO, 0), 200),
     "asst.medici": Row("fna", "patto_crema", refused(PATTO_CREMA), ("fna_bando", None, FNA_CALL, 403),
@@ -193,6 +195,26 @@ def probe_diary_add(p: Probe) -> None:
     p.call("POST", f"{API}/casi/{p.outside}/diario", 403, json=entry)
 
 
+def probe_documents(p: Probe) -> None:
+    _case_reads(p, "/documenti")
+
+
+def probe_documents_add(p: Probe) -> None:
+    """Out of scope nobody adds a document (who may in scope: tests/web/test_documents.py)."""
+    p.call("POST", f"{API}/casi/{p.outside}/documenti", 403, data={"tipo": "altro"},
+           files={"file": ("a.pdf", MATRIX_PDF, "application/pdf")})
+
+
+def probe_document_download(p: Probe) -> None:
+    """A (social) document of the case out of scope is refused; of the case in scope, served as an attachment."""
+    engine = p.client.app.state.services.engine
+    p.call("GET", f"{API}/documenti/{put_document(engine, p.outside)}", 403)
+    if p.inside is not None:
+        got = p.call("GET", f"{API}/documenti/{put_document(engine, p.inside)}", p.row.document_inside)
+        if got.status_code == 200 and not got.headers["content-disposition"].startswith("attachment;"):
+            p.mismatches.append("GET /documenti: non servito come allegato")
+
+
 def probe_acts(p: Probe) -> None:
     _case_reads(p, "/atti")
 
@@ -200,11 +222,6 @@ def probe_acts(p: Probe) -> None:
 def probe_act_generate(p: Probe) -> None:
     """Out of scope nobody generates an act (who may in scope: tests/web/test_acts.py)."""
     p.call("POST", f"{API}/casi/{p.outside}/atti/patto_da_firmare", 403)
-
-
-def probe_act_download(p: Probe) -> None:
-    """Out of scope the download is refused before the document is even looked up."""
-    p.call("GET", f"{API}/casi/{p.outside}/atti/documenti/1", 403)
 
 
 def probe_indicators(p: Probe) -> None:
@@ -222,9 +239,11 @@ ENDPOINTS: dict[tuple[str, str], Callable[[Probe], None]] = {
     ("GET", f"{API}/indicatori"): probe_indicators,
     ("GET", f"{API}/casi/{{caso_id}}/diario"): probe_diary,
     ("POST", f"{API}/casi/{{caso_id}}/diario"): probe_diary_add,
+    ("GET", f"{API}/casi/{{caso_id}}/documenti"): probe_documents,
+    ("POST", f"{API}/casi/{{caso_id}}/documenti"): probe_documents_add,
+    ("GET", f"{API}/documenti/{{documento_id}}"): probe_document_download,
     ("GET", f"{API}/casi/{{caso_id}}/atti"): probe_acts,
     ("POST", f"{API}/casi/{{caso_id}}/atti/{{atto}}"): probe_act_generate,
-    ("GET", f"{API}/casi/{{caso_id}}/atti/documenti/{{documento_id}}"): probe_act_download,
     ("POST", f"{API}/casi/{{caso_id}}/transizioni/{{nome}}"): probe_fire,  # last: it changes the case
 }
 

@@ -45,6 +45,7 @@ from domain.access import (
     can_read_case,
     act_refusal,
     diary_refusal,
+    document_refusal,
     fire_refusal,
     read_as_minor_processor,
     visible_fields,
@@ -401,6 +402,8 @@ CASE_READS: dict[str, CaseRead] = {
                                               "le voci per classe e le loro letture in tests/web/test_diary.py"),
     "/api/v1/casi/{caso_id}/atti": CaseRead("json", logs="none", narrower="il mondo non ha atti generati: "
                                             "gli atti per classe e le loro letture in tests/web/test_acts.py"),
+    "/api/v1/casi/{caso_id}/documenti": CaseRead("json", logs="none", narrower="i documenti del mondo sono sociali: "
+                                                 "quelli sanitari e le loro letture in tests/web/test_documents.py"),
     "/ente/casi/{case_id}": CaseRead("html", roles=frozenset(r for r in Role if portal_refusal(
         Principal("x", r, provider_codice="X")) is None), case_types=frozenset({"sad_caso"}),
         narrower="il portale è degli enti, per i casi SAD"),
@@ -435,10 +438,12 @@ FIRES = {"/api/v1/casi/{caso_id}/transizioni/{nome}", "/casi/{case_id}/transizio
 OPENS = {"/api/v1/casi", "/casi/nuovo"}
 # POSTs that write a diary entry on a case (the number of entries must not move when refused).
 DIARY_WRITES = {"/api/v1/casi/{caso_id}/diario", "/casi/{case_id}/diario"}
-# POSTs that generate an act on a case (the number of documents must not move when refused), and the GETs that
-# download one (refused out of scope before the document is looked up).
+# POSTs that add a document to a case, GETs that download one (services/documents.py)
+DOCUMENT_WRITES = {"/api/v1/casi/{caso_id}/documenti", "/casi/{case_id}/documenti"}
+DOCUMENT_READS = {"/api/v1/documenti/{documento_id}", "/casi/{case_id}/documenti/{doc_id}"}
+# POSTs that generate an act on a case (the number of documents must not move when refused; services/acts.py)
 ACT_WRITES = {"/api/v1/casi/{caso_id}/atti/{atto}", "/casi/{case_id}/atti/{atto}"}
-ACT_DOWNLOADS = {"/api/v1/casi/{caso_id}/atti/documenti/{documento_id}", "/casi/{case_id}/atti/documenti/{doc_id}"}
+DOCUMENT_PARAMS = {"documento_id", "doc_id"}
 SKIPPED = {
     ("GET", "/accesso"): "pagina di accesso: nessun dato di caso, nessun utente",
     ("POST", "/accesso"): "login: tests/web/test_sessions.py",
@@ -466,8 +471,8 @@ def route_table(app) -> set[tuple[str, str]]:
 
 
 def exercised() -> set[tuple[str, str]]:
-    return ({("GET", p) for p in (*CASE_READS, *LIST_READS, *ACT_DOWNLOADS)}
-            | {("POST", p) for p in (*FIRES, *OPENS, *DIARY_WRITES, *ACT_WRITES)})
+    return ({("GET", p) for p in (*CASE_READS, *LIST_READS, *DOCUMENT_READS)}
+            | {("POST", p) for p in (*FIRES, *OPENS, *DIARY_WRITES, *DOCUMENT_WRITES, *ACT_WRITES)})
 
 
 def test_every_entrance_is_in_the_matrix():
@@ -479,10 +484,10 @@ def test_every_entrance_is_in_the_matrix():
     assert not gone, f"rotte della matrice che non esistono più: {gone}"
     for method, path in table - set(SKIPPED):
         params = set(re.findall(r"{(\w+)", path))
-        assert params <= CASE_PARAMS | {"nome", "name", "username", "token", "atto", "documento_id", "doc_id"}, \
+        assert params <= CASE_PARAMS | DOCUMENT_PARAMS | {"nome", "name", "username", "token", "atto"}, \
             (method, path, params)
-        assert (path in CASE_READS or path in FIRES or path in DIARY_WRITES or path in ACT_WRITES
-                or path in ACT_DOWNLOADS) == bool(params & CASE_PARAMS), \
+        assert (path in CASE_READS or path in FIRES or path in DIARY_WRITES or path in DOCUMENT_WRITES
+                or path in DOCUMENT_READS or path in ACT_WRITES) == bool(params & (CASE_PARAMS | DOCUMENT_PARAMS)), \
             (method, path)
 
 
@@ -826,64 +831,13 @@ def test_no_diary_entry_is_written_where_the_rule_refuses(world, path, username)
     assert wrong == []
 
 
-# ============================================================================ generated acts: writes refused
-
-
-def count_documents(world: World) -> int:
-    from store.tables import case_document_t
-
-    with world.engine.connect() as conn:
-        return conn.execute(sa.select(sa.func.count()).select_from(case_document_t)).scalar_one()
-
-
-def _acts_refused(world: World, p: Principal) -> Iterator[tuple[str, Case, str]]:
-    """(case, act) pairs on which the rule refuses `p` the act (out of scope, a role that issues none, a class
-    the act prints that they do not see)."""
-    for name, case in world.cases.items():
-        ct = get_case_type(case.ref.case_type)
-        for act in ct.acts:
-            if act_refusal(p, case.ref, act_classes(ct, act)) is not None:
-                yield name, case, act.name
-
-
-@pytest.mark.parametrize("path,username", _user_params(sorted(ACT_WRITES)))
-def test_no_act_is_generated_where_the_rule_refuses(world, path, username):
-    wrong = []
-    for name, case, act in _acts_refused(world, world.principals[username]):
-        before = count_documents(world)
-        url = re.sub(r"{(caso_id|case_id)}", str(case.id), path).replace("{atto}", act)
-        if path.startswith("/api/"):
-            response = world.api[username].post(url)
-        else:
-            response = world.pages[username].post(url, data={"csrf_token": csrf(world, username)},
-                                                  follow_redirects=False)
-        if response.status_code not in REFUSED or count_documents(world) != before:
-            wrong.append((name, act, response.status_code, response.text[:200]))
-        assert leaks_in(response.text, forbidden(world, username)) == [], name
-    assert wrong == []
-
-
-@pytest.mark.parametrize("path,username", _user_params(sorted(ACT_DOWNLOADS)))
-def test_no_act_is_downloaded_out_of_scope(world, path, username):
-    p = world.principals[username]
-    wrong = []
-    for name, case in world.cases.items():
-        if can_read_case(p, case.ref):
-            continue
-        url = re.sub(r"{(caso_id|case_id)}", str(case.id), path)
-        response = (world.api if path.startswith("/api/") else world.pages)[username].get(
-            re.sub(r"{(documento_id|doc_id)}", "1", url))
-        if response.status_code != 403:
-            wrong.append((name, response.status_code, response.text[:200]))
-    assert wrong == []
-
-
 # ============================================================================ the CLI
 
 
 runner = CliRunner()
 CLI_CASE_COMMANDS = {"show", "list", "summary", "advance", "open"}
 CLI_DIARY_COMMANDS = {"list", "add"}
+CLI_DOCUMENT_COMMANDS = {"list", "add", "get"}
 CLI_ACT_COMMANDS = {"elenco", "genera"}
 CLI_SKIPPED = {
     "workflow list": "le dichiarazioni dei tipi: nessun dato di caso",
@@ -925,8 +879,8 @@ def _cli_commands() -> set[str]:
 
 def test_every_cli_command_is_in_the_matrix_or_says_why_not():
     commands = _cli_commands()
-    cases = ({f"case {c}" for c in CLI_CASE_COMMANDS} | {f"diario {c}" for c in CLI_DIARY_COMMANDS}
-             | {f"atti {c}" for c in CLI_ACT_COMMANDS})
+    cases = {f"case {c}" for c in CLI_CASE_COMMANDS} | {f"diario {c}" for c in CLI_DIARY_COMMANDS} \
+        | {f"documenti {c}" for c in CLI_DOCUMENT_COMMANDS} | {f"atti {c}" for c in CLI_ACT_COMMANDS}
     assert not commands - cases - set(CLI_SKIPPED), "nuovi comandi fuori dalla matrice di accesso"
     assert not (cases | set(CLI_SKIPPED)) - commands, "comandi della matrice che non esistono più"
 
@@ -1047,6 +1001,131 @@ def test_the_cli_writes_no_diary_entry_where_the_rule_refuses(world, cli, path, 
                      "--testo", "Voce di prova della matrice")
         if not refused_in_italian(result) or count_entries(world) != before:
             wrong.append((name, result.exit_code, result.output[:200]))
+    assert wrong == []
+
+
+# ============================================================================ documents: adds refused, downloads
+
+
+def count_documents(world: World) -> int:
+    from store.tables import case_document_t
+
+    with world.engine.connect() as conn:
+        return conn.execute(sa.select(sa.func.count()).select_from(case_document_t)).scalar_one()
+
+
+_WORLD_DOCUMENTS: dict[tuple[int, str], int] = {}
+
+
+def world_document(world: World, name: str) -> int:
+    """A social document on the world's case `name` (put once, through the store)."""
+    from tests.web.document_helpers import put_document
+
+    key = (id(world), name)
+    if key not in _WORLD_DOCUMENTS:
+        _WORLD_DOCUMENTS[key] = put_document(world.engine, world.cases[name].id)
+    return _WORLD_DOCUMENTS[key]
+
+
+def _document_refused(world: World, p: Principal) -> Iterator[tuple[str, Case]]:
+    for name, case in world.cases.items():
+        if document_refusal(p, case.ref, FieldClass.SOCIAL, write=True) is not None:
+            yield name, case
+
+
+MATRIX_FILE = {"file": ("matrice.pdf", b"%PDF-1.4\n% prova della matrice\n%%EOF\n", "application/pdf")}
+
+
+@pytest.mark.parametrize("path,username", _user_params(sorted(DOCUMENT_WRITES)))
+def test_no_document_is_added_where_the_rule_refuses(world, path, username):
+    wrong = []
+    for name, case in _document_refused(world, world.principals[username]):
+        before = count_documents(world)
+        url = re.sub(r"{(caso_id|case_id)}", str(case.id), path)
+        if path.startswith("/api/"):
+            response = world.api[username].post(url, data={"tipo": "altro"}, files=MATRIX_FILE)
+        else:
+            response = world.pages[username].post(url, data={"tipo": "altro", "csrf_token": csrf(world, username)},
+                                                  files=MATRIX_FILE, follow_redirects=False)
+        if response.status_code not in REFUSED or count_documents(world) != before:
+            wrong.append((name, response.status_code, response.text[:200]))
+        assert leaks_in(response.text, forbidden(world, username)) == [], name
+    assert wrong == []
+
+
+@pytest.mark.parametrize("path,username", _user_params(sorted(DOCUMENT_READS)))
+def test_a_document_is_downloaded_exactly_as_the_rule_says_and_only_as_an_attachment(world, path, username):
+    p, wrong = world.principals[username], []
+    client = world.api[username] if path.startswith("/api/") else world.pages[username]
+    for name, case in world.cases.items():
+        doc = world_document(world, name)
+        url = re.sub(r"{(caso_id|case_id)}", str(case.id), re.sub(r"{(documento_id|doc_id)}", str(doc), path))
+        response = client.get(url)
+        if document_refusal(p, case.ref, FieldClass.SOCIAL, write=False) is None:
+            ok = response.status_code == 200 and response.headers["content-disposition"].startswith("attachment;")
+        else:
+            ok = response.status_code in REFUSED
+            assert leaks_in(response.text, forbidden(world, username)) == [], name
+        if not ok:
+            wrong.append((name, response.status_code, response.text[:200]))
+    assert wrong == []
+
+
+@pytest.mark.parametrize("path,username", _user_params(["legami documenti list", "legami documenti add",
+                                                        "legami documenti get"]))
+def test_the_cli_lists_adds_and_gets_documents_only_as_the_rule_says(world, cli, path, username, tmp_path):
+    p, command, wrong = world.principals[username], path.split()[-1], []
+    source = tmp_path / "matrice.pdf"
+    source.write_bytes(MATRIX_FILE["file"][1])
+    for name, case in world.cases.items():
+        if command == "list":
+            result = cli("documenti", "list", str(case.id), "--actor", username, "--json")
+            ok = result.exit_code == 0 if can_read_case(p, case.ref) else refused_in_italian(result)
+        elif command == "add":
+            if document_refusal(p, case.ref, FieldClass.SOCIAL, write=True) is None:
+                continue
+            before = count_documents(world)
+            result = cli("documenti", "add", str(case.id), str(source), "--tipo", "altro", "--actor", username)
+            ok = refused_in_italian(result) and count_documents(world) == before
+        else:
+            target = tmp_path / f"{name}.pdf"
+            result = cli("documenti", "get", str(world_document(world, name)), str(target), "--actor", username)
+            ok = (result.exit_code == 0 and target.exists()) \
+                if document_refusal(p, case.ref, FieldClass.SOCIAL, write=False) is None \
+                else refused_in_italian(result) and not target.exists()
+        if not ok:
+            wrong.append((name, result.exit_code, result.output[:200]))
+        assert leaks_in(result.output, forbidden(world, username)) == [], name
+    assert wrong == []
+
+
+# ============================================================================ generated acts: writes refused
+
+
+def _acts_refused(world: World, p: Principal) -> Iterator[tuple[str, Case, str]]:
+    """(case, act) pairs on which the rule refuses `p` the act (out of scope, a role that issues none, a class
+    the act prints that they do not see)."""
+    for name, case in world.cases.items():
+        ct = get_case_type(case.ref.case_type)
+        for act in ct.acts:
+            if act_refusal(p, case.ref, act_classes(ct, act)) is not None:
+                yield name, case, act.name
+
+
+@pytest.mark.parametrize("path,username", _user_params(sorted(ACT_WRITES)))
+def test_no_act_is_generated_where_the_rule_refuses(world, path, username):
+    wrong = []
+    for name, case, act in _acts_refused(world, world.principals[username]):
+        before = count_documents(world)
+        url = re.sub(r"{(caso_id|case_id)}", str(case.id), path).replace("{atto}", act)
+        if path.startswith("/api/"):
+            response = world.api[username].post(url)
+        else:
+            response = world.pages[username].post(url, data={"csrf_token": csrf(world, username)},
+                                                  follow_redirects=False)
+        if response.status_code not in REFUSED or count_documents(world) != before:
+            wrong.append((name, act, response.status_code, response.text[:200]))
+        assert leaks_in(response.text, forbidden(world, username)) == [], name
     assert wrong == []
 
 

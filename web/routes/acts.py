@@ -1,6 +1,5 @@
-"""Generated acts on the case page: «Genera atto» (plain POST → 303 back to the case) and the download of a
-generated act (always as an attachment). Scope, the act's rule and the checks are the service layer's
-(services/acts.py, services/documents.py)."""
+"""Generated acts on the case page: «Genera atto» (plain POST → 303 back to the case; the act is then downloaded
+as any document of the case). Scope, the act's rule and the checks are the service layer's (services/acts.py)."""
 from __future__ import annotations
 
 from typing import Annotated
@@ -29,10 +28,3 @@ async def generate(request: Request, case_id: IdPath, atto: ActName, user: Curre
         ctx["errori_pagina"] = [str(e) for e in exc.errors]
         return render(request, "casi/caso.html", ctx, status_code=422)
     return _done(request, f"/casi/{case_id}?atto={doc['id']}#atti")
-
-
-@router.get("/casi/{case_id}/atti/documenti/{doc_id}")
-def download(request: Request, case_id: IdPath, doc_id: IdPath, user: CurrentUser = Depends(current_user)):
-    from web.routes.api_acts import act_download
-
-    return act_download(services(request), user, case_id, doc_id)

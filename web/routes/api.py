@@ -62,6 +62,9 @@ _PARAM_LABELS = {
     "atto": "Atto",
     "contenuti": "Contenuti dell'atto",
     "documento_id": "Numero del documento",
+    "file": "File",
+    "protocollo_numero": "Numero di protocollo",
+    "protocollo_data": "Data di protocollo",
 }
 
 

@@ -39,6 +39,7 @@ from web.case_view import deadline_badge, history, ordered_forms, people_named, 
 from web.describe import describe_blocks
 from web.acts_view import acts_context
 from web.diary_view import diary_context
+from web.documents_view import documents_context
 from web.errors import status_of
 from web.forms import (
     FormField,
@@ -340,8 +341,9 @@ def _case_context(request: Request, user: CurrentUser, case_id: int, *, failed: 
     names = case_pages.display_names(svc.engine, people_named(wf, detail["storia"], detail["assegnatario"]))
     providers = case_pages.provider_names(svc.engine)
     storia = history(wf, detail["storia"], names, providers)
-    return diary_context(svc, user, case_id, storia, values=diary_values, errors=diary_errors) | acts_context(
-        svc, user, case_id, request.query_params.get("atto")) | {
+    return diary_context(svc, user, case_id, storia, values=diary_values, errors=diary_errors) | \
+        documents_context(svc, user, case_id) | {"documento_caricato": request.query_params.get("documento")} | \
+        acts_context(svc, user, case_id, request.query_params.get("atto")) | {
         "caso": detail, "workflow": wf, "moduli": forms, "moduli_avanti": forward, "moduli_secondari": secondary,
         "punto": where, "storia": storia, "voce_scritta": request.query_params.get("voce"),
         "assegnatario_nome": names.get(detail["assegnatario"] or "", detail["assegnatario"]),
