@@ -157,5 +157,9 @@ def generated_acts(engine: Engine, principal: Principal, case_id: int, *, now: d
     """The acts generated on the case that `principal` may read (AccessDenied out of scope)."""
     from services.documents import list_documents
 
-    return [d for d in list_documents(engine, principal, case_id, now=now, policy=policy, context="atti")
-            if d["origine"] == ACT_ORIGIN and d["tipo"] == ACT_DOC_TYPE]
+    return acts_among(list_documents(engine, principal, case_id, now=now, policy=policy, context="atti"))
+
+
+def acts_among(documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The generated acts in a list of the case's documents (as services/documents.py shows them)."""
+    return [d for d in documents if d["origine"] == ACT_ORIGIN and d["tipo"] == ACT_DOC_TYPE]

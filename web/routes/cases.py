@@ -341,9 +341,10 @@ def _case_context(request: Request, user: CurrentUser, case_id: int, *, failed: 
     names = case_pages.display_names(svc.engine, people_named(wf, detail["storia"], detail["assegnatario"]))
     providers = case_pages.provider_names(svc.engine)
     storia = history(wf, detail["storia"], names, providers)
-    return diary_context(svc, user, case_id, storia, values=diary_values, errors=diary_errors) | \
-        documents_context(svc, user, case_id) | {"documento_caricato": request.query_params.get("documento")} | \
-        acts_context(svc, user, case_id, request.query_params.get("atto")) | {
+    documents = documents_context(svc, user, case_id)
+    return diary_context(svc, user, case_id, storia, values=diary_values, errors=diary_errors) | documents | \
+        {"documento_caricato": request.query_params.get("documento")} | \
+        acts_context(svc, user, case_id, documents["documenti"], request.query_params.get("atto")) | {
         "caso": detail, "workflow": wf, "moduli": forms, "moduli_avanti": forward, "moduli_secondari": secondary,
         "punto": where, "storia": storia, "voce_scritta": request.query_params.get("voce"),
         "assegnatario_nome": names.get(detail["assegnatario"] or "", detail["assegnatario"]),
