@@ -125,6 +125,12 @@ def test_the_cli_lists_and_generates_an_act_with_json(world, cli, tmp_path):
     assert "Voucher sociale per l'assistenza domiciliare" in text and "€ 473,00" in text  # 22 h × € 21,50
     again = cli("atti", "elenco", str(case_id), "--actor", "as.rossi", "--json")
     assert [d["id"] for d in json.loads(again.stdout)["generati"]] == [doc["id"]]
+    text = cli("atti", "elenco", str(case_id), "--actor", "as.rossi")
+    assert text.exit_code == 0 and "voucher_sad: Voucher sociale per l'assistenza domiciliare" in text.output
+    assert doc["sha256"] in text.output
+    said = cli("atti", "genera", str(case_id), "voucher_sad", "--actor", "as.rossi")
+    assert said.exit_code == 0 and said.output.startswith("Atto «Voucher sociale per l'assistenza domiciliare» "
+                                                          "generato: documento n. ")
     refused = cli("atti", "genera", str(case_id), "voucher_sad", "--actor", "as.verdi")
     assert refused.exit_code != 0
 
