@@ -35,6 +35,9 @@ def rotate(as_json: bool = JsonOpt) -> None:
 
     ring = run(keyring)
     resealed = run(lambda: reseal_all(engine(), ring))
+    from store.documents import reseal_files  # the health documents' files (store/documents.py)
+
+    resealed += run(lambda: reseal_files(engine(), ring))
     counts = key_counts(engine())
     result = {"chiave_corrente": ring.current, "ricifrati": resealed, "per_chiave": counts}
     if as_json:

@@ -334,7 +334,7 @@ def act_refusal(user: Principal, case: CaseRef, classes: frozenset[FieldClass],
     return None
 
 
-DOCUMENT_WRITERS = DIARY_WRITERS | {R.CSC_ADMIN}  # CSC files the ISEE attestations it records
+DOCUMENT_WRITERS = DIARY_WRITERS | {R.CSC_ADMIN, R.SYSTEM}  # CSC files ISEE attestations; the system, acts
 
 
 def document_classes(user: Principal, case: CaseRef, policy: AccessPolicy = DEFAULT_POLICY) -> frozenset[FieldClass]:

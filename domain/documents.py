@@ -55,7 +55,8 @@ PROTOCOLLO_MAX = 40
 _PROTOCOLLO_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z/._ -]*$")
 LABELS = {"file": "File", "doc_type": "Tipo di documento", "data_class": "Classe del dato",
           "origin": "Origine", "protocollo_numero": "Numero di protocollo",
-          "protocollo_data": "Data di protocollo", "filename": "Nome del file"}
+          "protocollo_data": "Data di protocollo", "filename": "Nome del file", "act_name": "Atto"}
+ACT_NAME_MAX = 80
 # CMS SignedData (1.2.840.113549.1.7.2) as DER: the content type a .p7m (CAdES) starts with
 _SIGNED_DATA_OID = bytes.fromhex("06092a864886f70d010702")
 _BASE64_RE = re.compile(rb"^MI[A-Za-z0-9+/]{14,}")  # base64 of a DER SEQUENCE starts «MI»
@@ -196,6 +197,9 @@ def check_meta(raw: Mapping[str, Any], *, now: datetime) -> DocumentMeta:
             errors.append(_error("protocollo_data", str(exc)))
     if day is not None and numero is None:
         errors.append(_error("protocollo_numero", "la data di protocollo va data con il suo numero"))
+    act = raw.get("act_name")
+    if act is not None and (not isinstance(act, str) or not 0 < len(act) <= ACT_NAME_MAX):
+        errors.append(_error("act_name", f"il nome dell'atto dichiarato, al massimo {ACT_NAME_MAX} caratteri"))
     if errors:
         raise InvalidData(errors)
     return DocumentMeta(doc_type, data_class, origin, str(raw.get("filename") or ""), numero, day)

@@ -33,8 +33,8 @@ MANIFEST = "manifest.json"
 ARCHIVE_PREFIX = "legami-backup-"
 ARCHIVE_NAME = re.compile(r"^legami-backup-(\d{8}-\d{6})\.tar\.gz$")
 DB_PART = {"sqlite": "database/legami.sqlite3", "postgresql": "database/legami.pgdump"}
-# Settings whose folder (every file under it) or file travels with the database in every backup. None of them
-# exists yet: LEGAMI_DOCUMENTS_DIR and the health store's key files add their setting's name here when they come.
+# Settings whose folder (every file under it) or file travels with the database in every backup: the documents
+# (LEGAMI_DOCUMENTS_DIR, or its default beside the SQLite file); the health store's key files when they come.
 FOLDER_SETTINGS: tuple[str, ...] = ("documents_dir",)
 FILE_SETTINGS: tuple[str, ...] = ()
 CHUNK = 1 << 20
@@ -52,7 +52,12 @@ def locations_from_settings(settings: Any) -> Locations:
     def configured(names: tuple[str, ...]) -> dict[str, Path]:
         return {n: Path(v) for n in names if (v := getattr(settings, n, None))}
 
-    return Locations(folders=configured(FOLDER_SETTINGS), files=configured(FILE_SETTINGS))
+    folders = configured(FOLDER_SETTINGS)
+    if "documents_dir" not in folders and getattr(settings, "database_url", None):
+        from store.documents import default_root  # the documents' default folder, beside the SQLite file
+
+        folders["documents_dir"] = default_root(settings.database_url)
+    return Locations(folders=folders, files=configured(FILE_SETTINGS))
 
 
 # ------------------------------------------------------------------------------------------------ backup

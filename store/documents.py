@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from store.sealed import Keyring, keyring
 from store.tables import case_document_t
+from store.uow import reading
 
 t = case_document_t
 _SEALED_MAGIC = b"LGSD1"
@@ -36,7 +37,12 @@ def documents_root(bind: Engine | Connection) -> Path:
     configured = get_settings().documents_dir
     if configured is not None:
         return Path(configured)
-    url = bind.engine.url if isinstance(bind, Connection) else bind.url
+    return default_root(bind.engine.url if isinstance(bind, Connection) else bind.url)
+
+
+def default_root(url: str | sa.engine.URL) -> Path:
+    """Where documents go when LEGAMI_DOCUMENTS_DIR is not set: beside the SQLite file, else .legami/documenti."""
+    url = sa.engine.make_url(url)
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
         return Path(url.database).resolve().parent / "documenti"
     return Path(".legami/documenti")
@@ -75,16 +81,39 @@ def put_file(root: Path, content: bytes, *, sealed: bool, ring: Keyring | None =
     path = _path(root, sha, sealed)
     if path.exists():
         return sha
-    if sealed:
-        ring = ring or keyring()
-        nonce = os.urandom(12)
-        key_id = ring.current.encode()
-        data = _SEALED_MAGIC + bytes([len(key_id)]) + key_id + nonce + \
-            ring.aead(ring.current).encrypt(nonce, content, sha.encode())
-    else:
-        data = content
-    _write_atomically(path, data)
+    _write_atomically(path, _sealed_bytes(content, sha, ring or keyring()) if sealed else content)
     return sha
+
+
+def _sealed_bytes(content: bytes, sha: str, ring: Keyring) -> bytes:
+    """The sealed file: magic, key id, nonce, AES-GCM of the content bound to its SHA-256."""
+    nonce, key_id = os.urandom(12), ring.current.encode()
+    return _SEALED_MAGIC + bytes([len(key_id)]) + key_id + nonce + \
+        ring.aead(ring.current).encrypt(nonce, content, sha.encode())
+
+
+def _sealed_key(path: Path) -> str | None:
+    head = path.read_bytes()[:len(_SEALED_MAGIC) + 256]
+    n = len(_SEALED_MAGIC)
+    return head[n + 1:n + 1 + head[n]].decode() if head.startswith(_SEALED_MAGIC) else None
+
+
+def reseal_files(bind: Engine | Connection, ring: Keyring | None = None) -> int:
+    """Re-encrypt with the current health key every sealed document file kept under another one (`legami keys
+    rotate`); each file replaced atomically, so an interrupted rotation resumes. The number re-encrypted."""
+    ring = ring or keyring()
+    root, done = documents_root(bind), 0
+    with reading(bind) as conn:
+        if not present(conn):
+            return 0
+        shas = conn.execute(sa.select(t.c.sha256).where(t.c.data_class == "sanitario").distinct()).scalars().all()
+    for sha in shas:
+        path = _path(root, sha, True)
+        if not path.exists() or _sealed_key(path) in (None, ring.current):
+            continue
+        _write_atomically(path, _sealed_bytes(get_file(root, sha, sealed=True, ring=ring), sha, ring))
+        done += 1
+    return done
 
 
 def get_file(root: Path, sha: str, *, sealed: bool, ring: Keyring | None = None) -> bytes:

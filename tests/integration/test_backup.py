@@ -32,8 +32,9 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def cli_url(db_url, monkeypatch):
+def cli_url(db_url, monkeypatch, tmp_path):
     monkeypatch.setenv("LEGAMI_DATABASE_URL", db_url)
+    monkeypatch.setenv("LEGAMI_DOCUMENTS_DIR", str(tmp_path / "documenti"))  # its own, not the session's
     get_settings.cache_clear()
     cached_engine.cache_clear()
     yield db_url

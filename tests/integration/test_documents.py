@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import struct
+import uuid
 import zlib
 from datetime import date
 
@@ -133,3 +134,29 @@ def test_activation_is_refused_without_the_signed_patto_and_accepted_with_it(
                  now=NOW)
     scoped.advance(rossi, case_id=drafting, transition="attiva", data=patto_firmato(), effective_at=date(2026, 2, 2))
     assert scoped.read(rossi, drafting)["stato"] == "ACTIVE"
+
+
+def test_rotating_the_health_keys_re_encrypts_the_sealed_document_files(engine, drafting, setting):
+    from store.documents import reseal_files
+    from store.sealed import keyring, new_key_entry
+
+    rossi, content = who(engine, "as.rossi"), PDF + f"% rotazione {uuid.uuid4()}\n".encode()  # a file of its own
+    setting("LEGAMI_HEALTH_KEYS", old := new_key_entry("vecchia"))
+    doc_id = add_document(engine, rossi, drafting, content=content, filename="c.pdf",
+                          doc_type="certificato", data_class="sanitario", now=NOW)
+    setting("LEGAMI_HEALTH_KEYS", f"{(new := new_key_entry('nuova'))},{old}")
+    assert reseal_files(engine, keyring()) == 1 and reseal_files(engine, keyring()) == 0
+    setting("LEGAMI_HEALTH_KEYS", new)  # the old key gone: the file still opens
+    assert read_document(engine, rossi, doc_id, now=NOW)[1] == content
+
+
+def test_a_generated_act_is_stored_with_its_declared_name_and_without_the_upload_cap(engine, drafting, setting):
+    setting("LEGAMI_DOCUMENTS_MAX_BYTES", "2048")
+    act = PDF + b"%" + b"a" * 4096
+    doc_id = add_document(engine, who(engine, "as.rossi"), drafting, content=act, filename="patto.pdf",
+                          doc_type="atto", origin="generato", act_name="patto_da_firmare", now=NOW)
+    meta, back = read_document(engine, who(engine, "as.rossi"), doc_id, now=NOW)
+    assert back == act and (meta["origine"], meta["atto"]) == ("generato", "patto_da_firmare")
+    with pytest.raises(InvalidData):
+        add_document(engine, who(engine, "as.rossi"), drafting, content=act, filename="x.pdf", doc_type="atto",
+                     origin="generato", act_name="x" * 81, now=NOW)

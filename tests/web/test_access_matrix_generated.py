@@ -859,6 +859,7 @@ CLI_SKIPPED = {
     "audit checkpoint": "amministrativo (teste delle catene di impronte)",
     "keys new": "amministrativo (genera una chiave, nessun dato letto)",
     "keys rotate": "amministrativo (ricifra i dati sanitari senza mostrarli)",
+    "firma verifica": "verifica la firma di un file ricevuto fuori da Legami: nessun dato di caso",
 }
 
 

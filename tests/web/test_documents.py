@@ -95,6 +95,12 @@ def test_an_oversized_file_is_refused_with_an_italian_message(api, drafting, set
     assert refused.json()["errori"][0]["messaggio"] == "il file è troppo grande (8 KB): al massimo 2 KB"
 
 
+def test_an_upload_may_exceed_the_general_body_cap_up_to_the_documents_own(api, drafting):
+    big = PDF + b"%" + b"0" * (1536 * 1024)  # 1.5 MB: over LEGAMI_MAX_BODY_BYTES (1 MB), under the 10 MB cap
+    assert upload(api("as.rossi"), drafting, big).status_code == 201
+    assert api("as.rossi").post(f"{API}/casi/{drafting}/diario", content=b"x" * (1536 * 1024)).status_code == 413
+
+
 def test_a_document_uploaded_on_the_case_page_is_listed_there_and_downloads_as_an_attachment(client_for, drafting):
     page = client_for("as.rossi")
     posted = page.post(f"/casi/{drafting}/documenti", follow_redirects=False,
@@ -115,7 +121,8 @@ def test_a_document_uploaded_on_the_case_page_is_listed_there_and_downloads_as_a
 def test_activation_is_refused_without_the_signed_patto_and_accepted_with_it(
         api, client_for, drafting, documents_required):
     page = html.unescape(client_for("as.rossi").get(f"/casi/{drafting}").text)
-    assert "Documenti richiesti per «Firma e attivazione del patto»" in page and "Patto firmato: <strong>manca</strong>" in page
+    assert "Documenti richiesti per «Firma e attivazione del patto»" in page
+    assert "Patto firmato: <strong>manca</strong>" in page
     rossi = api("as.rossi")
     data = {"dati": patto_firmato(start="01/12/2026", end="31/05/2027") | {"firmato_il": "19/11/2026"}}
     refused = rossi.post(f"{API}/casi/{drafting}/transizioni/attiva", json=data)
@@ -210,3 +217,14 @@ def test_the_cli_adds_lists_and_gets_a_document_with_json(db_url, web_engine, dr
     assert refused.exit_code != 0
     cached_engine(db_url).dispose()
     cached_engine.cache_clear()
+
+
+def test_the_activation_form_posted_without_the_signed_patto_says_what_is_missing(client_for, drafting,
+                                                                                  documents_required):
+    page = client_for("as.rossi")
+    token = csrf_of(page, f"/casi/{drafting}")
+    for headers in ({}, {"HX-Request": "true"}):  # the plain form and its htmx swap
+        refused = page.post(f"/casi/{drafting}/transizioni/attiva", headers=headers, follow_redirects=False,
+                            data={"csrf_token": token, "efficace_il": "19/11/2026"})
+        assert refused.status_code == 422, refused.text[:300]
+        assert "manca il documento richiesto «Patto firmato»" in html.unescape(refused.text)
