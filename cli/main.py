@@ -5,6 +5,7 @@
 - cli/diary.py: `diario list|add` (the case diary, as the --actor user);
 - cli/person.py: `persona mostra|unisci|risolvi` (the person across measures, as the --actor user);
 - cli/handover.py: `case riassegna|trasferisci|consegna`, `sostituti list|add|end` (hand-over, as --actor);
+- cli/acts.py: `atti elenco|genera` (the generated acts, as the --actor user);
 - cli/documents.py: `documenti list|add|get` (a case's documents, as the --actor user);
 - cli/imports.py: `import TIPO FILE`, `import modello TIPO FILE.xlsx` (existing cases from a spreadsheet);
 - cli/operations.py: administrative commands (init, demo, policy, sweep, obligations, outbox, serve);
@@ -22,6 +23,7 @@ import sys
 import typer
 
 from cli import backup, imports, operations, reports
+from cli.acts import acts_app
 from cli.audit import audit_app
 from cli.cases import case_app, workflow_app
 from cli.diary import diary_app
@@ -45,6 +47,7 @@ app.add_typer(workflow_app, name="workflow")
 app.add_typer(diary_app, name="diario")
 app.add_typer(person_app, name="persona")
 app.add_typer(deputy_app, name="sostituti")
+app.add_typer(acts_app, name="atti")
 app.add_typer(documents_app, name="documenti")
 app.add_typer(policy_app, name="policy")
 app.add_typer(obligations_app, name="obligations")

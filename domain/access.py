@@ -312,6 +312,28 @@ def diary_refusal(user: Principal, case: CaseRef, data_class: FieldClass,
     return None
 
 
+# ----------------------------------------------------------------------------- generated acts
+
+ACT_WRITERS = frozenset({R.SOCIAL_WORKER, R.SUBAREA_COORDINATOR, R.CSC_ADMIN, R.PLANNING_OFFICE})
+
+
+def act_refusal(user: Principal, case: CaseRef, classes: frozenset[FieldClass],
+                policy: AccessPolicy = DEFAULT_POLICY) -> str | None:
+    """None when `user` may generate an act printing data of `classes` on `case` (domain/acts.py): a role that
+    issues the office's papers, within the read scope, seeing every class the act prints (an act with health
+    data only for who reads the case's health data)."""
+    reason = read_refusal(user, case, policy)
+    if reason is not None:
+        return reason
+    if user.role not in ACT_WRITERS:
+        return f"il ruolo «{ROLE_LABELS.get(user.role, user.role)}» non genera gli atti dei casi"
+    hidden = classes - visible_fields(user, case, policy)
+    if hidden:
+        return "l'atto contiene " + ", ".join(sorted(FIELD_CLASS_LABELS[c] for c in hidden)) + \
+            " che l'utente non può consultare su questo caso"
+    return None
+
+
 # ----------------------------------------------------------------------------- the person's identity (§13)
 
 IDENTITY_KEEPERS = frozenset({R.SUBAREA_COORDINATOR, R.CSC_ADMIN})
@@ -344,9 +366,14 @@ def document_classes(user: Principal, case: CaseRef, policy: AccessPolicy = DEFA
 
 
 def document_refusal(user: Principal, case: CaseRef, data_class: FieldClass, *, write: bool,
-                     policy: AccessPolicy = DEFAULT_POLICY) -> str | None:
-    """None when `user` may read (`write`: add) a document of `data_class` on `case`."""
-    if write and user.role not in DOCUMENT_WRITERS:
+                     policy: AccessPolicy = DEFAULT_POLICY, generated: bool = False) -> str | None:
+    """None when `user` may read (`write`: add) a document of `data_class` on `case`; a generated act is filed
+    by who may generate acts (`act_refusal`, which checked every class the act prints)."""
+    if write and generated:
+        reason = act_refusal(user, case, frozenset(), policy)
+        if reason is not None:
+            return reason
+    elif write and user.role not in DOCUMENT_WRITERS:
         return f"il ruolo «{ROLE_LABELS.get(user.role, user.role)}» non aggiunge documenti ai casi"
     if data_class not in document_classes(user, case, policy):
         kind = "sanitario" if data_class is _H else "del caso"

@@ -140,6 +140,7 @@ class CaseType:
     demo: DemoGenerator | None = None
     diary_kinds: Mapping[str, str] = field(default_factory=dict)  # its own kinds of diary entry (domain/diary.py)
     incompatibilities: tuple[Incompatibility, ...] = ()  # open cases of the person that exclude this type
+    acts: tuple[Any, ...] = ()  # its generated acts (domain/acts.py's Act)
     required_documents: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # transition -> document types
     siuss: Any = None  # domain.siuss.SiussMapping: the benefit it sends to INPS's Casellario (None: none)
     _fields: FieldMap = field(init=False, repr=False, compare=False)
@@ -244,6 +245,9 @@ def problems(ct: CaseType) -> list[str]:
     from domain.diary import kind_problems
 
     found += kind_problems(ct.diary_kinds)
+    from domain.acts import act_problems
+
+    found += act_problems(ct)
     from domain.documents import required_document_problems
 
     found += required_document_problems(ct.required_documents, transitions)

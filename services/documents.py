@@ -54,7 +54,8 @@ def add_document(engine: Engine, principal: Principal, case_id: int, *, content:
     meta = check_meta({"doc_type": doc_type, "data_class": data_class, "origin": origin, "filename": filename,
                        "protocollo_numero": protocollo_numero, "protocollo_data": protocollo_data,
                        "act_name": act_name}, now=now)
-    reason = document_refusal(principal, ref, meta.data_class, write=True, policy=policy)
+    reason = document_refusal(principal, ref, meta.data_class, write=True, policy=policy,
+                              generated=meta.origin == "generato")
     if reason is not None:
         raise AccessDenied(reason)
     settings = _settings()

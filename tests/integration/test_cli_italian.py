@@ -87,6 +87,9 @@ BAD_INPUT = [  # (arguments, what the one line names)
     (["persona", "mostra", "uno", "--actor", "as.noli"], "CASO"),
     (["persona", "unisci", "--provvisorio", "91000370196", "--definitivo", "X", "--actor", "as.noli"], "--motivo"),
     (["persona", "risolvi", "1", "--actor", "as.noli"], "--esito"),
+    (["atti", "elenco"], "CASO"),
+    (["atti", "genera", "1", "patto_da_firmare", "--actor", "as.noli", "--contenuti", "non-esiste.json"],
+     "non-esiste.json"),
 ]
 
 

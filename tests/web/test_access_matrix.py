@@ -252,6 +252,15 @@ def probe_document_download(p: Probe) -> None:
             p.mismatches.append("GET /documenti: non servito come allegato")
 
 
+def probe_acts(p: Probe) -> None:
+    _case_reads(p, "/atti")
+
+
+def probe_act_generate(p: Probe) -> None:
+    """Out of scope nobody generates an act (who may in scope: tests/web/test_acts.py)."""
+    p.call("POST", f"{API}/casi/{p.outside}/atti/patto_da_firmare", 403)
+
+
 def probe_indicators(p: Probe) -> None:
     p.call("GET", f"{API}/indicatori", p.row.indicators, params={"anno": 2026})
 
@@ -350,6 +359,8 @@ ENDPOINTS: dict[tuple[str, str], Callable[[Probe], None]] = {
     ("GET", f"{API}/sostituti"): probe_deputies,
     ("POST", f"{API}/sostituti"): probe_deputy_add,
     ("POST", f"{API}/sostituti/{{sostituzione_id}}/fine"): probe_deputy_end,
+    ("GET", f"{API}/casi/{{caso_id}}/atti"): probe_acts,
+    ("POST", f"{API}/casi/{{caso_id}}/atti/{{atto}}"): probe_act_generate,
     ("POST", f"{API}/casi/{{caso_id}}/transizioni/{{nome}}"): probe_fire,  # last: it changes the case
 }
 

@@ -48,12 +48,14 @@ from domain.access import (
     FieldClass,
     Principal,
     can_read_case,
+    act_refusal,
     diary_refusal,
     document_refusal,
     fire_refusal,
     read_as_minor_processor,
     visible_fields,
 )
+from domain.acts import act_classes
 from domain.registry import all_case_types, get_case_type, get_workflow
 from domain.workflow import Role
 from services.access import ScopedCaseService, case_ref, health_reads, principal_for
@@ -412,6 +414,8 @@ CASE_READS: dict[str, CaseRead] = {
     "/api/v1/casi/{caso_id}/scadenze": CaseRead("json", logs="none"),
     "/api/v1/casi/{caso_id}/diario": CaseRead("json", logs="none", narrower="il mondo non ha voci di diario: "
                                               "le voci per classe e le loro letture in tests/web/test_diary.py"),
+    "/api/v1/casi/{caso_id}/atti": CaseRead("json", logs="none", narrower="il mondo non ha atti generati: "
+                                            "gli atti per classe e le loro letture in tests/web/test_acts.py"),
     "/api/v1/casi/{caso_id}/documenti": CaseRead("json", logs="none", narrower="i documenti del mondo sono sociali: "
                                                  "quelli sanitari e le loro letture in tests/web/test_documents.py"),
     "/ente/casi/{case_id}": CaseRead("html", roles=frozenset(r for r in Role if portal_refusal(
@@ -468,6 +472,8 @@ HANDOVER_NOTE = "consegne e sostituti, senza caso nel percorso: chi può e chi n
 # POSTs that add a document to a case, GETs that download one (services/documents.py)
 DOCUMENT_WRITES = {"/api/v1/casi/{caso_id}/documenti", "/casi/{case_id}/documenti"}
 DOCUMENT_READS = {"/api/v1/documenti/{documento_id}", "/casi/{case_id}/documenti/{doc_id}"}
+# POSTs that generate an act on a case (the number of documents must not move when refused; services/acts.py)
+ACT_WRITES = {"/api/v1/casi/{caso_id}/atti/{atto}", "/casi/{case_id}/atti/{atto}"}
 DOCUMENT_PARAMS = {"documento_id", "doc_id"}
 SKIPPED = {
     ("GET", "/accesso"): "pagina di accesso: nessun dato di caso, nessun utente",
@@ -521,7 +527,7 @@ def exercised() -> set[tuple[str, str]]:
     return ({("GET", p) for p in (*CASE_READS, *LIST_READS)}
             | {("POST", p) for p in (*FIRES, *OPENS, *DIARY_WRITES, *HANDOVER_WRITES)})
     return ({("GET", p) for p in (*CASE_READS, *LIST_READS, *DOCUMENT_READS)}
-            | {("POST", p) for p in (*FIRES, *OPENS, *DIARY_WRITES, *DOCUMENT_WRITES)})
+            | {("POST", p) for p in (*FIRES, *OPENS, *DIARY_WRITES, *DOCUMENT_WRITES, *ACT_WRITES)})
 
 
 def test_every_entrance_is_in_the_matrix():
@@ -538,8 +544,11 @@ def test_every_entrance_is_in_the_matrix():
             == bool(params & CASE_PARAMS), \
             (method, path)
         assert params <= CASE_PARAMS | DOCUMENT_PARAMS | {"nome", "name", "username", "token"}, (method, path, params)
+        assert params <= CASE_PARAMS | DOCUMENT_PARAMS | {"nome", "name", "username", "token", "atto"}, \
+            (method, path, params)
         assert (path in CASE_READS or path in FIRES or path in DIARY_WRITES or path in DOCUMENT_WRITES
-                or path in DOCUMENT_READS) == bool(params & (CASE_PARAMS | DOCUMENT_PARAMS)), (method, path)
+                or path in DOCUMENT_READS or path in ACT_WRITES) == bool(params & (CASE_PARAMS | DOCUMENT_PARAMS)), \
+            (method, path)
 
 
 ROLES_WITHOUT_USERS = {
@@ -920,6 +929,7 @@ runner = CliRunner()
 CLI_CASE_COMMANDS = {"show", "list", "summary", "advance", "open"}
 CLI_DIARY_COMMANDS = {"list", "add"}
 CLI_DOCUMENT_COMMANDS = {"list", "add", "get"}
+CLI_ACT_COMMANDS = {"elenco", "genera"}
 CLI_SKIPPED = {
     "workflow list": "le dichiarazioni dei tipi: nessun dato di caso",
     "workflow show": "le dichiarazioni dei tipi: nessun dato di caso",
@@ -970,7 +980,7 @@ def _cli_commands() -> set[str]:
 def test_every_cli_command_is_in_the_matrix_or_says_why_not():
     commands = _cli_commands()
     cases = {f"case {c}" for c in CLI_CASE_COMMANDS} | {f"diario {c}" for c in CLI_DIARY_COMMANDS} \
-        | {f"documenti {c}" for c in CLI_DOCUMENT_COMMANDS}
+        | {f"documenti {c}" for c in CLI_DOCUMENT_COMMANDS} | {f"atti {c}" for c in CLI_ACT_COMMANDS}
     assert not commands - cases - set(CLI_SKIPPED), "nuovi comandi fuori dalla matrice di accesso"
     assert not (cases | set(CLI_SKIPPED)) - commands, "comandi della matrice che non esistono più"
 
@@ -1186,4 +1196,61 @@ def test_the_cli_lists_adds_and_gets_documents_only_as_the_rule_says(world, cli,
         if not ok:
             wrong.append((name, result.exit_code, result.output[:200]))
         assert leaks_in(result.output, forbidden(world, username)) == [], name
+    assert wrong == []
+
+
+# ============================================================================ generated acts: writes refused
+
+
+def _acts_refused(world: World, p: Principal) -> Iterator[tuple[str, Case, str]]:
+    """(case, act) pairs on which the rule refuses `p` the act (out of scope, a role that issues none, a class
+    the act prints that they do not see)."""
+    for name, case in world.cases.items():
+        ct = get_case_type(case.ref.case_type)
+        for act in ct.acts:
+            if act_refusal(p, case.ref, act_classes(ct, act)) is not None:
+                yield name, case, act.name
+
+
+@pytest.mark.parametrize("path,username", _user_params(sorted(ACT_WRITES)))
+def test_no_act_is_generated_where_the_rule_refuses(world, path, username):
+    wrong = []
+    for name, case, act in _acts_refused(world, world.principals[username]):
+        before = count_documents(world)
+        url = re.sub(r"{(caso_id|case_id)}", str(case.id), path).replace("{atto}", act)
+        if path.startswith("/api/"):
+            response = world.api[username].post(url)
+        else:
+            response = world.pages[username].post(url, data={"csrf_token": csrf(world, username)},
+                                                  follow_redirects=False)
+        if response.status_code not in REFUSED or count_documents(world) != before:
+            wrong.append((name, act, response.status_code, response.text[:200]))
+        assert leaks_in(response.text, forbidden(world, username)) == [], name
+    assert wrong == []
+
+
+@pytest.mark.parametrize("path,username", _user_params(["legami atti elenco"]))
+def test_the_cli_lists_the_acts_of_a_case_only_in_scope(world, cli, path, username):
+    p = world.principals[username]
+    wrong = []
+    for name, case in world.cases.items():
+        result = cli("atti", "elenco", str(case.id), "--actor", username, "--json")
+        if can_read_case(p, case.ref):
+            ok = result.exit_code == 0 and json.loads(result.stdout)["generati"] == []
+        else:
+            ok = refused_in_italian(result)
+        if not ok:
+            wrong.append((name, result.exit_code, result.output[:200]))
+        assert leaks_in(result.output, forbidden(world, username)) == [], name
+    assert wrong == []
+
+
+@pytest.mark.parametrize("path,username", _user_params(["legami atti genera"]))
+def test_the_cli_generates_no_act_where_the_rule_refuses(world, cli, path, username):
+    wrong = []
+    for name, case, act in _acts_refused(world, world.principals[username]):
+        before = count_documents(world)
+        result = cli("atti", "genera", str(case.id), act, "--actor", username)
+        if not refused_in_italian(result) or count_documents(world) != before:
+            wrong.append((name, act, result.exit_code, result.output[:200]))
     assert wrong == []

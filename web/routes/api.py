@@ -59,6 +59,8 @@ _PARAM_LABELS = {
     "testo": "Testo",
     "classe": "Classe del dato",
     "rettifica_di": "Rettifica della voce",
+    "atto": "Atto",
+    "contenuti": "Contenuti dell'atto",
     "documento_id": "Numero del documento",
     "file": "File",
     "protocollo_numero": "Numero di protocollo",

@@ -37,6 +37,7 @@ from web.case_filters import PAGE_ROWS, list_query
 from web.deps import CurrentUser, current_user, services
 from web.case_view import deadline_badge, history, ordered_forms, people_named, runs, with_names  # noqa: F401  (oggi imports deadline_badge from here)
 from web.describe import describe_blocks
+from web.acts_view import acts_context
 from web.diary_view import diary_context
 from web.documents_view import documents_context
 from web.errors import status_of
@@ -323,8 +324,10 @@ def _case_context(request: Request, user: CurrentUser, case_id: int, *, failed: 
     names = case_pages.display_names(svc.engine, people_named(wf, detail["storia"], detail["assegnatario"]))
     providers = case_pages.provider_names(svc.engine)
     storia = history(wf, detail["storia"], names, providers)
-    return diary_context(svc, user, case_id, storia, values=diary_values, errors=diary_errors) | \
-        documents_context(svc, user, case_id) | {"documento_caricato": request.query_params.get("documento")} | {
+    documents = documents_context(svc, user, case_id)
+    return diary_context(svc, user, case_id, storia, values=diary_values, errors=diary_errors) | documents | \
+        {"documento_caricato": request.query_params.get("documento")} | \
+        acts_context(svc, user, case_id, documents["documenti"], request.query_params.get("atto")) | {
         "caso": detail, "workflow": wf, "moduli": forms, "moduli_avanti": forward, "moduli_secondari": secondary,
         "punto": where, "storia": storia, "voce_scritta": request.query_params.get("voce"),
         "assegnatario_nome": names.get(detail["assegnatario"] or "", detail["assegnatario"]),

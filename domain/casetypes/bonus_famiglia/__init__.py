@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from domain.casetypes.bonus_famiglia.acts import ACTS
 from domain.casetype import CaseType, IndicatorGroup, ReminderRouting
 from domain.casetypes.bonus_famiglia.workflow import BONUS_FAMIGLIA
 from domain.events import Notify, Recipient
@@ -73,5 +74,6 @@ CASE_TYPES = [
         # checked against the person's real cases when the application is presented (domain/person.py)
         incompatibilities=(Incompatibility("misura_esterna", "misura comunale o nazionale di sostegno alla natalità",
                                            frozenset({"bonus_nascita_comunale", "assegno_natalita"})),),
+        acts=ACTS,
     ),
 ]

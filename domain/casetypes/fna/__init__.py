@@ -1,6 +1,7 @@
 """FNA Misura B2 (DOMAIN.md §5): the call and the application, and every fact about them Legami reads."""
 from __future__ import annotations
 
+from domain.casetypes.fna.acts import ACTS
 from domain.access import CaseRef, Principal, read_refusal
 from domain.casetype import Audience, Breakdowns, CaseType, IndicatorGroup, MenuItem, ParentLink, ReminderRouting
 from domain.casetypes.fna.bando import BANDO
@@ -97,6 +98,7 @@ CASE_TYPES = [
                             frozenset({"RSA", "RSD", "CSS", "hospice"})),
             Incompatibility("misura_esterna", "buono assistente familiare (BAF)", frozenset({"BAF"})),
         ),
+        acts=ACTS,
         breakdowns=Breakdowns(misura_field="misura", age_bands=True),
         # The roles that process an FNA application (protocol and checks, assessment, ranking and funding) read
         # it one by one; a minor's application is processed by the same roles, each read logged [A].

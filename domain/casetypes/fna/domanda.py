@@ -249,11 +249,14 @@ def _ranking_order(ctx: Context) -> str | None:
             "e non è ancora finanziata né uscita dalla graduatoria")
 
 
+OBSERVATION_DAYS = 10  # art. 10-bis L. 241/90: the days to send observations after the notice (and its act)
+
+
 def _observation_term_elapsed(ctx: Context) -> str | None:
     notified = as_date(ctx.merged["comunicato_il"])
     if ctx.data.osservazioni_ricevute:
         return None
-    ends = notified + timedelta(days=10)
+    ends = notified + timedelta(days=OBSERVATION_DAYS)
     if ctx.effective_on <= ends:
         return f"i 10 giorni per le osservazioni (art. 10-bis L. 241/90) scadono il {ends:%d/%m/%Y}"
     return None

@@ -1,6 +1,7 @@
 """Patto gener-attivo (DOMAIN.md §4): the declaration and every fact about it that Legami reads."""
 from __future__ import annotations
 
+from domain.casetypes.patto.acts import ACTS
 from domain.casetype import CaseType, IndicatorGroup, Rereferral
 from domain.casetypes.patto.demo import demo
 from domain.casetypes.patto.workflow import PATTO
@@ -78,6 +79,7 @@ CASE_TYPES = [
                                 "segnala", 365),),
         siuss=SIUSS,
         demo=demo,
+        acts=ACTS,
         required_documents={PATTO_ACTIVATION: ("patto_firmato",)},  # DOMAIN.md §14: activation needs the signed pact
     ),
 ]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from domain.casetypes.sad.acts import ACTS
 from domain.conditions import Principal
 from domain.casetype import Audience, CaseType, DeadlineIndicator, IndicatorGroup, MenuItem, ReminderRouting
 from domain.casetypes.sad.demo import demo
@@ -100,5 +101,6 @@ CASE_TYPES = [
         menu=(MenuItem("Portale ente", "/ente", portal_refusal),),
         siuss=SIUSS,
         diary_kinds={"verifica_ente": "Verifica con l'ente erogatore"},
+        acts=ACTS,
     ),
 ]
