@@ -30,6 +30,9 @@ def test_upgrade_from_empty_then_one_step_down_and_up_again(tmp_path):
     assert CASE_TABLES | REMINDER_TABLES | AUTH_TABLES | {"comune", "provider", "app_user", "policy_version"} \
         <= tables(url)
     assert {"web_session", "audit_head", "person_discrepancy", "health_data", "diary_entry"} <= tables(url)
+    assert {"distretto", "ente_gestore"} <= tables(url)
+    downgrade(url, "0011_case_diary")
+    assert not ({"distretto", "ente_gestore"} & tables(url)) and "diary_entry" in tables(url)
     downgrade(url, "-1")
     assert "diary_entry" not in tables(url) and "health_data" in tables(url)
     downgrade(url, "-1")  # 0010 moves data only: the sealed table stays
