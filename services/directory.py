@@ -45,10 +45,11 @@ class Directory:
         return u.ambito_code or (self.district.code if self.district else None)
 
     def role(self, role: str, sub_ambito: str | None = None, comune: str | None = None) -> list[Recipient]:
-        """The users of `role` (in the comune's Ambito, when a comune is given), else the office's address. The
+        """The users of `role` in the comune's Ambito (no comune: the default Ambito's), else the office's address. The
         managing body is per comune: where the comune's Ambito has several, its administrative staff is reached
         at the address of the body managing that comune (users are not yet tied to one body)."""
-        ambito = self.comune_ambito.get(comune) if comune else None
+        default = self.district.code if self.district else None
+        ambito = self.comune_ambito.get(comune, default) if comune else default  # no comune: the default Ambito
         ente = self.comune_ente.get(comune) if comune else None
         if role == "csc_admin" and ente is not None and self.enti_per_ambito.get(ente.ambito_code, 1) > 1:
             return [self._address(ente.email, ente.nome, role)]

@@ -257,6 +257,16 @@ def ente_gestore_of_comuni(bind: Bind) -> dict[str, EnteRow]:
                 conn.execute(sa.select(comune_t.c.istat, comune_t.c.ente_gestore)) if codice in enti}
 
 
+def ambito_of(bind: Bind, *, sub_ambito: str | None = None, provider: str | None = None) -> str | None:
+    """The Ambito of a sub-ambito (or else of a provider); None for neither."""
+    with reading(bind) as conn:
+        if sub_ambito:
+            return conn.execute(sa.select(sub_ambito_t.c.ambito_code).where(sub_ambito_t.c.nome == sub_ambito)).scalar()
+        if provider:
+            return conn.execute(sa.select(provider_t.c.ambito_code).where(provider_t.c.codice == provider)).scalar()
+    return None
+
+
 def ambito_comuni(bind: Bind, ambito_code: str | None) -> tuple[str | None, frozenset[str], bool]:
     """(code, its comuni's istat codes, whether it is the default) of `ambito_code`, or of the default Ambito
     when None. Before init: (None, empty, True)."""

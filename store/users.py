@@ -171,11 +171,12 @@ def upsert_user(conn: Connection, username: str, full_name: str, email: str, rol
 
 def insert_user(conn: Connection, *, username: str, full_name: str, email: str, role: str,
                 sub_ambito: str | None, provider_codice: str | None, is_admin: bool,
-                password_hash: str | None, password_changed_at: datetime | None) -> int:
+                password_hash: str | None, password_changed_at: datetime | None,
+                ambito_code: str | None = None) -> int:
     """A new active user with its credential row; returns its id."""
     user_id = conn.execute(user_t.insert().returning(user_t.c.id), {
         "username": username, "full_name": full_name, "email": email, "role": role,
-        "sub_ambito": sub_ambito, "provider_codice": provider_codice, "active": True,
+        "sub_ambito": sub_ambito, "provider_codice": provider_codice, "active": True, "ambito_code": ambito_code,
     }).scalar_one()
     conn.execute(user_credential_t.insert(), {
         "user_id": user_id, "is_admin": is_admin, "password_hash": password_hash,

@@ -157,3 +157,19 @@ def test_a_lodi_referral_in_a_comune_of_the_smaller_azienda_reminds_that_azienda
                          .scalars())
     assert any("segreteria.aziendacasale@example.org" in r for r in recipients), recipients
     assert not any("segreteria.consortile@example.org" in r or "csc.bianchi" in r for r in recipients), recipients
+
+
+def test_a_new_user_belongs_to_the_ambito_of_their_sub_ambito_and_a_mismatch_is_refused(two_ambiti):
+    from services.auth import AccountError, create_user
+
+    create_user(two_ambiti, "as.codogno", "Assistente Codogno", "as.codogno@example.org", "social_worker",
+                sub_ambito="Casalpusterlengo-Codogno")
+    create_user(two_ambiti, "udp.lodi2", "Ufficio di Piano Lodi", "udp.lodi2@example.org", "planning_office",
+                ambito="lodi")
+    assert principal_for(two_ambiti, "as.codogno").ambito.code == "lodi"
+    assert principal_for(two_ambiti, "udp.lodi2").ambito.code == "lodi"
+    with pytest.raises(AccountError, match="appartiene all'Ambito «lodi»"):
+        create_user(two_ambiti, "as.mista", "Mista", "as.mista@example.org", "social_worker", sub_ambito="Lodi",
+                    ambito="cremasco")
+    with pytest.raises(AccountError, match="Ambito «nessuno» inesistente"):
+        create_user(two_ambiti, "udp.x", "X", "udp.x@example.org", "planning_office", ambito="nessuno")
