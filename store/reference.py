@@ -87,10 +87,13 @@ def comuni_of(bind: Bind, sub_ambito: str | None) -> frozenset[str]:
                          .scalars())
 
 
-def sub_ambiti(bind: Bind) -> list[str]:
-    """The sub-ambiti's names, sorted."""
+def sub_ambiti(bind: Bind, ambito_code: str | None = None) -> list[str]:
+    """The sub-ambiti's names (of one Ambito, when given), sorted."""
+    q = sa.select(sub_ambito_t.c.nome).order_by(sub_ambito_t.c.nome)
+    if ambito_code is not None:
+        q = q.where(sub_ambito_t.c.ambito_code == ambito_code)
     with reading(bind) as conn:
-        return list(conn.execute(sa.select(sub_ambito_t.c.nome).order_by(sub_ambito_t.c.nome)).scalars())
+        return list(conn.execute(q).scalars())
 
 
 def coordinator_emails(bind: Bind) -> dict[str, str]:

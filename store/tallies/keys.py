@@ -13,6 +13,16 @@ from store.tables import Comune, case_t
 comune_t = Comune.__table__
 
 
+def in_ambito(period: Any) -> Any:
+    """The condition over `case_file` bounding the tallies to `period.ambito` (true when none): its comuni, and
+    the cases placed in no comune for the default Ambito, as domain.conditions.InUserAmbito says."""
+    a = period.ambito
+    if a is None:
+        return sa.true()
+    placed = case_t.c.comune_istat.in_(sorted(a.comuni)) if a.comuni else sa.false()
+    return sa.or_(placed, case_t.c.comune_istat.is_(None)) if a.default else placed
+
+
 def key_sql(by: str):
     """`key` as a SQL expression, for rows with no FNA measure or birth year (intervals, deadlines)."""
     return {

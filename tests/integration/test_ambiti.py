@@ -173,3 +173,19 @@ def test_a_new_user_belongs_to_the_ambito_of_their_sub_ambito_and_a_mismatch_is_
                     ambito="cremasco")
     with pytest.raises(AccountError, match="Ambito «nessuno» inesistente"):
         create_user(two_ambiti, "udp.x", "X", "udp.x@example.org", "planning_office", ambito="nessuno")
+
+
+def test_the_tallies_of_one_ambito_count_only_its_own_cases(two_ambiti, cases_in_both):
+    from dataclasses import replace
+
+    from config.tally_files import load_tally_settings
+    from services.tallies import compute_tallies
+
+    everyone = replace(load_tally_settings(), threshold=1)
+
+    def referred(ambito) -> int:
+        body = compute_tallies(two_ambiti, year=2026, as_of=date(2026, 11, 20), settings=everyone, ambito=ambito)
+        return sum(r["valore"] for r in body["arretrato"] if r["tipo_caso"] == "patto" and r["stato"] == "REFERRED")
+
+    lodi, cremasco = (principal_for(two_ambiti, u).ambito for u in ("udp.lodi", "udp.neri"))
+    assert (referred(None), referred(cremasco), referred(lodi)) == (2, 1, 1)

@@ -72,3 +72,11 @@ def test_the_lodi_staff_still_reach_their_own_case(client_for, two_worlds):
         client = client_for(username)
         assert client.get(f"/api/v1/casi/{lodi}").status_code == 200
         assert lodi in {c["id"] for c in client.get("/api/v1/casi").json()}
+
+
+def test_the_indicators_of_the_lodi_planning_office_count_no_cremasco_case(client_for, two_worlds):
+    lodi = client_for("udp.lodi").get("/api/v1/indicatori").json()
+    cremasco = client_for("udp.neri").get("/api/v1/indicatori").json()
+    counted = [r.get("valore") for r in lodi.get("arretrato", [])]
+    assert all(v in (None, 0, 1) for v in counted), counted  # one Lodi case at most per cell (or hidden)
+    assert any(r.get("valore") for r in cremasco.get("arretrato", []))  # Cremasco's world is counted there
