@@ -42,7 +42,7 @@ from store.tallies.measures import measure_cells as _measure_cells  # bench/tall
 from store.tallies.measures import measure_people as _measure_people
 from store.uow import reading, writing
 
-BY = ("sub_ambito", "comune", "type", "totale", "misura", "fascia_eta", "ente")
+BY = ("sub_ambito", "comune", "type", "totale", "misura", "fascia_eta", "ente", "distretto", "ente_gestore")
 
 
 def compute_tallies(engine: Engine, *, year: int, as_of: date | None = None, by: str = "sub_ambito",
@@ -54,7 +54,7 @@ def compute_tallies(engine: Engine, *, year: int, as_of: date | None = None, by:
     settings = settings or load_tally_settings()
     period = Period(year, as_of or min(date.today(), date(year, 12, 31)), ambito)
     with reading(engine) as conn:
-        names = reference.comune_names(conn)
+        names = reference.comune_keys(conn, by)
         measures = all_measures()
         cells = _measure_cells(conn, measures, period)
         people = _measure_people(conn, measures, period, by)

@@ -70,6 +70,14 @@ def comune_names(bind: Bind) -> dict[str, str]:
         return dict(conn.execute(sa.select(comune_t.c.istat, comune_t.c.nome)).all())
 
 
+def comune_keys(bind: Bind, by: str) -> dict[str, str]:
+    """comune istat → its name, or (by "distretto" / "ente_gestore") its distretto or managing body's code: the
+    key a tally breakdown puts a comune's cases under."""
+    column = {"distretto": comune_t.c.distretto, "ente_gestore": comune_t.c.ente_gestore}.get(by, comune_t.c.nome)
+    with reading(bind) as conn:
+        return {istat: value for istat, value in conn.execute(sa.select(comune_t.c.istat, column)) if value}
+
+
 def sub_ambito_of(bind: Bind, comune_istat: str | None) -> str | None:
     """The sub-ambito of one comune (None for no comune or an unknown one)."""
     if not comune_istat:

@@ -28,6 +28,8 @@ def key_sql(by: str):
     return {
         "sub_ambito": sa.func.coalesce(comune_t.c.sub_ambito, DISTRICT),
         "comune": sa.func.coalesce(comune_t.c.nome, DISTRICT),
+        "distretto": sa.func.coalesce(comune_t.c.distretto, DISTRICT),
+        "ente_gestore": sa.func.coalesce(comune_t.c.ente_gestore, DISTRICT),
         "type": sa.func.coalesce(case_t.c.kind, "—"),
         "misura": sa.literal("—"),
         "fascia_eta": sa.literal("—"),
@@ -53,7 +55,7 @@ def key(row: Any, by: str, names: dict[str, str], year: int) -> str:
         return "totale"
     if by == "sub_ambito":
         return row.sub_ambito or DISTRICT
-    if by == "comune":
+    if by in ("comune", "distretto", "ente_gestore"):  # `names`: comune → its name, distretto or managing body
         return names.get(row.comune_istat, DISTRICT)
     if by == "type":
         return row.kind or "—"

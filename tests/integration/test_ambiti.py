@@ -189,3 +189,25 @@ def test_the_tallies_of_one_ambito_count_only_its_own_cases(two_ambiti, cases_in
 
     lodi, cremasco = (principal_for(two_ambiti, u).ambito for u in ("udp.lodi", "udp.neri"))
     assert (referred(None), referred(cremasco), referred(lodi)) == (2, 1, 1)
+
+
+def test_lodi_s_tallies_break_down_by_distretto_and_by_managing_body(service, two_ambiti):
+    from dataclasses import replace
+
+    from config.tally_files import load_tally_settings
+    from services.tallies import compute_tallies
+
+    scoped = ScopedCaseService(service)
+    for username, comune, surname in (("as.lodi", LODI, "Galli"), ("as.casale", CASALPUSTERLENGO, "Conti")):
+        scoped.open_case(principal_for(two_ambiti, username), case_type="patto", comune_istat=comune,
+                         effective_at=date(2026, 1, 12), data=segnalazione(surname=surname, name="Luca"))
+    everyone, lodi = replace(load_tally_settings(), threshold=1), principal_for(two_ambiti, "udp.lodi").ambito
+
+    def referred_by(by: str) -> dict[str, int]:
+        body = compute_tallies(two_ambiti, year=2026, as_of=date(2026, 11, 20), by=by, settings=everyone,
+                               ambito=lodi)
+        (referrals,) = [i for i in body["indicatori"] if i["codice"] == "patti_segnalazioni"]
+        return {r["chiave"]: r["valore"] for r in referrals["righe"]}
+
+    assert referred_by("distretto") == {"Lodi": 1, "Casalpusterlengo-Codogno": 1}
+    assert referred_by("ente_gestore") == {"ASC_LODIGIANO": 1, "AS_CASALPUSTERLENGO": 1}
