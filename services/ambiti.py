@@ -6,8 +6,17 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from config.locate import SETTINGS_FILES, resolve
+from domain.conditions import AmbitoScope
 from domain.errors import NotFound
 from store import reference
+
+
+def ambito_scope(engine: Engine, code: str) -> AmbitoScope:
+    """The Ambito `code` as the access module and the tallies bound by it; NotFound if unknown."""
+    found, comuni, default = reference.ambito_comuni(engine, code)
+    if found is None:
+        raise NotFound(f"Ambito «{code}» inesistente (legami ambito list)")
+    return AmbitoScope(found, comuni, default)
 
 
 def ambiti_summary(engine: Engine) -> list[dict[str, Any]]:
