@@ -842,6 +842,9 @@ CLI_SKIPPED = {
     "audit checkpoint": "amministrativo (teste delle catene di impronte)",
     "keys new": "amministrativo (genera una chiave, nessun dato letto)",
     "keys rotate": "amministrativo (ricifra i dati sanitari senza mostrarli)",
+    "ambito list": "amministrativo (gli Ambiti dell'istanza, nessun dato di caso)",
+    "ambito load": "amministrativo (carica i dati di un Ambito, nessun dato di caso)",
+    "ambito show": "amministrativo (comuni, distretti ed enti gestori di un Ambito, nessun dato di caso)",
 }
 
 
