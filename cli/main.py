@@ -13,8 +13,9 @@
 - cli/users.py: `user ...`;
 - cli/backup.py: backup, restore; cli/audit.py: `audit verify|checkpoint`;
 - cli/keys.py: `keys new|rotate` (the sealed health data's keys);
-- cli/signatures.py: `firma verifica` (a signed PDF or .p7m, no database).
-- cli/siuss.py: `siuss esporta|esiti|flussi` (the flows to INPS's Casellario, Ufficio di Piano).
+- cli/signatures.py: `firma verifica` (a signed PDF or .p7m, no database);
+- cli/siuss.py: `siuss esporta|esiti|flussi` (the flows to INPS's Casellario, Ufficio di Piano);
+- cli/ambiti.py: `ambito list|load|show` (the Ambiti the instance holds).
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ import typer
 
 from cli import backup, imports, operations, reports
 from cli.acts import acts_app
+from cli.ambiti import ambito_app
 from cli.audit import audit_app
 from cli.cases import case_app, workflow_app
 from cli.diary import diary_app
@@ -57,6 +59,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(keys_app, name="keys")
 app.add_typer(signature_app, name="firma")
 app.add_typer(siuss_app, name="siuss")
+app.add_typer(ambito_app, name="ambito")
 
 __all__ = ["app", "main", "user_app"]
 

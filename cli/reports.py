@@ -18,16 +18,22 @@ commands = Typer()
 @commands.command()
 def tally(
     year: int = typer.Option(..., "--year", "--anno"),
-    by: str = typer.Option("sub_ambito", "--by", "--per", help="sub_ambito | comune | type | misura | fascia_eta | ente"),
+    by: str = typer.Option("sub_ambito", "--by", "--per", help="sub_ambito | comune | type | misura | fascia_eta | "
+                                                               "ente | distretto | ente_gestore"),
     as_of: Optional[str] = typer.Option(None, "--as-of", metavar="DATA", help="Conteggi come noti a quel giorno."),
+    ambito: Optional[str] = typer.Option(None, "--ambito", metavar="CODICE",
+                                         help="Solo i casi di questo Ambito (predefinito: tutta l'istanza)."),
     as_json: bool = JsonOpt,
 ) -> None:
     """Indicatori dell'anno (dalla storia dei casi), con obiettivi e celle piccole oscurate."""
+    from services.ambiti import ambito_scope
     from services.tallies import compute_tallies, read_snapshot
 
     day = day_in_year(year, as_of)
-    stored = read_snapshot(engine(), as_of=day) if day.year == year else None
-    result = (stored or {}).get(by) or run(lambda: compute_tallies(engine(), year=year, as_of=day, by=by))
+    scope = run(lambda: ambito_scope(engine(), ambito)) if ambito else None
+    stored = read_snapshot(engine(), as_of=day) if day.year == year and scope is None else None
+    result = (stored or {}).get(by) or run(lambda: compute_tallies(engine(), year=year, as_of=day, by=by,
+                                                                   ambito=scope))
     if as_json:
         print_json(result)
         return

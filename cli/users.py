@@ -47,13 +47,16 @@ def user_create(
     sub_ambito: Optional[str] = typer.Option(None, "--sub-ambito"),
     provider: Optional[str] = typer.Option(None, "--ente"),
     with_password: bool = typer.Option(False, "--con-password", help="Chiede subito una password locale."),
+    ambito: Optional[str] = typer.Option(None, "--ambito", help="Codice dell'Ambito dell'utente (predefinito: "
+                                                                "quello del sub-ambito o dell'ente, altrimenti "
+                                                                "l'Ambito predefinito)."),
 ) -> None:
     """Crea un'utenza (la password si può impostare dopo con «user set-password»)."""
     from services.auth import create_user
 
     password = ask_password(None) if with_password else None
     run(lambda: create_user(engine(), username, full_name, email, role, sub_ambito=sub_ambito,
-                            provider_codice=provider, password=password))
+                            provider_codice=provider, password=password, ambito=ambito))
     say(f"Utente «{username}» creato.")
 
 

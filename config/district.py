@@ -54,10 +54,17 @@ class Comune(BaseModel):
     istat: IstatCode = Field(title="Codice ISTAT")
     belfiore: str = Field(title="Codice Belfiore")
     nome: str = Field(min_length=1, title="Comune")
-    popolazione: int = Field(ge=0, title="Popolazione residente")
+    popolazione: int | None = Field(ge=0, title="Popolazione residente")  # None: not known (see the notes)
     sub_ambito: str = Field(min_length=1, title="Sub-ambito")
     patrono: str | None = Field(default=None, title="Santo patrono")
     patrono_mmdd: tuple[int, int] | None = Field(default=None, title="Festa patronale (mm-gg)")
+    distretto: str | None = Field(default=None, title="Distretto")  # None: the Ambito's only distretto
+    ente_gestore: str | None = Field(default=None, title="Ente gestore")  # None: the Ambito's first ente gestore
+
+    @field_validator("popolazione", "distretto", "ente_gestore", mode="before")
+    @classmethod
+    def _blank_is_missing(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("belfiore")
     @classmethod
@@ -118,7 +125,26 @@ class SubAmbito(BaseModel):
     coordinatore_email: Email = Field(title="E-mail del coordinatore")
 
 
+class Distretto(BaseModel):
+    model_config = _STRICT
+
+    nome: str = Field(min_length=1, title="Distretto")
+
+
+class EnteGestore(BaseModel):
+    """The body managing the services of some comuni in delegation: azienda speciale, consorzio or comune."""
+
+    model_config = _STRICT
+
+    codice: str = Field(pattern=r"^[A-Z0-9_]{2,20}$", title="Codice ente gestore")
+    nome: str = Field(min_length=1, title="Ente gestore")
+    tipo: str = Field(pattern=r"^(azienda_speciale|consorzio|comune)$", title="Tipo di ente gestore")
+    email: Email = Field(title="E-mail dell'ente gestore")
+
+
 class District(BaseModel):
+    """An Ambito: its distretti, sub-ambiti, comuni, managing bodies (per comune) and providers."""
+
     model_config = _STRICT
 
     code: str = Field(pattern=r"^[a-z0-9_-]+$", title="Codice ambito")
@@ -130,6 +156,11 @@ class District(BaseModel):
     sub_ambiti_provisional: bool = Field(title="Sub-ambiti provvisori")
     provisional_note: str = Field(default="", title="Nota sui sub-ambiti")
     sub_ambiti: list[SubAmbito] = Field(min_length=1, title="Sub-ambiti")
+    distretti: list[Distretto] = Field(default_factory=list, title="Distretti")  # none declared: one, the Ambito
+    enti_gestori: list[EnteGestore] = Field(default_factory=list, title="Enti gestori")  # none: managing_company
+    distretti_provisional: bool = Field(default=False, title="Distretti provvisori")
+    enti_gestori_provisional: bool = Field(default=False, title="Enti gestori provvisori")
+    notes: str = Field(default="", title="Note sui dati")
     comuni: list[Comune] = Field(min_length=1, title="Comuni")
     providers: list[Provider] = Field(default_factory=list, title="Enti accreditati")
 
@@ -146,6 +177,23 @@ class District(BaseModel):
     def providers_for(self, istat: str) -> list[Provider]:
         return [provider for provider in self.providers if istat in provider.comuni]
 
+    def all_distretti(self) -> list[Distretto]:
+        """The declared distretti, or the one distretto the Ambito is (the Cremasco case)."""
+        return self.distretti or [Distretto(nome=self.name)]
+
+    def all_enti_gestori(self) -> list[EnteGestore]:
+        """The declared managing bodies, or the one `managing_company` managing every comune."""
+        return self.enti_gestori or [EnteGestore(codice=_code_of(self.code), nome=self.managing_company,
+                                                 tipo="azienda_speciale", email=self.managing_company_email)]
+
+    def distretto_of(self, istat: str) -> str:
+        return self.comune(istat).distretto or self.all_distretti()[0].nome
+
+    def ente_gestore_of(self, istat: str) -> EnteGestore:
+        codice = self.comune(istat).ente_gestore
+        enti = self.all_enti_gestori()
+        return next((e for e in enti if e.codice == codice), enti[0])
+
     def patron_days(self) -> dict[str, tuple[int, int]]:
         return {c.istat: c.patrono_mmdd for c in self.comuni if c.patrono_mmdd is not None}
 
@@ -154,10 +202,17 @@ class District(BaseModel):
         return WorkingCalendar(self.patron_days(), saturday_is_working=saturday_is_working, comune_names=names)
 
 
+def _code_of(ambito_code: str) -> str:
+    return re.sub(r"[^A-Z0-9_]", "_", ambito_code.upper())[:20].ljust(2, "_")
+
+
 # --- Loading -------------------------------------------------------------------------------
 
 def _errors_text(exc: ValidationError, model: type[BaseModel]) -> str:
     return "; ".join(str(error) for error in italian_errors(exc, model))
+
+
+_OPTIONAL_COLUMNS = frozenset({"distretto", "ente_gestore"})  # an Ambito of one distretto and one body omits them
 
 
 def _read_rows(path: Path, model: type[BaseModel], key: str) -> list[tuple[int, Any]]:
@@ -169,7 +224,8 @@ def _read_rows(path: Path, model: type[BaseModel], key: str) -> list[tuple[int, 
         handle.seek(0)
         delimiter = ";" if header.count(";") > header.count(",") else ","  # Excel in Italian saves with ';'
         reader = csv.DictReader(handle, delimiter=delimiter)
-        missing = [name for name in model.model_fields if name not in (reader.fieldnames or [])]
+        missing = [name for name in model.model_fields
+                   if name not in (reader.fieldnames or []) and name not in _OPTIONAL_COLUMNS]
         if missing:
             raise ValueError(f"{path.name}: colonne mancanti: {', '.join(missing)}")
         rows = []
@@ -217,6 +273,7 @@ def _check_consistency(district: District, comuni: list[tuple[int, Comune]],
     for name in declared:
         if not any(comune.sub_ambito == name for _, comune in comuni):
             raise ValueError(f"district.toml: il sub-ambito «{name}» non ha comuni in comuni.csv")
+    _check_distretti_and_enti(district, comuni)
     known = {comune.istat for _, comune in comuni}
     if district.lead_istat not in known:
         raise ValueError(f"district.toml: il comune capofila {district.lead_istat} non è in comuni.csv")
@@ -225,6 +282,21 @@ def _check_consistency(district: District, comuni: list[tuple[int, Comune]],
         if unknown:
             raise ValueError(f"providers.csv, riga {line} ({provider.codice}): comuni non appartenenti "
                              f"all'ambito: {', '.join(unknown)}")
+
+
+def _check_distretti_and_enti(district: District, comuni: list[tuple[int, Comune]]) -> None:
+    distretti = [d.nome for d in district.all_distretti()]
+    enti = [e.codice for e in district.all_enti_gestori()]
+    for names, label in ((distretti, "distretto"), (enti, "ente gestore")):
+        if len(set(names)) != len(names):
+            raise ValueError(f"district.toml: lo stesso {label} è dichiarato più volte")
+    for line, comune in comuni:
+        if comune.distretto is not None and comune.distretto not in distretti:
+            raise ValueError(f"comuni.csv, riga {line} ({comune.nome}): il distretto «{comune.distretto}» "
+                             "non è dichiarato in district.toml")
+        if comune.ente_gestore is not None and comune.ente_gestore not in enti:
+            raise ValueError(f"comuni.csv, riga {line} ({comune.nome}): l'ente gestore «{comune.ente_gestore}» "
+                             "non è dichiarato in district.toml")
 
 
 def load_district(path: Path | str | None = None) -> District:

@@ -1,17 +1,19 @@
-"""Loading the obligations calendar and the reminder policy from TOML (config/*.toml by default)."""
+"""Loading the obligations calendar and the reminder policy from TOML: by default the file `config.locate` finds
+(the Ambito's folder, then LEGAMI_CONFIG_DIR, then the packaged config/*.toml)."""
 from __future__ import annotations
 
 import tomllib
 from datetime import date
 from pathlib import Path
 
+from config.locate import locate
 from domain.obligations import DeadlineReminderPolicy, Obligation, Schedule, Scope, Step
 
 CONFIG_DIR = Path(__file__).parent
 
 
-def load_obligations(path: Path | str | None = None) -> list[Obligation]:
-    path = Path(path) if path else CONFIG_DIR / "obligations.toml"
+def load_obligations(path: Path | str | None = None, *, ambito_dir: Path | str | None = None) -> list[Obligation]:
+    path = Path(path) if path else locate("obligations.toml", ambito_dir)
     raw = tomllib.loads(path.read_text(encoding="utf-8"))
     result = []
     for n, item in enumerate(raw.get("obbligo", []), start=1):
@@ -28,13 +30,14 @@ def load_obligations(path: Path | str | None = None) -> list[Obligation]:
     return result
 
 
-def load_reminder_policy(path: Path | str | None = None) -> DeadlineReminderPolicy:
+def load_reminder_policy(path: Path | str | None = None, *,
+                         ambito_dir: Path | str | None = None) -> DeadlineReminderPolicy:
     """The instance's reminder policy (stages, roles) with each case type's own routing
     (`CaseType.reminders`: who is reminded when nobody owns a case, who gets district escalations, recipients
     per deadline kind). The file may override a case type's routing (`[scadenze.senza_assegnatario]` etc.)."""
     from domain.registry import all_case_types
 
-    path = Path(path) if path else CONFIG_DIR / "reminders.toml"
+    path = Path(path) if path else locate("reminders.toml", ambito_dir)
     raw = tomllib.loads(path.read_text(encoding="utf-8"))["scadenze"]
     without_owner: dict[str, tuple[str, ...]] = {}
     district: dict[str, str] = {}

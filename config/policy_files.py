@@ -4,6 +4,7 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
+from config.locate import locate
 from domain.policy import Policy
 
 POLICIES_DIR = Path(__file__).parent / "policies"
@@ -21,6 +22,6 @@ def load_policy_file(path: Path | str) -> Policy:
     return Policy(version=version, valid_from=valid_from, values=raw, description=description)
 
 
-def load_policies(folder: Path | str | None = None) -> list[Policy]:
-    folder = Path(folder) if folder else POLICIES_DIR
+def load_policies(folder: Path | str | None = None, *, ambito_dir: Path | str | None = None) -> list[Policy]:
+    folder = Path(folder) if folder else locate("policies", ambito_dir)
     return [load_policy_file(p) for p in sorted(folder.glob("*.toml"))]

@@ -5,6 +5,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from config.locate import locate
+
 CONFIG = Path(__file__).parent / "tallies.toml"
 
 
@@ -38,8 +40,9 @@ def _targets(table: dict) -> dict[str, Target]:
     return {code: Target(float(t["min"]), float(t["max"]), t.get("fonte", "")) for code, t in table.items()}
 
 
-def load_tally_settings(path: Path | str | None = None) -> TallySettings:
-    raw = tomllib.loads(Path(path or CONFIG).read_text(encoding="utf-8"))
+def load_tally_settings(path: Path | str | None = None, *, ambito_dir: Path | str | None = None) -> TallySettings:
+    """The threshold and targets: `path`, or the file `config.locate` finds (Ambito, instance, packaged)."""
+    raw = tomllib.loads(Path(path or locate("tallies.toml", ambito_dir)).read_text(encoding="utf-8"))
     targets = {str(year): _targets(table) for year, table in raw.get("obiettivi", {}).items()}
     apportionment = raw.get("ripartizione_obiettivi", "popolazione")
     if apportionment not in APPORTIONMENTS:

@@ -22,10 +22,12 @@ from domain.conditions import (  # noqa: F401  (re-exported: the conditions and 
     TRUE,
     AllOf,
     Always,
+    AmbitoScope,
     AnyOf,
     CaseRef,
     ComuneInUserComuni,
     Cond,
+    InUserAmbito,
     InUserSubAmbito,
     IsMinor,
     Not,
@@ -170,6 +172,7 @@ def read_gates(user: Principal, policy: AccessPolicy = DEFAULT_POLICY) -> tuple[
     district_reason = ("l'ente vede solo i propri atti di adesione e i casi SAD che lo hanno scelto"
                        if role is R.PROVIDER else "dati di distretto non accessibili al suo ruolo")
     gates = [
+        Gate(InUserAmbito(), "il caso appartiene a un altro Ambito"),  # every role, every entrance: tenancy
         Gate(AnyOf((Not(district), _district_scope(user))), district_reason),
         Gate(AnyOf((district, _personal_scope(user))),
              _PERSONAL_REASONS.get(role, f"il ruolo «{ROLE_LABELS.get(role, role)}» non consulta casi")),

@@ -11,6 +11,16 @@ from domain.workflow import Role
 
 
 @dataclass(frozen=True)
+class AmbitoScope:
+    """The Ambito a user belongs to: its code, its comuni, and whether it is the instance's default Ambito (which
+    holds the records placed in no comune)."""
+
+    code: str
+    comuni: frozenset[str]
+    default: bool = True
+
+
+@dataclass(frozen=True)
 class Principal:
     """The user asking: role plus the keys of their scope."""
 
@@ -22,6 +32,7 @@ class Principal:
     is_admin: bool = False  # manages accounts; grants no access to case files by itself
     full_name: str = field(default="", compare=False)  # for display only; decides nothing
     represents: frozenset[str] = frozenset()  # workers whose cases they act on today as deputy (sostituto)
+    ambito: AmbitoScope | None = None  # None: not bound to an Ambito (the system; stand-ins weighing a rule)
 
     def actor(self) -> Actor:
         return Actor(self.username, self.role, self.sub_ambito, self.provider_codice)
@@ -66,6 +77,12 @@ class ComuneInUserComuni(Cond):
 @dataclass(frozen=True)
 class InUserSubAmbito(Cond):
     pass
+
+
+@dataclass(frozen=True)
+class InUserAmbito(Cond):
+    """The case is in the user's Ambito: its comune is one of the Ambito's, or it has no comune and the user's
+    Ambito is the default one. Always true for a user bound to no Ambito."""
 
 
 @dataclass(frozen=True)
@@ -119,6 +136,9 @@ def holds(cond: Cond, user: Principal, case: CaseRef) -> bool:
             return case.comune_istat is not None and case.comune_istat in user.comuni
         case InUserSubAmbito():
             return user.sub_ambito is not None and case.sub_ambito == user.sub_ambito
+        case InUserAmbito():
+            a = user.ambito
+            return a is None or (case.comune_istat in a.comuni if case.comune_istat is not None else a.default)
         case ProviderIsUser():
             return user.provider_codice is not None and case.provider_codice == user.provider_codice
         case TypeIn(types):

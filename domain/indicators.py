@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from enum import StrEnum
+from typing import Any
 
 from domain.italian import ROME
 
@@ -85,9 +86,10 @@ DISTRICT = "distretto"  # the breakdown key of cases without a comune (calls, pr
 
 @dataclass(frozen=True)
 class Period:
-    """The part of a year the tallies count as of a day."""
+    """The part of a year the tallies count as of a day (of one Ambito's cases, when `ambito` is given)."""
     year: int
     as_of: date
+    ambito: Any = None  # a domain.conditions.AmbitoScope, or None: every case of the instance
 
     @property
     def start(self) -> date:

@@ -25,6 +25,7 @@ from domain.access import (
     FIELD_CLASS_LABELS,
     AccessDenied,
     AccessPolicy,
+    AmbitoScope,
     CaseRef,
     FieldClass,
     Principal,
@@ -64,7 +65,8 @@ def principal_for(engine: Engine | Connection, username: str) -> Principal:
             raise AccessDenied("utente inesistente o disattivato")
         role = _role_of(row)
         comuni = reference.comuni_of(conn, row.sub_ambito)
-    return principal_of(row, comuni, role)
+        code, ambito_comuni, default = reference.ambito_comuni(conn, row.ambito_code)
+    return principal_of(row, comuni, role, ambito=AmbitoScope(code, ambito_comuni, default) if code else None)
 
 
 def _role_of(row: users.UserRecord) -> Role:
@@ -74,11 +76,18 @@ def _role_of(row: users.UserRecord) -> Role:
         raise AccessDenied(f"ruolo «{row.role}» sconosciuto") from None
 
 
-def principal_of(row: users.UserRecord, comuni: frozenset[str], role: Role | None = None) -> Principal:
-    """An active user already read (with their sub-ambito's comuni) as a Principal; AccessDenied if of an
-    unknown role. The per-request authentication reads both in one statement (store.users.ActingUser)."""
+def principal_of(row: users.UserRecord, comuni: frozenset[str], role: Role | None = None, *,
+                 ambito: AmbitoScope | None = None) -> Principal:
+    """An active user already read (with their sub-ambito's comuni and their Ambito) as a Principal; AccessDenied
+    if of an unknown role. The per-request authentication reads all in one statement (store.users.ActingUser)."""
     return Principal(row.username, role or _role_of(row), row.sub_ambito, row.provider_codice, comuni,
-                     row.is_admin, row.full_name or row.username)
+                     row.is_admin, row.full_name or row.username, ambito)
+
+
+def acting_principal(acting: users.ActingUser) -> Principal:
+    """The Principal of a user read by the per-request statement (session cookie, HTTP Basic)."""
+    scope = AmbitoScope(acting.ambito, acting.ambito_comuni, acting.ambito_default) if acting.ambito else None
+    return principal_of(acting.record, acting.comuni, ambito=scope)
 
 
 def case_ref(conn: Engine | Connection, case_id: int, today: date) -> CaseRef:

@@ -140,8 +140,9 @@ def _now(now: datetime | None) -> datetime:
 def create_user(engine: Engine, username: str, full_name: str, email: str, role: Role | str, *,
                 sub_ambito: str | None = None, provider_codice: str | None = None,
                 password: str | None = None, is_admin: bool = False, by: Principal | None = None,
-                now: datetime | None = None) -> int:
-    """A new active user (with a local password if given); returns its id."""
+                now: datetime | None = None, ambito: str | None = None) -> int:
+    """A new active user (with a local password if given); returns its id. Every user belongs to one Ambito:
+    `ambito`, else their sub-ambito's (or their provider's), else the default one."""
     _require_admin(by)
     try:
         role = Role(role)
@@ -170,12 +171,26 @@ def create_user(engine: Engine, username: str, full_name: str, email: str, role:
                 raise AccountError(f"il ruolo richiede un ente esistente (indicato: «{provider_codice}»)")
         elif provider_codice is not None:
             raise AccountError("l'ente si indica solo per le utenze degli enti accreditati")
+        ambito = _ambito_of_new_user(conn, ambito, sub_ambito, provider_codice)
         user_id = users.insert_user(
             conn, username=username, full_name=full_name, email=email, role=role.value, sub_ambito=sub_ambito,
             provider_codice=provider_codice, is_admin=is_admin,
             password_hash=hash_password(password) if password is not None else None,
-            password_changed_at=_now(now) if password is not None else None)
+            password_changed_at=_now(now) if password is not None else None, ambito_code=ambito)
     return user_id
+
+
+def _ambito_of_new_user(conn, ambito: str | None, sub_ambito: str | None, provider: str | None) -> str | None:
+    """The Ambito a new user belongs to (None: the default one); AccountError if it is unknown or its
+    sub-ambito or provider is another Ambito's."""
+    placed = reference.ambito_of(conn, sub_ambito=sub_ambito, provider=provider)
+    if ambito is None:
+        return placed
+    if reference.district(conn, ambito) is None:
+        raise AccountError(f"Ambito «{ambito}» inesistente (legami ambito list)")
+    if placed is not None and placed != ambito:
+        raise AccountError(f"il sub-ambito o l'ente indicato appartiene all'Ambito «{placed}», non a «{ambito}»")
+    return ambito
 
 
 def create_admin(engine: Engine, username: str, email: str, password: str, *, full_name: str | None = None,

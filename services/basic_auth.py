@@ -38,7 +38,7 @@ from sqlalchemy.engine import Engine
 
 from domain.access import AccessDenied, Principal
 from domain.errors import DomainError
-from services.access import principal_for, principal_of
+from services.access import acting_principal, principal_for
 from services.auth import INVALID_CREDENTIALS, AuthenticationFailed, verify_password
 from store import users
 from store.uow import reading
@@ -181,7 +181,7 @@ class BasicAuthenticator:
         if acting is not None and acting.password_hash is not None \
                 and hmac.compare_digest(cached, acting.password_hash):
             try:
-                return principal_of(acting.record, acting.comuni)
+                return acting_principal(acting)
             except AccessDenied:
                 pass
         self.verified.forget(key)  # the password changed (or the user left) since: verify afresh

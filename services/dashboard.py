@@ -131,12 +131,17 @@ def available_years(engine: Engine, today: date) -> list[int]:
     return list(range(today.year, start - 1, -1))
 
 
-def sub_ambiti(engine: Engine) -> list[str]:
-    return reference.sub_ambiti(engine)
+def sub_ambiti(engine: Engine, principal: Principal | None = None) -> list[str]:
+    """The sub-ambiti offered (of the principal's Ambito, when bound to one)."""
+    ambito = principal.ambito.code if principal is not None and principal.ambito is not None else None
+    return reference.sub_ambiti(engine, ambito)
 
 
-def tallies_for(engine: Engine, *, year: int, as_of: date) -> tuple[dict[str, Any], bool]:
-    """The tallies by sub-ambito as of `as_of`: the day's snapshot when the daily flow stored one."""
+def tallies_for(engine: Engine, *, year: int, as_of: date, ambito: Any = None) -> tuple[dict[str, Any], bool]:
+    """The tallies by sub-ambito as of `as_of` (of `ambito`'s cases, a domain.conditions.AmbitoScope): the day's
+    snapshot when the daily flow stored one and the instance holds one Ambito (the snapshot counts them all)."""
+    if ambito is not None and len(reference.ambiti(engine)) > 1:
+        return compute_tallies(engine, year=year, as_of=as_of, by="sub_ambito", ambito=ambito), False
     body = read_snapshot(engine, as_of=as_of)
     stored = (body or {}).get("sub_ambito")
     if stored and stored.get("anno") == year and stored.get("al") == as_of.isoformat():
@@ -148,14 +153,14 @@ def indicators_for(engine: Engine, principal: Principal, *, today: date, year: i
                    sub_ambito: str | None = None) -> dict[str, Any]:
     """The API's indicators of `year` by sub-ambito, as of today (or 31 December of a past year): the numbers
     of the dashboard, cut to the same scope."""
-    scope = indicator_scope(principal, sub_ambito, sub_ambiti(engine))
-    body, _ = tallies_for(engine, year=year, as_of=min(today, date(year, 12, 31)))
+    scope = indicator_scope(principal, sub_ambito, sub_ambiti(engine, principal))
+    body, _ = tallies_for(engine, year=year, as_of=min(today, date(year, 12, 31)), ambito=principal.ambito)
     return {**scope.restrict(body), "sub_ambito": scope.sub_ambito}
 
 
 def dashboard_for(engine: Engine, principal: Principal, *, today: date, year: int | None = None,
                   sub_ambito: str | None = None) -> Dashboard:
-    areas = sub_ambiti(engine)
+    areas = sub_ambiti(engine, principal)
     scope = indicator_scope(principal, sub_ambito, areas)
     sub_ambito, locked = scope.sub_ambito, scope.locked
     years = available_years(engine, today)
@@ -163,7 +168,7 @@ def dashboard_for(engine: Engine, principal: Principal, *, today: date, year: in
     if year not in years:
         raise InvalidData([FieldError("anno", "Anno", f"anno {year} non disponibile (da {years[-1]} a {years[0]})")])
     as_of = min(today, date(year, 12, 31))
-    result, from_snapshot = tallies_for(engine, year=year, as_of=as_of)
+    result, from_snapshot = tallies_for(engine, year=year, as_of=as_of, ambito=principal.ambito)
     threshold = result["soglia_riservatezza"]
     indicators = [scope.rows(i) for i in result["indicatori"]]
     targeted = [model.indicator_view(i, None, threshold) for i in indicators if i["obiettivo"]]

@@ -27,7 +27,13 @@ class Directory:
         self.comune_name = reference.comune_names(conn)
         self.coordinator_email = reference.coordinator_emails(conn)
         self.providers = {p.codice: p for p in reference.providers(conn)}
-        self.district = reference.district(conn)
+        self.district = reference.district(conn)  # the default Ambito
+        self.ambiti = {a.code: a for a in reference.ambiti(conn)}
+        self.comune_ambito = reference.ambito_of_comuni(conn)
+        self.comune_ente = reference.ente_gestore_of_comuni(conn)
+        self.enti_per_ambito: dict[str, int] = {}
+        for codice, ambito in {(e.codice, e.ambito_code) for e in self.comune_ente.values()}:
+            self.enti_per_ambito[ambito] = self.enti_per_ambito.get(ambito, 0) + 1
 
     def _user(self, u) -> Recipient:
         return Recipient(u.username, u.email, u.full_name, u.role, u.username)
@@ -35,17 +41,32 @@ class Directory:
     def _address(self, email: str, nome: str, ruolo: str) -> Recipient:
         return Recipient(f"email:{email}", email, nome, ruolo)
 
-    def role(self, role: str, sub_ambito: str | None = None) -> list[Recipient]:
+    def _ambito_of_user(self, u) -> str | None:
+        return u.ambito_code or (self.district.code if self.district else None)
+
+    def role(self, role: str, sub_ambito: str | None = None, comune: str | None = None) -> list[Recipient]:
+        """The users of `role` in the comune's Ambito (no comune: the default Ambito's), else the office's address. The
+        managing body is per comune: where the comune's Ambito has several, its administrative staff is reached
+        at the address of the body managing that comune (users are not yet tied to one body)."""
+        default = self.district.code if self.district else None
+        ambito = self.comune_ambito.get(comune, default) if comune else default  # no comune: the default Ambito
+        ente = self.comune_ente.get(comune) if comune else None
+        if role == "csc_admin" and ente is not None and self.enti_per_ambito.get(ente.ambito_code, 1) > 1:
+            return [self._address(ente.email, ente.nome, role)]
         found = [self._user(u) for u in self.users.values()
-                 if u.role == role and (role != "subarea_coordinator" or sub_ambito in (None, u.sub_ambito))]
+                 if u.role == role and (role != "subarea_coordinator" or sub_ambito in (None, u.sub_ambito))
+                 and (ambito is None or self._ambito_of_user(u) == ambito)]
         if found:
             return found
-        return self._fallback(role, sub_ambito)
+        return self._fallback(role, sub_ambito, ambito, ente)
 
-    def _fallback(self, role: str, sub_ambito: str | None) -> list[Recipient]:
-        d = self.district
+    def _fallback(self, role: str, sub_ambito: str | None, ambito: str | None = None,
+                  ente=None) -> list[Recipient]:
+        d = self.ambiti.get(ambito) if ambito else self.district
         if role == "planning_office" and d:
             return [self._address(d.planning_office_email, "Ufficio di Piano", role)]
+        if role == "csc_admin" and ente is not None:
+            return [self._address(ente.email, ente.nome, role)]
         if role == "csc_admin" and d:
             return [self._address(d.managing_company_email, d.managing_company, role)]
         if role == "subarea_coordinator" and sub_ambito in self.coordinator_email:
@@ -69,4 +90,4 @@ class Directory:
             return [self._user(self.users[owner])] if owner in self.users else self.role("subarea_coordinator", area)
         if token == "ente":
             return self.provider(provider)
-        return self.role(token, area)
+        return self.role(token, area, comune)

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.engine import Engine
 
 from domain.access import AccessDenied, Principal
-from services.access import principal_of
+from services.access import acting_principal
 from store import sessions as store
 from store.users import ActingUser
 from store.uow import Bind, writing
@@ -74,7 +74,7 @@ def session_principal(engine: Engine, token: str | None, now: datetime) -> tuple
     if found is None or found[1] is None:
         return None
     try:
-        return found[0], principal_of(found[1].record, found[1].comuni)
+        return found[0], acting_principal(found[1])
     except AccessDenied:
         return None
 

@@ -18,10 +18,11 @@ SYSTEM_USER = "sistema"
 
 def init_database(url: str, engine: Engine, *, district_path: Path | None = None,
                   policies_path: Path | None = None) -> District:
+    """Migrate, load the (default) Ambito, the policy versions and the system user."""
     migrate(url)
     district = load_district(district_path)
     with writing(engine) as conn:
-        load_district_rows(conn, district)
+        load_district_rows(conn, district, default=True, source_dir=district_path)
         for policy in load_policies(policies_path):
             load_policy(conn, policy)
         ensure_user(conn, SYSTEM_USER, "Legami (automatismi)", "noreply@example.org", "system")
@@ -29,9 +30,20 @@ def init_database(url: str, engine: Engine, *, district_path: Path | None = None
     return district
 
 
-def load_district_rows(conn: Connection, district: District) -> None:
-    """Upsert the district: the Ufficio di Piano corrects a file and loads it again."""
-    reference.save_district(conn, district)
+def load_district_rows(conn: Connection, district: District, *, default: bool = False,
+                       source_dir: Path | str | None = None) -> None:
+    """Upsert an Ambito: the Ufficio di Piano corrects a file and loads it again."""
+    reference.save_district(conn, district, default=default,
+                            source_dir=str(Path(source_dir).resolve()) if source_dir else None)
+
+
+def load_ambito(engine: Engine, path: Path | str) -> District:
+    """Load (or load again) one more Ambito beside those the instance holds: checked whole, then written in one
+    transaction; ValueError (in Italian, naming file and row) and nothing written on any problem."""
+    district = load_district(path)
+    with writing(engine) as conn:
+        load_district_rows(conn, district, source_dir=path)
+    return district
 
 
 def load_policy(conn: Connection, policy: Policy) -> bool:

@@ -42,17 +42,19 @@ from store.tallies.measures import measure_cells as _measure_cells  # bench/tall
 from store.tallies.measures import measure_people as _measure_people
 from store.uow import reading, writing
 
-BY = ("sub_ambito", "comune", "type", "totale", "misura", "fascia_eta", "ente")
+BY = ("sub_ambito", "comune", "type", "totale", "misura", "fascia_eta", "ente", "distretto", "ente_gestore")
 
 
 def compute_tallies(engine: Engine, *, year: int, as_of: date | None = None, by: str = "sub_ambito",
-                    settings: TallySettings | None = None) -> dict[str, Any]:
+                    settings: TallySettings | None = None, ambito: Any = None) -> dict[str, Any]:
+    """The year's tallies as of a day: of every case of the instance, or of one Ambito's (`ambito`, a
+    domain.conditions.AmbitoScope: its comuni, and the unplaced cases for the default Ambito)."""
     if by not in BY:
         raise ValueError(f"--by: valore non ammesso «{by}» (scegliere tra {', '.join(BY)})")
     settings = settings or load_tally_settings()
-    period = Period(year, as_of or min(date.today(), date(year, 12, 31)))
+    period = Period(year, as_of or min(date.today(), date(year, 12, 31)), ambito)
     with reading(engine) as conn:
-        names = reference.comune_names(conn)
+        names = reference.comune_keys(conn, by)
         shares = population_shares(reference.comuni(conn)) if by == "sub_ambito" else {}
         measures = all_measures()
         cells = _measure_cells(conn, measures, period)

@@ -16,6 +16,7 @@ from domain.conditions import (
     AnyOf,
     ComuneInUserComuni,
     Cond,
+    InUserAmbito,
     InUserSubAmbito,
     IsMinor,
     Not,
@@ -48,6 +49,13 @@ def to_sql(cond: Cond, user: Principal, *, today: date) -> sa.ColumnElement[bool
                 return sa.false()
             area = sa.select(_comune_t.c.istat).where(_comune_t.c.sub_ambito == user.sub_ambito)
             return sa.and_(c.comune_istat.is_not(None), c.comune_istat.in_(area))
+        case InUserAmbito():
+            a = user.ambito
+            if a is None:
+                return sa.true()
+            placed = c.comune_istat.in_(sorted(a.comuni)) if a.comuni else sa.false()
+            return sa.or_(sa.and_(c.comune_istat.is_not(None), placed),
+                          sa.and_(c.comune_istat.is_(None), sa.true() if a.default else sa.false()))
         case ProviderIsUser():
             if not user.provider_codice:
                 return sa.false()

@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from store.tables import Comune, PolicyVersion, Provider, SubAmbito
+from store.tables import Comune, Distretto, EnteGestore, PolicyVersion, Provider, SubAmbito
 from store.tables import District as DistrictRow
 from store.uow import Bind, reading
 
@@ -22,6 +22,8 @@ sub_ambito_t = SubAmbito.__table__
 provider_t = Provider.__table__
 district_t = DistrictRow.__table__
 policy_t = PolicyVersion.__table__
+distretto_t = Distretto.__table__
+ente_t = EnteGestore.__table__
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,14 @@ def comune_names(bind: Bind) -> dict[str, str]:
         return dict(conn.execute(sa.select(comune_t.c.istat, comune_t.c.nome)).all())
 
 
+def comune_keys(bind: Bind, by: str) -> dict[str, str]:
+    """comune istat → its name, or (by "distretto" / "ente_gestore") its distretto or managing body's code: the
+    key a tally breakdown puts a comune's cases under."""
+    column = {"distretto": comune_t.c.distretto, "ente_gestore": comune_t.c.ente_gestore}.get(by, comune_t.c.nome)
+    with reading(bind) as conn:
+        return {istat: value for istat, value in conn.execute(sa.select(comune_t.c.istat, column)) if value}
+
+
 def sub_ambito_of(bind: Bind, comune_istat: str | None) -> str | None:
     """The sub-ambito of one comune (None for no comune or an unknown one)."""
     if not comune_istat:
@@ -85,10 +95,13 @@ def comuni_of(bind: Bind, sub_ambito: str | None) -> frozenset[str]:
                          .scalars())
 
 
-def sub_ambiti(bind: Bind) -> list[str]:
-    """The sub-ambiti's names, sorted."""
+def sub_ambiti(bind: Bind, ambito_code: str | None = None) -> list[str]:
+    """The sub-ambiti's names (of one Ambito, when given), sorted."""
+    q = sa.select(sub_ambito_t.c.nome).order_by(sub_ambito_t.c.nome)
+    if ambito_code is not None:
+        q = q.where(sub_ambito_t.c.ambito_code == ambito_code)
     with reading(bind) as conn:
-        return list(conn.execute(sa.select(sub_ambito_t.c.nome).order_by(sub_ambito_t.c.nome)).scalars())
+        return list(conn.execute(q).scalars())
 
 
 def coordinator_emails(bind: Bind) -> dict[str, str]:
@@ -124,15 +137,26 @@ def has_provider(bind: Bind, codice: str | None) -> bool:
         return conn.execute(sa.select(provider_t.c.codice).where(provider_t.c.codice == codice)).first() is not None
 
 
-def district(bind: Bind) -> Any | None:
-    """The district's row (name, offices' addresses, whether the sub-ambiti are provisional), None before init."""
+def district(bind: Bind, code: str | None = None) -> Any | None:
+    """An Ambito's row (name, offices' addresses, whether the sub-ambiti are provisional): `code`'s, or the
+    default Ambito's; None before init."""
+    q = sa.select(district_t).order_by(district_t.c.is_default.desc(), district_t.c.code)
+    if code is not None:
+        q = q.where(district_t.c.code == code)
     with reading(bind) as conn:
-        return conn.execute(sa.select(district_t)).first()
+        return conn.execute(q).first()
 
 
-def save_district(conn: Connection, district: Any) -> None:
-    """Upsert the district (a `config.district.District`): the Ufficio di Piano corrects a file and loads it
-    again."""
+def save_district(conn: Connection, district: Any, *, default: bool = False, source_dir: str | None = None) -> None:
+    """Upsert an Ambito (a `config.district.District`): the Ufficio di Piano corrects a file and loads it
+    again. `default`: it becomes the instance's default Ambito (the one holding what has no comune). A name or
+    code another Ambito already uses (sub-ambito, ente gestore, provider, comune) is refused, nothing written."""
+    _refuse_taken(conn, district)
+    if default:
+        conn.execute(district_t.update().where(district_t.c.code != district.code).values(is_default=False))
+    elif conn.execute(sa.select(district_t.c.code).where(district_t.c.is_default)).first() is None:
+        default = True  # the first Ambito loaded is the default
+    code = district.code
     _upsert(conn, district_t, "code", [{
         "code": district.code, "name": district.name, "lead_istat": district.lead_istat,
         "managing_company": district.managing_company,
@@ -140,17 +164,132 @@ def save_district(conn: Connection, district: Any) -> None:
         "planning_office_email": district.planning_office_email,
         "sub_ambiti_provisional": district.sub_ambiti_provisional,
         "provisional_note": district.provisional_note,
+        "is_default": default, "distretti_provisional": district.distretti_provisional,
+        "enti_gestori_provisional": district.enti_gestori_provisional, "notes": district.notes,
+        "popolazione_mancante": any(c.popolazione is None for c in district.comuni), "source_dir": source_dir,
     }])
-    _upsert(conn, sub_ambito_t, "nome",
-            [{"nome": s.nome, "coordinatore_email": s.coordinatore_email} for s in district.sub_ambiti])
+    known = set(conn.execute(sa.select(distretto_t.c.nome).where(distretto_t.c.ambito_code == code)).scalars())
+    new = [{"ambito_code": code, "nome": d.nome} for d in district.all_distretti() if d.nome not in known]
+    if new:
+        conn.execute(distretto_t.insert(), new)
+    _upsert(conn, ente_t, "codice", [{"codice": e.codice, "ambito_code": code, "nome": e.nome, "tipo": e.tipo,
+                                      "email": e.email} for e in district.all_enti_gestori()])
+    _upsert(conn, sub_ambito_t, "nome", [{"nome": s.nome, "coordinatore_email": s.coordinatore_email,
+                                          "ambito_code": code} for s in district.sub_ambiti])
     _upsert(conn, comune_t, "istat", [{
-        "istat": c.istat, "belfiore": c.belfiore, "nome": c.nome, "popolazione": c.popolazione,
+        "istat": c.istat, "belfiore": c.belfiore, "nome": c.nome, "popolazione": c.popolazione or 0,
         "sub_ambito": c.sub_ambito, "patrono": c.patrono,
         "patrono_mmdd": f"{c.patrono_mmdd[0]:02d}-{c.patrono_mmdd[1]:02d}" if c.patrono_mmdd else None,
+        "ambito_code": code, "distretto": district.distretto_of(c.istat),
+        "ente_gestore": district.ente_gestore_of(c.istat).codice,
     } for c in district.comuni])
     _upsert(conn, provider_t, "codice", [{
         "codice": p.codice, "nome": p.nome, "partita_iva": p.partita_iva, "email": p.email, "comuni": list(p.comuni),
+        "ambito_code": code,
     } for p in district.providers])
+
+
+def _refuse_taken(conn: Connection, district: Any) -> None:
+    checks = ((sub_ambito_t, "nome", [s.nome for s in district.sub_ambiti], "il sub-ambito"),
+              (ente_t, "codice", [e.codice for e in district.all_enti_gestori()], "l'ente gestore"),
+              (provider_t, "codice", [p.codice for p in district.providers], "l'ente accreditato"),
+              (comune_t, "istat", [c.istat for c in district.comuni], "il comune"))
+    for table, key, values, label in checks:
+        row = conn.execute(sa.select(table.c[key], table.c.ambito_code).where(
+            table.c[key].in_(values), table.c.ambito_code.is_not(None),
+            table.c.ambito_code != district.code)).first()
+        if row is not None:
+            raise ValueError(f"{label} «{row[0]}» appartiene già all'Ambito «{row[1]}»: "
+                             f"l'Ambito «{district.code}» non è stato caricato")
+
+
+# ----------------------------------------------------------------------------- the Ambiti
+
+
+@dataclass(frozen=True)
+class EnteRow:
+    codice: str
+    ambito_code: str
+    nome: str
+    tipo: str
+    email: str
+
+
+def ambiti(bind: Bind) -> list[Any]:
+    """Every Ambito's row, the default first."""
+    with reading(bind) as conn:
+        return conn.execute(sa.select(district_t).order_by(district_t.c.is_default.desc(), district_t.c.code)).all()
+
+
+def ambito_counts(bind: Bind) -> dict[str, dict[str, int]]:
+    """code → number of comuni, sub-ambiti, distretti and enti gestori."""
+    found: dict[str, dict[str, int]] = {}
+    with reading(bind) as conn:
+        for label, table in (("comuni", comune_t), ("sub_ambiti", sub_ambito_t), ("distretti", distretto_t),
+                             ("enti_gestori", ente_t)):
+            for code, n in conn.execute(sa.select(table.c.ambito_code, sa.func.count()).group_by(table.c.ambito_code)):
+                found.setdefault(code, {})[label] = n
+    return found
+
+
+def distretti(bind: Bind, ambito_code: str) -> list[str]:
+    with reading(bind) as conn:
+        return list(conn.execute(sa.select(distretto_t.c.nome).where(distretto_t.c.ambito_code == ambito_code)
+                                 .order_by(distretto_t.c.nome)).scalars())
+
+
+def enti_gestori(bind: Bind, ambito_code: str | None = None) -> list[EnteRow]:
+    q = sa.select(ente_t).order_by(ente_t.c.codice)
+    if ambito_code is not None:
+        q = q.where(ente_t.c.ambito_code == ambito_code)
+    with reading(bind) as conn:
+        return [EnteRow(r.codice, r.ambito_code, r.nome, r.tipo, r.email) for r in conn.execute(q)]
+
+
+def comuni_of_ambito(bind: Bind, ambito_code: str) -> list[Any]:
+    """An Ambito's comuni by name: istat, nome, sub-ambito, distretto, ente gestore, popolazione."""
+    t = comune_t.c
+    with reading(bind) as conn:
+        return conn.execute(sa.select(t.istat, t.nome, t.sub_ambito, t.distretto, t.ente_gestore, t.popolazione)
+                            .where(t.ambito_code == ambito_code).order_by(t.nome)).all()
+
+
+def ambito_of_comuni(bind: Bind) -> dict[str, str]:
+    """comune istat → its Ambito's code."""
+    with reading(bind) as conn:
+        return dict(conn.execute(sa.select(comune_t.c.istat, comune_t.c.ambito_code)).all())
+
+
+def ente_gestore_of_comuni(bind: Bind) -> dict[str, EnteRow]:
+    """comune istat → the body managing its services."""
+    enti = {e.codice: e for e in enti_gestori(bind)}
+    with reading(bind) as conn:
+        return {istat: enti[codice] for istat, codice in
+                conn.execute(sa.select(comune_t.c.istat, comune_t.c.ente_gestore)) if codice in enti}
+
+
+def ambito_of(bind: Bind, *, sub_ambito: str | None = None, provider: str | None = None) -> str | None:
+    """The Ambito of a sub-ambito (or else of a provider); None for neither."""
+    with reading(bind) as conn:
+        if sub_ambito:
+            return conn.execute(sa.select(sub_ambito_t.c.ambito_code).where(sub_ambito_t.c.nome == sub_ambito)).scalar()
+        if provider:
+            return conn.execute(sa.select(provider_t.c.ambito_code).where(provider_t.c.codice == provider)).scalar()
+    return None
+
+
+def ambito_comuni(bind: Bind, ambito_code: str | None) -> tuple[str | None, frozenset[str], bool]:
+    """(code, its comuni's istat codes, whether it is the default) of `ambito_code`, or of the default Ambito
+    when None. Before init: (None, empty, True)."""
+    with reading(bind) as conn:
+        q = sa.select(district_t.c.code, district_t.c.is_default)
+        q = q.where(district_t.c.code == ambito_code) if ambito_code else q.where(district_t.c.is_default)
+        row = conn.execute(q).first()
+        if row is None:
+            return None, frozenset(), True
+        comuni_ = frozenset(conn.execute(sa.select(comune_t.c.istat).where(comune_t.c.ambito_code == row.code))
+                            .scalars())
+    return row.code, comuni_, bool(row.is_default)
 
 
 # ----------------------------------------------------------------------------- policy versions

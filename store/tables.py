@@ -25,12 +25,37 @@ class District(SQLModel, table=True):
     planning_office_email: str = Field(max_length=200)
     sub_ambiti_provisional: bool = True
     provisional_note: str = ""
+    # An instance holds one or more Ambiti (this table, one row each); the default one holds what has no comune.
+    is_default: bool = False
+    distretti_provisional: bool = False
+    enti_gestori_provisional: bool = False
+    notes: str = ""
+    popolazione_mancante: bool = False  # some comuni's population is not known (stored as 0)
+    source_dir: str | None = Field(default=None, max_length=500)  # the folder loaded: its own settings files
+
+
+class Distretto(SQLModel, table=True):
+    __tablename__ = "distretto"
+    ambito_code: str = Field(primary_key=True, foreign_key="district.code", max_length=40)
+    nome: str = Field(primary_key=True, max_length=120)
+
+
+class EnteGestore(SQLModel, table=True):
+    """The managing body of some comuni (azienda speciale, consorzio, comune): per comune, not per Ambito."""
+
+    __tablename__ = "ente_gestore"
+    codice: str = Field(primary_key=True, max_length=20)
+    ambito_code: str = Field(foreign_key="district.code", index=True, max_length=40)
+    nome: str = Field(max_length=200)
+    tipo: str = Field(max_length=40)
+    email: str = Field(max_length=200)
 
 
 class SubAmbito(SQLModel, table=True):
     __tablename__ = "sub_ambito"
     nome: str = Field(primary_key=True, max_length=80)
     coordinatore_email: str = Field(max_length=200)
+    ambito_code: str | None = Field(default=None, index=True, max_length=40)
 
 
 class Comune(SQLModel, table=True):
@@ -38,10 +63,13 @@ class Comune(SQLModel, table=True):
     istat: str = Field(primary_key=True, max_length=6)
     belfiore: str = Field(max_length=4, unique=True)
     nome: str = Field(max_length=120)
-    popolazione: int = 0
+    popolazione: int = 0  # 0 where not known: the Ambito's popolazione_mancante says so
     sub_ambito: str = Field(foreign_key="sub_ambito.nome", index=True, max_length=80)
     patrono: str | None = Field(default=None, max_length=120)
     patrono_mmdd: str | None = Field(default=None, max_length=5)
+    ambito_code: str | None = Field(default=None, index=True, max_length=40)
+    distretto: str | None = Field(default=None, max_length=120)
+    ente_gestore: str | None = Field(default=None, index=True, max_length=20)
 
 
 class Provider(SQLModel, table=True):
@@ -51,6 +79,7 @@ class Provider(SQLModel, table=True):
     partita_iva: str = Field(max_length=11, unique=True)
     email: str = Field(max_length=200)
     comuni: list[str] = Field(default_factory=list, sa_type=JSONType)
+    ambito_code: str | None = Field(default=None, index=True, max_length=40)
 
 
 class AppUser(SQLModel, table=True):
@@ -63,6 +92,7 @@ class AppUser(SQLModel, table=True):
     sub_ambito: str | None = Field(default=None, max_length=80)
     provider_codice: str | None = Field(default=None, max_length=20)
     active: bool = True
+    ambito_code: str | None = Field(default=None, max_length=40)  # None: the default Ambito
 
 
 class PolicyVersion(SQLModel, table=True):

@@ -12,11 +12,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from store.auth_tables import user_credential_t, user_identity_t
-from store.tables import AppUser, Comune
+from store.tables import AppUser, Comune, District
 from store.uow import Bind, reading
 
 user_t = AppUser.__table__
 comune_t = Comune.__table__
+district_t = District.__table__
 SYSTEM_ROLE = "system"
 
 _ORDER = {
@@ -37,6 +38,7 @@ class UserRecord:
     provider_codice: str | None
     active: bool
     is_admin: bool
+    ambito_code: str | None = None  # None: the default Ambito
 
 
 def users(bind: Bind, *, username: str | None = None, role: str | None = None, sub_ambito: str | None = None,
@@ -58,7 +60,7 @@ def users(bind: Bind, *, username: str | None = None, role: str | None = None, s
         q = q.where(user_t.c.username != exclude)
     with reading(bind) as conn:
         return [UserRecord(r.id, r.username, r.full_name, r.email, r.role, r.sub_ambito, r.provider_codice,
-                           bool(r.active), bool(r.is_admin)) for r in conn.execute(q)]
+                           bool(r.active), bool(r.is_admin), r.ambito_code) for r in conn.execute(q)]
 
 
 def user(bind: Bind, username: str, *, active: bool | None = True) -> UserRecord | None:
@@ -89,6 +91,9 @@ class ActingUser:
     record: UserRecord
     comuni: frozenset[str]
     password_hash: str | None
+    ambito: str | None = None  # the code of the user's Ambito (None before any Ambito is loaded)
+    ambito_comuni: frozenset[str] = frozenset()
+    ambito_default: bool = True
 
 
 def acting_columns() -> list[Any]:
@@ -97,15 +102,25 @@ def acting_columns() -> list[Any]:
     return [u.id.label("u_id"), u.username.label("u_username"), u.full_name.label("u_full_name"),
             u.email.label("u_email"), u.role.label("u_role"), u.sub_ambito.label("u_sub_ambito"),
             u.provider_codice.label("u_provider_codice"), c.is_admin.label("u_is_admin"),
-            c.password_hash.label("u_password_hash"), comune_t.c.istat.label("u_comune")]
+            c.password_hash.label("u_password_hash"), comune_t.c.istat.label("u_comune"),
+            comune_t.c.sub_ambito.label("u_comune_area"), u.ambito_code.label("u_ambito_code"),
+            _default_ambito().label("u_default_ambito")]
+
+
+def _default_ambito() -> Any:
+    return sa.select(district_t.c.code).where(district_t.c.is_default).limit(1).scalar_subquery()
+
+
+def _user_ambito() -> Any:
+    return sa.func.coalesce(user_t.c.ambito_code, _default_ambito())
 
 
 def acting_join(left: Any, on: Any) -> Any:
-    """`left` outer-joined to the active user matching `on`, their credential and their sub-ambito's comuni
-    (one row per comune; a user with no sub-ambito or no active user: one row, those columns NULL)."""
+    """`left` outer-joined to the active user matching `on`, their credential and their Ambito's comuni (one
+    row per comune, each with its sub-ambito; no active user or no Ambito: one row, those columns NULL)."""
     return (left.outerjoin(user_t, sa.and_(on, user_t.c.active.is_(True)))
             .outerjoin(user_credential_t, user_credential_t.c.user_id == user_t.c.id)
-            .outerjoin(comune_t, comune_t.c.sub_ambito == user_t.c.sub_ambito))
+            .outerjoin(comune_t, comune_t.c.ambito_code == _user_ambito()))
 
 
 def acting_from_rows(rows: Sequence[Any]) -> ActingUser | None:
@@ -114,8 +129,13 @@ def acting_from_rows(rows: Sequence[Any]) -> ActingUser | None:
         return None
     r = rows[0]
     record = UserRecord(r.u_id, r.u_username, r.u_full_name, r.u_email, r.u_role, r.u_sub_ambito,
-                        r.u_provider_codice, True, bool(r.u_is_admin))
-    return ActingUser(record, frozenset(x.u_comune for x in rows if x.u_comune is not None), r.u_password_hash)
+                        r.u_provider_codice, True, bool(r.u_is_admin), r.u_ambito_code)
+    mine = frozenset(x.u_comune for x in rows if x.u_comune is not None and r.u_sub_ambito is not None
+                     and x.u_comune_area == r.u_sub_ambito)
+    ambito = r.u_ambito_code or r.u_default_ambito
+    return ActingUser(record, mine, r.u_password_hash, ambito,
+                      frozenset(x.u_comune for x in rows if x.u_comune is not None),
+                      ambito is None or ambito == r.u_default_ambito)
 
 
 def acting_login(conn: Connection, username: str) -> ActingUser | None:
@@ -128,7 +148,7 @@ def _acting_login() -> sa.Select:
     u = user_t.c
     return (sa.select(*acting_columns())
             .select_from(user_t.join(user_credential_t, user_credential_t.c.user_id == u.id)
-                         .outerjoin(comune_t, comune_t.c.sub_ambito == u.sub_ambito))
+                         .outerjoin(comune_t, comune_t.c.ambito_code == _user_ambito()))
             .where(u.username == sa.bindparam("username"), u.active.is_(True), u.role != SYSTEM_ROLE))
 
 
@@ -139,21 +159,24 @@ _ACTING_LOGIN = _acting_login()  # built once: every request with HTTP Basic rea
 
 
 def upsert_user(conn: Connection, username: str, full_name: str, email: str, role: str,
-                sub_ambito: str | None = None, provider_codice: str | None = None) -> None:
-    """Create or update an active user (the system user, the demo staff, tests); no credential."""
+                sub_ambito: str | None = None, provider_codice: str | None = None, *,
+                ambito_code: str | None = None) -> None:
+    """Create or update an active user (the system user, the demo staff, tests); no credential. `ambito_code`
+    None: the default Ambito."""
     row = {"username": username, "full_name": full_name, "email": email, "role": role,
-           "sub_ambito": sub_ambito, "provider_codice": provider_codice, "active": True}
+           "sub_ambito": sub_ambito, "provider_codice": provider_codice, "active": True, "ambito_code": ambito_code}
     if not conn.execute(user_t.update().where(user_t.c.username == username).values(**row)).rowcount:
         conn.execute(user_t.insert(), row)
 
 
 def insert_user(conn: Connection, *, username: str, full_name: str, email: str, role: str,
                 sub_ambito: str | None, provider_codice: str | None, is_admin: bool,
-                password_hash: str | None, password_changed_at: datetime | None) -> int:
+                password_hash: str | None, password_changed_at: datetime | None,
+                ambito_code: str | None = None) -> int:
     """A new active user with its credential row; returns its id."""
     user_id = conn.execute(user_t.insert().returning(user_t.c.id), {
         "username": username, "full_name": full_name, "email": email, "role": role,
-        "sub_ambito": sub_ambito, "provider_codice": provider_codice, "active": True,
+        "sub_ambito": sub_ambito, "provider_codice": provider_codice, "active": True, "ambito_code": ambito_code,
     }).scalar_one()
     conn.execute(user_credential_t.insert(), {
         "user_id": user_id, "is_admin": is_admin, "password_hash": password_hash,

@@ -10,7 +10,7 @@ from sqlalchemy.engine import Connection
 
 from domain.indicators import Period
 from store.tables import case_t, deadline_t, transition_t
-from store.tallies.keys import by_key, comune_t, key_sql
+from store.tallies.keys import by_key, comune_t, in_ambito, key_sql
 
 
 def _chosen(series: dict[str, str]):
@@ -36,7 +36,7 @@ def deadline_counts(conn: Connection, period: Period, by: str,
                       .join(started, sa.and_(started.c.case_id == deadline_t.c.case_id,
                                              started.c.seq == deadline_t.c.started_seq))
                       .outerjoin(comune_t, comune_t.c.istat == case_t.c.comune_istat))
-         .where(deadline_t.c.due >= period.start, deadline_t.c.due < period.end,
+         .where(deadline_t.c.due >= period.start, deadline_t.c.due < period.end, in_ambito(period),
                 started.c.recorded_at < period.recorded_before,
                 ~sa.and_(deadline_t.c.status.in_(("cancelled", "expired")), closed_by)))
     return dict(by_key(conn, q, key_sql(by)))
@@ -54,5 +54,6 @@ def states_as_of(conn: Connection, period: Period) -> list[Any]:
         .select_from(last.join(transition_t, sa.and_(transition_t.c.case_id == last.c.case_id,
                                                      transition_t.c.seq == last.c.seq))
                      .join(case_t, case_t.c.id == last.c.case_id))
+        .where(in_ambito(period))
         .group_by(case_t.c.case_type, transition_t.c.to_state)
     ).all()

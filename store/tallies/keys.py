@@ -13,11 +13,23 @@ from store.tables import Comune, case_t
 comune_t = Comune.__table__
 
 
+def in_ambito(period: Any) -> Any:
+    """The condition over `case_file` bounding the tallies to `period.ambito` (true when none): its comuni, and
+    the cases placed in no comune for the default Ambito, as domain.conditions.InUserAmbito says."""
+    a = period.ambito
+    if a is None:
+        return sa.true()
+    placed = case_t.c.comune_istat.in_(sorted(a.comuni)) if a.comuni else sa.false()
+    return sa.or_(placed, case_t.c.comune_istat.is_(None)) if a.default else placed
+
+
 def key_sql(by: str):
     """`key` as a SQL expression, for rows with no FNA measure or birth year (intervals, deadlines)."""
     return {
         "sub_ambito": sa.func.coalesce(comune_t.c.sub_ambito, DISTRICT),
         "comune": sa.func.coalesce(comune_t.c.nome, DISTRICT),
+        "distretto": sa.func.coalesce(comune_t.c.distretto, DISTRICT),
+        "ente_gestore": sa.func.coalesce(comune_t.c.ente_gestore, DISTRICT),
         "type": sa.func.coalesce(case_t.c.kind, "—"),
         "misura": sa.literal("—"),
         "fascia_eta": sa.literal("—"),
@@ -43,7 +55,7 @@ def key(row: Any, by: str, names: dict[str, str], year: int) -> str:
         return "totale"
     if by == "sub_ambito":
         return row.sub_ambito or DISTRICT
-    if by == "comune":
+    if by in ("comune", "distretto", "ente_gestore"):  # `names`: comune → its name, distretto or managing body
         return names.get(row.comune_istat, DISTRICT)
     if by == "type":
         return row.kind or "—"

@@ -31,8 +31,10 @@ def test_upgrade_from_empty_then_one_step_down_and_up_again(tmp_path):
     assert CASE_TABLES | REMINDER_TABLES | AUTH_TABLES | {"comune", "provider", "app_user", "policy_version"} \
         <= tables(url)
     assert {"web_session", "audit_head", "person_discrepancy", "health_data", "diary_entry", "person_merge",
-            "case_document", "deputyship", "case_import"} <= tables(url)
+            "case_document", "deputyship", "case_import", "distretto", "ente_gestore"} <= tables(url)
     assert SIUSS_TABLES <= tables(url)
+    downgrade(url, "-1")  # 0017_ambiti: the distretti and managing bodies go, the Ambito columns too
+    assert not ({"distretto", "ente_gestore"} & tables(url)) and SIUSS_TABLES <= tables(url)
     downgrade(url, "-1")  # 0016_siuss: the SIUSS flows
     assert not (SIUSS_TABLES & tables(url)) and "case_import" in tables(url)
     downgrade(url, "-1")  # 0015_import: the record of imported rows

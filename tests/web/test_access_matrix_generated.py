@@ -959,6 +959,9 @@ CLI_SKIPPED = {
     "siuss esporta": "flussi al Casellario INPS, solo Ufficio di Piano: tests/integration/test_siuss.py",
     "siuss esiti": "esiti INPS, solo Ufficio di Piano: tests/integration/test_siuss.py",
     "siuss flussi": "elenco dei flussi SIUSS (nessun dato di caso), solo Ufficio di Piano",
+    "ambito list": "amministrativo (gli Ambiti dell'istanza, nessun dato di caso)",
+    "ambito load": "amministrativo (carica i dati di un Ambito, nessun dato di caso)",
+    "ambito show": "amministrativo (comuni, distretti ed enti gestori di un Ambito, nessun dato di caso)",
 }
 
 
