@@ -143,6 +143,8 @@ class _Loader:
 
     def flush(self, conn: Any) -> None:
         store.record(conn, self.records)
+        # no reminder for the past: what the cases had missed before the import is not escalated by the sweep
+        store.settle_missed_deadlines(conn, [r["case_id"] for r in self.records], self.now.date())
         self.records = []
 
     def prefetch(self, conn: Any, batch: list[tuple[int, Mapping[str, Any]]]) -> None:

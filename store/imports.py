@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 from domain.italian import ROME
 from store.health_store import steps_of_case
 from store.sealed import merge
-from store.tables import case_import_t, case_t, person_t, transition_t
+from store.tables import case_import_t, case_t, deadline_t, person_t, reminder_log_t, transition_t
 from store.uow import Bind, reading
 
 ci = case_import_t
@@ -29,6 +29,26 @@ def record(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
     """One row per loaded case, in the load's own transaction (a second import of the id then adds nothing)."""
     if rows:
         conn.execute(ci.insert(), list(rows))
+
+
+IMPORT_RECIPIENT = "importazione"  # who the settled stage names: nobody was reminded, the case came in late
+
+
+def settle_missed_deadlines(conn: Connection, case_ids: Sequence[int], import_day: date) -> int:
+    """The open deadlines of just-imported cases already past on the import day, logged as escalated on that day
+    to «importazione»: the sweep escalates a deadline once (`store.sweep.overdue_not_escalated`), so nobody is
+    reminded of what was missed before the case came into Legami. Returns how many were settled."""
+    if not case_ids:
+        return 0
+    d = deadline_t.c
+    missed = [r.id for r in conn.execute(sa.select(d.id).where(d.case_id.in_(list(case_ids)), d.status == "open",
+                                                              d.due < import_day))]
+    if missed:
+        conn.execute(reminder_log_t.insert(), [
+            {"key": f"scadenza:{i}:scaduta:{IMPORT_RECIPIENT}", "deadline_id": i, "stage": "scaduta",
+             "recipient": IMPORT_RECIPIENT, "queued_on": import_day, "digest_key": IMPORT_RECIPIENT}
+            for i in missed])
+    return len(missed)
 
 
 def case_for_template(bind: Bind, case_id: int) -> dict[str, Any] | None:

@@ -57,10 +57,10 @@ def target(db_url):
     engine.dispose()
 
 
-def _import(engine, user, case_type, path, *, dry_run=False):
+def _import(engine, user, case_type, path, *, dry_run=False, now=NOW):
     table = Table(path, case_type)
     return run_import(engine, user, case_type, table.rows(), file_name=path.name, file_sha256="0" * 64,
-                      dry_run=dry_run, header_problems=table.problems, clock=lambda: NOW)
+                      dry_run=dry_run, header_problems=table.problems, clock=lambda: now)
 
 
 def _deadlines(engine, case_id):
@@ -255,3 +255,29 @@ def test_the_cli_writes_the_template_and_reports_a_dry_run_in_json(source, targe
     assert missing.exit_code == 1 and missing.stderr.strip().startswith("Errore: FILE: «") and \
         len(missing.stderr.strip().splitlines()) == 1
     assert _count(target, case_t) == 0
+
+
+def test_the_sweep_after_an_import_reminds_nobody_of_deadlines_already_past_on_the_import_day(source, target,
+                                                                                              tmp_path):
+    """No reminder for the past (issue 14): the deadlines an imported case had already missed when it came into
+    Legami (here: cases of 2026 loaded in March 2027) are not escalated by the next sweep."""
+    from services.sweep import run_deadline_sweep
+    from store.tables import reminder_log_t
+
+    engine_a, cases, repeated, planner = source
+    rows = [rows_of_case(i, engine_a) for i, t in cases if t == "patto" and i not in repeated]
+    path = tmp_path / "patto.xlsx"
+    write_template("patto", path, rows)
+    import_day = date(2027, 3, 1)
+    loaded = _import(target, principal_for(target, planner), "patto", path,
+                     now=datetime(2027, 3, 1, 9, 0, tzinfo=ROME)).loaded
+    assert loaded
+    d = deadline_t.c
+    with target.connect() as conn:
+        past = {r.id for r in conn.execute(sa.select(d.id).where(d.status == "open", d.due < import_day))}
+    assert past, "some imported case must have a deadline already missed on the import day"
+    result = run_deadline_sweep(target, as_of=import_day)
+    assert result.escalations == 0
+    with target.connect() as conn:
+        logged = conn.execute(sa.select(reminder_log_t.c.recipient).where(reminder_log_t.c.deadline_id.in_(past)))
+        assert {r for (r,) in logged} == {"importazione"}  # settled on import, named as such for the escalations
