@@ -81,7 +81,7 @@ def principal_of(row: users.UserRecord, comuni: frozenset[str], role: Role | Non
     """An active user already read (with their sub-ambito's comuni and their Ambito) as a Principal; AccessDenied
     if of an unknown role. The per-request authentication reads all in one statement (store.users.ActingUser)."""
     return Principal(row.username, role or _role_of(row), row.sub_ambito, row.provider_codice, comuni,
-                     row.is_admin, row.full_name or row.username, ambito)
+                     row.is_admin, row.full_name or row.username, ambito=ambito)
 
 
 def acting_principal(acting: users.ActingUser) -> Principal:
