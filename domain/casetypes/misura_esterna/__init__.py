@@ -13,6 +13,7 @@ from enum import StrEnum
 from pydantic import Field
 
 from domain.casetype import CaseType, IndicatorGroup
+from domain.casetypes.misura_esterna.demo import demo
 from domain.common import Form, Persona
 from domain.fields import FieldClass
 from domain.indicators import Measure
@@ -75,5 +76,6 @@ CASE_TYPES = [
         measures=(Measure("misure_esterne_registrate", "Misure di altri enti registrate", "misure_esterne",
                           "misura_esterna", ("registra",)),),
         value_labels=LABELS,
+        demo=demo,
     ),
 ]
