@@ -96,6 +96,11 @@ def empty_all_tables(conn) -> None:
     conn.execute(sa.text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
     for table, trigger in AUDIT_TRUNCATE_GUARDS:
         conn.execute(sa.text(f"ALTER TABLE {table} ENABLE ALWAYS TRIGGER {trigger}"))
+    # the reference data stays, but only the default Ambito's: an Ambito a test loaded beside it (Lodi) goes
+    for table in ("comune", "sub_ambito", "provider"):
+        conn.execute(sa.text(f"DELETE FROM {table} WHERE ambito_code IS NOT NULL AND ambito_code NOT IN "
+                             "(SELECT code FROM district WHERE is_default)"))
+    conn.execute(sa.text("DELETE FROM district WHERE NOT is_default"))
 
 
 def _admin(url: str):

@@ -524,10 +524,8 @@ def route_table(app) -> set[tuple[str, str]]:
 
 
 def exercised() -> set[tuple[str, str]]:
-    return ({("GET", p) for p in (*CASE_READS, *LIST_READS)}
-            | {("POST", p) for p in (*FIRES, *OPENS, *DIARY_WRITES, *HANDOVER_WRITES)})
     return ({("GET", p) for p in (*CASE_READS, *LIST_READS, *DOCUMENT_READS)}
-            | {("POST", p) for p in (*FIRES, *OPENS, *DIARY_WRITES, *DOCUMENT_WRITES, *ACT_WRITES)})
+            | {("POST", p) for p in (*FIRES, *OPENS, *DIARY_WRITES, *HANDOVER_WRITES, *DOCUMENT_WRITES, *ACT_WRITES)})
 
 
 def test_every_entrance_is_in_the_matrix():
@@ -539,16 +537,11 @@ def test_every_entrance_is_in_the_matrix():
     assert not gone, f"rotte della matrice che non esistono più: {gone}"
     for method, path in table - set(SKIPPED):
         params = set(re.findall(r"{(\w+)", path))
-        assert params <= CASE_PARAMS | {"nome", "name", "username", "token"}, (method, path, params)
-        assert (path in CASE_READS or path in FIRES or path in DIARY_WRITES or path in HANDOVER_WRITES) \
-            == bool(params & CASE_PARAMS), \
-            (method, path)
-        assert params <= CASE_PARAMS | DOCUMENT_PARAMS | {"nome", "name", "username", "token"}, (method, path, params)
         assert params <= CASE_PARAMS | DOCUMENT_PARAMS | {"nome", "name", "username", "token", "atto"}, \
             (method, path, params)
-        assert (path in CASE_READS or path in FIRES or path in DIARY_WRITES or path in DOCUMENT_WRITES
-                or path in DOCUMENT_READS or path in ACT_WRITES) == bool(params & (CASE_PARAMS | DOCUMENT_PARAMS)), \
-            (method, path)
+        assert (path in CASE_READS or path in FIRES or path in DIARY_WRITES or path in HANDOVER_WRITES
+                or path in DOCUMENT_WRITES or path in DOCUMENT_READS or path in ACT_WRITES) \
+            == bool(params & (CASE_PARAMS | DOCUMENT_PARAMS)), (method, path)
 
 
 ROLES_WITHOUT_USERS = {
@@ -931,6 +924,10 @@ CLI_DIARY_COMMANDS = {"list", "add"}
 CLI_DOCUMENT_COMMANDS = {"list", "add", "get"}
 CLI_ACT_COMMANDS = {"elenco", "genera"}
 CLI_SKIPPED = {
+    "persona mostra": "per persona, non per caso (la stessa regola di GET /api/v1/persone/{persona_id}, nella "
+                      "matrice a mano): tests/integration/test_referral_identity.py",
+    "persona unisci": "unione di codici (coordinatore, CSC): come POST /api/v1/persone/unione, test_person.py",
+    "persona risolvi": "discrepanze anagrafiche: come POST /api/v1/casi/{caso_id}/discrepanza, test_person.py",
     "workflow list": "le dichiarazioni dei tipi: nessun dato di caso",
     "workflow show": "le dichiarazioni dei tipi: nessun dato di caso",
     "init": "amministrativo (migrazioni)", "demo-data": "amministrativo (dati sintetici)",
