@@ -150,6 +150,8 @@ def verify_archive(archive: Path, workdir: Path) -> dict[str, Any]:
                 if digest != part["sha256"]:
                     raise BackupError(f"la parte «{path}» non corrisponde alla sua impronta SHA-256 nel manifest: "
                                       "copia danneggiata o alterata, ripristino rifiutato")
+            while tar.fileobj.read(1 << 20):  # to the stream's end: the gzip CRC-32 and length are checked
+                pass                            # (tarfile stops at the tar's end and never reads the trailer)
     except BackupError:
         raise
     except (tarfile.TarError, zlib.error, EOFError, OSError, ValueError, KeyError, TypeError) as exc:

@@ -173,6 +173,19 @@ def test_a_corrupted_archive_is_refused_in_italian_and_nothing_is_written(cli_ur
     assert dump(cli_url) == before
 
 
+def test_an_archive_whose_gzip_trailer_is_damaged_is_refused_too(cli_url, tmp_path):
+    """A damaged byte past the last part (the tar padding, the gzip CRC) harms no part, but the archive is not the
+    one written: the check reads the compressed stream to its end, so its CRC is verified (a byte flipped in the
+    middle of a large archive can land in the padding: the full suite met it)."""
+    archive = tmp_path / "copia.tar.gz"
+    assert invoke("backup", "--out", str(archive)).exit_code == 0
+    flip_a_byte(archive, archive.stat().st_size - 6)  # inside the gzip trailer's CRC-32
+
+    checked = invoke("restore", str(archive), "--solo-verifica")
+    assert checked.exit_code == 1
+    assert "danneggiat" in checked.output and "rifiutato" in checked.output, checked.output
+
+
 def test_a_part_altered_inside_a_well_formed_archive_fails_its_sha256(cli_url, tmp_path):
     archive, forged = tmp_path / "copia.tar.gz", tmp_path / "alterata.tar.gz"
     assert invoke("backup", "--out", str(archive)).exit_code == 0
