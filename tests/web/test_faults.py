@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from datetime import date
+from datetime import date, timedelta
 
 import httpx2 as httpx
 import pytest
@@ -108,7 +108,8 @@ def test_kill_9_of_the_server_in_mid_writes_loses_no_acknowledged_case(tmp_path,
             while time.monotonic() < deadline and len(acknowledged) < 40:
                 n += 1
                 body = {"tipo": "patto", "comune_istat": CREMA, "efficace_il": "2026-03-02",
-                        "dati": segnalazione(surname="Guasto", name=f"Prova{n}")}
+                        "dati": segnalazione(surname="Guasto", name=f"Prova{n}",  # a different person each
+                                            birth=date(1980, 1, 1) + timedelta(days=n))}  # (no duplicate case)
                 try:
                     answer = client.post("/api/v1/casi", json=body)
                 except httpx.TransportError:
