@@ -1,6 +1,6 @@
 """README cannot rot: every `legami` command in its code blocks runs, as written, against a fresh demo.
 
-The «Using it» block runs first and in order (it builds the demo, opens case 853, advances and shows it), then the
+The «Using it» block runs first and in order (it builds the demo, opens case 865, advances and shows it), then the
 `legami` commands of the other blocks. `[…]` marks an optional part, `a|b` alternatives: each command runs without
 and with its optional parts, and once per alternative. The servers only show that they parse (`--help`).
 """
