@@ -86,6 +86,28 @@ def class_by_type(annotation: Any, metadata: list[Any] | None = None) -> FieldCl
     return None
 
 
+def strip_annotation(annotation: Any) -> tuple[Any, bool]:
+    """(annotation without Annotated/Optional, whether None is allowed): what the forms and the import template
+    read of a field's type."""
+    optional = False
+    while True:
+        origin = get_origin(annotation)
+        if origin is Annotated:
+            annotation = get_args(annotation)[0]
+            continue
+        if origin in (Union, UnionType):
+            members = [a for a in get_args(annotation) if a is not type(None)]
+            optional = optional or len(members) < len(get_args(annotation))
+            if len(members) == 1:
+                annotation = members[0]
+                continue
+        return annotation, optional
+
+
+def is_model(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
 def nested_model(annotation: Any) -> type[BaseModel] | None:
     """The record type inside a field (`X`, `X | None`, `list[X]`), if it is a pydantic model."""
     if get_origin(annotation) is Annotated:

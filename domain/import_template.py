@@ -10,17 +10,17 @@ into the nested data the forms would send).
 """
 from __future__ import annotations
 
-import types
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from enum import Enum
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel
 
 from domain.casetype import CaseType
+from domain.fields import is_model as _is_model, strip_annotation as _strip
 from domain.italian import format_date, parse_date
 from domain.workflow import Transition
 
@@ -149,29 +149,6 @@ def _leaves(model: type[BaseModel], prefix: str, title_prefix: str, labels: Mapp
         else:
             found.append((path, title, "text", required, (), hint))
     return found
-
-
-_UNIONS = (Union, types.UnionType)
-
-
-def _strip(annotation: Any) -> tuple[Any, bool]:
-    optional = False
-    while True:
-        origin = get_origin(annotation)
-        if origin is Annotated:
-            annotation = get_args(annotation)[0]
-            continue
-        if origin in _UNIONS:
-            members = [a for a in get_args(annotation) if a is not type(None)]
-            optional = optional or len(members) < len(get_args(annotation))
-            if len(members) == 1:
-                annotation = members[0]
-                continue
-        return annotation, optional
-
-
-def _is_model(annotation: Any) -> bool:
-    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
 
 
 def _is_true_literal(annotation: Any) -> bool:

@@ -1,14 +1,13 @@
 """What a form field's declared type says: optional, a nested model, a choice, a literal, a date; its default."""
 from __future__ import annotations
 
-import types
 from datetime import date
 from enum import Enum
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import Any, Literal, get_args, get_origin
 
-from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
+from domain.fields import is_model as _is_model, strip_annotation as _strip  # noqa: F401  (web/forms.py)
 from domain.registry import value_labels as registry_value_labels
 
 # labels of values shared by every case type; each type declares its own (`CaseType.value_labels`)
@@ -31,30 +30,6 @@ def value_label(value: Any) -> str:
 
 
 # ----------------------------------------------------------------------------- type helpers
-
-_UNIONS = (Union, types.UnionType)
-
-
-def _strip(annotation: Any) -> tuple[Any, bool]:
-    """(annotation without Annotated/Optional, whether None is allowed)."""
-    optional = False
-    while True:
-        origin = get_origin(annotation)
-        if origin is Annotated:
-            annotation = get_args(annotation)[0]
-            continue
-        if origin in _UNIONS:
-            members = [a for a in get_args(annotation) if a is not type(None)]
-            optional = optional or len(members) < len(get_args(annotation))
-            if len(members) == 1:
-                annotation = members[0]
-                continue
-        return annotation, optional
-
-
-def _is_model(annotation: Any) -> bool:
-    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
-
 
 def _choices(annotation: Any) -> list[tuple[str, str]] | None:
     if isinstance(annotation, type) and issubclass(annotation, Enum):
