@@ -9,13 +9,15 @@ import re
 
 import pytest
 import sqlalchemy as sa
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
-from services.auth import create_user
+from services.auth import create_user, use_password_hasher
 from services.cases import CaseService
 from store.auth_tables import login_throttle_t, user_credential_t
 from store.db import make_engine
 from store.tables import AppUser
+from tests.conftest import FAST_HASHER
 from tests.district_world import EXTRA_USERS, build_world
 from tests.integration.conftest import NOW, USERS
 from web.app import create_app
@@ -36,15 +38,40 @@ def _fast_hashes(fast_hashes):
     """Every test here hashes with tests/conftest.py's cheap argon2id."""
 
 
+class OneHashPerPassword(PasswordHasher):
+    """FAST_HASHER's argon2id, but one hash (one salt) per password for the whole session: the fixture below
+    gives its 12 users the same password, so each test hashed it 12 times over. Installed only while the
+    fixture creates its users; logins still verify (and tests/integration/test_auth.py checks real salts)."""
+
+    def __init__(self) -> None:
+        super().__init__(time_cost=FAST_HASHER.time_cost, memory_cost=FAST_HASHER.memory_cost,
+                         parallelism=FAST_HASHER.parallelism)
+        self._hashes: dict[str, str] = {}
+
+    def hash(self, password, *, salt=None) -> str:
+        if salt is not None:
+            return super().hash(password, salt=salt)
+        if password not in self._hashes:
+            self._hashes[password] = super().hash(password)
+        return self._hashes[password]
+
+
+SHARED_HASHER = OneHashPerPassword()
+
+
 @pytest.fixture
 def web_engine(db_url):
     engine = make_engine(db_url)
     with engine.begin() as conn:
         conn.execute(login_throttle_t.delete())
-    for username, role, area, provider in ALL_USERS:
-        create_user(engine, username, username.replace(".", " ").title(), f"{username}@example.org", role,
-                    sub_ambito=area, provider_codice=provider, password=PASSWORD,
-                    is_admin=username == "udp.admin", now=NOW)
+    previous = use_password_hasher(SHARED_HASHER)
+    try:
+        for username, role, area, provider in ALL_USERS:
+            create_user(engine, username, username.replace(".", " ").title(), f"{username}@example.org", role,
+                        sub_ambito=area, provider_codice=provider, password=PASSWORD,
+                        is_admin=username == "udp.admin", now=NOW)
+    finally:
+        use_password_hasher(previous)
     yield engine
     engine.dispose()
 
