@@ -22,7 +22,6 @@ xfail(strict=True) in KNOWN_LEAKS with its reason, so it stays visible until fix
 from __future__ import annotations
 
 import base64
-import hashlib
 import io
 import json
 import re
@@ -701,18 +700,6 @@ def csrf(world: World, username: str) -> str:
     return _CSRF[key]
 
 
-_PDF_TEXTS: dict[str, str] = {}
-
-
-def pdf_text(content: bytes) -> str:
-    """The text of a PDF, as its reader reads it (pypdf, ~0.5 s a summary). WeasyPrint writes the same bytes for
-    the same page, and the two backends' worlds are alike: the same PDF, byte for byte, is read once."""
-    key = hashlib.sha256(content).hexdigest()
-    if key not in _PDF_TEXTS:
-        _PDF_TEXTS[key] = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
-    return _PDF_TEXTS[key]
-
-
 # ============================================================================ reads of one case
 
 
@@ -733,7 +720,7 @@ def test_a_case_is_read_through_every_entrance_exactly_as_the_rule_says(world, p
 def _check_case_read(world, spec, e, case, path, username, name, served, response, logged) -> None:
     text = response.text
     if spec.form == "pdf" and response.status_code == 200:  # the PDF's text, as its reader reads it
-        text = pdf_text(response.content)
+        text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
     assert leaks_in(text, forbidden(world, username)) == []
     if not served:
         assert response.status_code in REFUSED, (response.status_code, text[:300])
