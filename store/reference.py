@@ -278,6 +278,17 @@ def ambito_of(bind: Bind, *, sub_ambito: str | None = None, provider: str | None
     return None
 
 
+def ambito_of(comune_istat: str | None) -> sa.ColumnElement[str]:
+    """The Ambito a case placed in `comune_istat` belongs to, as an SQL expression (a scalar subquery, so an
+    INSERT or UPDATE of case_file sets it in the same statement): the comune's Ambito, else (no comune, or a
+    comune not placed) the default Ambito."""
+    default = sa.select(district_t.c.code).where(district_t.c.is_default).order_by(district_t.c.code).limit(1)
+    if comune_istat is None:
+        return default.scalar_subquery()
+    placed = sa.select(comune_t.c.ambito_code).where(comune_t.c.istat == comune_istat).scalar_subquery()
+    return sa.func.coalesce(placed, default.scalar_subquery())
+
+
 def ambito_comuni(bind: Bind, ambito_code: str | None) -> tuple[str | None, frozenset[str], bool]:
     """(code, its comuni's istat codes, whether it is the default) of `ambito_code`, or of the default Ambito
     when None. Before init: (None, empty, True)."""
