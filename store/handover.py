@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 from domain.audit import GENESIS, STEP_FIELDS, row_hash
 from domain.errors import ConflictError, NotFound
 from domain.italian import ROME
-from store.reference import ambito_of
+from store.reference import case_ambito_sql
 from store.tables import AppUser, Comune, case_t, deputyship_t, person_t, transition_t
 
 c, dep, u, comune_t = case_t.c, deputyship_t, AppUser.__table__, Comune.__table__
@@ -58,7 +58,7 @@ def record_step(conn: Connection, case: Any, *, step: str, actor: str, actor_rol
         moved["owner"] = owner
     if comune is not None:
         moved["comune_istat"] = comune
-        moved["ambito_code"] = ambito_of(comune)  # a transfer carries the case into the new comune's Ambito
+        moved["ambito_code"] = case_ambito_sql(comune)  # a transfer carries the case into the new comune's Ambito
     done = conn.execute(sa.update(case_t).where(c.id == case.id, c.version == case.version).values(**moved))
     if done.rowcount != 1:
         raise ConflictError(f"il caso {case.id} è stato modificato da un altro utente nel frattempo: "

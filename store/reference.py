@@ -278,7 +278,7 @@ def ambito_of(bind: Bind, *, sub_ambito: str | None = None, provider: str | None
     return None
 
 
-def ambito_of(comune_istat: str | None) -> sa.ColumnElement[str]:
+def case_ambito_sql(comune_istat: str | None) -> sa.ColumnElement[str]:
     """The Ambito a case placed in `comune_istat` belongs to, as an SQL expression (a scalar subquery, so an
     INSERT or UPDATE of case_file sets it in the same statement): the comune's Ambito, else (no comune, or a
     comune not placed) the default Ambito."""

@@ -27,7 +27,7 @@ _INDEXES = {"ix_case_ambito_type_state": ["ambito_code", "case_type", "state"],
 def upgrade() -> None:
     sqlite = op.get_bind().dialect.name == "sqlite"
     # SQLite cannot make a column NOT NULL without rebuilding case_file, which its foreign keys refuse once
-    # cases exist: there it is added NOT NULL with an empty default (every INSERT sets it: store.reference.ambito_of)
+    # cases exist: there it is added NOT NULL with an empty default (every INSERT sets it, reference.case_ambito_sql)
     op.add_column("case_file", sa.Column("ambito_code", _S(length=40), nullable=not sqlite,
                                          server_default="" if sqlite else None))
     op.execute("UPDATE case_file SET ambito_code = COALESCE("
