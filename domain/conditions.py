@@ -83,8 +83,8 @@ class InUserSubAmbito(Cond):
 @dataclass(frozen=True)
 class InUserAmbito(Cond):
     """The case is in the user's Ambito: its `ambito` (case_file.ambito_code) is the user's; for a case about to
-    be opened (no `ambito` yet), its comune is one of the Ambito's, or it has no comune and the user's Ambito is
-    the default one. Always true for a user bound to no Ambito."""
+    be opened (no `ambito` yet), its comune is one of the Ambito's, or it has no comune (it is then placed in the
+    opener's Ambito: store.reference.case_ambito_sql). Always true for a user bound to no Ambito."""
 
 
 @dataclass(frozen=True)
@@ -144,7 +144,7 @@ def holds(cond: Cond, user: Principal, case: CaseRef) -> bool:
                 return True
             if case.ambito is not None:  # a stored case: its own column, what the SQL compares
                 return case.ambito == a.code
-            return case.comune_istat in a.comuni if case.comune_istat is not None else a.default
+            return case.comune_istat in a.comuni if case.comune_istat is not None else True  # opened in theirs
         case ProviderIsUser():
             return user.provider_codice is not None and case.provider_codice == user.provider_codice
         case TypeIn(types):

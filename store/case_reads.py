@@ -57,7 +57,7 @@ def people_with_keys(bind: Bind, case_ids: Iterable[int]) -> list[Any]:
     c, p = case_t.c, person_t.c
     q = (sa.select(c.id, c.case_type, c.comune_istat, c.owner, c.provider_codice, c.state,
                    comune_t.c.sub_ambito, p.id.label("person_id"), p.cognome, p.nome, p.codice_fiscale,
-                   p.data_nascita)
+                   p.data_nascita, c.ambito_code)
          .select_from(case_t.join(person_t, p.id == c.person_id)
                       .outerjoin(comune_t, comune_t.c.istat == c.comune_istat))
          .where(c.id.in_(list(case_ids))))

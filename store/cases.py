@@ -130,7 +130,7 @@ def insert_case(
     person_id: int | None,
 ) -> int:
     case_id = conn.execute(
-        case_t.insert().values(ambito_code=case_ambito_sql(view.comune_istat)).returning(case_t.c.id),
+        case_t.insert().values(ambito_code=case_ambito_sql(view.comune_istat, actor.username)).returning(case_t.c.id),
         {
             "case_type": view.case_type,
             "kind": decision.kind,

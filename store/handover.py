@@ -26,7 +26,7 @@ c, dep, u, comune_t = case_t.c, deputyship_t, AppUser.__table__, Comune.__table_
 def _case_select() -> sa.Select:
     return (sa.select(c.id, c.case_type, c.kind, c.state, c.version, c.audit_hash, c.owner, c.comune_istat,
                       c.provider_codice, comune_t.c.sub_ambito, person_t.c.data_nascita, person_t.c.cognome,
-                      person_t.c.nome)
+                      person_t.c.nome, c.ambito_code)
             .select_from(case_t.outerjoin(comune_t, comune_t.c.istat == c.comune_istat)
                          .outerjoin(person_t, person_t.c.id == c.person_id)))
 

@@ -175,7 +175,7 @@ def test_the_auth_revision_goes_down_and_up_and_keeps_the_health_log_append_only
     engine.dispose()
 
 
-def test_upgrading_to_the_case_ambito_places_each_case_in_its_comunes_ambito_and_the_rest_in_the_default(
+def test_upgrading_to_the_case_ambito_places_each_case_in_its_comunes_ambito_else_in_its_openers(
         scratch_url):
     from datetime import date
 
@@ -192,16 +192,21 @@ def test_upgrading_to_the_case_ambito_places_each_case_in_its_comunes_ambito_and
     with engine.begin() as conn:
         ensure_user(conn, "as.rossi", "A", "a@example.org", "social_worker", "Crema")
         ensure_user(conn, "udp.neri", "U", "u@example.org", "planning_office", None)
+        ensure_user(conn, "udp.lodi", "L", "l@example.org", "planning_office", None)
+        conn.execute(sa.text("UPDATE app_user SET ambito_code = 'lodi' WHERE username = 'udp.lodi'"))
     service = CaseService(engine, clock=lambda: NOW)
     crema = open_patto(service, service.actor("as.rossi"))
     lodi = service.open_case(case_type="patto", actor=service.actor("as.rossi"), comune_istat="098031",
                              effective_at=date(2026, 1, 12), data=segnalazione(surname="Bassi", name="Ugo"))
     call = service.open_case(case_type="fna_bando", actor=service.actor("udp.neri"), effective_at=date(2026, 5, 6),
                              data={"titolo": "Bando FNA", "anno_fna": 2025, "dgr": "DGR 1/2026"})
+    lodi_call = service.open_case(case_type="fna_bando", actor=service.actor("udp.lodi"),
+                                  effective_at=date(2026, 5, 6),
+                                  data={"titolo": "Bando FNA Lodi", "anno_fna": 2025, "dgr": "DGR 2/2026"})
     query = sa.select(case_t.c.id, case_t.c.ambito_code).order_by(case_t.c.id)
     with engine.connect() as conn:
         opened = dict(conn.execute(query).all())
-    assert opened == {crema: "cremasco", lodi: "lodi", call: "cremasco"}
+    assert opened == {crema: "cremasco", lodi: "lodi", call: "cremasco", lodi_call: "lodi"}
     downgrade(scratch_url, "0017_ambiti")
     migrate(scratch_url)
     with engine.connect() as conn:

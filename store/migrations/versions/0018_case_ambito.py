@@ -1,11 +1,12 @@
-"""Tenancy on the case: case_file.ambito_code (NOT NULL), the Ambito of the case's comune, else the default
-Ambito (records placed in no comune); indexes that serve the scoped reads lead with it.
+"""Tenancy on the case: case_file.ambito_code (NOT NULL), the Ambito of the case's comune (a record placed in no
+comune: its opener's, else the default Ambito); indexes that serve the scoped reads lead with it.
 
 Revision ID: 0018_case_ambito
 Revises: 0017_ambiti
 Create Date: 2026-12-07
 
-Upgrade backfills every case from its comune's Ambito (else the default one) and then makes the column NOT NULL.
+Upgrade backfills every case from its comune's Ambito, else (a record placed in no comune) its opener's Ambito,
+else the default one, and then makes the column NOT NULL.
 Downgrade drops the indexes and the column.
 """
 from typing import Sequence, Union
@@ -32,6 +33,8 @@ def upgrade() -> None:
                                          server_default="" if sqlite else None))
     op.execute("UPDATE case_file SET ambito_code = COALESCE("
                "(SELECT comune.ambito_code FROM comune WHERE comune.istat = case_file.comune_istat), "
+               "(SELECT app_user.ambito_code FROM case_transition JOIN app_user ON app_user.username = "
+               "case_transition.actor WHERE case_transition.case_id = case_file.id AND case_transition.seq = 1), "
                "(SELECT district.code FROM district WHERE district.is_default ORDER BY district.code LIMIT 1), "
                "(SELECT district.code FROM district ORDER BY district.code LIMIT 1))")
     if not sqlite:
