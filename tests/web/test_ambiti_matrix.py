@@ -341,7 +341,28 @@ def test_the_lists_of_each_user_hold_exactly_the_cases_of_their_ambito_the_rule_
 
 def _cli_reads() -> dict[str, list[str]]:
     return {"case show": ["case", "show", "{id}", "--json"], "diario list": ["diario", "list", "{id}", "--json"],
-            "documenti list": ["documenti", "list", "{id}", "--json"], "atti elenco": ["atti", "elenco", "{id}", "--json"]}
+            "documenti list": ["documenti", "list", "{id}", "--json"],
+            "atti elenco": ["atti", "elenco", "{id}", "--json"]}
+
+
+CLI_ELSEWHERE = {
+    "case list": "qui sotto (elenco e conteggi)", "case summary": "qui sotto (elenco e conteggi)",
+    "case advance": "passi: la stessa decisione di POST /api/v1/casi/{caso_id}/transizioni (qui sotto)",
+    "case open": "apertura: il comune del caso deve essere dell'Ambito (domain.access, matrice di un Ambito)",
+    "case riassegna": "come POST /api/v1/casi/{caso_id}/riassegnazione", "case trasferisci": "come il trasferimento",
+    "case consegna": "consegne tra operatori dello stesso sub-ambito",
+    "diario add": "scrittura: diary_refusal, che include la lettura (matrice di un Ambito)",
+    "documenti add": "scrittura: document_refusal, che include la lettura (matrice di un Ambito)",
+    "documenti get": "per documento: la stessa regola di GET /api/v1/documenti/{documento_id} (qui sopra)",
+    "atti genera": "scrittura: act_refusal, che include la lettura (matrice di un Ambito)",
+}
+
+
+def test_every_cli_command_about_a_case_is_in_the_two_ambiti_matrix_or_says_why_not():
+    from .test_access_matrix_generated import _cli_commands
+
+    about_cases = {c for c in _cli_commands() if c.split()[0] in ("case", "diario", "documenti", "atti")}
+    assert about_cases == set(_cli_reads()) | set(CLI_ELSEWHERE)
 
 
 @pytest.fixture(scope="module")
