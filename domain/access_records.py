@@ -134,5 +134,12 @@ def import_refusal(user: Principal, case_type: str | None = None, comune_istat: 
 
 
 def siuss_refusal(user: Principal) -> str | None:
-    """None if `user` may produce, read and download the SIUSS flows and record INPS's outcomes: the UdP only."""
-    return None if user.role is R.PLANNING_OFFICE else "i flussi SIUSS verso INPS sono riservati all'Ufficio di Piano"
+    """None if `user` may produce, read and download the SIUSS flows and record INPS's outcomes: the UdP of the
+    default Ambito only (the flows, their numbering and the sending body are still one per instance; the export
+    carries only that Ambito's cases)."""
+    if user.role is not R.PLANNING_OFFICE:
+        return "i flussi SIUSS verso INPS sono riservati all'Ufficio di Piano"
+    if user.ambito is not None and not user.ambito.default:  # tenancy: one flow series, the default Ambito's
+        return ("i flussi SIUSS sono ancora uno per istanza, dell'Ambito predefinito: l'Ufficio di Piano di un "
+                "altro Ambito non li produce né li legge")
+    return None

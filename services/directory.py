@@ -44,12 +44,14 @@ class Directory:
     def _ambito_of_user(self, u) -> str | None:
         return u.ambito_code or (self.district.code if self.district else None)
 
-    def role(self, role: str, sub_ambito: str | None = None, comune: str | None = None) -> list[Recipient]:
-        """The users of `role` in the comune's Ambito (no comune: the default Ambito's), else the office's address. The
+    def role(self, role: str, sub_ambito: str | None = None, comune: str | None = None,
+             case_ambito: str | None = None) -> list[Recipient]:
+        """The users of `role` in the case's Ambito (`case_ambito`; else the comune's; no comune: the default
+        Ambito's), else the office's address. The
         managing body is per comune: where the comune's Ambito has several, its administrative staff is reached
         at the address of the body managing that comune (users are not yet tied to one body)."""
         default = self.district.code if self.district else None
-        ambito = self.comune_ambito.get(comune, default) if comune else default  # no comune: the default Ambito
+        ambito = case_ambito or (self.comune_ambito.get(comune, default) if comune else default)
         ente = self.comune_ente.get(comune) if comune else None
         if role == "csc_admin" and ente is not None and self.enti_per_ambito.get(ente.ambito_code, 1) > 1:
             return [self._address(ente.email, ente.nome, role)]
@@ -83,11 +85,14 @@ class Directory:
         return [self._address(p.email, p.nome, "provider")] if p else []
 
     def resolve(self, token: str, *, comune: str | None = None, owner: str | None = None,
-                provider: str | None = None, sub_ambito: str | None = None) -> list[Recipient]:
-        """A recipient token of the configuration: a role, "owner" or "ente"."""
+                provider: str | None = None, sub_ambito: str | None = None,
+                ambito: str | None = None) -> list[Recipient]:
+        """A recipient token of the configuration: a role, "owner" or "ente"; `ambito`: the case's
+        (case_file.ambito_code), so that a record placed in no comune reaches its own Ambito's office."""
         area = sub_ambito or (self.comune_area.get(comune) if comune else None)
         if token == "owner":
-            return [self._user(self.users[owner])] if owner in self.users else self.role("subarea_coordinator", area)
+            return [self._user(self.users[owner])] if owner in self.users else self.role("subarea_coordinator", area,
+                                                                                         comune, ambito)
         if token == "ente":
             return self.provider(provider)
-        return self.role(token, area, comune)
+        return self.role(token, area, comune, ambito)

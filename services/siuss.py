@@ -72,8 +72,10 @@ class ExportResult:
                 "sina_non_mappati": self.sina_unmapped, "mappatura_provvisoria": self.provisional_note}
 
 
-def changes(conn: Connection, up_to: date, codes: SiussCodes) -> tuple[list[Change], list[dict[str, Any]]]:
-    """What INPS does not know yet as of `up_to`: the changes to send, and the benefits that cannot go (why)."""
+def changes(conn: Connection, up_to: date, codes: SiussCodes,
+            ambito: str | None = None) -> tuple[list[Change], list[dict[str, Any]]]:
+    """What INPS does not know yet as of `up_to`: the changes to send, and the benefits that cannot go (why);
+    `ambito`: only that Ambito's cases (a flow is sent by one Ambito's office)."""
     sent = store.last_sent(conn)
     found, skipped = [], []
     for ct in all_case_types():
@@ -81,7 +83,7 @@ def changes(conn: Connection, up_to: date, codes: SiussCodes) -> tuple[list[Chan
         if mapping is None:
             continue
         for case, steps in store.benefit_steps(conn, ct.case_type, mapping.transitions(), up_to,
-                                                  mapping.hours_register):
+                                                  mapping.hours_register, ambito):
             flow_steps = [rules.Step(s.transition, s.effective_on, s.data or {}) for s in steps]
             benefit = rules.benefit_of(mapping, case.id, flow_steps, up_to, f"LEGAMI-{case.id}", codes.codes)
             op = rules.operation(sent.get(case.id), benefit)
@@ -135,7 +137,7 @@ def export(engine: Engine, principal: Principal, period: str, *, now: datetime |
         problem = rules.period_problem(period, store.last_period(conn))
         if problem is not None:
             raise InvalidData([FieldError("periodo", "Periodo", problem)])
-        found, result.skipped = changes(conn, last_day, codes)
+        found, result.skipped = changes(conn, last_day, codes, principal.ambito.code if principal.ambito else None)
         if not found:
             return result
         day = now.astimezone(ROME).date()

@@ -106,7 +106,8 @@ def _remind_before(engine, directory, calendar, policy, as_of, batch_size, resul
             if stage is None:
                 continue
             for token in policy.recipients_before(r.case_type, r.kind, r.owner is not None):
-                for who in resolve(token, comune=r.comune_istat, owner=r.owner, provider=r.provider_codice):
+                for who in resolve(token, comune=r.comune_istat, owner=r.owner, provider=r.provider_codice,
+                                   ambito=r.ambito_code):
                     book.add(who, f"scadenza:{r.id}:{stage}:{who.key}", lambda r=r: _item(r, as_of, "scadenza", directory),
                              stage=stage, deadline_id=r.id)  # built only if not logged yet
         with writing(engine) as conn:
@@ -124,7 +125,7 @@ def _escalate_overdue(engine, directory, policy, as_of, batch_size, result) -> N
         for r in rows:
             earlier = [{"destinatario": log.recipient.removeprefix("email:"), "il": log.queued_on.isoformat()}
                        for log in sorted(logged.get(r.id, []), key=lambda x: x.queued_on)]
-            for who in resolve("owner", comune=r.comune_istat, owner=r.owner) if r.owner else []:
+            for who in resolve("owner", comune=r.comune_istat, owner=r.owner, ambito=r.ambito_code) if r.owner else []:
                 book.add(who, f"scadenza:{r.id}:scaduta:{who.key}", _item(r, as_of, "scaduta", directory),
                          stage="scaduta", deadline_id=r.id)
             escalate_to = policy.escalation_role(r.case_type, r.comune_istat is not None)
@@ -132,7 +133,7 @@ def _escalate_overdue(engine, directory, policy, as_of, batch_size, result) -> N
             if r.source == "statutory":
                 stages.append(("normativa", policy.statutory_role))
             for stage, role in stages:
-                for who in resolve(role, comune=r.comune_istat):
+                for who in resolve(role, comune=r.comune_istat, ambito=r.ambito_code):
                     item = _item(r, as_of, "escalation", directory) | {"promemoria_precedenti": earlier}
                     book.add(who, f"scadenza:{r.id}:{stage}:{who.key}", item, stage=stage, deadline_id=r.id)
         with writing(engine) as conn:

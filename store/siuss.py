@@ -18,14 +18,15 @@ EXPORT_LOCK = 0x51055  # the advisory lock key of SIUSS exports (PostgreSQL)
 
 
 def benefit_steps(conn: Connection, case_type: str, transitions: Iterable[str], up_to: date,
-                  register: tuple[str, str, str] | None = None) -> list[tuple[Any, list]]:
+                  register: tuple[str, str, str] | None = None, ambito: str | None = None) -> list[tuple[Any, list]]:
     """[(case row with its person, [its steps among `transitions` effective by `up_to`, in order])] for the cases
     of `case_type` with a person that took a step among `transitions` by then. Of the `register` steps
     (transition, month key, hours key: a monthly visit register holds every visit) only those two keys are read,
-    in SQL."""
+    in SQL. `ambito`: only that Ambito's cases."""
     c, t, p = case_t.c, transition_t.c, person_t.c
     names = sorted(set(transitions) - ({register[0]} if register else set()))
-    where = (c.case_type == case_type, c.person_id.is_not(None), t.effective_on <= up_to)
+    where = (c.case_type == case_type, c.person_id.is_not(None), t.effective_on <= up_to,
+             *([c.ambito_code == ambito] if ambito else []))
     q = (sa.select(t.case_id, t.seq, t.transition, t.effective_on, t.data).join(case_t, c.id == t.case_id)
          .where(*where, t.transition.in_(names)))
     rows = [(r.case_id, r.seq, r.transition, r.effective_on, r.data or {}) for r in conn.execute(q)]

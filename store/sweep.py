@@ -18,7 +18,7 @@ from store.uow import Bind, reading
 _COLUMNS = (
     deadline_t.c.id, deadline_t.c.case_id, deadline_t.c.kind, deadline_t.c.label, deadline_t.c.due,
     deadline_t.c.source, case_t.c.case_type, case_t.c.state, case_t.c.owner, case_t.c.comune_istat,
-    case_t.c.provider_codice, person_t.c.cognome, person_t.c.nome,
+    case_t.c.provider_codice, person_t.c.cognome, person_t.c.nome, case_t.c.ambito_code,
 )
 _FROM = deadline_t.join(case_t, case_t.c.id == deadline_t.c.case_id).outerjoin(
     person_t, person_t.c.id == case_t.c.person_id)
