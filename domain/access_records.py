@@ -136,3 +136,19 @@ def import_refusal(user: Principal, case_type: str | None = None, comune_istat: 
 def siuss_refusal(user: Principal) -> str | None:
     """None if `user` may produce, read and download the SIUSS flows and record INPS's outcomes: the UdP only."""
     return None if user.role is R.PLANNING_OFFICE else "i flussi SIUSS verso INPS sono riservati all'Ufficio di Piano"
+
+
+# ----------------------------------------------------------------------------- across Ambiti (issue 15)
+
+
+def regional_refusal(user: Principal) -> str | None:
+    """None if `user` may read the indicators of every Ambito side by side (the «Regione» page, its API and
+    `legami tally --regione`): the regional reader only, who belongs to no Ambito and reads no case."""
+    return None if user.role is R.REGIONAL_READER else \
+        "gli indicatori per Ambito dell'intera istanza sono riservati al lettore regionale"
+
+
+def ambiti_refusal(user: Principal) -> str | None:
+    """None if `user` may list the instance's Ambiti and see each one's set-up (the «Ambiti» pages): the
+    administrator of the instance (`is_admin`, who manages the accounts of every Ambito)."""
+    return None if user.is_admin else "gli Ambiti dell'istanza li consulta solo l'amministratore dell'istanza"

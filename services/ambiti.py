@@ -44,9 +44,12 @@ def ambito_detail(engine: Engine, code: str) -> dict[str, Any]:
         "distretti": [{"nome": d, "comuni": sum(1 for c in comuni if c.distretto == d)}
                       for d in reference.distretti(engine, code)],
         "distretti_provvisori": bool(a.distretti_provisional),
+        "sub_ambiti": [{"nome": n, "comuni": sum(1 for c in comuni if c.sub_ambito == n)}
+                       for n in reference.sub_ambiti(engine, code)],
         "enti_gestori": [{"codice": e.codice, "nome": e.nome, "tipo": e.tipo, "email": e.email,
                           "comuni": sum(1 for c in comuni if c.ente_gestore == e.codice),
-                          "elenco": [c.istat for c in comuni if c.ente_gestore == e.codice]} for e in enti],
+                          "elenco": [c.istat for c in comuni if c.ente_gestore == e.codice],
+                          "nomi": [c.nome for c in comuni if c.ente_gestore == e.codice]} for e in enti],
         "enti_gestori_provvisori": bool(a.enti_gestori_provisional),
         "sub_ambiti_provvisori": bool(a.sub_ambiti_provisional),
         "comuni": [{"istat": c.istat, "nome": c.nome, "sub_ambito": c.sub_ambito, "distretto": c.distretto,

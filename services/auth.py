@@ -171,6 +171,8 @@ def create_user(engine: Engine, username: str, full_name: str, email: str, role:
                 raise AccountError(f"il ruolo richiede un ente esistente (indicato: «{provider_codice}»)")
         elif provider_codice is not None:
             raise AccountError("l'ente si indica solo per le utenze degli enti accreditati")
+        if role is Role.REGIONAL_READER and ambito is not None:
+            raise AccountError("il lettore regionale non appartiene a nessun Ambito: non indicare --ambito")
         ambito = _ambito_of_new_user(conn, ambito, sub_ambito, provider_codice)
         user_id = users.insert_user(
             conn, username=username, full_name=full_name, email=email, role=role.value, sub_ambito=sub_ambito,

@@ -301,12 +301,37 @@ class Indicatori(_Out):
     anno: int
     al: date
     sub_ambito: str | None = Field(default=None, description="Se indicato, le righe sono solo di quel sub-ambito")
+    per: str = Field(default="sub_ambito", description="La ripartizione delle righe: sub_ambito, distretto, "
+                                                       "ente_gestore")
     soglia_riservatezza: int
     indicatori: list[Indicatore]
     scadenze: list[dict[str, Any]]
     arretrato: list[dict[str, Any]]
     intervalli: list[dict[str, Any]]
     intervalli_stati: list[dict[str, Any]]
+
+
+class CellaAmbito(_Out):
+    ambito: str = Field(description="Codice dell'Ambito")
+    totale: Cella
+    distretti: list[RigaCella] = Field(description="Una riga per distretto (celle piccole oscurate)")
+
+
+class IndicatoreRegionale(_Out):
+    codice: str
+    etichetta: str
+    gruppo: str | None = None
+    unita: str
+    ambiti: list[CellaAmbito]
+
+
+class IndicatoriRegione(_Out):
+    anno: int
+    al: date
+    soglia_riservatezza: int | None
+    ambiti: list[dict[str, Any]] = Field(description="Gli Ambiti dell'istanza: codice, nome, distretti")
+    indicatori: list[IndicatoreRegionale]
+    fuori_distretto: str = Field(description="La chiave delle righe dei casi senza comune (bandi, adesioni)")
 
 
 class NuovaVoceDiario(BaseModel):
