@@ -159,6 +159,66 @@ def test_a_lodi_referral_in_a_comune_of_the_smaller_azienda_reminds_that_azienda
     assert not any("segreteria.consortile@example.org" in r or "csc.bianchi" in r for r in recipients), recipients
 
 
+def _digest_recipients_of_a_casalpusterlengo_referral(service, engine) -> set[str]:
+    """A Lodi social worker refers a person living in Casalpusterlengo (a comune of the 7-comuni Azienda Speciale
+    di Casalpusterlengo); the sweep runs until the referral's deadline, routed to the administrative staff, is
+    reminded; the recipients of the digests written."""
+    from dataclasses import replace
+
+    import sqlalchemy as sa
+
+    from config.obligation_files import load_reminder_policy
+    from services.sweep import run_deadline_sweep
+    from store.tables import deadline_t, outbox_t
+
+    case_id = ScopedCaseService(service).open_case(
+        principal_for(engine, "as.casale"), case_type="patto", comune_istat=CASALPUSTERLENGO,
+        effective_at=date(2026, 11, 16), data=segnalazione(surname="Ferrari", name="Paolo"))
+    with engine.connect() as conn:
+        kind, due = conn.execute(sa.select(deadline_t.c.kind, deadline_t.c.due)
+                                 .where(deadline_t.c.case_id == case_id).order_by(deadline_t.c.due)).first()
+    policy = load_reminder_policy()
+    policy = replace(policy, by_kind={**policy.by_kind, kind: ("csc_admin",)},
+                     without_owner={**policy.without_owner, "patto": ("csc_admin",)})
+    for days_before in range(30):  # the first day a reminder stage falls on (working days, holidays)
+        if run_deadline_sweep(engine, as_of=due - timedelta(days=days_before), service=service,
+                              policy=policy).reminders:
+            break
+    with engine.connect() as conn:
+        return set(conn.execute(sa.select(outbox_t.c.recipient).where(outbox_t.c.template == "digest")).scalars())
+
+
+def test_a_lodi_referral_in_a_comune_of_the_smaller_azienda_reaches_that_azienda_s_staff(service, two_ambiti):
+    """With administrative users tied to each azienda (`legami user create --ente-gestore`), the reminder goes
+    to the Azienda Speciale di Casalpusterlengo's staff: not the other azienda's, not the untied Lodi CSC user,
+    not Cremasco's, and not the azienda's address (it has users)."""
+    from services.auth import create_user
+
+    create_user(two_ambiti, "csc.casale", "Segreteria Casale", "csc.casale@example.org", "csc_admin",
+                ente_gestore="AS_CASALPUSTERLENGO")
+    create_user(two_ambiti, "csc.lodigiano", "Segreteria Lodigiano", "csc.lodigiano@example.org", "csc_admin",
+                ente_gestore="ASC_LODIGIANO")
+    assert user_store.user(two_ambiti, "csc.casale").ambito_code == "lodi"  # the body's Ambito
+    recipients = _digest_recipients_of_a_casalpusterlengo_referral(service, two_ambiti)
+    assert any("csc.casale" in r for r in recipients), recipients
+    others = ("csc.lodigiano", "csc.lodi", "csc.bianchi", "segreteria.aziendacasale", "segreteria.consortile")
+    assert not any(o in r for r in recipients for o in others), recipients
+
+
+def test_only_an_administrative_user_is_tied_to_a_managing_body_of_their_own_ambito(two_ambiti):
+    from services.auth import AccountError, create_user
+
+    with pytest.raises(AccountError, match="solo per il personale amministrativo"):
+        create_user(two_ambiti, "as.x", "X", "as.x@example.org", "social_worker", sub_ambito="Lodi",
+                    ente_gestore="ASC_LODIGIANO")
+    with pytest.raises(AccountError, match="ente gestore «NESSUNO» inesistente"):
+        create_user(two_ambiti, "csc.x", "X", "csc.x@example.org", "csc_admin", ente_gestore="NESSUNO")
+    with pytest.raises(AccountError, match="appartiene all'Ambito «lodi», non a «cremasco»"):
+        create_user(two_ambiti, "csc.y", "Y", "csc.y@example.org", "csc_admin", ambito="cremasco",
+                    ente_gestore="ASC_LODIGIANO")
+    assert user_store.user(two_ambiti, "csc.x") is None and user_store.user(two_ambiti, "csc.y") is None
+
+
 def test_a_new_user_belongs_to_the_ambito_of_their_sub_ambito_and_a_mismatch_is_refused(two_ambiti):
     from services.auth import AccountError, create_user
 
