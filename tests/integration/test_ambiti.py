@@ -11,7 +11,7 @@ from config.district import load_district
 from config.locate import resolve
 from domain.access import AccessDenied
 from services.access import ScopedCaseService, authorize_read, principal_for, scoped_filter
-from services.ambiti import ambito_detail, ambiti_summary
+from services.ambiti import ambito_detail, ambito_scope, ambiti_summary
 from services.directory import Directory
 from services.queries import CaseFilter, list_cases
 from services.setup import ensure_user, load_ambito
@@ -271,3 +271,37 @@ def test_lodi_s_tallies_break_down_by_distretto_and_by_managing_body(service, tw
 
     assert referred_by("distretto") == {"Lodi": 1, "Casalpusterlengo-Codogno": 1}
     assert referred_by("ente_gestore") == {"ASC_LODIGIANO": 1, "AS_CASALPUSTERLENGO": 1}
+
+
+def test_an_ambito_with_its_own_obligations_and_targets_uses_them_and_the_others_keep_the_instance_s(engine,
+                                                                                                   tmp_path):
+    """Lodi loaded from a folder holding its own obligations.toml (one obligation) and tallies.toml (threshold 1, one
+    target): its calendar, threshold and target are those files'; its reminders and Cremasco's settings stay the
+    packaged ones."""
+    import shutil
+
+    from services.ambiti import obligations_of, reminder_policy_of, tally_settings_of
+    from services.tallies import compute_tallies
+
+    folder = tmp_path / "lodi"
+    shutil.copytree(LODI_DIR, folder)
+    calendar = open("config/obligations.toml", encoding="utf-8").read()
+    first = calendar[calendar.index("[[obbligo]]"):calendar.index("[[obbligo]]", calendar.index("[[obbligo]]") + 1)]
+    (folder / "obligations.toml").write_text(first, encoding="utf-8")
+    (folder / "tallies.toml").write_text('soglia_riservatezza = 1\n[obiettivi.default]\npatti_segnalazioni = '
+                                         '{ min = 10, max = 20, fonte = "Piano di Zona di Lodi" }\n', encoding="utf-8")
+    load_ambito(engine, folder)
+
+    assert [o.code for o in obligations_of(engine, "lodi")] == ["misura_abitativa_30_09"]
+    assert len(obligations_of(engine, "cremasco")) > 1
+    assert reminder_policy_of(engine, "lodi") == reminder_policy_of(engine, "cremasco")
+    assert tally_settings_of(engine, "lodi").threshold == 1 and tally_settings_of(engine, "cremasco").threshold == 5
+    applied = ambito_detail(engine, "lodi")["impostazioni"]
+    assert (applied["obligations.toml"]["livello"], applied["tallies.toml"]["livello"],
+            applied["reminders.toml"]["livello"]) == ("ambito", "ambito", "predefinito")
+
+    lodi, cremasco = ambito_scope(engine, "lodi"), ambito_scope(engine, "cremasco")
+    body = compute_tallies(engine, year=2026, as_of=date(2026, 11, 20), ambito=lodi)
+    (referrals,) = [i for i in body["indicatori"] if i["codice"] == "patti_segnalazioni"]
+    assert body["soglia_riservatezza"] == 1 and (referrals["obiettivo"]["min"], referrals["obiettivo"]["max"]) == (10, 20)
+    assert compute_tallies(engine, year=2026, as_of=date(2026, 11, 20), ambito=cremasco)["soglia_riservatezza"] == 5
