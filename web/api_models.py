@@ -311,29 +311,6 @@ class Indicatori(_Out):
     intervalli_stati: list[dict[str, Any]]
 
 
-class CellaAmbito(_Out):
-    ambito: str = Field(description="Codice dell'Ambito")
-    totale: Cella
-    distretti: list[RigaCella] = Field(description="Una riga per distretto (celle piccole oscurate)")
-
-
-class IndicatoreRegionale(_Out):
-    codice: str
-    etichetta: str
-    gruppo: str | None = None
-    unita: str
-    ambiti: list[CellaAmbito]
-
-
-class IndicatoriRegione(_Out):
-    anno: int
-    al: date
-    soglia_riservatezza: int | None
-    ambiti: list[dict[str, Any]] = Field(description="Gli Ambiti dell'istanza: codice, nome, distretti")
-    indicatori: list[IndicatoreRegionale]
-    fuori_distretto: str = Field(description="La chiave delle righe dei casi senza comune (bandi, adesioni)")
-
-
 class NuovaVoceDiario(BaseModel):
     model_config = ConfigDict(extra="forbid", title="Nuova voce del diario")
 

@@ -9,10 +9,11 @@ from fastapi import Query
 
 from services.regional import regional_indicators
 from web import api_models as m
+from web.api_models_region import IndicatoriRegione
 from web.routes.api import Svc, User, _invalid, router
 
 
-@router.get("/regione/indicatori", response_model=m.IndicatoriRegione, responses=m.errors(403, 422),
+@router.get("/regione/indicatori", response_model=IndicatoriRegione, responses=m.errors(403, 422),
             summary="Indicatori per Ambito",
             description="Per il lettore regionale: gli indicatori di ogni Ambito dell'istanza, con le righe per "
                         "distretto; le celle sotto la soglia di riservatezza (e i loro complementi) nascoste in "
