@@ -23,6 +23,8 @@ def tally(
     as_of: Optional[str] = typer.Option(None, "--as-of", metavar="DATA", help="Conteggi come noti a quel giorno."),
     ambito: Optional[str] = typer.Option(None, "--ambito", metavar="CODICE",
                                          help="Solo i casi di questo Ambito (predefinito: tutta l'istanza)."),
+    regione: bool = typer.Option(False, "--regione", help="Ogni Ambito dell'istanza, per distretto (come la "
+                                                          "pagina Regione del lettore regionale)."),
     as_json: bool = JsonOpt,
 ) -> None:
     """Indicatori dell'anno (dalla storia dei casi), con obiettivi e celle piccole oscurate."""
@@ -30,6 +32,10 @@ def tally(
     from services.tallies import compute_tallies, read_snapshot
 
     day = day_in_year(year, as_of)
+    if regione:
+        if ambito:
+            fail("--regione: mostra già ogni Ambito, non si indica con --ambito")
+        return _regional(year, day, as_json)
     scope = run(lambda: ambito_scope(engine(), ambito)) if ambito else None
     stored = read_snapshot(engine(), as_of=day) if day.year == year and scope is None else None
     result = (stored or {}).get(by) or run(lambda: compute_tallies(engine(), year=year, as_of=day, by=by,
@@ -60,6 +66,23 @@ def tally(
         say("\nObiettivi per sub-ambito (range proprio o ripartito per popolazione, config/tallies.toml):")
         table(by_area, [("indicatore", "indicatore"), ("chiave", "sub-ambito"), ("valore", "valore"),
                         ("range", "range"), ("esito", "esito"), ("proiezione", "proiezione a fine anno")], repeat=1)
+
+
+def _regional(year: int, day, as_json: bool) -> None:
+    from services.regional import regional_indicators
+
+    result = run(lambda: regional_indicators(engine(), None, year=year, as_of=day))
+    if as_json:
+        print_json(result)
+        return
+    say(f"Indicatori {year} al {day:%d/%m/%Y} per Ambito e distretto (in ogni Ambito celle con meno di "
+        f"{result['soglia_riservatezza']} persone oscurate)")
+    names = {a["codice"]: a["nome"] for a in result["ambiti"]}
+    rows = [{"indicatore": i["etichetta"], "ambito": names[a["ambito"]], "distretto": d["chiave"] if d else "totale",
+             "valore": _shown(d or a["totale"], result)}
+            for i in result["indicatori"] for a in i["ambiti"] for d in [None, *a["distretti"]]]
+    table(rows, [("indicatore", "indicatore"), ("ambito", "Ambito"), ("distretto", "distretto"),
+                 ("valore", "valore")], repeat=1)
 
 
 def _band(target: dict) -> str:

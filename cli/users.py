@@ -50,13 +50,17 @@ def user_create(
     ambito: Optional[str] = typer.Option(None, "--ambito", help="Codice dell'Ambito dell'utente (predefinito: "
                                                                 "quello del sub-ambito o dell'ente, altrimenti "
                                                                 "l'Ambito predefinito)."),
+    ente_gestore: Optional[str] = typer.Option(None, "--ente-gestore", metavar="CODICE",
+                                               help="Per il personale amministrativo (csc_admin): l'ente gestore "
+                                                    "(azienda speciale, consorzio) di cui fa parte."),
 ) -> None:
     """Crea un'utenza (la password si può impostare dopo con «user set-password»)."""
     from services.auth import create_user
 
     password = ask_password(None) if with_password else None
     run(lambda: create_user(engine(), username, full_name, email, role, sub_ambito=sub_ambito,
-                            provider_codice=provider, password=password, ambito=ambito))
+                            provider_codice=provider, password=password, ambito=ambito,
+                            ente_gestore=ente_gestore))
     say(f"Utente «{username}» creato.")
 
 

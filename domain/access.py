@@ -130,6 +130,7 @@ _PERSONAL_REASONS = {
     R.PROVIDER: "l'ente vede solo i casi SAD che lo hanno scelto",
     R.HEALTH_ASSESSOR: "il valutatore ASST vede solo le domande FNA inviate alla valutazione socio-sanitaria",
 }
+REGIONAL_REASON = "il lettore regionale consulta solo dati aggregati per Ambito (pagina Regione)"
 _MINOR_REASON = "caso di un minore: accesso riservato all'assistente sociale titolare e al coordinatore di sub-ambito"
 
 
@@ -166,6 +167,8 @@ def read_gates(user: Principal, policy: AccessPolicy = DEFAULT_POLICY) -> tuple[
         return ()
     if role is R.EVALUATOR:
         return (Gate(FALSE, "l'Organismo di Valutazione consulta solo dati aggregati"),)
+    if role is R.REGIONAL_READER:
+        return (Gate(FALSE, REGIONAL_REASON),)
     if role is R.BENEFICIARY:
         return (Gate(FALSE, "l'accesso dei beneficiari (portale) non è attivo"),)
     district = TypeIn(district_types())
@@ -378,6 +381,6 @@ def who_may_fire(case: CaseRef, transition: Transition, policy: AccessPolicy = D
 from domain.access_handover import (acting_for, deputy_refusal, handover_page_refusal, handover_refusal,  # noqa
                                     passage_offered, transfer_refusal)
 from domain.access_records import (DIARY_CLASSES, DIARY_WRITERS, DOCUMENT_WRITERS, IMPORTERS,  # noqa: E402,F401
-                                   REPORT_READERS, act_refusal, diary_classes, diary_refusal, document_classes,
-                                   document_refusal, identity_refusal, import_refusal, report_refusal,
-                                   siuss_refusal)
+                                   REPORT_READERS, act_refusal, ambiti_refusal, diary_classes, diary_refusal,
+                                   document_classes, document_refusal, identity_refusal, import_refusal,
+                                   regional_refusal, report_refusal, siuss_refusal)

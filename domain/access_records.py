@@ -143,3 +143,20 @@ def siuss_refusal(user: Principal) -> str | None:
         return ("i flussi SIUSS sono ancora uno per istanza, dell'Ambito predefinito: l'Ufficio di Piano di un "
                 "altro Ambito non li produce né li legge")
     return None
+
+
+
+# ----------------------------------------------------------------------------- across Ambiti (issue 15)
+
+
+def regional_refusal(user: Principal) -> str | None:
+    """None if `user` may read the indicators of every Ambito side by side (the «Regione» page, its API and
+    `legami tally --regione`): the regional reader only, who belongs to no Ambito and reads no case."""
+    return None if user.role is R.REGIONAL_READER else \
+        "gli indicatori per Ambito dell'intera istanza sono riservati al lettore regionale"
+
+
+def ambiti_refusal(user: Principal) -> str | None:
+    """None if `user` may list the instance's Ambiti and see each one's set-up (the «Ambiti» pages): the
+    administrator of the instance (`is_admin`, who manages the accounts of every Ambito)."""
+    return None if user.is_admin else "gli Ambiti dell'istanza li consulta solo l'amministratore dell'istanza"

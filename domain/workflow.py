@@ -25,6 +25,7 @@ class Role(StrEnum):
     BENEFICIARY = "beneficiary"
     EVALUATOR = "evaluator"
     HEALTH_ASSESSOR = "health_assessor"
+    REGIONAL_READER = "regional_reader"  # of no Ambito: aggregates across the instance's Ambiti only
     SYSTEM = "system"
 
 
@@ -37,6 +38,7 @@ ROLE_LABELS: dict[Role, str] = {
     Role.BENEFICIARY: "beneficiario",
     Role.EVALUATOR: "Organismo di Valutazione",
     Role.HEALTH_ASSESSOR: "valutatore ASST",
+    Role.REGIONAL_READER: "Lettore regionale",
     Role.SYSTEM: "sistema",
 }
 

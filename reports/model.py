@@ -80,7 +80,8 @@ def key_label(key: str, case_type: str | None = None, by: str = "sub_ambito") ->
 
 def breakdown_table(lines: list[dict], total: dict, *, unit: str, threshold: int, by: str,
                     case_type: str | None = None) -> Table:
-    headers = {"sub_ambito": ("Sub-ambito", "Per sub-ambito"), "type": ("Tipologia", "Per tipologia")}
+    headers = {"sub_ambito": ("Sub-ambito", "Per sub-ambito"), "type": ("Tipologia", "Per tipologia"),
+               "distretto": ("Distretto", "Per distretto"), "ente_gestore": ("Ente gestore", "Per ente gestore")}
     header, caption = headers.get(by, (by, f"Per {by}"))
     rows = [(key_label(line["chiave"], case_type, by), fmt.cell(line, unit, threshold), fmt.people(line, threshold))
             for line in lines]
@@ -118,10 +119,10 @@ def indicator_chart(indicator: dict, threshold: int) -> Markup | None:
                            target["min"], target["max"], threshold, shown))
 
 
-def indicator_view(indicator: dict, by_kind: dict | None, threshold: int) -> Indicator:
+def indicator_view(indicator: dict, by_kind: dict | None, threshold: int, by: str = "sub_ambito") -> Indicator:
     unit, case_type = indicator["unita"], indicator["tipo_caso"]
     tables = [breakdown_table(indicator["righe"], indicator["totale"], unit=unit, threshold=threshold,
-                              by="sub_ambito")] if indicator["righe"] else []
+                              by=by)] if indicator["righe"] else []
     if by_kind and by_kind["righe"] and get_workflow(case_type).kinds:
         tables.append(breakdown_table(by_kind["righe"], by_kind["totale"], unit=unit, threshold=threshold,
                                       by="type", case_type=case_type))

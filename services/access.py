@@ -80,7 +80,10 @@ def principal_of(row: users.UserRecord, comuni: frozenset[str], role: Role | Non
                  ambito: AmbitoScope | None = None) -> Principal:
     """An active user already read (with their sub-ambito's comuni and their Ambito) as a Principal; AccessDenied
     if of an unknown role. The per-request authentication reads all in one statement (store.users.ActingUser)."""
-    return Principal(row.username, role or _role_of(row), row.sub_ambito, row.provider_codice, comuni,
+    role = role or _role_of(row)
+    if role is R.REGIONAL_READER:
+        ambito = None  # belongs to no Ambito: reads aggregates across them, no case (domain.access)
+    return Principal(row.username, role, row.sub_ambito, row.provider_codice, comuni,
                      row.is_admin, row.full_name or row.username, ambito=ambito)
 
 

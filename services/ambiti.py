@@ -44,9 +44,12 @@ def ambito_detail(engine: Engine, code: str) -> dict[str, Any]:
         "distretti": [{"nome": d, "comuni": sum(1 for c in comuni if c.distretto == d)}
                       for d in reference.distretti(engine, code)],
         "distretti_provvisori": bool(a.distretti_provisional),
+        "sub_ambiti": [{"nome": n, "comuni": sum(1 for c in comuni if c.sub_ambito == n)}
+                       for n in reference.sub_ambiti(engine, code)],
         "enti_gestori": [{"codice": e.codice, "nome": e.nome, "tipo": e.tipo, "email": e.email,
                           "comuni": sum(1 for c in comuni if c.ente_gestore == e.codice),
-                          "elenco": [c.istat for c in comuni if c.ente_gestore == e.codice]} for e in enti],
+                          "elenco": [c.istat for c in comuni if c.ente_gestore == e.codice],
+                          "nomi": [c.nome for c in comuni if c.ente_gestore == e.codice]} for e in enti],
         "enti_gestori_provvisori": bool(a.enti_gestori_provisional),
         "sub_ambiti_provvisori": bool(a.sub_ambiti_provisional),
         "comuni": [{"istat": c.istat, "nome": c.nome, "sub_ambito": c.sub_ambito, "distretto": c.distretto,
@@ -56,3 +59,31 @@ def ambito_detail(engine: Engine, code: str) -> dict[str, Any]:
         "popolazione_mancante": bool(a.popolazione_mancante),
         "note": a.notes, "impostazioni": settings,
     }
+
+
+def settings_dir(engine: Engine, code: str) -> str | None:
+    """The folder Ambito `code` was loaded from (its own settings files, config/locate.py); NotFound if unknown."""
+    a = reference.district(engine, code)
+    if a is None:
+        raise NotFound(f"Ambito «{code}» inesistente (legami ambito list)")
+    return a.source_dir
+
+
+def obligations_of(engine: Engine, code: str) -> list:
+    """Ambito `code`'s obligations calendar: its own `obligations.toml`, else the instance's, else the packaged."""
+    from config.obligation_files import load_obligations
+
+    return load_obligations(ambito_dir=settings_dir(engine, code))
+
+
+def reminder_policy_of(engine: Engine, code: str):
+    from config.obligation_files import load_reminder_policy
+
+    return load_reminder_policy(ambito_dir=settings_dir(engine, code))
+
+
+def tally_settings_of(engine: Engine, code: str):
+    """Ambito `code`'s threshold and targets (its own `tallies.toml` first): what its tallies use."""
+    from config.tally_files import load_tally_settings
+
+    return load_tally_settings(ambito_dir=settings_dir(engine, code))

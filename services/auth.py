@@ -140,9 +140,10 @@ def _now(now: datetime | None) -> datetime:
 def create_user(engine: Engine, username: str, full_name: str, email: str, role: Role | str, *,
                 sub_ambito: str | None = None, provider_codice: str | None = None,
                 password: str | None = None, is_admin: bool = False, by: Principal | None = None,
-                now: datetime | None = None, ambito: str | None = None) -> int:
+                now: datetime | None = None, ambito: str | None = None, ente_gestore: str | None = None) -> int:
     """A new active user (with a local password if given); returns its id. Every user belongs to one Ambito:
-    `ambito`, else their sub-ambito's (or their provider's), else the default one."""
+    `ambito`, else their sub-ambito's (or their provider's, or their managing body's), else the default one. An
+    administrative user (csc_admin) may be tied to one managing body (`ente_gestore`) of their Ambito."""
     _require_admin(by)
     try:
         role = Role(role)
@@ -171,12 +172,16 @@ def create_user(engine: Engine, username: str, full_name: str, email: str, role:
                 raise AccountError(f"il ruolo richiede un ente esistente (indicato: «{provider_codice}»)")
         elif provider_codice is not None:
             raise AccountError("l'ente si indica solo per le utenze degli enti accreditati")
+        if role is Role.REGIONAL_READER and ambito is not None:
+            raise AccountError("il lettore regionale non appartiene a nessun Ambito: non indicare --ambito")
         ambito = _ambito_of_new_user(conn, ambito, sub_ambito, provider_codice)
+        ambito = _ente_of_new_user(conn, role, ente_gestore, ambito)
         user_id = users.insert_user(
             conn, username=username, full_name=full_name, email=email, role=role.value, sub_ambito=sub_ambito,
             provider_codice=provider_codice, is_admin=is_admin,
             password_hash=hash_password(password) if password is not None else None,
-            password_changed_at=_now(now) if password is not None else None, ambito_code=ambito)
+            password_changed_at=_now(now) if password is not None else None, ambito_code=ambito,
+            ente_gestore=ente_gestore)
     return user_id
 
 
@@ -191,6 +196,21 @@ def _ambito_of_new_user(conn, ambito: str | None, sub_ambito: str | None, provid
     if placed is not None and placed != ambito:
         raise AccountError(f"il sub-ambito o l'ente indicato appartiene all'Ambito «{placed}», non a «{ambito}»")
     return ambito
+
+
+def _ente_of_new_user(conn, role: Role, ente: str | None, ambito: str | None) -> str | None:
+    """The new user's Ambito, checked against their managing body (`ente`): only an administrative user is tied
+    to one, it must exist and be of their Ambito (None: the default one); without an Ambito, the body's."""
+    if ente is None:
+        return ambito
+    if role is not Role.CSC_ADMIN:
+        raise AccountError("l'ente gestore si indica solo per il personale amministrativo (csc_admin)")
+    found = next((e for e in reference.enti_gestori(conn) if e.codice == ente), None)
+    if found is None:
+        raise AccountError(f"ente gestore «{ente}» inesistente (legami ambito show CODICE)")
+    if ambito is not None and found.ambito_code != ambito:
+        raise AccountError(f"l'ente gestore «{ente}» appartiene all'Ambito «{found.ambito_code}», non a «{ambito}»")
+    return found.ambito_code
 
 
 def create_admin(engine: Engine, username: str, email: str, password: str, *, full_name: str | None = None,

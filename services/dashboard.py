@@ -33,6 +33,7 @@ DASHBOARD_ROLES = frozenset({R.SUBAREA_COORDINATOR, R.PLANNING_OFFICE, R.EVALUAT
 REFUSED = ("il cruscotto degli indicatori è riservato ai coordinatori di sub-ambito, all'Ufficio di Piano, "
            "all'Organismo di Valutazione e a CSC")
 OTHER_AREA = "il coordinatore consulta gli indicatori del proprio sub-ambito e il totale del distretto"
+BREAKDOWNS = {"sub_ambito": "sub-ambito", "distretto": "distretto", "ente_gestore": "ente gestore"}
 
 
 @dataclass
@@ -63,6 +64,8 @@ class Dashboard:
     targeted: list[model.Indicator]
     columns: list[str]  # the column keys of the other indicators' tables
     groups: list[Group] = field(default_factory=list)
+    per: str = "sub_ambito"  # the breakdown: sub_ambito, distretto or ente_gestore (BREAKDOWNS)
+    breakdowns: dict[str, str] = field(default_factory=lambda: dict(BREAKDOWNS))
 
     @property
     def hidden(self) -> str:
@@ -108,12 +111,24 @@ class IndicatorScope:
                 "scadenze": [self.rows(d) for d in body["scadenze"]], "intervalli": intervals}
 
 
-def indicator_scope(principal: Principal, requested: str | None, known: list[str]) -> IndicatorScope:
+def indicator_scope(principal: Principal, requested: str | None, known: list[str],
+                    per: str = "sub_ambito") -> IndicatorScope:
     """Who reads which sub-ambito's indicators, for every entrance (page, API): the dashboard's roles only; a
-    coordinator their own sub-ambito (asking for another is refused), the others any existing one or all.
+    coordinator their own sub-ambito (asking for another, or another breakdown, is refused), the others any
+    existing one or all, or every distretto or managing body of their Ambito (`per`).
     `known`: the district's sub-ambiti; `requested` is matched without regard to case."""
     authorize_dashboard(principal)
     requested = (requested or "").strip() or None
+    if per not in BREAKDOWNS:
+        raise InvalidData([FieldError("per", "Ripartizione", f"valore non ammesso «{per}» (scegliere tra "
+                                                             f"{', '.join(BREAKDOWNS)})")])
+    if per != "sub_ambito":
+        if principal.role is R.SUBAREA_COORDINATOR:
+            raise AccessDenied(OTHER_AREA)
+        if requested is not None:
+            raise InvalidData([FieldError("sub_ambito", "Sub-ambito", "si sceglie un sub-ambito solo nella "
+                                                                       "ripartizione per sub-ambito")])
+        return IndicatorScope(None, locked=False)
     match = next((a for a in known if a.lower() == requested.lower()), None) if requested else None
     if principal.role is R.SUBAREA_COORDINATOR:
         if principal.sub_ambito is None or (requested is not None and match != principal.sub_ambito):
@@ -137,11 +152,13 @@ def sub_ambiti(engine: Engine, principal: Principal | None = None) -> list[str]:
     return reference.sub_ambiti(engine, ambito)
 
 
-def tallies_for(engine: Engine, *, year: int, as_of: date, ambito: Any = None) -> tuple[dict[str, Any], bool]:
-    """The tallies by sub-ambito as of `as_of` (of `ambito`'s cases, a domain.conditions.AmbitoScope): the day's
-    snapshot when the daily flow stored one and the instance holds one Ambito (the snapshot counts them all)."""
-    if ambito is not None and len(reference.ambiti(engine)) > 1:
-        return compute_tallies(engine, year=year, as_of=as_of, by="sub_ambito", ambito=ambito), False
+def tallies_for(engine: Engine, *, year: int, as_of: date, ambito: Any = None,
+                by: str = "sub_ambito") -> tuple[dict[str, Any], bool]:
+    """The tallies by sub-ambito (or `by`) as of `as_of` (of `ambito`'s cases, a domain.conditions.AmbitoScope):
+    the day's snapshot when the daily flow stored one and the instance holds one Ambito (the snapshot counts
+    them all, by sub-ambito)."""
+    if by != "sub_ambito" or (ambito is not None and len(reference.ambiti(engine)) > 1):
+        return compute_tallies(engine, year=year, as_of=as_of, by=by, ambito=ambito), False
     body = read_snapshot(engine, as_of=as_of)
     stored = (body or {}).get("sub_ambito")
     if stored and stored.get("anno") == year and stored.get("al") == as_of.isoformat():
@@ -150,30 +167,34 @@ def tallies_for(engine: Engine, *, year: int, as_of: date, ambito: Any = None) -
 
 
 def indicators_for(engine: Engine, principal: Principal, *, today: date, year: int,
-                   sub_ambito: str | None = None) -> dict[str, Any]:
-    """The API's indicators of `year` by sub-ambito, as of today (or 31 December of a past year): the numbers
-    of the dashboard, cut to the same scope."""
-    scope = indicator_scope(principal, sub_ambito, sub_ambiti(engine, principal))
-    body, _ = tallies_for(engine, year=year, as_of=min(today, date(year, 12, 31)), ambito=principal.ambito)
-    return {**scope.restrict(body), "sub_ambito": scope.sub_ambito}
+                   sub_ambito: str | None = None, per: str = "sub_ambito") -> dict[str, Any]:
+    """The API's indicators of `year` by sub-ambito (or `per`), as of today (or 31 December of a past year): the
+    numbers of the dashboard, cut to the same scope."""
+    scope = indicator_scope(principal, sub_ambito, sub_ambiti(engine, principal), per)
+    body, _ = tallies_for(engine, year=year, as_of=min(today, date(year, 12, 31)), ambito=principal.ambito, by=per)
+    return {**scope.restrict(body), "sub_ambito": scope.sub_ambito, "per": per}
 
 
 def dashboard_for(engine: Engine, principal: Principal, *, today: date, year: int | None = None,
-                  sub_ambito: str | None = None) -> Dashboard:
+                  sub_ambito: str | None = None, per: str | None = None) -> Dashboard:
+    per = (per or "").strip() or "sub_ambito"
     areas = sub_ambiti(engine, principal)
-    scope = indicator_scope(principal, sub_ambito, areas)
+    scope = indicator_scope(principal, sub_ambito, areas, per)
     sub_ambito, locked = scope.sub_ambito, scope.locked
     years = available_years(engine, today)
     year = year or today.year
     if year not in years:
         raise InvalidData([FieldError("anno", "Anno", f"anno {year} non disponibile (da {years[-1]} a {years[0]})")])
     as_of = min(today, date(year, 12, 31))
-    result, from_snapshot = tallies_for(engine, year=year, as_of=as_of, ambito=principal.ambito)
+    result, from_snapshot = tallies_for(engine, year=year, as_of=as_of, ambito=principal.ambito, by=per)
     threshold = result["soglia_riservatezza"]
-    indicators = [scope.rows(i) for i in result["indicatori"]]
-    targeted = [model.indicator_view(i, None, threshold) for i in indicators if i["obiettivo"]]
+    indicators = [_named(scope.rows(i), _key_names(engine, principal, per)) for i in result["indicatori"]]
+    targeted = [model.indicator_view(i, None, threshold, per) for i in indicators if i["obiettivo"]]
     if sub_ambito is not None:
         columns = [sub_ambito]
+    elif per != "sub_ambito":
+        present = {line["chiave"] for i in indicators for line in i["righe"]}
+        columns = sorted(present - {DISTRICT}) + ([DISTRICT] if DISTRICT in present else [])
     else:
         present = {line["chiave"] for i in indicators for line in i["righe"]}
         columns = [a for a in areas if a in present] + ([DISTRICT] if DISTRICT in present else [])
@@ -181,10 +202,23 @@ def dashboard_for(engine: Engine, principal: Principal, *, today: date, year: in
     for ident, title in model.groups():
         rows = [_row(i, columns, threshold) for i in indicators if i["gruppo"] == ident and not i["obiettivo"]]
         groups.append(Group(ident, title, rows))
-    deadlines = [scope.rows(d) for d in result["scadenze"]]
+    deadlines = [_named(scope.rows(d), _key_names(engine, principal, per)) for d in result["scadenze"]]
     groups.append(Group("scadenze", "Scadenze rispettate", [_row(d, columns, threshold) for d in deadlines]))
     return Dashboard(year, as_of, years, areas, sub_ambito, locked, from_snapshot, threshold, targeted, columns,
-                     groups)
+                     groups, per)
+
+
+def _key_names(engine: Engine, principal: Principal, per: str) -> dict[str, str]:
+    """The managing bodies' names by code (the keys of the breakdown by ente gestore); none for the others."""
+    if per != "ente_gestore":
+        return {}
+    return {e.codice: e.nome for e in reference.enti_gestori(engine, principal.ambito.code if principal.ambito else None)}
+
+
+def _named(item: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+    if not names:
+        return item
+    return {**item, "righe": [{**line, "chiave": names.get(line["chiave"], line["chiave"])} for line in item["righe"]]}
 
 
 def _row(item: dict[str, Any], columns: list[str], threshold: int) -> Row:

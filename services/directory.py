@@ -47,17 +47,23 @@ class Directory:
     def role(self, role: str, sub_ambito: str | None = None, comune: str | None = None,
              case_ambito: str | None = None) -> list[Recipient]:
         """The users of `role` in the case's Ambito (`case_ambito`; else the comune's; no comune: the default
-        Ambito's), else the office's address. The
-        managing body is per comune: where the comune's Ambito has several, its administrative staff is reached
-        at the address of the body managing that comune (users are not yet tied to one body)."""
+        Ambito's), else the office's address.
+        The managing body is per comune: the administrative staff of a comune's case are the users tied to the
+        body managing it (`app_user.ente_gestore`); where the Ambito has several bodies and that one has no
+        user, its address; where it has one body, its users or the Ambito's untied administrative users."""
         default = self.district.code if self.district else None
         ambito = case_ambito or (self.comune_ambito.get(comune, default) if comune else default)
         ente = self.comune_ente.get(comune) if comune else None
-        if role == "csc_admin" and ente is not None and self.enti_per_ambito.get(ente.ambito_code, 1) > 1:
-            return [self._address(ente.email, ente.nome, role)]
+        if role == "csc_admin" and ente is not None:
+            staff = [self._user(u) for u in self.users.values() if u.role == role and u.ente_gestore == ente.codice]
+            if staff:
+                return staff
+            if self.enti_per_ambito.get(ente.ambito_code, 1) > 1:
+                return [self._address(ente.email, ente.nome, role)]
         found = [self._user(u) for u in self.users.values()
                  if u.role == role and (role != "subarea_coordinator" or sub_ambito in (None, u.sub_ambito))
-                 and (ambito is None or self._ambito_of_user(u) == ambito)]
+                 and (ambito is None or self._ambito_of_user(u) == ambito)
+                 and (role != "csc_admin" or u.ente_gestore is None or ente is None or u.ente_gestore == ente.codice)]
         if found:
             return found
         return self._fallback(role, sub_ambito, ambito, ente)

@@ -51,7 +51,7 @@ def compute_tallies(engine: Engine, *, year: int, as_of: date | None = None, by:
     domain.conditions.AmbitoScope: its comuni, and the unplaced cases for the default Ambito)."""
     if by not in BY:
         raise ValueError(f"--by: valore non ammesso «{by}» (scegliere tra {', '.join(BY)})")
-    settings = settings or load_tally_settings()
+    settings = settings or _settings_of(engine, ambito)
     period = Period(year, as_of or min(date.today(), date(year, 12, 31)), ambito)
     with reading(engine) as conn:
         names = reference.comune_keys(conn, by)
@@ -77,6 +77,13 @@ def compute_tallies(engine: Engine, *, year: int, as_of: date | None = None, by:
         "indicatori": indicators, "intervalli": intervals, "scadenze": deadlines, "arretrato": backlog,
         "intervalli_stati": state_intervals,
     }
+
+
+def _settings_of(engine: Engine, ambito: Any) -> TallySettings:
+    """The threshold and targets that apply: the Ambito's own `tallies.toml` when it keeps one, else the
+    instance's or the packaged one (config/locate.py); the whole instance's tallies, the instance's."""
+    row = reference.district(engine, ambito.code) if ambito is not None else None
+    return load_tally_settings(ambito_dir=getattr(row, "source_dir", None))
 
 
 # ------------------------------------------------------------------------------------ measures

@@ -93,6 +93,7 @@ class AppUser(SQLModel, table=True):
     provider_codice: str | None = Field(default=None, max_length=20)
     active: bool = True
     ambito_code: str | None = Field(default=None, max_length=40)  # None: the default Ambito
+    ente_gestore: str | None = Field(default=None, max_length=20)  # a csc_admin's managing body (None: untied)
 
 
 class PolicyVersion(SQLModel, table=True):

@@ -39,6 +39,7 @@ class UserRecord:
     active: bool
     is_admin: bool
     ambito_code: str | None = None  # None: the default Ambito
+    ente_gestore: str | None = None  # an administrative user's managing body (None: untied)
 
 
 def users(bind: Bind, *, username: str | None = None, role: str | None = None, sub_ambito: str | None = None,
@@ -60,7 +61,7 @@ def users(bind: Bind, *, username: str | None = None, role: str | None = None, s
         q = q.where(user_t.c.username != exclude)
     with reading(bind) as conn:
         return [UserRecord(r.id, r.username, r.full_name, r.email, r.role, r.sub_ambito, r.provider_codice,
-                           bool(r.active), bool(r.is_admin), r.ambito_code) for r in conn.execute(q)]
+                           bool(r.active), bool(r.is_admin), r.ambito_code, r.ente_gestore) for r in conn.execute(q)]
 
 
 def user(bind: Bind, username: str, *, active: bool | None = True) -> UserRecord | None:
@@ -160,11 +161,13 @@ _ACTING_LOGIN = _acting_login()  # built once: every request with HTTP Basic rea
 
 def upsert_user(conn: Connection, username: str, full_name: str, email: str, role: str,
                 sub_ambito: str | None = None, provider_codice: str | None = None, *,
-                ambito_code: str | None = None) -> None:
+                ambito_code: str | None = None, ente_gestore: str | None = None) -> None:
     """Create or update an active user (the system user, the demo staff, tests); no credential. `ambito_code`
-    None: the default Ambito."""
+    None: the default Ambito; `ente_gestore` is written only when given."""
     row = {"username": username, "full_name": full_name, "email": email, "role": role,
            "sub_ambito": sub_ambito, "provider_codice": provider_codice, "active": True, "ambito_code": ambito_code}
+    if ente_gestore is not None:
+        row["ente_gestore"] = ente_gestore
     if not conn.execute(user_t.update().where(user_t.c.username == username).values(**row)).rowcount:
         conn.execute(user_t.insert(), row)
 
@@ -172,11 +175,12 @@ def upsert_user(conn: Connection, username: str, full_name: str, email: str, rol
 def insert_user(conn: Connection, *, username: str, full_name: str, email: str, role: str,
                 sub_ambito: str | None, provider_codice: str | None, is_admin: bool,
                 password_hash: str | None, password_changed_at: datetime | None,
-                ambito_code: str | None = None) -> int:
+                ambito_code: str | None = None, ente_gestore: str | None = None) -> int:
     """A new active user with its credential row; returns its id."""
     user_id = conn.execute(user_t.insert().returning(user_t.c.id), {
         "username": username, "full_name": full_name, "email": email, "role": role,
         "sub_ambito": sub_ambito, "provider_codice": provider_codice, "active": True, "ambito_code": ambito_code,
+        "ente_gestore": ente_gestore,
     }).scalar_one()
     conn.execute(user_credential_t.insert(), {
         "user_id": user_id, "is_admin": is_admin, "password_hash": password_hash,

@@ -21,6 +21,7 @@ EXTRA_USERS = [
     ("ente.ponte", "provider", None, "ENTE02"),
     ("ovd.valutatore", "evaluator", None, None),
     ("asst.medici", "health_assessor", None, None),
+    ("reg.lettore", "regional_reader", None, None),  # of no Ambito: aggregates across Ambiti, no case
 ]
 PANDINO = "019067"
 CREMA = "019035"

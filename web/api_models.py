@@ -301,6 +301,8 @@ class Indicatori(_Out):
     anno: int
     al: date
     sub_ambito: str | None = Field(default=None, description="Se indicato, le righe sono solo di quel sub-ambito")
+    per: str = Field(default="sub_ambito", description="La ripartizione delle righe: sub_ambito, distretto, "
+                                                       "ente_gestore")
     soglia_riservatezza: int
     indicatori: list[Indicatore]
     scadenze: list[dict[str, Any]]

@@ -7,7 +7,8 @@ taken from where the access decision lives:
 - «Nuova segnalazione»: whoever may open a personal case type (`domain.access.opening_refusal`);
 - each case type's own pages (the FNA calls, the provider portal) as its declaration lists them
   (`CaseType.menu`, with their refusal);
-- «Cruscotto»: `services.dashboard.dashboard_refusal`; «Relazione annuale»: `domain.access.report_refusal`;
+- «Cruscotto»: `services.dashboard.dashboard_refusal`; «Regione» (indicators per Ambito, the regional reader):
+  `domain.access.regional_refusal`; «Ambiti» (the instance administrator): `domain.access.ambiti_refusal`; «Relazione annuale»: `domain.access.report_refusal`;
   «SIUSS» (the flows to INPS's Casellario): `domain.access.siuss_refusal`;
   «Posta in uscita»: `services.outbox_admin.outbox_refusal`;
 - «Consegne e sostituti»: the sub-ambito coordinator (`domain.access.handover_page_refusal`);
@@ -26,8 +27,8 @@ from dataclasses import dataclass
 
 from fastapi import Request
 
-from domain.access import (AccessDenied, Principal, case_files_refusal, handover_page_refusal, import_refusal,
-                           opening_refusal, report_refusal, siuss_refusal)
+from domain.access import (AccessDenied, Principal, ambiti_refusal, case_files_refusal, handover_page_refusal,
+                           import_refusal, opening_refusal, regional_refusal, report_refusal, siuss_refusal)
 from domain.registry import all_case_types
 from services.dashboard import dashboard_refusal
 from services.outbox_admin import outbox_refusal
@@ -61,10 +62,12 @@ def pages() -> list[Page]:
     items += [
         Page("Consegne e sostituti", "/consegne", handover_page_refusal),
         Page("Cruscotto", "/cruscotto", dashboard_refusal),
+        Page("Regione", "/regione", regional_refusal),
         Page("Relazione annuale", "/relazione", report_refusal),
         Page("SIUSS", "/siuss", siuss_refusal),
         Page("Importazione", "/importa", import_refusal),
         Page("Posta in uscita", "/admin/posta", outbox_refusal),
+        Page("Ambiti", "/ambiti", ambiti_refusal),
         Page("Profilo", "/profilo", _everyone),
     ]
     return items

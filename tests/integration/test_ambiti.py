@@ -11,7 +11,7 @@ from config.district import load_district
 from config.locate import resolve
 from domain.access import AccessDenied
 from services.access import ScopedCaseService, authorize_read, principal_for, scoped_filter
-from services.ambiti import ambito_detail, ambiti_summary
+from services.ambiti import ambito_detail, ambito_scope, ambiti_summary
 from services.directory import Directory
 from services.queries import CaseFilter, list_cases
 from services.setup import ensure_user, load_ambito
@@ -159,6 +159,66 @@ def test_a_lodi_referral_in_a_comune_of_the_smaller_azienda_reminds_that_azienda
     assert not any("segreteria.consortile@example.org" in r or "csc.bianchi" in r for r in recipients), recipients
 
 
+def _digest_recipients_of_a_casalpusterlengo_referral(service, engine) -> set[str]:
+    """A Lodi social worker refers a person living in Casalpusterlengo (a comune of the 7-comuni Azienda Speciale
+    di Casalpusterlengo); the sweep runs until the referral's deadline, routed to the administrative staff, is
+    reminded; the recipients of the digests written."""
+    from dataclasses import replace
+
+    import sqlalchemy as sa
+
+    from config.obligation_files import load_reminder_policy
+    from services.sweep import run_deadline_sweep
+    from store.tables import deadline_t, outbox_t
+
+    case_id = ScopedCaseService(service).open_case(
+        principal_for(engine, "as.casale"), case_type="patto", comune_istat=CASALPUSTERLENGO,
+        effective_at=date(2026, 11, 16), data=segnalazione(surname="Ferrari", name="Paolo"))
+    with engine.connect() as conn:
+        kind, due = conn.execute(sa.select(deadline_t.c.kind, deadline_t.c.due)
+                                 .where(deadline_t.c.case_id == case_id).order_by(deadline_t.c.due)).first()
+    policy = load_reminder_policy()
+    policy = replace(policy, by_kind={**policy.by_kind, kind: ("csc_admin",)},
+                     without_owner={**policy.without_owner, "patto": ("csc_admin",)})
+    for days_before in range(30):  # the first day a reminder stage falls on (working days, holidays)
+        if run_deadline_sweep(engine, as_of=due - timedelta(days=days_before), service=service,
+                              policy=policy).reminders:
+            break
+    with engine.connect() as conn:
+        return set(conn.execute(sa.select(outbox_t.c.recipient).where(outbox_t.c.template == "digest")).scalars())
+
+
+def test_a_lodi_referral_in_a_comune_of_the_smaller_azienda_reaches_that_azienda_s_staff(service, two_ambiti):
+    """With administrative users tied to each azienda (`legami user create --ente-gestore`), the reminder goes
+    to the Azienda Speciale di Casalpusterlengo's staff: not the other azienda's, not the untied Lodi CSC user,
+    not Cremasco's, and not the azienda's address (it has users)."""
+    from services.auth import create_user
+
+    create_user(two_ambiti, "csc.casale", "Segreteria Casale", "csc.casale@example.org", "csc_admin",
+                ente_gestore="AS_CASALPUSTERLENGO")
+    create_user(two_ambiti, "csc.lodigiano", "Segreteria Lodigiano", "csc.lodigiano@example.org", "csc_admin",
+                ente_gestore="ASC_LODIGIANO")
+    assert user_store.user(two_ambiti, "csc.casale").ambito_code == "lodi"  # the body's Ambito
+    recipients = _digest_recipients_of_a_casalpusterlengo_referral(service, two_ambiti)
+    assert any("csc.casale" in r for r in recipients), recipients
+    others = ("csc.lodigiano", "csc.lodi", "csc.bianchi", "segreteria.aziendacasale", "segreteria.consortile")
+    assert not any(o in r for r in recipients for o in others), recipients
+
+
+def test_only_an_administrative_user_is_tied_to_a_managing_body_of_their_own_ambito(two_ambiti):
+    from services.auth import AccountError, create_user
+
+    with pytest.raises(AccountError, match="solo per il personale amministrativo"):
+        create_user(two_ambiti, "as.x", "X", "as.x@example.org", "social_worker", sub_ambito="Lodi",
+                    ente_gestore="ASC_LODIGIANO")
+    with pytest.raises(AccountError, match="ente gestore «NESSUNO» inesistente"):
+        create_user(two_ambiti, "csc.x", "X", "csc.x@example.org", "csc_admin", ente_gestore="NESSUNO")
+    with pytest.raises(AccountError, match="appartiene all'Ambito «lodi», non a «cremasco»"):
+        create_user(two_ambiti, "csc.y", "Y", "csc.y@example.org", "csc_admin", ambito="cremasco",
+                    ente_gestore="ASC_LODIGIANO")
+    assert user_store.user(two_ambiti, "csc.x") is None and user_store.user(two_ambiti, "csc.y") is None
+
+
 def test_a_new_user_belongs_to_the_ambito_of_their_sub_ambito_and_a_mismatch_is_refused(two_ambiti):
     from services.auth import AccountError, create_user
 
@@ -211,3 +271,37 @@ def test_lodi_s_tallies_break_down_by_distretto_and_by_managing_body(service, tw
 
     assert referred_by("distretto") == {"Lodi": 1, "Casalpusterlengo-Codogno": 1}
     assert referred_by("ente_gestore") == {"ASC_LODIGIANO": 1, "AS_CASALPUSTERLENGO": 1}
+
+
+def test_an_ambito_with_its_own_obligations_and_targets_uses_them_and_the_others_keep_the_instance_s(engine,
+                                                                                                   tmp_path):
+    """Lodi loaded from a folder holding its own obligations.toml (one obligation) and tallies.toml (threshold 1, one
+    target): its calendar, threshold and target are those files'; its reminders and Cremasco's settings stay the
+    packaged ones."""
+    import shutil
+
+    from services.ambiti import obligations_of, reminder_policy_of, tally_settings_of
+    from services.tallies import compute_tallies
+
+    folder = tmp_path / "lodi"
+    shutil.copytree(LODI_DIR, folder)
+    calendar = open("config/obligations.toml", encoding="utf-8").read()
+    first = calendar[calendar.index("[[obbligo]]"):calendar.index("[[obbligo]]", calendar.index("[[obbligo]]") + 1)]
+    (folder / "obligations.toml").write_text(first, encoding="utf-8")
+    (folder / "tallies.toml").write_text('soglia_riservatezza = 1\n[obiettivi.default]\npatti_segnalazioni = '
+                                         '{ min = 10, max = 20, fonte = "Piano di Zona di Lodi" }\n', encoding="utf-8")
+    load_ambito(engine, folder)
+
+    assert [o.code for o in obligations_of(engine, "lodi")] == ["misura_abitativa_30_09"]
+    assert len(obligations_of(engine, "cremasco")) > 1
+    assert reminder_policy_of(engine, "lodi") == reminder_policy_of(engine, "cremasco")
+    assert tally_settings_of(engine, "lodi").threshold == 1 and tally_settings_of(engine, "cremasco").threshold == 5
+    applied = ambito_detail(engine, "lodi")["impostazioni"]
+    assert (applied["obligations.toml"]["livello"], applied["tallies.toml"]["livello"],
+            applied["reminders.toml"]["livello"]) == ("ambito", "ambito", "predefinito")
+
+    lodi, cremasco = ambito_scope(engine, "lodi"), ambito_scope(engine, "cremasco")
+    body = compute_tallies(engine, year=2026, as_of=date(2026, 11, 20), ambito=lodi)
+    (referrals,) = [i for i in body["indicatori"] if i["codice"] == "patti_segnalazioni"]
+    assert body["soglia_riservatezza"] == 1 and (referrals["obiettivo"]["min"], referrals["obiettivo"]["max"]) == (10, 20)
+    assert compute_tallies(engine, year=2026, as_of=date(2026, 11, 20), ambito=cremasco)["soglia_riservatezza"] == 5

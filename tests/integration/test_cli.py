@@ -116,6 +116,35 @@ def test_workflow_show_prints_the_declaration_as_table_json_and_mermaid(cli_db):
     assert unknown.exit_code == 1 and "tipo di caso «bonus» sconosciuto" in unknown.output
 
 
+def test_tally_of_the_region_gives_every_ambito_by_distretto_with_small_cells_hidden(cli_db):
+    assert invoke("ambito", "load", "config/districts/lodi").exit_code == 0
+    invoke("case", "open", "patto", "--actor", "as.rossi", "--comune", "019035", "--efficace", "12/01/2026",
+           "--data", json.dumps(segnalazione()))
+    data = json.loads(invoke("tally", "--year", "2026", "--regione", "--json").output)
+    assert {a["codice"] for a in data["ambiti"]} == {"cremasco", "lodi"}
+    referrals = next(i for i in data["indicatori"] if i["codice"] == "patti_segnalazioni")
+    cells = {a["ambito"]: a["totale"] for a in referrals["ambiti"]}
+    assert cells["cremasco"] == {"valore": None, "n": None, "soppresso": True}  # one person: under 5
+    text = invoke("tally", "--year", "2026", "--regione").output
+    assert "Cremasco" in text and "Lodi" in text  # both Ambiti named in the table
+    assert "n<5" in text and "Segnalazioni per patto" in text
+    refused = invoke("tally", "--year", "2026", "--regione", "--ambito", "lodi")
+    assert refused.exit_code != 0 and "--regione" in refused.output
+
+
+def test_an_administrative_user_is_created_for_a_managing_body_of_lodi(cli_db):
+    assert invoke("ambito", "load", "config/districts/lodi").exit_code == 0
+    made = invoke("user", "create", "csc.casale", "--nome", "Segreteria", "--email", "csc.casale@example.org",
+                  "--ruolo", "csc_admin", "--ente-gestore", "AS_CASALPUSTERLENGO")
+    assert made.exit_code == 0, made.output
+    with cli_db.connect() as conn:
+        row = conn.execute(sa.text("SELECT ambito_code, ente_gestore FROM app_user WHERE username = 'csc.casale'")).one()
+    assert tuple(row) == ("lodi", "AS_CASALPUSTERLENGO")
+    refused = invoke("user", "create", "as.x", "--nome", "X", "--email", "as.x@example.org", "--ruolo",
+                     "social_worker", "--sub-ambito", "Lodi", "--ente-gestore", "AS_CASALPUSTERLENGO")
+    assert refused.exit_code != 0 and "solo per il personale amministrativo" in refused.output
+
+
 def test_tally_prints_the_indicators_with_suppressed_cells_and_json(cli_db):
     invoke("case", "open", "patto", "--actor", "as.rossi", "--comune", "019035", "--efficace", "12/01/2026",
            "--data", json.dumps(segnalazione()))

@@ -40,6 +40,8 @@ def test_upgrade_from_empty_then_one_step_down_and_up_again(tmp_path):
     assert {"web_session", "audit_head", "person_discrepancy", "health_data", "diary_entry", "person_merge",
             "case_document", "deputyship", "case_import", "distretto", "ente_gestore"} <= tables(url)
     assert SIUSS_TABLES <= tables(url)
+    downgrade(url, "-1")  # 0019_user_ente: the users' managing body
+    assert "ente_gestore" not in {c["name"] for c in sa.inspect(make_engine(url)).get_columns("app_user")}
     assert "ambito_code" in case_columns(url)
     downgrade(url, "-1")  # 0018_case_ambito: the case's Ambito column and its indexes
     assert "ambito_code" not in case_columns(url) and "distretto" in tables(url)

@@ -60,6 +60,7 @@ class Row:
     report: int = 403  # the yearly report's download
     notes: list[str] = field(default_factory=list)
     document_inside: int = 200  # a social document of the case in scope (providers read only the care plan)
+    regional: int = 403  # the indicators of every Ambito (the regional reader's)
 
 
 PATTO_CREMA = ("patto", CREMA, segnalazione(surname="Nuovi", name="Dario"), 201)
@@ -99,6 +100,9 @@ MATRIX: dict[str, Row] = {
                           Fire("registra_monitoraggio", MONITORAGGIO, 0), 200, report=200),
     "asst.medici": Row("fna", "patto_crema", refused(PATTO_CREMA), ("fna_bando", None, FNA_CALL, 403),
                        Fire("ammetti", ADMISSION, 200), 403),
+    # of no Ambito: every Ambito's aggregates (its own endpoint), no case, not even the Ambito's dashboard
+    "reg.lettore": Row(None, "patto_crema", refused(PATTO_CREMA), ("fna_bando", None, FNA_CALL, 403),
+                       Fire("registra_monitoraggio", MONITORAGGIO, 0), 403, regional=200),
 }
 
 
@@ -265,6 +269,10 @@ def probe_indicators(p: Probe) -> None:
     p.call("GET", f"{API}/indicatori", p.row.indicators, params={"anno": 2026})
 
 
+def probe_regional(p: Probe) -> None:
+    p.call("GET", f"{API}/regione/indicatori", p.row.regional, params={"anno": 2026})
+
+
 def probe_export_list(p: Probe) -> None:
     """The list as a file holds the cases of the list, nothing else (its content: tests/web/test_exports.py)."""
     expected = 403 if p.row.inside is None else 200
@@ -340,6 +348,7 @@ ENDPOINTS: dict[tuple[str, str], Callable[[Probe], None]] = {
     ("GET", f"{API}/casi/{{caso_id}}/scadenze"): probe_case_deadlines,
     ("GET", f"{API}/scadenze"): probe_my_deadlines,
     ("GET", f"{API}/indicatori"): probe_indicators,
+    ("GET", f"{API}/regione/indicatori"): probe_regional,
     ("GET", f"{API}/casi/{{caso_id}}/diario"): probe_diary,
     ("POST", f"{API}/casi/{{caso_id}}/diario"): probe_diary_add,
     ("GET", f"{API}/casi/{{caso_id}}/documenti"): probe_documents,

@@ -450,6 +450,9 @@ LIST_READS: dict[str, dict[str, Any]] = {
     "/api/v1/casi": {"limit": 500},
     "/api/v1/scadenze": {"entro_giorni": 366},
     "/api/v1/indicatori": {"anno": 2026},
+    "/regione": {},
+    "/api/v1/regione/indicatori": {"anno": 2026},
+    "/ambiti": {},
     "/casi/esporta": {"formato": "csv"},
     "/api/v1/esportazioni/casi": {"formato": "csv"},
     "/relazione": {},
@@ -502,6 +505,8 @@ SKIPPED = {
     ("GET", "/importa/lavori/{job_id}"): "solo chi ha caricato il file (tests/web/test_import_page.py)",
     ("GET", "/importa/lavori/{job_id}/problemi.{fmt}"): "solo chi ha caricato il file "
                                                         "(tests/web/test_import_page.py)",
+    ("GET", "/ambiti/{code}"): "l'impianto di un Ambito (comuni, distretti, enti gestori), nessun dato di caso; solo "
+                               "l'amministratore dell'istanza: tests/web/test_regional.py",
     ("GET", "/siuss/flussi/{flow_id}/xml"): "flusso SIUSS (solo Ufficio di Piano, domain.access.siuss_refusal): "
                                              "tests/web/test_siuss_pages.py",
 }

@@ -62,7 +62,8 @@ def test_each_role_lands_on_its_own_useful_page_with_the_entries_its_work_needs(
     assert menus["ente.girasole"] == ["Oggi", "Casi", "Portale ente", "Profilo"]
     assert menus["ovd.valutatore"] == ["Cruscotto", "Relazione annuale", "Profilo"]  # aggregates only: no empty Oggi
     assert menus["asst.medici"] == ["Oggi", "Casi", "Bandi FNA", "Profilo"]
-    assert menus["udp.admin"][-3:] == ["Importazione", "Posta in uscita", "Profilo"]
+    assert menus["udp.admin"][-4:] == ["Importazione", "Posta in uscita", "Ambiti", "Profilo"]  # the instance's admin
+    assert menus["reg.lettore"] == ["Regione", "Profilo"]  # of no Ambito: every Ambito's aggregates, no case
     _, landing = _log_in(app, "ovd.valutatore")
     assert landing == "/cruscotto"
     home = TestClient(app, base_url="http://testserver")

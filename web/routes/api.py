@@ -9,7 +9,7 @@ domain's own, in Italian: `{"detail", "errori": [{campo, etichetta, messaggio}]}
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -343,10 +343,13 @@ def indicators(
     svc: Svc,
     anno: Annotated[int | None, Query(ge=2000, le=2100, description="Anno (predefinito: l'anno in corso)")] = None,
     sub_ambito: Annotated[str | None, Query(max_length=60, description="Solo le righe di questo sub-ambito")] = None,
+    per: Annotated[Literal["sub_ambito", "distretto", "ente_gestore"],
+                   Query(description="Ripartizione delle righe (distretto ed ente gestore: non per i coordinatori)")]
+    = "sub_ambito",
 ) -> dict[str, Any]:
     today = svc.today()
     year = anno or today.year
     if year > today.year:
         raise _invalid("anno", "Anno", f"deve essere minore o uguale a {today.year}")
-    return indicators_for(svc.engine, user.principal, today=today, year=year, sub_ambito=sub_ambito)
+    return indicators_for(svc.engine, user.principal, today=today, year=year, sub_ambito=sub_ambito, per=per)
 

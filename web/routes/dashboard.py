@@ -22,8 +22,9 @@ def _year(text: str | None) -> int | None:
 
 
 @router.get("/cruscotto")
-async def cruscotto(request: Request, anno: str | None = None, sub_ambito: str | None = None,
+async def cruscotto(request: Request, anno: str | None = None, sub_ambito: str | None = None, per: str | None = None,
                     user: CurrentUser = Depends(current_user)):
     svc = services(request)
-    board = dashboard_for(svc.engine, user.principal, today=svc.today(), year=_year(anno), sub_ambito=sub_ambito)
+    board = dashboard_for(svc.engine, user.principal, today=svc.today(), year=_year(anno),
+                          sub_ambito=sub_ambito or None, per=(per or "")[:40])
     return render(request, "cruscotto.html", {"titolo": "Cruscotto", "c": board})
