@@ -14,7 +14,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0019_user_ente"
-down_revision: Union[str, None] = "0017_ambiti"
+down_revision: Union[str, None] = "0018_case_ambito"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
