@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     job_pause_seconds: float = Field(default=0.0, ge=0, le=3600,
                                      description="test hook: seconds a partition waits after its work, before it "
                                                  "is marked done (to kill a worker mid-run); 0 in production")
+    job_pause_partition: str = Field(default="", max_length=200,
+                                     description="test hook: the one partition that pauses, lavoro:ambito:giorno "
+                                                 "(first attempt only); empty: every partition")
     job_work_pool: str = Field(default="legami", max_length=100, description="Prefect work pool of the nightly jobs")
     job_pool_concurrency: int = Field(default=2, ge=1, le=1000,
                                       description="flow runs of the work pool running at once (its concurrency limit)")

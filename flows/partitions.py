@@ -104,7 +104,7 @@ def run_partition(job: str, ambito: str, day: date, *, engine: Engine | None = N
     beat.start()
     try:
         result = runner(engine, None if ambito == WHOLE else ambito, day)
-        if pause:
+        if pause and settings.job_pause_partition in ("", f"{job}:{ambito}:{day.isoformat()}") and attempt == 1:
             time.sleep(pause)  # the test hook: the work is committed, the partition not yet marked done
     except BaseException as exc:
         stop.set()
