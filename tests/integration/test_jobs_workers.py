@@ -98,7 +98,7 @@ def pool(tmp_path_factory):
                    stdout=log, stderr=subprocess.STDOUT)
     workers = []
     try:
-        _wait_healthy(api, server, 120)
+        _wait_healthy(api, server, 300)  # cold start on 2 busy cores: minutes
         deployed = subprocess.run([sys.executable, "-m", "cli.main", "jobs", "deploy", "--pool", POOL,
                                    "--concorrenza", "2", "--json"], env=env, capture_output=True, text=True,
                                   timeout=120)
