@@ -134,3 +134,19 @@ def test_the_whole_night_in_one_process_runs_every_partition_once(night):
         (job, code) for code in ("cremasco", "lodi") for job in partitions.PER_AMBITO] + [("invio", "tutti")]
     assert {d["stato"] for d in done} == {"fatto"}
     assert {d["stato"] for d in partitions.run_night(DAY, engine=engine)} == {"già fatto"}
+
+
+def test_an_obligation_s_pending_item_belongs_to_the_ambito_of_its_comune_or_sub_ambito_else_the_default():
+    from types import SimpleNamespace
+
+    from domain.conditions import AmbitoScope
+    from services.facts import Pending
+    from services.obligations import _in_scope
+
+    directory = SimpleNamespace(comune_area={CREMA: "Crema", LODI: "Lodi"})
+    cremasco, lodi = AmbitoScope("cremasco", frozenset({CREMA}), True), AmbitoScope("lodi", frozenset({LODI}), False)
+    items = {"caso a Lodi": Pending("a", "x", comune=LODI), "sub-ambito Lodi": Pending("b", "x", sub_ambito="Lodi"),
+             "caso a Crema": Pending("c", "x", comune=CREMA), "di distretto": Pending("d", "x")}
+    assert {k for k, p in items.items() if _in_scope(lodi, directory)(p)} == {"caso a Lodi", "sub-ambito Lodi"}
+    assert {k for k, p in items.items() if _in_scope(cremasco, directory)(p)} == {"caso a Crema", "di distretto"}
+    assert all(_in_scope(None, directory)(p) for p in items.values())
