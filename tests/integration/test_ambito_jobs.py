@@ -150,3 +150,19 @@ def test_an_obligation_s_pending_item_belongs_to_the_ambito_of_its_comune_or_sub
     assert {k for k, p in items.items() if _in_scope(lodi, directory)(p)} == {"caso a Lodi", "sub-ambito Lodi"}
     assert {k for k, p in items.items() if _in_scope(cremasco, directory)(p)} == {"caso a Crema", "di distretto"}
     assert all(_in_scope(None, directory)(p) for p in items.values())
+
+
+def test_the_night_is_scheduled_once_at_half_past_one_in_rome_across_the_dst_change():
+    import asyncio
+
+    from prefect.server.schemas.schedules import CronSchedule
+
+    from domain.italian import ROME
+    from flows.night import NIGHT_CRON
+
+    dates = asyncio.run(CronSchedule(cron=NIGHT_CRON, timezone="Europe/Rome").get_dates(
+        n=3, start=datetime(2027, 3, 26, 12, tzinfo=timezone.utc)))
+    runs = [datetime.fromisoformat(d.isoformat()) for d in dates]
+    assert [r.astimezone(ROME).strftime("%d/%m %H:%M") for r in runs] == ["27/03 01:30", "28/03 01:30", "29/03 01:30"]
+    assert [r.astimezone(timezone.utc).strftime("%d/%m %H:%M") for r in runs] == [
+        "27/03 00:30", "28/03 00:30", "28/03 23:30"]  # CET, then CEST
