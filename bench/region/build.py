@@ -107,7 +107,7 @@ def _load_cases(conn, n: int, workers: int, as_of: date) -> None:
     conn.execute(
         "INSERT INTO person (id, codice_fiscale, cognome, nome, data_nascita, provisional_code) "
         "SELECT i, 'RGN' || lpad(i::text, 13, '0'), (%s::text[])[1 + i %% 10], (%s::text[])[1 + (i / 10) %% 10], "
-        "date '1940-01-01' + (i * 7919) %% 29000, false FROM generate_series(1, %s) i",
+        "date '1940-01-01' + ((i * 7919) %% 29000)::int, false FROM generate_series(1, %s::bigint) i",
         (list(SURNAMES), list(NAMES), n))
     ambito = ", ambito_code" if "ambito_code" in _columns(conn, "case_file") else ""
     ambito_expr = ", (SELECT ambito_code FROM comune WHERE istat = x.istat)" if ambito else ""
@@ -119,13 +119,13 @@ def _load_cases(conn, n: int, workers: int, as_of: date) -> None:
         f"'data_inizio', (x.opened + interval '10 days')::date, 'data_fine', (x.opened + interval '190 days')::date, "
         f"'importo_mensile', '500.00'), 4{ambito_expr} "
         f"FROM (SELECT i, c.istat, c.s, CASE WHEN i %% 3 = 0 THEN 'autonomia' ELSE 'inclusione' END AS kind, "
-        f"  %s::timestamptz - make_interval(days => 30 + (i * 7919) %% 600) + interval '8 hours' AS opened "
-        f"  FROM generate_series(1, %s) i JOIN cix c ON c.r = (i - 1) %% {nc}) x",
+        f"  %s::timestamptz - make_interval(days => (30 + (i * 7919) %% 600)::int) + interval '8 hours' AS opened "
+        f"  FROM generate_series(1, %s::bigint) i JOIN cix c ON c.r = (i - 1) %% {nc}) x",
         (as_of.isoformat(), n))
     conn.execute(
         "INSERT INTO deadline (id, case_id, kind, label, due, basis, source, status, started_seq, suspended_days) "
-        "SELECT i, i, %s, %s, %s::date - 30 + (i * 104729) %% 396, %s, %s, 'open', 4, 0 "
-        "FROM generate_series(1, %s) i", (rule.kind, rule.label, as_of, rule.basis.value, rule.source.value, n))
+        "SELECT i, i, %s, %s, %s::date - 30 + ((i * 104729) %% 396)::int, %s, %s, 'open', 4, 0 "
+        "FROM generate_series(1, %s::bigint) i", (rule.kind, rule.label, as_of, rule.basis.value, rule.source.value, n))
 
 
 def _load_audit(conn, n: int, audit: int, as_of: date, progress) -> int:
@@ -133,8 +133,8 @@ def _load_audit(conn, n: int, audit: int, as_of: date, progress) -> int:
     mean = max(4.0, audit / n)
     lo = max(4, round(mean * 0.27))
     span = max(1, round(2 * (mean - lo)) + 1)
-    conn.execute(f"CREATE TEMP TABLE steps AS SELECT id AS case_id, owner, opened_at, {lo} + (id * 7919) % {span} AS k, "
-                 f"sum({lo} + (id * 7919) % {span}) OVER (ORDER BY id) - ({lo} + (id * 7919) % {span}) AS base "
+    conn.execute(f"CREATE TEMP TABLE steps AS SELECT id AS case_id, owner, opened_at, ({lo} + (id::bigint * 7919) % {span})::int AS k, "
+                 f"(sum({lo} + (id::bigint * 7919) % {span}) OVER (ORDER BY id) - ({lo} + (id::bigint * 7919) % {span}))::bigint AS base "
                  f"FROM case_file")
     conn.execute("CREATE UNIQUE INDEX ON steps (case_id)")
     conn.execute("ANALYZE steps")
@@ -162,7 +162,7 @@ def _load_audit(conn, n: int, audit: int, as_of: date, progress) -> int:
             "(e.at AT TIME ZONE 'Europe/Rome')::date, NULL, '{}'::jsonb, lpad(to_hex(t.base + s), 64, '0') "
             "FROM steps t CROSS JOIN LATERAL generate_series(1, t.k) s "
             "CROSS JOIN LATERAL (SELECT t.opened_at + (%s::timestamptz - t.opened_at) * (s - 1) / t.k "
-            "  + make_interval(mins => s) AS at) e "
+            "  + make_interval(mins => s::int) AS at) e "
             "WHERE t.case_id BETWEEN %s AND %s",
             (names, states, states, as_of.isoformat(), first, last))
         total += cur.rowcount
