@@ -38,8 +38,35 @@ def prepare(url: str) -> dict:
     return {"logins": dict(USERS), "case_id": case_id, "ambito_cases": cases, "all_cases": total}
 
 
+def snapshot(single_url: str, url: str) -> float:
+    """Today's tally snapshot, materialised in the one-Ambito instance and copied into the region (the night
+    writes it; /cruscotto only reads it, so both read the same body). Seconds to materialise it."""
+    import time
+    from datetime import date
+
+    import psycopg
+    from psycopg.types.json import Jsonb
+
+    from services.tallies import materialise
+    from store.db import make_engine
+
+    engine = make_engine(single_url)
+    t = time.perf_counter()
+    materialise(engine, as_of=date.today())
+    seconds = time.perf_counter() - t
+    engine.dispose()
+    with psycopg.connect(single_url) as src, psycopg.connect(url) as dst:
+        as_of, computed_at, body = src.execute("SELECT as_of, computed_at, body FROM tally_snapshot WHERE as_of = "
+                                               "%s", (date.today(),)).fetchone()
+        dst.execute("DELETE FROM tally_snapshot WHERE as_of = %s", (as_of,))
+        dst.execute("INSERT INTO tally_snapshot (as_of, computed_at, body) VALUES (%s, %s, %s)",
+                    (as_of, computed_at, Jsonb(body)))
+    return seconds
+
+
 def compare(url: str, single_url: str, rounds: int, depth: int = 20, repeats: int = 2) -> dict:
     data = {"region": prepare(url), "single": prepare(single_url)}
+    data["snapshot_s"] = round(snapshot(single_url, url), 1)
     samples: dict[str, dict[tuple, dict]] = {"region": {}, "single": {}}
     for _ in range(repeats):
         for which, u in (("region", url), ("single", single_url)):
