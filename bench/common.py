@@ -114,3 +114,10 @@ class Launcher:
     def close(self) -> None:
         self.proc.stdin.close()
         self.proc.wait()
+
+
+def default_ambito(conn) -> None:
+    """Rows COPYed into case_file without an ambito_code (NOT NULL since 0018) get the default Ambito's: the
+    column's default is set to it (a psycopg connection, committed by the caller's block)."""
+    code = conn.execute("SELECT code FROM district WHERE is_default ORDER BY code LIMIT 1").fetchone()[0]
+    conn.execute(f"ALTER TABLE case_file ALTER COLUMN ambito_code SET DEFAULT '{code}'")

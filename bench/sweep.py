@@ -65,6 +65,7 @@ from pathlib import Path  # noqa: E402
 from bench.common import (  # noqa: E402
     Launcher,
     cpu_and_memory,
+    default_ambito,
     loadavg,
     loaded_dataset,
     mb,
@@ -431,6 +432,7 @@ def build_dataset(url: str, n: int, as_of: date, outbox_per_case: int, workers_p
     stats = Counter()
     with psycopg.connect(url) as conn:
         conn.execute("SET session_replication_role = replica")  # generated consistently: skip FK triggers
+        default_ambito(conn)  # the generated cases are the default Ambito's (case_file.ambito_code, 0018)
         with conn.cursor().copy("COPY person (id, codice_fiscale, cognome, nome, data_nascita, provisional_code) "
                                 "FROM STDIN") as cp:
             for i in range(n):

@@ -87,6 +87,7 @@ from pathlib import Path  # noqa: E402
 from bench.common import (  # noqa: E402
     Launcher,
     cpu_and_memory,
+    default_ambito,
     loadavg,
     loaded_dataset,
     mb,
@@ -880,6 +881,8 @@ def build_dataset(url: str, n: int, check_paths: int = 5000) -> dict:
     with psycopg.connect(url) as conn:
         policy = conn.execute("SELECT version FROM policy_version WHERE valid_from <= %s ORDER BY valid_from DESC "
                               "LIMIT 1", (date(YEAR, 1, 1),)).fetchone()[0]
+    with psycopg.connect(url) as conn:
+        default_ambito(conn)  # the generated cases are the default Ambito's (case_file.ambito_code, 0018)
     conns = [psycopg.connect(url) for _ in range(4)]
     for c in conns:
         c.execute("SET session_replication_role = replica")  # generated consistently: skip FK triggers

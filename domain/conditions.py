@@ -50,6 +50,7 @@ class CaseRef:
     minor: bool = False
     state: str | None = None  # None: a case about to be opened
     kind: str | None = None  # the case's kind, if chosen (some transitions are for one kind only)
+    ambito: str | None = None  # the case's Ambito (case_file.ambito_code); None: not read, judged by its comune
 
 
 # ----------------------------------------------------------------------------- conditions
@@ -81,8 +82,9 @@ class InUserSubAmbito(Cond):
 
 @dataclass(frozen=True)
 class InUserAmbito(Cond):
-    """The case is in the user's Ambito: its comune is one of the Ambito's, or it has no comune and the user's
-    Ambito is the default one. Always true for a user bound to no Ambito."""
+    """The case is in the user's Ambito: its `ambito` (case_file.ambito_code) is the user's; for a case about to
+    be opened (no `ambito` yet), its comune is one of the Ambito's, or it has no comune (it is then placed in the
+    opener's Ambito: store.reference.case_ambito_sql). Always true for a user bound to no Ambito."""
 
 
 @dataclass(frozen=True)
@@ -138,7 +140,11 @@ def holds(cond: Cond, user: Principal, case: CaseRef) -> bool:
             return user.sub_ambito is not None and case.sub_ambito == user.sub_ambito
         case InUserAmbito():
             a = user.ambito
-            return a is None or (case.comune_istat in a.comuni if case.comune_istat is not None else a.default)
+            if a is None:
+                return True
+            if case.ambito is not None:  # a stored case: its own column, what the SQL compares
+                return case.ambito == a.code
+            return case.comune_istat in a.comuni if case.comune_istat is not None else True  # opened in theirs
         case ProviderIsUser():
             return user.provider_codice is not None and case.provider_codice == user.provider_codice
         case TypeIn(types):

@@ -96,7 +96,7 @@ def case_ref(conn: Engine | Connection, case_id: int, today: date) -> CaseRef:
     if row is None:
         raise NotFound(f"caso {case_id} inesistente")
     return CaseRef(row.case_type, row.comune_istat, row.sub_ambito, row.owner, row.provider_codice,
-                   is_minor(row.data_nascita, today), row.state, row.kind)
+                   is_minor(row.data_nascita, today), row.state, row.kind, row.ambito_code)
 
 
 def readable_case_ids(principal: Principal, rows: Iterable[Any], today: date,
@@ -106,7 +106,8 @@ def readable_case_ids(principal: Principal, rows: Iterable[Any], today: date,
     to SQL, taken here on keys already read."""
     return {r.case_id for r in rows
             if read_refusal(principal, CaseRef(r.case_type, r.comune_istat, r.sub_ambito, r.owner, r.provider_codice,
-                                               is_minor(r.data_nascita, today), r.state, r.kind), policy) is None}
+                                               is_minor(r.data_nascita, today), r.state, r.kind,
+                                               getattr(r, "ambito_code", None)), policy) is None}
 
 
 # ----------------------------------------------------------------------------- authorisation

@@ -104,7 +104,7 @@ def people_of(engine: Engine, principal: Principal, case_ids: list[int], *, toda
     visible = []
     for r in case_reads.people_with_keys(engine, case_ids):
         ref = CaseRef(r.case_type, r.comune_istat, r.sub_ambito, r.owner, r.provider_codice,
-                      is_minor(r.data_nascita, today), r.state)
+                      is_minor(r.data_nascita, today), r.state, ambito=r.ambito_code)
         if FieldClass.IDENTITY in visible_fields(principal, ref):
             visible.append(r)
     return people_views(engine, principal, visible, today=today)

@@ -134,7 +134,7 @@ def _applications(engine: Engine, call_id: int, today: date,
     # the scores need ADL/IADL (sealed)
     return [_Application(r.id, r.state, merge(r.data, health.get(r.id)), r.nome,
                          CaseRef(APPLICATION, r.comune_istat, r.sub_ambito, r.owner, r.provider_codice,
-                                 is_minor(r.data_nascita, today), r.state),
+                                 is_minor(r.data_nascita, today), r.state, ambito=r.ambito_code),
                          r.data_nascita) for r in rows]
 
 

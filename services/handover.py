@@ -51,7 +51,7 @@ def _day(now: datetime) -> date:
 
 def _ref(row: Any, today: date) -> CaseRef:
     return CaseRef(row.case_type, row.comune_istat, row.sub_ambito, row.owner, row.provider_codice,
-                   is_minor(row.data_nascita, today), row.state, row.kind)
+                   is_minor(row.data_nascita, today), row.state, row.kind, row.ambito_code)
 
 
 def _name(people: Mapping[str, Any], username: str | None) -> str:

@@ -29,7 +29,7 @@ def _open(row: Any) -> bool:
 
 def _ref(row: Any, today: date) -> CaseRef:
     return CaseRef(row.case_type, row.comune_istat, row.sub_ambito, row.owner, row.provider_codice,
-                   is_minor(row.data_nascita, today), row.state, row.kind)
+                   is_minor(row.data_nascita, today), row.state, row.kind, getattr(row, "ambito_code", None))
 
 
 def elsewhere_notice(rows: list[Any]) -> str | None:

@@ -131,7 +131,7 @@ def portal(scoped: ScopedCaseService, principal: Principal) -> dict[str, Any]:
     for row in rows:
         k = keys.get(row["id"])
         ref = CaseRef(SAD, k.comune_istat, k.sub_ambito, k.owner, k.provider_codice,
-                      is_minor(k.data_nascita, today), k.state) if k else None
+                      is_minor(k.data_nascita, today), k.state, ambito=k.ambito_code) if k else None
         visible = visible_fields(principal, ref) if ref else frozenset()
         detail = {
             "id": row["id"], "stato": row["stato"], "stato_etichetta": row["stato_etichetta"],

@@ -53,9 +53,7 @@ def to_sql(cond: Cond, user: Principal, *, today: date) -> sa.ColumnElement[bool
             a = user.ambito
             if a is None:
                 return sa.true()
-            placed = c.comune_istat.in_(sorted(a.comuni)) if a.comuni else sa.false()
-            return sa.or_(sa.and_(c.comune_istat.is_not(None), placed),
-                          sa.and_(c.comune_istat.is_(None), sa.true() if a.default else sa.false()))
+            return c.ambito_code == a.code  # set at open, import and transfer; first key of the scoped indexes
         case ProviderIsUser():
             if not user.provider_codice:
                 return sa.false()

@@ -18,7 +18,8 @@ comune_t = Comune.__table__
 
 
 def case_keys(bind: Bind, case_id: int) -> Any | None:
-    """(case_type, comune_istat, owner, provider_codice, state, sub_ambito, data_nascita, kind) of a case, or None."""
+    """(case_type, comune_istat, owner, provider_codice, state, sub_ambito, data_nascita, kind, ambito_code) of a
+    case, or None."""
     with reading(bind) as conn:
         return conn.execute(_CASE_KEYS, {"case_id": case_id}).first()
 
@@ -26,7 +27,7 @@ def case_keys(bind: Bind, case_id: int) -> Any | None:
 def _case_keys() -> sa.Select:
     c = case_t.c
     return (sa.select(c.case_type, c.comune_istat, c.owner, c.provider_codice, c.state, comune_t.c.sub_ambito,
-                      person_t.c.data_nascita, c.kind)
+                      person_t.c.data_nascita, c.kind, c.ambito_code)
             .select_from(case_t.outerjoin(comune_t, comune_t.c.istat == c.comune_istat)
                          .outerjoin(person_t, person_t.c.id == c.person_id))
             .where(c.id == sa.bindparam("case_id")))
@@ -56,7 +57,7 @@ def people_with_keys(bind: Bind, case_ids: Iterable[int]) -> list[Any]:
     c, p = case_t.c, person_t.c
     q = (sa.select(c.id, c.case_type, c.comune_istat, c.owner, c.provider_codice, c.state,
                    comune_t.c.sub_ambito, p.id.label("person_id"), p.cognome, p.nome, p.codice_fiscale,
-                   p.data_nascita)
+                   p.data_nascita, c.ambito_code)
          .select_from(case_t.join(person_t, p.id == c.person_id)
                       .outerjoin(comune_t, comune_t.c.istat == c.comune_istat))
          .where(c.id.in_(list(case_ids))))

@@ -22,6 +22,7 @@ from domain.engine import Actor, CaseView, Decision, ProviderView, UserView
 from domain.errors import ConflictError, NotFound, StateWriteForbidden
 from domain.italian import ROME
 from domain.workflow import Role
+from store.reference import case_ambito_sql
 from store.sealed import merge, seal, split, unseal
 from store.tables import Case, case_t, person_t
 
@@ -129,7 +130,7 @@ def insert_case(
     person_id: int | None,
 ) -> int:
     case_id = conn.execute(
-        case_t.insert().returning(case_t.c.id),
+        case_t.insert().values(ambito_code=case_ambito_sql(view.comune_istat, actor.username)).returning(case_t.c.id),
         {
             "case_type": view.case_type,
             "kind": decision.kind,

@@ -38,7 +38,8 @@ def applications(bind: Bind, call_id: int, *, application_type: str,
     person = sa.alias(person_t, "beneficiario")  # the scope's own EXISTS on person_t stays uncorrelated
     comune = sa.alias(_comune_t, "comune_domanda")
     q = (sa.select(case_t.c.id, case_t.c.state, case_t.c.data, case_t.c.comune_istat, case_t.c.owner,
-                   case_t.c.provider_codice, comune.c.nome, comune.c.sub_ambito, person.c.data_nascita)
+                   case_t.c.provider_codice, comune.c.nome, comune.c.sub_ambito, person.c.data_nascita,
+                   case_t.c.ambito_code)
          .select_from(case_t.outerjoin(comune, comune.c.istat == case_t.c.comune_istat)
                       .outerjoin(person, person.c.id == case_t.c.person_id))
          .where(case_t.c.related_case_id == call_id, case_t.c.case_type == application_type)

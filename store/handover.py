@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection
 from domain.audit import GENESIS, STEP_FIELDS, row_hash
 from domain.errors import ConflictError, NotFound
 from domain.italian import ROME
+from store.reference import case_ambito_sql
 from store.tables import AppUser, Comune, case_t, deputyship_t, person_t, transition_t
 
 c, dep, u, comune_t = case_t.c, deputyship_t, AppUser.__table__, Comune.__table__
@@ -25,7 +26,7 @@ c, dep, u, comune_t = case_t.c, deputyship_t, AppUser.__table__, Comune.__table_
 def _case_select() -> sa.Select:
     return (sa.select(c.id, c.case_type, c.kind, c.state, c.version, c.audit_hash, c.owner, c.comune_istat,
                       c.provider_codice, comune_t.c.sub_ambito, person_t.c.data_nascita, person_t.c.cognome,
-                      person_t.c.nome)
+                      person_t.c.nome, c.ambito_code)
             .select_from(case_t.outerjoin(comune_t, comune_t.c.istat == c.comune_istat)
                          .outerjoin(person_t, person_t.c.id == c.person_id)))
 
@@ -57,6 +58,7 @@ def record_step(conn: Connection, case: Any, *, step: str, actor: str, actor_rol
         moved["owner"] = owner
     if comune is not None:
         moved["comune_istat"] = comune
+        moved["ambito_code"] = case_ambito_sql(comune)  # a transfer carries the case into the new comune's Ambito
     done = conn.execute(sa.update(case_t).where(c.id == case.id, c.version == case.version).values(**moved))
     if done.rowcount != 1:
         raise ConflictError(f"il caso {case.id} è stato modificato da un altro utente nel frattempo: "

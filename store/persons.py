@@ -37,7 +37,7 @@ def _cases_of_person_of_case() -> sa.Select:
     of_case = sa.select(c.person_id).where(c.id == sa.bindparam("case_id")).scalar_subquery()
     return (sa.select(p.id, p.cognome, p.nome, p.codice_fiscale, p.data_nascita, c.id.label("case_id"),
                       c.case_type, c.comune_istat, _comune_t.c.sub_ambito, c.owner, c.provider_codice, c.state,
-                      c.kind)
+                      c.kind, c.ambito_code)
             .select_from(case_t.join(person_t, p.id == c.person_id)
                          .outerjoin(_comune_t, _comune_t.c.istat == c.comune_istat))
             .where(c.person_id == of_case).order_by(c.id))

@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from store.tables import Comune, Distretto, EnteGestore, PolicyVersion, Provider, SubAmbito
+from store.tables import AppUser, Comune, Distretto, EnteGestore, PolicyVersion, Provider, SubAmbito
 from store.tables import District as DistrictRow
 from store.uow import Bind, reading
 
@@ -276,6 +276,20 @@ def ambito_of(bind: Bind, *, sub_ambito: str | None = None, provider: str | None
         if provider:
             return conn.execute(sa.select(provider_t.c.ambito_code).where(provider_t.c.codice == provider)).scalar()
     return None
+
+
+def case_ambito_sql(comune_istat: str | None, opener: str | None = None) -> sa.ColumnElement[str]:
+    """The Ambito a case placed in `comune_istat` belongs to, as an SQL expression (scalar subqueries, so the
+    INSERT or UPDATE of case_file sets it in the same statement): the comune's Ambito; for a record placed in no
+    comune (an FNA call, an adhesion), the Ambito of the user who opens it (`opener`); else the default Ambito."""
+    user_t = AppUser.__table__
+    default = sa.select(district_t.c.code).where(district_t.c.is_default).order_by(district_t.c.code).limit(1)
+    choices = []
+    if comune_istat is not None:
+        choices.append(sa.select(comune_t.c.ambito_code).where(comune_t.c.istat == comune_istat).scalar_subquery())
+    if opener is not None:
+        choices.append(sa.select(user_t.c.ambito_code).where(user_t.c.username == opener).scalar_subquery())
+    return sa.func.coalesce(*choices, default.scalar_subquery()) if choices else default.scalar_subquery()
 
 
 def ambito_comuni(bind: Bind, ambito_code: str | None) -> tuple[str | None, frozenset[str], bool]:

@@ -123,6 +123,9 @@ class Case(SQLModel, table=True):
     __table_args__ = (
         sa.Index("ix_case_type_state", "case_type", "state"),
         sa.Index("ix_case_comune_type", "comune_istat", "case_type"),
+        # tenancy: every scoped read filters on the Ambito first (0018)
+        sa.Index("ix_case_ambito_type_state", "ambito_code", "case_type", "state"),
+        sa.Index("ix_case_ambito_owner", "ambito_code", "owner"),
     )
     id: int | None = Field(default=None, primary_key=True)
     case_type: str = Field(max_length=40)
@@ -141,6 +144,8 @@ class Case(SQLModel, table=True):
     data: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
     version: int = 1
     audit_hash: str | None = Field(default=None, max_length=64)  # the head of its history's hash chain
+    # Its Ambito: the comune's, else the default Ambito (no comune); set at open, import and transfer (0018)
+    ambito_code: str = Field(max_length=40)
 
 
 class CaseTransition(SQLModel, table=True):

@@ -20,6 +20,13 @@ def tables(url: str) -> set[str]:
     return names
 
 
+def case_columns(url: str) -> set[str]:
+    engine = make_engine(url, poolclass=sa.pool.NullPool)
+    names = {c["name"] for c in sa.inspect(engine).get_columns("case_file")}
+    engine.dispose()
+    return names
+
+
 REMINDER_TABLES = {"reminder_log", "obligation_status"}
 AUTH_TABLES = {"user_credential", "login_throttle", "user_identity", "health_access_log"}
 SIUSS_TABLES = {"siuss_flow", "siuss_item"}
@@ -33,6 +40,9 @@ def test_upgrade_from_empty_then_one_step_down_and_up_again(tmp_path):
     assert {"web_session", "audit_head", "person_discrepancy", "health_data", "diary_entry", "person_merge",
             "case_document", "deputyship", "case_import", "distretto", "ente_gestore"} <= tables(url)
     assert SIUSS_TABLES <= tables(url)
+    assert "ambito_code" in case_columns(url)
+    downgrade(url, "-1")  # 0018_case_ambito: the case's Ambito column and its indexes
+    assert "ambito_code" not in case_columns(url) and "distretto" in tables(url)
     downgrade(url, "-1")  # 0017_ambiti: the distretti and managing bodies go, the Ambito columns too
     assert not ({"distretto", "ente_gestore"} & tables(url)) and SIUSS_TABLES <= tables(url)
     downgrade(url, "-1")  # 0016_siuss: the SIUSS flows
@@ -162,4 +172,43 @@ def test_the_auth_revision_goes_down_and_up_and_keeps_the_health_log_append_only
         with pytest.raises(sa.exc.DBAPIError, match="append-only"):
             with engine.begin() as conn:
                 conn.execute(statement)
+    engine.dispose()
+
+
+def test_upgrading_to_the_case_ambito_places_each_case_in_its_comunes_ambito_else_in_its_openers(
+        scratch_url):
+    from datetime import date
+
+    from services.cases import CaseService
+    from services.setup import ensure_user, init_database, load_ambito
+    from store.tables import case_t
+
+    from .conftest import NOW
+    from .patto_steps import open_patto, segnalazione
+
+    engine = make_engine(scratch_url, poolclass=sa.pool.NullPool)
+    init_database(scratch_url, engine)
+    load_ambito(engine, "config/districts/lodi")
+    with engine.begin() as conn:
+        ensure_user(conn, "as.rossi", "A", "a@example.org", "social_worker", "Crema")
+        ensure_user(conn, "udp.neri", "U", "u@example.org", "planning_office", None)
+        ensure_user(conn, "udp.lodi", "L", "l@example.org", "planning_office", None)
+        conn.execute(sa.text("UPDATE app_user SET ambito_code = 'lodi' WHERE username = 'udp.lodi'"))
+    service = CaseService(engine, clock=lambda: NOW)
+    crema = open_patto(service, service.actor("as.rossi"))
+    lodi = service.open_case(case_type="patto", actor=service.actor("as.rossi"), comune_istat="098031",
+                             effective_at=date(2026, 1, 12), data=segnalazione(surname="Bassi", name="Ugo"))
+    call = service.open_case(case_type="fna_bando", actor=service.actor("udp.neri"), effective_at=date(2026, 5, 6),
+                             data={"titolo": "Bando FNA", "anno_fna": 2025, "dgr": "DGR 1/2026"})
+    lodi_call = service.open_case(case_type="fna_bando", actor=service.actor("udp.lodi"),
+                                  effective_at=date(2026, 5, 6),
+                                  data={"titolo": "Bando FNA Lodi", "anno_fna": 2025, "dgr": "DGR 2/2026"})
+    query = sa.select(case_t.c.id, case_t.c.ambito_code).order_by(case_t.c.id)
+    with engine.connect() as conn:
+        opened = dict(conn.execute(query).all())
+    assert opened == {crema: "cremasco", lodi: "lodi", call: "cremasco", lodi_call: "lodi"}
+    downgrade(scratch_url, "0017_ambiti")
+    migrate(scratch_url)
+    with engine.connect() as conn:
+        assert dict(conn.execute(query).all()) == opened
     engine.dispose()
