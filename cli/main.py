@@ -15,7 +15,8 @@
 - cli/keys.py: `keys new|rotate` (the sealed health data's keys);
 - cli/signatures.py: `firma verifica` (a signed PDF or .p7m, no database);
 - cli/siuss.py: `siuss esporta|esiti|flussi` (the flows to INPS's Casellario, Ufficio di Piano);
-- cli/ambiti.py: `ambito list|load|show` (the Ambiti the instance holds).
+- cli/ambiti.py: `ambito list|load|show` (the Ambiti the instance holds);
+- cli/jobs.py: `jobs partizioni|notte|deploy` (the nightly jobs per Ambito, a Prefect work pool).
 """
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ from cli.person import person_app
 from cli.handover import deputy_app
 from cli.documents import documents_app
 from cli.italian import Typer
+from cli.jobs import jobs_app
 from cli.keys import keys_app
 from cli.siuss import siuss_app
 from cli.operations import obligations_app, outbox_app, policy_app
@@ -60,6 +62,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(signature_app, name="firma")
 app.add_typer(siuss_app, name="siuss")
 app.add_typer(ambito_app, name="ambito")
+app.add_typer(jobs_app, name="jobs")
 
 __all__ = ["app", "main", "user_app"]
 

@@ -36,6 +36,20 @@ class Settings(BaseSettings):
     prefect_home: Path = Field(default=Path(".legami/prefect"), description="embedded Prefect server's home")
     prefect_port: int = Field(default=4200, ge=0, le=65535,
                               description="port of the embedded Prefect server on 127.0.0.1 (0: any free port)")
+    job_lease_seconds: float = Field(default=300.0, ge=1, le=86400,
+                                     description="how long a worker holds a nightly job's partition without a "
+                                                 "heartbeat; after a crash it is claimed again once it has passed")
+    job_pause_seconds: float = Field(default=0.0, ge=0, le=3600,
+                                     description="test hook: seconds a partition waits after its work, before it "
+                                                 "is marked done (to kill a worker mid-run); 0 in production")
+    job_pause_partition: str = Field(default="", max_length=200,
+                                     description="test hook: the one partition that pauses, lavoro:ambito:giorno "
+                                                 "(first attempt only); empty: every partition")
+    job_work_pool: str = Field(default="legami", max_length=100, description="Prefect work pool of the nightly jobs")
+    job_pool_concurrency: int = Field(default=2, ge=1, le=1000,
+                                      description="flow runs of the work pool running at once (its concurrency limit)")
+    job_ambiti_per_run: int = Field(default=1, ge=1, le=1000,
+                                    description="Ambiti per flow run of the night (1: one flow run per Ambito)")
     sqlite_synchronous: Literal["FULL", "NORMAL", "EXTRA"] = Field(
         default="FULL", description="SQLite: FULL keeps every acknowledged commit through a power cut")
     audit_dir: Path = Field(default=Path(".legami/audit"),

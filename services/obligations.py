@@ -50,15 +50,26 @@ def pending_for(conn: Connection, directory: Directory, ob: Obligation, due: dat
     return [p for p in evidence(conn, directory, ob, due, as_of, scope) if p.scope_key not in manual]
 
 
-def run_obligations_check(engine: Engine, *, as_of: date, obligations: list[Obligation] | None = None) -> ObligationResult:
-    obligations = obligations if obligations is not None else load_obligations()
+def run_obligations_check(engine: Engine, *, as_of: date, obligations: list[Obligation] | None = None,
+                          ambito: str | None = None) -> ObligationResult:
+    """The check for the whole instance, or for one Ambito (`ambito`, its code): that Ambito's calendar
+    (its obligations.toml by config/locate.py) over its cases, comuni and sub-ambiti; what names no comune
+    and no sub-ambito (district-wide) belongs to the default Ambito, as a case placed in no comune does."""
+    from services.sweep import ambito_dir_of, ambito_scope_of
+    from store.ambito_filter import case_in_ambito
+
+    scope = ambito_scope_of(engine, ambito)
+    if obligations is None:
+        obligations = load_obligations(ambito_dir=ambito_dir_of(engine, ambito))
     result = ObligationResult(as_of)
     book = DigestBook(as_of)
     with reading(engine) as conn:
         directory = Directory(conn)
+        mine = _in_scope(scope, directory)
         for ob in obligations:
             for due in occurrences(conn, ob, as_of):
-                pending = pending_for(conn, directory, ob, due, as_of)
+                pending = [p for p in pending_for(conn, directory, ob, due, as_of,
+                                                  case_in_ambito(scope) if scope else None) if mine(p)]
                 steps = steps_due(ob, due, as_of) if pending else []
                 result.occurrences.append(_overview(ob, due, as_of, pending, steps))
                 earlier = _earlier_reminders(conn, ob, ob.period_of(due)) if any(s.escalation for s in steps) else {}
@@ -74,6 +85,15 @@ def run_obligations_check(engine: Engine, *, as_of: date, obligations: list[Obli
     with writing(engine) as conn:
         result.queued = flush(conn, book)
     return result
+
+
+def _in_scope(scope, directory: Directory):
+    """Whether a pending item belongs to the Ambito `scope` (None: every item)."""
+    if scope is None:
+        return lambda p: True
+    areas = {directory.comune_area.get(c) for c in scope.comuni} - {None}
+    return lambda p: (p.comune in scope.comuni if p.comune else
+                      p.sub_ambito in areas if p.sub_ambito else scope.default)
 
 
 def obligation_overview(engine: Engine, *, as_of: date, obligations: list[Obligation] | None = None) -> list[dict]:

@@ -25,6 +25,7 @@ from services.digest import DigestBook, flush
 from services.directory import Directory
 from services.setup import SYSTEM_USER
 from store import sweep as store
+from store.ambito_filter import case_in_ambito
 from store.cases import _aware
 from store.uow import reading, writing
 
@@ -49,26 +50,52 @@ class SweepResult:
 
 
 def run_deadline_sweep(engine: Engine, *, as_of: date, service: CaseService | None = None,
-                       policy: DeadlineReminderPolicy | None = None, batch_size: int = 5000) -> SweepResult:
+                       policy: DeadlineReminderPolicy | None = None, batch_size: int = 5000,
+                       ambito: str | None = None) -> SweepResult:
+    """The sweep of every case of the instance, or of one Ambito's (`ambito`, its code: its cases by
+    store/ambito_filter.py, its own reminders.toml by config/locate.py). Partitions by Ambito never overlap,
+    and each is idempotent per day (the reminder log), so they may run in any order, on any worker, again."""
     service = service or CaseService(engine)
-    policy = policy or load_reminder_policy()
+    scope = ambito_scope_of(engine, ambito)
+    policy = policy or load_reminder_policy(ambito_dir=ambito_dir_of(engine, ambito))
+    where = case_in_ambito(scope)
     result = SweepResult(as_of)
-    fire_automatic_steps(engine, service, as_of, result)
+    fire_automatic_steps(engine, service, as_of, result, where=where)
     with reading(engine) as conn:
         directory = Directory(conn)
     calendar = service.calendar(service.policy_on(as_of))
-    _remind_before(engine, directory, calendar, policy, as_of, batch_size, result)
-    _escalate_overdue(engine, directory, policy, as_of, batch_size, result)
-    _diary_news(engine, directory, as_of, result)
+    _remind_before(engine, directory, calendar, policy, as_of, batch_size, result, where)
+    _escalate_overdue(engine, directory, policy, as_of, batch_size, result, where)
+    _diary_news(engine, directory, as_of, result, where)
     return result
 
 
-def fire_automatic_steps(engine: Engine, service: CaseService, as_of: date, result: SweepResult) -> None:
+def ambito_scope_of(engine: Engine, code: str | None):
+    """The AmbitoScope of `code` (None: no bound, every case); an unknown code is refused in Italian."""
+    if code is None:
+        return None
+    from services.ambiti import ambito_scope
+
+    return ambito_scope(engine, code)
+
+
+def ambito_dir_of(engine: Engine, code: str | None):
+    """The folder the Ambito was loaded from (its own settings files), None for the instance's."""
+    if code is None:
+        return None
+    from store import reference
+
+    row = reference.district(engine, code)
+    return row.source_dir if row is not None else None
+
+
+def fire_automatic_steps(engine: Engine, service: CaseService, as_of: date, result: SweepResult,
+                         where=True) -> None:
     """Steps the declarations mark automatic (pact end → verifica, call window open/close, reply window lapsed)."""
     automatic_kinds = _automatic_kinds()
     if not automatic_kinds:
         return
-    rows = store.automatic_due(engine, automatic_kinds, as_of)
+    rows = store.automatic_due(engine, automatic_kinds, as_of, where)
     system = service.actor(SYSTEM_USER)
     for row in rows:
         wf = get_workflow(row.case_type)
@@ -92,10 +119,10 @@ def _automatic_kinds() -> set[str]:
     return {r.kind for wf in all_workflows() for r in wf.deadline_rules().values() if r.fires}
 
 
-def _remind_before(engine, directory, calendar, policy, as_of, batch_size, result) -> None:
+def _remind_before(engine, directory, calendar, policy, as_of, batch_size, result, where=True) -> None:
     stages: dict[tuple[date, str | None], str | None] = {}  # working days depend on (due, comune) only
     resolve = _memo(directory.resolve)
-    for rows in store.open_due_between(engine, as_of, as_of + timedelta(days=LOOKAHEAD_DAYS), batch_size):
+    for rows in store.open_due_between(engine, as_of, as_of + timedelta(days=LOOKAHEAD_DAYS), batch_size, where):
         result.scanned += len(rows)
         book = DigestBook(as_of)
         for r in rows:
@@ -115,9 +142,9 @@ def _remind_before(engine, directory, calendar, policy, as_of, batch_size, resul
         result.queued += queued
 
 
-def _escalate_overdue(engine, directory, policy, as_of, batch_size, result) -> None:
+def _escalate_overdue(engine, directory, policy, as_of, batch_size, result, where=True) -> None:
     resolve = _memo(directory.resolve)
-    for rows in store.overdue_not_escalated(engine, as_of, batch_size):
+    for rows in store.overdue_not_escalated(engine, as_of, batch_size, where):
         result.scanned += len(rows)
         logged = store.logged_stages(engine, [r.id for r in rows])
         book = DigestBook(as_of)
@@ -141,7 +168,7 @@ def _escalate_overdue(engine, directory, policy, as_of, batch_size, result) -> N
         result.queued += queued
 
 
-def _diary_news(engine, directory, as_of: date, result) -> None:
+def _diary_news(engine, directory, as_of: date, result, where=True) -> None:
     """What colleagues wrote in the diary of a worker's cases the day before (kind, author, case; never the text,
     which stays behind the case page's access rule and, for a health entry, its read log)."""
     from domain.diary import kind_labels
@@ -149,7 +176,7 @@ def _diary_news(engine, directory, as_of: date, result) -> None:
 
     start = datetime.combine(as_of - timedelta(days=1), time(0, 0), ROME)
     with reading(engine) as conn:
-        rows = written_by_colleagues(conn, start, start + timedelta(days=1))
+        rows = written_by_colleagues(conn, start, start + timedelta(days=1), where)
     book = DigestBook(as_of)
     for r in rows:
         kind = kind_labels(r.case_type).get(r.kind, r.kind)

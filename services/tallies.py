@@ -157,13 +157,23 @@ def snapshot_body(engine: Engine, as_of: date) -> dict[str, Any]:
     return {by: compute_tallies(engine, year=as_of.year, as_of=as_of, by=by) for by in SNAPSHOT_BREAKDOWNS}
 
 
-def materialise(engine: Engine, *, as_of: date) -> dict[str, Any]:
-    """Store the day's tallies (replacing a run of the same day): reading them afterwards is instant."""
-    body = snapshot_body(engine, as_of)
+def materialise(engine: Engine, *, as_of: date, ambito: str | None = None) -> dict[str, Any]:
+    """Store the day's tallies (replacing a run of the same day): reading them afterwards is instant. With
+    `ambito` (its code): that Ambito's cases with its own tallies.toml, stored apart (ambito_tally_snapshot)."""
+    if ambito is None:
+        body = snapshot_body(engine, as_of)
+        with writing(engine) as conn:
+            snapshots.replace(conn, as_of, body)
+        return body
+    from services.sweep import ambito_dir_of, ambito_scope_of
+
+    scope, settings = ambito_scope_of(engine, ambito), load_tally_settings(ambito_dir=ambito_dir_of(engine, ambito))
+    body = {by: compute_tallies(engine, year=as_of.year, as_of=as_of, by=by, settings=settings, ambito=scope)
+            for by in SNAPSHOT_BREAKDOWNS}
     with writing(engine) as conn:
-        snapshots.replace(conn, as_of, body)
+        snapshots.replace_ambito(conn, ambito, as_of, body)
     return body
 
 
-def read_snapshot(engine: Engine, *, as_of: date) -> dict[str, Any] | None:
-    return snapshots.body(engine, as_of)
+def read_snapshot(engine: Engine, *, as_of: date, ambito: str | None = None) -> dict[str, Any] | None:
+    return snapshots.body(engine, as_of) if ambito is None else snapshots.ambito_body(engine, ambito, as_of)

@@ -86,7 +86,7 @@ def entries(conn: Connection, case_id: int, classes: frozenset[str]) -> list[dic
     return rows
 
 
-def written_by_colleagues(conn: Connection, start: datetime, end: datetime) -> list[Any]:
+def written_by_colleagues(conn: Connection, start: datetime, end: datetime, where: Any = True) -> list[Any]:
     """Entries recorded in [start, end) on cases with an owner, by someone else than the owner (the digest tells
     the owner): case, number, kind, author and their name, owner, type, comune; never the text."""
     from store.tables import AppUser, case_t
@@ -95,7 +95,7 @@ def written_by_colleagues(conn: Connection, start: datetime, end: datetime) -> l
     q = (sa.select(d.c.case_id, d.c.seq, d.c.kind, d.c.author, sa.func.coalesce(u.c.full_name, d.c.author)
                    .label("author_name"), d.c.recorded_at, c.owner, c.case_type, c.comune_istat)
          .join(case_t, c.id == d.c.case_id).outerjoin(u, u.c.username == d.c.author)
-         .where(d.c.recorded_at >= start, d.c.recorded_at < end, c.owner.is_not(None), d.c.author != c.owner)
+         .where(d.c.recorded_at >= start, d.c.recorded_at < end, c.owner.is_not(None), d.c.author != c.owner, where)
          .order_by(d.c.case_id, d.c.seq))
     return conn.execute(q).all()
 

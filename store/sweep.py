@@ -24,31 +24,32 @@ _FROM = deadline_t.join(case_t, case_t.c.id == deadline_t.c.case_id).outerjoin(
     person_t, person_t.c.id == case_t.c.person_id)
 
 
-def automatic_due(bind: Bind, kinds: Iterable[str], as_of: date) -> list[Any]:
+def automatic_due(bind: Bind, kinds: Iterable[str], as_of: date, where: Any = True) -> list[Any]:
     """(case_id, kind, due, case_type, state, state_since) of the open deadlines of `kinds` due by `as_of`,
-    by due date."""
+    by due date; `where`: a further condition over case_file (one Ambito's cases, store/ambito_filter.py)."""
     with reading(bind) as conn:
         return conn.execute(
             sa.select(deadline_t.c.case_id, deadline_t.c.kind, deadline_t.c.due, case_t.c.case_type,
                       case_t.c.state, case_t.c.state_since)
             .join(case_t, case_t.c.id == deadline_t.c.case_id)
             .where(deadline_t.c.status == "open", deadline_t.c.due <= as_of,
-                   deadline_t.c.kind.in_(sorted(kinds)))
+                   deadline_t.c.kind.in_(sorted(kinds)), where)
             .order_by(deadline_t.c.due, deadline_t.c.id)
         ).all()
 
 
-def open_due_between(bind: Bind, first: date, last: date, batch_size: int) -> Iterator[list[Any]]:
+def open_due_between(bind: Bind, first: date, last: date, batch_size: int,
+                     where: Any = True) -> Iterator[list[Any]]:
     """Batches of the open deadlines due from `first` to `last` (with their case and person), by id."""
-    where = sa.and_(deadline_t.c.status == "open", deadline_t.c.due >= first, deadline_t.c.due <= last)
+    where = sa.and_(deadline_t.c.status == "open", deadline_t.c.due >= first, deadline_t.c.due <= last, where)
     return _batches(bind, where, batch_size)
 
 
-def overdue_not_escalated(bind: Bind, as_of: date, batch_size: int) -> Iterator[list[Any]]:
+def overdue_not_escalated(bind: Bind, as_of: date, batch_size: int, where: Any = True) -> Iterator[list[Any]]:
     """Batches of the open deadlines due before `as_of` with no "scaduta" reminder logged yet, by id."""
     not_escalated = ~sa.exists().where(reminder_log_t.c.deadline_id == deadline_t.c.id,
                                        reminder_log_t.c.stage == "scaduta")
-    where = sa.and_(deadline_t.c.status == "open", deadline_t.c.due < as_of, not_escalated)
+    where = sa.and_(deadline_t.c.status == "open", deadline_t.c.due < as_of, not_escalated, where)
     return _batches(bind, where, batch_size)
 
 

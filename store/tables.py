@@ -357,3 +357,6 @@ from store.tables_casework import (  # noqa: E402,F401
     CaseDocument, CaseImport, Deputyship, SiussFlow, SiussItem, case_document_t, case_import_t, deputyship_t,
     siuss_flow_t, siuss_item_t,
 )
+from store.tables_jobs import (  # noqa: E402,F401
+    AmbitoTallySnapshot, JobPartition, ambito_tally_snapshot_t, job_partition_t,
+)

@@ -959,6 +959,9 @@ CLI_SKIPPED = {
     "ambito list": "amministrativo (gli Ambiti dell'istanza, nessun dato di caso)",
     "ambito load": "amministrativo (carica i dati di un Ambito, nessun dato di caso)",
     "ambito show": "amministrativo (comuni, distretti ed enti gestori di un Ambito, nessun dato di caso)",
+    "jobs partizioni": "amministrativo (le partizioni dei lavori notturni, nessun dato di caso)",
+    "jobs notte": "sistema (la notte: scadenze, obblighi, conteggi, invio, come l'utente di sistema)",
+    "jobs deploy": "amministrativo (work pool e deployment Prefect, nessun dato di caso)",
 }
 
 
