@@ -33,6 +33,7 @@ def main() -> None:
     p.add_argument("--single-url", default=SINGLE_URL)
     p.add_argument("--rounds", type=int, default=8)
     p.add_argument("--repeats", type=int, default=2)
+    p.add_argument("--depth", type=int, default=20, help="«Pagina successiva» links followed for the deep page")
     n = sub.add_parser("night", help="sweep + obligations + tallies per Ambito with N worker processes")
     n.add_argument("--url", default=DEFAULT_URL)
     n.add_argument("--workers", type=int, nargs="+", default=[1, 2])
@@ -62,7 +63,7 @@ def main() -> None:
     elif args.cmd == "pages":
         from bench.region.pages import compare
 
-        out = compare(args.url, args.single_url, args.rounds, repeats=args.repeats)
+        out = compare(args.url, args.single_url, args.rounds, depth=args.depth, repeats=args.repeats)
         print(json.dumps(out["data"]))
         for r in out["rows"]:
             print(json.dumps(r, default=str))
