@@ -67,3 +67,42 @@ def test_two_workers_claim_every_ambito_once_and_the_sweep_logs_each_reminder_on
         assert conn.execute("SELECT count(*) FROM (SELECT key FROM reminder_log GROUP BY key HAVING count(*) > 1) "
                             "s").fetchone()[0] == 0
         assert conn.execute("SELECT count(DISTINCT claimed_by) FROM bench_region_claim").fetchone()[0] >= 1
+
+
+@pytest.fixture(scope="module")
+def big_region_url():
+    """66,000 open patti with their opening steps: more benefit cases than a driver binds parameters (65,535)."""
+    base = sa.engine.make_url(PG_URL.replace("postgresql+psycopg://", "postgresql://"))
+    url = base.set(database=NAME + "_big").render_as_string(hide_password=False)
+    try:
+        admin = _admin(url)
+        with admin.connect():
+            pass
+    except Exception as exc:  # noqa: BLE001 - any failure to reach the server
+        if REQUIRE_PG:
+            pytest.fail(f"PostgreSQL non raggiungibile: {exc}")
+        pytest.skip(f"PostgreSQL non raggiungibile: {exc}")
+    from bench.region.build import build
+
+    build(url, ambiti=2, cases=66_000, audit=264_000, workers=2, reuse=False, progress=lambda _: None)
+    yield url
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{NAME}_big" WITH (FORCE)'))
+    admin.dispose()
+
+
+def test_the_siuss_benefits_pending_are_read_for_more_cases_than_a_query_binds_parameters(big_region_url):
+    """Found by the region: the SIUSS obligation's evidence bound every benefit case id in one IN list."""
+    from datetime import date
+
+    from domain.registry import all_case_types
+    from store.db import make_engine
+    from store.siuss import benefit_steps
+    from store.uow import reading
+
+    mapping = next(ct.siuss for ct in all_case_types() if ct.case_type == "patto")
+    engine = make_engine(big_region_url)
+    with reading(engine) as conn:
+        found = benefit_steps(conn, "patto", mapping.transitions(), date(2026, 12, 1), mapping.hours_register)
+    engine.dispose()
+    assert len(found) == 66_000 and all(steps for _, steps in found)
