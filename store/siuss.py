@@ -16,6 +16,8 @@ from store.tables import case_t, person_t, siuss_flow_t, siuss_item_t, transitio
 f, i = siuss_flow_t, siuss_item_t
 EXPORT_LOCK = 0x51055  # the advisory lock key of SIUSS exports (PostgreSQL)
 
+ID_CHUNK = 10_000
+
 
 def benefit_steps(conn: Connection, case_type: str, transitions: Iterable[str], up_to: date,
                   register: tuple[str, str, str] | None = None, ambito: str | None = None) -> list[tuple[Any, list]]:
@@ -41,10 +43,11 @@ def benefit_steps(conn: Connection, case_type: str, transitions: Iterable[str], 
              for case_id, group in groupby(rows, key=lambda r: r[0])}
     if not steps:
         return []
-    people = conn.execute(
+    ids = sorted(steps)  # bound in chunks: a driver takes at most 65,535 parameters (a region holds more cases)
+    people = [row for i in range(0, len(ids), ID_CHUNK) for row in conn.execute(
         sa.select(c.id, c.comune_istat, c.case_type, p.codice_fiscale, p.cognome, p.nome, p.data_nascita,
-                  p.provisional_code).join(person_t, p.id == c.person_id).where(c.id.in_(list(steps)))
-        .order_by(c.id)).all()
+                  p.provisional_code).join(person_t, p.id == c.person_id).where(c.id.in_(ids[i:i + ID_CHUNK]))
+        .order_by(c.id))]
     return [(row, steps[row.id]) for row in people]
 
 
