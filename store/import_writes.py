@@ -1,0 +1,78 @@
+"""The import's batched writes (services/import_batch.py): the rows of a batch of imported cases (people, cases in
+their final state, every step's history row, health parts, deadlines) written with one executemany per table, on
+the DBAPI cursor of the load's own connection and transaction (store/hot_sql.py), SQL text fixed per dialect.
+
+Ids are taken before the rows are written, so a case row carries the head of its history's hash chain (which
+covers the case id) and nothing is read back: PostgreSQL draws them from the table's own sequence (as a default
+would, safe beside other writers); SQLite has one writer at a time and gives a new row max(id) + 1, which is what
+is taken here, counted on in memory (a writer slipping in between the first read and the first write makes the
+load's INSERT fail on the primary key, or SQLite refuse the write: the file's transaction is then rolled back).
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from store.hot_sql import _Cursor, _cursor
+
+PERSON_COLUMNS = ("id", "codice_fiscale", "cognome", "nome", "data_nascita", "email", "telefono", "provisional_code")
+CASE_COLUMNS = ("id", "case_type", "kind", "state", "comune_istat", "person_id", "owner", "related_case_id",
+                "provider_codice", "policy_version", "opened_at", "state_since", "outcome", "outcome_reason", "data",
+                "version", "audit_hash")
+DEADLINE_COLUMNS = ("case_id", "kind", "label", "due", "basis", "source", "status", "started_seq", "closed_on",
+                    "suspended_days")
+
+
+def _insert(table: str, columns: Sequence[str], p: str) -> str:
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([p] * len(columns))})"
+
+
+class Ids:
+    """New ids for a table, taken ahead of the rows (see the module's note)."""
+
+    def __init__(self, table: str):
+        self.table = table
+        self._next: int | None = None  # SQLite: the next id to give
+        self._pool: list[int] = []  # PostgreSQL: ids drawn from the sequence, not given yet
+
+    def take(self, conn: Any, n: int = 1) -> list[int]:
+        cur = _cursor(conn)
+        if cur.sql.name == "postgresql":
+            if len(self._pool) < n:
+                drawn = cur.fetch_all(f"SELECT nextval(pg_get_serial_sequence('{self.table}', 'id')) "
+                                      "FROM generate_series(1, %s)", (max(n, 500),))
+                self._pool += sorted(r[0] for r in drawn)
+            taken, self._pool = self._pool[:n], self._pool[n:]
+            return taken
+        if self._next is None:
+            self._next = (cur.fetch_one(f"SELECT max(id) FROM {self.table}", ())[0] or 0) + 1
+        first = self._next
+        self._next += n
+        return list(range(first, first + n))
+
+
+def write_batch(conn: Any, people: list[tuple], cases: list[tuple], steps: list[tuple], health: list[tuple],
+                deadlines: list[tuple]) -> None:
+    """One executemany per table, in foreign-key order. `people`, `cases`, `deadlines`: the columns above in their
+    order (values already adapted by `adapters(conn)`); `steps`: store.cases._audit_row's tuples; `health`:
+    (case_id, seq, key_id, nonce, ciphertext)."""
+    cur = _cursor(conn)
+    sql = cur.sql
+    for statement, rows in ((_insert("person", PERSON_COLUMNS, sql.p), people),
+                            (_insert("case_file", CASE_COLUMNS, sql.p), cases),
+                            (sql.insert_audit, steps), (sql.insert_health, health),
+                            (_insert("deadline", DEADLINE_COLUMNS, sql.p), deadlines)):
+        if rows:
+            _executemany(cur, statement, rows)
+
+
+def _executemany(cur: _Cursor, statement: str, rows: list[tuple]) -> None:
+    try:
+        cur.cur.executemany(statement, rows)
+    except Exception as err:
+        raise cur._wrapped(statement, rows[:1], err) from err
+
+
+def adapters(conn: Any) -> Any:
+    """The value adapters of the connection's dialect (ts, day, json), as the hot path writes values."""
+    return _cursor(conn).sql
