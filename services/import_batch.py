@@ -38,6 +38,19 @@ Roll = Callable[[date], date]  # a day moved to the next working day (of the cas
 OPEN, PAUSED = "open", "paused"
 
 
+class Pending:
+    """An id given when the batch is written (a person's, a case's): ids are drawn for exactly the rows written."""
+
+    __slots__ = ("id",)
+
+    def __init__(self) -> None:
+        self.id: int | None = None
+
+
+def resolved(value: Any) -> Any:
+    return value.id if type(value) is Pending else value
+
+
 class BatchWriter:
     """The pending rows of a batch, written by `flush`. Memory: one batch of rows at a time."""
 
@@ -47,30 +60,52 @@ class BatchWriter:
         self._clear()
 
     def _clear(self) -> None:
-        self.people: list[tuple] = []
-        self.cases: list[tuple] = []
-        self.steps: list[tuple] = []
-        self.health: list[tuple] = []
-        self.deadlines: list[tuple] = []
-        self.discrepancies: list[tuple[int, int, Mapping[str, Any]]] = []
+        self.people: list[tuple[Pending, Mapping[str, Any]]] = []
+        self.cases: list[tuple[Pending, dict[str, Any], tuple]] = []
+        self.discrepancies: list[tuple[Any, Pending, Mapping[str, Any]]] = []
 
-    def person(self, conn: Any, typed: Mapping[str, Any]) -> int:
-        """A new person (not stored, not pending): its id, its row pending."""
+    def person(self, typed: Mapping[str, Any]) -> Pending:
+        """A new person (neither stored nor pending): its id to come."""
+        ref = Pending()
+        self.people.append((ref, typed))
+        return ref
+
+    def discrepancy(self, person_id: Any, case: Pending, typed: Mapping[str, Any]) -> None:
+        self.discrepancies.append((person_id, case, typed))
+
+    def case(self, record: dict[str, Any], decisions: list[tuple[Actor, Decision]], *, comune: str | None,
+             related: int | None, policy_version: str, person_id: Any, roll: Roll) -> Pending:
+        """A row's case (its decisions: the first opens it), written with the batch; `record` (its case_import
+        row) gets its id then."""
+        ref = Pending()
+        self.cases.append((ref, record, (decisions, comune, related, policy_version, person_id, roll)))
+        return ref
+
+    @property
+    def pending(self) -> bool:
+        return bool(self.cases or self.people)
+
+    def flush(self, conn: Any) -> None:
+        if not self.pending:
+            return
         sql = writes.adapters(conn)
-        person_id = self.person_ids.take(conn)[0]
-        self.people.append((person_id, typed["codice_fiscale"], typed.get("cognome"), typed.get("nome"),
-                            sql.day(date.fromisoformat(str(typed["data_nascita"]))), typed.get("email"),
-                            typed.get("telefono"), is_provisional_codice_fiscale(typed["codice_fiscale"])))
-        return person_id
+        for ref, id_ in zip([r for r, _ in self.people], self.person_ids.take(conn, len(self.people))):
+            ref.id = id_
+        people = [(ref.id, typed["codice_fiscale"], typed.get("cognome"), typed.get("nome"),
+                   sql.day(date.fromisoformat(str(typed["data_nascita"]))), typed.get("email"), typed.get("telefono"),
+                   is_provisional_codice_fiscale(typed["codice_fiscale"])) for ref, typed in self.people]
+        rows = _Rows()
+        for (ref, record, args), id_ in zip(self.cases, self.case_ids.take(conn, len(self.cases))):
+            ref.id = record["case_id"] = id_
+            self._case_rows(sql, rows, id_, *args)
+        writes.write_batch(conn, people, rows.cases, rows.steps, rows.health, rows.deadlines)
+        for person_id, case, typed in self.discrepancies:  # the stored person kept, the file's beside it (§13)
+            persons.record_discrepancy(conn, person_id=resolved(person_id), case_id=case.id, typed=dict(typed),
+                                       recorded_at=self.recorded_at, recorded_by=self.recorded_by)
+        self._clear()
 
-    def discrepancy(self, person_id: int, case_id: int, typed: Mapping[str, Any]) -> None:
-        self.discrepancies.append((person_id, case_id, typed))
-
-    def case(self, conn: Any, decisions: list[tuple[Actor, Decision]], *, comune: str | None, related: int | None,
-             policy_version: str, person_id: int | None, roll: Roll) -> int:
-        """The case of a row's decisions (the first opens it): its id, its rows pending."""
-        sql = writes.adapters(conn)
-        case_id = self.case_ids.take(conn)[0]
+    def _case_rows(self, sql: Any, rows: _Rows, case_id: int, decisions: list[tuple[Actor, Decision]],
+                   comune: str | None, related: int | None, policy_version: str, person_id: Any, roll: Roll) -> None:
         first = decisions[0][1]
         kind, owner, provider, outcome, outcome_reason = first.kind, first.owner, first.provider_codice, None, None
         data, health = split(self.case_type, first.case_data)
@@ -80,9 +115,9 @@ class BatchWriter:
         for seq, (actor, d) in enumerate(decisions, 1):
             row, head, step_health = _audit_row(sql, self.case_type, case_id, seq, d, actor, self.recorded_at,
                                                 _utc(d.effective_at), head)
-            self.steps.append(row)
+            rows.steps.append(row)
             if step_health:
-                self.health.append((case_id, seq, *seal(step_health, case_id, seq)))
+                rows.health.append((case_id, seq, *seal(step_health, case_id, seq)))
             if seq > 1:  # what apply_decision updates on the case row
                 kind = d.kind if d.kind is not None else kind
                 owner = d.owner if d.owner is not None else owner
@@ -101,27 +136,23 @@ class BatchWriter:
                         dl[8] += d.resume_shift_days
         last = decisions[-1][1]
         if health:
-            self.health.append((case_id, 0, *seal(health, case_id, 0)))
-        self.cases.append((case_id, self.case_type, kind, last.to_state, comune, person_id, owner, related, provider,
-                           policy_version, sql.ts(_utc(first.effective_at)), sql.ts(_utc(last.effective_at)),
+            rows.health.append((case_id, 0, *seal(health, case_id, 0)))
+        rows.cases.append((case_id, self.case_type, kind, last.to_state, comune, resolved(person_id), owner, related,
+                           provider, policy_version, sql.ts(_utc(first.effective_at)), sql.ts(_utc(last.effective_at)),
                            outcome, outcome_reason, sql.json(data), len(decisions), head))
         day = sql.day
-        self.deadlines += [(case_id, k, label, day(due), basis, source, status, started, day(closed), days)
+        rows.deadlines += [(case_id, k, label, day(due), basis, source, status, started, day(closed), days)
                            for k, label, due, basis, source, status, started, closed, days in deadlines]
-        return case_id
 
-    @property
-    def pending(self) -> bool:
-        return bool(self.cases or self.people)
 
-    def flush(self, conn: Any) -> None:
-        if not self.pending:
-            return
-        writes.write_batch(conn, self.people, self.cases, self.steps, self.health, self.deadlines)
-        for person_id, case_id, typed in self.discrepancies:  # the stored person kept, the file's beside it (§13)
-            persons.record_discrepancy(conn, person_id=person_id, case_id=case_id, typed=dict(typed),
-                                       recorded_at=self.recorded_at, recorded_by=self.recorded_by)
-        self._clear()
+class _Rows:
+    __slots__ = ("cases", "deadlines", "health", "steps")
+
+    def __init__(self) -> None:
+        self.cases: list[tuple] = []
+        self.steps: list[tuple] = []
+        self.health: list[tuple] = []
+        self.deadlines: list[tuple] = []
 
 
 def _close(deadlines: list[list[Any]], d: Decision) -> None:

@@ -30,7 +30,7 @@ from domain.policy import Policy, policy_in_force
 from domain.registry import get_case_type, value_labels
 from domain.workflow import Role
 from services.cases import CaseService, now_rome
-from services.import_batch import BatchWriter, PastWorld, after
+from services.import_batch import BatchWriter, PastWorld, after, resolved
 from store import cases as repo
 from store import imports as store
 from store import persons, reference
@@ -113,6 +113,7 @@ def run_import(engine: Any, user: Principal, case_type: str, rows: Iterable[tupl
         pass
     if progress is not None:
         progress(result.rows, total)
+    result.loaded = [(number, ext, resolved(case)) for number, ext, case in result.loaded]
     return result
 
 
@@ -298,7 +299,7 @@ class _Loader:
         if stored is None:
             provisional = is_provisional_codice_fiscale(typed["codice_fiscale"])
             person_id = (store.insert_person(conn, dict(typed), provisional) if self.stepwise
-                         else self.batch.person(conn, typed))
+                         else self.batch.person(typed))
             self.people[typed["codice_fiscale"]] = {**typed, "id": person_id,
                                                     "data_nascita": date.fromisoformat(str(typed["data_nascita"]))}
             return person_id, False
@@ -309,20 +310,20 @@ class _Loader:
         recorded_at = self.now.astimezone(timezone.utc)
         (actor, first), rest = decisions[0], decisions[1:]
         person_id, differs = self._person(conn, first.person) if first.person else (None, False)
+        record = {"case_type": self.ct.case_type, "external_id": row.external_id, "case_id": None,
+                  "file_name": self.file_name[:255], "file_sha256": self.file_sha256, "row_number": row.number,
+                  "imported_by": self.user.username, "imported_at": recorded_at}
+        self.records.append(record)
         if self.stepwise:
-            case_id = self._write_stepwise(conn, decisions, last, person_id, differs, recorded_at)
-        else:
-            calendar = self.svc.calendar(next(p for p in self.versions if p.version == last.policy_version))
-            case_id = self.batch.case(conn, decisions, comune=last.comune_istat, related=last.related_case_id,
-                                      policy_version=last.policy_version, person_id=person_id,
-                                      roll=lambda day: calendar.next_working_day(day, last.comune_istat))
-            if differs:
-                self.batch.discrepancy(person_id, case_id, first.person)
-        self.records.append({"case_type": self.ct.case_type, "external_id": row.external_id, "case_id": case_id,
-                             "file_name": self.file_name[:255], "file_sha256": self.file_sha256,
-                             "row_number": row.number, "imported_by": self.user.username,
-                             "imported_at": recorded_at})
-        return case_id
+            record["case_id"] = self._write_stepwise(conn, decisions, last, person_id, differs, recorded_at)
+            return record["case_id"]
+        calendar = self.svc.calendar(next(p for p in self.versions if p.version == last.policy_version))
+        case = self.batch.case(record, decisions, comune=last.comune_istat, related=last.related_case_id,
+                               policy_version=last.policy_version, person_id=person_id,
+                               roll=lambda day: calendar.next_working_day(day, last.comune_istat))
+        if differs:
+            self.batch.discrepancy(person_id, case, first.person)
+        return case  # its id once the batch is written (run_import reads it then)
 
     def _write_stepwise(self, conn: Any, decisions: list[tuple[Actor, Decision]], last: CaseView,
                         person_id: int | None, differs: bool, recorded_at: datetime) -> int:

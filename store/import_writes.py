@@ -28,22 +28,21 @@ def _insert(table: str, columns: Sequence[str], p: str) -> str:
 
 
 class Ids:
-    """New ids for a table, taken ahead of the rows (see the module's note)."""
+    """New ids for a table, taken just before the rows are written (see the module's note): exactly as many as
+    rows, so the ids are those the rows would have got one INSERT at a time."""
 
     def __init__(self, table: str):
         self.table = table
         self._next: int | None = None  # SQLite: the next id to give
-        self._pool: list[int] = []  # PostgreSQL: ids drawn from the sequence, not given yet
 
     def take(self, conn: Any, n: int = 1) -> list[int]:
         cur = _cursor(conn)
         if cur.sql.name == "postgresql":
-            if len(self._pool) < n:
-                drawn = cur.fetch_all(f"SELECT nextval(pg_get_serial_sequence('{self.table}', 'id')) "
-                                      "FROM generate_series(1, %s)", (max(n, 500),))
-                self._pool += sorted(r[0] for r in drawn)
-            taken, self._pool = self._pool[:n], self._pool[n:]
-            return taken
+            if n == 0:
+                return []
+            drawn = cur.fetch_all(f"SELECT nextval(pg_get_serial_sequence('{self.table}', 'id')) "
+                                  "FROM generate_series(1, %s)", (n,))
+            return sorted(r[0] for r in drawn)
         if self._next is None:
             self._next = (cur.fetch_one(f"SELECT max(id) FROM {self.table}", ())[0] or 0) + 1
         first = self._next
