@@ -32,6 +32,7 @@ from domain.workflow import Role
 from services.cases import CaseService, now_rome
 from services.import_batch import BatchWriter, PastWorld, after, resolved
 from store import cases as repo
+from store import import_writes as writes
 from store import imports as store
 from store import persons, reference
 from store.uow import writing
@@ -148,7 +149,7 @@ class _Loader:
 
     def flush(self, conn: Any) -> None:
         self.batch.flush(conn)
-        store.record(conn, self.records)
+        writes.record(conn, self.records)
         # no reminder for the past: what the cases had missed before the import is not escalated by the sweep
         store.settle_missed_deadlines(conn, [r["case_id"] for r in self.records], self.now.date())
         self.records = []

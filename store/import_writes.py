@@ -75,3 +75,16 @@ def _executemany(cur: _Cursor, statement: str, rows: list[tuple]) -> None:
 def adapters(conn: Any) -> Any:
     """The value adapters of the connection's dialect (ts, day, json), as the hot path writes values."""
     return _cursor(conn).sql
+
+
+IMPORT_COLUMNS = ("case_type", "external_id", "case_id", "file_name", "file_sha256", "row_number", "imported_by",
+                  "imported_at")
+
+
+def record(conn: Any, rows: Sequence[dict[str, Any]]) -> None:
+    """The case_import rows of a batch (store.imports.record's, on the cursor: one executemany)."""
+    if rows:
+        cur = _cursor(conn)
+        ts = cur.sql.ts
+        _executemany(cur, _insert("case_import", IMPORT_COLUMNS, cur.sql.p),
+                     [(*(r[c] for c in IMPORT_COLUMNS[:-1]), ts(r["imported_at"])) for r in rows])
