@@ -293,11 +293,23 @@ def _number(raw: Any) -> str:
     return text
 
 
+_CHOICES: dict[int, tuple[tuple[tuple[str, str], ...], dict[str, str]]] = {}
+
+
 def _choice(col: Column, text: str) -> str:
-    low = text.lower()
-    for value, label in col.choices:
-        if low in (value.lower(), label.lower()):
-            return value
+    """The value whose code or label the text is (case aside; the first such pair, in the list's order)."""
+    known = _CHOICES.get(id(col.choices))
+    if known is None or known[0] is not col.choices:  # each column's list read once, not at every cell
+        found: dict[str, str] = {}
+        for value, label in col.choices:
+            found.setdefault(value.lower(), value)
+            found.setdefault(label.lower(), value)
+        if len(_CHOICES) >= 1024:
+            _CHOICES.clear()
+        known = _CHOICES[id(col.choices)] = (col.choices, found)
+    value = known[1].get(text.lower())
+    if value is not None:
+        return value
     allowed = ", ".join(label for _, label in col.choices[:12])
     raise ValueError(f"valore «{text}» non ammesso (ammessi: {allowed})")
 
