@@ -54,9 +54,11 @@ def resolved(value: Any) -> Any:
 class BatchWriter:
     """The pending rows of a batch, written by `flush`. Memory: one batch of rows at a time."""
 
-    def __init__(self, case_type: str, recorded_at: datetime, recorded_by: str):
+    def __init__(self, case_type: str, recorded_at: datetime, recorded_by: str, import_day: date):
         self.case_type, self.recorded_at, self.recorded_by = case_type, recorded_at, recorded_by
+        self.import_day = import_day
         self.person_ids, self.case_ids = writes.Ids("person"), writes.Ids("case_file")
+        self.deadline_ids = writes.Ids("deadline")
         self._clear()
 
     def _clear(self) -> None:
@@ -98,7 +100,11 @@ class BatchWriter:
         for (ref, record, args), id_ in zip(self.cases, self.case_ids.take(conn, len(self.cases))):
             ref.id = record["case_id"] = id_
             self._case_rows(sql, rows, id_, *args)
-        writes.write_batch(conn, people, rows.cases, rows.steps, rows.health, rows.deadlines)
+        deadlines = [(id_, *row) for id_, row in zip(self.deadline_ids.take(conn, len(rows.deadlines)), rows.deadlines)]
+        writes.write_batch(conn, people, rows.cases, rows.steps, rows.health, deadlines)
+        # no reminder for the past (store.imports.settle_missed_deadlines, here without reading them back)
+        writes.settle(conn, [d[0] for d, (_, missed) in zip(deadlines, rows.deadlines_missed) if missed],
+                      self.import_day)
         for person_id, case, typed in self.discrepancies:  # the stored person kept, the file's beside it (§13)
             persons.record_discrepancy(conn, person_id=resolved(person_id), case_id=case.id, typed=dict(typed),
                                        recorded_at=self.recorded_at, recorded_by=self.recorded_by)
@@ -143,16 +149,18 @@ class BatchWriter:
         day = sql.day
         rows.deadlines += [(case_id, k, label, day(due), basis, source, status, started, day(closed), days)
                            for k, label, due, basis, source, status, started, closed, days in deadlines]
+        rows.deadlines_missed += [(case_id, dl[5] == OPEN and dl[2] < self.import_day) for dl in deadlines]
 
 
 class _Rows:
-    __slots__ = ("cases", "deadlines", "health", "steps")
+    __slots__ = ("cases", "deadlines", "deadlines_missed", "health", "steps")
 
     def __init__(self) -> None:
         self.cases: list[tuple] = []
         self.steps: list[tuple] = []
         self.health: list[tuple] = []
         self.deadlines: list[tuple] = []
+        self.deadlines_missed: list[tuple[int, bool]] = []  # per deadline row: already missed on the import day
 
 
 def _close(deadlines: list[list[Any]], d: Decision) -> None:

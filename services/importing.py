@@ -150,8 +150,8 @@ class _Loader:
     def flush(self, conn: Any) -> None:
         self.batch.flush(conn)
         writes.record(conn, self.records)
-        # no reminder for the past: what the cases had missed before the import is not escalated by the sweep
-        store.settle_missed_deadlines(conn, [r["case_id"] for r in self.records], self.now.date())
+        if self.stepwise:  # no reminder for the past (the batched load settles them as it writes them)
+            store.settle_missed_deadlines(conn, [r["case_id"] for r in self.records], self.now.date())
         self.records = []
 
     def prefetch(self, conn: Any, batch: list[tuple[int, Mapping[str, Any]]]) -> None:
@@ -166,7 +166,8 @@ class _Loader:
         comuni = reference.comuni(conn)
         self.comuni = {**{r.nome.lower(): r.istat for r in comuni}, **{r.istat: r.istat for r in comuni}}
         self.world = PastWorld(conn, self.svc.sub_ambiti())
-        self.batch = BatchWriter(self.ct.case_type, self.now.astimezone(timezone.utc), self.user.username)
+        self.batch = BatchWriter(self.ct.case_type, self.now.astimezone(timezone.utc), self.user.username,
+                                 self.now.date())
         self.world.before_read = lambda: self.batch.flush(conn)  # a guard reading cases sees the earlier rows
 
     def row(self, conn: Any, number: int, cells: Mapping[str, Any], result: ImportResult, *, write: bool) -> None:

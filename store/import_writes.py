@@ -19,7 +19,7 @@ PERSON_COLUMNS = ("id", "codice_fiscale", "cognome", "nome", "data_nascita", "em
 CASE_COLUMNS = ("id", "case_type", "kind", "state", "comune_istat", "person_id", "owner", "related_case_id",
                 "provider_codice", "policy_version", "opened_at", "state_since", "outcome", "outcome_reason", "data",
                 "version", "audit_hash")
-DEADLINE_COLUMNS = ("case_id", "kind", "label", "due", "basis", "source", "status", "started_seq", "closed_on",
+DEADLINE_COLUMNS = ("id", "case_id", "kind", "label", "due", "basis", "source", "status", "started_seq", "closed_on",
                     "suspended_days")
 
 
@@ -88,3 +88,17 @@ def record(conn: Any, rows: Sequence[dict[str, Any]]) -> None:
         ts = cur.sql.ts
         _executemany(cur, _insert("case_import", IMPORT_COLUMNS, cur.sql.p),
                      [(*(r[c] for c in IMPORT_COLUMNS[:-1]), ts(r["imported_at"])) for r in rows])
+
+
+def settle(conn: Any, deadline_ids: Sequence[int], import_day: Any) -> None:
+    """The reminder_log rows of store.imports.settle_missed_deadlines for these deadlines (open, already past on
+    the import day): logged as escalated that day to «importazione», so the sweep reminds nobody of them."""
+    from store.imports import IMPORT_RECIPIENT
+
+    if deadline_ids:
+        cur = _cursor(conn)
+        day = cur.sql.day(import_day)
+        _executemany(cur, _insert("reminder_log", ("key", "deadline_id", "stage", "recipient", "queued_on",
+                                                   "digest_key"), cur.sql.p),
+                     [(f"scadenza:{i}:scaduta:{IMPORT_RECIPIENT}", i, "scaduta", IMPORT_RECIPIENT, day,
+                       IMPORT_RECIPIENT) for i in deadline_ids])
