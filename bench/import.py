@@ -2,7 +2,8 @@
 of the very rows the import wrote, in the same run.
 
 Each row is a referral and its assignment (two steps, two deadlines: one met, one open), so the import writes per
-row a person, a case, two history rows, two deadlines and its case_import record. The import goes through
+row a person, a case, two history rows, two deadlines, its case_import record and, when the open deadline is already
+past on the import day (most rows), its reminder_log row (no reminder for the past). The import goes through
 everything `legami import` does (the file streamed, every cell parsed, the forms' models, the guards, the engine's
 deadlines, the hash chain, one transaction). The baseline copies the rows the import wrote, as they are, into a
 fresh database with the DBAPI's executemany in one transaction: the lower bound of writing them at all. Memory:
@@ -30,7 +31,7 @@ from domain.italian import ROME
 from domain.validation import make_codice_fiscale
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=ROME)
-TABLES = ("person", "case_file", "case_transition", "deadline", "case_import")  # in foreign-key order
+TABLES = ("person", "case_file", "case_transition", "deadline", "reminder_log", "case_import")  # foreign-key order
 NAMES = ["Anna", "Marco", "Giulia", "Luca", "Sara", "Paolo", "Elena", "Davide"]
 SURNAMES = ["Rossi", "Bianchi", "Ferrari", "Galli", "Conti", "Moretti", "Riva", "Fontana", "Marchi", "Lodi"]
 
@@ -173,12 +174,16 @@ def timed_import(engine: Any, planner: str, path: Path, rows: int) -> tuple[floa
 
 def timed_raw_copy(source: Any, target: Any) -> tuple[float, int]:
     """The rows the import wrote, read first (untimed), then inserted raw in one transaction (timed)."""
+    from psycopg.types.json import Jsonb
+
     copied: list[tuple[str, list[str], list[tuple]]] = []
     with source.connect() as conn:
         for table in TABLES:
             rows = conn.execute(sa.text(f"SELECT * FROM {table}"))
             columns = list(rows.keys())
             data = [tuple(r) for r in rows]
+            if target.dialect.name == "postgresql":  # jsonb values go to the driver as Jsonb (its own json.dumps)
+                data = [tuple(Jsonb(v) if isinstance(v, (dict, list)) else v for v in r) for r in data]
             copied.append((table, columns, data))
     with target.connect() as conn:  # start clean: only the reference data and users stay
         for table in reversed(TABLES):
