@@ -2,7 +2,8 @@
 of the very rows the import wrote, in the same run.
 
 Each row is a referral and its assignment (two steps, two deadlines: one met, one open), so the import writes per
-row a person, a case, two history rows, two deadlines and its case_import record. The import goes through
+row a person, a case, two history rows, two deadlines, its case_import record and, when the open deadline is already
+past on the import day (most rows), its reminder_log row (no reminder for the past). The import goes through
 everything `legami import` does (the file streamed, every cell parsed, the forms' models, the guards, the engine's
 deadlines, the hash chain, one transaction). The baseline copies the rows the import wrote, as they are, into a
 fresh database with the DBAPI's executemany in one transaction: the lower bound of writing them at all. Memory:
@@ -30,7 +31,7 @@ from domain.italian import ROME
 from domain.validation import make_codice_fiscale
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=ROME)
-TABLES = ("person", "case_file", "case_transition", "deadline", "case_import")  # in foreign-key order
+TABLES = ("person", "case_file", "case_transition", "deadline", "reminder_log", "case_import")  # foreign-key order
 NAMES = ["Anna", "Marco", "Giulia", "Luca", "Sara", "Paolo", "Elena", "Davide"]
 SURNAMES = ["Rossi", "Bianchi", "Ferrari", "Galli", "Conti", "Moretti", "Riva", "Fontana", "Marchi", "Lodi"]
 
@@ -100,6 +101,56 @@ def users(engine: Any) -> tuple[str, str]:
     return planner, worker
 
 
+BREAKDOWN = (  # (label, module, attribute): process CPU inside each, inclusive (indented: part of the line above)
+    ("reading the file (csv, cells by header)", "services.import_files", "Table.rows"),
+    ("parse_row (cells -> steps' data)", "services.importing", "parse_row"),
+    ("engine decide, per step", "services.importing", "decide"),
+    ("  forms' models (pydantic, bounds, codice fiscale)", "domain.engine", "_validate_data"),
+    ("  deadlines on the working-day calendar", "domain.engine", "_due"),
+    ("rows built in memory (history, case, deadlines)", "services.import_batch", "BatchWriter._case_rows"),
+    ("  audit row and hash chain", "services.import_batch", "_audit_row"),
+    ("  health parts sealed", "services.import_batch", "seal"),
+    ("executemany of people, cases, history, health, deadlines", "store.import_writes", "write_batch"),
+    ("case_import rows", "store.import_writes", "record"),
+    ("deadlines already missed, settled", "store.imports", "settle_missed_deadlines"),
+)
+
+
+def instrument() -> dict[str, float]:
+    """Wrap the import's stages with process-CPU accumulators (about 1 us per call: the stages take 10-500 us)."""
+    import importlib
+
+    spent: dict[str, float] = {}
+    for label, module, attribute in BREAKDOWN:
+        owner = importlib.import_module(module)
+        *path, name = attribute.split(".")
+        for part in path:
+            owner = getattr(owner, part)
+        inner = getattr(owner, name)
+        spent[label] = 0.0
+        if attribute == "Table.rows":
+            def wrapped(*args, _inner=inner, _label=label, **kwargs):
+                it = _inner(*args, **kwargs)
+                while True:
+                    started = time.process_time()
+                    try:
+                        item = next(it)
+                    except StopIteration:
+                        spent[_label] += time.process_time() - started
+                        return
+                    spent[_label] += time.process_time() - started
+                    yield item
+        else:
+            def wrapped(*args, _inner=inner, _label=label, **kwargs):
+                started = time.process_time()
+                try:
+                    return _inner(*args, **kwargs)
+                finally:
+                    spent[_label] += time.process_time() - started
+        setattr(owner, name, wrapped)
+    return spent
+
+
 def timed_import(engine: Any, planner: str, path: Path, rows: int) -> tuple[float, list[tuple[int, float]], Any]:
     from services.access import principal_for
     from services.import_files import Table
@@ -123,12 +174,16 @@ def timed_import(engine: Any, planner: str, path: Path, rows: int) -> tuple[floa
 
 def timed_raw_copy(source: Any, target: Any) -> tuple[float, int]:
     """The rows the import wrote, read first (untimed), then inserted raw in one transaction (timed)."""
+    from psycopg.types.json import Jsonb
+
     copied: list[tuple[str, list[str], list[tuple]]] = []
     with source.connect() as conn:
         for table in TABLES:
             rows = conn.execute(sa.text(f"SELECT * FROM {table}"))
             columns = list(rows.keys())
             data = [tuple(r) for r in rows]
+            if target.dialect.name == "postgresql":  # jsonb values go to the driver as Jsonb (its own json.dumps)
+                data = [tuple(Jsonb(v) if isinstance(v, (dict, list)) else v for v in r) for r in data]
             copied.append((table, columns, data))
     with target.connect() as conn:  # start clean: only the reference data and users stay
         for table in reversed(TABLES):
@@ -154,7 +209,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.import", description=__doc__.split("\n\n")[0])
     ap.add_argument("--rows", type=int, default=50_000)
     ap.add_argument("--url", default=None, help="PostgreSQL base URL (default: SQLite in a temporary folder)")
+    ap.add_argument("--breakdown", action="store_true", help="process CPU per stage of the import, per row")
     args = ap.parse_args(argv)
+    spent = instrument() if args.breakdown else None
     folder = Path(tempfile.mkdtemp(prefix="bench-import-"))
     try:
         _, engine = fresh(args.url, folder, "importa")
@@ -176,6 +233,11 @@ def main(argv: list[str] | None = None) -> int:
               f"{raw_cpu / cpu:.3f} in CPU del processo (obiettivo >= 0.5)")
         print(f"memoria residente: {before:.0f} MB prima; durante: "
               + ", ".join(f"{done} righe {mb:.0f} MB" for done, mb in samples) + f"; picco (VmHWM) {vm_hwm_mb():.0f} MB")
+        if spent is not None:
+            print(f"CPU per riga, per fase (su {cpu * 1e6 / args.rows:.0f} us per riga in tutto; "
+                  f"grezzo {raw_cpu * 1e6 / args.rows:.0f} us):")
+            for label, seconds in spent.items():
+                print(f"  {seconds * 1e6 / args.rows:7.1f} us  {label}")
         engine.dispose()
         raw_engine.dispose()
     finally:

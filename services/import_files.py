@@ -169,7 +169,7 @@ class Table:
             for number, cells in enumerate(values, start=start):
                 if all(c is None or (isinstance(c, str) and not c.strip()) for c in cells):
                     continue
-                yield number, {h: v for h, v in zip(self.headers, cells) if h}
+                yield number, {h: v for h, v in zip(self.headers, cells) if h and v is not None and v != ""}
         finally:
             if self._wb is not None:
                 self._wb.close()

@@ -14,7 +14,7 @@ A row whose external id is already loaded (a second import of the same file) is 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any
 
@@ -26,11 +26,13 @@ from domain.errors import DomainError, GuardRefused, InvalidData
 from domain.import_template import COMUNE, EXTERNAL_ID, OWNER, STATE, Column, ParsedRow, columns, parse_row
 from domain.identity import identity_differences
 from domain.validation import is_provisional_codice_fiscale
+from domain.policy import Policy, policy_in_force
 from domain.registry import get_case_type, value_labels
 from domain.workflow import Role
 from services.cases import CaseService, now_rome
-from services.world import StoreWorld
+from services.import_batch import BatchWriter, PastWorld, after, resolved
 from store import cases as repo
+from store import import_writes as writes
 from store import imports as store
 from store import persons, reference
 from store.uow import writing
@@ -84,15 +86,17 @@ def template_columns(case_type: str) -> tuple[CaseType, list[Column]]:
 def run_import(engine: Any, user: Principal, case_type: str, rows: Iterable[tuple[int, Mapping[str, Any]]], *,
                file_name: str, file_sha256: str, dry_run: bool, header_problems: Iterable[Problem] = (),
                progress: Progress | None = None, total: int | None = None,
-               clock: Callable[[], datetime] = now_rome) -> ImportResult:
+               clock: Callable[[], datetime] = now_rome, stepwise: bool = False) -> ImportResult:
     """Check every row of a file (`rows`: (row number, {header: cell})) and, unless `dry_run` or a problem, load
-    them in one transaction. Raises AccessDenied if `user` may not import this type at all."""
+    them in one transaction. Raises AccessDenied if `user` may not import this type at all. The rows are written
+    per batch (services/import_batch.py); `stepwise` writes each case step by step as a transition would (the
+    reference the batched load is tested against)."""
     refusal = import_refusal(user, case_type)
     if refusal:
         raise AccessDenied(refusal)
     ct, cols = template_columns(case_type)
     result = ImportResult(case_type, file_name, dry_run, problems=list(header_problems))
-    loader = _Loader(engine, user, ct, cols, clock, file_name, file_sha256)
+    loader = _Loader(engine, user, ct, cols, clock, file_name, file_sha256, stepwise)
     try:
         with writing(engine) as conn:
             loader.start(conn)
@@ -110,6 +114,7 @@ def run_import(engine: Any, user: Principal, case_type: str, rows: Iterable[tupl
         pass
     if progress is not None:
         progress(result.rows, total)
+    result.loaded = [(number, ext, resolved(case)) for number, ext, case in result.loaded]
     return result
 
 
@@ -129,22 +134,24 @@ def _batches(rows: Iterable[tuple[int, Mapping[str, Any]]], size: int):
 
 class _Loader:
     def __init__(self, engine: Any, user: Principal, ct: CaseType, cols: list[Column],
-                 clock: Callable[[], datetime], file_name: str, file_sha256: str):
+                 clock: Callable[[], datetime], file_name: str, file_sha256: str, stepwise: bool = False):
         self.svc = CaseService(engine, clock=clock)
         self.engine, self.user, self.ct, self.cols, self.clock = engine, user, ct, cols, clock
-        self.file_name, self.file_sha256 = file_name, file_sha256
+        self.file_name, self.file_sha256, self.stepwise = file_name, file_sha256, stepwise
         self.headers = {(c.transition, c.path): c.header for c in cols if c.role == "field"}
         self.dates = {c.transition: c.header for c in cols if c.role == "date"}
         self.records: list[dict[str, Any]] = []
         self.seen: dict[str, int] = {}
         self.people: dict[str, dict[str, Any]] = {}
         self.policies: dict[date, Any] = {}
+        self.versions: list[Policy] | None = None
         self.cf_headers = [c.header for c in cols if c.role == "field" and c.path == "persona.codice_fiscale"]
 
     def flush(self, conn: Any) -> None:
-        store.record(conn, self.records)
-        # no reminder for the past: what the cases had missed before the import is not escalated by the sweep
-        store.settle_missed_deadlines(conn, [r["case_id"] for r in self.records], self.now.date())
+        self.batch.flush(conn)
+        writes.record(conn, self.records)
+        if self.stepwise:  # no reminder for the past (the batched load settles them as it writes them)
+            store.settle_missed_deadlines(conn, [r["case_id"] for r in self.records], self.now.date())
         self.records = []
 
     def prefetch(self, conn: Any, batch: list[tuple[int, Mapping[str, Any]]]) -> None:
@@ -158,7 +165,10 @@ class _Loader:
         self.parents = store.imported_ids(conn, self.ct.parent.case_type) if self.ct.parent else {}
         comuni = reference.comuni(conn)
         self.comuni = {**{r.nome.lower(): r.istat for r in comuni}, **{r.istat: r.istat for r in comuni}}
-        self.world = _PastWorld(conn, self.svc.sub_ambiti())
+        self.world = PastWorld(conn, self.svc.sub_ambiti())
+        self.batch = BatchWriter(self.ct.case_type, self.now.astimezone(timezone.utc), self.user.username,
+                                 self.now.date())
+        self.world.before_read = lambda: self.batch.flush(conn)  # a guard reading cases sees the earlier rows
 
     def row(self, conn: Any, number: int, cells: Mapping[str, Any], result: ImportResult, *, write: bool) -> None:
         parsed = parse_row(self.cols, number, cells)
@@ -216,7 +226,7 @@ class _Loader:
             except DomainError as exc:
                 raise _RowRefused([(self.dates[t.name], str(exc))]) from None
             decisions.append((actor, d))
-            view = _after(view, d, wf.case_type, comune, related, policy.version)
+            view = after(view, d, wf.case_type, comune, related, policy.version)
         if view.state != row.state:
             label = wf.state(view.state).label
             raise _RowRefused([(STATE, f"i passi datati portano il caso in «{label}», non in "
@@ -237,8 +247,12 @@ class _Loader:
         return Actor(self.user.username, role, self.user.sub_ambito, provider)
 
     def _policy_on(self, day: date) -> Any:
+        """The policy in force on `day`, among the versions loaded once per file (the file's one transaction)."""
         if day not in self.policies:
-            self.policies[day] = self.svc.policy_on(day)
+            if self.versions is None:
+                self.versions = [Policy(r.version, r.valid_from, r.body, r.description)
+                                 for r in reference.policy_versions(self.engine)]
+            self.policies[day] = policy_in_force(self.versions, day)
         return self.policies[day]
 
     def _comune(self, row: ParsedRow) -> str | None:
@@ -286,7 +300,8 @@ class _Loader:
         stored = self.people.get(typed["codice_fiscale"])
         if stored is None:
             provisional = is_provisional_codice_fiscale(typed["codice_fiscale"])
-            person_id = store.insert_person(conn, dict(typed), provisional)
+            person_id = (store.insert_person(conn, dict(typed), provisional) if self.stepwise
+                         else self.batch.person(typed))
             self.people[typed["codice_fiscale"]] = {**typed, "id": person_id,
                                                     "data_nascita": date.fromisoformat(str(typed["data_nascita"]))}
             return person_id, False
@@ -296,8 +311,25 @@ class _Loader:
     def _write(self, conn: Any, row: ParsedRow, decisions: list[tuple[Actor, Decision]], last: CaseView) -> int:
         recorded_at = self.now.astimezone(timezone.utc)
         (actor, first), rest = decisions[0], decisions[1:]
-        person_id = None
         person_id, differs = self._person(conn, first.person) if first.person else (None, False)
+        record = {"case_type": self.ct.case_type, "external_id": row.external_id, "case_id": None,
+                  "file_name": self.file_name[:255], "file_sha256": self.file_sha256, "row_number": row.number,
+                  "imported_by": self.user.username, "imported_at": recorded_at}
+        self.records.append(record)
+        if self.stepwise:
+            record["case_id"] = self._write_stepwise(conn, decisions, last, person_id, differs, recorded_at)
+            return record["case_id"]
+        calendar = self.svc.calendar(next(p for p in self.versions if p.version == last.policy_version))
+        case = self.batch.case(record, decisions, comune=last.comune_istat, related=last.related_case_id,
+                               policy_version=last.policy_version, person_id=person_id,
+                               roll=lambda day: calendar.next_working_day(day, last.comune_istat))
+        if differs:
+            self.batch.discrepancy(person_id, case, first.person)
+        return case  # its id once the batch is written (run_import reads it then)
+
+    def _write_stepwise(self, conn: Any, decisions: list[tuple[Actor, Decision]], last: CaseView,
+                        person_id: int | None, differs: bool, recorded_at: datetime) -> int:
+        (actor, first), rest = decisions[0], decisions[1:]
         opening = CaseView(None, self.ct.case_type, first.kind, None, last.comune_istat, None,
                            first.effective_at.date(), None, last.policy_version, {},
                            related_case_id=last.related_case_id)
@@ -313,38 +345,7 @@ class _Loader:
                 calendar = self.svc.calendar(self.svc.policy(case.policy_version))
                 repo.resume_paused_deadlines(conn, case_id, d.resume_shift_days,
                                              lambda day: calendar.next_working_day(day, case.comune_istat))
-        self.records.append({"case_type": self.ct.case_type, "external_id": row.external_id, "case_id": case_id,
-                             "file_name": self.file_name[:255], "file_sha256": self.file_sha256,
-                             "row_number": row.number, "imported_by": self.user.username,
-                             "imported_at": recorded_at})
         return case_id
-
-
-class _PastWorld(StoreWorld):
-    """The world as a past step saw it: another case (the call an application was made on) in the state it was in
-    on the step's date, read from its history, not in the state it has reached since."""
-
-    as_of: datetime | None = None
-
-    def case(self, case_id: int) -> CaseView | None:
-        view = super().case(case_id)
-        if view is not None and self.as_of is not None and view.state_since and view.state_since > self.as_of:
-            state = store.state_on(self.conn, case_id, self.as_of.astimezone(timezone.utc))
-            view = replace(view, state=state) if state else None
-        return view
-
-
-def _after(view: CaseView | None, d: Decision, case_type: str, comune: str | None, related: int | None,
-           policy_version: str) -> CaseView:
-    """The case as the next step sees it, without reading it back (what store.cases would load)."""
-    if view is None:
-        person = d.person and {"codice_fiscale": d.person["codice_fiscale"],
-                               "data_nascita": date.fromisoformat(str(d.person["data_nascita"]))}
-        return CaseView(None, case_type, d.kind, d.to_state, comune, d.owner, d.effective_at.date(), d.effective_at,
-                        policy_version, d.case_data, 1, related, d.provider_codice, person)
-    return replace(view, state=d.to_state, kind=d.kind or view.kind, owner=d.owner or view.owner,
-                   state_since=d.effective_at, data=d.case_data, version=view.version + 1,
-                   provider_codice=d.provider_codice or view.provider_codice)
 
 
 def rows_of_case(case_id: int, engine: Any) -> dict[str, Any]:

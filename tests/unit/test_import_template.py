@@ -48,3 +48,18 @@ def test_a_row_written_from_a_cases_steps_reads_back_as_the_same_steps():
     assert row.problems == [] and row.state == "REFERRED" and row.comune == "019035"
     assert row.steps[0].data == {"persona": {"cognome": "Rossi", "data_nascita": date(1985, 12, 10)},
                                  "fonte": "caritas", "bisogno": "economico"}
+
+
+def test_a_rows_problems_come_in_the_columns_order_whatever_the_order_of_its_cells_and_blanks_are_skipped():
+    """parse_row walks only the filled cells (sorted back into the columns' order): a cell of spaces is blank, a
+    required fixed column left blank is named in its place, choices match their code or label in any case."""
+    cells = {"Segnalazione · Fonte della segnalazione": "la nonna", STATE: "  ", EXTERNAL_ID: "X9",
+             "Segnalazione · data del passo": "31/02/2026", "Segnalazione · Area di bisogno": "ECONOMICO",
+             COMUNE: None}
+    row = parse_row(PATTO, 3, cells)
+    headers = [c.header for c in PATTO]
+    assert [h for h, _ in row.problems] == sorted((h for h, _ in row.problems), key=headers.index)
+    assert (STATE, "campo obbligatorio") in row.problems and (COMUNE, "campo obbligatorio") in row.problems
+    assert "non ammesso" in dict(row.problems)["Segnalazione · Fonte della segnalazione"]
+    assert parse_row(PATTO, 4, {**cells, "Segnalazione · data del passo": "02/02/2026"}).steps[0].data == {
+        "bisogno": "economico"}
