@@ -145,7 +145,8 @@ class BatchWriter:
             rows.health.append((case_id, 0, *seal(health, case_id, 0)))
         rows.cases.append((case_id, self.case_type, kind, last.to_state, comune, resolved(person_id), owner, related,
                            provider, policy_version, sql.ts(_utc(first.effective_at)), sql.ts(_utc(last.effective_at)),
-                           outcome, outcome_reason, sql.json(data), len(decisions), head))
+                           outcome, outcome_reason, sql.json(data), len(decisions), head,
+                           comune, decisions[0][0].username))  # the last two: its Ambito (CASE_AMBITO)
         day = sql.day
         rows.deadlines += [(case_id, k, label, day(due), basis, source, status, started, day(closed), days)
                            for k, label, due, basis, source, status, started, closed, days in deadlines]

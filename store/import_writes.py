@@ -19,12 +19,22 @@ PERSON_COLUMNS = ("id", "codice_fiscale", "cognome", "nome", "data_nascita", "em
 CASE_COLUMNS = ("id", "case_type", "kind", "state", "comune_istat", "person_id", "owner", "related_case_id",
                 "provider_codice", "policy_version", "opened_at", "state_since", "outcome", "outcome_reason", "data",
                 "version", "audit_hash")
+# The case's Ambito (0018_case_ambito), as store.reference.case_ambito_sql computes it at opening: the comune's, else
+# the opener's (a record placed in no comune), else the default Ambito; from the last two values of a case's row.
+CASE_AMBITO = ("COALESCE((SELECT ambito_code FROM comune WHERE istat = {p}), "
+               "(SELECT ambito_code FROM app_user WHERE username = {p}), "
+               "(SELECT code FROM district WHERE is_default ORDER BY code LIMIT 1))")
 DEADLINE_COLUMNS = ("id", "case_id", "kind", "label", "due", "basis", "source", "status", "started_seq", "closed_on",
                     "suspended_days")
 
 
 def _insert(table: str, columns: Sequence[str], p: str) -> str:
     return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([p] * len(columns))})"
+
+
+def _insert_case(p: str) -> str:
+    return (f"INSERT INTO case_file ({', '.join(CASE_COLUMNS)}, ambito_code) "
+            f"VALUES ({', '.join([p] * len(CASE_COLUMNS))}, {CASE_AMBITO.format(p=p)})")
 
 
 class Ids:
@@ -58,7 +68,7 @@ def write_batch(conn: Any, people: list[tuple], cases: list[tuple], steps: list[
     cur = _cursor(conn)
     sql = cur.sql
     for statement, rows in ((_insert("person", PERSON_COLUMNS, sql.p), people),
-                            (_insert("case_file", CASE_COLUMNS, sql.p), cases),
+                            (_insert_case(sql.p), cases),
                             (sql.insert_audit, steps), (sql.insert_health, health),
                             (_insert("deadline", DEADLINE_COLUMNS, sql.p), deadlines)):
         if rows:
