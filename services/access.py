@@ -131,7 +131,8 @@ def _authorized_ref(engine: Engine | Connection, principal: Principal, case_id: 
 
 
 def authorize_fire(engine: Engine, principal: Principal, case_id: int, transition: str, *,
-                   today: date | None = None, policy: AccessPolicy = DEFAULT_POLICY) -> None:
+                   today: date | None = None, policy: AccessPolicy = DEFAULT_POLICY) -> CaseRef:
+    """The case's authorisation keys, once `principal` may fire `transition` on it."""
     ref = _authorized_ref(engine, principal, case_id, today or _today(), policy)
     wf = get_workflow(ref.case_type)
     t = wf.transition(transition)
@@ -140,6 +141,7 @@ def authorize_fire(engine: Engine, principal: Principal, case_id: int, transitio
     reason = fire_refusal(principal, ref, t, policy)
     if reason is not None:
         raise AccessDenied(reason)
+    return ref
 
 
 def authorize_open(engine: Engine, principal: Principal, case_type: str, transition: str | None = None,
@@ -340,16 +342,23 @@ class ScopedCaseService:
         return with_deputyships(self.engine, principal, self.today())
 
     def advance(self, principal: Principal, *, case_id: int, transition: str, **kwargs: Any) -> int:
+        return self.fire(principal, case_id=case_id, transition=transition, **kwargs)[0]
+
+    def fire(self, principal: Principal, *, case_id: int, transition: str,
+             **kwargs: Any) -> tuple[int, str, str]:
+        """`advance`, answering (seq, case type, state now): seq is also the case's new version, so a
+        caller reporting the outcome need not read the case again."""
         principal = self.deputised(principal)
-        authorize_fire(self.engine, principal, case_id, transition, today=self.today(), policy=self.policy)
+        ref = authorize_fire(self.engine, principal, case_id, transition, today=self.today(), policy=self.policy)
         from services.documents import check_required_documents  # the documents a transition requires (§14)
 
-        check_required_documents(self.engine, case_id, transition)
+        check_required_documents(self.engine, case_id, transition, case_type=ref.case_type)
         actor = principal.actor()
         if principal.represents:  # a deputy's act records the absent owner beside the deputy
             owner = acting_for(principal, case_ref(self.engine, case_id, self.today()))
             actor = dataclasses.replace(actor, on_behalf_of=owner)
-        return self.service.advance(case_id=case_id, transition=transition, actor=actor, **kwargs)
+        seq, state = self.service.advanced(case_id=case_id, transition=transition, actor=actor, **kwargs)
+        return seq, ref.case_type, state
 
     def read(self, principal: Principal, case_id: int) -> dict[str, Any]:
         principal = self.deputised(principal)

@@ -184,13 +184,21 @@ class CaseService:
         command is a conflict even when the transition would still be allowed (a double submit of a
         repeatable step such as a monitoring entry).
         """
+        return self.advanced(case_id=case_id, transition=transition, actor=actor, data=data,
+                             effective_at=effective_at, reason=reason, expected_version=expected_version)[0]
+
+    def advanced(self, *, case_id: int, transition: str, actor: Actor, data: Mapping[str, Any] | None = None,
+                 effective_at: datetime | date | None = None, reason: str | None = None,
+                 expected_version: int | None = None) -> tuple[int, str]:
+        """`advance`, answering (seq, the state the case is now in); seq is also its new version."""
         try:
             return self._advance(case_id, transition, actor, data, effective_at, reason, expected_version)
         except _LostBeforeWriting:  # the pool handed out a dead connection: nothing was written, once more
             return self._advance(case_id, transition, actor, data, effective_at, reason, expected_version)
 
     def _advance(self, case_id: int, transition: str, actor: Actor, data: Mapping[str, Any] | None,
-                 effective_at: datetime | date | None, reason: str | None, expected_version: int | None) -> int:
+                 effective_at: datetime | date | None, reason: str | None,
+                 expected_version: int | None) -> tuple[int, str]:
         now = self.clock()
         # one unit of work on a pooled DBAPI connection (store.cases.UnitOfWork: commit on success, rollback
         # on any error, connection back to the pool); every statement of a transition runs on its cursor
@@ -220,7 +228,7 @@ class CaseService:
                     lambda d: calendar.next_working_day(d, case.comune_istat),
                 )
             self._emit(conn, world, f"{wf.case_type}.{transition}", case_id, seq, case, decision, now)
-        return seq
+        return seq, decision.to_state
 
     def _emit(self, conn, world, name, case_id, seq, case, decision, now) -> None:
         if name in handlers.HANDLERS:

@@ -117,10 +117,11 @@ def read_document(engine: Engine, principal: Principal, doc_id: int, *, now: dat
     return shown(row), content
 
 
-def check_required_documents(engine: Engine, case_id: int, transition: str) -> None:
+def check_required_documents(engine: Engine, case_id: int, transition: str, *, case_type: str | None = None) -> None:
     """GuardRefused (Italian) if the case lacks a document `transition` requires (its case type declares them:
-    `CaseType.required_documents`); off with LEGAMI_DOCUMENTS_REQUIRED=false."""
-    if not _settings().documents_required:
+    `CaseType.required_documents`); off with LEGAMI_DOCUMENTS_REQUIRED=false. A caller that knows the case's
+    type passes it: a transition that requires nothing then costs no read."""
+    if not _settings().documents_required or (case_type is not None and not required_for(case_type, transition)):
         return
     with reading(engine) as conn:
         case_type = case_ref(conn, case_id, _today(datetime.now(timezone.utc))).case_type

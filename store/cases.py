@@ -164,16 +164,34 @@ def apply_decision(
     seq = case.version + 1
     row, head, health = _audit_row(cur.sql, case.case_type, case.id, seq, decision, actor, recorded_at,
                                    effective_utc, case.audit_hash)
-    _update_case(cur, case, decision, effective_utc, head)
-    cur.execute(cur.sql.insert_audit, row)
-    _write_health(cur, case.id, seq, health, existed=False)
-    _update_deadlines(cur, case.id, decision)
-    _insert_deadlines(cur, case.id, seq, decision)
+    # the writes in one round trip on PostgreSQL (the same statements, pipelined); the guarded UPDATE's
+    # rowcount is read after them: a case moved meanwhile rolls everything back (the caller's unit of work)
+    updated = None
+    try:
+        with cur.batch():
+            updated = _update_case(cur, case, decision, effective_utc, head)
+            cur.execute(cur.sql.insert_audit, row)
+            _write_health(cur, case.id, seq, health, existed=False)
+            _update_deadlines(cur, case.id, decision)
+            _insert_deadlines(cur, case.id, seq, decision)
+    except sa.exc.DBAPIError:
+        if cur.pipelined and updated is not None and updated.rowcount == 0:  # e.g. the audit seq is taken
+            raise _conflict(case.id) from None
+        raise
+    if cur.pipelined and updated.rowcount != 1:
+        raise _conflict(case.id)
     return seq
 
 
-def _update_case(cur: _Cursor, case: CaseView, d: Decision, effective_utc: datetime, head: str) -> None:
-    """UPDATE case_file guarded by the version the decision was taken on (optimistic concurrency)."""
+def _conflict(case_id: int) -> ConflictError:
+    return ConflictError(
+        f"il caso {case_id} è stato modificato da un altro utente nel frattempo: ricaricare e riprovare"
+    )
+
+
+def _update_case(cur: _Cursor, case: CaseView, d: Decision, effective_utc: datetime, head: str) -> Any:
+    """UPDATE case_file guarded by the version the decision was taken on (optimistic concurrency). Returns
+    its cursor: a batch reads the rowcount after the batch (then apply_decision raises the conflict)."""
     sql = cur.sql
     # the columns in table order, as Core would write them
     columns: list[str] = []
@@ -203,11 +221,10 @@ def _update_case(cur: _Cursor, case: CaseView, d: Decision, effective_utc: datet
             _write_health(cur, case.id, 0, health, existed=bool(before))
     columns.append("audit_hash")  # the new head of its history's chain (a version bump without one is refused)
     values.append(head)
-    result = cur.execute(sql.update_case(tuple(columns)), (*values, case.id, case.version))
-    if result.rowcount != 1:
-        raise ConflictError(
-            f"il caso {case.id} è stato modificato da un altro utente nel frattempo: ricaricare e riprovare"
-        )
+    result = cur.execute_counted(sql.update_case(tuple(columns)), (*values, case.id, case.version))
+    if not cur.pipelined and result.rowcount != 1:  # SQLite: at once, before the other writes
+        raise _conflict(case.id)
+    return result
 
 
 _ROLE_VALUES = {role: role.value for role in Role}  # Enum.value is a descriptor call: ~1 us each time

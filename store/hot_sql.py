@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import weakref
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from types import TracebackType
 from typing import Any, Self
 
 import sqlalchemy as sa
+from psycopg.pq import TransactionStatus
 from psycopg.types.json import Jsonb
 from sqlalchemy.engine import Connection
 
@@ -203,13 +205,15 @@ class _SqliteSql(_Sql):
         return None if value is None else _loads(value)
 
 
+_IDLE = TransactionStatus.IDLE
+
 _SQL = {"postgresql": _Sql("postgresql", "%s", "IS true"), "sqlite": _SqliteSql("sqlite", "?", "= 1")}
 
 
 class _Cursor:
     """A DBAPI cursor of an SQLAlchemy connection or unit of work; errors come out as SQLAlchemy's, as from Core."""
 
-    __slots__ = ("conn_ref", "cur", "dbapi_conn", "dialect", "sql")
+    __slots__ = ("conn_ref", "counting", "cur", "dbapi_conn", "dialect", "pipelined", "sql")
 
     def __init__(self, conn: Connection | UnitOfWork):
         self.conn_ref = weakref.ref(conn)  # the connection keeps this cursor: no reference cycle
@@ -217,6 +221,8 @@ class _Cursor:
         self.sql: _Sql = _SQL[conn.dialect.name]
         self.dbapi_conn = conn.dbapi_connection if type(conn) is UnitOfWork else conn.connection.dbapi_connection
         self.cur = self.dbapi_conn.cursor()
+        self.counting: Any = None  # the cursor whose rowcount a batch reads back (see `execute_counted`)
+        self.pipelined = self.sql.name == "postgresql"
 
     def execute(self, statement: str, params: Sequence[Any]) -> Any:
         try:
@@ -225,8 +231,44 @@ class _Cursor:
             raise self._wrapped(statement, params, err) from err
         return self.cur
 
+    def execute_counted(self, statement: str, params: Sequence[Any]) -> Any:
+        """Run a statement whose rowcount the caller checks, on a cursor of its own: inside a batch the main
+        cursor's later statements would replace its result. Returns that cursor (rowcount read after the
+        batch on PostgreSQL, at once on SQLite)."""
+        if not self.pipelined:
+            return self.execute(statement, params)
+        counting = self.counting
+        if counting is None:
+            counting = self.counting = self.dbapi_conn.cursor()
+        try:
+            counting.execute(statement, params)
+        except Exception as err:
+            raise self._wrapped(statement, params, err) from err
+        return counting
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """The statements run in the block go to the server together and are answered together (one round
+        trip: psycopg's pipeline mode, PostgreSQL only; SQLite runs them one by one, in process). The same
+        statements, in the same order, in the same transaction; a failing one aborts the transaction as it
+        would anyway. Results (rowcount) are there after the block; errors come out at the latest there."""
+        if not self.pipelined:
+            yield
+            return
+        try:
+            with self.dbapi_conn.pipeline():
+                yield
+        except self.dialect.loaded_dbapi.Error as err:
+            raise self._wrapped("(pipeline)", (), err) from err
+
     def fetch_one(self, statement: str, params: Sequence[Any]) -> Any:
-        rows = self.execute(statement, params).fetchall()  # fetch all: SQLite resets the statement (no lock kept)
+        if self.pipelined and self.dbapi_conn.pgconn.transaction_status == _IDLE:
+            # the unit of work's first statement: psycopg's BEGIN and it in one round trip, not two
+            with self.batch():
+                self.execute(statement, params)
+            rows = self.cur.fetchall()
+        else:
+            rows = self.execute(statement, params).fetchall()  # all: SQLite resets the statement (no lock kept)
         return rows[0] if rows else None
 
     def fetch_all(self, statement: str, params: Sequence[Any]) -> list[Any]:
@@ -318,6 +360,8 @@ class UnitOfWork:
     def close(self) -> None:
         if self._hot is not None and self.dbapi_connection is not None:
             self._hot.cur.close()
+            if self._hot.counting is not None:
+                self._hot.counting.close()
         self._hot = None
         self.fairy.close()
 

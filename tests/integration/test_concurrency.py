@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from domain.errors import ConflictError
+from domain.italian import ROME
 from services.cases import CaseService
 from services.queries import case_detail
 from store.db import make_engine
@@ -86,3 +87,43 @@ def test_twenty_threads_advancing_the_same_case_give_one_success_per_step(pg_ser
     assert (detail["stato"], detail["versione"]) == ("ACTIVE", 5)
     open_monitoring = [d for d in detail["scadenze"] if d["tipo"] == "monitoraggio" and d["stato"] == "open"]
     assert len(open_monitoring) == 1
+
+
+def test_a_step_decided_on_a_version_that_moved_before_its_writes_is_a_conflict_and_writes_nothing(
+        pg_service, monkeypatch):
+    """The writes of a step go to PostgreSQL in one pipeline and the guarded UPDATE's rowcount is read after
+    them: when another user's step commits between this step's read and its writes, the step is still a
+    conflict, and none of its writes (audit row, deadlines, outbox) is kept."""
+    import store.cases as repo
+
+    svc = pg_service
+    worker, coord = svc.actor("as.rossi"), svc.actor("coord.crema")
+    case_id = open_patto(svc, worker)
+    real_load = repo.load_case
+    interleaved = []
+
+    def read_then_let_another_user_advance(conn, cid, **kwargs):
+        view = real_load(conn, cid, **kwargs)
+        if not interleaved:  # once: the other user's step runs (and commits) on its own connection
+            interleaved.append(1)
+            other = threading.Thread(target=lambda: interleaved.append(svc.advance(
+                case_id=cid, transition="assegna", actor=coord, data=ASSEGNA, effective_at=date(2026, 1, 14))))
+            other.start()
+            other.join()
+        return view
+
+    monkeypatch.setattr(repo, "load_case", read_then_let_another_user_advance)
+    with pytest.raises(ConflictError):
+        svc.advance(case_id=case_id, transition="assegna", actor=coord,
+                    data={**ASSEGNA, "primo_colloquio_il": "15/01/2026"}, effective_at=date(2026, 1, 15))
+    assert interleaved == [1, 2]  # the other user's step won, as seq 2
+
+    with svc.engine.connect() as conn:
+        seqs = conn.execute(sa.select(transition_t.c.seq, transition_t.c.effective_at)
+                            .where(transition_t.c.case_id == case_id).order_by(transition_t.c.seq)).all()
+        outbox = conn.execute(sa.text("SELECT count(*) FROM outbox WHERE case_id = :c"), {"c": case_id}).scalar()
+    assert [s for s, _ in seqs] == [1, 2]
+    assert seqs[1][1].astimezone(ROME).date() == date(2026, 1, 14)  # the winner's row, not the loser's
+    assert outbox == 1  # the winner's notice only
+    detail = case_detail(svc.engine, case_id)
+    assert (detail["stato"], detail["versione"]) == ("INTAKE", 2)

@@ -19,7 +19,7 @@ from fastapi.security import APIKeyCookie, HTTPBasic
 from starlette.exceptions import HTTPException
 
 from domain.errors import InvalidData, NotFound
-from domain.registry import all_workflows
+from domain.registry import all_workflows, get_workflow
 from domain.validation import FieldError, error_message
 from services import api_queries, referral
 from services.access import authorize_read, case_ref, scoped_filter
@@ -274,11 +274,12 @@ def case_transitions(caso_id: CaseIdPath, user: User, svc: Svc) -> list[dict[str
                          "se il caso è cambiato dalla «versione_attesa», 409.")
 def fire(caso_id: CaseIdPath, nome: Annotated[str, Path(max_length=60, description="Nome della transizione")],
          body: m.Esecuzione, user: User, svc: Svc) -> dict[str, Any]:
-    seq = svc.scoped.advance(user.principal, case_id=caso_id, transition=nome, data=body.dati, reason=body.motivo,
-                             effective_at=body.efficace_il, expected_version=body.versione_attesa)
-    state = api_queries.case_state(svc.engine, caso_id)
-    return {"caso": caso_id, "transizione": nome, "seq": seq, "stato": state["stato"],
-            "stato_etichetta": state["stato_etichetta"], "versione": state["versione"]}
+    # the outcome as the transition wrote it (seq is the case's new version): no read of the case after it
+    seq, case_type, state = svc.scoped.fire(user.principal, case_id=caso_id, transition=nome, data=body.dati,
+                                            reason=body.motivo, effective_at=body.efficace_il,
+                                            expected_version=body.versione_attesa)
+    return {"caso": caso_id, "transizione": nome, "seq": seq, "stato": state,
+            "stato_etichetta": get_workflow(case_type).state(state).label, "versione": seq}
 
 
 @router.get("/casi/{caso_id}/scadenze", response_model=list[m.Scadenza], responses=m.errors(403, 404, 422),
