@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 from enum import StrEnum
+from functools import lru_cache
 from types import UnionType
 from typing import Annotated, Any, Union, get_args, get_origin
 
@@ -88,7 +89,20 @@ def class_by_type(annotation: Any, metadata: list[Any] | None = None) -> FieldCl
 
 def strip_annotation(annotation: Any) -> tuple[Any, bool]:
     """(annotation without Annotated/Optional, whether None is allowed): what the forms and the import template
-    read of a field's type."""
+    read of a field's type. A pure function of the (immutable) annotation, asked for every value a case page
+    describes: kept per annotation."""
+    try:
+        return _stripped(annotation)
+    except TypeError:  # an annotation that cannot be hashed
+        return _strip_annotation(annotation)
+
+
+@lru_cache(maxsize=2048)
+def _stripped(annotation: Any) -> tuple[Any, bool]:
+    return _strip_annotation(annotation)
+
+
+def _strip_annotation(annotation: Any) -> tuple[Any, bool]:
     optional = False
     while True:
         origin = get_origin(annotation)
