@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 
 from config.locate import locate
@@ -13,7 +14,19 @@ CONFIG_DIR = Path(__file__).parent
 
 
 def load_obligations(path: Path | str | None = None, *, ambito_dir: Path | str | None = None) -> list[Obligation]:
+    """The obligations the file declares. Parsed once per version of the file (its path, size and modification
+    time: an edited file is read again at the next call), since Oggi reads them on every request."""
     path = Path(path) if path else locate("obligations.toml", ambito_dir)
+    stat = path.stat()
+    return list(_parsed_obligations(path, stat.st_mtime_ns, stat.st_size))
+
+
+@lru_cache(maxsize=16)
+def _parsed_obligations(path: Path, _mtime_ns: int, _size: int) -> tuple[Obligation, ...]:
+    return tuple(_read_obligations(path))
+
+
+def _read_obligations(path: Path) -> list[Obligation]:
     raw = tomllib.loads(path.read_text(encoding="utf-8"))
     result = []
     for n, item in enumerate(raw.get("obbligo", []), start=1):

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 from enum import StrEnum
+from functools import lru_cache
 from types import UnionType
 from typing import Annotated, Any, Union, get_args, get_origin
 
@@ -88,7 +89,20 @@ def class_by_type(annotation: Any, metadata: list[Any] | None = None) -> FieldCl
 
 def strip_annotation(annotation: Any) -> tuple[Any, bool]:
     """(annotation without Annotated/Optional, whether None is allowed): what the forms and the import template
-    read of a field's type."""
+    read of a field's type. A pure function of the (immutable) annotation, asked for every value a case page
+    describes: kept per annotation."""
+    try:
+        return _stripped(annotation)
+    except TypeError:  # an annotation that cannot be hashed
+        return _strip_annotation(annotation)
+
+
+@lru_cache(maxsize=2048)
+def _stripped(annotation: Any) -> tuple[Any, bool]:
+    return _strip_annotation(annotation)
+
+
+def _strip_annotation(annotation: Any) -> tuple[Any, bool]:
     optional = False
     while True:
         origin = get_origin(annotation)
@@ -120,6 +134,9 @@ def nested_model(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
+CHILDREN_KEPT = 20_000
+
+
 class FieldMap:
     """The classes of one case type's fields, top-level and nested, with the lookups redaction needs."""
 
@@ -128,12 +145,23 @@ class FieldMap:
         self.top = dict(top)
         self.nested = dict(nested)
         self.health_names = health_names
+        self._children: dict[tuple[str, str, FieldClass], tuple[str, FieldClass]] = {}
 
     def of(self, name: str) -> FieldClass:
         """The class of a top-level key; a key nobody classified is health data (fail closed)."""
         return self.top.get(name) or COMMON_FIELDS.get(name) or _H
 
     def child(self, path: str, key: str, parent: FieldClass) -> tuple[str, FieldClass]:
+        """(path of `key` under `path`, its class). Kept per (path, key, parent) for this map, whose lookups never
+        change (redacting a call's ranking asks the same few paths thousands of times); at most CHILDREN_KEPT."""
+        found = self._children.get((path, key, parent))
+        if found is None:
+            found = self._child(path, key, parent)
+            if len(self._children) < CHILDREN_KEPT:
+                self._children[(path, key, parent)] = found
+        return found
+
+    def _child(self, path: str, key: str, parent: FieldClass) -> tuple[str, FieldClass]:
         sub = f"{path}.{key}"
         found = self.nested.get(sub) or self.nested.get(f"{path}.*")
         if found is None:

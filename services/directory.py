@@ -21,19 +21,24 @@ class Recipient:
 
 
 class Directory:
-    def __init__(self, conn: Connection):
-        self.users = {u.username: u for u in users.users(conn)}
-        self.comune_area = reference.sub_ambito_map(conn)
-        self.comune_name = reference.comune_names(conn)
-        self.coordinator_email = reference.coordinator_emails(conn)
-        self.providers = {p.codice: p for p in reference.providers(conn)}
-        self.district = reference.district(conn)  # the default Ambito
-        self.ambiti = {a.code: a for a in reference.ambiti(conn)}
-        self.comune_ambito = reference.ambito_of_comuni(conn)
-        self.comune_ente = reference.ente_gestore_of_comuni(conn)
-        self.enti_per_ambito: dict[str, int] = {}
-        for codice, ambito in {(e.codice, e.ambito_code) for e in self.comune_ente.values()}:
-            self.enti_per_ambito[ambito] = self.enti_per_ambito.get(ambito, 0) + 1
+    """Users, providers, comuni and Ambiti, read on `conn`: all at once (the default: usable after `conn` is
+    closed), or with `lazy=True` each part at its first use, while `conn` is open (Oggi needs one or two parts
+    of it on each request)."""
+
+    def __init__(self, conn: Connection, *, lazy: bool = False):
+        self._conn = conn
+        if not lazy:
+            for name in _PARTS:
+                getattr(self, name)
+            self._conn = None
+
+    def __getattr__(self, name: str):  # only for a part not read yet
+        load = _PARTS.get(name)
+        if load is None or name.startswith("_"):
+            raise AttributeError(name)
+        value = load(self, self._conn)
+        setattr(self, name, value)
+        return value
 
     def _user(self, u) -> Recipient:
         return Recipient(u.username, u.email, u.full_name, u.role, u.username)
@@ -102,3 +107,24 @@ class Directory:
         if token == "ente":
             return self.provider(provider)
         return self.role(token, area, comune, ambito)
+
+
+def _enti_per_ambito(d: Directory, _conn: Connection) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for _codice, ambito in {(e.codice, e.ambito_code) for e in d.comune_ente.values()}:
+        counts[ambito] = counts.get(ambito, 0) + 1
+    return counts
+
+
+_PARTS = {
+    "users": lambda d, conn: {u.username: u for u in users.users(conn)},
+    "comune_area": lambda d, conn: reference.sub_ambito_map(conn),
+    "comune_name": lambda d, conn: reference.comune_names(conn),
+    "coordinator_email": lambda d, conn: reference.coordinator_emails(conn),
+    "providers": lambda d, conn: {p.codice: p for p in reference.providers(conn)},
+    "district": lambda d, conn: reference.district(conn),  # the default Ambito
+    "ambiti": lambda d, conn: {a.code: a for a in reference.ambiti(conn)},
+    "comune_ambito": lambda d, conn: reference.ambito_of_comuni(conn),
+    "comune_ente": lambda d, conn: reference.ente_gestore_of_comuni(conn),
+    "enti_per_ambito": _enti_per_ambito,
+}

@@ -214,7 +214,7 @@ def my_obligations(engine: Engine, principal: Principal, *, today: date,
         return items
     scope = scoped_filter(principal, today=today)
     with reading(engine) as conn:
-        directory = Directory(conn)
+        directory = Directory(conn, lazy=True)  # the facts read one or two of its parts
         for ob in mine:
             for due in _dues(conn, ob, today):
                 pending = pending_for(conn, directory, ob, due, today, scope)  # facts over cases: only in scope

@@ -11,7 +11,7 @@ from pydantic.fields import FieldInfo
 
 from domain.italian import format_date, quantity
 from web.form_types import value_label  # noqa: F401
-from web.form_types import _choices, _date_like, _default_value, _is_model, _is_true_literal, _metadata_attr, _strip  # noqa: F401
+from web.form_types import _choices, _date_like, _is_choice, _default_value, _is_model, _is_true_literal, _metadata_attr, _strip  # noqa: F401
 
 
 # ----------------------------------------------------------------------------- recorded data, readable
@@ -43,7 +43,7 @@ def _display(value: Any, annotation: Any, label: str) -> str:
         except ValueError:  # not a real day: shown as it is
             return str(value)
     base, _ = _strip(annotation) if annotation is not None else (None, False)
-    if base is not None and _choices(base) is not None:
+    if base is not None and _is_choice(base):
         return value_label(value)
     if "(€" in label:
         try:
