@@ -53,6 +53,7 @@ ACTORS: dict[Role, Actor] = {
     R.BENEFICIARY: Actor("emanuele.ricci", R.BENEFICIARY),
     R.EVALUATOR: Actor("odv.gialli", R.EVALUATOR),
     R.HEALTH_ASSESSOR: Actor("asst.blu", R.HEALTH_ASSESSOR),
+    R.REGIONAL_READER: Actor("reg.lettore", R.REGIONAL_READER),
     R.SYSTEM: Actor("sistema", R.SYSTEM),
 }
 
