@@ -127,6 +127,41 @@ def _admin(url: str):
                        isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
 
 
+def fresh_database_url(request, folder, sqlite_template: str) -> str:
+    """A database for a test's `request.param` ("sqlite" or "postgresql") holding only the initialised schema and
+    the district: a copy of the SQLite template in `folder`, or the session's PostgreSQL database emptied."""
+    if request.param == "sqlite":
+        path = folder / "legami.db"
+        shutil.copy(sqlite_template, path)
+        return f"sqlite:///{path}"
+    url = request.getfixturevalue("pg_url")
+    engine = make_engine(url, poolclass=sa.pool.NullPool)
+    with engine.begin() as conn:
+        empty_all_tables(conn)
+    init_database(url, engine)
+    engine.dispose()
+    return url
+
+
+def postgres_unreachable(message: str):
+    """No PostgreSQL where a test needs one: CI (LEGAMI_REQUIRE_POSTGRES=1) fails the run; elsewhere the test skips,
+    saying how to point it at a server."""
+    if REQUIRE_PG:
+        pytest.fail(message)
+    pytest.skip(message + " (impostare LEGAMI_TEST_POSTGRES_URL)")
+
+
+def reachable_admin(url: str):
+    """The admin engine of `url`'s server, once a connection to it has succeeded (else postgres_unreachable)."""
+    admin = _admin(url)
+    try:
+        with admin.connect():
+            pass
+    except Exception as exc:  # noqa: BLE001 - any failure to reach the server
+        postgres_unreachable(f"PostgreSQL non raggiungibile: {exc}")
+    return admin
+
+
 def _session_database_url(base: str) -> str:
     """One database per test session (legami_test_<pid>), so concurrent runs never share tables."""
     target = sa.engine.make_url(normalise_url(base))
@@ -143,10 +178,7 @@ def pg_url():
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
             conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     except Exception as exc:  # noqa: BLE001 - any failure to reach the server
-        message = f"PostgreSQL non raggiungibile a {PG_URL}: {exc.__class__.__name__}: {exc}"
-        if REQUIRE_PG:
-            pytest.fail(message)
-        pytest.skip(message + " (impostare LEGAMI_TEST_POSTGRES_URL)")
+        postgres_unreachable(f"PostgreSQL non raggiungibile a {PG_URL}: {exc.__class__.__name__}: {exc}")
     init_database(url, make_engine(url, poolclass=sa.pool.NullPool))
     yield url
     with admin.connect() as conn:

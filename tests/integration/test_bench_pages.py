@@ -7,7 +7,7 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import PG_URL, REQUIRE_PG, _admin
+from tests.conftest import PG_URL, reachable_admin
 
 pytestmark = pytest.mark.postgres
 
@@ -16,15 +16,7 @@ pytestmark = pytest.mark.postgres
 def bench_url():
     base = sa.engine.make_url(PG_URL.replace("postgresql+psycopg://", "postgresql://"))
     url = base.set(database="legami_bench_pages_test").render_as_string(hide_password=False)
-    try:
-        admin = _admin(url)
-        with admin.connect():
-            pass
-    except Exception as exc:  # noqa: BLE001 - any failure to reach the server
-        message = f"PostgreSQL non raggiungibile: {exc}"
-        if REQUIRE_PG:  # CI: a missing server fails the run, as for every other PostgreSQL test
-            pytest.fail(message)
-        pytest.skip(message + " (impostare LEGAMI_TEST_POSTGRES_URL)")
+    admin = reachable_admin(url)  # CI: a missing server fails the run, as for every other PostgreSQL test
     yield url
     with admin.connect() as conn:
         for name in ("legami_bench_pages_test", "legami_bench_demo0_02"):

@@ -6,7 +6,7 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import PG_URL, REQUIRE_PG, _admin
+from tests.conftest import PG_URL, reachable_admin
 
 pytestmark = pytest.mark.postgres
 NAME = "legami_bench_region_test"
@@ -16,15 +16,7 @@ NAME = "legami_bench_region_test"
 def region_url():
     base = sa.engine.make_url(PG_URL.replace("postgresql+psycopg://", "postgresql://"))
     url = base.set(database=NAME).render_as_string(hide_password=False)
-    try:
-        admin = _admin(url)
-        with admin.connect():
-            pass
-    except Exception as exc:  # noqa: BLE001 - any failure to reach the server
-        message = f"PostgreSQL non raggiungibile: {exc}"
-        if REQUIRE_PG:
-            pytest.fail(message)
-        pytest.skip(message + " (impostare LEGAMI_TEST_POSTGRES_URL)")
+    admin = reachable_admin(url)
     from bench.region.build import build
 
     facts = build(url, ambiti=3, cases=300, audit=6000, workers=2, reuse=False, progress=lambda _: None)
@@ -74,14 +66,7 @@ def big_region_url():
     """66,000 open patti with their opening steps: more benefit cases than a driver binds parameters (65,535)."""
     base = sa.engine.make_url(PG_URL.replace("postgresql+psycopg://", "postgresql://"))
     url = base.set(database=NAME + "_big").render_as_string(hide_password=False)
-    try:
-        admin = _admin(url)
-        with admin.connect():
-            pass
-    except Exception as exc:  # noqa: BLE001 - any failure to reach the server
-        if REQUIRE_PG:
-            pytest.fail(f"PostgreSQL non raggiungibile: {exc}")
-        pytest.skip(f"PostgreSQL non raggiungibile: {exc}")
+    admin = reachable_admin(url)
     from bench.region.build import build
 
     build(url, ambiti=2, cases=66_000, audit=264_000, workers=2, reuse=False, progress=lambda _: None)

@@ -26,7 +26,7 @@ from store import partitions as claims
 from store import users as user_store
 from store.db import make_engine
 from store.tables import deadline_t, outbox_t, reminder_log_t
-from tests.conftest import PG_URL, REQUIRE_PG, _admin
+from tests.conftest import PG_URL, _admin, postgres_unreachable
 
 from .conftest import NOW
 from .patto_steps import segnalazione
@@ -45,10 +45,7 @@ def _database(suffix: str) -> str:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     except Exception as exc:  # noqa: BLE001 - any failure to reach the server
-        message = f"PostgreSQL non raggiungibile a {PG_URL}: {exc.__class__.__name__}: {exc}"
-        if REQUIRE_PG:
-            pytest.fail(message)
-        pytest.skip(message + " (impostare LEGAMI_TEST_POSTGRES_URL)")
+        postgres_unreachable(f"PostgreSQL non raggiungibile a {PG_URL}: {exc.__class__.__name__}: {exc}")
     return target.set(database=name).render_as_string(hide_password=False)
 
 

@@ -178,22 +178,9 @@ def basic(username: str) -> dict[str, str]:
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def matrix_url(request, tmp_path_factory, sqlite_template):
     """One database for the whole module (the world is built once), on each backend."""
-    import shutil
+    from tests.conftest import fresh_database_url
 
-    from services.setup import init_database
-    from tests.conftest import empty_all_tables
-
-    if request.param == "sqlite":
-        path = tmp_path_factory.mktemp("matrix") / "legami.db"
-        shutil.copy(sqlite_template, path)
-        return f"sqlite:///{path}"
-    url = request.getfixturevalue("pg_url")
-    engine = make_engine(url, poolclass=sa.pool.NullPool)
-    with engine.begin() as conn:
-        empty_all_tables(conn)
-    init_database(url, engine)
-    engine.dispose()
-    return url
+    return fresh_database_url(request, tmp_path_factory.mktemp("matrix"), sqlite_template)
 
 
 def _bonus_with_sheet(service) -> int:

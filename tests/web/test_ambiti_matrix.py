@@ -182,22 +182,9 @@ def world(matrix_url) -> Iterator[World]:
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def matrix_url(request, tmp_path_factory, sqlite_template):
-    import shutil
+    from tests.conftest import fresh_database_url
 
-    from services.setup import init_database
-    from tests.conftest import empty_all_tables
-
-    if request.param == "sqlite":
-        path = tmp_path_factory.mktemp("ambiti") / "legami.db"
-        shutil.copy(sqlite_template, path)
-        return f"sqlite:///{path}"
-    url = request.getfixturevalue("pg_url")
-    engine = make_engine(url, poolclass=sa.pool.NullPool)
-    with engine.begin() as conn:
-        empty_all_tables(conn)
-    init_database(url, engine)
-    engine.dispose()
-    return url
+    return fresh_database_url(request, tmp_path_factory.mktemp("ambiti"), sqlite_template)
 
 
 def _app_gets() -> set[str]:
