@@ -131,30 +131,7 @@ def test_a_lodi_referral_in_a_comune_of_the_smaller_azienda_reminds_that_azienda
     """A Lodi social worker refers a person living in Casalpusterlengo; the referral's deadline, routed to the
     administrative staff, reaches the Azienda Speciale di Casalpusterlengo's address, not the other azienda's
     nor Cremasco's CSC."""
-    from dataclasses import replace
-
-    import sqlalchemy as sa
-
-    from config.obligation_files import load_reminder_policy
-    from services.sweep import run_deadline_sweep
-    from store.tables import deadline_t, outbox_t
-
-    case_id = ScopedCaseService(service).open_case(
-        principal_for(two_ambiti, "as.casale"), case_type="patto", comune_istat=CASALPUSTERLENGO,
-        effective_at=date(2026, 11, 16), data=segnalazione(surname="Ferrari", name="Paolo"))
-    with two_ambiti.connect() as conn:
-        kind, due = conn.execute(sa.select(deadline_t.c.kind, deadline_t.c.due)
-                                 .where(deadline_t.c.case_id == case_id).order_by(deadline_t.c.due)).first()
-    policy = load_reminder_policy()
-    policy = replace(policy, by_kind={**policy.by_kind, kind: ("csc_admin",)},
-                     without_owner={**policy.without_owner, "patto": ("csc_admin",)})
-    for days_before in range(30):  # the first day a reminder stage falls on (working days, holidays)
-        if run_deadline_sweep(two_ambiti, as_of=due - timedelta(days=days_before), service=service,
-                              policy=policy).reminders:
-            break
-    with two_ambiti.connect() as conn:
-        recipients = set(conn.execute(sa.select(outbox_t.c.recipient).where(outbox_t.c.template == "digest"))
-                         .scalars())
+    recipients = _digest_recipients_of_a_casalpusterlengo_referral(service, two_ambiti)
     assert any("segreteria.aziendacasale@example.org" in r for r in recipients), recipients
     assert not any("segreteria.consortile@example.org" in r or "csc.bianchi" in r for r in recipients), recipients
 
