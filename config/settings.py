@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     audit_dir: Path = Field(default=Path(".legami/audit"),
                             description="the audit chains' signed checkpoints (keep a copy off this machine)")
     base_url: str = "http://127.0.0.1:8000"
+    web_threads: int = Field(default=8, ge=1, le=200,
+                             description="threads of one web process for the blocking work of requests (database, "
+                             "templates); few threads keep latency even under many clients (bench/api)")
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024,
                                 description="largest request body accepted (bytes); a larger one is refused (413)")
     documents_dir: Path | None = Field(default=None, description="where uploaded and generated documents are "

@@ -192,3 +192,20 @@ def test_a_verified_basic_credential_is_not_verified_again_for_a_while(app, web_
     assert timings[0] > 0.2 and timings[1] < timings[0] / 2, timings
     wrong = TestClient(app, headers=basic("udp.neri", NEW_PASSWORD + "x"))
     assert wrong.get(API_CASES).status_code == 401  # a failure is never a cache hit
+
+
+def test_a_web_process_queues_blocking_work_on_the_few_threads_its_setting_names(web_engine):
+    """Forty threads fighting over the GIL made the 50-client p95 uneven (bench/api); the pool is a setting."""
+    from config.settings import Settings
+    from web.app import create_app
+
+    app = create_app(settings=Settings(web_threads=3), engine=web_engine)
+    with TestClient(app) as client:
+        tokens = client.portal.call(lambda: _thread_tokens())
+    assert tokens == 3
+
+
+async def _thread_tokens() -> float:
+    import anyio.to_thread
+
+    return anyio.to_thread.current_default_thread_limiter().total_tokens
