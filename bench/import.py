@@ -112,6 +112,9 @@ BREAKDOWN = (  # (label, module, attribute): process CPU inside each, inclusive 
     ("  health parts sealed", "services.import_batch", "seal"),
     ("executemany of people, cases, history, health, deadlines", "store.import_writes", "write_batch"),
     ("case_import rows", "store.import_writes", "record"),
+    ("reminder_log rows (deadlines already past)", "store.import_writes", "settle"),
+    ("the people a batch names, read (one query per batch)", "services.importing", "_Loader.prefetch"),
+    ("a row's case queued for its batch (person, record)", "services.importing", "_Loader._write"),
     ("deadlines already missed, settled", "store.imports", "settle_missed_deadlines"),
 )
 

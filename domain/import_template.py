@@ -172,46 +172,87 @@ def parse_row(cols: list[Column], number: int, cells: Mapping[str, Any]) -> Pars
     """A row's cells (by header) as the external id, the state, the steps (by date) and each step's data in the
     forms' nested shape; `problems` holds what no model could even be asked (an unreadable date, a value not in
     a list, a missing id), in the columns' order. Blank cells are left out, so the model reports a missing
-    required field. Only the row's filled cells are walked (a row fills ~15 of a type's ~100 columns)."""
+    required field. Only the row's filled cells are walked (a row fills ~15 of a type's ~100 columns), each with
+    what its column needs worked out once per column list (`_plan`)."""
     plan = _plan(cols)
     row = ParsedRow(number, "", None)
     by_step: dict[str, Step] = {}
     datas: dict[str, dict[str, Any]] = {}
     unreadable: set[str | None] = set()
     problems: list[tuple[int, str, str]] = []
-    filled = sorted((plan.index[h], raw) for h, raw in cells.items()
-                    if raw is not None and raw != "" and h in plan.index and not _blank(raw))
-    seen = {i for i, _ in filled}
-    problems += [(i, cols[i].header, "campo obbligatorio") for i in plan.required if i not in seen]
-    for i, raw in filled:
-        col = cols[i]
-        try:
-            value = _value(col, raw)
-        except ValueError as exc:
-            problems.append((i, col.header, str(exc)))
-            if col.role == "date":
-                unreadable.add(col.transition)
+    by_header = plan.by_header
+    filled = []
+    for h, raw in cells.items():
+        entry = by_header.get(h)
+        if entry is None or raw is None or raw == "" or (isinstance(raw, str) and not raw.strip()):
             continue
-        if col.role == "external_id":
+        filled.append((entry, raw))
+    filled.sort(key=_position)
+    if plan.required:
+        seen = {entry.i for entry, _ in filled}
+        problems += [(i, cols[i].header, "campo obbligatorio") for i in plan.required if i not in seen]
+    for entry, raw in filled:
+        try:
+            value = entry.read(entry.col, raw)
+        except ValueError as exc:
+            problems.append((entry.i, entry.col.header, str(exc)))
+            if entry.role == "date":
+                unreadable.add(entry.transition)
+            continue
+        role = entry.role
+        if role == "field":
+            target = datas.get(entry.transition)
+            if target is None:
+                target = datas[entry.transition] = {}
+            for part in entry.parents:
+                target = target.setdefault(part, {})
+            target[entry.leaf] = value
+        elif role == "date":
+            by_step[entry.transition] = Step(entry.transition, value, {})
+        elif role == "external_id":
             row.external_id = str(value)
-        elif col.role in ("state", "comune", "kind", "parent", "owner"):
-            setattr(row, col.role, str(value))
-        elif col.role == "date":
-            by_step[col.transition] = Step(col.transition, value, {})
-        elif col.role == "reason":
-            datas.setdefault(f"reason:{col.transition}", {})["r"] = str(value)
-        else:
-            _put(datas.setdefault(col.transition, {}), col.path, value)
-    row.problems = [(header, message) for _, header, message in sorted(problems, key=lambda p: p[0])]
+        elif role == "reason":
+            datas.setdefault(f"reason:{entry.transition}", {})["r"] = str(value)
+        elif role in _ROW_FIELDS:
+            setattr(row, role, str(value))
+    if problems:
+        problems.sort(key=_first)
+    row.problems = [(header, message) for _, header, message in problems]
     for name, step in by_step.items():
         step.data = _compact(datas.get(name, {}))
         step.reason = datas.get(f"reason:{name}", {}).get("r")
     stray = {n for n in datas if not n.startswith("reason:")} - set(by_step) - unreadable
-    for col in cols:
-        if col.role == "date" and col.transition in stray:
-            row.problems.append((col.header, "il passo ha dei dati ma non la sua data"))
+    if stray:
+        for col in cols:
+            if col.role == "date" and col.transition in stray:
+                row.problems.append((col.header, "il passo ha dei dati ma non la sua data"))
     row.steps = sorted(by_step.values(), key=lambda s: (s.on, plan.order[s.transition]))
     return row
+
+
+_ROW_FIELDS = frozenset({"state", "comune", "kind", "parent", "owner"})
+_ROLES = frozenset({"external_id", "date", "reason", *_ROW_FIELDS})
+
+
+def _position(item: tuple[_Cell, Any]) -> int:
+    return item[0].i
+
+
+def _first(problem: tuple[int, str, str]) -> int:
+    return problem[0]
+
+
+@dataclass(frozen=True)
+class _Cell:
+    """What parse_row does with a column's cell: its position, how its text is read, where its value goes."""
+
+    i: int
+    col: Column
+    read: Any  # (column, raw cell) -> value; ValueError with the Italian message
+    role: str
+    transition: str | None
+    parents: tuple[str, ...]  # the path's parts before the last (a field's)
+    leaf: str | None
 
 
 @dataclass(frozen=True)
@@ -219,6 +260,7 @@ class _Plan:
     index: dict[str, int]  # header -> its column's position (the first, if a header repeats)
     required: tuple[int, ...]  # the fixed columns a row must fill
     order: dict[str | None, int]  # a step's date column's position: same-day steps in the columns' order
+    by_header: dict[str, _Cell]  # header -> its (first) column's cell plan
 
 
 _PLANS: dict[int, tuple[list[Column], _Plan]] = {}
@@ -232,9 +274,16 @@ def _plan(cols: list[Column]) -> _Plan:
     index: dict[str, int] = {}
     for i, c in enumerate(cols):
         index.setdefault(c.header, i)
+    by_header: dict[str, _Cell] = {}
+    for header, i in index.items():
+        c = cols[i]
+        role = c.role if c.role in _ROLES else "field"  # any other column holds a field of its step's data
+        parts = tuple(c.path.split(".")) if role == "field" else ()
+        by_header[header] = _Cell(i, c, _READERS.get(c.kind, _read_text), role, c.transition, parts[:-1],
+                                  parts[-1] if parts else None)
     plan = _Plan(index, tuple(i for i, c in enumerate(cols) if c.required and index[c.header] == i
                               and c.role in ("external_id", "state", "comune", "kind", "parent")),
-                 {c.transition: i for i, c in enumerate(cols) if c.role == "date"})
+                 {c.transition: i for i, c in enumerate(cols) if c.role == "date"}, by_header)
     if len(_PLANS) >= 32:
         _PLANS.clear()
     _PLANS[id(cols)] = (cols, plan)
@@ -246,34 +295,58 @@ def _blank(raw: Any) -> bool:
 
 
 def _value(col: Column, raw: Any) -> Any:
-    if col.kind == "date":
-        if isinstance(raw, datetime):
-            return raw.date()
-        if isinstance(raw, date):
-            return raw
-        return parse_date(str(raw).strip())
-    if col.kind == "number":
-        return _number(raw)
-    if col.kind == "choice":
-        return _choice(col, str(raw).strip())
-    if col.kind == "list":
-        items = [p.strip() for p in str(raw).split(LIST_SEPARATOR) if p.strip()]
-        return [_choice(col, p) for p in items] if col.choices else items
-    if col.kind == "bool":
-        text = str(raw).strip().lower() if not isinstance(raw, bool) else ("sì" if raw else "no")
-        if text in _TRUE:
-            return True
-        if text in _FALSE:
-            return False
-        raise ValueError("valore non ammesso: scrivere «sì» o «no»")
-    if col.kind == "pairs":
-        pairs = [p.split("=", 1) for p in str(raw).split(LIST_SEPARATOR) if p.strip()]
-        if any(len(p) != 2 for p in pairs):
-            raise ValueError("scrivere le voci nella forma «chiave = valore», separate da «;»")
-        return {k.strip(): v.strip() for k, v in pairs}
+    return _READERS.get(col.kind, _read_text)(col, raw)
+
+
+def _read_date(col: Column, raw: Any) -> Any:
+    if type(raw) is str:
+        return parse_date(raw.strip())
+    if isinstance(raw, datetime):
+        return raw.date()
+    if isinstance(raw, date):
+        return raw
+    return parse_date(str(raw).strip())
+
+
+def _read_number(col: Column, raw: Any) -> Any:
+    return _number(raw)
+
+
+def _read_choice(col: Column, raw: Any) -> Any:
+    return _choice(col, str(raw).strip())
+
+
+def _read_list(col: Column, raw: Any) -> Any:
+    items = [p.strip() for p in str(raw).split(LIST_SEPARATOR) if p.strip()]
+    return [_choice(col, p) for p in items] if col.choices else items
+
+
+def _read_bool(col: Column, raw: Any) -> Any:
+    text = str(raw).strip().lower() if not isinstance(raw, bool) else ("sì" if raw else "no")
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError("valore non ammesso: scrivere «sì» o «no»")
+
+
+def _read_pairs(col: Column, raw: Any) -> Any:
+    pairs = [p.split("=", 1) for p in str(raw).split(LIST_SEPARATOR) if p.strip()]
+    if any(len(p) != 2 for p in pairs):
+        raise ValueError("scrivere le voci nella forma «chiave = valore», separate da «;»")
+    return {k.strip(): v.strip() for k, v in pairs}
+
+
+def _read_text(col: Column, raw: Any) -> Any:
+    if type(raw) is str:
+        return raw.strip()
     if isinstance(raw, float) and raw.is_integer():
         return str(int(raw))
     return str(raw).strip()
+
+
+_READERS = {"date": _read_date, "number": _read_number, "choice": _read_choice, "list": _read_list,
+            "bool": _read_bool, "pairs": _read_pairs}  # any other kind: text
 
 
 def _number(raw: Any) -> str:
