@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from enum import Enum
 from typing import Any, Literal, get_args, get_origin
 
@@ -21,11 +21,11 @@ from pydantic import BaseModel
 
 from domain.casetype import CaseType
 from domain.fields import is_model as _is_model, strip_annotation as _strip
-from domain.italian import format_date, parse_date
+from domain.import_cells import LIST_SEPARATOR, READERS, read_text
+from domain.italian import format_date
 from domain.workflow import Transition
 
 ROWS = 4  # numbered column groups offered for a list of records (objectives, commitments, measures)
-LIST_SEPARATOR = ";"
 SEP = " · "  # between a step's label and its field's label
 PATH_SEP = " › "  # between a nested field's labels, as the forms' error messages write them
 
@@ -37,8 +37,6 @@ OWNER = "Operatore titolare (nome utente)"
 DATE_LABEL = "data del passo"
 REASON_LABEL = "motivo"
 
-_TRUE = {"sì", "si", "s", "x", "vero", "true", "1", "yes"}
-_FALSE = {"no", "n", "falso", "false", "0"}
 
 
 @dataclass(frozen=True)
@@ -279,7 +277,7 @@ def _plan(cols: list[Column]) -> _Plan:
         c = cols[i]
         role = c.role if c.role in _ROLES else "field"  # any other column holds a field of its step's data
         parts = tuple(c.path.split(".")) if role == "field" else ()
-        by_header[header] = _Cell(i, c, _READERS.get(c.kind, _read_text), role, c.transition, parts[:-1],
+        by_header[header] = _Cell(i, c, READERS.get(c.kind, read_text), role, c.transition, parts[:-1],
                                   parts[-1] if parts else None)
     plan = _Plan(index, tuple(i for i, c in enumerate(cols) if c.required and index[c.header] == i
                               and c.role in ("external_id", "state", "comune", "kind", "parent")),
@@ -288,110 +286,6 @@ def _plan(cols: list[Column]) -> _Plan:
         _PLANS.clear()
     _PLANS[id(cols)] = (cols, plan)
     return plan
-
-
-def _blank(raw: Any) -> bool:
-    return raw is None or (isinstance(raw, str) and not raw.strip())
-
-
-def _value(col: Column, raw: Any) -> Any:
-    return _READERS.get(col.kind, _read_text)(col, raw)
-
-
-def _read_date(col: Column, raw: Any) -> Any:
-    if type(raw) is str:
-        return parse_date(raw.strip())
-    if isinstance(raw, datetime):
-        return raw.date()
-    if isinstance(raw, date):
-        return raw
-    return parse_date(str(raw).strip())
-
-
-def _read_number(col: Column, raw: Any) -> Any:
-    return _number(raw)
-
-
-def _read_choice(col: Column, raw: Any) -> Any:
-    return _choice(col, str(raw).strip())
-
-
-def _read_list(col: Column, raw: Any) -> Any:
-    items = [p.strip() for p in str(raw).split(LIST_SEPARATOR) if p.strip()]
-    return [_choice(col, p) for p in items] if col.choices else items
-
-
-def _read_bool(col: Column, raw: Any) -> Any:
-    text = str(raw).strip().lower() if not isinstance(raw, bool) else ("sì" if raw else "no")
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise ValueError("valore non ammesso: scrivere «sì» o «no»")
-
-
-def _read_pairs(col: Column, raw: Any) -> Any:
-    pairs = [p.split("=", 1) for p in str(raw).split(LIST_SEPARATOR) if p.strip()]
-    if any(len(p) != 2 for p in pairs):
-        raise ValueError("scrivere le voci nella forma «chiave = valore», separate da «;»")
-    return {k.strip(): v.strip() for k, v in pairs}
-
-
-def _read_text(col: Column, raw: Any) -> Any:
-    if type(raw) is str:
-        return raw.strip()
-    if isinstance(raw, float) and raw.is_integer():
-        return str(int(raw))
-    return str(raw).strip()
-
-
-_READERS = {"date": _read_date, "number": _read_number, "choice": _read_choice, "list": _read_list,
-            "bool": _read_bool, "pairs": _read_pairs}  # any other kind: text
-
-
-def _number(raw: Any) -> str:
-    if isinstance(raw, bool):
-        raise ValueError("è atteso un numero")
-    if isinstance(raw, (int, Decimal)):
-        return str(raw)
-    if isinstance(raw, float):
-        return str(int(raw)) if raw.is_integer() else repr(raw)
-    text = str(raw).strip().replace("€", "").replace(" ", "")
-    if "," in text:
-        text = text.replace(".", "").replace(",", ".")  # Italian: 1.234,56
-    try:
-        Decimal(text)
-    except InvalidOperation:
-        raise ValueError("è atteso un numero (es. 1234,56)") from None
-    return text
-
-
-_CHOICES: dict[int, tuple[tuple[tuple[str, str], ...], dict[str, str]]] = {}
-
-
-def _choice(col: Column, text: str) -> str:
-    """The value whose code or label the text is (case aside; the first such pair, in the list's order)."""
-    known = _CHOICES.get(id(col.choices))
-    if known is None or known[0] is not col.choices:  # each column's list read once, not at every cell
-        found: dict[str, str] = {}
-        for value, label in col.choices:
-            found.setdefault(value.lower(), value)
-            found.setdefault(label.lower(), value)
-        if len(_CHOICES) >= 1024:
-            _CHOICES.clear()
-        known = _CHOICES[id(col.choices)] = (col.choices, found)
-    value = known[1].get(text.lower())
-    if value is not None:
-        return value
-    allowed = ", ".join(label for _, label in col.choices[:12])
-    raise ValueError(f"valore «{text}» non ammesso (ammessi: {allowed})")
-
-
-def _put(target: dict[str, Any], path: str, value: Any) -> None:
-    parts = path.split(".")
-    for part in parts[:-1]:
-        target = target.setdefault(part, {})
-    target[parts[-1]] = value
 
 
 def _compact(value: Any) -> Any:
