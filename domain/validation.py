@@ -50,6 +50,7 @@ _CF_PARTS = (  # (slice of the code, pattern, reason when it does not match)
 )
 _CF_WELL_FORMED = re.compile("".join(pattern for _, pattern, _ in _CF_PARTS))  # every part at once (the usual case)
 _BELFIORE_RE = re.compile(r"^[A-Z][0-9]{3}$")
+_PROVISIONAL = re.compile(r"\d{11}")
 
 
 def _compact(value: str) -> str:
@@ -60,7 +61,7 @@ def _compact(value: str) -> str:
 
 def is_provisional_codice_fiscale(value: str) -> bool:
     """True for the 11-digit provisional codes (same structure as a partita IVA)."""
-    return isinstance(value, str) and re.fullmatch(r"\d{11}", _compact(value)) is not None
+    return isinstance(value, str) and _PROVISIONAL.fullmatch(_compact(value)) is not None
 
 
 def _validate_provisional(code: str) -> str:
