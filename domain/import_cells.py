@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 from domain.italian import parse_date
@@ -17,9 +18,15 @@ _FALSE = {"no", "n", "falso", "false", "0"}
 Column = Any  # domain.import_template.Column (its kind and choices)
 
 
+@lru_cache(maxsize=4096)
+def _parse_day(text: str) -> date:
+    """parse_date's answer, kept: a file's steps fall on a few hundred days (a ValueError is not kept)."""
+    return parse_date(text)
+
+
 def _read_date(col: Column, raw: Any) -> Any:
     if type(raw) is str:
-        return parse_date(raw.strip())
+        return _parse_day(raw.strip())
     if isinstance(raw, datetime):
         return raw.date()
     if isinstance(raw, date):
