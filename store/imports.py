@@ -12,7 +12,6 @@ from sqlalchemy.engine import Connection
 from domain.italian import ROME
 from store.health_store import steps_of_case
 from store.sealed import merge
-from store.sql_in import among
 from store.tables import case_import_t, case_t, deadline_t, person_t, reminder_log_t, transition_t
 from store.uow import Bind, reading
 
@@ -96,7 +95,7 @@ def people(conn: Connection, codici: Sequence[str]) -> dict[str, dict[str, Any]]
         return {}
     p = person_t.c
     rows = conn.execute(sa.select(p.codice_fiscale, p.id, p.cognome, p.nome, p.data_nascita)
-                        .where(among(p.codice_fiscale, codici))).mappings()  # PostgreSQL: one array
+                        .where(p.codice_fiscale.in_(sorted(set(codici))))).mappings()
     return {r["codice_fiscale"]: dict(r) for r in rows}
 
 
