@@ -293,7 +293,7 @@ def _compact(value: Any) -> Any:
     if isinstance(value, dict):
         if value and all(isinstance(k, str) and k.isdigit() for k in value):
             return [_compact(value[k]) for k in sorted(value, key=int)]
-        return {k: _compact(v) for k, v in value.items()}
+        return {k: _compact(v) if isinstance(v, dict) else v for k, v in value.items()}  # only groups nest
     return value
 
 

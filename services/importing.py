@@ -146,6 +146,7 @@ class _Loader:
         self.policies: dict[date, Any] = {}
         self.versions: list[Policy] | None = None
         self.by_version: dict[str, Policy] = {}
+        self.actors: dict[tuple[Role, str | None], Actor] = {}
         self.cf_headers = [c.header for c in cols if c.role == "field" and c.path == "persona.codice_fiscale"]
 
     def flush(self, conn: Any) -> None:
@@ -243,7 +244,10 @@ class _Loader:
             return Actor(user.username, user.role, user.sub_ambito, user.provider_codice)
         role = self.user.role if self.user.role in t.roles else sorted(t.roles)[0]
         provider = view.provider_codice if role is Role.PROVIDER and view is not None else self.user.provider_codice
-        return Actor(self.user.username, role, self.user.sub_ambito, provider)
+        actor = self.actors.get((role, provider))  # an Actor is frozen: one per role and provider, for every row
+        if actor is None:
+            actor = self.actors[(role, provider)] = Actor(self.user.username, role, self.user.sub_ambito, provider)
+        return actor
 
     def _policy_on(self, day: date) -> Any:
         """The policy in force on `day`, among the versions loaded once per file (the file's one transaction)."""
