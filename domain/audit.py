@@ -48,7 +48,8 @@ def _plain(value: Any) -> Any:
     if kind is list:
         return [_plain(v) for v in value]
     if isinstance(value, datetime):
-        return _utc_text(value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc))
+        aware = value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
+        return _utc_text(aware.astimezone(timezone.utc))
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -63,11 +64,11 @@ def _plain(value: Any) -> Any:
 
 
 @lru_cache(maxsize=4096)
-def _utc_text(value: datetime) -> str:
-    """An aware instant as UTC text, `strftime("%Y-%m-%dT%H:%M:%S.%fZ")`'s very characters (strftime itself costs
-    ~5 us; kept for years before 1000, which it writes without padding). Equal aware datetimes are the same
-    instant, so a cached answer is always right (the steps of a file share their recorded and effective instants)."""
-    utc = value.astimezone(timezone.utc)
+def _utc_text(utc: datetime) -> str:
+    """An instant already in UTC as text, `strftime("%Y-%m-%dT%H:%M:%S.%fZ")`'s very characters (strftime itself
+    costs ~5 us; kept for years before 1000, which it writes without padding). Kept per UTC datetime, where equal
+    means the same instant (two local times of one zone compare equal across a summer-time fold: never the key),
+    and the steps of a file share their recorded and effective instants."""
     if utc.year < 1000:
         return utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     return "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ" % (utc.year, utc.month, utc.day, utc.hour, utc.minute, utc.second,

@@ -51,3 +51,13 @@ def test_a_steps_data_keeps_its_bytes():
     plain = {"persona": {"codice_fiscale": "RSSNNA40A01D142P", "data_nascita": "1940-01-01"}, "importo": "12.50",
              "ore": 2.5, "note": data["note"], "elenco": [1, 2]}
     assert canonical(fields, STEP_FIELDS) == _before({"data": plain, "on_behalf_of": "sostituta"})
+
+
+def test_the_two_instants_of_the_hour_repeated_when_summer_time_ends_hash_apart():
+    """02:30 in Rome on 25/10/2026 happens twice (fold 0: +02:00, fold 1: +01:00); a datetime compares equal to
+    its other fold, so nothing may be kept by the local time."""
+    first = datetime(2026, 10, 25, 2, 30, tzinfo=ROME)
+    second = first.replace(fold=1)
+    for instant in (first, second, first, second):
+        assert canonical({"effective_at": instant}, STEP_FIELDS) == _before({"effective_at": instant})
+    assert canonical({"effective_at": first}, STEP_FIELDS) != canonical({"effective_at": second}, STEP_FIELDS)
