@@ -6,7 +6,8 @@ row a person, a case, two history rows, two deadlines, its case_import record an
 past on the import day (most rows), its reminder_log row (no reminder for the past). The import goes through
 everything `legami import` does (the file streamed, every cell parsed, the forms' models, the guards, the engine's
 deadlines, the hash chain, one transaction). The baseline copies the rows the import wrote, as they are, into a
-fresh database with the DBAPI's executemany in one transaction: the lower bound of writing them at all. Memory:
+fresh database with the DBAPI's executemany in one transaction: the lower bound of writing them at all (on
+PostgreSQL its jsonb values go through the import's own serialiser, store.hot_sql's orjson). Memory:
 the process's resident size sampled as the rows go (flat: the same at a fifth of the file and at its end) and its
 peak (VmHWM).
 
@@ -112,6 +113,9 @@ BREAKDOWN = (  # (label, module, attribute): process CPU inside each, inclusive 
     ("  health parts sealed", "services.import_batch", "seal"),
     ("executemany of people, cases, history, health, deadlines", "store.import_writes", "write_batch"),
     ("case_import rows", "store.import_writes", "record"),
+    ("reminder_log rows (deadlines already past)", "store.import_writes", "settle"),
+    ("the people a batch names, read (one query per batch)", "services.importing", "_Loader.prefetch"),
+    ("a row's case queued for its batch (person, record)", "services.importing", "_Loader._write"),
     ("deadlines already missed, settled", "store.imports", "settle_missed_deadlines"),
 )
 
@@ -176,14 +180,16 @@ def timed_raw_copy(source: Any, target: Any) -> tuple[float, int]:
     """The rows the import wrote, read first (untimed), then inserted raw in one transaction (timed)."""
     from psycopg.types.json import Jsonb
 
+    from store.hot_sql import _dumps  # the import's own jsonb serialiser (orjson): same bytes' cost on both sides
+
     copied: list[tuple[str, list[str], list[tuple]]] = []
     with source.connect() as conn:
         for table in TABLES:
             rows = conn.execute(sa.text(f"SELECT * FROM {table}"))
             columns = list(rows.keys())
             data = [tuple(r) for r in rows]
-            if target.dialect.name == "postgresql":  # jsonb values go to the driver as Jsonb (its own json.dumps)
-                data = [tuple(Jsonb(v) if isinstance(v, (dict, list)) else v for v in r) for r in data]
+            if target.dialect.name == "postgresql":  # jsonb values go to the driver as the import hands them
+                data = [tuple(Jsonb(v, dumps=_dumps) if isinstance(v, (dict, list)) else v for v in r) for r in data]
             copied.append((table, columns, data))
     with target.connect() as conn:  # start clean: only the reference data and users stay
         for table in reversed(TABLES):

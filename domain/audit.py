@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 GENESIS = "0" * 64
@@ -47,9 +48,8 @@ def _plain(value: Any) -> Any:
     if kind is list:
         return [_plain(v) for v in value]
     if isinstance(value, datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        aware = value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
+        return _utc_text(aware.astimezone(timezone.utc))
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -63,11 +63,26 @@ def _plain(value: Any) -> Any:
     return value
 
 
+@lru_cache(maxsize=4096)
+def _utc_text(utc: datetime) -> str:
+    """An instant already in UTC as text, `strftime("%Y-%m-%dT%H:%M:%S.%fZ")`'s very characters (strftime itself
+    costs ~5 us; kept for years before 1000, which it writes without padding). Kept per UTC datetime, where equal
+    means the same instant (two local times of one zone compare equal across a summer-time fold: never the key),
+    and the steps of a file share their recorded and effective instants."""
+    if utc.year < 1000:
+        return utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ" % (utc.year, utc.month, utc.day, utc.hour, utc.minute, utc.second,
+                                                   utc.microsecond)
+
+
+# json.dumps with these options, built once (json.dumps builds an encoder per call when given options)
+_CANONICAL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode
+
+
 def canonical(fields: Mapping[str, Any], names: Iterable[str]) -> bytes:
     """The bytes a row's hash covers: its named fields as canonical JSON."""
-    return json.dumps({n: _plain(fields.get(n)) for n in names
-                       if n not in OPTIONAL_FIELDS or fields.get(n) is not None}, sort_keys=True, separators=(",", ":"),
-                      ensure_ascii=False, default=str).encode()
+    return _CANONICAL_JSON({n: _plain(fields.get(n)) for n in names
+                            if n not in OPTIONAL_FIELDS or fields.get(n) is not None}).encode()
 
 
 def row_hash(previous: str, fields: Mapping[str, Any], names: Iterable[str] = TRANSITION_FIELDS) -> str:

@@ -165,10 +165,12 @@ class Bounded(BaseModel):
             if (problem := control_character_problem(value, multiline=multiline)) is not None:
                 raise ValueError(problem)
             return value
-        field = cls.model_fields[info.field_name]
-        if isinstance(value, (list, tuple, set, frozenset, dict)) and _metadata(field, "max_length") is None:
+        field, own_max, _, walks = _facts(cls, info.field_name)
+        if isinstance(value, (list, tuple, set, frozenset, dict)) and own_max is None:
             if len(value) > LIST_MAX:
                 raise ValueError(f"sono ammessi al massimo {LIST_MAX} elementi")
+        if not walks:  # a date, a number, a nested model...: _texts would find no text in it
+            return value
         for text, lines in _texts(value, field.annotation, multiline):
             if (problem := control_character_problem(text, multiline=lines)) is not None:
                 raise ValueError(problem)
@@ -179,7 +181,7 @@ class Bounded(BaseModel):
     def _bounded_value(cls, value: Any, info: ValidationInfo) -> Any:
         if info.field_name is None:
             return value
-        if isinstance(value, (date, datetime)) and not _has_own_range(cls.model_fields[info.field_name]):
+        if isinstance(value, (date, datetime)) and not _facts(cls, info.field_name)[2]:
             if (problem := year_problem(value)) is not None:
                 raise ValueError(problem)
         elif isinstance(value, Decimal):
@@ -192,6 +194,19 @@ class Bounded(BaseModel):
 @lru_cache(maxsize=None)
 def _bound(cls: type[Bounded], name: str) -> int | None:
     return cls.bound_of(name)
+
+
+@lru_cache(maxsize=None)
+def _facts(cls: type[Bounded], name: str) -> tuple[Any, Any, bool, bool]:
+    """(the field's info, its own max_length or None, whether it has its own ge/gt/le/lt, whether `_texts` can
+    find text in a value of its type), looked up once per field: `cls.model_fields` is a property that rebuilds
+    its answer on every read, and the annotation's walk is the same at every value."""
+    info = cls.model_fields[name]
+    annotation = _strip(info.annotation)
+    origin = get_origin(annotation)
+    walks = (annotation is str or (origin in _UNIONS and str in get_args(annotation))
+             or origin in (list, tuple, set, frozenset, dict))  # the branches of _texts that can yield
+    return info, _metadata(info, "max_length"), _has_own_range(info), walks
 
 
 @lru_cache(maxsize=None)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from enum import Enum
 from typing import Any, Literal, get_args, get_origin
 
@@ -21,11 +21,11 @@ from pydantic import BaseModel
 
 from domain.casetype import CaseType
 from domain.fields import is_model as _is_model, strip_annotation as _strip
-from domain.italian import format_date, parse_date
+from domain.import_cells import LIST_SEPARATOR, READERS, read_text
+from domain.italian import format_date
 from domain.workflow import Transition
 
 ROWS = 4  # numbered column groups offered for a list of records (objectives, commitments, measures)
-LIST_SEPARATOR = ";"
 SEP = " · "  # between a step's label and its field's label
 PATH_SEP = " › "  # between a nested field's labels, as the forms' error messages write them
 
@@ -37,8 +37,6 @@ OWNER = "Operatore titolare (nome utente)"
 DATE_LABEL = "data del passo"
 REASON_LABEL = "motivo"
 
-_TRUE = {"sì", "si", "s", "x", "vero", "true", "1", "yes"}
-_FALSE = {"no", "n", "falso", "false", "0"}
 
 
 @dataclass(frozen=True)
@@ -172,46 +170,87 @@ def parse_row(cols: list[Column], number: int, cells: Mapping[str, Any]) -> Pars
     """A row's cells (by header) as the external id, the state, the steps (by date) and each step's data in the
     forms' nested shape; `problems` holds what no model could even be asked (an unreadable date, a value not in
     a list, a missing id), in the columns' order. Blank cells are left out, so the model reports a missing
-    required field. Only the row's filled cells are walked (a row fills ~15 of a type's ~100 columns)."""
+    required field. Only the row's filled cells are walked (a row fills ~15 of a type's ~100 columns), each with
+    what its column needs worked out once per column list (`_plan`)."""
     plan = _plan(cols)
     row = ParsedRow(number, "", None)
     by_step: dict[str, Step] = {}
     datas: dict[str, dict[str, Any]] = {}
     unreadable: set[str | None] = set()
     problems: list[tuple[int, str, str]] = []
-    filled = sorted((plan.index[h], raw) for h, raw in cells.items()
-                    if raw is not None and raw != "" and h in plan.index and not _blank(raw))
-    seen = {i for i, _ in filled}
-    problems += [(i, cols[i].header, "campo obbligatorio") for i in plan.required if i not in seen]
-    for i, raw in filled:
-        col = cols[i]
-        try:
-            value = _value(col, raw)
-        except ValueError as exc:
-            problems.append((i, col.header, str(exc)))
-            if col.role == "date":
-                unreadable.add(col.transition)
+    by_header = plan.by_header
+    filled = []
+    for h, raw in cells.items():
+        entry = by_header.get(h)
+        if entry is None or raw is None or raw == "" or (isinstance(raw, str) and not raw.strip()):
             continue
-        if col.role == "external_id":
+        filled.append((entry, raw))
+    filled.sort(key=_position)
+    if plan.required:
+        seen = {entry.i for entry, _ in filled}
+        problems += [(i, cols[i].header, "campo obbligatorio") for i in plan.required if i not in seen]
+    for entry, raw in filled:
+        try:
+            value = entry.read(entry.col, raw)
+        except ValueError as exc:
+            problems.append((entry.i, entry.col.header, str(exc)))
+            if entry.role == "date":
+                unreadable.add(entry.transition)
+            continue
+        role = entry.role
+        if role == "field":
+            target = datas.get(entry.transition)
+            if target is None:
+                target = datas[entry.transition] = {}
+            for part in entry.parents:
+                target = target.setdefault(part, {})
+            target[entry.leaf] = value
+        elif role == "date":
+            by_step[entry.transition] = Step(entry.transition, value, {})
+        elif role == "external_id":
             row.external_id = str(value)
-        elif col.role in ("state", "comune", "kind", "parent", "owner"):
-            setattr(row, col.role, str(value))
-        elif col.role == "date":
-            by_step[col.transition] = Step(col.transition, value, {})
-        elif col.role == "reason":
-            datas.setdefault(f"reason:{col.transition}", {})["r"] = str(value)
-        else:
-            _put(datas.setdefault(col.transition, {}), col.path, value)
-    row.problems = [(header, message) for _, header, message in sorted(problems, key=lambda p: p[0])]
+        elif role == "reason":
+            datas.setdefault(f"reason:{entry.transition}", {})["r"] = str(value)
+        elif role in _ROW_FIELDS:
+            setattr(row, role, str(value))
+    if problems:
+        problems.sort(key=_first)
+    row.problems = [(header, message) for _, header, message in problems]
     for name, step in by_step.items():
         step.data = _compact(datas.get(name, {}))
         step.reason = datas.get(f"reason:{name}", {}).get("r")
     stray = {n for n in datas if not n.startswith("reason:")} - set(by_step) - unreadable
-    for col in cols:
-        if col.role == "date" and col.transition in stray:
-            row.problems.append((col.header, "il passo ha dei dati ma non la sua data"))
+    if stray:
+        for col in cols:
+            if col.role == "date" and col.transition in stray:
+                row.problems.append((col.header, "il passo ha dei dati ma non la sua data"))
     row.steps = sorted(by_step.values(), key=lambda s: (s.on, plan.order[s.transition]))
     return row
+
+
+_ROW_FIELDS = frozenset({"state", "comune", "kind", "parent", "owner"})
+_ROLES = frozenset({"external_id", "date", "reason", *_ROW_FIELDS})
+
+
+def _position(item: tuple[_Cell, Any]) -> int:
+    return item[0].i
+
+
+def _first(problem: tuple[int, str, str]) -> int:
+    return problem[0]
+
+
+@dataclass(frozen=True)
+class _Cell:
+    """What parse_row does with a column's cell: its position, how its text is read, where its value goes."""
+
+    i: int
+    col: Column
+    read: Any  # (column, raw cell) -> value; ValueError with the Italian message
+    role: str
+    transition: str | None
+    parents: tuple[str, ...]  # the path's parts before the last (a field's)
+    leaf: str | None
 
 
 @dataclass(frozen=True)
@@ -219,6 +258,7 @@ class _Plan:
     index: dict[str, int]  # header -> its column's position (the first, if a header repeats)
     required: tuple[int, ...]  # the fixed columns a row must fill
     order: dict[str | None, int]  # a step's date column's position: same-day steps in the columns' order
+    by_header: dict[str, _Cell]  # header -> its (first) column's cell plan
 
 
 _PLANS: dict[int, tuple[list[Column], _Plan]] = {}
@@ -232,93 +272,20 @@ def _plan(cols: list[Column]) -> _Plan:
     index: dict[str, int] = {}
     for i, c in enumerate(cols):
         index.setdefault(c.header, i)
+    by_header: dict[str, _Cell] = {}
+    for header, i in index.items():
+        c = cols[i]
+        role = c.role if c.role in _ROLES else "field"  # any other column holds a field of its step's data
+        parts = tuple(c.path.split(".")) if role == "field" else ()
+        by_header[header] = _Cell(i, c, READERS.get(c.kind, read_text), role, c.transition, parts[:-1],
+                                  parts[-1] if parts else None)
     plan = _Plan(index, tuple(i for i, c in enumerate(cols) if c.required and index[c.header] == i
                               and c.role in ("external_id", "state", "comune", "kind", "parent")),
-                 {c.transition: i for i, c in enumerate(cols) if c.role == "date"})
+                 {c.transition: i for i, c in enumerate(cols) if c.role == "date"}, by_header)
     if len(_PLANS) >= 32:
         _PLANS.clear()
     _PLANS[id(cols)] = (cols, plan)
     return plan
-
-
-def _blank(raw: Any) -> bool:
-    return raw is None or (isinstance(raw, str) and not raw.strip())
-
-
-def _value(col: Column, raw: Any) -> Any:
-    if col.kind == "date":
-        if isinstance(raw, datetime):
-            return raw.date()
-        if isinstance(raw, date):
-            return raw
-        return parse_date(str(raw).strip())
-    if col.kind == "number":
-        return _number(raw)
-    if col.kind == "choice":
-        return _choice(col, str(raw).strip())
-    if col.kind == "list":
-        items = [p.strip() for p in str(raw).split(LIST_SEPARATOR) if p.strip()]
-        return [_choice(col, p) for p in items] if col.choices else items
-    if col.kind == "bool":
-        text = str(raw).strip().lower() if not isinstance(raw, bool) else ("sì" if raw else "no")
-        if text in _TRUE:
-            return True
-        if text in _FALSE:
-            return False
-        raise ValueError("valore non ammesso: scrivere «sì» o «no»")
-    if col.kind == "pairs":
-        pairs = [p.split("=", 1) for p in str(raw).split(LIST_SEPARATOR) if p.strip()]
-        if any(len(p) != 2 for p in pairs):
-            raise ValueError("scrivere le voci nella forma «chiave = valore», separate da «;»")
-        return {k.strip(): v.strip() for k, v in pairs}
-    if isinstance(raw, float) and raw.is_integer():
-        return str(int(raw))
-    return str(raw).strip()
-
-
-def _number(raw: Any) -> str:
-    if isinstance(raw, bool):
-        raise ValueError("è atteso un numero")
-    if isinstance(raw, (int, Decimal)):
-        return str(raw)
-    if isinstance(raw, float):
-        return str(int(raw)) if raw.is_integer() else repr(raw)
-    text = str(raw).strip().replace("€", "").replace(" ", "")
-    if "," in text:
-        text = text.replace(".", "").replace(",", ".")  # Italian: 1.234,56
-    try:
-        Decimal(text)
-    except InvalidOperation:
-        raise ValueError("è atteso un numero (es. 1234,56)") from None
-    return text
-
-
-_CHOICES: dict[int, tuple[tuple[tuple[str, str], ...], dict[str, str]]] = {}
-
-
-def _choice(col: Column, text: str) -> str:
-    """The value whose code or label the text is (case aside; the first such pair, in the list's order)."""
-    known = _CHOICES.get(id(col.choices))
-    if known is None or known[0] is not col.choices:  # each column's list read once, not at every cell
-        found: dict[str, str] = {}
-        for value, label in col.choices:
-            found.setdefault(value.lower(), value)
-            found.setdefault(label.lower(), value)
-        if len(_CHOICES) >= 1024:
-            _CHOICES.clear()
-        known = _CHOICES[id(col.choices)] = (col.choices, found)
-    value = known[1].get(text.lower())
-    if value is not None:
-        return value
-    allowed = ", ".join(label for _, label in col.choices[:12])
-    raise ValueError(f"valore «{text}» non ammesso (ammessi: {allowed})")
-
-
-def _put(target: dict[str, Any], path: str, value: Any) -> None:
-    parts = path.split(".")
-    for part in parts[:-1]:
-        target = target.setdefault(part, {})
-    target[parts[-1]] = value
 
 
 def _compact(value: Any) -> Any:
@@ -326,7 +293,7 @@ def _compact(value: Any) -> Any:
     if isinstance(value, dict):
         if value and all(isinstance(k, str) and k.isdigit() for k in value):
             return [_compact(value[k]) for k in sorted(value, key=int)]
-        return {k: _compact(v) for k, v in value.items()}
+        return {k: _compact(v) if isinstance(v, dict) else v for k, v in value.items()}  # only groups nest
     return value
 
 

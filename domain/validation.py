@@ -10,6 +10,7 @@ import unicodedata
 from datetime import date
 from decimal import Decimal
 from enum import Enum
+from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 from email_validator import EmailNotValidError, validate_email
@@ -47,18 +48,20 @@ _CF_PARTS = (  # (slice of the code, pattern, reason when it does not match)
     (slice(11, 15), f"[A-Z]{_OMO_DIGIT}{{3}}", "codice del comune di nascita (Belfiore) non valido"),
     (slice(15, 16), "[A-Z]", "il carattere di controllo deve essere una lettera"),
 )
+_CF_WELL_FORMED = re.compile("".join(pattern for _, pattern, _ in _CF_PARTS))  # every part at once (the usual case)
 _BELFIORE_RE = re.compile(r"^[A-Z][0-9]{3}$")
+_PROVISIONAL = re.compile(r"\d{11}")
 
 
 def _compact(value: str) -> str:
     if not isinstance(value, str):
         raise InvalidValue("valore non valido: è atteso un testo")
-    return re.sub(r"\s+", "", value).upper()
+    return "".join(value.split()).upper()  # str.split and the regex \s take the same characters as blanks
 
 
 def is_provisional_codice_fiscale(value: str) -> bool:
     """True for the 11-digit provisional codes (same structure as a partita IVA)."""
-    return isinstance(value, str) and re.fullmatch(r"\d{11}", _compact(value)) is not None
+    return isinstance(value, str) and _PROVISIONAL.fullmatch(_compact(value)) is not None
 
 
 def _validate_provisional(code: str) -> str:
@@ -82,6 +85,18 @@ def _birth_parts(code: str) -> tuple[int, int, int, Literal["M", "F"]]:
 
 def validate_codice_fiscale(value: str) -> str:
     """Return the normalised code; raise InvalidValue with the Italian reason otherwise."""
+    if type(value) is str:
+        return _validated_codice_fiscale(value)
+    return _validate_codice_fiscale(value)
+
+
+@lru_cache(maxsize=1024)
+def _validated_codice_fiscale(value: str) -> str:
+    """The answer for a text, kept: a form checks its code twice (the field, then its birth date against it)."""
+    return _validate_codice_fiscale(value)
+
+
+def _validate_codice_fiscale(value: str) -> str:
     code = _compact(value)
     if not code:
         raise InvalidValue("codice fiscale mancante")
@@ -91,9 +106,10 @@ def validate_codice_fiscale(value: str) -> str:
         return _validate_provisional(code)
     if len(code) != 16:
         raise InvalidValue(f"codice fiscale non valido: deve avere 16 caratteri (ne ha {len(code)})")
-    for part, pattern, reason in _CF_PARTS:
-        if not re.fullmatch(pattern, code[part]):
-            raise InvalidValue(f"codice fiscale non valido: {reason}")
+    if _CF_WELL_FORMED.fullmatch(code) is None:
+        for part, pattern, reason in _CF_PARTS:
+            if not re.fullmatch(pattern, code[part]):
+                raise InvalidValue(f"codice fiscale non valido: {reason}")
     if calc_check_digit(code[:15]) != code[15]:
         raise InvalidValue("codice fiscale non valido: carattere di controllo errato")
     year, month, day, _ = _birth_parts(code)

@@ -17,7 +17,7 @@ Any read of other cases by a later row's guards (the world) first writes what is
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import replace
+from dataclasses import fields, replace
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -215,6 +215,11 @@ class PastWorld(StoreWorld):
         return super().cases_of_person(codice_fiscale)
 
 
+_VIEW_FIELDS = ("id", "case_type", "kind", "state", "comune_istat", "owner", "opened_on", "state_since", "policy_version",
+                "data", "version", "related_case_id", "provider_codice", "person", "audit_hash")
+assert tuple(f.name for f in fields(CaseView)) == _VIEW_FIELDS, "CaseView changed: update after()"
+
+
 def after(view: CaseView | None, d: Decision, case_type: str, comune: str | None, related: int | None,
            policy_version: str) -> CaseView:
     """The case as the next step sees it, without reading it back (what store.cases would load)."""
@@ -223,6 +228,8 @@ def after(view: CaseView | None, d: Decision, case_type: str, comune: str | None
                                "data_nascita": date.fromisoformat(str(d.person["data_nascita"]))}
         return CaseView(None, case_type, d.kind, d.to_state, comune, d.owner, d.effective_at.date(), d.effective_at,
                         policy_version, d.case_data, 1, related, d.provider_codice, person)
-    return replace(view, state=d.to_state, kind=d.kind or view.kind, owner=d.owner or view.owner,
-                   state_since=d.effective_at, data=d.case_data, version=view.version + 1,
-                   provider_codice=d.provider_codice or view.provider_codice)
+    # dataclasses.replace(view, ...) field by field (replace walks the fields by name: 3x the cost)
+    return CaseView(view.id, view.case_type, d.kind or view.kind, d.to_state, view.comune_istat,
+                    d.owner or view.owner, view.opened_on, d.effective_at, view.policy_version, d.case_data,
+                    view.version + 1, view.related_case_id, d.provider_codice or view.provider_codice, view.person,
+                    view.audit_hash)

@@ -145,6 +145,8 @@ class _Loader:
         self.people: dict[str, dict[str, Any]] = {}
         self.policies: dict[date, Any] = {}
         self.versions: list[Policy] | None = None
+        self.by_version: dict[str, Policy] = {}
+        self.actors: dict[tuple[Role, str | None], Actor] = {}
         self.cf_headers = [c.header for c in cols if c.role == "field" and c.path == "persona.codice_fiscale"]
 
     def flush(self, conn: Any) -> None:
@@ -202,23 +204,21 @@ class _Loader:
             raise _RowRefused([(first, "manca la data del passo che apre il caso")])
         decisions: list[tuple[Actor, Decision]] = []
         view: CaseView | None = None
-        opening_policy = None
+        policy = self._policy_on(row.steps[0].on)  # the opening step's, for every step of the case
+        calendar = self.svc.calendar(policy)
+        note = (f"importato da «{self.file_name}», riga {row.number}, id esterno {row.external_id}, "
+                f"a cura di {self.user.username}")
         for step in row.steps:
             t = wf.transition(step.transition)
             actor = self._actor(t, view, row.owner)
             when = CaseService._effective(step.on, view.state_since if view else None, self.now)
-            policy = opening_policy or self._policy_on(step.on)
-            opening_policy = policy
-            note = (f"importato da «{self.file_name}», riga {row.number}, id esterno {row.external_id}, "
-                    f"a cura di {self.user.username}")
             reason = f"{step.reason} [{note}]" if step.reason else f"Importazione: {note}"
             command = Command(t.name, actor, when, step.data, reason,
                               row.kind if t.opening else None, comune if t.opening else None,
                               related if t.opening else None)
             self.world.as_of = when
             try:
-                d = decide(wf, view, command, policy=policy, calendar=self.svc.calendar(policy), world=self.world,
-                           now=self.now)
+                d = decide(wf, view, command, policy=policy, calendar=calendar, world=self.world, now=self.now)
             except InvalidData as exc:
                 raise _RowRefused([(self._header(t.name, e.field), e.message) for e in exc.errors]) from None
             except GuardRefused as exc:
@@ -244,7 +244,10 @@ class _Loader:
             return Actor(user.username, user.role, user.sub_ambito, user.provider_codice)
         role = self.user.role if self.user.role in t.roles else sorted(t.roles)[0]
         provider = view.provider_codice if role is Role.PROVIDER and view is not None else self.user.provider_codice
-        return Actor(self.user.username, role, self.user.sub_ambito, provider)
+        actor = self.actors.get((role, provider))  # an Actor is frozen: one per role and provider, for every row
+        if actor is None:
+            actor = self.actors[(role, provider)] = Actor(self.user.username, role, self.user.sub_ambito, provider)
+        return actor
 
     def _policy_on(self, day: date) -> Any:
         """The policy in force on `day`, among the versions loaded once per file (the file's one transaction)."""
@@ -252,6 +255,7 @@ class _Loader:
             if self.versions is None:
                 self.versions = [Policy(r.version, r.valid_from, r.body, r.description)
                                  for r in reference.policy_versions(self.engine)]
+                self.by_version = {p.version: p for p in self.versions}
             self.policies[day] = policy_in_force(self.versions, day)
         return self.policies[day]
 
@@ -319,7 +323,7 @@ class _Loader:
         if self.stepwise:
             record["case_id"] = self._write_stepwise(conn, decisions, last, person_id, differs, recorded_at)
             return record["case_id"]
-        calendar = self.svc.calendar(next(p for p in self.versions if p.version == last.policy_version))
+        calendar = self.svc.calendar(self.by_version[last.policy_version])
         case = self.batch.case(record, decisions, comune=last.comune_istat, related=last.related_case_id,
                                policy_version=last.policy_version, person_id=person_id,
                                roll=lambda day: calendar.next_working_day(day, last.comune_istat))

@@ -1,3 +1,4 @@
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Literal
@@ -314,3 +315,20 @@ def test_an_unexpected_field_is_reported_by_its_name():
 def test_a_field_without_title_falls_back_to_its_name_and_unknown_errors_still_name_the_field():
     assert _errors(nota=["a"]) == ["«nota»: deve essere un testo"]
     assert _errors(obiettivi="tante") == ["«Obiettivi»: deve essere un elenco"]
+
+
+@pytest.mark.parametrize("position, char, reason", [
+    (0, "1", "le prime 6 posizioni (cognome e nome) devono essere lettere"),
+    (6, "A", "anno di nascita non valido"),
+    (8, "Z", "lettera del mese di nascita non valida"),
+    (9, "A", "giorno di nascita non valido"),
+    (11, "1", "codice del comune di nascita (Belfiore) non valido"),
+    (15, "1", "il carattere di controllo deve essere una lettera"),
+])
+def test_a_malformed_codice_fiscale_names_the_part_that_is_wrong_every_time_it_is_checked(position, char, reason):
+    code = "RSSMRA85T10A562S"
+    wrong = code[:position] + char + code[position + 1:]
+    for _ in range(2):  # the second check is not answered from what the first one kept
+        with pytest.raises(InvalidValue, match=re.escape(f"codice fiscale non valido: {reason}")):
+            validate_codice_fiscale(wrong)
+    assert validate_codice_fiscale(" rssmra85t10a562s ") == code
