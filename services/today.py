@@ -217,7 +217,8 @@ def my_obligations(engine: Engine, principal: Principal, *, today: date,
         directory = Directory(conn, lazy=True)  # the facts read one or two of its parts
         for ob in mine:
             for due in _dues(conn, ob, today):
-                pending = pending_for(conn, directory, ob, due, today, scope)  # facts over cases: only in scope
+                pending = pending_for(conn, directory, ob, due, today, scope,  # facts over cases: only in scope
+                                      principal.ambito.code if principal.ambito else None)
                 case_ids = {p.case_id for p in pending if p.case_id is not None
                             and not (principal.role is R.SOCIAL_WORKER and p.owner is not None)}
                 visible = today_reads.readable_case_ids(conn, scope, case_ids)
