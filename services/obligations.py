@@ -63,7 +63,7 @@ def run_obligations_check(engine: Engine, *, as_of: date, obligations: list[Obli
         obligations = load_obligations(ambito_dir=ambito_dir_of(engine, ambito))
     result = ObligationResult(as_of)
     book = DigestBook(as_of)
-    _keep_answers(engine, obligations, as_of, scope.code if scope else None)
+    keep_answers(engine, obligations, as_of, scope.code if scope else None)
     with reading(engine) as conn:
         directory = Directory(conn)
         mine = _in_scope(scope, directory)
@@ -111,7 +111,7 @@ def obligation_overview(engine: Engine, *, as_of: date, obligations: list[Obliga
     return sorted(rows, key=lambda r: r["scadenza"])
 
 
-def _keep_answers(engine: Engine, obligations: list[Obligation], as_of: date, ambito: str | None) -> None:
+def keep_answers(engine: Engine, obligations: list[Obligation], as_of: date, ambito: str | None) -> None:
     """The facts too costly to compute on each Oggi view (facts.KEEPERS) computed in full once here, for the
     live occurrences and the next one, and kept with what they saw: the day's readers add only what changed."""
     kept = [ob for ob in obligations if ob.fact in KEEPERS]
