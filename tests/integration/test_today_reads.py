@@ -1,0 +1,27 @@
+"""Oggi's reads on SQLite and PostgreSQL: which of many pending cases a reader may see, asked in chunks with the
+ids as one array (PostgreSQL) or an IN list (SQLite), answers what the scope alone answers."""
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+
+from services.demo import generate_demo
+from store.db import make_engine
+from store.tables import case_t
+from store.today import readable_case_ids
+
+
+def test_the_readable_cases_among_many_ids_are_those_the_scope_selects_whatever_the_chunk(db_url):
+    engine = make_engine(db_url)
+    generate_demo(engine, year=2026, seed=7, scale=0.05, today=date(2026, 11, 20))
+    scope = case_t.c.case_type == "fna_domanda"
+    with engine.connect() as conn:
+        every = list(conn.execute(sa.select(case_t.c.id)).scalars())
+        expected = set(conn.execute(sa.select(case_t.c.id).where(scope)).scalars())
+    assert expected and len(expected) < len(every)
+    asked = every + [max(every) + 1000]  # an id of no case is not readable
+    assert readable_case_ids(engine, scope, asked, chunk=3) == expected
+    assert readable_case_ids(engine, scope, asked) == expected
+    assert readable_case_ids(engine, scope, []) == set()
+    engine.dispose()
