@@ -104,5 +104,5 @@ def readable_case_ids(bind: Bind, scope: sa.ColumnElement[bool], ids: Iterable[i
         step = chunk * 10 if conn.dialect.name == "postgresql" else chunk  # SQLite: one parameter per id
         for i in range(0, len(ordered), step):
             visible.update(conn.execute(sa.select(case_t.c.id).where(among(case_t.c.id, ordered[i:i + step]),
-                                                                     scope)).scalars())
+                                                                     scope)).scalars().all())
     return visible

@@ -25,3 +25,25 @@ def test_the_readable_cases_among_many_ids_are_those_the_scope_selects_whatever_
     assert readable_case_ids(engine, scope, asked) == expected
     assert readable_case_ids(engine, scope, []) == set()
     engine.dispose()
+
+
+def test_a_fact_over_cases_that_takes_a_scope_finds_nothing_outside_it(db_url):
+    """Oggi does not ask again whether a scoped fact's cases are readable: each such fact must honour its scope."""
+    from config.obligation_files import load_obligations
+    from services.directory import Directory
+    from services.facts import SCOPED, evidence
+    from services.obligations import _next_due
+
+    engine = make_engine(db_url)
+    today = date(2026, 11, 20)
+    generate_demo(engine, year=2026, seed=7, scale=0.05, today=today)
+    scoped = [ob for ob in load_obligations() if ob.fact in SCOPED]
+    assert scoped
+    with engine.connect() as conn:
+        directory = Directory(conn)
+        for ob in scoped:
+            [due] = _next_due(conn, ob, today) or [date(2026, 12, 31)]
+            assert evidence(conn, directory, ob, due, today, scope=sa.true()), ob.code  # it finds some at all
+            assert [p for p in evidence(conn, directory, ob, due, today, scope=sa.false())
+                    if p.case_id is not None] == [], ob.code
+    engine.dispose()
