@@ -8,7 +8,6 @@ state for its kind, forward ones first, `Workflow.is_secondary` after), who may 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 
 from sqlalchemy.engine import Engine
 
@@ -95,9 +94,8 @@ class _Names:
         return [u.full_name or u.username for u in
                 users.users(self.engine, role=R.SUBAREA_COORDINATOR.value, sub_ambito=sub_ambito, order="full_name")]
 
-    @cached_property
-    def providers(self) -> dict[str, str]:
-        return reference.provider_names(self.engine)
+    def provider(self, codice: str) -> str:
+        return reference.provider_names(self.engine, [codice]).get(codice, codice)
 
 
 _DISTRICT_ROLES = {
@@ -121,7 +119,7 @@ def _phrase(who: WhoActs, names: _Names) -> str:
         people = names.coordinators(who.sub_ambito)
         return f"del coordinatore del sub-ambito di {who.sub_ambito}" + (f" ({', '.join(people)})" if people else "")
     if who.role is R.PROVIDER:
-        return f"dell'ente {names.providers.get(who.provider_codice or '', who.provider_codice)}" \
+        return f"dell'ente {names.provider(who.provider_codice)}" \
             if who.provider_codice else "dell'ente scelto"
     return _DISTRICT_ROLES.get(who.role, f"di: {ROLE_LABELS.get(who.role, who.role)}")
 

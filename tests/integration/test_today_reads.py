@@ -47,3 +47,18 @@ def test_a_fact_over_cases_that_takes_a_scope_finds_nothing_outside_it(db_url):
             assert [p for p in evidence(conn, directory, ob, due, today, scope=sa.false())
                     if p.case_id is not None] == [], ob.code
     engine.dispose()
+
+
+def test_the_providers_offered_for_a_comune_are_those_that_serve_it_by_name(db_url):
+    """A case page's provider select: PostgreSQL filters the providers' comuni itself; same list as in Python."""
+    from services.case_pages import providers_for
+    from store import reference
+
+    engine = make_engine(db_url)
+    every = reference.providers(engine, by_name=True)
+    served = sorted({c for p in every for c in p.comuni})
+    assert every and served
+    for istat in [*served, "999999"]:
+        assert providers_for(engine, istat) == [(p.codice, p.nome) for p in every if istat in p.comuni], istat
+    assert providers_for(engine, None) == [(p.codice, p.nome) for p in every]
+    engine.dispose()
