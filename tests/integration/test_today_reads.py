@@ -62,3 +62,19 @@ def test_the_providers_offered_for_a_comune_are_those_that_serve_it_by_name(db_u
         assert providers_for(engine, istat) == [(p.codice, p.nome) for p in every if istat in p.comuni], istat
     assert providers_for(engine, None) == [(p.codice, p.nome) for p in every]
     engine.dispose()
+
+
+def test_the_health_parts_of_many_cases_are_read_for_exactly_those_cases(db_url):
+    """The FNA ranking reads its applications' sealed health parts with the ids as one array (PostgreSQL)."""
+    from store.health_store import current_of
+    from store.tables import health_data_t as h
+
+    engine = make_engine(db_url)
+    generate_demo(engine, year=2026, seed=7, scale=0.05, today=date(2026, 11, 20))
+    with engine.connect() as conn:
+        sealed = sorted(set(conn.execute(sa.select(h.c.case_id).where(h.c.seq == 0)).scalars()))
+        assert len(sealed) > 2
+        assert sorted(current_of(conn, sealed)) == sealed
+        assert sorted(current_of(conn, [sealed[0], sealed[-1], 10**9])) == [sealed[0], sealed[-1]]
+        assert all(isinstance(v, dict) and v for v in current_of(conn, sealed).values())
+    engine.dispose()
