@@ -78,3 +78,19 @@ def test_the_health_parts_of_many_cases_are_read_for_exactly_those_cases(db_url)
         assert sorted(current_of(conn, [sealed[0], sealed[-1], 10**9])) == [sealed[0], sealed[-1]]
         assert all(isinstance(v, dict) and v for v in current_of(conn, sealed).values())
     engine.dispose()
+
+
+def test_the_full_names_of_many_users_are_those_of_exactly_the_users_asked(db_url):
+    """Oggi and the lists name people with one read (the usernames as one array on PostgreSQL)."""
+    from store.tables import AppUser
+    from store.users import full_names
+
+    engine = make_engine(db_url)
+    generate_demo(engine, year=2026, seed=7, scale=0.05, today=date(2026, 11, 20))
+    with engine.connect() as conn:
+        every = dict(conn.execute(sa.select(AppUser.username, AppUser.full_name)).all())
+    assert len(every) > 3
+    assert full_names(engine, [*every, "nessuno", None]) == {u: n or u for u, n in every.items()}
+    some = sorted(every)[:2]
+    assert full_names(engine, some) == {u: every[u] or u for u in some} and full_names(engine, []) == {}
+    engine.dispose()
