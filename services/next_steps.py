@@ -7,7 +7,9 @@ state for its kind, forward ones first, `Workflow.is_secondary` after), who may 
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.engine import Engine
 
@@ -86,16 +88,26 @@ class _Names:
 
     def __init__(self, engine: Engine):
         self.engine = engine
+        self._kept: dict[tuple[str, str], Any] = {}  # one pointer, one page: each name read once (a case's
+        # owner is named by the pointer and by each of its steps: six reads of one name per view)
+
+    def _once(self, kind: str, key: str, read: Callable[[], Any]) -> Any:
+        if (kind, key) not in self._kept:
+            self._kept[(kind, key)] = read()
+        return self._kept[(kind, key)]
 
     def person(self, username: str) -> str:
-        return users.full_names(self.engine, [username]).get(username, username)
+        return self._once("person", username,
+                          lambda: users.full_names(self.engine, [username]).get(username, username))
 
     def coordinators(self, sub_ambito: str) -> list[str]:
-        return [u.full_name or u.username for u in
-                users.users(self.engine, role=R.SUBAREA_COORDINATOR.value, sub_ambito=sub_ambito, order="full_name")]
+        return self._once("coordinators", sub_ambito, lambda: [
+            u.full_name or u.username for u in
+            users.users(self.engine, role=R.SUBAREA_COORDINATOR.value, sub_ambito=sub_ambito, order="full_name")])
 
     def provider(self, codice: str) -> str:
-        return reference.provider_names(self.engine, [codice]).get(codice, codice)
+        return self._once("provider", codice,
+                          lambda: reference.provider_names(self.engine, [codice]).get(codice, codice))
 
 
 _DISTRICT_ROLES = {

@@ -94,3 +94,40 @@ def test_the_full_names_of_many_users_are_those_of_exactly_the_users_asked(db_ur
     some = sorted(every)[:2]
     assert full_names(engine, some) == {u: every[u] or u for u in some} and full_names(engine, []) == {}
     engine.dispose()
+
+
+def test_a_case_pointer_reads_each_name_it_gives_once_and_gives_the_same_words(db_url, monkeypatch):
+    """«Who acts next» names the owner in the pointer and again in each of its steps: one read per name."""
+    from collections import Counter
+
+    from services import next_steps
+    from services.access import case_ref, principal_for
+    from store import users
+    from store.tables import AppUser
+
+    engine = make_engine(db_url)
+    today = date(2026, 11, 20)
+    generate_demo(engine, year=2026, seed=7, scale=0.05, today=today)
+    with engine.connect() as conn:
+        worker = conn.execute(sa.select(AppUser.username).where(AppUser.role == "social_worker")).scalars().first()
+        owned = list(conn.execute(sa.select(case_t.c.id).where(case_t.c.owner.is_not(None))
+                                  .order_by(case_t.c.id)).scalars())
+    principal = principal_for(engine, worker)
+    asked: Counter = Counter()
+    real = users.full_names
+
+    def counting(bind, usernames):
+        usernames = list(usernames)
+        asked.update(u for u in usernames if u)
+        return real(bind, usernames)
+
+    pointers = {}
+    for case_id in owned[:25]:
+        ref = case_ref(engine, case_id, today)
+        asked.clear()
+        monkeypatch.setattr(users, "full_names", counting)
+        pointers[case_id] = next_steps.pointer(engine, principal, ref)
+        monkeypatch.setattr(users, "full_names", real)
+        assert asked and max(asked.values()) == 1, (case_id, asked)
+        assert next_steps.pointer(engine, principal, ref) == pointers[case_id]  # the same words without the count
+    engine.dispose()
