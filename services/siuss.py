@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 
 from sqlalchemy.engine import Connection, Engine
@@ -302,12 +302,3 @@ def keep_pending(engine: Engine, up_to: date, ambito: str | None = None, *, now:
             "codes_digest": _rules_digest(codes), "case_ids": ids})
     return len(ids)
 
-
-def keep_pending_around(engine: Engine, as_of: date, ambito: str | None = None,
-                        settings: Settings | None = None) -> dict[str, int]:
-    """`keep_pending` for the two months the calendar's SIUSS occurrences read around `as_of`: the last one
-    (the occurrence due this month) and this one (the next occurrence, shown once the last is exported)."""
-    this_month_end = (as_of.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
-    last_month_end = as_of.replace(day=1) - timedelta(days=1)
-    return {f"{d:%Y-%m}": keep_pending(engine, d, ambito, settings=settings)
-            for d in (last_month_end, this_month_end)}
