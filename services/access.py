@@ -239,15 +239,18 @@ def read_case(engine: Engine, principal: Principal, case_id: int, *, today: date
     with reading(engine) as conn:  # one pooled connection for the whole read
         ref = _authorized_ref(conn, principal, case_id, today, policy)
         sees_health = FieldClass.HEALTH in visible_fields(principal, ref, policy)  # else never decrypted
+        seen: set[str] = set()  # the health paths redaction kept: what the read log names
         detail = redact(case_detail(conn, case_id, role=principal.role, today=today, health=sees_health),
-                        principal, case=ref, policy=policy, fresh=True)
+                        principal, case=ref, policy=policy, fresh=True, health_seen=seen)
         detail = apply_person_view(detail, conn, principal, case_id, today=today)  # DOMAIN.md §13 out of scope
     wf = get_workflow(ref.case_type)
     detail["prossime_transizioni"] = [
         t for t in detail["prossime_transizioni"]
         if (tr := wf.transition(t["transizione"])) is not None and fire_refusal(principal, ref, tr, policy) is None
     ]
-    fields = health_fields(detail)
+    # redaction collected them as it walked (a call's ranking snapshots are ~6,000 values); a type without a
+    # field map (every key health data) is read again as before
+    fields = sorted(seen) if field_map(ref.case_type) is not None else health_fields(detail)
     if read_as_minor_processor(principal, ref, policy):
         fields = ["caso_di_minore", *fields]  # read through the case type's rule for minors [A]: logged
     if fields:

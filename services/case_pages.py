@@ -7,6 +7,7 @@ user's scope, so a user never finds a case they may not read.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
@@ -181,8 +182,9 @@ def social_workers(engine: Engine, sub_ambito: str | None) -> list[tuple[str, st
 
 def providers_for(engine: Engine, comune_istat: str | None) -> list[tuple[str, str]]:
     """(codice, nome) of the providers serving a comune (all of them if the comune is unknown)."""
-    rows = reference.providers(engine, by_name=True)
-    return [(p.codice, p.nome) for p in rows if comune_istat is None or comune_istat in p.comuni]
+    if comune_istat is not None:
+        return reference.providers_serving(engine, comune_istat)
+    return [(p.codice, p.nome) for p in reference.providers(engine, by_name=True)]
 
 
 def open_parents(engine: Engine, link: ParentLink) -> list[tuple[str, str]]:
@@ -196,9 +198,16 @@ def display_names(engine: Engine, usernames: list[str | None]) -> dict[str, str]
     return users.full_names(engine, [u for u in usernames if u])
 
 
-def provider_names(engine: Engine) -> dict[str, str]:
-    """{codice: nome} of the accredited providers (pages name providers, not their codes)."""
-    return reference.provider_names(engine)
+def provider_names(engine: Engine, codes: Iterable[str | None] | None = None) -> dict[str, str]:
+    """{codice: nome} of the accredited providers (pages name providers, not their codes); `codes`: only those."""
+    return reference.provider_names(engine, codes)
+
+
+def providers_named(detail: dict[str, Any]) -> set[str]:
+    """The provider codes a case page names: the case's provider and the `ente` of its data and of each step."""
+    found = {detail.get("ente"), (detail.get("dati") or {}).get("ente")}
+    found |= {(h.get("dati") or {}).get("ente") for h in detail.get("storia") or ()}
+    return {c for c in found if isinstance(c, str) and c}
 
 
 def sub_ambito_of(engine: Engine, comune_istat: str | None) -> str | None:

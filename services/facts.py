@@ -40,13 +40,16 @@ class Pending:
 Fact = Callable[..., list[Pending]]  # (conn, directory, obligation, due, as_of[, scope=]) -> pending
 FACTS: dict[str, Fact] = {}
 SCOPED: set[str] = set()  # facts over cases that take a case scope: a reader's Oggi reads only their cases
+BY_AMBITO: set[str] = set()  # facts of one Ambito's office that take its code (`ambito=`; None: the whole instance)
 
 
-def fact(name: str, *, scoped: bool = False):
+def fact(name: str, *, scoped: bool = False, by_ambito: bool = False):
     def register(fn: Fact) -> Fact:
         FACTS[name] = fn
         if scoped:
             SCOPED.add(name)
+        if by_ambito:
+            BY_AMBITO.add(name)
         return fn
 
     return register
@@ -117,18 +120,30 @@ def provider_adhesions(conn, directory, ob, due, as_of) -> list[Pending]:
             for r in sorted(rows, key=lambda r: r.provider_codice)]
 
 
-@fact("prestazioni_siuss_inviate")
-def siuss_benefits_sent(conn, directory, ob, due, as_of) -> list[Pending]:
-    """The benefits granted, changed or retracted by the end of the month before the due date that no SIUSS flow
-    has sent yet (services/siuss.py): the Ufficio di Piano exports that month."""
-    from services.siuss import pending
+@fact("prestazioni_siuss_inviate", by_ambito=True)
+def siuss_benefits_sent(conn, directory, ob, due, as_of, ambito: str | None = None) -> list[Pending]:
+    """The benefits of the Ambito's cases (`ambito`; None: the whole instance) granted, changed or retracted by
+    the end of the month before the due date that no SIUSS flow has sent yet (services/siuss.py): the Ufficio di
+    Piano exports that month. Counted from the answer the night kept plus what changed since (`pending_cases`)."""
+    from services.siuss import pending_cases
 
     month_end = due.replace(day=1) - timedelta(days=1)
-    found = pending(conn, month_end)
+    found = pending_cases(conn, month_end, ambito)
     if not found:
         return []
     return [Pending(f"siuss:{month_end:%Y-%m}", f"{len(found)} prestazioni non ancora inviate al Casellario "
                     f"dell'Assistenza: legami siuss esporta --periodo {month_end:%Y-%m}")]
+
+
+def keep_siuss(engine, ob, dues: list[date], ambito: str | None) -> None:
+    """The night keeps the SIUSS fact's answer for each occurrence it may be read for (services/siuss.py)."""
+    from services.siuss import keep_pending
+
+    for month_end in sorted({due.replace(day=1) - timedelta(days=1) for due in dues}):
+        keep_pending(engine, month_end, ambito)
+
+
+KEEPERS: dict[str, Callable[..., None]] = {"prestazioni_siuss_inviate": keep_siuss}  # fact -> its night keeper
 
 
 @fact("manuale")
@@ -137,12 +152,15 @@ def manual_only(conn, directory, ob, due, as_of) -> list[Pending]:
 
 
 def evidence(conn: Connection, directory: Directory, ob: Obligation, due: date, as_of: date,
-             scope: Any = None) -> list[Pending]:
+             scope: Any = None, ambito: str | None = None) -> list[Pending]:
     """What is still pending for this occurrence; with `scope` (an SQL condition over case_file, from the access
-    module) a fact over cases reads only the cases in it, the others everything."""
+    module) a fact over cases reads only the cases in it, the others everything; an Ambito office's fact reads
+    `ambito`'s cases (None: the whole instance)."""
     fn = FACTS.get(ob.fact)
     if fn is None:
         raise ValueError(f"obbligo {ob.code}: fatto «{ob.fact}» sconosciuto")
+    if ob.fact in BY_AMBITO:
+        return fn(conn, directory, ob, due, as_of, ambito=ambito)
     if scope is not None and ob.fact in SCOPED:
         return fn(conn, directory, ob, due, as_of, scope=scope)
     return fn(conn, directory, ob, due, as_of)

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -83,7 +84,16 @@ def _d(value: Any) -> Decimal:
 
 
 def _points(value: Any) -> Decimal:
-    """Points as stored in a snapshot (JSON may give 30.0 or "30") shown as 30, or 2.5 as 2.5."""
+    """Points as stored in a snapshot (JSON may give 30.0 or "30") shown as 30, or 2.5 as 2.5. A snapshot
+    repeats a few values thousands of times: each is converted once (a Decimal is immutable)."""
+    try:
+        return _points_of(value)
+    except TypeError:  # not hashable: converted as it is
+        return _points_of.__wrapped__(value)
+
+
+@lru_cache(maxsize=4096, typed=True)
+def _points_of(value: Any) -> Decimal:
     d = _d(value)
     return d.quantize(Decimal(1)) if d == d.to_integral_value() else d.normalize()
 

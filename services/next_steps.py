@@ -7,8 +7,9 @@ state for its kind, forward ones first, `Workflow.is_secondary` after), who may 
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
+from typing import Any
 
 from sqlalchemy.engine import Engine
 
@@ -87,17 +88,26 @@ class _Names:
 
     def __init__(self, engine: Engine):
         self.engine = engine
+        self._kept: dict[tuple[str, str], Any] = {}  # one pointer, one page: each name read once (a case's
+        # owner is named by the pointer and by each of its steps: six reads of one name per view)
+
+    def _once(self, kind: str, key: str, read: Callable[[], Any]) -> Any:
+        if (kind, key) not in self._kept:
+            self._kept[(kind, key)] = read()
+        return self._kept[(kind, key)]
 
     def person(self, username: str) -> str:
-        return users.full_names(self.engine, [username]).get(username, username)
+        return self._once("person", username,
+                          lambda: users.full_names(self.engine, [username]).get(username, username))
 
     def coordinators(self, sub_ambito: str) -> list[str]:
-        return [u.full_name or u.username for u in
-                users.users(self.engine, role=R.SUBAREA_COORDINATOR.value, sub_ambito=sub_ambito, order="full_name")]
+        return self._once("coordinators", sub_ambito, lambda: [
+            u.full_name or u.username for u in
+            users.users(self.engine, role=R.SUBAREA_COORDINATOR.value, sub_ambito=sub_ambito, order="full_name")])
 
-    @cached_property
-    def providers(self) -> dict[str, str]:
-        return reference.provider_names(self.engine)
+    def provider(self, codice: str) -> str:
+        return self._once("provider", codice,
+                          lambda: reference.provider_names(self.engine, [codice]).get(codice, codice))
 
 
 _DISTRICT_ROLES = {
@@ -121,7 +131,7 @@ def _phrase(who: WhoActs, names: _Names) -> str:
         people = names.coordinators(who.sub_ambito)
         return f"del coordinatore del sub-ambito di {who.sub_ambito}" + (f" ({', '.join(people)})" if people else "")
     if who.role is R.PROVIDER:
-        return f"dell'ente {names.providers.get(who.provider_codice or '', who.provider_codice)}" \
+        return f"dell'ente {names.provider(who.provider_codice)}" \
             if who.provider_codice else "dell'ente scelto"
     return _DISTRICT_ROLES.get(who.role, f"di: {ROLE_LABELS.get(who.role, who.role)}")
 

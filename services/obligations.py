@@ -15,7 +15,7 @@ from domain.obligations import Obligation, steps_due
 from domain.validation import FieldError
 from services.digest import DigestBook, flush
 from services.directory import Directory
-from services.facts import Pending, evidence
+from services.facts import KEEPERS, Pending, evidence
 from store import obligations as store
 from store.uow import reading, writing
 
@@ -44,10 +44,10 @@ def occurrences(conn: Connection, ob: Obligation, as_of: date) -> list[date]:
 
 
 def pending_for(conn: Connection, directory: Directory, ob: Obligation, due: date, as_of: date,
-                scope: Any = None) -> list[Pending]:
-    """What is still pending, manual decisions applied; `scope`: see `facts.evidence`."""
+                scope: Any = None, ambito: str | None = None) -> list[Pending]:
+    """What is still pending, manual decisions applied; `scope`, `ambito`: see `facts.evidence`."""
     manual = store.manually_met(conn, ob.code, ob.period_of(due))
-    return [p for p in evidence(conn, directory, ob, due, as_of, scope) if p.scope_key not in manual]
+    return [p for p in evidence(conn, directory, ob, due, as_of, scope, ambito) if p.scope_key not in manual]
 
 
 def run_obligations_check(engine: Engine, *, as_of: date, obligations: list[Obligation] | None = None,
@@ -63,13 +63,15 @@ def run_obligations_check(engine: Engine, *, as_of: date, obligations: list[Obli
         obligations = load_obligations(ambito_dir=ambito_dir_of(engine, ambito))
     result = ObligationResult(as_of)
     book = DigestBook(as_of)
+    keep_answers(engine, obligations, as_of, scope.code if scope else None)
     with reading(engine) as conn:
         directory = Directory(conn)
         mine = _in_scope(scope, directory)
         for ob in obligations:
             for due in occurrences(conn, ob, as_of):
                 pending = [p for p in pending_for(conn, directory, ob, due, as_of,
-                                                  case_in_ambito(scope) if scope else None) if mine(p)]
+                                                  case_in_ambito(scope) if scope else None,
+                                                  scope.code if scope else None) if mine(p)]
                 steps = steps_due(ob, due, as_of) if pending else []
                 result.occurrences.append(_overview(ob, due, as_of, pending, steps))
                 earlier = _earlier_reminders(conn, ob, ob.period_of(due)) if any(s.escalation for s in steps) else {}
@@ -107,6 +109,18 @@ def obligation_overview(engine: Engine, *, as_of: date, obligations: list[Obliga
                 pending = pending_for(conn, directory, ob, due, as_of)
                 rows.append(_overview(ob, due, as_of, pending, steps_due(ob, due, as_of) if pending else []))
     return sorted(rows, key=lambda r: r["scadenza"])
+
+
+def keep_answers(engine: Engine, obligations: list[Obligation], as_of: date, ambito: str | None) -> None:
+    """The facts too costly to compute on each Oggi view (facts.KEEPERS) computed in full once here, for the
+    live occurrences and the next one, and kept with what they saw: the day's readers add only what changed."""
+    kept = [ob for ob in obligations if ob.fact in KEEPERS]
+    if not kept:
+        return
+    with reading(engine) as conn:
+        dues = {ob.code: sorted(set(occurrences(conn, ob, as_of)) | set(_next_due(conn, ob, as_of))) for ob in kept}
+    for ob in kept:
+        KEEPERS[ob.fact](engine, ob, dues[ob.code], ambito)
 
 
 def _next_due(conn: Connection, ob: Obligation, as_of: date) -> list[date]:

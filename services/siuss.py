@@ -9,7 +9,8 @@ what the CLI, the page and the district calendar call.
 - `record_outcomes`: INPS's outcome notice (POST /esiti's body) on each item of the flows it names (per
   beneficiary when it names one), and on each case as a diary entry «esito_siuss»; the whole file or nothing.
 - `flows_view`, `flow_xml`: the Ufficio di Piano's page and download.
-- `pending`: the benefits not yet sent as they stand (the district calendar's obligation).
+- `pending`: the benefits not yet sent as they stand, computed in full; `pending_cases` the same answer from the
+  one kept by `keep_pending` (the night) plus the cases touched since (the district calendar's obligation, Oggi).
 """
 from __future__ import annotations
 
@@ -72,18 +73,20 @@ class ExportResult:
                 "sina_non_mappati": self.sina_unmapped, "mappatura_provvisoria": self.provisional_note}
 
 
-def changes(conn: Connection, up_to: date, codes: SiussCodes,
-            ambito: str | None = None) -> tuple[list[Change], list[dict[str, Any]]]:
+def changes(conn: Connection, up_to: date, codes: SiussCodes, ambito: str | None = None,
+            case_ids: set[int] | None = None) -> tuple[list[Change], list[dict[str, Any]]]:
     """What INPS does not know yet as of `up_to`: the changes to send, and the benefits that cannot go (why);
-    `ambito`: only that Ambito's cases (a flow is sent by one Ambito's office)."""
-    sent = store.last_sent(conn)
+    `ambito`: only that Ambito's cases (a flow is sent by one Ambito's office); `case_ids`: only those cases."""
+    sent = store.last_sent(conn, case_ids)
     found, skipped = [], []
+    ids = sorted(case_ids) if case_ids is not None else None
+    chunks = [None] if ids is None else [ids[k:k + store.ID_CHUNK] for k in range(0, len(ids), store.ID_CHUNK)]
     for ct in all_case_types():
         mapping = ct.siuss
         if mapping is None:
             continue
-        for case, steps in store.benefit_steps(conn, ct.case_type, mapping.transitions(), up_to,
-                                                  mapping.hours_register, ambito):
+        for case, steps in (pair for chunk in chunks for pair in store.benefit_steps(
+                conn, ct.case_type, mapping.transitions(), up_to, mapping.hours_register, ambito, chunk)):
             flow_steps = [rules.Step(s.transition, s.effective_on, s.data or {}) for s in steps]
             benefit = rules.benefit_of(mapping, case.id, flow_steps, up_to, f"LEGAMI-{case.id}", codes.codes)
             op = rules.operation(sent.get(case.id), benefit)
@@ -239,11 +242,63 @@ def flow_xml(engine: Engine, principal: Principal, flow_id: int) -> tuple[str, s
     return row.name, row.xml
 
 
-def pending(conn: Connection, up_to: date, settings: Settings | None = None) -> list[Change]:
-    """The benefits whose state by `up_to` INPS does not know yet (no access check: the calendar's fact). A flow
-    of that month or a later one already carried them (as they stood then, or newer)."""
+def pending(conn: Connection, up_to: date, settings: Settings | None = None,
+            ambito: str | None = None) -> list[Change]:
+    """The benefits whose state by `up_to` INPS does not know yet (no access check: the calendar's fact), of
+    `ambito`'s cases (None: the whole instance), computed in full. A flow of that month or a later one already
+    carried them (as they stood then, or newer)."""
     last = store.last_period(conn)
     if last is not None and last >= f"{up_to:%Y-%m}":
         return []
     settings = settings or get_settings()
-    return changes(conn, up_to, load_siuss_codes(settings.district_path))[0]
+    return changes(conn, up_to, load_siuss_codes(settings.district_path), ambito)[0]
+
+
+def _rules_digest(codes: SiussCodes) -> str:
+    """What the answer depends on besides the data: the Ambito's CodicePrestazione table and the types' mappings."""
+    mappings = sorted((ct.case_type, sorted(ct.siuss.transitions())) for ct in all_case_types() if ct.siuss)
+    return hashlib.sha256(repr((sorted(codes.codes.items()), mappings)).encode()).hexdigest()
+
+
+def _benefit_types() -> list[str]:
+    return [ct.case_type for ct in all_case_types() if ct.siuss is not None]
+
+
+def pending_cases(conn: Connection, up_to: date, ambito: str | None = None,
+                  settings: Settings | None = None) -> list[int]:
+    """The ids of the cases `pending(conn, up_to, ambito=ambito)` returns, without computing them all again: the
+    answer kept by the last `keep_pending` for (Ambito, `up_to`), with every case touched since (a step, a flow
+    item, a merge of its person) recomputed. No kept answer, or another CodicePrestazione table or mapping: the
+    full computation. A case's answer depends only on its own steps, person and items, so this is `pending`'s."""
+    last = store.last_period(conn)
+    if last is not None and last >= f"{up_to:%Y-%m}":
+        return []
+    settings = settings or get_settings()
+    codes = load_siuss_codes(settings.district_path)
+    kept = store.kept_pending(conn, ambito or "", up_to)
+    if kept is None or kept.codes_digest != _rules_digest(codes):
+        return sorted(c.case_id for c in changes(conn, up_to, codes, ambito)[0])
+    touched = store.touched_since(conn, _benefit_types(), ambito,
+                                  (kept.transition_mark, kept.item_mark, kept.merge_mark))
+    again = {c.case_id for c in changes(conn, up_to, codes, ambito, touched)[0]} if touched else set()
+    return sorted((set(kept.case_ids) - touched) | again)
+
+
+def keep_pending(engine: Engine, up_to: date, ambito: str | None = None, *, now: datetime | None = None,
+                 settings: Settings | None = None) -> int:
+    """Compute the pending benefits as of `up_to` in full and keep them with what the computation saw (the
+    nightly obligations check, before the calendar is read); how many. The marks are read first: a step
+    committed meanwhile is seen twice (harmless), one committed after the full read by a transaction that was
+    already open when the marks were read is missed until the next night."""
+    settings = settings or get_settings()
+    codes = load_siuss_codes(settings.district_path)
+    with reading(engine) as conn:
+        seen = store.marks(conn)
+        ids = sorted(c.case_id for c in changes(conn, up_to, codes, ambito)[0])
+    with writing(engine) as conn:
+        store.keep_pending(conn, {
+            "ambito_code": ambito or "", "up_to": up_to, "computed_at": now or datetime.now(timezone.utc),
+            "transition_mark": seen[0], "item_mark": seen[1], "merge_mark": seen[2],
+            "codes_digest": _rules_digest(codes), "case_ids": ids})
+    return len(ids)
+

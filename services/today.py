@@ -28,7 +28,7 @@ from domain.registry import get_workflow
 from domain.workflow import Role
 from services.access import answers_for_filter, scoped_filter
 from services.directory import Directory
-from services.facts import Pending
+from services.facts import SCOPED, Pending
 from services.obligations import occurrences, pending_for
 from store import today as today_reads
 from store.uow import reading
@@ -217,10 +217,12 @@ def my_obligations(engine: Engine, principal: Principal, *, today: date,
         directory = Directory(conn, lazy=True)  # the facts read one or two of its parts
         for ob in mine:
             for due in _dues(conn, ob, today):
-                pending = pending_for(conn, directory, ob, due, today, scope)  # facts over cases: only in scope
+                pending = pending_for(conn, directory, ob, due, today, scope,  # facts over cases: only in scope
+                                      principal.ambito.code if principal.ambito else None)
                 case_ids = {p.case_id for p in pending if p.case_id is not None
                             and not (principal.role is R.SOCIAL_WORKER and p.owner is not None)}
-                visible = today_reads.readable_case_ids(conn, scope, case_ids)
+                # a fact over cases that took the scope read only cases in it: nothing to ask again
+                visible = case_ids if ob.fact in SCOPED else today_reads.readable_case_ids(conn, scope, case_ids)
                 kept = [p for p in pending if _pending_mine(p, principal, visible)]
                 status = "adempiuto" if not kept else ("scaduto" if due < today else "in_corso")
                 details = [p.detail + (f" (caso n. {p.case_id})" if p.case_id else "") for p in kept]

@@ -6,13 +6,16 @@ with its connection.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection
 
+from store.sql_in import among
 from store.tables import AppUser, Comune, Distretto, EnteGestore, PolicyVersion, Provider, SubAmbito
 from store.tables import District as DistrictRow
 from store.uow import Bind, reading
@@ -126,10 +129,28 @@ def providers(bind: Bind, *, by_name: bool = False) -> list[ProviderRow]:
         return [ProviderRow(r.codice, r.nome, r.email, tuple(r.comuni or ())) for r in conn.execute(q)]
 
 
-def provider_names(bind: Bind) -> dict[str, str]:
-    """{codice: nome} of the accredited providers."""
+def providers_serving(bind: Bind, comune_istat: str) -> list[tuple[str, str]]:
+    """(codice, nome) by name of the providers serving `comune_istat`. PostgreSQL answers it (`comuni @> [istat]`):
+    a case page's provider select read and decoded every provider's comuni, ~1,300 in a district of 100,000 cases."""
+    t = provider_t.c
+    q = sa.select(t.codice, t.nome, t.comuni).order_by(t.nome)
     with reading(bind) as conn:
-        return {r.codice: r.nome for r in conn.execute(sa.select(provider_t.c.codice, provider_t.c.nome))}
+        if conn.dialect.name == "postgresql":
+            q = q.with_only_columns(t.codice, t.nome).where(sa.type_coerce(t.comuni, JSONB).contains([comune_istat]))
+            return [(r.codice, r.nome) for r in conn.execute(q)]
+        return [(r.codice, r.nome) for r in conn.execute(q) if comune_istat in (r.comuni or ())]
+
+
+def provider_names(bind: Bind, codes: Iterable[str | None] | None = None) -> dict[str, str]:
+    """{codice: nome} of the accredited providers (`codes`: of those only; a page names one or two of ~1,300)."""
+    q = sa.select(provider_t.c.codice, provider_t.c.nome)
+    if codes is not None:
+        wanted = sorted({c for c in codes if c})
+        if not wanted:
+            return {}
+        q = q.where(among(provider_t.c.codice, wanted))
+    with reading(bind) as conn:
+        return {r.codice: r.nome for r in conn.execute(q)}
 
 
 def has_provider(bind: Bind, codice: str | None) -> bool:

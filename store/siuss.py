@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from store.tables import case_t, person_t, siuss_flow_t, siuss_item_t, transition_t
+from store.tables import case_t, person_merge_t, person_t, siuss_flow_t, siuss_item_t, siuss_pending_t, transition_t
 
 f, i = siuss_flow_t, siuss_item_t
 EXPORT_LOCK = 0x51055  # the advisory lock key of SIUSS exports (PostgreSQL)
@@ -20,15 +20,17 @@ ID_CHUNK = 10_000
 
 
 def benefit_steps(conn: Connection, case_type: str, transitions: Iterable[str], up_to: date,
-                  register: tuple[str, str, str] | None = None, ambito: str | None = None) -> list[tuple[Any, list]]:
+                  register: tuple[str, str, str] | None = None, ambito: str | None = None,
+                  case_ids: Iterable[int] | None = None) -> list[tuple[Any, list]]:
     """[(case row with its person, [its steps among `transitions` effective by `up_to`, in order])] for the cases
     of `case_type` with a person that took a step among `transitions` by then. Of the `register` steps
     (transition, month key, hours key: a monthly visit register holds every visit) only those two keys are read,
-    in SQL. `ambito`: only that Ambito's cases."""
+    in SQL. `ambito`: only that Ambito's cases; `case_ids`: only those cases (at most ID_CHUNK)."""
     c, t, p = case_t.c, transition_t.c, person_t.c
     names = sorted(set(transitions) - ({register[0]} if register else set()))
     where = (c.case_type == case_type, c.person_id.is_not(None), t.effective_on <= up_to,
-             *([c.ambito_code == ambito] if ambito else []))
+             *([c.ambito_code == ambito] if ambito else []),
+             *([c.id.in_(sorted(set(case_ids)))] if case_ids is not None else []))
     q = (sa.select(t.case_id, t.seq, t.transition, t.effective_on, t.data).join(case_t, c.id == t.case_id)
          .where(*where, t.transition.in_(names)))
     rows = [(r.case_id, r.seq, r.transition, r.effective_on, r.data or {}) for r in conn.execute(q)]
@@ -60,11 +62,16 @@ def lock_exports(conn: Connection) -> None:
         conn.execute(sa.delete(f).where(sa.false()))
 
 
-def last_sent(conn: Connection) -> dict[int, dict[str, Any]]:
-    """{case id: {operation, attributes, flow}} of the latest item sent for each case."""
-    latest = sa.select(sa.func.max(i.c.id)).group_by(i.c.case_id).scalar_subquery()
+def last_sent(conn: Connection, case_ids: Iterable[int] | None = None) -> dict[int, dict[str, Any]]:
+    """{case id: {operation, attributes, flow}} of the latest item sent for each case (`case_ids`: of those)."""
+    ids = sorted(set(case_ids)) if case_ids is not None else None
+    if ids is not None and len(ids) > ID_CHUNK:
+        return {k: v for n in range(0, len(ids), ID_CHUNK) for k, v in last_sent(conn, ids[n:n + ID_CHUNK]).items()}
+    latest = sa.select(sa.func.max(i.c.id)).group_by(i.c.case_id)
+    if ids is not None:
+        latest = latest.where(i.c.case_id.in_(ids))
     rows = conn.execute(sa.select(i.c.case_id, i.c.operation, i.c.attributes, f.c.name)
-                        .join(f, f.c.id == i.c.flow_id).where(i.c.id.in_(latest))).all()
+                        .join(f, f.c.id == i.c.flow_id).where(i.c.id.in_(latest.scalar_subquery()))).all()
     return {r.case_id: {"operation": r.operation, "attributes": r.attributes, "flow": r.name} for r in rows}
 
 
@@ -117,3 +124,39 @@ def record_outcome(conn: Connection, item_id: int, values: dict[str, Any]) -> No
 def items_of_case(conn: Connection, case_id: int) -> list[Any]:
     return conn.execute(sa.select(i, f.c.name.label("flow_name"), f.c.period).join(f, f.c.id == i.c.flow_id)
                         .where(i.c.case_id == case_id).order_by(i.c.id)).all()
+
+
+# ----------------------------------------------------------------------------- the obligation's kept answer
+
+def marks(conn: Connection) -> tuple[int, int, int]:
+    """(last step id, last flow item id, last person merge id): what a computation of the pending benefits saw.
+    Steps and items are append-only; a codice fiscale changes only with a merge (services/person.py)."""
+    one = lambda col: conn.execute(sa.select(sa.func.coalesce(sa.func.max(col), 0))).scalar_one()  # noqa: E731
+    return one(transition_t.c.id), one(i.c.id), one(person_merge_t.c.id)
+
+
+def touched_since(conn: Connection, case_types: Iterable[str], ambito: str | None,
+                  seen: tuple[int, int, int]) -> set[int]:
+    """The cases of `case_types` (in `ambito`) whose SIUSS answer may differ from what a computation that saw
+    `seen` (see `marks`) found: a step, a flow item or a merge of their person after it (index range scans)."""
+    c, t = case_t.c, transition_t.c
+    types = sorted(set(case_types))
+    in_scope = (c.case_type.in_(types), *([c.ambito_code == ambito] if ambito else []))
+    q = sa.union(
+        sa.select(t.case_id).join(case_t, c.id == t.case_id).where(t.id > seen[0], *in_scope),
+        sa.select(i.c.case_id).join(case_t, c.id == i.c.case_id).where(i.c.id > seen[1], *in_scope),
+        sa.select(c.id).join(person_merge_t, person_merge_t.c.into_person_id == c.person_id)
+        .where(person_merge_t.c.id > seen[2], *in_scope))
+    return set(conn.execute(q).scalars())
+
+
+def kept_pending(conn: Connection, ambito: str, up_to: date) -> Any | None:
+    s = siuss_pending_t.c
+    return conn.execute(sa.select(siuss_pending_t).where(s.ambito_code == ambito, s.up_to == up_to)).first()
+
+
+def keep_pending(conn: Connection, values: dict[str, Any]) -> None:
+    """Replace the kept answer for (Ambito, up_to) (one row a month per Ambito)."""
+    s = siuss_pending_t.c
+    conn.execute(siuss_pending_t.delete().where(s.ambito_code == values["ambito_code"], s.up_to == values["up_to"]))
+    conn.execute(siuss_pending_t.insert(), values)

@@ -355,8 +355,8 @@ diary_entry_t = DiaryEntry.__table__
 
 # the casework tables (hand-over, documents, import, SIUSS) live in store/tables_casework.py; re-exported here
 from store.tables_casework import (  # noqa: E402,F401
-    CaseDocument, CaseImport, Deputyship, SiussFlow, SiussItem, case_document_t, case_import_t, deputyship_t,
-    siuss_flow_t, siuss_item_t,
+    CaseDocument, CaseImport, Deputyship, SiussFlow, SiussItem, SiussPending, case_document_t, case_import_t,
+    deputyship_t, siuss_flow_t, siuss_item_t, siuss_pending_t,
 )
 from store.tables_jobs import (  # noqa: E402,F401
     AmbitoTallySnapshot, JobPartition, ambito_tally_snapshot_t, job_partition_t,

@@ -124,3 +124,26 @@ class SiussItem(SQLModel, table=True):
 
 
 siuss_item_t = SiussItem.__table__
+
+
+class SiussPending(SQLModel, table=True):
+    """The benefits INPS does not know yet as of `up_to` (the month before the SIUSS obligation's due date), for
+    one Ambito ('' : the whole instance), as a full computation found them: the cases to send, and what it had
+    seen (the last step, flow item and person merge ids, the digest of the Ambito's CodicePrestazione table).
+    A reader adds only what changed since those marks (services/siuss.pending_cases): never a stale answer.
+    Written by the nightly obligations check; can be dropped at any time (the next reader computes in full)."""
+
+    __tablename__ = "siuss_pending"
+    __table_args__ = (sa.UniqueConstraint("ambito_code", "up_to", name="uq_siuss_pending"),)
+    id: int | None = Field(default=None, primary_key=True)
+    ambito_code: str = Field(max_length=40)
+    up_to: date
+    computed_at: datetime = Field(sa_type=UTCDateTime)
+    transition_mark: int
+    item_mark: int
+    merge_mark: int
+    codes_digest: str = Field(max_length=64)
+    case_ids: list[int] = Field(default_factory=list, sa_type=JSONType)
+
+
+siuss_pending_t = SiussPending.__table__

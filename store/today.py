@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from store.sql_in import among
 from store.tables import Comune, case_t, deadline_t, person_t, reminder_log_t
 from store.uow import Bind, reading
 
@@ -93,10 +94,15 @@ def statutory_breaches(bind: Bind, scope: sa.ColumnElement[bool], *, username: s
 
 
 def readable_case_ids(bind: Bind, scope: sa.ColumnElement[bool], ids: Iterable[int], chunk: int = 1000) -> set[int]:
-    """Which of `ids` are within `scope` (in chunks: a year-end ISEE list can hold many thousand cases)."""
+    """Which of `ids` are within `scope` (in chunks: a year-end ISEE list can hold many thousand cases). The ids
+    go as one array (`among`): as an IN list of a bound parameter each, SQLAlchemy rendered and psycopg parsed
+    a statement of ~1,700 parameters on every view of a worker's Oggi at 100,000 cases."""
     ordered, visible = sorted(ids), set()
+    if not ordered:
+        return visible
     with reading(bind) as conn:
-        for i in range(0, len(ordered), chunk):
-            visible.update(conn.execute(sa.select(case_t.c.id).where(case_t.c.id.in_(ordered[i:i + chunk]),
-                                                                     scope)).scalars())
+        step = chunk * 10 if conn.dialect.name == "postgresql" else chunk  # SQLite: one parameter per id
+        for i in range(0, len(ordered), step):
+            visible.update(conn.execute(sa.select(case_t.c.id).where(among(case_t.c.id, ordered[i:i + step]),
+                                                                     scope)).scalars().all())
     return visible

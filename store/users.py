@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from store.auth_tables import user_credential_t, user_identity_t
+from store.sql_in import among
 from store.tables import AppUser, Comune, District
 from store.uow import Bind, reading
 
@@ -77,7 +78,7 @@ def full_names(bind: Bind, usernames: Iterable[str]) -> dict[str, str]:
         return {}
     with reading(bind) as conn:
         rows = conn.execute(sa.select(user_t.c.username, user_t.c.full_name)
-                            .where(user_t.c.username.in_(wanted))).all()
+                            .where(among(user_t.c.username, wanted))).all()  # one array: Oggi names ~240
     return {r.username: r.full_name or r.username for r in rows}
 
 

@@ -31,7 +31,7 @@ def case_summary_pdf(svc: Any, principal: Any, case_id: int) -> bytes:
     entries = read_entries(svc.engine, principal, case_id, now=now, policy=svc.scoped.policy, context=CONTEXT)
     names = case_pages.display_names(svc.engine, [*people_named(wf, detail["storia"], detail["assegnatario"]),
                                                   *(e["autore"] for e in entries)])
-    providers = case_pages.provider_names(svc.engine)
+    providers = case_pages.provider_names(svc.engine, case_pages.providers_named(detail))
     for e in entries:
         e["autore_nome"] = names.get(e["autore"], e["autore"])
     html = env.get_template("pdf/riepilogo_caso.html").render(

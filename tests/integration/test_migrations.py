@@ -40,7 +40,9 @@ def test_upgrade_from_empty_then_one_step_down_and_up_again(tmp_path):
     assert {"web_session", "audit_head", "person_discrepancy", "health_data", "diary_entry", "person_merge",
             "case_document", "deputyship", "case_import", "distretto", "ente_gestore"} <= tables(url)
     assert SIUSS_TABLES <= tables(url)
-    assert {"job_partition", "ambito_tally_snapshot"} <= tables(url)
+    assert {"job_partition", "ambito_tally_snapshot", "siuss_pending"} <= tables(url)
+    downgrade(url, "-1")  # 0021_siuss_pending: the SIUSS obligation's kept count (derived: recomputed on demand)
+    assert "siuss_pending" not in tables(url) and "job_partition" in tables(url)
     downgrade(url, "-1")  # 0020_job_partitions: the nightly jobs' claims and per-Ambito tallies go
     assert not ({"job_partition", "ambito_tally_snapshot"} & tables(url)) and "distretto" in tables(url)
     downgrade(url, "-1")  # 0019_user_ente: the users' managing body

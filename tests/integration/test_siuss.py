@@ -20,7 +20,7 @@ from services.demo import generate_demo
 from services.diary import read_entries
 from services.access import principal_for
 from services.setup import init_database
-from services.siuss import export, flows_view, pending, record_outcomes
+from services.siuss import export, flows_view, keep_pending, pending, pending_cases, record_outcomes
 from services.siuss_xml import SCHEMAS
 from store.db import make_engine
 from store.tables import AppUser, case_t, siuss_flow_t, siuss_item_t
@@ -74,14 +74,29 @@ def fna_disbursing(engine) -> list[int]:
                                  .order_by(case_t.c.id)).scalars())
 
 
-def obligation_pending(conn) -> list:
-    """The district calendar's «invio_siuss» occurrence due on 15/12/2026 (November's benefits), as pending."""
+def obligation_pending(conn, ambito: str | None = None) -> list:
+    """The district calendar's «invio_siuss» occurrence due on 15/12/2026 (November's benefits), as pending for
+    `ambito`'s office (None: the whole instance)."""
     from config.obligation_files import load_obligations
     from services.directory import Directory
     from services.obligations import pending_for
 
     ob = next(o for o in load_obligations() if o.code == "invio_siuss")
-    return pending_for(conn, Directory(conn), ob, date(2026, 12, 15), date(2026, 12, 10))
+    return pending_for(conn, Directory(conn), ob, date(2026, 12, 15), date(2026, 12, 10), ambito=ambito)
+
+
+def counted(found: list) -> int:
+    """The number the obligation's line gives («N prestazioni non ancora inviate ...»), 0 when none is pending."""
+    return int(found[0].detail.split()[0]) if found else 0
+
+
+def elsewhere(engine, case_id: int, ambito: str | None):
+    """Move a case to another Ambito (`ambito`; None: back to its own), returning its own Ambito."""
+    with engine.begin() as conn:
+        own = conn.execute(sa.select(case_t.c.ambito_code).where(case_t.c.id == case_id)).scalar_one()
+        if ambito is not None:
+            conn.execute(case_t.update().where(case_t.c.id == case_id).values(ambito_code=ambito))
+    return own
 
 
 def items(engine, flow_id: int) -> list:
@@ -106,6 +121,10 @@ def year(demo):
     with engine.connect() as conn:
         sent = {r.case_id: r for r in conn.execute(sa.select(siuss_item_t)
                                                      .where(siuss_item_t.c.case_id.in_([first, second])))}
+    november_end = date(2026, 11, 30)
+    home = elsewhere(engine, first, None)
+    # the night, for the instance and for the Ambito, before the two steps below: they come after its marks
+    kept = keep_pending(engine, november_end), keep_pending(engine, november_end, home)
     service = CaseService(engine, clock=lambda: at(TODAY))
     system = Actor("sistema", Role.SYSTEM)
     start = date.fromisoformat(sent[second].attributes["DataInizioPrestazione"])
@@ -116,12 +135,26 @@ def year(demo):
     with reading(engine) as conn:
         due = {c.case_id for c in pending(conn, date(2026, 11, 30))}
         calendar_before = obligation_pending(conn)
+        kept_then_touched = pending_cases(conn, november_end)
+    elsewhere(engine, first, "altro_ambito")
+    try:
+        with reading(engine) as conn:
+            by_ambito = {"home_full": {c.case_id for c in pending(conn, november_end, ambito=home)},
+                         "home_kept": pending_cases(conn, november_end, home),
+                         "home_calendar": obligation_pending(conn, home),
+                         "other_full": {c.case_id for c in pending(conn, november_end, ambito="altro_ambito")},
+                         "other_calendar": obligation_pending(conn, "altro_ambito")}
+    finally:
+        with engine.begin() as conn:
+            conn.execute(case_t.update().where(case_t.c.id == first).values(ambito_code=home))
     november = export(engine, office, "2026-11", now=at(date(2026, 12, 2)), operator_cf=OPERATOR)
     november_again = export(engine, office, "2026-11", now=at(date(2026, 12, 3)), operator_cf=OPERATOR)
     with reading(engine) as conn:
         left = pending(conn, date(2026, 11, 30))
         calendar_after = obligation_pending(conn)
-    return {"calendar_before": calendar_before, "calendar_after": calendar_after, "flows": flows, "reruns": reruns, "first": first, "second": second, "sent": sent, "due": due,
+    return {"calendar_before": calendar_before, "calendar_after": calendar_after, "flows": flows, "reruns": reruns,
+            "first": first, "second": second, "sent": sent, "due": due, "kept": kept,
+            "kept_then_touched": kept_then_touched, "by_ambito": by_ambito,
             "november": november, "november_again": november_again, "left": left}
 
 
@@ -246,3 +279,20 @@ def test_the_cli_exports_lists_and_records_outcomes_in_json_and_refuses_a_social
         finally:
             cached_engine.cache_clear()
             get_settings.cache_clear()
+
+
+def test_the_obligations_count_is_the_number_of_benefits_pending_even_after_steps_recorded_since_the_night(year):
+    """The night kept November's answer before the two FNA benefits ended: the calendar reads it plus the cases
+    touched since, and counts exactly what the full computation finds (the two ended benefits included)."""
+    assert {year["first"], year["second"]} & year["due"]
+    assert year["kept_then_touched"] == sorted(year["due"])
+    assert counted(year["calendar_before"]) == len(year["due"])
+
+
+def test_another_ambitos_benefits_do_not_count_in_an_offices_obligation(year):
+    """A benefit case moved to another Ambito leaves the office's count and is that Ambito's alone."""
+    found = year["by_ambito"]
+    assert year["first"] in year["due"] and year["first"] not in found["home_full"]
+    assert found["home_kept"] == sorted(found["home_full"]) and found["home_full"] == year["due"] - {year["first"]}
+    assert counted(found["home_calendar"]) == len(year["due"]) - 1
+    assert found["other_full"] == {year["first"]} and counted(found["other_calendar"]) == 1

@@ -322,7 +322,7 @@ def _case_context(request: Request, user: CurrentUser, case_id: int, *, failed: 
     eseguita = request.query_params.get("eseguita")
     done = wf.transition(eseguita).label if eseguita and wf.transition(eseguita) else None
     names = case_pages.display_names(svc.engine, people_named(wf, detail["storia"], detail["assegnatario"]))
-    providers = case_pages.provider_names(svc.engine)
+    providers = case_pages.provider_names(svc.engine, case_pages.providers_named(detail))
     storia = history(wf, detail["storia"], names, providers)
     documents = documents_context(svc, user, case_id)
     return diary_context(svc, user, case_id, storia, values=diary_values, errors=diary_errors) | documents | \
