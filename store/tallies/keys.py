@@ -8,19 +8,26 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from domain.indicators import DISTRICT, age_band
-from store.tables import Comune, case_t
+from store.ambito_filter import case_in_ambito
+from store.tables import Comune, case_t, transition_t
 
 comune_t = Comune.__table__
 
 
 def in_ambito(period: Any) -> Any:
-    """The condition over `case_file` bounding the tallies to `period.ambito` (true when none): its comuni, and
-    the cases placed in no comune for the default Ambito, as domain.conditions.InUserAmbito says."""
-    a = period.ambito
-    if a is None:
-        return sa.true()
-    placed = case_t.c.comune_istat.in_(sorted(a.comuni)) if a.comuni else sa.false()
-    return sa.or_(placed, case_t.c.comune_istat.is_(None)) if a.default else placed
+    """The condition over `case_file` bounding the tallies to `period.ambito` (true when none): the case's own
+    Ambito, `case_file.ambito_code` (store/ambito_filter.py, as the access module, the sweep and the obligations
+    say it), read through the indexes that lead with it."""
+    return case_in_ambito(period.ambito)
+
+
+def ambito_steps(period: Any, steps: Any = transition_t) -> Any:
+    """`steps` (case_transition or an alias) joined to their case when the tallies are one Ambito's, so that an
+    aggregate over the history reads only that Ambito's cases' rows (through the `(case_id, seq)` index) before it
+    groups; the history alone for the whole instance. Pair with `in_ambito(period)` in the WHERE."""
+    if period.ambito is None:
+        return steps
+    return steps.join(case_t, case_t.c.id == steps.c.case_id)
 
 
 def key_sql(by: str):
