@@ -87,25 +87,50 @@ def test_one_ambito_s_tallies_are_unchanged_when_another_ambito_s_history_grows(
     assert referred(tallies(cremasco_year_and_lodi, None)) == 7  # the instance's: both Ambiti's
 
 
+def statements_of(engine, work) -> list[str]:
+    statements: list[str] = []
+
+    def note(conn, cursor, statement, parameters, context, executemany):
+        statements.append(" ".join(statement.split()))
+
+    sa.event.listen(engine, "before_cursor_execute", note)
+    try:
+        work()
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", note)
+    return statements
+
+
 def test_the_cases_per_state_of_an_ambito_group_only_that_ambito_s_steps(cremasco_year_and_lodi, service):
     """The backlog's "latest step as of" aggregate (GROUP BY case_id over case_transition) carries the Ambito's
     condition inside it, before the grouping, not only on the outer query that joins its result."""
     grow_lodi_history(service)
     lodi = principal_for(cremasco_year_and_lodi, "udp.lodi").ambito
-    statements: list[str] = []
-
-    def note(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    sa.event.listen(cremasco_year_and_lodi, "before_cursor_execute", note)
-    try:
-        body = compute_tallies(cremasco_year_and_lodi, year=2026, as_of=AS_OF, settings=EVERYONE, ambito=lodi)
-    finally:
-        sa.event.remove(cremasco_year_and_lodi, "before_cursor_execute", note)
+    body = {}
+    statements = statements_of(cremasco_year_and_lodi, lambda: body.update(compute_tallies(
+        cremasco_year_and_lodi, year=2026, as_of=AS_OF, settings=EVERYONE, ambito=lodi)))
     grouped = [m.group(0) for s in statements
                for m in re.finditer(r"\(SELECT case_transition\.case_id[^,]*, max\(case_transition\.seq\).*?"
-                                    r"GROUP BY case_transition\.case_id", s, re.S)]
+                                    r"GROUP BY case_transition\.case_id", s)]
     assert grouped, "the backlog's latest-step aggregate was not issued"
     assert all("case_file.ambito_code" in g for g in grouped), grouped
     backlog = {(b["tipo_caso"], b["stato"]): b["valore"] for b in body["arretrato"]}
     assert backlog == {("patto", "ACTIVE"): 2}  # Lodi's: the interrupted one is terminal, Cremasco's not counted
+
+
+def test_every_read_of_the_history_for_an_ambito_names_that_ambito_s_cases_on_the_history_itself(
+        cremasco_year_and_lodi, service):
+    """Each statement scanning case_transition for one Ambito's tallies bounds case_transition.case_id to the
+    Ambito's case ids (`= ANY(ARRAY(...))` on PostgreSQL, so the planner reads them through the (case_id, seq)
+    index instead of hashing the whole history against the Ambito's cases; `IN (...)` elsewhere)."""
+    grow_lodi_history(service)
+    lodi = principal_for(cremasco_year_and_lodi, "udp.lodi").ambito
+    for by in BREAKDOWNS:
+        statements = statements_of(cremasco_year_and_lodi, lambda: compute_tallies(
+            cremasco_year_and_lodi, year=2026, as_of=AS_OF, by=by, settings=EVERYONE, ambito=lodi))
+        scans = [s for s in statements if re.search(r"FROM case_transition(?! AS started)\b", s)]
+        among = ("case_transition.case_id = ANY(ARRAY(SELECT ambito_case.id"
+                 if cremasco_year_and_lodi.dialect.name == "postgresql"
+                 else "case_transition.case_id IN (SELECT ambito_case.id")
+        assert len(scans) >= 5, (by, len(scans))  # measures, people, intervals, re-referrals, states
+        assert [s for s in scans if among not in s] == [], by
