@@ -134,3 +134,26 @@ def test_every_read_of_the_history_for_an_ambito_names_that_ambito_s_cases_on_th
                  else "case_transition.case_id IN (SELECT ambito_case.id")
         assert len(scans) >= 5, (by, len(scans))  # measures, people, intervals, re-referrals, states
         assert [s for s in scans if among not in s] == [], by
+
+
+def test_an_ambito_s_dashboard_reads_that_ambito_s_snapshot_of_the_day_once_the_night_stored_it(
+        cremasco_year_and_lodi, service):
+    """In an instance of several Ambiti, /cruscotto's tallies by sub-ambito come from the Ambito's own snapshot
+    (ambito_tally_snapshot, the night's per-Ambito tallies) when there is one for the day, as a one-Ambito
+    instance reads its snapshot; computed from the history otherwise; never another Ambito's."""
+    from services.dashboard import tallies_for
+    from services.tallies import materialise
+
+    engine = cremasco_year_and_lodi
+    grow_lodi_history(service)
+    lodi = principal_for(engine, "udp.lodi").ambito
+    cremasco = principal_for(engine, "udp.neri").ambito
+    live, stored = tallies_for(engine, year=2026, as_of=AS_OF, ambito=lodi)
+    assert not stored
+
+    materialise(engine, as_of=AS_OF, ambito="lodi")
+
+    body, stored = tallies_for(engine, year=2026, as_of=AS_OF, ambito=lodi)
+    assert stored and json.loads(json.dumps(body, default=str)) == json.loads(json.dumps(live, default=str))
+    assert not tallies_for(engine, year=2026, as_of=AS_OF, ambito=cremasco)[1]  # Lodi's snapshot is not Cremasco's
+    assert not tallies_for(engine, year=2026, as_of=date(2026, 11, 19), ambito=lodi)[1]  # another day: computed
