@@ -70,13 +70,14 @@ def snapshot(single_url: str, url: str) -> float:
     return seconds
 
 
-def compare(url: str, single_url: str, rounds: int, depth: int = 20, repeats: int = 2) -> dict:
+def compare(url: str, single_url: str, rounds: int, depth: int = 20, repeats: int = 2,
+            only: str | None = None) -> dict:
     data = {"region": prepare(url), "single": prepare(single_url)}
     data["snapshot_s"] = round(snapshot(single_url, url), 1)
     samples: dict[str, dict[tuple, dict]] = {"region": {}, "single": {}}
     for _ in range(repeats):
         for which, u in (("region", url), ("single", single_url)):
-            for row in run(u, data[which], rounds, depth):
+            for row in run(u, data[which], rounds, depth, only=only):
                 key = (row["role"], row["page"].split(" (")[0] if "caso" in row["page"] else row["page"])
                 got = samples[which].setdefault(key, {"page_s": [], "raw_s": [], "status": row["status"],
                                                       "queries": row["queries"]})
