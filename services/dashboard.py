@@ -155,15 +155,17 @@ def sub_ambiti(engine: Engine, principal: Principal | None = None) -> list[str]:
 def tallies_for(engine: Engine, *, year: int, as_of: date, ambito: Any = None,
                 by: str = "sub_ambito") -> tuple[dict[str, Any], bool]:
     """The tallies by sub-ambito (or `by`) as of `as_of` (of `ambito`'s cases, a domain.conditions.AmbitoScope):
-    the day's snapshot when the daily flow stored one and the instance holds one Ambito (the snapshot counts
-    them all, by sub-ambito)."""
-    if by != "sub_ambito" or (ambito is not None and len(reference.ambiti(engine)) > 1):
+    the day's snapshot when the daily flow stored one: the instance's when it holds one Ambito (it counts them
+    all), else the Ambito's own (ambito_tally_snapshot, written by the night's per-Ambito tallies)."""
+    per_ambito = ambito is not None and len(reference.ambiti(engine)) > 1
+    if by != "sub_ambito":
         return compute_tallies(engine, year=year, as_of=as_of, by=by, ambito=ambito), False
-    body = read_snapshot(engine, as_of=as_of)
+    body = read_snapshot(engine, as_of=as_of, ambito=ambito.code if per_ambito else None)
     stored = (body or {}).get("sub_ambito")
     if stored and stored.get("anno") == year and stored.get("al") == as_of.isoformat():
         return stored, True
-    return compute_tallies(engine, year=year, as_of=as_of, by="sub_ambito"), False
+    return compute_tallies(engine, year=year, as_of=as_of, by="sub_ambito",
+                           ambito=ambito if per_ambito else None), False
 
 
 def indicators_for(engine: Engine, principal: Principal, *, today: date, year: int,

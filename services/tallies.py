@@ -48,32 +48,59 @@ BY = ("sub_ambito", "comune", "type", "totale", "misura", "fascia_eta", "ente", 
 def compute_tallies(engine: Engine, *, year: int, as_of: date | None = None, by: str = "sub_ambito",
                     settings: TallySettings | None = None, ambito: Any = None) -> dict[str, Any]:
     """The year's tallies as of a day: of every case of the instance, or of one Ambito's (`ambito`, a
-    domain.conditions.AmbitoScope: its comuni, and the unplaced cases for the default Ambito)."""
-    if by not in BY:
-        raise ValueError(f"--by: valore non ammesso «{by}» (scegliere tra {', '.join(BY)})")
+    domain.conditions.AmbitoScope: the cases whose case_file.ambito_code is its code)."""
+    return _compute(engine, year=year, as_of=as_of, bys=(by,), settings=settings, ambito=ambito)[by]
+
+
+# PostgreSQL: the memory each sort or hash of the tallies may take before spilling to disk (SET LOCAL, the
+# tallies' own read only). With the server's default 4 MB an Ambito's history (~1M steps at region size) made
+# the bitmap of its steps lossy and its sorts external: Cremasco's tallies by sub-ambito took 14.6 s, 5.9 s with
+# this (bench/RESULTS.md, «Region ... h-region3»).
+TALLY_WORK_MEM = "64MB"
+
+
+def _compute(engine: Engine, *, year: int, as_of: date | None, bys: tuple[str, ...],
+             settings: TallySettings | None, ambito: Any) -> dict[str, dict[str, Any]]:
+    """compute_tallies for several breakdowns in one read: the parts no breakdown changes (the measures' cells at
+    the finest grain, the re-referral steps, the backlog, the state-to-state steps) are computed once."""
+    for by in bys:
+        if by not in BY:
+            raise ValueError(f"--by: valore non ammesso «{by}» (scegliere tra {', '.join(BY)})")
     settings = settings or _settings_of(engine, ambito)
     period = Period(year, as_of or min(date.today(), date(year, 12, 31)), ambito)
+    out: dict[str, dict[str, Any]] = {}
     with reading(engine) as conn:
-        names = reference.comune_keys(conn, by)
-        shares = population_shares(reference.comuni(conn)) if by == "sub_ambito" else {}
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql(f"SET LOCAL work_mem = '{TALLY_WORK_MEM}'")
         measures = all_measures()
         cells = _measure_cells(conn, measures, period)
-        people = _measure_people(conn, measures, period, by)
-        indicators = [with_area_targets(_indicator(m, cells[m.code], people.get(m.code), by, names, settings, period),
-                                        by=by, flow=_is_flow(m), cumulative=m.cumulative, shares=shares,
-                                        settings=settings, period=period)
-                      for m in measures]
-        indicators += [_rereferrals(conn, ct, rr, period, by, names, settings.threshold)
-                       for ct in all_case_types() for rr in ct.rereferrals]
-        by_code = {i["codice"]: i for i in indicators}
-        indicators += [with_area_targets(_ratio(r, by_code, settings, period), by=by, flow=False, cumulative=False,
-                                         shares=shares, settings=settings, period=period) for r in all_ratios()]
-        intervals = [_interval(conn, iv, period, by, names, settings.threshold) for iv in all_intervals()]
-        deadlines = _deadlines_met(conn, period, by, names, settings.threshold)
+        rereferral_steps: dict = {}
         backlog = _backlog(conn, period, settings.threshold)
         state_intervals = _state_intervals(conn, period, settings.threshold)
+        for by in bys:
+            out[by] = _one_breakdown(conn, by, period, settings, measures, cells, rereferral_steps, backlog,
+                                     state_intervals)
+    return out
+
+
+def _one_breakdown(conn, by: str, period: Period, settings: TallySettings, measures, cells, rereferral_steps: dict,
+                   backlog, state_intervals) -> dict[str, Any]:
+    names = reference.comune_keys(conn, by)
+    shares = population_shares(reference.comuni(conn)) if by == "sub_ambito" else {}
+    people = _measure_people(conn, measures, period, by)
+    indicators = [with_area_targets(_indicator(m, cells[m.code], people.get(m.code), by, names, settings, period),
+                                    by=by, flow=_is_flow(m), cumulative=m.cumulative, shares=shares,
+                                    settings=settings, period=period)
+                  for m in measures]
+    indicators += [_rereferrals(conn, ct, rr, period, by, names, settings.threshold, steps=rereferral_steps)
+                   for ct in all_case_types() for rr in ct.rereferrals]
+    by_code = {i["codice"]: i for i in indicators}
+    indicators += [with_area_targets(_ratio(r, by_code, settings, period), by=by, flow=False, cumulative=False,
+                                     shares=shares, settings=settings, period=period) for r in all_ratios()]
+    intervals = [_interval(conn, iv, period, by, names, settings.threshold) for iv in all_intervals()]
+    deadlines = _deadlines_met(conn, period, by, names, settings.threshold)
     return {
-        "anno": year, "al": period.as_of.isoformat(), "per": by, "soglia_riservatezza": settings.threshold,
+        "anno": period.year, "al": period.as_of.isoformat(), "per": by, "soglia_riservatezza": settings.threshold,
         "indicatori": indicators, "intervalli": intervals, "scadenze": deadlines, "arretrato": backlog,
         "intervalli_stati": state_intervals,
     }
@@ -161,7 +188,7 @@ SNAPSHOT_BREAKDOWNS = ("sub_ambito", "comune", "type")
 
 
 def snapshot_body(engine: Engine, as_of: date) -> dict[str, Any]:
-    return {by: compute_tallies(engine, year=as_of.year, as_of=as_of, by=by) for by in SNAPSHOT_BREAKDOWNS}
+    return _compute(engine, year=as_of.year, as_of=as_of, bys=SNAPSHOT_BREAKDOWNS, settings=None, ambito=None)
 
 
 def materialise(engine: Engine, *, as_of: date, ambito: str | None = None) -> dict[str, Any]:
@@ -175,8 +202,7 @@ def materialise(engine: Engine, *, as_of: date, ambito: str | None = None) -> di
     from services.sweep import ambito_dir_of, ambito_scope_of
 
     scope, settings = ambito_scope_of(engine, ambito), load_tally_settings(ambito_dir=ambito_dir_of(engine, ambito))
-    body = {by: compute_tallies(engine, year=as_of.year, as_of=as_of, by=by, settings=settings, ambito=scope)
-            for by in SNAPSHOT_BREAKDOWNS}
+    body = _compute(engine, year=as_of.year, as_of=as_of, bys=SNAPSHOT_BREAKDOWNS, settings=settings, ambito=scope)
     with writing(engine) as conn:
         snapshots.replace_ambito(conn, ambito, as_of, body)
     return body

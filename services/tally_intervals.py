@@ -40,11 +40,17 @@ def _interval(conn: Connection, iv: Interval, period: Period, by: str, names, th
 # ------------------------------------------------------------------------------------ re-referrals, state steps
 
 
-def _rereferrals(conn: Connection, ct, rr, period: Period, by: str, names, threshold: int) -> dict[str, Any]:
+def _rereferrals(conn: Connection, ct, rr, period: Period, by: str, names, threshold: int,
+                steps: dict | None = None) -> dict[str, Any]:
     """`rr.transition` steps of a case type (e.g. referrals for a patto) in the period, of people who had one in
     the `rr.days` before: each step is paired with the person's previous one in SQL (lag), and only those with
-    one come back."""
-    rows = store.rereferral_steps(conn, ct.case_type, rr.transition, rr.days, period)
+    one come back. `steps`: the rows already read for another breakdown of the same period, kept there."""
+    known = (ct.case_type, rr.transition, rr.days)
+    rows = steps.get(known) if steps is not None else None
+    if rows is None:
+        rows = store.rereferral_steps(conn, ct.case_type, rr.transition, rr.days, period)
+        if steps is not None:
+            steps[known] = rows
     groups: dict[str, list] = defaultdict(lambda: [0, set()])
     for r in rows:
         if (r.effective_on - r.previous).days <= rr.days:

@@ -34,6 +34,7 @@ def main() -> None:
     p.add_argument("--rounds", type=int, default=8)
     p.add_argument("--repeats", type=int, default=2)
     p.add_argument("--depth", type=int, default=20, help="«Pagina successiva» links followed for the deep page")
+    p.add_argument("--only", default=None, help="only the pages whose role, label or url contain this")
     n = sub.add_parser("night", help="sweep + obligations + tallies per Ambito with N worker processes")
     n.add_argument("--url", default=DEFAULT_URL)
     n.add_argument("--workers", type=int, nargs="+", default=[1, 2])
@@ -63,7 +64,8 @@ def main() -> None:
     elif args.cmd == "pages":
         from bench.region.pages import compare
 
-        out = compare(args.url, args.single_url, args.rounds, depth=args.depth, repeats=args.repeats)
+        out = compare(args.url, args.single_url, args.rounds, depth=args.depth, repeats=args.repeats,
+                      only=args.only)
         print(json.dumps(out["data"]))
         for r in out["rows"]:
             print(json.dumps(r, default=str))

@@ -39,8 +39,9 @@ def prepare(url: str) -> dict:
 
 
 def snapshot(single_url: str, url: str) -> float:
-    """Today's tally snapshot, materialised in the one-Ambito instance and copied into the region (the night
-    writes it; /cruscotto only reads it, so both read the same body). Seconds to materialise it."""
+    """Today's tally snapshot, materialised in the one-Ambito instance and copied into the region's instance
+    snapshot, and Cremasco's own snapshot materialised in the region (the night writes them; /cruscotto only
+    reads its Ambito's, so both sides read a stored body). Seconds to materialise the one-Ambito one."""
     import time
     from datetime import date
 
@@ -61,16 +62,22 @@ def snapshot(single_url: str, url: str) -> float:
         dst.execute("DELETE FROM tally_snapshot WHERE as_of = %s", (as_of,))
         dst.execute("INSERT INTO tally_snapshot (as_of, computed_at, body) VALUES (%s, %s, %s)",
                     (as_of, computed_at, Jsonb(body)))
+    # the region's /cruscotto reads Cremasco's own snapshot (services/dashboard.tallies_for, several Ambiti): the
+    # night writes it with the per-Ambito tallies; here written for today
+    engine = make_engine(url)
+    materialise(engine, as_of=date.today(), ambito="cremasco")
+    engine.dispose()
     return seconds
 
 
-def compare(url: str, single_url: str, rounds: int, depth: int = 20, repeats: int = 2) -> dict:
+def compare(url: str, single_url: str, rounds: int, depth: int = 20, repeats: int = 2,
+            only: str | None = None) -> dict:
     data = {"region": prepare(url), "single": prepare(single_url)}
     data["snapshot_s"] = round(snapshot(single_url, url), 1)
     samples: dict[str, dict[tuple, dict]] = {"region": {}, "single": {}}
     for _ in range(repeats):
         for which, u in (("region", url), ("single", single_url)):
-            for row in run(u, data[which], rounds, depth):
+            for row in run(u, data[which], rounds, depth, only=only):
                 key = (row["role"], row["page"].split(" (")[0] if "caso" in row["page"] else row["page"])
                 got = samples[which].setdefault(key, {"page_s": [], "raw_s": [], "status": row["status"],
                                                       "queries": row["queries"]})

@@ -10,7 +10,7 @@ from sqlalchemy.engine import Connection
 
 from domain.indicators import Period
 from store.tables import case_t, deadline_t, transition_t
-from store.tallies.keys import by_key, comune_t, in_ambito, key_sql
+from store.tallies.keys import ambito_steps, by_key, comune_t, in_ambito, key_sql, steps_in_ambito
 
 
 def _chosen(series: dict[str, str]):
@@ -46,7 +46,9 @@ def states_as_of(conn: Connection, period: Period) -> list[Any]:
     """(case_type, to_state, n, people) of the cases per state as of the day, from each case's last step
     effective and recorded by then."""
     last = (sa.select(transition_t.c.case_id, sa.func.max(transition_t.c.seq).label("seq"))
-            .where(transition_t.c.effective_on <= period.as_of, transition_t.c.recorded_at < period.recorded_before)
+            .select_from(ambito_steps(period))  # one Ambito's: its cases' steps only, before grouping
+            .where(transition_t.c.effective_on <= period.as_of, transition_t.c.recorded_at < period.recorded_before,
+                   in_ambito(period), steps_in_ambito(period))
             .group_by(transition_t.c.case_id).subquery())
     return conn.execute(
         sa.select(case_t.c.case_type, transition_t.c.to_state, sa.func.count().label("n"),

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection
 from domain.indicators import Interval, Period, percentile
 from domain.registry import get_workflow
 from store.tables import case_t, transition_t
-from store.tallies.keys import comune_t, in_ambito, key_sql
+from store.tallies.keys import comune_t, in_ambito, key_sql, steps_in_ambito
 from store.tallies.keys import key as _key
 
 # ------------------------------------------------------------------------------------ intervals
@@ -36,7 +36,8 @@ def _interval_rows_where(iv: Interval, suspended: set[str], period: Period) -> l
     steps = transition_t.c.transition.in_(iv.start + iv.end)
     if suspended:
         steps = sa.or_(steps, transition_t.c.to_state.in_(suspended), transition_t.c.from_state.in_(suspended))
-    return [case_t.c.case_type == iv.case_type, in_ambito(period), transition_t.c.effective_on <= period.end,
+    return [case_t.c.case_type == iv.case_type, in_ambito(period), steps_in_ambito(period),
+            transition_t.c.effective_on <= period.end,
             transition_t.c.recorded_at < period.recorded_before, steps]
 
 
@@ -178,6 +179,7 @@ def rereferral_steps(conn: Connection, case_type: str, transition: str, days: in
         .select_from(transition_t.join(case_t, case_t.c.id == transition_t.c.case_id)
                      .outerjoin(comune_t, comune_t.c.istat == case_t.c.comune_istat))
         .where(case_t.c.case_type == case_type, transition_t.c.transition == transition, in_ambito(period),
+               steps_in_ambito(period),
                transition_t.c.effective_on >= period.start - timedelta(days=days),
                transition_t.c.effective_on <= period.end, transition_t.c.recorded_at < period.recorded_before)
         .subquery()
@@ -195,7 +197,7 @@ def state_steps(conn: Connection, period: Period) -> dict[tuple, tuple]:
                        transition_t.c.effective_on, previous.label("previous"), case_t.c.person_id)
              .select_from(transition_t.join(case_t, case_t.c.id == transition_t.c.case_id))
              .where(transition_t.c.effective_on <= period.end, transition_t.c.recorded_at < period.recorded_before,
-                    in_ambito(period))
+                    in_ambito(period), steps_in_ambito(period))
              .subquery())
     keys = (steps.c.case_type, steps.c.from_state, steps.c.to_state)
     where = (steps.c.previous.isnot(None), steps.c.effective_on >= period.start)

@@ -6,21 +6,68 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from domain.indicators import DISTRICT, age_band
-from store.tables import Comune, case_t
+from store.ambito_filter import case_in_ambito
+from store.tables import Comune, case_t, transition_t
 
 comune_t = Comune.__table__
 
 
 def in_ambito(period: Any) -> Any:
-    """The condition over `case_file` bounding the tallies to `period.ambito` (true when none): its comuni, and
-    the cases placed in no comune for the default Ambito, as domain.conditions.InUserAmbito says."""
-    a = period.ambito
-    if a is None:
+    """The condition over `case_file` bounding the tallies to `period.ambito` (true when none): the case's own
+    Ambito, `case_file.ambito_code` (store/ambito_filter.py, as the access module, the sweep and the obligations
+    say it), read through the indexes that lead with it."""
+    return case_in_ambito(period.ambito)
+
+
+def ambito_steps(period: Any, steps: Any = transition_t) -> Any:
+    """`steps` (case_transition or an alias) joined to their case when the tallies are one Ambito's, so that an
+    aggregate over the history groups only that Ambito's cases' rows; the history alone for the whole instance.
+    Pair with `in_ambito(period)` and `steps_in_ambito(period, steps)` in the WHERE."""
+    if period.ambito is None:
+        return steps
+    return steps.join(case_t, case_t.c.id == steps.c.case_id)
+
+
+def steps_in_ambito(period: Any, steps: Any = transition_t) -> Any:
+    """The condition over case_transition (or an alias) bounding the steps to `period.ambito`'s cases (true when
+    none), stated on the history itself so that PostgreSQL reads them through the `(case_id, seq)` index: the
+    Ambito's case ids as one array (`case_id = ANY(ARRAY(SELECT ...))`), never a hash join against a scan of the
+    whole history (30M rows at region size: the planner chose that for a join on case_file.ambito_code alone).
+    Elsewhere `case_id IN (SELECT ...)`. The same cases as `in_ambito(period)`."""
+    if period.ambito is None:
         return sa.true()
-    placed = case_t.c.comune_istat.in_(sorted(a.comuni)) if a.comuni else sa.false()
-    return sa.or_(placed, case_t.c.comune_istat.is_(None)) if a.default else placed
+    ambito_case = case_t.alias("ambito_case")
+    ids = (sa.select(ambito_case.c.id).where(ambito_case.c.ambito_code == period.ambito.code)
+           .correlate(None).scalar_subquery())
+    return _CaseIdAmong(steps.c.case_id, ids)
+
+
+class _CaseIdAmong(ColumnElement):
+    """`column` among the ids `ids` (a scalar subquery) returns: `= ANY(ARRAY(...))` on PostgreSQL (an array of
+    unknown length, estimated small: an index path), `IN (...)` elsewhere."""
+
+    inherit_cache = True
+    type = sa.Boolean()
+    _traverse_internals = [("column", InternalTraversal.dp_clauseelement),
+                           ("ids", InternalTraversal.dp_clauseelement)]
+
+    def __init__(self, column: Any, ids: Any) -> None:
+        self.column, self.ids = column, ids
+
+
+@compiles(_CaseIdAmong)
+def _among(element: _CaseIdAmong, compiler: Any, **kw: Any) -> str:
+    return f"{compiler.process(element.column, **kw)} IN {compiler.process(element.ids, **kw)}"
+
+
+@compiles(_CaseIdAmong, "postgresql")
+def _among_pg(element: _CaseIdAmong, compiler: Any, **kw: Any) -> str:
+    return f"{compiler.process(element.column, **kw)} = ANY(ARRAY{compiler.process(element.ids, **kw)})"
 
 
 def key_sql(by: str):

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 from domain.indicators import AGE_BANDS, Measure, Period
 from domain.registry import get_case_type, get_workflow
 from store.tables import case_t, person_t, transition_t
-from store.tallies.keys import by_key, comune_t, in_ambito, key_sql
+from store.tallies.keys import by_key, comune_t, in_ambito, key_sql, steps_in_ambito
 
 
 def _json(path: tuple[str, ...]):
@@ -85,6 +85,7 @@ def _measure_steps(case_type: str, group: list[Measure], period: Period):
                          .outerjoin(comune_t, comune_t.c.istat == case_t.c.comune_istat)
                          .outerjoin(person_t, person_t.c.id == case_t.c.person_id))
             .where(transition_t.c.transition.in_(steps), case_t.c.case_type == case_type, in_ambito(period),
+                   steps_in_ambito(period),
                    transition_t.c.effective_on >= period.start, transition_t.c.effective_on <= period.end,
                    transition_t.c.recorded_at < period.recorded_before))
 

@@ -47,7 +47,7 @@ def test_the_generator_spreads_the_cases_over_every_ambito_with_their_history_an
         assert one("SELECT count(*) FROM pg_indexes WHERE tablename = 'case_transition'") >= 5
 
 
-def test_two_workers_claim_every_ambito_once_and_the_sweep_logs_each_reminder_once(region_url):
+def test_two_workers_claim_every_ambito_and_its_job_partitions_once_and_the_sweep_logs_each_reminder_once(region_url):
     from bench.region.build import AS_OF
     from bench.region.night import night
 
@@ -55,6 +55,9 @@ def test_two_workers_claim_every_ambito_once_and_the_sweep_logs_each_reminder_on
     out = night(url, 2, AS_OF.isoformat())
     assert out["unclaimed"] == 0
     assert sum(w["ambiti"] for w in out["per_worker"]) == 3
+    # each Ambito's sweep, obligations and tallies claimed in job_partition (flows.partitions), done at the first go
+    assert sorted((p["job"], p["status"], p["n"], p["max_attempts"]) for p in out["job_partitions"]) == [
+        ("conteggi", "done", 3, 1), ("obblighi", "done", 3, 1), ("scadenze", "done", 3, 1)]
     with psycopg.connect(url) as conn:
         assert conn.execute("SELECT count(*) FROM (SELECT key FROM reminder_log GROUP BY key HAVING count(*) > 1) "
                             "s").fetchone()[0] == 0
