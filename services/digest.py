@@ -6,6 +6,7 @@ in store/digest.py.
 """
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -70,6 +71,40 @@ def flush(conn: Connection, book: DigestBook) -> int:
     for entries in by_recipient.values():
         _queue(conn, entries[0].recipient, book.day, [e.built() for e in entries], now)
     return len(fresh)
+
+
+class DigestRun:
+    """Many books' items gathered into one digest per recipient, queued once (`queue`): the sweep logs each
+    batch's reminders as it goes and appends to a recipient's digest once per transaction, not once per batch
+    (appending to a growing jsonb payload per batch cost a rewrite of the whole digest each time: quadratic in
+    the batches). Log rows and digest items must be written in the same transaction: `log` then `queue` on one
+    connection. Items are kept as JSON texts (the digest payload is joined from them)."""
+
+    def __init__(self, day: date) -> None:
+        self.day = day
+        self.items: dict[str, tuple[Recipient, list[str]]] = {}
+        self.count = 0
+
+    def log(self, conn: Connection, book: DigestBook) -> int:
+        """Write the book's log rows; keep the items of those not logged yet. Returns how many."""
+        if not book.entries:
+            return 0
+        fresh_keys = store.log_fresh(conn, [e.log for e in book.entries.values()])
+        n = 0
+        for key, e in book.entries.items():
+            if key in fresh_keys:
+                self.items.setdefault(e.recipient.key, (e.recipient, []))[1].append(json.dumps(e.built()))
+                n += 1
+        self.count += n
+        return n
+
+    def queue(self, conn: Connection) -> int:
+        """Queue the gathered items (one digest per recipient) and start over. Returns how many items."""
+        digests = [(digest_key(who.key, self.day), who.email, who.as_payload(), items)
+                   for who, items in self.items.values()]
+        store.queue_many(conn, self.day, digests, datetime.now(timezone.utc))
+        n, self.items, self.count = self.count, {}, 0
+        return n
 
 
 def _queue(conn: Connection, recipient: Recipient, day: date, items: list[dict], now: datetime) -> None:

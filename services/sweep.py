@@ -21,7 +21,7 @@ from domain.italian import ROME
 from domain.obligations import DeadlineReminderPolicy
 from domain.registry import get_workflow
 from services.cases import CaseService
-from services.digest import DigestBook, flush
+from services.digest import DigestBook, DigestRun, flush
 from services.directory import Directory
 from services.setup import SYSTEM_USER
 from store import sweep as store
@@ -30,6 +30,7 @@ from store.cases import _aware
 from store.uow import reading, writing
 
 LOOKAHEAD_DAYS = 14  # calendar days that always contain the furthest "T-n working days" reminder
+PER_TRANSACTION = 100_000  # open deadlines whose reminders are logged and queued in one transaction
 
 
 @dataclass
@@ -51,10 +52,12 @@ class SweepResult:
 
 def run_deadline_sweep(engine: Engine, *, as_of: date, service: CaseService | None = None,
                        policy: DeadlineReminderPolicy | None = None, batch_size: int = 5000,
-                       ambito: str | None = None) -> SweepResult:
+                       ambito: str | None = None, per_transaction: int = 0) -> SweepResult:
     """The sweep of every case of the instance, or of one Ambito's (`ambito`, its code: its cases by
     store/ambito_filter.py, its own reminders.toml by config/locate.py). Partitions by Ambito never overlap,
-    and each is idempotent per day (the reminder log), so they may run in any order, on any worker, again."""
+    and each is idempotent per day (the reminder log), so they may run in any order, on any worker, again.
+    `per_transaction`: open deadlines whose reminders are logged and queued in one transaction (default
+    PER_TRANSACTION)."""
     service = service or CaseService(engine)
     scope = ambito_scope_of(engine, ambito)
     policy = policy or load_reminder_policy(ambito_dir=ambito_dir_of(engine, ambito))
@@ -64,8 +67,8 @@ def run_deadline_sweep(engine: Engine, *, as_of: date, service: CaseService | No
     with reading(engine) as conn:
         directory = Directory(conn)
     calendar = service.calendar(service.policy_on(as_of))
-    _remind_before(engine, directory, calendar, policy, as_of, batch_size, result, where)
-    _escalate_overdue(engine, directory, policy, as_of, batch_size, result, where)
+    _remind_before(engine, directory, calendar, policy, as_of, batch_size, result, where, per_transaction)
+    _escalate_overdue(engine, directory, policy, as_of, batch_size, result, where, per_transaction)
     _diary_news(engine, directory, as_of, result, where)
     return result
 
@@ -119,11 +122,12 @@ def _automatic_kinds() -> set[str]:
     return {r.kind for wf in all_workflows() for r in wf.deadline_rules().values() if r.fires}
 
 
-def _remind_before(engine, directory, calendar, policy, as_of, batch_size, result, where=True) -> None:
+def _remind_before(engine, directory, calendar, policy, as_of, batch_size, result, where=True,
+                   per_transaction: int = 0) -> None:
     stages: dict[tuple[date, str | None], str | None] = {}  # working days depend on (due, comune) only
     resolve = _memo(directory.resolve)
-    for rows in store.open_due_between(engine, as_of, as_of + timedelta(days=LOOKAHEAD_DAYS), batch_size, where):
-        result.scanned += len(rows)
+
+    def book_of(rows) -> DigestBook:
         book = DigestBook(as_of)
         for r in rows:
             k = (r.due, r.comune_istat)
@@ -137,16 +141,19 @@ def _remind_before(engine, directory, calendar, policy, as_of, batch_size, resul
                                    ambito=r.ambito_code):
                     book.add(who, f"scadenza:{r.id}:{stage}:{who.key}", lambda r=r: _item(r, as_of, "scadenza", directory),
                              stage=stage, deadline_id=r.id)  # built only if not logged yet
-        with writing(engine) as conn:
-            queued = flush(conn, book)
-        result.reminders += queued
-        result.queued += queued
+        return book
+
+    batches = store.open_due_between(engine, as_of, as_of + timedelta(days=LOOKAHEAD_DAYS), batch_size, where)
+    queued = _write_in_transactions(engine, batches, book_of, as_of, result, per_transaction or PER_TRANSACTION)
+    result.reminders += queued
+    result.queued += queued
 
 
-def _escalate_overdue(engine, directory, policy, as_of, batch_size, result, where=True) -> None:
+def _escalate_overdue(engine, directory, policy, as_of, batch_size, result, where=True,
+                      per_transaction: int = 0) -> None:
     resolve = _memo(directory.resolve)
-    for rows in store.overdue_not_escalated(engine, as_of, batch_size, where):
-        result.scanned += len(rows)
+
+    def book_of(rows) -> DigestBook:
         logged = store.logged_stages(engine, [r.id for r in rows])
         book = DigestBook(as_of)
         for r in rows:
@@ -163,10 +170,35 @@ def _escalate_overdue(engine, directory, policy, as_of, batch_size, result, wher
                 for who in resolve(role, comune=r.comune_istat, ambito=r.ambito_code):
                     item = _item(r, as_of, "escalation", directory) | {"promemoria_precedenti": earlier}
                     book.add(who, f"scadenza:{r.id}:{stage}:{who.key}", item, stage=stage, deadline_id=r.id)
+        return book
+
+    batches = store.overdue_not_escalated(engine, as_of, batch_size, where)
+    queued = _write_in_transactions(engine, batches, book_of, as_of, result, per_transaction or PER_TRANSACTION)
+    result.escalations += queued
+    result.queued += queued
+
+
+def _write_in_transactions(engine, batches, book_of, as_of: date, result: SweepResult, per_transaction: int) -> int:
+    """Log each batch's reminders and queue their digests, in transactions of up to `per_transaction`
+    deadlines: the log rows and the digest items they stand for always commit together, and a recipient's
+    digest is appended to once per transaction (not once per batch: each append rewrites the whole jsonb
+    payload, so per batch the first night cost grew with the square of the batches). Returns the items queued."""
+    queued = 0
+    batches = iter(batches)
+    rows = next(batches, None)
+    while rows is not None:
+        run, seen = DigestRun(as_of), 0
         with writing(engine) as conn:
-            queued = flush(conn, book)
-        result.escalations += queued
-        result.queued += queued
+            while rows is not None and seen < per_transaction:
+                result.scanned += len(rows)
+                seen += len(rows)
+                run.log(conn, book_of(rows))
+                if seen < per_transaction:
+                    rows = next(batches, None)
+            queued += run.queue(conn)
+        if seen >= per_transaction:
+            rows = next(batches, None)
+    return queued
 
 
 def _diary_news(engine, directory, as_of: date, result, where=True) -> None:

@@ -97,6 +97,40 @@ def queue(conn: Connection, key: str, email: str, recipient: dict[str, Any], day
     })
 
 
+_DIGESTS_UPSERT = sa.text(
+    "INSERT INTO outbox (idempotency_key, event, case_id, recipient, template, payload, created_at, status, "
+    "attempts, next_attempt_at) SELECT k, 'digest', NULL, e, 'digest', CAST(p AS jsonb), :now, 'pending', 0, :now "
+    "FROM unnest(CAST(:keys AS varchar[]), CAST(:emails AS varchar[]), CAST(:payloads AS text[])) AS t(k, e, p) "
+    "ON CONFLICT (idempotency_key) DO UPDATE SET payload = jsonb_set(outbox.payload, '{voci}', "
+    "(outbox.payload -> 'voci') || (excluded.payload -> 'voci')) WHERE outbox.status = 'pending' "
+    "RETURNING idempotency_key")
+
+
+def queue_many(conn: Connection, day: date, digests: list[tuple[str, str, dict[str, Any], list[str]]],
+               now: datetime) -> None:
+    """`queue` for many digests at once: (key, email, recipient, items as JSON texts), one key each.
+
+    PostgreSQL: one INSERT ... SELECT FROM unnest ... ON CONFLICT DO UPDATE for all of them (items appended
+    server-side to today's digest while pending, as `queue` does); a digest whose today's row already left (no
+    key back) goes through `queue` (its suffixed digest). The payload text is joined from the items' JSON, so
+    no item is parsed again. Elsewhere: `queue` per digest."""
+    if not digests:
+        return
+    done: set[str] = set()
+    if conn.dialect.name == "postgresql":
+        payloads = [_payload_json(recipient, day, items) for _, _, recipient, items in digests]
+        done = set(conn.execute(_DIGESTS_UPSERT, {"keys": [d[0] for d in digests], "emails": [d[1] for d in digests],
+                                                  "payloads": payloads, "now": now}).scalars().all())
+    for key, email, recipient, items in digests:
+        if key not in done:
+            queue(conn, key, email, recipient, day, [json.loads(i) for i in items], now)
+
+
+def _payload_json(recipient: dict[str, Any], day: date, items: list[str]) -> str:
+    head = json.dumps({"destinatario": recipient, "giorno": day.isoformat()})
+    return f'{head[:-1]}, "voci": [{", ".join(items)}]}}'
+
+
 def _next_suffix(last_key: str, base: str) -> int:
     rest = last_key[len(base):].lstrip(":")
     return int(rest) + 1 if rest.isdigit() else 2
