@@ -100,10 +100,14 @@ class DigestRun:
 
     def queue(self, conn: Connection) -> int:
         """Queue the gathered items (one digest per recipient) and start over. Returns how many items."""
-        digests = [(digest_key(who.key, self.day), who.email, who.as_payload(), items)
-                   for who, items in self.items.values()]
+        digests = []
+        while self.items:  # each recipient's item texts dropped once joined: memory holds one copy
+            who, items = self.items.popitem()[1]
+            digests.append((digest_key(who.key, self.day), who.email, who.as_payload(),
+                            store.payload_json(who.as_payload(), self.day, items)))
+        digests.reverse()  # popitem takes the last: back to the order recipients first appeared
         store.queue_many(conn, self.day, digests, datetime.now(timezone.utc))
-        n, self.items, self.count = self.count, {}, 0
+        n, self.count = self.count, 0
         return n
 
 

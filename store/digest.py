@@ -106,27 +106,27 @@ _DIGESTS_UPSERT = sa.text(
     "RETURNING idempotency_key")
 
 
-def queue_many(conn: Connection, day: date, digests: list[tuple[str, str, dict[str, Any], list[str]]],
+def queue_many(conn: Connection, day: date, digests: list[tuple[str, str, dict[str, Any], str]],
                now: datetime) -> None:
-    """`queue` for many digests at once: (key, email, recipient, items as JSON texts), one key each.
+    """`queue` for many digests at once: (key, email, recipient, payload as JSON text), one key each
+    (`payload_json` joins a payload from its items' JSON texts, so no item is parsed again).
 
     PostgreSQL: one INSERT ... SELECT FROM unnest ... ON CONFLICT DO UPDATE for all of them (items appended
     server-side to today's digest while pending, as `queue` does); a digest whose today's row already left (no
-    key back) goes through `queue` (its suffixed digest). The payload text is joined from the items' JSON, so
-    no item is parsed again. Elsewhere: `queue` per digest."""
+    key back) goes through `queue` (its suffixed digest). Elsewhere: `queue` per digest."""
     if not digests:
         return
     done: set[str] = set()
     if conn.dialect.name == "postgresql":
-        payloads = [_payload_json(recipient, day, items) for _, _, recipient, items in digests]
         done = set(conn.execute(_DIGESTS_UPSERT, {"keys": [d[0] for d in digests], "emails": [d[1] for d in digests],
-                                                  "payloads": payloads, "now": now}).scalars().all())
-    for key, email, recipient, items in digests:
+                                                  "payloads": [d[3] for d in digests], "now": now}).scalars().all())
+    for key, email, recipient, payload in digests:
         if key not in done:
-            queue(conn, key, email, recipient, day, [json.loads(i) for i in items], now)
+            queue(conn, key, email, recipient, day, json.loads(payload)["voci"], now)
 
 
-def _payload_json(recipient: dict[str, Any], day: date, items: list[str]) -> str:
+def payload_json(recipient: dict[str, Any], day: date, items: list[str]) -> str:
+    """The digest payload (destinatario, giorno, voci) as JSON text, from its items' JSON texts."""
     head = json.dumps({"destinatario": recipient, "giorno": day.isoformat()})
     return f'{head[:-1]}, "voci": [{", ".join(items)}]}}'
 

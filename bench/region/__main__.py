@@ -25,9 +25,13 @@ def main() -> None:
     s = sub.add_parser("scan", help="the deadline sweep over every open deadline")
     s.add_argument("--url", default=DEFAULT_URL)
     s.add_argument("--rounds", type=int, default=2)
+    s.add_argument("--per-transaction", type=int, default=0,
+                   help="deadlines per sweep transaction (0: services.sweep.PER_TRANSACTION)")
     sc = sub.add_parser("scan-child")
     sc.add_argument("--url", default=DEFAULT_URL)
     sc.add_argument("--as-of", default=AS_OF.isoformat())
+    sc.add_argument("--per-transaction", type=int, default=0,
+                    help="deadlines per sweep transaction (0: services.sweep.PER_TRANSACTION)")
     p = sub.add_parser("pages", help="one Ambito's pages: region against a one-Ambito instance")
     p.add_argument("--url", default=DEFAULT_URL)
     p.add_argument("--single-url", default=SINGLE_URL)
@@ -56,11 +60,11 @@ def main() -> None:
     elif args.cmd == "scan":
         from bench.region.scan import scan
 
-        print(json.dumps(scan(args.url, AS_OF.isoformat(), args.rounds)))
+        print(json.dumps(scan(args.url, AS_OF.isoformat(), args.rounds, args.per_transaction)))
     elif args.cmd == "scan-child":
         from bench.region.scan import child
 
-        print(json.dumps(child(args.url, args.as_of)))
+        print(json.dumps(child(args.url, args.as_of, args.per_transaction)))
     elif args.cmd == "pages":
         from bench.region.pages import compare
 

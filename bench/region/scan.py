@@ -1,6 +1,6 @@
 """The deadline scan: the daily sweep over every open deadline of the instance, timed in a fresh process.
 
-    python -m bench.region scan [--url ...] [--rounds 2]
+    python -m bench.region scan [--url ...] [--rounds 2] [--per-transaction N]
 
 Before each round the day's output (reminder_log, outbox) is removed, so every round does the first night's
 work (every overdue deadline escalates, to its owner and the sub-ambito's coordinator). Reported: seconds,
@@ -20,7 +20,7 @@ from bench.common import loadavg
 REPO = Path(__file__).resolve().parents[2]
 
 
-def child(url: str, as_of: str) -> dict:
+def child(url: str, as_of: str, per_transaction: int = 0) -> dict:
     from datetime import date
 
     from services.sweep import run_deadline_sweep
@@ -28,7 +28,7 @@ def child(url: str, as_of: str) -> dict:
 
     engine = make_engine(url)
     t = time.perf_counter()
-    result = run_deadline_sweep(engine, as_of=date.fromisoformat(as_of))
+    result = run_deadline_sweep(engine, as_of=date.fromisoformat(as_of), per_transaction=per_transaction)
     seconds = time.perf_counter() - t
     ru = resource.getrusage(resource.RUSAGE_SELF)
     return {"seconds": round(seconds, 2), "scanned": result.scanned, "queued": result.queued,
@@ -36,7 +36,7 @@ def child(url: str, as_of: str) -> dict:
             "cpu_s": round(ru.ru_utime + ru.ru_stime, 2), "peak_rss_mb": round(ru.ru_maxrss / 1024, 1)}
 
 
-def scan(url: str, as_of: str, rounds: int) -> dict:
+def scan(url: str, as_of: str, rounds: int, per_transaction: int = 0) -> dict:
     import psycopg
 
     with psycopg.connect(url) as conn:
@@ -49,7 +49,8 @@ def scan(url: str, as_of: str, rounds: int) -> dict:
             conn.execute("VACUUM ANALYZE reminder_log")
             conn.execute("VACUUM ANALYZE outbox")
         before = loadavg()
-        p = subprocess.run([sys.executable, "-m", "bench.region", "scan-child", "--url", url, "--as-of", as_of],
+        p = subprocess.run([sys.executable, "-m", "bench.region", "scan-child", "--url", url, "--as-of", as_of,
+                            "--per-transaction", str(per_transaction)],
                            cwd=REPO, capture_output=True, text=True)
         if p.returncode:
             raise SystemExit(p.stderr[-3000:])
