@@ -22,7 +22,8 @@ before the parent loads anything: Linux carries a parent's RSS at fork into the 
 (from its first line to the end of its imports) and RSS after imports are reported apart:
 
 * sweep: `services.sweep.run_deadline_sweep(engine, as_of=...)` (automatic steps, T-n reminders,
-         escalations; keyset batches of --batch-size, one transaction per batch).
+         escalations; keyset batches of --batch-size; the log rows and digests written in transactions
+         of up to services.sweep.PER_TRANSACTION deadlines, one digest upsert statement per transaction).
 * raw:   the same work by hand through psycopg 3: the same automatic-step query, the same keyset batch
          queries (lookahead window joined with case/person; overdue with NOT EXISTS on reminder_log), the
          same earlier-reminder lookup, the same working-day stage rule (domain.calendar, cached per
