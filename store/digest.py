@@ -121,12 +121,28 @@ def queue_many(conn: Connection, day: date, digests: list[tuple[str, str, dict[s
         return
     done: set[str] = set()
     if conn.dialect.name == "postgresql":
-        done = set(conn.execute(_DIGESTS_UPSERT, {"keys": [d[0] for d in digests], "emails": [d[1] for d in digests],
-                                                  "payloads": "[" + ", ".join(d[3] for d in digests) + "]",
-                                                  "now": now}).scalars().all())
+        for part in _parts(digests, UPSERT_BYTES):
+            done.update(conn.execute(_DIGESTS_UPSERT, {
+                "keys": [d[0] for d in part], "emails": [d[1] for d in part],
+                "payloads": "[" + ", ".join(d[3] for d in part) + "]", "now": now}).scalars().all())
     for key, email, recipient, payload in digests:
         if key not in done:
             queue(conn, key, email, recipient, day, json.loads(payload)["voci"], now)
+
+
+UPSERT_BYTES = 4_000_000  # payload text per statement: the parameter's copies (str, bytes, libpq's buffer) stay small
+
+
+def _parts(digests: list, limit: int):
+    part, size = [], 0
+    for d in digests:
+        part.append(d)
+        size += len(d[3])
+        if size >= limit:
+            yield part
+            part, size = [], 0
+    if part:
+        yield part
 
 
 def payload_json(recipient: dict[str, Any], day: date, items: list[str]) -> str:
