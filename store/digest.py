@@ -1,8 +1,8 @@
 """The digests' writes: the reminder log (the sweeps' idempotency record) and the digest rows in the outbox.
 
-Set-based on PostgreSQL (one INSERT ... FROM unnest for the log, one upsert per digest); portable statements
-elsewhere. Everything runs on the caller's connection, inside its transaction (services/digest.py gathers the
-items and says who gets which).
+Set-based on PostgreSQL (one INSERT ... FROM unnest for the log; one upsert per digest, or `queue_many`: one
+statement for many digests); portable statements elsewhere. Everything runs on the caller's connection,
+inside its transaction (services/digest.py gathers the items and says who gets which).
 """
 from __future__ import annotations
 

@@ -39,7 +39,8 @@ def test_a_digest_that_already_left_gets_the_later_items_in_a_second_digest_of_t
     with engine.begin() as conn:
         conn.execute(outbox_t.update().values(status="sent"))
     later = [open_patto(service, service.actor("as.rossi")) for _ in range(3)]
-    assert run_deadline_sweep(engine, as_of=OVERDUE_ON, service=service, batch_size=1, per_transaction=2).escalations == 3
+    again = run_deadline_sweep(engine, as_of=OVERDUE_ON, service=service, batch_size=1, per_transaction=2)
+    assert again.escalations == 3
     sent = digests(engine)
     assert [i["caso_id"] for i in sent["digest:coord.crema:2026-01-27"]] == [first]
     assert [i["caso_id"] for i in sent["digest:coord.crema:2026-01-27:2"]] == later
