@@ -180,6 +180,8 @@ class Deadline(SQLModel, table=True):
     __table_args__ = (
         sa.Index("ix_deadline_status_due", "status", "due"),
         sa.Index("ix_deadline_case_status", "case_id", "status"),
+        # the statutory deadlines passed (the planning office's Oggi), not every overdue one of every Ambito (0022)
+        sa.Index("ix_deadline_status_source_due", "status", "source", "due"),
     )
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="case_file.id")
