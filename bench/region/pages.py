@@ -43,29 +43,31 @@ def snapshot(single_url: str, url: str) -> float:
     snapshot, and Cremasco's own snapshot materialised in the region (the night writes them; /cruscotto only
     reads its Ambito's, so both sides read a stored body). Seconds to materialise the one-Ambito one."""
     import time
-    from datetime import date
 
     import psycopg
     from psycopg.types.json import Jsonb
+
+    from bench.pages import local_today  # the pages' today (Europe/Rome): date.today() is UTC's, a day behind
+    # from 23:00 UTC, and then neither side found the day's snapshot and every /cruscotto view computed the tallies
 
     from services.tallies import materialise
     from store.db import make_engine
 
     engine = make_engine(single_url)
     t = time.perf_counter()
-    materialise(engine, as_of=date.today())
+    materialise(engine, as_of=local_today())
     seconds = time.perf_counter() - t
     engine.dispose()
     with psycopg.connect(single_url) as src, psycopg.connect(url) as dst:
         as_of, computed_at, body = src.execute("SELECT as_of, computed_at, body FROM tally_snapshot WHERE as_of = "
-                                               "%s", (date.today(),)).fetchone()
+                                               "%s", (local_today(),)).fetchone()
         dst.execute("DELETE FROM tally_snapshot WHERE as_of = %s", (as_of,))
         dst.execute("INSERT INTO tally_snapshot (as_of, computed_at, body) VALUES (%s, %s, %s)",
                     (as_of, computed_at, Jsonb(body)))
     # the region's /cruscotto reads Cremasco's own snapshot (services/dashboard.tallies_for, several Ambiti): the
     # night writes it with the per-Ambito tallies; here written for today
     engine = make_engine(url)
-    materialise(engine, as_of=date.today(), ambito="cremasco")
+    materialise(engine, as_of=local_today(), ambito="cremasco")
     engine.dispose()
     return seconds
 
