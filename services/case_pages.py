@@ -167,8 +167,11 @@ def newly_assigned(engine: Engine, principal: Principal, *, today: date) -> list
 
 
 def comuni(engine: Engine, principal: Principal | None = None) -> list[tuple[str, str, str]]:
-    """(istat, nome, sub-ambito) of the comuni a user works in (all the district's if not tied to an area)."""
-    only = principal.comuni if principal is not None and principal.comuni else None
+    """(istat, nome, sub-ambito) of the comuni a user works in: their area's, else their Ambito's (in an instance of
+    several Ambiti the others' comuni are not theirs: a region offered all 1,526), else all the instance's."""
+    only = None
+    if principal is not None:
+        only = principal.comuni or (principal.ambito.comuni if principal.ambito is not None else None) or None
     return [(c.istat, c.nome, c.sub_ambito) for c in reference.comuni(engine, only=only)]
 
 

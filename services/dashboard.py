@@ -140,8 +140,9 @@ def indicator_scope(principal: Principal, requested: str | None, known: list[str
     return IndicatorScope(match, locked=False)
 
 
-def available_years(engine: Engine, today: date) -> list[int]:
-    first = case_reads.first_opened_at(engine)
+def available_years(engine: Engine, today: date, ambito: str | None = None) -> list[int]:
+    """The years from the first case's (of `ambito`, when given: not the whole instance's) to today's, latest first."""
+    first = case_reads.first_opened_at(engine, ambito)
     start = min(first.year if first else today.year, today.year)
     return list(range(today.year, start - 1, -1))
 
@@ -183,7 +184,7 @@ def dashboard_for(engine: Engine, principal: Principal, *, today: date, year: in
     areas = sub_ambiti(engine, principal)
     scope = indicator_scope(principal, sub_ambito, areas, per)
     sub_ambito, locked = scope.sub_ambito, scope.locked
-    years = available_years(engine, today)
+    years = available_years(engine, today, principal.ambito.code if principal.ambito is not None else None)
     year = year or today.year
     if year not in years:
         raise InvalidData([FieldError("anno", "Anno", f"anno {year} non disponibile (da {years[-1]} a {years[0]})")])

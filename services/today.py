@@ -163,7 +163,8 @@ def statutory_breaches(engine: Engine, principal: Principal, *, today: date,
     """Statutory deadlines passed and still open: listed when in scope, counted per case type otherwise
     (the planning office reads the other case types only in aggregate)."""
     listed, counted = today_reads.statutory_breaches(engine, scoped_filter(principal, today=today),
-                                                     username=principal.username, today=today, limit=limit)
+                                                     username=principal.username, today=today, limit=limit,
+                                                     ambito=principal.ambito.code if principal.ambito else None)
     return [_item(r, today, bool(r.escalated)) for r in listed], [(get_workflow(t).label, n) for t, n in counted]
 
 

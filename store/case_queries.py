@@ -149,10 +149,18 @@ _CASE_STATE = sa.select(case_t.c.case_type, case_t.c.state, case_t.c.version).wh
     case_t.c.id == sa.bindparam("case_id"))
 
 
-def _next_due() -> Any:
-    """Each case's nearest open deadline, one grouped pass over the deadlines (a hash join, not a lookup per row)."""
-    return (sa.select(deadline_t.c.case_id, sa.func.min(deadline_t.c.due).label("due"))
-            .where(deadline_t.c.status == OPEN_DEADLINE).group_by(deadline_t.c.case_id).subquery("next_due"))
+def _next_due(dialect: str) -> tuple[Any, sa.ColumnElement[bool]]:
+    """Each listed case's nearest open deadline, and the join's condition. On PostgreSQL a lateral lookup per
+    listed case (the (case_id, status) index): its cost follows the cases the list reads, not the instance's
+    deadlines; grouping every open deadline first read all 400,000 cases' to order one Ambito's 1,000 (8-13x
+    slower than in a one-Ambito instance). Elsewhere (SQLite: no LATERAL; one small instance) one grouped pass."""
+    open_ = deadline_t.c.status == OPEN_DEADLINE
+    if dialect == "postgresql":
+        return (sa.select(sa.func.min(deadline_t.c.due).label("due"))
+                .where(deadline_t.c.case_id == case_t.c.id, open_).lateral("next_due")), sa.true()
+    nd = (sa.select(deadline_t.c.case_id, sa.func.min(deadline_t.c.due).label("due"))
+          .where(open_).group_by(deadline_t.c.case_id).subquery("next_due"))
+    return nd, nd.c.case_id == case_t.c.id
 
 
 def _filtered(q: Any, f: CaseFilter, *, today: date, scope: sa.ColumnElement[bool] | None) -> Any:
@@ -178,8 +186,15 @@ def _filtered(q: Any, f: CaseFilter, *, today: date, scope: sa.ColumnElement[boo
 def case_rows(bind: Bind, f: CaseFilter, *, today: date, scope: sa.ColumnElement[bool] | None = None) -> list[Any]:
     """The cases matching `f` (id, case_type, kind, state, comune_istat, comune, sub_ambito, owner, opened_at,
     prossima_scadenza, senza_persona), within `scope` when given; at most `f.limit`, after `f.after`."""
+    with reading(bind) as conn:
+        q = _case_list(f, today=today, scope=scope, dialect=conn.dialect.name)
+        rows = conn.execute(q).all()
+    return rows[::-1] if f.before is not None and f.after is None else rows
+
+
+def _case_list(f: CaseFilter, *, today: date, scope: sa.ColumnElement[bool] | None, dialect: str) -> Any:
     c = comune_t
-    nd = _next_due()
+    nd, on = _next_due(dialect)
     no_person = sa.case((case_t.c.person_id.is_(None), 1), else_=0)
     due = sa.func.coalesce(nd.c.due, NO_DUE)
     order = (no_person, due, case_t.c.id) if f.by_due else (case_t.c.id,)
@@ -189,7 +204,7 @@ def case_rows(bind: Bind, f: CaseFilter, *, today: date, scope: sa.ColumnElement
                   c.c.nome.label("comune"), c.c.sub_ambito, case_t.c.owner, case_t.c.opened_at,
                   nd.c.due.label("prossima_scadenza"), no_person.label("senza_persona"))
         .select_from(case_t.outerjoin(c, c.c.istat == case_t.c.comune_istat)
-                     .outerjoin(nd, nd.c.case_id == case_t.c.id))
+                     .outerjoin(nd, on))
         .order_by(*(o.desc() for o in order) if backwards else order)
         .limit(f.limit)
     )
@@ -201,10 +216,7 @@ def case_rows(bind: Bind, f: CaseFilter, *, today: date, scope: sa.ColumnElement
                                sa.and_(no_person == k.no_person, due == k.due, beyond(case_t.c.id, k.id))))
         else:
             q = q.where(beyond(case_t.c.id, k.id))
-    q = _filtered(q, f, today=today, scope=scope)
-    with reading(bind) as conn:
-        rows = conn.execute(q).all()
-    return rows[::-1] if backwards else rows
+    return _filtered(q, f, today=today, scope=scope)
 
 
 def case_count(bind: Bind, f: CaseFilter, *, today: date, scope: sa.ColumnElement[bool] | None = None) -> int:

@@ -96,10 +96,13 @@ def cases_in_states(bind: Bind, case_type: str, states: Iterable[str]) -> list[A
         return conn.execute(q).all()
 
 
-def first_opened_at(bind: Bind) -> Any | None:
-    """When the first case was opened (None with no case)."""
+def first_opened_at(bind: Bind, ambito: str | None = None) -> Any | None:
+    """When the first case (of `ambito`, when given) was opened (None with no case)."""
+    q = sa.select(sa.func.min(case_t.c.opened_at))
+    if ambito is not None:
+        q = q.where(case_t.c.ambito_code == ambito)
     with reading(bind) as conn:
-        return conn.execute(sa.select(sa.func.min(case_t.c.opened_at))).scalar()
+        return conn.execute(q).scalar()
 
 
 def count_by_type_and_outcome(bind: Bind) -> list[Any]:

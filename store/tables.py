@@ -127,6 +127,7 @@ class Case(SQLModel, table=True):
         # tenancy: every scoped read filters on the Ambito first (0018)
         sa.Index("ix_case_ambito_type_state", "ambito_code", "case_type", "state"),
         sa.Index("ix_case_ambito_owner", "ambito_code", "owner"),
+        sa.Index("ix_case_ambito_opened", "ambito_code", "opened_at"),  # an Ambito's first case (0022)
     )
     id: int | None = Field(default=None, primary_key=True)
     case_type: str = Field(max_length=40)
@@ -179,6 +180,8 @@ class Deadline(SQLModel, table=True):
     __table_args__ = (
         sa.Index("ix_deadline_status_due", "status", "due"),
         sa.Index("ix_deadline_case_status", "case_id", "status"),
+        # the statutory deadlines passed (the planning office's Oggi), not every overdue one of every Ambito (0022)
+        sa.Index("ix_deadline_status_source_due", "status", "source", "due"),
     )
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="case_file.id")
@@ -223,7 +226,9 @@ class ReminderLog(SQLModel, table=True):
     to name who was reminded and when."""
 
     __tablename__ = "reminder_log"
-    __table_args__ = (sa.Index("ix_reminder_log_deadline", "deadline_id", "stage"),)
+    __table_args__ = (sa.Index("ix_reminder_log_deadline", "deadline_id", "stage"),
+                      # what a user was sent (the Oggi pages' escalations), not every Ambito's reminders (0022)
+                      sa.Index("ix_reminder_log_recipient", "recipient", "stage"))
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(unique=True, max_length=300)
     deadline_id: int | None = Field(default=None, foreign_key="deadline.id")

@@ -79,16 +79,17 @@ def escalations(bind: Bind, scope: sa.ColumnElement[bool], *, username: str, tod
 
 
 def statutory_breaches(bind: Bind, scope: sa.ColumnElement[bool], *, username: str, today: date,
-                       limit: int) -> tuple[list[Any], list[tuple[str, int]]]:
-    """(deadline rows within `scope`, [(case_type, how many)] outside it) of the statutory deadlines passed and
-    still open."""
+                       limit: int, ambito: str | None = None) -> tuple[list[Any], list[tuple[str, int]]]:
+    """(deadline rows within `scope`, [(case_type, how many)] outside it but in `ambito`, when given) of the
+    statutory deadlines passed and still open. Outside the scope is not another Ambito: those are not counted."""
     breached = sa.and_(deadline_t.c.status == "open", deadline_t.c.due < today, deadline_t.c.source == "statutory")
     with reading(bind) as conn:
         listed, _ = _listed(conn, sa.and_(breached, scope), (deadline_t.c.due, deadline_t.c.id), username, limit)
         counted = conn.execute(
             sa.select(case_t.c.case_type, sa.func.count())
             .select_from(deadline_t.join(case_t, case_t.c.id == deadline_t.c.case_id))
-            .where(breached, sa.not_(scope)).group_by(case_t.c.case_type).order_by(case_t.c.case_type)
+            .where(breached, sa.not_(scope), *([case_t.c.ambito_code == ambito] if ambito is not None else []))
+            .group_by(case_t.c.case_type).order_by(case_t.c.case_type)
         ).all()
     return listed, [(t, n) for t, n in counted]
 

@@ -43,36 +43,98 @@ def snapshot(single_url: str, url: str) -> float:
     snapshot, and Cremasco's own snapshot materialised in the region (the night writes them; /cruscotto only
     reads its Ambito's, so both sides read a stored body). Seconds to materialise the one-Ambito one."""
     import time
-    from datetime import date
 
     import psycopg
     from psycopg.types.json import Jsonb
+
+    from bench.pages import local_today  # the pages' today (Europe/Rome): date.today() is UTC's, a day behind
+    # from 23:00 UTC, and then neither side found the day's snapshot and every /cruscotto view computed the tallies
 
     from services.tallies import materialise
     from store.db import make_engine
 
     engine = make_engine(single_url)
     t = time.perf_counter()
-    materialise(engine, as_of=date.today())
+    materialise(engine, as_of=local_today())
     seconds = time.perf_counter() - t
     engine.dispose()
     with psycopg.connect(single_url) as src, psycopg.connect(url) as dst:
         as_of, computed_at, body = src.execute("SELECT as_of, computed_at, body FROM tally_snapshot WHERE as_of = "
-                                               "%s", (date.today(),)).fetchone()
+                                               "%s", (local_today(),)).fetchone()
         dst.execute("DELETE FROM tally_snapshot WHERE as_of = %s", (as_of,))
         dst.execute("INSERT INTO tally_snapshot (as_of, computed_at, body) VALUES (%s, %s, %s)",
                     (as_of, computed_at, Jsonb(body)))
     # the region's /cruscotto reads Cremasco's own snapshot (services/dashboard.tallies_for, several Ambiti): the
     # night writes it with the per-Ambito tallies; here written for today
     engine = make_engine(url)
-    materialise(engine, as_of=date.today(), ambito="cremasco")
+    materialise(engine, as_of=local_today(), ambito="cremasco")
     engine.dispose()
     return seconds
+
+
+def same_night(single_url: str, url: str) -> dict:
+    """Both instances as after the same night: the deadline sweep of the region's last night run on the one-Ambito
+    instance too (its reminders are what the Oggi pages read as escalations: with none, the one-Ambito side read
+    an empty reminder_log against the region's 70,000 rows), and the night's kept answers (the SIUSS count) for
+    today on both sides (else each view of the planning office's Oggi computes the SIUSS export in full, which
+    the night does not leave to the page). Seconds per step (None: already there)."""
+    from datetime import date
+
+    import psycopg
+
+    from bench.pages import keep_night_answers
+    from services.sweep import run_deadline_sweep
+    from store.db import make_engine
+
+    done: dict = {}
+    with psycopg.connect(url) as conn:
+        night = conn.execute("SELECT max(queued_on) FROM reminder_log WHERE deadline_id IS NOT NULL").fetchone()[0]
+    with psycopg.connect(single_url) as conn:
+        swept = night is not None and conn.execute("SELECT EXISTS (SELECT 1 FROM reminder_log WHERE queued_on = "
+                                                   "%s)", (night,)).fetchone()[0]
+    if night is not None and not swept:
+        import time
+        engine = make_engine(single_url)
+        t = time.perf_counter()
+        run_deadline_sweep(engine, as_of=night)
+        done["sweep_single_s"] = round(time.perf_counter() - t, 1)
+        engine.dispose()
+        with psycopg.connect(single_url, autocommit=True) as conn:
+            conn.execute("VACUUM ANALYZE reminder_log")
+    done["night"] = night.isoformat() if isinstance(night, date) else None
+    done["siuss_single_s"] = keep_night_answers(single_url)
+    done["siuss_region_s"] = keep_cremasco(url)
+    return done
+
+
+def keep_cremasco(url: str) -> float | None:
+    """bench.pages.keep_night_answers for Cremasco alone (the region's 91 Ambiti take ~4 min, the pages read one)."""
+    import time
+
+    import psycopg
+
+    from bench.pages import local_today
+    from config.obligation_files import load_obligations
+    from services.obligations import keep_answers
+    from store.db import make_engine
+
+    today = local_today()
+    with psycopg.connect(url) as conn:
+        if conn.execute("SELECT EXISTS (SELECT 1 FROM siuss_pending WHERE ambito_code = 'cremasco' AND "
+                        "computed_at::date = %s)", (today,)).fetchone()[0]:
+            return None
+    started, engine = time.perf_counter(), make_engine(url)
+    try:
+        keep_answers(engine, load_obligations(), today, "cremasco")
+    finally:
+        engine.dispose()
+    return round(time.perf_counter() - started, 1)
 
 
 def compare(url: str, single_url: str, rounds: int, depth: int = 20, repeats: int = 2,
             only: str | None = None) -> dict:
     data = {"region": prepare(url), "single": prepare(single_url)}
+    data["same_night"] = same_night(single_url, url)
     data["snapshot_s"] = round(snapshot(single_url, url), 1)
     samples: dict[str, dict[tuple, dict]] = {"region": {}, "single": {}}
     for _ in range(repeats):

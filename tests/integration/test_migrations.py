@@ -41,6 +41,10 @@ def test_upgrade_from_empty_then_one_step_down_and_up_again(tmp_path):
             "case_document", "deputyship", "case_import", "distretto", "ente_gestore"} <= tables(url)
     assert SIUSS_TABLES <= tables(url)
     assert {"job_partition", "ambito_tally_snapshot", "siuss_pending"} <= tables(url)
+    assert "ix_reminder_log_recipient" in {i["name"] for i in sa.inspect(make_engine(url)).get_indexes("reminder_log")}
+    downgrade(url, "-1")  # 0022_region_reads: three indexes for one Ambito's reads in a region
+    assert "ix_reminder_log_recipient" not in {i["name"] for i in
+                                               sa.inspect(make_engine(url)).get_indexes("reminder_log")}
     downgrade(url, "-1")  # 0021_siuss_pending: the SIUSS obligation's kept count (derived: recomputed on demand)
     assert "siuss_pending" not in tables(url) and "job_partition" in tables(url)
     downgrade(url, "-1")  # 0020_job_partitions: the nightly jobs' claims and per-Ambito tallies go

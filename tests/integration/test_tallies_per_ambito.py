@@ -157,3 +157,18 @@ def test_an_ambito_s_dashboard_reads_that_ambito_s_snapshot_of_the_day_once_the_
     assert stored and json.loads(json.dumps(body, default=str)) == json.loads(json.dumps(live, default=str))
     assert not tallies_for(engine, year=2026, as_of=AS_OF, ambito=cremasco)[1]  # Lodi's snapshot is not Cremasco's
     assert not tallies_for(engine, year=2026, as_of=date(2026, 11, 19), ambito=lodi)[1]  # another day: computed
+
+
+def test_an_ambito_s_dashboard_offers_the_years_from_its_own_first_case_not_another_ambito_s(
+        cremasco_year_and_lodi, service):
+    """The dashboard's years run from the Ambito's first case: a Lodi case of 2025 does not add 2025 to
+    Cremasco's (and the minimum reads the Ambito's cases, not every Ambito's)."""
+    from services.dashboard import dashboard_for
+
+    engine = cremasco_year_and_lodi
+    service.open_case(case_type="patto", actor=service.actor("as.lodi"), comune_istat=LODI,
+                      effective_at=date(2025, 3, 1), data=segnalazione(surname="Galli", name="Luca"))
+    cremasco = dashboard_for(engine, principal_for(engine, "udp.neri"), today=AS_OF)
+    lodi = dashboard_for(engine, principal_for(engine, "udp.lodi"), today=AS_OF)
+    assert cremasco.years == [2026]
+    assert lodi.years == [2026, 2025]

@@ -327,6 +327,15 @@ def test_the_lists_of_each_user_hold_exactly_the_cases_of_their_ambito_the_rule_
     assert {world.ambito[n] for n, i in world.cases.items() if i in listed} <= {world.user_ambito(username)}
 
 
+@pytest.mark.parametrize("username", ["udp.neri", "udp.lodi", "csc.bianchi", "csc.lodi"])
+def test_the_comuni_a_user_may_pick_in_the_case_list_are_those_of_their_ambito(world, username):
+    page = world.pages[username].get("/casi").text
+    offered = set(re.findall(r'<option value="(\d{6})"', page))
+    ambito = world.principals[username].ambito
+    assert offered and (LODI in offered) == (ambito.code == "lodi")
+    assert offered <= ambito.comuni
+
+
 # ============================================================================ the CLI
 
 

@@ -103,3 +103,30 @@ def test_a_search_is_paged_too_with_its_exact_total(world, client_for):
     assert seen == everyone
     back = client.get(link(page, "prev")).text if link(page, "prev") else first
     assert set(ordered(back)) <= set(everyone)
+
+
+def test_the_list_reads_the_nearest_deadline_of_the_cases_it_lists_only_not_of_the_whole_instance(
+        world, client_for, web_engine):
+    """In an instance of many Ambiti the list grouped every open deadline of the instance (400,000 cases) to
+    order one Ambito's 1,000: on PostgreSQL each listed case's nearest deadline is looked up by its id."""
+    from sqlalchemy import event
+
+    statements: list[str] = []
+
+    def note(conn, cursor, statement, parameters, context, executemany):
+        statements.append(" ".join(statement.split()))
+
+    client = client_for("coord.crema")
+    event.listen(web_engine, "before_cursor_execute", note)
+    try:
+        page = client.get("/casi", params={"limit": 3}).text
+    finally:
+        event.remove(web_engine, "before_cursor_execute", note)
+    listings = [s for s in statements if "AS prossima_scadenza" in s]
+    assert listings, statements
+    assert len(ordered(page)) == 3
+    if web_engine.dialect.name == "postgresql":
+        for listing in listings:
+            assert "GROUP BY deadline.case_id" not in listing
+            assert re.search(r"JOIN LATERAL \(SELECT min\(deadline\.due\) .*deadline\.case_id = case_file\.id",
+                             listing)
