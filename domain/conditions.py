@@ -37,6 +37,11 @@ class Principal:
     def actor(self) -> Actor:
         return Actor(self.username, self.role, self.sub_ambito, self.provider_codice)
 
+    @property
+    def ambito_code(self) -> str | None:
+        """The code of the user's Ambito (None: not bound to one)."""
+        return self.ambito.code if self.ambito is not None else None
+
 
 @dataclass(frozen=True)
 class CaseRef:

@@ -149,7 +149,7 @@ def available_years(engine: Engine, today: date, ambito: str | None = None) -> l
 
 def sub_ambiti(engine: Engine, principal: Principal | None = None) -> list[str]:
     """The sub-ambiti offered (of the principal's Ambito, when bound to one)."""
-    ambito = principal.ambito.code if principal is not None and principal.ambito is not None else None
+    ambito = principal.ambito_code if principal is not None else None
     return reference.sub_ambiti(engine, ambito)
 
 
@@ -184,7 +184,7 @@ def dashboard_for(engine: Engine, principal: Principal, *, today: date, year: in
     areas = sub_ambiti(engine, principal)
     scope = indicator_scope(principal, sub_ambito, areas, per)
     sub_ambito, locked = scope.sub_ambito, scope.locked
-    years = available_years(engine, today, principal.ambito.code if principal.ambito is not None else None)
+    years = available_years(engine, today, principal.ambito_code)
     year = year or today.year
     if year not in years:
         raise InvalidData([FieldError("anno", "Anno", f"anno {year} non disponibile (da {years[-1]} a {years[0]})")])
@@ -215,7 +215,7 @@ def _key_names(engine: Engine, principal: Principal, per: str) -> dict[str, str]
     """The managing bodies' names by code (the keys of the breakdown by ente gestore); none for the others."""
     if per != "ente_gestore":
         return {}
-    return {e.codice: e.nome for e in reference.enti_gestori(engine, principal.ambito.code if principal.ambito else None)}
+    return {e.codice: e.nome for e in reference.enti_gestori(engine, principal.ambito_code)}
 
 
 def _named(item: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:

@@ -164,7 +164,7 @@ def statutory_breaches(engine: Engine, principal: Principal, *, today: date,
     (the planning office reads the other case types only in aggregate)."""
     listed, counted = today_reads.statutory_breaches(engine, scoped_filter(principal, today=today),
                                                      username=principal.username, today=today, limit=limit,
-                                                     ambito=principal.ambito.code if principal.ambito else None)
+                                                     ambito=principal.ambito_code)
     return [_item(r, today, bool(r.escalated)) for r in listed], [(get_workflow(t).label, n) for t, n in counted]
 
 
@@ -219,7 +219,7 @@ def my_obligations(engine: Engine, principal: Principal, *, today: date,
         for ob in mine:
             for due in _dues(conn, ob, today):
                 pending = pending_for(conn, directory, ob, due, today, scope,  # facts over cases: only in scope
-                                      principal.ambito.code if principal.ambito else None)
+                                      principal.ambito_code)
                 case_ids = {p.case_id for p in pending if p.case_id is not None
                             and not (principal.role is R.SOCIAL_WORKER and p.owner is not None)}
                 # a fact over cases that took the scope read only cases in it: nothing to ask again
