@@ -140,7 +140,7 @@ def export(engine: Engine, principal: Principal, period: str, *, now: datetime |
         problem = rules.period_problem(period, store.last_period(conn))
         if problem is not None:
             raise InvalidData([FieldError("periodo", "Periodo", problem)])
-        found, result.skipped = changes(conn, last_day, codes, principal.ambito.code if principal.ambito else None)
+        found, result.skipped = changes(conn, last_day, codes, principal.ambito_code)
         if not found:
             return result
         day = now.astimezone(ROME).date()
@@ -247,11 +247,16 @@ def pending(conn: Connection, up_to: date, settings: Settings | None = None,
     """The benefits whose state by `up_to` INPS does not know yet (no access check: the calendar's fact), of
     `ambito`'s cases (None: the whole instance), computed in full. A flow of that month or a later one already
     carried them (as they stood then, or newer)."""
-    last = store.last_period(conn)
-    if last is not None and last >= f"{up_to:%Y-%m}":
+    if _sent_already(conn, up_to):
         return []
     settings = settings or get_settings()
     return changes(conn, up_to, load_siuss_codes(settings.district_path), ambito)[0]
+
+
+def _sent_already(conn: Connection, up_to: date) -> bool:
+    """A flow of `up_to`'s month or a later one already carried every benefit as it stood then, or newer."""
+    last = store.last_period(conn)
+    return last is not None and last >= f"{up_to:%Y-%m}"
 
 
 def _rules_digest(codes: SiussCodes) -> str:
@@ -270,8 +275,7 @@ def pending_cases(conn: Connection, up_to: date, ambito: str | None = None,
     answer kept by the last `keep_pending` for (Ambito, `up_to`), with every case touched since (a step, a flow
     item, a merge of its person) recomputed. No kept answer, or another CodicePrestazione table or mapping: the
     full computation. A case's answer depends only on its own steps, person and items, so this is `pending`'s."""
-    last = store.last_period(conn)
-    if last is not None and last >= f"{up_to:%Y-%m}":
+    if _sent_already(conn, up_to):
         return []
     settings = settings or get_settings()
     codes = load_siuss_codes(settings.district_path)
