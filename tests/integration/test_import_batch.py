@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-import shutil
 from datetime import date
 
 import pytest
@@ -24,7 +23,7 @@ from store.sealed import unseal
 from store.tables import (case_t, deadline_t, health_data_t, outbox_t, person_discrepancy_t, person_t,
                           reminder_log_t, transition_t)
 from store.tables_casework import case_import_t
-from tests.conftest import empty_all_tables
+from tests.conftest import fresh_database_url
 from tests.integration.test_import import NOW, ORDER, TODAY, _bad_file, source  # noqa: F401  (module fixture)
 
 TABLES = (person_t, case_t, transition_t, deadline_t, case_import_t, reminder_log_t, person_discrepancy_t, outbox_t)
@@ -34,22 +33,13 @@ TABLES = (person_t, case_t, transition_t, deadline_t, case_import_t, reminder_lo
 def fresh(request, tmp_path, sqlite_template):
     """A function giving an empty database with the demo's users, the same ids restarting each time."""
     from services.demo import _ServiceContext
-    from services.setup import init_database
 
     engines = []
 
     def make():
-        if request.param == "sqlite":
-            path = tmp_path / f"legami{len(engines)}.db"
-            shutil.copy(sqlite_template, path)
-            url = f"sqlite:///{path}"
-        else:
-            url = request.getfixturevalue("pg_url")
-            engine = make_engine(url, poolclass=sa.pool.NullPool)
-            with engine.begin() as conn:
-                empty_all_tables(conn)
-            init_database(url, engine)
-            engine.dispose()
+        folder = tmp_path / f"db{len(engines)}"
+        folder.mkdir()
+        url = fresh_database_url(request, folder, sqlite_template)
         engine = make_engine(url, poolclass=sa.pool.NullPool)
         _ServiceContext(engine, year=2026, seed=7, scale=0, today=TODAY).create_users()
         engines.append(engine)
