@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     web_threads: int = Field(default=8, ge=1, le=200,
                              description="threads of one web process for the blocking work of requests (database, "
                              "templates); few threads keep latency even under many clients (bench/api)")
+    import_workers: int | None = Field(default=None, ge=0, le=64,
+                                       description="processes that check a large import file's rows while the "
+                                                   "load writes (0: none; unset: one fewer than the cores, at "
+                                                   "most 4; files under 2,000 rows are checked without them)")
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024,
                                 description="largest request body accepted (bytes); a larger one is refused (413)")
     documents_dir: Path | None = Field(default=None, description="where uploaded and generated documents are "

@@ -228,6 +228,22 @@ def parse_row(cols: list[Column], number: int, cells: Mapping[str, Any]) -> Pars
     return row
 
 
+def external_id_of(cols: list[Column], cells: Mapping[str, Any]) -> str:
+    """The row's external id exactly as parse_row reads it ("" when blank or unreadable), without the rest of the
+    row: what the load needs to know, before the row is checked, whether it is a repeat or already imported."""
+    found = ""
+    for entry in _plan(cols).by_header.values():
+        if entry.role == "external_id":
+            raw = cells.get(entry.col.header)
+            if raw is None or raw == "" or (isinstance(raw, str) and not raw.strip()):
+                continue
+            try:
+                found = str(entry.read(entry.col, raw))
+            except ValueError:
+                continue
+    return found
+
+
 _ROW_FIELDS = frozenset({"state", "comune", "kind", "parent", "owner"})
 _ROLES = frozenset({"external_id", "date", "reason", *_ROW_FIELDS})
 

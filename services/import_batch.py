@@ -83,6 +83,21 @@ class BatchWriter:
         self.cases.append((ref, record, (decisions, comune, related, policy_version, person_id, roll)))
         return ref
 
+    def built(self, record: dict[str, Any], person_id: Any, rows: tuple) -> Pending:
+        """A row's case whose rows a worker process built (`rows_of`), under the id given beforehand
+        (`record["case_id"]`); only its person's id is set here, when the batch is written."""
+        ref = Pending()
+        self.cases.append((ref, record, (person_id, rows)))
+        return ref
+
+    def rows_of(self, sql: Any, case_id: int, decisions: list[tuple[Actor, Decision]], *, comune: str | None,
+                related: int | None, policy_version: str, roll: Roll) -> tuple:
+        """A case's rows as `flush` writes them (its person's id left blank): case, history, health parts,
+        deadlines (without their ids) and which deadlines were missed before the import day."""
+        rows = _Rows()
+        self._case_rows(sql, rows, case_id, decisions, comune, related, policy_version, None, roll)
+        return rows.cases[0], rows.steps, rows.health, rows.deadlines, rows.deadlines_missed
+
     @property
     def pending(self) -> bool:
         return bool(self.cases or self.people)
@@ -97,9 +112,20 @@ class BatchWriter:
                    sql.day(date.fromisoformat(str(typed["data_nascita"]))), typed.get("email"), typed.get("telefono"),
                    is_provisional_codice_fiscale(typed["codice_fiscale"])) for ref, typed in self.people]
         rows = _Rows()
-        for (ref, record, args), id_ in zip(self.cases, self.case_ids.take(conn, len(self.cases))):
-            ref.id = record["case_id"] = id_
-            self._case_rows(sql, rows, id_, *args)
+        drawn = iter(self.case_ids.take(conn, sum(1 for _, record, _ in self.cases if record["case_id"] is None)))
+        for ref, record, args in self.cases:  # an id given beforehand (a load with workers) or drawn now
+            if record["case_id"] is None:
+                record["case_id"] = next(drawn)
+            ref.id = id_ = record["case_id"]
+            if len(args) == 2:  # built by a worker
+                person_id, (case, steps, health, deadlines, missed) = args
+                rows.cases.append((*case[:5], resolved(person_id), *case[6:]))
+                rows.steps += steps
+                rows.health += health
+                rows.deadlines += deadlines
+                rows.deadlines_missed += missed
+            else:
+                self._case_rows(sql, rows, id_, *args)
         deadlines = [(id_, *row) for id_, row in zip(self.deadline_ids.take(conn, len(rows.deadlines)), rows.deadlines)]
         writes.write_batch(conn, people, rows.cases, rows.steps, rows.health, deadlines)
         # no reminder for the past (store.imports.settle_missed_deadlines, here without reading them back)

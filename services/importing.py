@@ -21,16 +21,17 @@ from typing import Any
 from domain.access import AccessDenied, import_refusal
 from domain.casetype import CaseType
 from domain.conditions import Principal
-from domain.engine import Actor, CaseView, Command, Decision, decide
-from domain.errors import DomainError, GuardRefused, InvalidData
-from domain.import_template import COMUNE, EXTERNAL_ID, OWNER, STATE, Column, ParsedRow, columns, parse_row
+from domain.engine import Actor, CaseView, Decision
+from domain.errors import DomainError
+from domain.import_template import EXTERNAL_ID, Column, ParsedRow, columns, parse_row
 from domain.identity import identity_differences
 from domain.validation import is_provisional_codice_fiscale
-from domain.policy import Policy, policy_in_force
+from domain.policy import Policy
 from domain.registry import get_case_type, value_labels
-from domain.workflow import Role
+from services import import_parallel
 from services.cases import CaseService, now_rome
-from services.import_batch import BatchWriter, PastWorld, after, resolved
+from services.import_batch import BatchWriter, PastWorld, resolved
+from services.import_check import RowChecker, RowRefused
 from store import cases as repo
 from store import import_writes as writes
 from store import imports as store
@@ -73,11 +74,6 @@ class _Discard(Exception):
     """Leaves the file's transaction rolled back (a dry run, or a file with a problem)."""
 
 
-class _RowRefused(Exception):
-    def __init__(self, problems: list[tuple[str, str]]):
-        self.problems = problems
-
-
 def template_columns(case_type: str) -> tuple[CaseType, list[Column]]:
     ct = get_case_type(case_type)
     return ct, columns(ct, value_labels())
@@ -86,11 +82,13 @@ def template_columns(case_type: str) -> tuple[CaseType, list[Column]]:
 def run_import(engine: Any, user: Principal, case_type: str, rows: Iterable[tuple[int, Mapping[str, Any]]], *,
                file_name: str, file_sha256: str, dry_run: bool, header_problems: Iterable[Problem] = (),
                progress: Progress | None = None, total: int | None = None,
-               clock: Callable[[], datetime] = now_rome, stepwise: bool = False) -> ImportResult:
+               clock: Callable[[], datetime] = now_rome, stepwise: bool = False,
+               workers: int | None = None) -> ImportResult:
     """Check every row of a file (`rows`: (row number, {header: cell})) and, unless `dry_run` or a problem, load
     them in one transaction. Raises AccessDenied if `user` may not import this type at all. The rows are written
     per batch (services/import_batch.py); `stepwise` writes each case step by step as a transition would (the
-    reference the batched load is tested against)."""
+    reference the batched load is tested against). A large file's rows are checked by `workers` processes
+    (services/import_parallel.py; default: the setting, else by the machine's cores) while this one writes."""
     refusal = import_refusal(user, case_type)
     if refusal:
         raise AccessDenied(refusal)
@@ -100,7 +98,11 @@ def run_import(engine: Any, user: Principal, case_type: str, rows: Iterable[tupl
     try:
         with writing(engine) as conn:
             loader.start(conn)
-            for batch in _batches(rows, BATCH):
+            parallel = 0 if stepwise else import_parallel.workers_for(workers, total)
+            if parallel:
+                import_parallel.load(loader, conn, _batches(rows, BATCH), result, dry_run=dry_run,
+                                     workers=parallel, progress=progress, total=total)
+            for batch in () if parallel else _batches(rows, BATCH):
                 loader.prefetch(conn, batch)
                 for number, cells in batch:
                     result.rows += 1
@@ -132,21 +134,16 @@ def _batches(rows: Iterable[tuple[int, Mapping[str, Any]]], size: int):
         yield batch
 
 
-class _Loader:
+class _Loader(RowChecker):
     def __init__(self, engine: Any, user: Principal, ct: CaseType, cols: list[Column],
                  clock: Callable[[], datetime], file_name: str, file_sha256: str, stepwise: bool = False):
+        super().__init__(user, ct, cols, file_name)
         self.svc = CaseService(engine, clock=clock)
-        self.engine, self.user, self.ct, self.cols, self.clock = engine, user, ct, cols, clock
-        self.file_name, self.file_sha256, self.stepwise = file_name, file_sha256, stepwise
-        self.headers = {(c.transition, c.path): c.header for c in cols if c.role == "field"}
-        self.dates = {c.transition: c.header for c in cols if c.role == "date"}
+        self.engine, self.clock = engine, clock
+        self.file_sha256, self.stepwise = file_sha256, stepwise
         self.records: list[dict[str, Any]] = []
         self.seen: dict[str, int] = {}
         self.people: dict[str, dict[str, Any]] = {}
-        self.policies: dict[date, Any] = {}
-        self.versions: list[Policy] | None = None
-        self.by_version: dict[str, Policy] = {}
-        self.actors: dict[tuple[Role, str | None], Actor] = {}
         self.cf_headers = [c.header for c in cols if c.role == "field" and c.path == "persona.codice_fiscale"]
 
     def flush(self, conn: Any) -> None:
@@ -162,139 +159,51 @@ class _Loader:
         self.people = store.people(conn, [c for c in codici if c])
 
     def start(self, conn: Any) -> None:
-        self.now = self.clock()
+        now = self.clock()
         self.known = store.imported_ids(conn, self.ct.case_type)
-        self.parents = store.imported_ids(conn, self.ct.parent.case_type) if self.ct.parent else {}
-        comuni = reference.comuni(conn)
-        self.comuni = {**{r.nome.lower(): r.istat for r in comuni}, **{r.istat: r.istat for r in comuni}}
-        self.world = PastWorld(conn, self.svc.sub_ambiti())
+        parents = store.imported_ids(conn, self.ct.parent.case_type) if self.ct.parent else {}
+        rows = reference.comuni(conn)
+        comuni = {**{r.nome.lower(): r.istat for r in rows}, **{r.istat: r.istat for r in rows}}
+        versions = [Policy(r.version, r.valid_from, r.body, r.description)
+                    for r in reference.policy_versions(self.engine)]
+        self.ready(now, PastWorld(conn, self.svc.sub_ambiti()), versions, self.svc.calendar, comuni, parents)
         self.batch = BatchWriter(self.ct.case_type, self.now.astimezone(timezone.utc), self.user.username,
                                  self.now.date())
         self.world.before_read = lambda: self.batch.flush(conn)  # a guard reading cases sees the earlier rows
+
+    def repeated(self, ext: str, number: int) -> tuple[str, str] | None:
+        """The problem of an external id already met earlier in the file (None the first time)."""
+        if ext and ext in self.seen:
+            return (EXTERNAL_ID, f"identificativo già presente alla riga {self.seen[ext]} del file")
+        if ext:
+            self.seen[ext] = number
+        return None
 
     def row(self, conn: Any, number: int, cells: Mapping[str, Any], result: ImportResult, *, write: bool) -> None:
         parsed = parse_row(self.cols, number, cells)
         problems = list(parsed.problems)
         ext = parsed.external_id
-        if ext and ext in self.seen:
-            problems.append((EXTERNAL_ID, f"identificativo già presente alla riga {self.seen[ext]} del file"))
-        elif ext:
-            self.seen[ext] = number
+        repeated = self.repeated(ext, number)
+        if repeated:
+            problems.append(repeated)
         if ext and ext in self.known:
             result.skipped.append((number, ext, self.known[ext]))
             return
+        self.settle(conn, parsed, problems, result, write=write)
+
+    def settle(self, conn: Any, parsed: ParsedRow, problems: list[tuple[str, str]], result: ImportResult, *,
+               write: bool, case_id: int | None = None) -> None:
+        """A parsed row decided (unless it already has problems) and queued for writing; `case_id`: its id given
+        beforehand (a load with workers), else drawn when its batch is written."""
         if not problems:
             try:
-                decisions, view = self._decide(parsed)
-                case_id = self._write(conn, parsed, decisions, view) if write else 0
-                result.loaded.append((number, ext, case_id))
+                decisions, view = self.decide_row(parsed)
+                written = self._write(conn, parsed, decisions, view, case_id) if write else 0
+                result.loaded.append((parsed.number, parsed.external_id, written))
                 return
-            except _RowRefused as refused:
+            except RowRefused as refused:
                 problems += refused.problems
-        result.problems += [Problem(number, column, message) for column, message in problems]
-
-    # ---------------------------------------------------------------- one row, in memory
-
-    def _decide(self, row: ParsedRow) -> tuple[list[tuple[Actor, Decision]], CaseView]:
-        wf = self.ct.workflow
-        comune = self._comune(row)
-        related = self._parent(row)
-        if not row.steps or not wf.transition(row.steps[0].transition).opening:
-            first = self.dates[wf.opening_transitions()[0].name]
-            raise _RowRefused([(first, "manca la data del passo che apre il caso")])
-        decisions: list[tuple[Actor, Decision]] = []
-        view: CaseView | None = None
-        policy = self._policy_on(row.steps[0].on)  # the opening step's, for every step of the case
-        calendar = self.svc.calendar(policy)
-        note = (f"importato da «{self.file_name}», riga {row.number}, id esterno {row.external_id}, "
-                f"a cura di {self.user.username}")
-        for step in row.steps:
-            t = wf.transition(step.transition)
-            actor = self._actor(t, view, row.owner)
-            when = CaseService._effective(step.on, view.state_since if view else None, self.now)
-            reason = f"{step.reason} [{note}]" if step.reason else f"Importazione: {note}"
-            command = Command(t.name, actor, when, step.data, reason,
-                              row.kind if t.opening else None, comune if t.opening else None,
-                              related if t.opening else None)
-            self.world.as_of = when
-            try:
-                d = decide(wf, view, command, policy=policy, calendar=calendar, world=self.world, now=self.now)
-            except InvalidData as exc:
-                raise _RowRefused([(self._header(t.name, e.field), e.message) for e in exc.errors]) from None
-            except GuardRefused as exc:
-                raise _RowRefused([(self.dates[t.name], r) for r in exc.reasons]) from None
-            except DomainError as exc:
-                raise _RowRefused([(self.dates[t.name], str(exc))]) from None
-            decisions.append((actor, d))
-            view = after(view, d, wf.case_type, comune, related, policy.version)
-        if view.state != row.state:
-            label = wf.state(view.state).label
-            raise _RowRefused([(STATE, f"i passi datati portano il caso in «{label}», non in "
-                                       f"«{wf.state(row.state).label}»")])
-        return decisions, view
-
-    def _actor(self, t: Any, view: CaseView | None, owner: str | None) -> Actor:
-        """The importer records every step; in the role the step asks for when theirs is not among its roles (a
-        provider's step: as the case's provider), so the history says who loaded it and what the step was. A
-        step that makes its actor the case's owner is recorded as the owner's (the «operatore titolare» column)."""
-        if t.owner_is_actor and owner:
-            user = self.world.user(owner)
-            if user is None or user.role not in t.roles:
-                raise _RowRefused([(OWNER, f"«{owner}» non è un utente che può eseguire «{t.label}»")])
-            return Actor(user.username, user.role, user.sub_ambito, user.provider_codice)
-        role = self.user.role if self.user.role in t.roles else sorted(t.roles)[0]
-        provider = view.provider_codice if role is Role.PROVIDER and view is not None else self.user.provider_codice
-        actor = self.actors.get((role, provider))  # an Actor is frozen: one per role and provider, for every row
-        if actor is None:
-            actor = self.actors[(role, provider)] = Actor(self.user.username, role, self.user.sub_ambito, provider)
-        return actor
-
-    def _policy_on(self, day: date) -> Any:
-        """The policy in force on `day`, among the versions loaded once per file (the file's one transaction)."""
-        if day not in self.policies:
-            if self.versions is None:
-                self.versions = [Policy(r.version, r.valid_from, r.body, r.description)
-                                 for r in reference.policy_versions(self.engine)]
-                self.by_version = {p.version: p for p in self.versions}
-            self.policies[day] = policy_in_force(self.versions, day)
-        return self.policies[day]
-
-    def _comune(self, row: ParsedRow) -> str | None:
-        if self.ct.workflow.district_level:
-            return None
-        istat = self.comuni.get((row.comune or "").strip().lower())
-        if istat is None:
-            raise _RowRefused([(COMUNE, f"il comune «{row.comune}» non è tra i comuni dell'ambito")])
-        refusal = import_refusal(self.user, self.ct.case_type, istat)
-        if refusal:
-            raise _RowRefused([(COMUNE, refusal)])
-        return istat
-
-    def _parent(self, row: ParsedRow) -> int | None:
-        if self.ct.parent is None:
-            return None
-        text = (row.parent or "").strip()
-        if text in self.parents:
-            return self.parents[text]
-        if text.isdigit():
-            parent = self.world.case(int(text))
-            if parent is not None and parent.case_type == self.ct.parent.case_type:
-                return parent.id
-        raise _RowRefused([(self.ct.parent.label, f"«{text}» non è un caso importato né un numero di caso "
-                                                   f"di tipo «{self.ct.parent.case_type}»")])
-
-    def _header(self, transition: str, path: str) -> str:
-        if path in ("motivo",):
-            return self.dates[transition].rsplit(" · ", 1)[0] + " · motivo"
-        if path in ("comune", "tipologia"):
-            return COMUNE if path == "comune" else "Tipologia"
-        found = self.headers.get((transition, path))
-        while found is None and "." in path:  # an error on a whole record or list: its first column
-            path = path.rsplit(".", 1)[0]
-            found = next((h for (t, p), h in self.headers.items() if t == transition and p.startswith(path + ".")),
-                         None)
-        return found or next((h for (t, p), h in self.headers.items() if t == transition and p.startswith(path)),
-                             self.dates[transition])
+        result.problems += [Problem(parsed.number, column, message) for column, message in problems]
 
     # ---------------------------------------------------------------- one row, written
 
@@ -312,16 +221,21 @@ class _Loader:
         birth = date.fromisoformat(str(typed["data_nascita"]))
         return stored["id"], bool(identity_differences(stored, {**typed, "data_nascita": birth}))
 
-    def _write(self, conn: Any, row: ParsedRow, decisions: list[tuple[Actor, Decision]], last: CaseView) -> int:
-        recorded_at = self.now.astimezone(timezone.utc)
+    def _record(self, external_id: str, number: int, case_id: int | None) -> dict[str, Any]:
+        record = {"case_type": self.ct.case_type, "external_id": external_id, "case_id": case_id,
+                  "file_name": self.file_name[:255], "file_sha256": self.file_sha256, "row_number": number,
+                  "imported_by": self.user.username, "imported_at": self.now.astimezone(timezone.utc)}
+        self.records.append(record)
+        return record
+
+    def _write(self, conn: Any, row: ParsedRow, decisions: list[tuple[Actor, Decision]], last: CaseView,
+               case_id: int | None = None) -> Any:
         (actor, first), rest = decisions[0], decisions[1:]
         person_id, differs = self._person(conn, first.person) if first.person else (None, False)
-        record = {"case_type": self.ct.case_type, "external_id": row.external_id, "case_id": None,
-                  "file_name": self.file_name[:255], "file_sha256": self.file_sha256, "row_number": row.number,
-                  "imported_by": self.user.username, "imported_at": recorded_at}
-        self.records.append(record)
+        record = self._record(row.external_id, row.number, case_id)
         if self.stepwise:
-            record["case_id"] = self._write_stepwise(conn, decisions, last, person_id, differs, recorded_at)
+            record["case_id"] = self._write_stepwise(conn, decisions, last, person_id, differs,
+                                                     record["imported_at"])
             return record["case_id"]
         calendar = self.svc.calendar(self.by_version[last.policy_version])
         case = self.batch.case(record, decisions, comune=last.comune_istat, related=last.related_case_id,
@@ -330,6 +244,15 @@ class _Loader:
         if differs:
             self.batch.discrepancy(person_id, case, first.person)
         return case  # its id once the batch is written (run_import reads it then)
+
+    def write_built(self, conn: Any, number: int, external_id: str, case_id: int, person: Any,
+                    rows: tuple) -> Any:
+        """A row checked and built by a worker (services/import_parallel.py), queued under its given id."""
+        person_id, differs = self._person(conn, person) if person else (None, False)
+        case = self.batch.built(self._record(external_id, number, case_id), person_id, rows)
+        if differs:
+            self.batch.discrepancy(person_id, case, person)
+        return case
 
     def _write_stepwise(self, conn: Any, decisions: list[tuple[Actor, Decision]], last: CaseView,
                         person_id: int | None, differs: bool, recorded_at: datetime) -> int:

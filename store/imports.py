@@ -9,10 +9,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from domain.engine import UserView
 from domain.italian import ROME
+from domain.workflow import Role
 from store.health_store import steps_of_case
 from store.sealed import merge
-from store.tables import case_import_t, case_t, deadline_t, person_t, reminder_log_t, transition_t
+from store.tables import AppUser, case_import_t, case_t, deadline_t, person_t, reminder_log_t, transition_t
 from store.uow import Bind, reading
 
 ci = case_import_t
@@ -23,6 +25,16 @@ def imported_ids(bind: Bind, case_type: str) -> dict[str, int]:
     with reading(bind) as conn:
         rows = conn.execute(sa.select(ci.c.external_id, ci.c.case_id).where(ci.c.case_type == case_type))
         return {external_id: case_id for external_id, case_id in rows}
+
+
+def active_users(bind: Bind) -> dict[str, UserView]:
+    """Every active user as the guards see one (store.cases.load_user's answer, for each): read once per load
+    for its worker processes, which have no connection."""
+    t = AppUser.__table__.c
+    with reading(bind) as conn:
+        rows = conn.execute(sa.select(t.username, t.role, t.sub_ambito, t.provider_codice, t.email, t.full_name)
+                            .where(t.active.is_(True)))
+        return {r[0]: UserView(r[0], Role(r[1]), r[2], r[3], r[4], r[5]) for r in rows}
 
 
 def record(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:

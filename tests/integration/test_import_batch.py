@@ -66,10 +66,11 @@ def _rows(engine) -> dict[str, list[dict]]:
     return out
 
 
-def _load_both_ways(fresh, planner, files):
-    """Every (case type, path) loaded into an empty database step by step, then into another one batched."""
-    results = {}
-    for stepwise in (True, False):
+def _load_every_way(fresh, planner, files):
+    """Every (case type, path) loaded into an empty database step by step, then into another one batched, then
+    into a third one batched with its rows checked by two worker processes (services/import_parallel.py)."""
+    results = []
+    for way in ({"stepwise": True}, {}, {"workers": 2}):
         engine = fresh()
         user = principal_for(engine, planner)
         found = []
@@ -77,14 +78,14 @@ def _load_both_ways(fresh, planner, files):
             table = Table(path, case_type)
             found.append(run_import(engine, user, case_type, table.rows(), file_name=path.name,
                                     file_sha256="0" * 64, dry_run=False, header_problems=table.problems,
-                                    clock=lambda: NOW, stepwise=stepwise))
-        results[stepwise] = (found, _rows(engine))
+                                    clock=lambda: NOW, **way))
+        results.append((found, _rows(engine)))
         if engine.dialect.name == "postgresql":
             engine.dispose()  # the next database empties the same one
-    return results[True], results[False]
+    return results
 
 
-def test_every_case_types_rows_load_batched_exactly_as_step_by_step(source, fresh, tmp_path):
+def test_every_case_types_rows_load_batched_and_with_workers_exactly_as_step_by_step(source, fresh, tmp_path):
     engine_a, cases, repeated, planner = source
     files = []
     for case_type in ORDER:
@@ -92,8 +93,10 @@ def test_every_case_types_rows_load_batched_exactly_as_step_by_step(source, fres
         write_template(case_type, path, [rows_of_case(i, engine_a) for i, t in cases if t == case_type
                                          and i not in repeated])
         files.append((case_type, path))
-    (stepwise, expected), (batched, written) = _load_both_ways(fresh, planner, files)
+    (stepwise, expected), (batched, written), (parallel, by_workers) = _load_every_way(fresh, planner, files)
     assert [(r.loaded, r.problems) for r in batched] == [(r.loaded, r.problems) for r in stepwise]
+    assert [(r.loaded, r.problems) for r in parallel] == [(r.loaded, r.problems) for r in stepwise]
+    assert by_workers == expected
     assert all(r.loaded and not r.problems for r in batched)
     assert written["health_data"], "some demo case carries sealed health data"
     assert {"met", "open"} <= {d["status"] for d in written["deadline"]}
@@ -129,22 +132,26 @@ def _patto(ext, cf, surname, name, born, **extra):
 def test_a_later_row_sees_the_earlier_rows_of_its_batch_and_a_person_named_twice_is_one_person(source, fresh,
                                                                                              tmp_path):
     """Row 3 renews the patto of row 2 (case 1 of an empty database): its guard reads that case, still pending in
-    the batch, so it is written first; row 4 names row 2's person with another surname: one person, the
-    discrepancy recorded (DOMAIN.md §13). Both ways write the same rows."""
+    the batch, so it is written first (with workers: the worker sends the row back, and the load checks it in its
+    turn); row 4 names row 2's person with another surname: one person, the discrepancy recorded (DOMAIN.md §13).
+    Every way writes the same rows."""
     path = tmp_path / "patti.csv"
     _patti(path, [_patto("R1", "RSSMRA85T10A562S", "Rossi", "Mario", "10/12/1985"),
                   _patto("R2", make_codice_fiscale("Bianchi", "Luca", date(1980, 1, 1), "M", "D142"), "Bianchi", "Luca", "01/01/1980",
                          **{"Segnalazione · Patto precedente (rinnovo)": "1"}),
                   _patto("R3", "RSSMRA85T10A562S", "Rosi", "Mario", "10/12/1985")])
-    (stepwise, expected), (batched, written) = _load_both_ways(fresh, source[3], [("patto", path)])
-    assert batched[0].problems == stepwise[0].problems == [] and len(batched[0].loaded) == 3
+    (stepwise, expected), (batched, written), (parallel, by_workers) = _load_every_way(fresh, source[3],
+                                                                                       [("patto", path)])
+    assert batched[0].problems == stepwise[0].problems == parallel[0].problems == [] and len(batched[0].loaded) == 3
     assert len(written["person"]) == 2 and [d["cognome"] for d in written["person_discrepancy"]] == ["Rosi"]
-    assert written == expected
+    assert written == expected and by_workers == expected
+    assert parallel[0].loaded == batched[0].loaded == stepwise[0].loaded
 
 
 def test_the_batched_load_refuses_what_the_step_by_step_load_refuses_and_writes_nothing(source, fresh, tmp_path):
     path = tmp_path / "patti.csv"
     _bad_file(path)
-    (stepwise, expected), (batched, written) = _load_both_ways(fresh, source[3], [("patto", path)])
-    assert batched[0].problems == stepwise[0].problems and len(batched[0].problems) >= 10
-    assert written == expected and not written["case_file"] and not written["person"]
+    (stepwise, expected), (batched, written), (parallel, by_workers) = _load_every_way(fresh, source[3],
+                                                                                       [("patto", path)])
+    assert batched[0].problems == stepwise[0].problems == parallel[0].problems and len(batched[0].problems) >= 10
+    assert written == expected == by_workers and not written["case_file"] and not written["person"]
