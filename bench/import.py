@@ -11,12 +11,15 @@ PostgreSQL its jsonb values go through the import's own serialiser, store.hot_sq
 the process's resident size sampled as the rows go (flat: the same at a fifth of the file and at its end) and its
 peak (VmHWM).
 
-    python -m bench.import --rows 50000 [--url postgresql://...]   (default: SQLite files in a temporary folder)
+    python -m bench.import --rows 50000 [--workers N] [--url postgresql://...]   (default: SQLite in a temp folder)
+
+CPU is the load's process plus its worker processes (services/import_parallel.py), against the raw copy's.
 """
 from __future__ import annotations
 
 import argparse
 import csv
+import resource
 import shutil
 import tempfile
 import time
@@ -105,7 +108,7 @@ def users(engine: Any) -> tuple[str, str]:
 BREAKDOWN = (  # (label, module, attribute): process CPU inside each, inclusive (indented: part of the line above)
     ("reading the file (csv, cells by header)", "services.import_files", "Table.rows"),
     ("parse_row (cells -> steps' data)", "services.importing", "parse_row"),
-    ("engine decide, per step", "services.importing", "decide"),
+    ("engine decide, per step", "services.import_check", "decide"),
     ("  forms' models (pydantic, bounds, codice fiscale)", "domain.engine", "_validate_data"),
     ("  deadlines on the working-day calendar", "domain.engine", "_due"),
     ("rows built in memory (history, case, deadlines)", "services.import_batch", "BatchWriter._case_rows"),
@@ -117,6 +120,9 @@ BREAKDOWN = (  # (label, module, attribute): process CPU inside each, inclusive 
     ("the people a batch names, read (one query per batch)", "services.importing", "_Loader.prefetch"),
     ("a row's case queued for its batch (person, record)", "services.importing", "_Loader._write"),
     ("deadlines already missed, settled", "store.imports", "settle_missed_deadlines"),
+    ("with workers: rows sorted out, ids given, sent (per batch)", "services.import_parallel", "_send"),
+    ("with workers: answers taken, queued and written (per batch)", "services.import_parallel", "_take"),
+    ("  a worker's answer queued (person, record)", "services.importing", "_Loader.write_built"),
 )
 
 
@@ -155,7 +161,14 @@ def instrument() -> dict[str, float]:
     return spent
 
 
-def timed_import(engine: Any, planner: str, path: Path, rows: int) -> tuple[float, list[tuple[int, float]], Any]:
+def children_cpu() -> float:
+    """Process CPU of the worker processes that have ended (a load's workers end with it)."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def timed_import(engine: Any, planner: str, path: Path, rows: int,
+                 workers: int | None = None) -> tuple[float, float, float, list[tuple[int, float]], Any]:
     from services.access import principal_for
     from services.import_files import Table
     from services.importing import run_import
@@ -167,13 +180,14 @@ def timed_import(engine: Any, planner: str, path: Path, rows: int) -> tuple[floa
             samples.append((done, rss_mb()))
 
     user = principal_for(engine, planner)
-    cpu = time.process_time()
+    cpu, children = time.process_time(), children_cpu()
     started = time.perf_counter()
     table = Table(path, "patto")
     result = run_import(engine, user, "patto", table.rows(), file_name=path.name, file_sha256="0" * 64,
                         dry_run=False, header_problems=table.problems, progress=progress, total=table.total,
-                        clock=lambda: NOW)
-    return time.perf_counter() - started, time.process_time() - cpu, samples, result
+                        clock=lambda: NOW, workers=workers)
+    return (time.perf_counter() - started, time.process_time() - cpu, children_cpu() - children, samples,
+            result)
 
 
 def timed_raw_copy(source: Any, target: Any) -> tuple[float, int]:
@@ -215,7 +229,10 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.import", description=__doc__.split("\n\n")[0])
     ap.add_argument("--rows", type=int, default=50_000)
     ap.add_argument("--url", default=None, help="PostgreSQL base URL (default: SQLite in a temporary folder)")
-    ap.add_argument("--breakdown", action="store_true", help="process CPU per stage of the import, per row")
+    ap.add_argument("--breakdown", action="store_true", help="process CPU per stage of the import, per row "
+                    "(the load's own process: with workers, their stages are not counted here)")
+    ap.add_argument("--workers", type=int, default=None,
+                    help="worker processes checking the rows (default: the import's own choice; 0: none)")
     args = ap.parse_args(argv)
     spent = instrument() if args.breakdown else None
     folder = Path(tempfile.mkdtemp(prefix="bench-import-"))
@@ -225,22 +242,25 @@ def main(argv: list[str] | None = None) -> int:
         path = folder / "patti.csv"
         write_csv(path, args.rows, worker)
         before = rss_mb()
-        elapsed, cpu, samples, result = timed_import(engine, planner, path, args.rows)
+        elapsed, own_cpu, workers_cpu, samples, result = timed_import(engine, planner, path, args.rows, args.workers)
+        cpu = own_cpu + workers_cpu
         assert not result.problems, result.problems[:5]
         _, raw_engine = fresh(args.url, folder, "grezzo")
         users(raw_engine)
         raw_elapsed, raw_cpu, raw_rows = timed_raw_copy(engine, raw_engine)
         print(f"database: {engine.dialect.name}; righe del file: {args.rows}; carico: {loadavg()}")
-        print(f"importazione: {elapsed:.1f} s ({args.rows / elapsed:.0f} righe/s; CPU del processo {cpu:.1f} s), "
-              f"{len(result.loaded)} casi")
+        print(f"importazione: {elapsed:.1f} s ({args.rows / elapsed:.0f} righe/s; CPU {cpu:.1f} s: del processo "
+              f"{own_cpu:.1f} s, dei processi di controllo {workers_cpu:.1f} s), {len(result.loaded)} casi; "
+              f"processi di controllo: {args.workers if args.workers is not None else 'scelta automatica'}")
         print(f"inserimento grezzo delle stesse {raw_rows} righe di tabella: {raw_elapsed:.2f} s "
               f"(CPU del processo {raw_cpu:.2f} s)")
         print(f"rapporto (grezzo / importazione): {raw_elapsed / elapsed:.3f} in tempo reale, "
-              f"{raw_cpu / cpu:.3f} in CPU del processo (obiettivo >= 0.5)")
+              f"{raw_cpu / cpu:.3f} in CPU (processo e processi di controllo; obiettivo >= 0.5)")
         print(f"memoria residente: {before:.0f} MB prima; durante: "
               + ", ".join(f"{done} righe {mb:.0f} MB" for done, mb in samples) + f"; picco (VmHWM) {vm_hwm_mb():.0f} MB")
         if spent is not None:
-            print(f"CPU per riga, per fase (su {cpu * 1e6 / args.rows:.0f} us per riga in tutto; "
+            print(f"CPU per riga, per fase, del processo che scrive (su {own_cpu * 1e6 / args.rows:.0f} us per "
+                  f"riga del processo, {cpu * 1e6 / args.rows:.0f} in tutto; "
                   f"grezzo {raw_cpu * 1e6 / args.rows:.0f} us):")
             for label, seconds in spent.items():
                 print(f"  {seconds * 1e6 / args.rows:7.1f} us  {label}")

@@ -22,6 +22,7 @@ a fork server (the web process runs the load in a thread of its own; forking a t
 """
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import threading
@@ -84,6 +85,7 @@ def _start(given: dict[str, Any]) -> None:
     builder = BatchWriter(ct.case_type, given["recorded_at"], given["user"].username, given["import_day"])
     _worker.update(checker=checker, cols=cols, builder=builder, sql=_SQL[given["dialect"]], write=given["write"],
                    calendars=calendars)
+    gc.freeze()  # what the worker holds now lives as long as it does: the collector no longer walks it
 
 
 def check_chunk(items: list[tuple[int, Mapping[str, Any], int | None]]) -> list[tuple[list, Any]]:

@@ -13,7 +13,9 @@ A row whose external id is already loaded (a second import of the same file) is 
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+import gc
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any
@@ -96,7 +98,7 @@ def run_import(engine: Any, user: Principal, case_type: str, rows: Iterable[tupl
     result = ImportResult(case_type, file_name, dry_run, problems=list(header_problems))
     loader = _Loader(engine, user, ct, cols, clock, file_name, file_sha256, stepwise)
     try:
-        with writing(engine) as conn:
+        with _collector_on_new_objects(), writing(engine) as conn:
             loader.start(conn)
             parallel = 0 if stepwise else import_parallel.workers_for(workers, total)
             if parallel:
@@ -118,6 +120,19 @@ def run_import(engine: Any, user: Principal, case_type: str, rows: Iterable[tupl
         progress(result.rows, total)
     result.loaded = [(number, ext, resolved(case)) for number, ext, case in result.loaded]
     return result
+
+
+@contextmanager
+def _collector_on_new_objects() -> Iterator[None]:
+    """The cyclic garbage collector walks only what the load creates: the objects alive before it (modules,
+    models, the declarations) are set aside while it runs (gc.freeze) and given back after (gc.unfreeze). A full
+    collection walked all of them every few thousand rows: ~25 us per row of a 50,000-row load (bench/import).
+    The rows themselves hold no cycles; garbage cycles among the older objects wait for the load's end."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 BATCH = 500  # rows read ahead: the people they name are looked up in one query
