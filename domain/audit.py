@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from json.encoder import encode_basestring as _json_text  # the encoder's own escaping (ensure_ascii=False), in C
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -87,6 +88,38 @@ def canonical(fields: Mapping[str, Any], names: Iterable[str]) -> bytes:
 
 def row_hash(previous: str, fields: Mapping[str, Any], names: Iterable[str] = TRANSITION_FIELDS) -> str:
     return hashlib.sha256(previous.encode() + b"\n" + canonical(fields, names)).hexdigest()
+
+
+def step_canonical(case_id: int, seq: int, transition: str, from_state: str | None, to_state: str, actor: str,
+                   actor_role: str, recorded_at: datetime, effective_at: datetime, reason: str | None, data: Any,
+                   on_behalf_of: str | None) -> bytes:
+    """canonical(a step's fields, STEP_FIELDS), written out in the keys' sorted order for a history row's known
+    shape (every step, every import row: ~2x faster), the very bytes: each text through the encoder's own string
+    escaping, ints as the encoder writes them, instants (their text needs no escaping) and data as canonical has
+    them. Any other type of value goes through canonical itself (tests/unit/test_audit_canonical.py compares)."""
+    texts = (transition, from_state, to_state, actor, actor_role, reason, on_behalf_of)
+    if (type(case_id) is not int or type(seq) is not int or type(recorded_at) is not datetime
+            or type(effective_at) is not datetime or not all(t is None or type(t) is str for t in texts)):
+        return canonical({"case_id": case_id, "seq": seq, "transition": transition, "from_state": from_state,
+                          "to_state": to_state, "actor": actor, "actor_role": actor_role, "recorded_at": recorded_at,
+                          "effective_at": effective_at, "reason": reason, "data": data,
+                          "on_behalf_of": on_behalf_of}, STEP_FIELDS)
+    behalf = "" if on_behalf_of is None else ',"on_behalf_of":' + _json_text(on_behalf_of)
+    return "".join((
+        '{"actor":', _text(actor), ',"actor_role":', _text(actor_role), ',"case_id":', int.__repr__(case_id),
+        ',"data":', _CANONICAL_JSON(_plain(data)), ',"effective_at":"', _plain(effective_at),
+        '","from_state":', _text(from_state), behalf, ',"reason":', _text(reason),
+        ',"recorded_at":"', _plain(recorded_at), '","seq":', int.__repr__(seq),
+        ',"to_state":', _text(to_state), ',"transition":', _text(transition), "}")).encode()
+
+
+def _text(value: str | None) -> str:
+    return "null" if value is None else _json_text(value)
+
+
+def step_hash(previous: str, *fields: Any) -> str:
+    """row_hash(previous, a step's fields, STEP_FIELDS) from `step_canonical`'s arguments, in its order."""
+    return hashlib.sha256(previous.encode() + b"\n" + step_canonical(*fields)).hexdigest()
 
 
 @dataclass(frozen=True)

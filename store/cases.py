@@ -17,7 +17,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm.base import NEVER_SET, NO_VALUE
 
-from domain.audit import GENESIS, STEP_FIELDS, row_hash
+from domain.audit import GENESIS, step_hash
 from domain.engine import Actor, CaseView, Decision, ProviderView, UserView
 from domain.errors import ConflictError, NotFound, StateWriteForbidden
 from domain.italian import ROME
@@ -238,11 +238,8 @@ def _audit_row(sql: _Sql, case_type: str, case_id: int, seq: int, d: Decision, a
     included: `legami audit verify` decrypts it to check the row (store/audit.py)."""
     recorded_utc = _utc(recorded_at)
     role = _ROLE_VALUES[actor.role]
-    head = row_hash(previous or GENESIS, {
-        "case_id": case_id, "seq": seq, "transition": d.transition.name, "from_state": d.from_state,
-        "to_state": d.to_state, "actor": actor.username, "actor_role": role, "recorded_at": recorded_utc,
-        "effective_at": effective_utc, "reason": d.reason, "data": d.data, "on_behalf_of": actor.on_behalf_of,
-    }, STEP_FIELDS)
+    head = step_hash(previous or GENESIS, case_id, seq, d.transition.name, d.from_state, d.to_state, actor.username,
+                     role, recorded_utc, effective_utc, d.reason, d.data, actor.on_behalf_of)
     plain, health = split(case_type, d.data)
     return (case_id, seq, d.transition.name, d.from_state, d.to_state, actor.username, role,
             sql.ts(recorded_utc), sql.ts(effective_utc), sql.day(d.effective_at.astimezone(ROME).date()),

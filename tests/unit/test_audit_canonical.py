@@ -5,9 +5,9 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from hypothesis import given, strategies as st
+from hypothesis import given, settings, strategies as st
 
-from domain.audit import STEP_FIELDS, canonical
+from domain.audit import GENESIS, STEP_FIELDS, canonical, row_hash, step_canonical, step_hash
 
 ROME = ZoneInfo("Europe/Rome")
 
@@ -61,3 +61,33 @@ def test_the_two_instants_of_the_hour_repeated_when_summer_time_ends_hash_apart(
     for instant in (first, second, first, second):
         assert canonical({"effective_at": instant}, STEP_FIELDS) == _before({"effective_at": instant})
     assert canonical({"effective_at": first}, STEP_FIELDS) != canonical({"effective_at": second}, STEP_FIELDS)
+
+
+_TEXT = st.one_of(st.none(), st.text(max_size=30))
+_VALUE = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=10),
+                                st.floats(allow_nan=False), st.dates(), st.decimals(allow_nan=False)),
+                      lambda inner: st.one_of(st.lists(inner, max_size=3),
+                                              st.dictionaries(st.text(max_size=8), inner, max_size=3)),
+                      max_leaves=8)
+
+
+@settings(max_examples=400)
+@given(case_id=st.one_of(st.integers(min_value=1), st.booleans(), st.text(max_size=3)), seq=st.integers(),
+       texts=st.tuples(*[_TEXT] * 7), data=st.one_of(st.none(), st.dictionaries(st.text(max_size=8), _VALUE)),
+       recorded=st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30),
+                             timezones=st.sampled_from([None, timezone.utc, ROME])),
+       effective=st.one_of(st.none(), st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30),
+                                                   timezones=st.sampled_from([None, timezone.utc, ROME]))))
+def test_a_steps_row_written_out_by_hand_has_the_very_bytes_of_canonical(case_id, seq, texts, data, recorded,
+                                                                         effective):
+    """step_canonical (every step's and every imported row's hash) against canonical over STEP_FIELDS: any
+    text (quotes, controls, «», emoji), any data, any instant; an unexpected type falls back to canonical."""
+    transition, from_state, to_state, actor, role, reason, behalf = texts
+    fields = {"case_id": case_id, "seq": seq, "transition": transition, "from_state": from_state,
+              "to_state": to_state, "actor": actor, "actor_role": role, "recorded_at": recorded,
+              "effective_at": effective, "reason": reason, "data": data, "on_behalf_of": behalf}
+    by_hand = step_canonical(case_id, seq, transition, from_state, to_state, actor, role, recorded, effective,
+                             reason, data, behalf)
+    assert by_hand == canonical(fields, STEP_FIELDS)
+    assert step_hash(GENESIS, case_id, seq, transition, from_state, to_state, actor, role, recorded, effective,
+                     reason, data, behalf) == row_hash(GENESIS, fields, STEP_FIELDS)
