@@ -40,11 +40,21 @@ NAMES = ["Anna", "Marco", "Giulia", "Luca", "Sara", "Paolo", "Elena", "Davide"]
 SURNAMES = ["Rossi", "Bianchi", "Ferrari", "Galli", "Conti", "Moretti", "Riva", "Fontana", "Marchi", "Lodi"]
 
 
-def rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024.0
+def rss_mb(pid: int | str = "self") -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
     return float("nan")
+
+
+def workers_rss_mb() -> list[float]:
+    """Resident size of each live worker process (services/import_parallel.py)."""
+    import multiprocessing
+
+    return [rss_mb(p.pid) for p in multiprocessing.active_children()]
 
 
 def write_csv(path: Path, rows: int, worker: str) -> None:
@@ -168,16 +178,16 @@ def children_cpu() -> float:
 
 
 def timed_import(engine: Any, planner: str, path: Path, rows: int,
-                 workers: int | None = None) -> tuple[float, float, float, list[tuple[int, float]], Any]:
+                 workers: int | None = None) -> tuple[float, float, float, list[tuple[int, float, list[float]]], Any]:
     from services.access import principal_for
     from services.import_files import Table
     from services.importing import run_import
 
-    samples: list[tuple[int, float]] = []
+    samples: list[tuple[int, float, list[float]]] = []
 
     def progress(done: int, _total: int | None) -> None:
         if done % max(rows // 10, 100) == 0:
-            samples.append((done, rss_mb()))
+            samples.append((done, rss_mb(), workers_rss_mb()))
 
     user = principal_for(engine, planner)
     cpu, children = time.process_time(), children_cpu()
@@ -256,8 +266,16 @@ def main(argv: list[str] | None = None) -> int:
               f"(CPU del processo {raw_cpu:.2f} s)")
         print(f"rapporto (grezzo / importazione): {raw_elapsed / elapsed:.3f} in tempo reale, "
               f"{raw_cpu / cpu:.3f} in CPU (processo e processi di controllo; obiettivo >= 0.5)")
+        per_row = 1e6 / args.rows
+        print(f"CPU per riga: processo che scrive {own_cpu * per_row:.0f} us, processi di controllo "
+              f"{workers_cpu * per_row:.0f} us in tutto, grezzo {raw_cpu * per_row:.0f} us")
+        if workers_cpu:  # what free cores would give: the writer and the workers' share, whichever is longer
+            print("stima con core liberi (grezzo / max(processo, controllo / n)): " + ", ".join(
+                f"n={n} {raw_cpu / max(own_cpu, workers_cpu / n):.2f}" for n in (1, 2, 3, 4)))
         print(f"memoria residente: {before:.0f} MB prima; durante: "
-              + ", ".join(f"{done} righe {mb:.0f} MB" for done, mb in samples) + f"; picco (VmHWM) {vm_hwm_mb():.0f} MB")
+              + ", ".join(f"{done} righe {mb:.0f} MB" + (" (controllo: " + "/".join(f"{w:.0f}" for w in kids) + ")"
+                                                         if kids else "") for done, mb, kids in samples)
+              + f"; picco (VmHWM) {vm_hwm_mb():.0f} MB")
         if spent is not None:
             print(f"CPU per riga, per fase, del processo che scrive (su {own_cpu * 1e6 / args.rows:.0f} us per "
                   f"riga del processo, {cpu * 1e6 / args.rows:.0f} in tutto; "
