@@ -232,15 +232,14 @@ def external_id_of(cols: list[Column], cells: Mapping[str, Any]) -> str:
     """The row's external id exactly as parse_row reads it ("" when blank or unreadable), without the rest of the
     row: what the load needs to know, before the row is checked, whether it is a repeat or already imported."""
     found = ""
-    for entry in _plan(cols).by_header.values():
-        if entry.role == "external_id":
-            raw = cells.get(entry.col.header)
-            if raw is None or raw == "" or (isinstance(raw, str) and not raw.strip()):
-                continue
-            try:
-                found = str(entry.read(entry.col, raw))
-            except ValueError:
-                continue
+    for entry in _plan(cols).external_ids:
+        raw = cells.get(entry.col.header)
+        if raw is None or raw == "" or (isinstance(raw, str) and not raw.strip()):
+            continue
+        try:
+            found = str(entry.read(entry.col, raw))
+        except ValueError:
+            continue
     return found
 
 
@@ -275,6 +274,7 @@ class _Plan:
     required: tuple[int, ...]  # the fixed columns a row must fill
     order: dict[str | None, int]  # a step's date column's position: same-day steps in the columns' order
     by_header: dict[str, _Cell]  # header -> its (first) column's cell plan
+    external_ids: tuple[_Cell, ...]  # the external id's column (external_id_of)
 
 
 _PLANS: dict[int, tuple[list[Column], _Plan]] = {}
@@ -297,7 +297,8 @@ def _plan(cols: list[Column]) -> _Plan:
                                   parts[-1] if parts else None)
     plan = _Plan(index, tuple(i for i, c in enumerate(cols) if c.required and index[c.header] == i
                               and c.role in ("external_id", "state", "comune", "kind", "parent")),
-                 {c.transition: i for i, c in enumerate(cols) if c.role == "date"}, by_header)
+                 {c.transition: i for i, c in enumerate(cols) if c.role == "date"}, by_header,
+                 tuple(e for e in by_header.values() if e.role == "external_id"))
     if len(_PLANS) >= 32:
         _PLANS.clear()
     _PLANS[id(cols)] = (cols, plan)

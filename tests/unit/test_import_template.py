@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from domain.import_template import COMUNE, EXTERNAL_ID, STATE, Step, columns, parse_row, row_cells
+from domain.import_template import COMUNE, EXTERNAL_ID, STATE, Step, columns, external_id_of, parse_row, row_cells
 from domain.registry import all_case_types, get_case_type, value_labels
 
 PATTO = columns(get_case_type("patto"), value_labels())
@@ -63,3 +63,11 @@ def test_a_rows_problems_come_in_the_columns_order_whatever_the_order_of_its_cel
     assert "non ammesso" in dict(row.problems)["Segnalazione · Fonte della segnalazione"]
     assert parse_row(PATTO, 4, {**cells, "Segnalazione · data del passo": "02/02/2026"}).steps[0].data == {
         "bisogno": "economico"}
+
+
+def test_the_external_id_read_alone_is_the_one_parse_row_reads_whatever_the_cell():
+    """The load decides repeats and rows already imported from external_id_of before a worker parses the row."""
+    cols = columns(get_case_type("patto"), value_labels())
+    for cell in ("PATTO-1", "  PATTO-2  ", "", "   ", None, 12345, 12.0, "«sì»"):
+        cells = {STATE: "Segnalato", **({} if cell is None else {EXTERNAL_ID: cell})}
+        assert external_id_of(cols, cells) == parse_row(cols, 2, cells).external_id, cell
