@@ -83,3 +83,13 @@ def test_a_load_started_from_a_thread_uses_a_fork_server_and_loads_what_the_load
     assert found and (found[0].loaded, found[0].problems) == (expected.loaded, expected.problems)
     assert len(expected.loaded) == 600
     assert _rows(threaded) == _rows(alone)
+
+
+def test_with_workers_the_progress_still_counts_every_row_in_order_up_to_the_file_s_total(source, fresh, tmp_path):
+    """What the CLI's progress bar and the page's percentage read."""
+    path = tmp_path / "patti.csv"
+    _file(path, 650)
+    seen = []
+    result = _load(fresh(), source[3], path, workers=2, progress=lambda done, total: seen.append((done, total)))
+    assert len(result.loaded) == 650 and not result.problems
+    assert [done for done, _ in seen] == [*range(100, 651, 100), 650] and {total for _, total in seen} == {650}
