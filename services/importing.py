@@ -226,10 +226,9 @@ class _Loader(RowChecker):
         """The stored person with the typed codice fiscale (a new one if unknown) and whether the typed name or
         birth date differs from the stored one (flagged, as a form does: DOMAIN.md §13)."""
         stored = self.people.get(typed["codice_fiscale"])
-        if stored is None:
-            provisional = is_provisional_codice_fiscale(typed["codice_fiscale"])
-            person_id = (store.insert_person(conn, dict(typed), provisional) if self.stepwise
-                         else self.batch.person(typed))
+        if stored is None:  # (the batch tells a provisional code when it writes the person)
+            person_id = (store.insert_person(conn, dict(typed), is_provisional_codice_fiscale(typed["codice_fiscale"]))
+                         if self.stepwise else self.batch.person(typed))
             self.people[typed["codice_fiscale"]] = {**typed, "id": person_id,
                                                     "data_nascita": date.fromisoformat(str(typed["data_nascita"]))}
             return person_id, False

@@ -13,6 +13,7 @@ from domain.engine import UserView
 from domain.italian import ROME
 from domain.workflow import Role
 from store.health_store import steps_of_case
+from store.hot_sql import _cursor
 from store.sealed import merge
 from store.tables import AppUser, case_import_t, case_t, deadline_t, person_t, reminder_log_t, transition_t
 from store.uow import Bind, reading
@@ -105,10 +106,14 @@ def people(conn: Connection, codici: Sequence[str]) -> dict[str, dict[str, Any]]
     for a batch of rows."""
     if not codici:
         return {}
-    p = person_t.c
-    rows = conn.execute(sa.select(p.codice_fiscale, p.id, p.cognome, p.nome, p.data_nascita)
-                        .where(p.codice_fiscale.in_(sorted(set(codici))))).mappings()
-    return {r["codice_fiscale"]: dict(r) for r in rows}
+    cur = _cursor(conn)  # the SQL Core's in_() renders, without compiling it per batch (the load's own cursor)
+    wanted = sorted(set(codici))
+    rows = cur.fetch_all("SELECT person.codice_fiscale, person.id, person.cognome, person.nome, person.data_nascita "
+                         f"FROM person WHERE person.codice_fiscale IN ({', '.join([cur.sql.p] * len(wanted))})",
+                         wanted)
+    day = cur.sql.read_day
+    return {r[0]: {"codice_fiscale": r[0], "id": r[1], "cognome": r[2], "nome": r[3], "data_nascita": day(r[4])}
+            for r in rows}
 
 
 def insert_person(conn: Connection, person: dict[str, Any], provisional: bool) -> int:
