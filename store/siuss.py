@@ -11,7 +11,6 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from store.sql_in import among_selected
 from store.tables import case_t, person_merge_t, person_t, siuss_flow_t, siuss_item_t, siuss_pending_t, transition_t
 
 f, i = siuss_flow_t, siuss_item_t
@@ -31,8 +30,7 @@ def benefit_steps(conn: Connection, case_type: str, transitions: Iterable[str], 
     names = sorted(set(transitions) - ({register[0]} if register else set()))
     where = (c.case_type == case_type, c.person_id.is_not(None), t.effective_on <= up_to,
              *([c.ambito_code == ambito] if ambito else []),
-             *([c.id.in_(sorted(set(case_ids)))] if case_ids is not None else []),
-             *([_steps_of_ambito(t.case_id, case_type, ambito)] if ambito and case_ids is None else []))
+             *([c.id.in_(sorted(set(case_ids)))] if case_ids is not None else []))
     q = (sa.select(t.case_id, t.seq, t.transition, t.effective_on, t.data).join(case_t, c.id == t.case_id)
          .where(*where, t.transition.in_(names)))
     rows = [(r.case_id, r.seq, r.transition, r.effective_on, r.data or {}) for r in conn.execute(q)]
@@ -53,17 +51,6 @@ def benefit_steps(conn: Connection, case_type: str, transitions: Iterable[str], 
                   p.provisional_code).join(person_t, p.id == c.person_id).where(c.id.in_(ids[i:i + ID_CHUNK]))
         .order_by(c.id))]
     return [(row, steps[row.id]) for row in people]
-
-
-def _steps_of_ambito(case_id: Any, case_type: str, ambito: str) -> Any:
-    """The history's rows bounded by the Ambito's cases of `case_type` stated on the history itself
-    (store/sql_in.py `among_selected`): one Ambito's SIUSS computation reads its own cases' steps by the
-    `(case_id, seq)` index, not every Ambito's steps of the benefit's transitions hash-joined to its cases
-    (the night's SIUSS part for 91 Ambiti read the whole history 91 times)."""
-    ambito_case = case_t.alias("ambito_case")
-    return among_selected(case_id, sa.select(ambito_case.c.id).where(
-        ambito_case.c.ambito_code == ambito, ambito_case.c.case_type == case_type,
-        ambito_case.c.person_id.is_not(None)).correlate(None).scalar_subquery())
 
 
 def lock_exports(conn: Connection) -> None:

@@ -296,27 +296,3 @@ def test_another_ambitos_benefits_do_not_count_in_an_offices_obligation(year):
     assert found["home_kept"] == sorted(found["home_full"]) and found["home_full"] == year["due"] - {year["first"]}
     assert counted(found["home_calendar"]) == len(year["due"]) - 1
     assert found["other_full"] == {year["first"]} and counted(found["other_calendar"]) == 1
-
-
-def test_one_ambito_s_computation_reads_the_history_of_that_ambito_s_cases_named_on_the_history_itself(demo):
-    """Each statement reading the benefit steps for one Ambito bounds case_transition.case_id to the Ambito's case
-    ids (`= ANY(ARRAY(...))` on PostgreSQL, read through the (case_id, seq) index, as the tallies do: the night
-    computes it once per Ambito and a join on case_file.ambito_code alone read every Ambito's steps); same answer."""
-    from .test_tallies_per_ambito import statements_of
-
-    DECEMBER = date(2026, 12, 31)  # a month no flow carried yet (the module's flows go up to November)
-    engine, users = demo
-    home = udp(engine, users).ambito_code
-    found: dict = {}
-
-    def compute():
-        with reading(engine) as conn:
-            found["ambito"] = {c.case_id for c in pending(conn, DECEMBER, ambito=home)}
-
-    statements = statements_of(engine, compute)
-    scans = [s for s in statements if re.search(r"FROM case_transition JOIN case_file\b", s)]
-    among = ("case_transition.case_id = ANY(ARRAY(SELECT ambito_case.id" if engine.dialect.name == "postgresql"
-             else "case_transition.case_id IN (SELECT ambito_case.id")
-    assert scans and [s for s in scans if among not in s] == []
-    with reading(engine) as conn:
-        assert found["ambito"] == {c.case_id for c in pending(conn, DECEMBER)}  # one Ambito: the same
