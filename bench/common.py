@@ -118,6 +118,10 @@ class Launcher:
 
 def default_ambito(conn) -> None:
     """Rows COPYed into case_file without an ambito_code (NOT NULL since 0018) get the default Ambito's: the
-    column's default is set to it (a psycopg connection, committed by the caller's block)."""
+    column's default is set to it (a psycopg connection, committed by the caller's block); so do the deadlines
+    (deadline.ambito_code, their case's since 0023: every generated case is the default Ambito's)."""
     code = conn.execute("SELECT code FROM district WHERE is_default ORDER BY code LIMIT 1").fetchone()[0]
     conn.execute(f"ALTER TABLE case_file ALTER COLUMN ambito_code SET DEFAULT '{code}'")
+    if conn.execute("SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = 'public' AND "
+                    "table_name = 'deadline' AND column_name = 'ambito_code')").fetchone()[0]:
+        conn.execute(f"ALTER TABLE deadline ALTER COLUMN ambito_code SET DEFAULT '{code}'")

@@ -74,7 +74,7 @@ from services.cases import CaseService
 from services.handlers import HANDLERS
 from services.setup import SYSTEM_USER, ensure_user, init_database
 from store.db import make_engine, sqlite_synchronous
-from store.tables import transition_t
+from store.tables import deadline_t, transition_t
 
 UTC = timezone.utc
 DEFAULT_PG_URL = os.environ.get("LEGAMI_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/legami_bench")
@@ -184,11 +184,14 @@ UPDATE_MET = (
     "UPDATE deadline SET status={p}, closed_on={p} WHERE deadline.case_id = {p} "
     "AND deadline.status IN ('open', 'paused') AND deadline.kind IN ({kinds})"
 )
+# deadline.ambito_code (its case's, read from the case row as store/hot_sql.py does) exists from 0023 on
+DEADLINE_AMBITO = "ambito_code" in deadline_t.c
 INSERT_DEADLINE = (  # one multi-row INSERT for a step's new deadlines
-    "INSERT INTO deadline (case_id, kind, label, due, basis, source, status, started_seq, suspended_days) "
-    "VALUES {rows}"
+    "INSERT INTO deadline (case_id, kind, label, due, basis, source, status, started_seq, suspended_days"
+    f"{', ambito_code' if DEADLINE_AMBITO else ''}) VALUES {{rows}}"
 )
-DEADLINE_ROW = "({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, 0)"
+DEADLINE_ROW = ("({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, 0"
+                f"{', (SELECT ambito_code FROM case_file WHERE id = {p})' if DEADLINE_AMBITO else ''})")
 INSERT_OUTBOX = (
     "INSERT INTO outbox (idempotency_key, event, case_id, recipient, template, payload, created_at, status, "
     "attempts, next_attempt_at) VALUES ({p}, {p}, {p}, {p}, {p}, {pj}, {p}, {p}, {p}, {p})"
@@ -299,7 +302,7 @@ def raw_plan(d: Dialect, case_id: int, i: int, dues: Dues) -> list[list[tuple]]:
         sql = d.sql(INSERT_DEADLINE, rows=", ".join([d.sql(DEADLINE_ROW)] * len(rows)))
         params = [v for rule, due, seq in rows
                   for v in (case_id, rule.kind, rule.label, d.day(due), rule.basis.value, rule.source.value,
-                            "open", seq)]
+                            "open", seq, *((case_id,) if DEADLINE_AMBITO else ()))]
         return (EXEC, sql, tuple(params))
 
     def update(k: int, sets: list[tuple[str, Any]]) -> tuple:

@@ -80,7 +80,8 @@ def open_deadlines(engine: Engine, principal: Principal, scope: sa.ColumnElement
     until = today - timedelta(days=1) if overdue_only else today + timedelta(days=within_days)
     owners = (principal.username, *sorted(principal.represents))  # a deputy answers for the absent worker's too
     mine = (owners, principal.comuni) if principal.role is Role.SOCIAL_WORKER else None
-    rows = case_queries.open_deadline_rows(engine, scope, until=until, limit=limit, owner_or_unassigned_in=mine)
+    rows = case_queries.open_deadline_rows(engine, scope, until=until, limit=limit, owner_or_unassigned_in=mine,
+                                           ambito=principal.ambito)
     return [
         {"id": r.id, "caso": r.case_id, "tipo_caso": r.case_type, "stato_caso": r.state, "comune": r.comune,
          "assegnatario": r.owner, "tipo": r.kind, "etichetta": r.label, "scadenza": r.due, "fonte": r.source,

@@ -34,7 +34,8 @@ def calendar_for(engine: Engine, username: str, *, today: date, base_url: str, h
         # the open deadlines the user answers for, within their read scope: the same rule as Oggi
         # (`domain.access.answers_for`), never a copy of it
         rows = case_queries.open_deadline_rows(conn, answers_for_filter(principal, today=today),
-                                               until=today + timedelta(days=horizon_days), limit=None)
+                                               until=today + timedelta(days=horizon_days), limit=None,
+                                               ambito=principal.ambito)
     cal = icalendar.Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from config.obligation_files import load_reminder_policy
@@ -25,7 +26,7 @@ from services.digest import DigestBook, DigestRun, flush
 from services.directory import Directory
 from services.setup import SYSTEM_USER
 from store import sweep as store
-from store.ambito_filter import case_in_ambito
+from store.ambito_filter import case_in_ambito, deadline_in_ambito
 from store.cases import _aware
 from store.uow import reading, writing
 
@@ -62,13 +63,15 @@ def run_deadline_sweep(engine: Engine, *, as_of: date, service: CaseService | No
     scope = ambito_scope_of(engine, ambito)
     policy = policy or load_reminder_policy(ambito_dir=ambito_dir_of(engine, ambito))
     where = case_in_ambito(scope)
+    # the deadlines read by their own Ambito too (0023): the Ambito's, not every Ambito's joined to its cases
+    deadlines_where = sa.and_(deadline_in_ambito(scope), where)
     result = SweepResult(as_of)
-    fire_automatic_steps(engine, service, as_of, result, where=where)
+    fire_automatic_steps(engine, service, as_of, result, where=deadlines_where)
     with reading(engine) as conn:
         directory = Directory(conn)
     calendar = service.calendar(service.policy_on(as_of))
-    _remind_before(engine, directory, calendar, policy, as_of, batch_size, result, where, per_transaction)
-    _escalate_overdue(engine, directory, policy, as_of, batch_size, result, where, per_transaction)
+    _remind_before(engine, directory, calendar, policy, as_of, batch_size, result, deadlines_where, per_transaction)
+    _escalate_overdue(engine, directory, policy, as_of, batch_size, result, deadlines_where, per_transaction)
     _diary_news(engine, directory, as_of, result, where)
     return result
 

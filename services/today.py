@@ -138,7 +138,7 @@ def my_deadlines(engine: Engine, principal: Principal, *, today: date, horizon: 
     """(overdue, how many overdue, due from today to `horizon`, how many due) for `principal`."""
     overdue, n_overdue, upcoming, n_upcoming = today_reads.deadlines_due(
         engine, answers_for_filter(principal, today=today), username=principal.username, today=today,
-        horizon=horizon, limit=limit)
+        horizon=horizon, limit=limit, ambito=principal.ambito)
     return ([_item(r, today, bool(r.escalated)) for r in overdue], n_overdue,
             [_item(r, today, bool(r.escalated)) for r in upcoming], n_upcoming)
 
@@ -150,7 +150,7 @@ def escalations_for(engine: Engine, principal: Principal, *, today: date,
                     limit: int = LIST_LIMIT) -> list[EscalationItem]:
     """Overdue deadlines still open that the sweep escalated to this user, in their read scope."""
     rows = today_reads.escalations(engine, scoped_filter(principal, today=today), username=principal.username,
-                                   today=today, limit=limit)
+                                   today=today, limit=limit, ambito=principal.ambito)
     found: dict[int, EscalationItem] = {}
     for r in rows:  # one line per deadline: a statutory breach ("normativa") says more than "scaduta"
         if r.id not in found or r.stage == "normativa":
@@ -164,7 +164,7 @@ def statutory_breaches(engine: Engine, principal: Principal, *, today: date,
     (the planning office reads the other case types only in aggregate)."""
     listed, counted = today_reads.statutory_breaches(engine, scoped_filter(principal, today=today),
                                                      username=principal.username, today=today, limit=limit,
-                                                     ambito=principal.ambito_code)
+                                                     ambito=principal.ambito)
     return [_item(r, today, bool(r.escalated)) for r in listed], [(get_workflow(t).label, n) for t, n in counted]
 
 

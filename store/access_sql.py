@@ -28,7 +28,7 @@ from domain.conditions import (
     TypeIn,
     minor_birth_cutoff,
 )
-from store.sql_in import among
+from store.sql_in import among, among_selected
 from store.tables import Comune, case_t, person_t
 
 _comune_t = Comune.__table__
@@ -65,8 +65,12 @@ def _to_sql(cond: Cond, user: Principal, *, today: date) -> sa.ColumnElement[boo
         case InUserSubAmbito():
             if user.sub_ambito is None:
                 return sa.false()
-            area = sa.select(_comune_t.c.istat).where(_comune_t.c.sub_ambito == user.sub_ambito)
-            return sa.and_(c.comune_istat.is_not(None), c.comune_istat.in_(area))
+            # its comuni as one array computed once on PostgreSQL (store/sql_in.py), not a hashed subplan: inside
+            # the coordinator's OR the planner then reads the (comune_istat, ...) index for them instead of
+            # filtering every case of the Ambito (12,624 scattered among a region's 400,000: 31 -> 12 ms)
+            area = (sa.select(_comune_t.c.istat).where(_comune_t.c.sub_ambito == user.sub_ambito)
+                    .correlate(None).scalar_subquery())
+            return sa.and_(c.comune_istat.is_not(None), among_selected(c.comune_istat, area))
         case InUserAmbito():
             a = user.ambito
             if a is None:

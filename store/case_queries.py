@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from domain.engine import CaseView
 from store import health_store
+from store.ambito_filter import deadline_in_ambito
 from store.cases import load_case
 from store.sealed import merge
 from store.tables import Comune, Person, case_t, deadline_t, health_data_t, transition_t
@@ -232,17 +233,19 @@ def list_key(row: Any) -> ListKey:
 
 
 def open_deadline_rows(bind: Bind, scope: sa.ColumnElement[bool], *, until: date, limit: int | None,
-                       owner_or_unassigned_in: tuple[str | tuple[str, ...], Iterable[str]] | None = None) -> list[Any]:
+                       owner_or_unassigned_in: tuple[str | tuple[str, ...], Iterable[str]] | None = None,
+                       ambito: Any = None) -> list[Any]:
     """Open deadlines due by `until` of the cases in `scope`, earliest first (id, case_id, kind, label, due,
     source, case_type, state, owner, comune); `owner_or_unassigned_in` = (username, comuni) keeps only the cases
-    assigned to that user or unassigned in those comuni."""
+    assigned to that user or unassigned in those comuni; `ambito` (the reader's AmbitoScope) reads the deadlines
+    by their own Ambito column (store/ambito_filter.py), the same rows as the scope's tenancy gate."""
     q = (
         sa.select(deadline_t.c.id, deadline_t.c.case_id, deadline_t.c.kind, deadline_t.c.label, deadline_t.c.due,
                   deadline_t.c.source, case_t.c.case_type, case_t.c.state, case_t.c.owner,
                   comune_t.c.nome.label("comune"))
         .select_from(deadline_t.join(case_t, case_t.c.id == deadline_t.c.case_id)
                      .outerjoin(comune_t, comune_t.c.istat == case_t.c.comune_istat))
-        .where(deadline_t.c.status == OPEN_DEADLINE, deadline_t.c.due <= until, scope)
+        .where(deadline_in_ambito(ambito), deadline_t.c.status == OPEN_DEADLINE, deadline_t.c.due <= until, scope)
         .order_by(deadline_t.c.due, deadline_t.c.id)
         .limit(limit)  # None: no limit
     )

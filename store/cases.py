@@ -300,7 +300,7 @@ def _insert_deadlines(cur: _Cursor, case_id: int, seq: int, d: Decision) -> None
     day = cur.sql.day
     params: list[Any] = []
     for n in d.new_deadlines:
-        params += (case_id, n.kind, n.label, day(n.due), n.basis, n.source, "open", seq)
+        params += (case_id, n.kind, n.label, day(n.due), n.basis, n.source, "open", seq, case_id)
     cur.execute(cur.sql.insert_deadlines(len(d.new_deadlines)), params)
 
 

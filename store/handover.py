@@ -18,7 +18,7 @@ from domain.audit import GENESIS, STEP_FIELDS, row_hash
 from domain.errors import ConflictError, NotFound
 from domain.italian import ROME
 from store.reference import case_ambito_sql
-from store.tables import AppUser, Comune, case_t, deputyship_t, person_t, transition_t
+from store.tables import AppUser, Comune, case_t, deadline_t, deputyship_t, person_t, transition_t
 
 c, dep, u, comune_t = case_t.c, deputyship_t, AppUser.__table__, Comune.__table__
 
@@ -63,6 +63,9 @@ def record_step(conn: Connection, case: Any, *, step: str, actor: str, actor_rol
     if done.rowcount != 1:
         raise ConflictError(f"il caso {case.id} è stato modificato da un altro utente nel frattempo: "
                             "ricaricare e riprovare")
+    if comune is not None:  # its deadlines follow it (0023: a deadline carries its case's Ambito)
+        conn.execute(sa.update(deadline_t).where(deadline_t.c.case_id == case.id).values(
+            ambito_code=sa.select(c.ambito_code).where(c.id == case.id).scalar_subquery()))
     conn.execute(transition_t.insert(), {**row, "effective_on": at.astimezone(ROME).date(), "hash": head})
     return seq
 

@@ -129,10 +129,11 @@ class _Sql:
     def insert_deadlines(self, n: int) -> str:
         sql = self._deadlines.get(n)
         if sql is None:
-            row = f"({', '.join([self.p] * 8)}, 0)"
+            # the case's Ambito read from its row (0023): the case's own id a second time
+            row = f"({', '.join([self.p] * 8)}, 0, (SELECT ambito_code FROM case_file WHERE id = {self.p}))"
             sql = self._deadlines[n] = (
                 "INSERT INTO deadline (case_id, kind, label, due, basis, source, status, started_seq, "
-                f"suspended_days) VALUES {', '.join([row] * n)}"
+                f"suspended_days, ambito_code) VALUES {', '.join([row] * n)}"
             )
         return sql
 

@@ -32,6 +32,13 @@ def _insert(table: str, columns: Sequence[str], p: str) -> str:
     return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([p] * len(columns))})"
 
 
+def _insert_deadline(p: str) -> str:
+    """A deadline row with its case's Ambito (0023) read from the case row just written: `DEADLINE_COLUMNS`' values
+    then the case id once more."""
+    return (f"INSERT INTO deadline ({', '.join(DEADLINE_COLUMNS)}, ambito_code) "
+            f"VALUES ({', '.join([p] * len(DEADLINE_COLUMNS))}, (SELECT ambito_code FROM case_file WHERE id = {p}))")
+
+
 def _insert_case(p: str) -> str:
     return (f"INSERT INTO case_file ({', '.join(CASE_COLUMNS)}, ambito_code) "
             f"VALUES ({', '.join([p] * len(CASE_COLUMNS))}, {CASE_AMBITO.format(p=p)})")
@@ -70,7 +77,7 @@ def write_batch(conn: Any, people: list[tuple], cases: list[tuple], steps: list[
     for statement, rows in ((_insert("person", PERSON_COLUMNS, sql.p), people),
                             (_insert_case(sql.p), cases),
                             (sql.insert_audit, steps), (sql.insert_health, health),
-                            (_insert("deadline", DEADLINE_COLUMNS, sql.p), deadlines)):
+                            (_insert_deadline(sql.p), [(*d, d[1]) for d in deadlines])):
         if rows:
             _executemany(cur, statement, rows)
 

@@ -182,6 +182,8 @@ class Deadline(SQLModel, table=True):
         sa.Index("ix_deadline_case_status", "case_id", "status"),
         # the statutory deadlines passed (the planning office's Oggi), not every overdue one of every Ambito (0022)
         sa.Index("ix_deadline_status_source_due", "status", "source", "due"),
+        # one Ambito's open deadlines (its Oggi lists, its night), not every Ambito's joined to its cases (0023)
+        sa.Index("ix_deadline_ambito_status_due", "ambito_code", "status", "due"),
     )
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="case_file.id")
@@ -194,6 +196,8 @@ class Deadline(SQLModel, table=True):
     started_seq: int
     closed_on: date | None = None
     suspended_days: int = 0
+    # its case's Ambito (case_file.ambito_code), written with the row and moved with a transferred case (0023)
+    ambito_code: str = Field(max_length=40)
 
 
 class OutboxMessage(SQLModel, table=True):

@@ -3,7 +3,10 @@ escalated them to the reader; the escalations logged for a user; the statutory b
 which of a list of cases a user may read.
 
 `scope` and `answers_for` arguments are SQL conditions over `case_file` (services.access builds them from the
-one access decision); nothing here decides who may see what. One query per section, read-only.
+one access decision); nothing here decides who may see what. One query per section, read-only. `ambito` (the
+reader's AmbitoScope, or None) bounds the deadlines read by their own Ambito column (store/ambito_filter.py): the
+same rows as the scope's tenancy gate on the case, read by the index that leads with it, not picked out of every
+Ambito's overdue deadlines.
 """
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from store.ambito_filter import deadline_in_ambito
 from store.sql_in import among
 from store.tables import Comune, case_t, deadline_t, person_t, reminder_log_t
 from store.uow import Bind, reading
@@ -51,10 +55,10 @@ def _listed(conn, where: sa.ColumnElement[bool], order, username: str, limit: in
 
 
 def deadlines_due(bind: Bind, answers_for: sa.ColumnElement[bool], *, username: str, today: date, horizon: date,
-                  limit: int) -> tuple[list[Any], int, list[Any], int]:
+                  limit: int, ambito: Any = None) -> tuple[list[Any], int, list[Any], int]:
     """(overdue rows, how many, rows due from today to `horizon`, how many) of the open deadlines on the cases
     `answers_for` selects, by due date."""
-    base = sa.and_(deadline_t.c.status == "open", answers_for)
+    base = sa.and_(deadline_in_ambito(ambito), deadline_t.c.status == "open", answers_for)
     with reading(bind) as conn:
         overdue, n_overdue = _listed(conn, sa.and_(base, deadline_t.c.due < today),
                                      (deadline_t.c.due, deadline_t.c.id), username, limit)
@@ -64,14 +68,14 @@ def deadlines_due(bind: Bind, answers_for: sa.ColumnElement[bool], *, username: 
 
 
 def escalations(bind: Bind, scope: sa.ColumnElement[bool], *, username: str, today: date,
-                limit: int) -> list[Any]:
+                limit: int, ambito: Any = None) -> list[Any]:
     """Deadline rows (with the log's `stage` and `queued_on`) of the overdue deadlines still open that the sweep
     escalated to `username`, within `scope`: one row per logged stage."""
     log = reminder_log_t
     q = (sa.select(*_COLUMNS, log.c.stage, log.c.queued_on)
          .select_from(_FROM.join(log, log.c.deadline_id == deadline_t.c.id))
          .where(deadline_t.c.status == "open", deadline_t.c.due < today, log.c.stage.in_(ESCALATION_STAGES),
-                log.c.recipient == username, _not_owner(username), scope)
+                log.c.recipient == username, _not_owner(username), deadline_in_ambito(ambito), scope)
          .order_by(deadline_t.c.due, deadline_t.c.id, log.c.stage)
          .limit(limit))
     with reading(bind) as conn:
@@ -79,16 +83,17 @@ def escalations(bind: Bind, scope: sa.ColumnElement[bool], *, username: str, tod
 
 
 def statutory_breaches(bind: Bind, scope: sa.ColumnElement[bool], *, username: str, today: date,
-                       limit: int, ambito: str | None = None) -> tuple[list[Any], list[tuple[str, int]]]:
+                       limit: int, ambito: Any = None) -> tuple[list[Any], list[tuple[str, int]]]:
     """(deadline rows within `scope`, [(case_type, how many)] outside it but in `ambito`, when given) of the
     statutory deadlines passed and still open. Outside the scope is not another Ambito: those are not counted."""
-    breached = sa.and_(deadline_t.c.status == "open", deadline_t.c.due < today, deadline_t.c.source == "statutory")
+    breached = sa.and_(deadline_in_ambito(ambito), deadline_t.c.status == "open", deadline_t.c.due < today,
+                       deadline_t.c.source == "statutory")
     with reading(bind) as conn:
         listed, _ = _listed(conn, sa.and_(breached, scope), (deadline_t.c.due, deadline_t.c.id), username, limit)
         counted = conn.execute(
             sa.select(case_t.c.case_type, sa.func.count())
             .select_from(deadline_t.join(case_t, case_t.c.id == deadline_t.c.case_id))
-            .where(breached, sa.not_(scope), *([case_t.c.ambito_code == ambito] if ambito is not None else []))
+            .where(breached, sa.not_(scope), *([case_t.c.ambito_code == ambito.code] if ambito is not None else []))
             .group_by(case_t.c.case_type).order_by(case_t.c.case_type)
         ).all()
     return listed, [(t, n) for t, n in counted]

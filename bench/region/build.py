@@ -122,10 +122,14 @@ def _load_cases(conn, n: int, workers: int, as_of: date) -> None:
         f"  %s::timestamptz - make_interval(days => (30 + (i * 7919) %% 600)::int) + interval '8 hours' AS opened "
         f"  FROM generate_series(1, %s::bigint) i JOIN cix c ON c.r = (i - 1) %% {nc}) x",
         (as_of.isoformat(), n))
+    # the deadline's Ambito (0023), its case's: case i's deadline is deadline i
+    d_ambito = ", ambito_code" if "ambito_code" in _columns(conn, "deadline") else ""
+    d_expr = ", (SELECT ambito_code FROM case_file WHERE id = i)" if d_ambito else ""
     conn.execute(
-        "INSERT INTO deadline (id, case_id, kind, label, due, basis, source, status, started_seq, suspended_days) "
-        "SELECT i, i, %s, %s, %s::date - 30 + ((i * 104729) %% 396)::int, %s, %s, 'open', 4, 0 "
-        "FROM generate_series(1, %s::bigint) i", (rule.kind, rule.label, as_of, rule.basis.value, rule.source.value, n))
+        f"INSERT INTO deadline (id, case_id, kind, label, due, basis, source, status, started_seq, suspended_days"
+        f"{d_ambito}) SELECT i, i, %s, %s, %s::date - 30 + ((i * 104729) %% 396)::int, %s, %s, 'open', 4, 0"
+        f"{d_expr} FROM generate_series(1, %s::bigint) i",
+        (rule.kind, rule.label, as_of, rule.basis.value, rule.source.value, n))
 
 
 def _load_audit(conn, n: int, audit: int, as_of: date, progress) -> int:

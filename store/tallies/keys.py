@@ -6,12 +6,10 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.sql.visitors import InternalTraversal
 
 from domain.indicators import DISTRICT, age_band
 from store.ambito_filter import case_in_ambito
+from store.sql_in import among_selected
 from store.tables import Comune, case_t, transition_t
 
 comune_t = Comune.__table__
@@ -44,30 +42,7 @@ def steps_in_ambito(period: Any, steps: Any = transition_t) -> Any:
     ambito_case = case_t.alias("ambito_case")
     ids = (sa.select(ambito_case.c.id).where(ambito_case.c.ambito_code == period.ambito.code)
            .correlate(None).scalar_subquery())
-    return _CaseIdAmong(steps.c.case_id, ids)
-
-
-class _CaseIdAmong(ColumnElement):
-    """`column` among the ids `ids` (a scalar subquery) returns: `= ANY(ARRAY(...))` on PostgreSQL (an array of
-    unknown length, estimated small: an index path), `IN (...)` elsewhere."""
-
-    inherit_cache = True
-    type = sa.Boolean()
-    _traverse_internals = [("column", InternalTraversal.dp_clauseelement),
-                           ("ids", InternalTraversal.dp_clauseelement)]
-
-    def __init__(self, column: Any, ids: Any) -> None:
-        self.column, self.ids = column, ids
-
-
-@compiles(_CaseIdAmong)
-def _among(element: _CaseIdAmong, compiler: Any, **kw: Any) -> str:
-    return f"{compiler.process(element.column, **kw)} IN {compiler.process(element.ids, **kw)}"
-
-
-@compiles(_CaseIdAmong, "postgresql")
-def _among_pg(element: _CaseIdAmong, compiler: Any, **kw: Any) -> str:
-    return f"{compiler.process(element.column, **kw)} = ANY(ARRAY{compiler.process(element.ids, **kw)})"
+    return among_selected(steps.c.case_id, ids)
 
 
 def key_sql(by: str):

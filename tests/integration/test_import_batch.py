@@ -155,3 +155,17 @@ def test_the_batched_load_refuses_what_the_step_by_step_load_refuses_and_writes_
                                                                                        [("patto", path)])
     assert batched[0].problems == stepwise[0].problems == parallel[0].problems and len(batched[0].problems) >= 10
     assert written == expected == by_workers and not written["case_file"] and not written["person"]
+
+
+def test_each_deadline_the_import_writes_carries_its_case_s_ambito_every_way(source, fresh, tmp_path):
+    """0023_deadline_ambito: the batched and the workers' loads write their deadline rows with their case's Ambito, as the engine's steps do."""
+    path = tmp_path / "patti.csv"
+    _patti(path, [_patto("A1", "RSSMRA85T10A562S", "Rossi", "Mario", "10/12/1985"),
+                  _patto("A2", make_codice_fiscale("Bianchi", "Luca", date(1980, 1, 1), "M", "D142"), "Bianchi",
+                         "Luca", "01/01/1980")])
+    (_, expected), (_, written), (_, by_workers) = _load_every_way(fresh, source[3], [("patto", path)])
+    ambito = {c["id"]: c["ambito_code"] for c in written["case_file"]}
+    assert written["deadline"] and set(ambito.values()) == {"cremasco"}
+    assert [(d["case_id"], d["ambito_code"]) for d in written["deadline"]] == [
+        (d["case_id"], ambito[d["case_id"]]) for d in written["deadline"]]
+    assert written["deadline"] == expected["deadline"] == by_workers["deadline"]

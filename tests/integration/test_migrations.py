@@ -42,6 +42,10 @@ def test_upgrade_from_empty_then_one_step_down_and_up_again(tmp_path):
     assert SIUSS_TABLES <= tables(url)
     assert {"job_partition", "ambito_tally_snapshot", "siuss_pending"} <= tables(url)
     assert "ix_reminder_log_recipient" in {i["name"] for i in sa.inspect(make_engine(url)).get_indexes("reminder_log")}
+    assert "ambito_code" in {c["name"] for c in sa.inspect(make_engine(url)).get_columns("deadline")}
+    downgrade(url, "-1")  # 0023_deadline_ambito: the deadline's Ambito column and its index
+    assert "ambito_code" not in {c["name"] for c in sa.inspect(make_engine(url)).get_columns("deadline")}
+    assert "ix_reminder_log_recipient" in {i["name"] for i in sa.inspect(make_engine(url)).get_indexes("reminder_log")}
     downgrade(url, "-1")  # 0022_region_reads: three indexes for one Ambito's reads in a region
     assert "ix_reminder_log_recipient" not in {i["name"] for i in
                                                sa.inspect(make_engine(url)).get_indexes("reminder_log")}
@@ -222,4 +226,35 @@ def test_upgrading_to_the_case_ambito_places_each_case_in_its_comunes_ambito_els
     migrate(scratch_url)
     with engine.connect() as conn:
         assert dict(conn.execute(query).all()) == opened
+    engine.dispose()
+
+
+def test_upgrading_to_the_deadline_ambito_gives_each_deadline_its_case_s_ambito(scratch_url):
+    from datetime import date
+
+    from services.cases import CaseService
+    from services.setup import ensure_user, init_database, load_ambito
+    from store.tables import case_t, deadline_t
+
+    from .conftest import NOW
+    from .patto_steps import open_patto, segnalazione
+
+    engine = make_engine(scratch_url, poolclass=sa.pool.NullPool)
+    init_database(scratch_url, engine)
+    load_ambito(engine, "config/districts/lodi")
+    with engine.begin() as conn:
+        ensure_user(conn, "as.rossi", "A", "a@example.org", "social_worker", "Crema")
+    service = CaseService(engine, clock=lambda: NOW)
+    crema = open_patto(service, service.actor("as.rossi"))
+    lodi = service.open_case(case_type="patto", actor=service.actor("as.rossi"), comune_istat="098031",
+                             effective_at=date(2026, 1, 12), data=segnalazione(surname="Bassi", name="Ugo"))
+    query = (sa.select(deadline_t.c.id, deadline_t.c.case_id, deadline_t.c.ambito_code, case_t.c.ambito_code)
+             .join(case_t, case_t.c.id == deadline_t.c.case_id).order_by(deadline_t.c.id))
+    with engine.connect() as conn:
+        written = conn.execute(query).all()
+    assert {r[1] for r in written} == {crema, lodi} and all(r[2] == r[3] for r in written)
+    downgrade(scratch_url, "0022_region_reads")
+    migrate(scratch_url)
+    with engine.connect() as conn:
+        assert conn.execute(query).all() == written
     engine.dispose()

@@ -24,7 +24,7 @@ def test_the_statutory_breaches_counted_in_aggregate_are_the_planning_office_s_a
     with engine.begin() as conn:
         conn.execute(sa.insert(deadline_t).values(
             case_id=lodi_case, kind="termine_lodi", label="termine di legge", due=date(2026, 4, 1), basis="legge",
-            source="statutory", status="open", started_seq=1, suspended_days=0))
+            source="statutory", status="open", started_seq=1, suspended_days=0, ambito_code="lodi"))
 
     assert statutory_breaches(engine, udp, today=AS_OF) == before
     lodi = statutory_breaches(engine, principal_for(engine, "udp.lodi"), today=AS_OF)

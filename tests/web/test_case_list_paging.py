@@ -130,3 +130,30 @@ def test_the_list_reads_the_nearest_deadline_of_the_cases_it_lists_only_not_of_t
             assert "GROUP BY deadline.case_id" not in listing
             assert re.search(r"JOIN LATERAL \(SELECT min\(deadline\.due\) .*deadline\.case_id = case_file\.id",
                              listing)
+
+
+def test_the_coordinator_s_list_names_the_sub_ambito_s_comuni_as_one_array_not_a_subplan_over_every_case(
+        world, client_for, web_engine):
+    """The coordinator's scope took its sub-ambito's comuni as `comune_istat IN (SELECT ...)` inside an OR: a hashed
+    subplan filtering every case of the Ambito (in a region, 12,624 scattered among 400,000). On PostgreSQL the
+    comuni are one array computed once (`= ANY(ARRAY(SELECT ...))`), which the planner reads by the comune index;
+    the same cases in the same order (the other tests of this module)."""
+    from sqlalchemy import event
+
+    statements: list[str] = []
+
+    def note(conn, cursor, statement, parameters, context, executemany):
+        statements.append(" ".join(statement.split()))
+
+    client = client_for("coord.crema")
+    event.listen(web_engine, "before_cursor_execute", note)
+    try:
+        page = client.get("/casi", params={"limit": 3}).text
+    finally:
+        event.remove(web_engine, "before_cursor_execute", note)
+    listings = [s for s in statements if "AS prossima_scadenza" in s]
+    assert listings and len(ordered(page)) == 3
+    area = ("case_file.comune_istat = ANY(ARRAY(SELECT comune.istat FROM comune WHERE comune.sub_ambito ="
+            if web_engine.dialect.name == "postgresql" else
+            "case_file.comune_istat IN (SELECT comune.istat FROM comune WHERE comune.sub_ambito =")
+    assert all(area in s for s in listings), listings
