@@ -229,7 +229,9 @@ def case_keys(engine: Engine, case_id: int) -> dict[str, Any]:
     """Type, comune and sub-ambito of a case (no personal data); NotFound if there is no such case."""
     from domain.errors import NotFound
 
-    row = case_reads.case_keys(engine, case_id)
+    from services.request_memo import remembered
+
+    row = remembered(("case_keys", case_id), lambda: case_reads.case_keys(engine, case_id))  # once per page
     if row is None:
         raise NotFound(f"caso {case_id} inesistente")
     return {"tipo": row.case_type, "comune_istat": row.comune_istat, "sub_ambito": row.sub_ambito}

@@ -137,7 +137,7 @@ def providers_serving(bind: Bind, comune_istat: str) -> list[tuple[str, str]]:
     with reading(bind) as conn:
         if conn.dialect.name == "postgresql":
             q = q.with_only_columns(t.codice, t.nome).where(sa.type_coerce(t.comuni, JSONB).contains([comune_istat]))
-            return [(r.codice, r.nome) for r in conn.execute(q)]
+            return [tuple(r) for r in conn.execute(q).all()]  # fetched at once, not row by row
         return [(r.codice, r.nome) for r in conn.execute(q) if comune_istat in (r.comuni or ())]
 
 

@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import Request
+from markupsafe import Markup, escape
 from fastapi.templating import Jinja2Templates
 from starlette.responses import HTMLResponse
 
@@ -36,6 +37,17 @@ def _default(value: Any, fallback: str = "—") -> Any:
 
 
 env.filters["o_trattino"] = _default
+
+
+def _options(choices: Any, selected: Any) -> Markup:
+    """A select's <option>s, each value and label escaped, `selected` marked: what a Jinja loop would write, in one
+    pass (a provider select at 100,000 cases holds ~700 providers)."""
+    return Markup("".join(
+        f'<option value="{escape(value)}"{" selected" if value == selected else ""}>{escape(label)}</option>'
+        for value, label in choices))
+
+
+env.filters["opzioni"] = _options
 
 from web.nav import nav_for
 
