@@ -138,10 +138,11 @@ class _Application:
         return str(self.data.get("protocollo") or f"domanda {self.id}")
 
 
-def _applications(engine: Engine, call_id: int, today: date,
-                  scope: sa.ColumnElement[bool] | None = None) -> list[_Application]:
-    rows, health = fna_reads.applications(engine, call_id, application_type=APPLICATION, scope=scope)
-    # the scores need ADL/IADL (sealed)
+def _applications(engine: Engine, call_id: int, today: date, scope: sa.ColumnElement[bool] | None = None, *,
+                  health: bool = True) -> list[_Application]:
+    """The call's applications; with `health` their sealed parts decrypted (a score computed now needs ADL/IADL;
+    a published ranking carries its own points, so reading it needs none)."""
+    rows, health = fna_reads.applications(engine, call_id, application_type=APPLICATION, scope=scope, health=health)
     return [_Application(r.id, r.state, merge(r.data, health.get(r.id)), r.nome,
                          CaseRef(APPLICATION, r.comune_istat, r.sub_ambito, r.owner, r.provider_codice,
                                  is_minor(r.data_nascita, today), r.state, ambito=r.ambito_code),
@@ -276,8 +277,10 @@ def ranking_page(scoped: ScopedCaseService, principal: Principal, call_id: int, 
     year = _reference_year(call["dati"], today)
     budget = _d(call["dati"].get("budget"))
     wf = get_workflow(APPLICATION)
-    apps = {a.id: a for a in _applications(engine, call_id, today)}
     snaps = _snapshots(call)
+    # only a proposal computed now scores the applications (ADL/IADL, sealed); the published rankings carry
+    # their points, and the page shows of each application only its state, comune and amount (not sealed)
+    apps = {a.id: a for a in _applications(engine, call_id, today, health="definitiva" not in snaps)}
     sections = []
     if "definitiva" in snaps:
         s = snaps["definitiva"]
@@ -347,7 +350,7 @@ def public_ranking(scoped: ScopedCaseService, principal: Principal, call_id: int
     fase = "definitiva" if "definitiva" in snaps else "provvisoria" if "provvisoria" in snaps else None
     rows: list[dict[str, Any]] = []
     if fase:
-        apps = {a.id: a for a in _applications(engine, call_id, today)}
+        apps = {a.id: a for a in _applications(engine, call_id, today, health=False)}  # the snapshot's points
         entries = _entries(apps, snaps[fase]["posizioni"], _reference_year(call["dati"], today),
                            get_workflow(APPLICATION))
         _section("", fase, entries, _d(call["dati"].get("budget")), None, None)
