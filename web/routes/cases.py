@@ -309,6 +309,9 @@ def _page_context(request: Request, user: CurrentUser, case_id: int, *, failed: 
     today, detail = svc.today(), svc.scoped.read(me, case_id, steps_with_data=FULL_STEPS)  # the older: one line
     wf = get_workflow(detail["tipo"])
     allowed = svc.scoped.allowed(me, case_id)
+    # the people and providers the page names, read first: the pointer names some of them again (one read each)
+    names = case_pages.display_names(svc.engine, people_named(wf, detail["storia"], detail["assegnatario"]))
+    providers = case_pages.provider_names(svc.engine, case_pages.providers_named(detail))
     where = next_steps.pointer(svc.engine, svc.scoped.deputised(me), ref := svc.scoped.case_ref(me, case_id))
     forms = []
     for name in allowed:
@@ -328,15 +331,14 @@ def _page_context(request: Request, user: CurrentUser, case_id: int, *, failed: 
     past_deadlines = [d for d in detail["scadenze"] if d["stato"] not in ("open", "paused")]
     eseguita = request.query_params.get("eseguita")
     done = wf.transition(eseguita).label if eseguita and wf.transition(eseguita) else None
-    names = case_pages.display_names(svc.engine, people_named(wf, detail["storia"], detail["assegnatario"]))
-    providers = case_pages.provider_names(svc.engine, case_pages.providers_named(detail))
     storia = history(wf, detail["storia"], names, providers, full=FULL_STEPS)
     documents = documents_context(svc, user, case_id)
     return diary_context(svc, user, case_id, storia, values=diary_values, errors=diary_errors) | documents | \
         {"documento_caricato": request.query_params.get("documento")} | \
         acts_context(svc, user, case_id, documents["documenti"], request.query_params.get("atto")) | {
         "caso": detail, "workflow": wf, "moduli": forms, "moduli_avanti": forward, "moduli_secondari": secondary,
-        "punto": where, "storia": storia, "passi_compatti": sum(h["compatto"] for h in storia), "voce_scritta": request.query_params.get("voce"),
+        "punto": where, "storia": storia, "passi_compatti": sum(h["compatto"] for h in storia),
+        "voce_scritta": request.query_params.get("voce"),
         "assegnatario_nome": names.get(detail["assegnatario"] or "", detail["assegnatario"]),
         "ente_nome": providers.get(detail["ente"], detail["ente"]) if detail["ente"] else None,
         "dati": runs(describe_blocks(wf, None, with_names(wf, detail["dati"], names, providers))),
