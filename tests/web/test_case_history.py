@@ -129,3 +129,17 @@ def test_the_memo_keeps_an_answer_only_inside_its_block():
             assert remembered("k", compute) == 3
     with once_per_request():
         assert remembered("k", compute) == 4  # a new request computes again
+
+
+def test_a_selects_options_are_escaped_as_jinja_escapes_them():
+    from jinja2 import Environment
+    from markupsafe import Markup
+
+    from web.templating import env
+
+    choices = [("A&B", "Coop «Il Sole» <s.r.l.>"), ("it's", 'say "hi"'), (3, "tre"), ("m", Markup("<b>m</b>"))]
+    loop = Environment(autoescape=True).from_string(
+        '{% for value, label in c %}<option value="{{ value }}"{% if value == s %} selected{% endif %}>'
+        '{{ label }}</option>{% endfor %}')
+    for selected in ("it's", 3, None):
+        assert str(env.filters["opzioni"](choices, selected)) == loop.render(c=choices, s=selected)
