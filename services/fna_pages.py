@@ -217,7 +217,7 @@ def _entries(apps: dict[int, _Application], positions: list[dict[str, Any]] | No
             app = apps.get(int(p["domanda"]))
             isee = _d(((app.data if app else {}).get("isee") or {}).get("valore"))
             e = rk.Entry(int(p["domanda"]), str(p["protocollo"]), _points(p["punteggio"]),
-                         {k: _points(v) for k, v in (p.get("dettaglio") or {}).items()}, isee,
+                         p.get("dettaglio") or {}, isee,  # as recorded: converted for the rows a page shows
                          _annual_amount(app) if app else Decimal(0), stato=app.state if app else None)
             e.posizione = i
             ordered.append(e)
@@ -296,6 +296,8 @@ def ranking_page(scoped: ScopedCaseService, principal: Principal, call_id: int, 
     size = min(max(size, 1), RANKING_MAX_PAGE)
     for section in sections:
         _paged(section, (pages or {}).get(section["fase"], 1), size)
+        for e in section["righe"]:  # a snapshot's points as numbers, for the rows shown (50 of ~300)
+            e.dettaglio = {k: _points(v) for k, v in e.dettaglio.items()}
     # what the user may see of each application's breakdown; health-derived points shown are logged
     shown: dict[int, frozenset[str]] = {}
     for section in sections:
