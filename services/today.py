@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from config.obligation_files import load_obligations
@@ -215,15 +214,11 @@ def my_obligations(engine: Engine, principal: Principal, *, today: date,
     if not mine:
         return items
     scope = scoped_filter(principal, today=today)
-    # a fact over cases reads only the cases it may keep: a social worker keeps hers and the unassigned ones
-    # (`_pending_mine`), not the ~2,400 active beneficiaries of her comuni at 100,000 cases
-    cases = sa.and_(scope, today_reads.owned_by_or_unassigned(principal.username)) \
-        if principal.role is R.SOCIAL_WORKER else scope
     with reading(engine) as conn:
         directory = Directory(conn, lazy=True)  # the facts read one or two of its parts
         for ob in mine:
             for due in _dues(conn, ob, today):
-                pending = pending_for(conn, directory, ob, due, today, cases,  # facts over cases: only in scope
+                pending = pending_for(conn, directory, ob, due, today, scope,  # facts over cases: only in scope
                                       principal.ambito_code)
                 case_ids = {p.case_id for p in pending if p.case_id is not None
                             and not (principal.role is R.SOCIAL_WORKER and p.owner is not None)}

@@ -107,9 +107,3 @@ def readable_case_ids(bind: Bind, scope: sa.ColumnElement[bool], ids: Iterable[i
             visible.update(conn.execute(sa.select(case_t.c.id).where(among(case_t.c.id, ordered[i:i + step]),
                                                                      scope)).scalars().all())
     return visible
-
-
-def owned_by_or_unassigned(username: str) -> sa.ColumnElement[bool]:
-    """Cases assigned to `username` or to nobody: of a fact's pending cases, those a social worker's Oggi keeps
-    (services.today._pending_mine), as a condition over `case_file`."""
-    return sa.or_(case_t.c.owner == username, case_t.c.owner.is_(None))
