@@ -134,8 +134,7 @@ REGIONAL_REASON = "il lettore regionale consulta solo dati aggregati per Ambito 
 _MINOR_REASON = "caso di un minore: accesso riservato all'assistente sociale titolare e al coordinatore di sub-ambito"
 
 
-def _personal_scope(user: Principal) -> Cond:
-    role = user.role
+def _personal_scope(role: Role) -> Cond:
     area = AnyOf((ComuneInUserComuni(), InUserSubAmbito()))
     if role is R.SOCIAL_WORKER:
         return AnyOf((OwnerIsUser(), ComuneInUserComuni()))
@@ -153,16 +152,29 @@ def _personal_scope(user: Principal) -> Cond:
     return FALSE
 
 
-def _district_scope(user: Principal) -> Cond:
-    if user.role is R.PROVIDER:
+def _district_scope(role: Role) -> Cond:
+    if role is R.PROVIDER:
         providers = frozenset(ct.case_type for ct in _types() if not ct.personal and R.PROVIDER in ct.audience.read_by)
         return AllOf((TypeIn(providers), ProviderIsUser()))
-    return TRUE if user.role in STAFF_ROLES else FALSE
+    return TRUE if role in STAFF_ROLES else FALSE
 
 
 def read_gates(user: Principal, policy: AccessPolicy = DEFAULT_POLICY) -> tuple[Gate, ...]:
-    """The read scope of `user`: every gate must hold. `read_refusal` and `store.access_sql` both read this."""
-    role = user.role
+    """The read scope of `user`: every gate must hold. `read_refusal` and `store.access_sql` both read this.
+    Gates depend on the role, the policy and the case types alone (a case page weighs them ~50 times): kept."""
+    from domain.registry import generation
+
+    key = (user.role, policy)
+    found = _GATES.get(key)
+    if found is None or found[0] != generation():
+        found = _GATES[key] = (generation(), _read_gates(user.role, policy))
+    return found[1]
+
+
+_GATES: dict[tuple[Role, AccessPolicy], tuple[int, tuple[Gate, ...]]] = {}
+
+
+def _read_gates(role: Role, policy: AccessPolicy) -> tuple[Gate, ...]:
     if role is R.SYSTEM:
         return ()
     if role is R.EVALUATOR:
@@ -176,8 +188,8 @@ def read_gates(user: Principal, policy: AccessPolicy = DEFAULT_POLICY) -> tuple[
                        if role is R.PROVIDER else "dati di distretto non accessibili al suo ruolo")
     gates = [
         Gate(InUserAmbito(), "il caso appartiene a un altro Ambito"),  # every role, every entrance: tenancy
-        Gate(AnyOf((Not(district), _district_scope(user))), district_reason),
-        Gate(AnyOf((district, _personal_scope(user))),
+        Gate(AnyOf((Not(district), _district_scope(role))), district_reason),
+        Gate(AnyOf((district, _personal_scope(role))),
              _PERSONAL_REASONS.get(role, f"il ruolo «{ROLE_LABELS.get(role, role)}» non consulta casi")),
     ]
     if role not in policy.minors_visible_to:

@@ -202,8 +202,34 @@ class FieldMap:
                hidden: set[FieldClass], seen: set[str] | None = None) -> Any:
         """`value` of top-level field `name` with every nested part of a class not in `visible` removed.
 
-        `hidden` collects the classes removed; `seen` (if given) the health paths kept (for the read log)."""
+        `hidden` collects the classes removed; `seen` (if given) the health paths kept (for the read log). A
+        reader who sees every class gets `value` itself (nothing to take out, so nothing copied)."""
+        if visible >= ALL_CLASSES:
+            if seen is not None:
+                self._note_health(name, value, self.of(name), seen)
+            return value
         return self._walk(name, value, self.of(name), visible, hidden, seen)
+
+    def _note_health(self, path: str, value: Any, cls: FieldClass, seen: set[str]) -> None:
+        """The health paths in `value`, as `_walk` would collect them when every class is visible (a call's
+        ranking snapshots hold ~6,000 values: leaves are not a call each)."""
+        if isinstance(value, list):
+            sub = path + "[]"
+            for v in value:
+                if isinstance(v, (list, dict)):
+                    self._note_health(sub, v, cls, seen)
+                elif cls is _H:
+                    seen.add(sub)
+        elif isinstance(value, dict):
+            kept, child = self._children, self.child
+            for key, item in value.items():
+                sub, sub_cls = kept.get((path, key, cls)) or child(path, str(key), cls)
+                if isinstance(item, (list, dict)):
+                    self._note_health(sub, item, sub_cls, seen)
+                elif sub_cls is _H:
+                    seen.add(sub)
+        elif cls is _H:
+            seen.add(path)
 
     def _walk(self, path: str, value: Any, cls: FieldClass, visible: frozenset[FieldClass],
               hidden: set[FieldClass], seen: set[str] | None) -> Any:

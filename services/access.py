@@ -45,6 +45,7 @@ from domain.registry import get_workflow
 from domain.workflow import Role
 from store import case_reads, health_log, reference, users
 from store.access_sql import to_sql
+from services.request_memo import remembered
 from store.uow import reading, writing
 
 R = Role
@@ -95,7 +96,7 @@ def acting_principal(acting: users.ActingUser) -> Principal:
 
 def case_ref(conn: Engine | Connection, case_id: int, today: date) -> CaseRef:
     """The authorisation keys of a case: type, comune and its sub-ambito, owner, provider, minor, state."""
-    row = case_reads.case_keys(conn, case_id)
+    row = remembered(("case_keys", case_id), lambda: case_reads.case_keys(conn, case_id))  # once per page
     if row is None:
         raise NotFound(f"caso {case_id} inesistente")
     return CaseRef(row.case_type, row.comune_istat, row.sub_ambito, row.owner, row.provider_codice,
@@ -230,8 +231,12 @@ def health_fields(detail: dict[str, Any], principal: Principal | None = None) ->
 
 def read_case(engine: Engine, principal: Principal, case_id: int, *, today: date | None = None,
               now: datetime | None = None, policy: AccessPolicy = DEFAULT_POLICY,
-              context: str = "case_detail") -> dict[str, Any]:
-    """The case as `principal` may see it. Health data in the answer is logged before it is returned."""
+              context: str = "case_detail", steps_with_data: int | None = None) -> dict[str, Any]:
+    """The case as `principal` may see it. Health data in the answer is logged before it is returned.
+
+    `steps_with_data`: only the latest that many steps keep their recorded data (a page showing the older ones
+    as one line each); the older ones come with `dati` empty and `dati_omessi` true, and what they held is
+    neither redacted nor logged as read, since it is not returned. None: every step's data."""
     from services.queries import case_detail
     from services.referral import apply_person_view
 
@@ -240,8 +245,10 @@ def read_case(engine: Engine, principal: Principal, case_id: int, *, today: date
         ref = _authorized_ref(conn, principal, case_id, today, policy)
         sees_health = FieldClass.HEALTH in visible_fields(principal, ref, policy)  # else never decrypted
         seen: set[str] = set()  # the health paths redaction kept: what the read log names
-        detail = redact(case_detail(conn, case_id, role=principal.role, today=today, health=sees_health),
-                        principal, case=ref, policy=policy, fresh=True, health_seen=seen)
+        whole = case_detail(conn, case_id, role=principal.role, today=today, health=sees_health)
+        if steps_with_data is not None:
+            _omit_older_data(whole["storia"], steps_with_data)
+        detail = redact(whole, principal, case=ref, policy=policy, fresh=True, health_seen=seen)
         detail = apply_person_view(detail, conn, principal, case_id, today=today)  # DOMAIN.md §13 out of scope
     wf = get_workflow(ref.case_type)
     detail["prossime_transizioni"] = [
@@ -256,6 +263,13 @@ def read_case(engine: Engine, principal: Principal, case_id: int, *, today: date
     if fields:
         log_health_read(engine, principal, case_id, fields, at=now, context=context)
     return detail
+
+
+def _omit_older_data(rows: list[dict[str, Any]], kept: int) -> None:
+    """Every step but the latest `kept` without its recorded data (marked `dati_omessi` when it had some)."""
+    for i in range(max(len(rows) - max(kept, 0), 0)):
+        row = rows[i]
+        rows[i] = {**row, "dati": {}, "dati_omessi": bool(row.get("dati"))}
 
 
 def log_health_read(engine: Engine, principal: Principal, case_id: int, fields: Iterable[str], *,
@@ -363,10 +377,10 @@ class ScopedCaseService:
         seq, state = self.service.advanced(case_id=case_id, transition=transition, actor=actor, **kwargs)
         return seq, ref.case_type, state
 
-    def read(self, principal: Principal, case_id: int) -> dict[str, Any]:
+    def read(self, principal: Principal, case_id: int, *, steps_with_data: int | None = None) -> dict[str, Any]:
         principal = self.deputised(principal)
         return read_case(self.engine, principal, case_id, today=self.today(), now=self.service.clock(),
-                         policy=self.policy)
+                         policy=self.policy, steps_with_data=steps_with_data)
 
     def case_ref(self, principal: Principal, case_id: int) -> CaseRef:
         """The case's authorisation keys, once `principal` may read it (AccessDenied otherwise)."""

@@ -196,14 +196,29 @@ def open_parents(engine: Engine, link: ParentLink) -> list[tuple[str, str]]:
             for r in case_reads.cases_in_states(engine, link.case_type, link.states)]
 
 
-def display_names(engine: Engine, usernames: list[str | None]) -> dict[str, str]:
-    """{username: full name} of the people a page names (usernames stay for the administrator's pages)."""
-    return users.full_names(engine, [u for u in usernames if u])
+def display_names(engine: Engine, usernames: Iterable[str | None]) -> dict[str, str]:
+    """{username: full name} of the people a page names (usernames stay for the administrator's pages). Within
+    a page's request (services.request_memo) each name is read once: the pointer and the history share them."""
+    return _named("user", [u for u in usernames if u], lambda missing: users.full_names(engine, missing))
 
 
 def provider_names(engine: Engine, codes: Iterable[str | None] | None = None) -> dict[str, str]:
-    """{codice: nome} of the accredited providers (pages name providers, not their codes); `codes`: only those."""
-    return reference.provider_names(engine, codes)
+    """{codice: nome} of the accredited providers (pages name providers, not their codes); `codes`: only those
+    (each read once within a page's request, as `display_names`)."""
+    if codes is None:
+        return reference.provider_names(engine, None)
+    return _named("provider", [c for c in codes if c], lambda missing: reference.provider_names(engine, missing))
+
+
+def _named(kind: str, keys: list[str], read: Any) -> dict[str, str]:
+    from services.request_memo import remembered
+
+    known: dict[str, str | None] = remembered(("names", kind), dict)  # outside a request: a new dict each call
+    missing = sorted({k for k in keys if k not in known})
+    if missing:
+        found = read(missing)
+        known.update({k: found.get(k) for k in missing})  # None: no such user or provider, not asked again
+    return {k: name for k in keys if (name := known.get(k)) is not None}
 
 
 def providers_named(detail: dict[str, Any]) -> set[str]:
@@ -229,7 +244,9 @@ def case_keys(engine: Engine, case_id: int) -> dict[str, Any]:
     """Type, comune and sub-ambito of a case (no personal data); NotFound if there is no such case."""
     from domain.errors import NotFound
 
-    row = case_reads.case_keys(engine, case_id)
+    from services.request_memo import remembered
+
+    row = remembered(("case_keys", case_id), lambda: case_reads.case_keys(engine, case_id))  # once per page
     if row is None:
         raise NotFound(f"caso {case_id} inesistente")
     return {"tipo": row.case_type, "comune_istat": row.comune_istat, "sub_ambito": row.sub_ambito}

@@ -97,7 +97,9 @@ class CaseService:
         return policy_in_force(list(self._policies.values()), day)
 
     def _load_policies(self) -> None:
-        for row in reference.policy_versions(self.engine):
+        """The versions added since the last call (a stored version never changes: those held are kept, and so
+        is the calendar built for them)."""
+        for row in reference.policy_versions(self.engine, known=self._policies):
             self._policies[row.version] = Policy(row.version, row.valid_from, row.body, row.description)
 
     def calendar(self, policy: Policy) -> WorkingCalendar:

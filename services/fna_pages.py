@@ -138,10 +138,11 @@ class _Application:
         return str(self.data.get("protocollo") or f"domanda {self.id}")
 
 
-def _applications(engine: Engine, call_id: int, today: date,
-                  scope: sa.ColumnElement[bool] | None = None) -> list[_Application]:
-    rows, health = fna_reads.applications(engine, call_id, application_type=APPLICATION, scope=scope)
-    # the scores need ADL/IADL (sealed)
+def _applications(engine: Engine, call_id: int, today: date, scope: sa.ColumnElement[bool] | None = None, *,
+                  health: bool = True) -> list[_Application]:
+    """The call's applications; with `health` their sealed parts decrypted (a score computed now needs ADL/IADL;
+    a published ranking carries its own points, so reading it needs none)."""
+    rows, health = fna_reads.applications(engine, call_id, application_type=APPLICATION, scope=scope, health=health)
     return [_Application(r.id, r.state, merge(r.data, health.get(r.id)), r.nome,
                          CaseRef(APPLICATION, r.comune_istat, r.sub_ambito, r.owner, r.provider_codice,
                                  is_minor(r.data_nascita, today), r.state, ambito=r.ambito_code),
@@ -216,7 +217,7 @@ def _entries(apps: dict[int, _Application], positions: list[dict[str, Any]] | No
             app = apps.get(int(p["domanda"]))
             isee = _d(((app.data if app else {}).get("isee") or {}).get("valore"))
             e = rk.Entry(int(p["domanda"]), str(p["protocollo"]), _points(p["punteggio"]),
-                         {k: _points(v) for k, v in (p.get("dettaglio") or {}).items()}, isee,
+                         p.get("dettaglio") or {}, isee,  # as recorded: converted for the rows a page shows
                          _annual_amount(app) if app else Decimal(0), stato=app.state if app else None)
             e.posizione = i
             ordered.append(e)
@@ -276,8 +277,10 @@ def ranking_page(scoped: ScopedCaseService, principal: Principal, call_id: int, 
     year = _reference_year(call["dati"], today)
     budget = _d(call["dati"].get("budget"))
     wf = get_workflow(APPLICATION)
-    apps = {a.id: a for a in _applications(engine, call_id, today)}
     snaps = _snapshots(call)
+    # only a proposal computed now scores the applications (ADL/IADL, sealed); the published rankings carry
+    # their points, and the page shows of each application only its state, comune and amount (not sealed)
+    apps = {a.id: a for a in _applications(engine, call_id, today, health="definitiva" not in snaps)}
     sections = []
     if "definitiva" in snaps:
         s = snaps["definitiva"]
@@ -293,6 +296,8 @@ def ranking_page(scoped: ScopedCaseService, principal: Principal, call_id: int, 
     size = min(max(size, 1), RANKING_MAX_PAGE)
     for section in sections:
         _paged(section, (pages or {}).get(section["fase"], 1), size)
+        for e in section["righe"]:  # a snapshot's points as numbers, for the rows shown (50 of ~300)
+            e.dettaglio = {k: _points(v) for k, v in e.dettaglio.items()}
     # what the user may see of each application's breakdown; health-derived points shown are logged
     shown: dict[int, frozenset[str]] = {}
     for section in sections:
@@ -347,7 +352,7 @@ def public_ranking(scoped: ScopedCaseService, principal: Principal, call_id: int
     fase = "definitiva" if "definitiva" in snaps else "provvisoria" if "provvisoria" in snaps else None
     rows: list[dict[str, Any]] = []
     if fase:
-        apps = {a.id: a for a in _applications(engine, call_id, today)}
+        apps = {a.id: a for a in _applications(engine, call_id, today, health=False)}  # the snapshot's points
         entries = _entries(apps, snaps[fase]["posizioni"], _reference_year(call["dati"], today),
                            get_workflow(APPLICATION))
         _section("", fase, entries, _d(call["dati"].get("budget")), None, None)

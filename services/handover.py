@@ -41,6 +41,7 @@ from domain.italian import ROME
 from domain.registry import get_workflow
 from domain.workflow import Role
 from store import handover as store
+from services.request_memo import remembered
 from store.cases import insert_outbox
 from store.uow import reading, writing
 
@@ -259,8 +260,11 @@ def with_deputyships(engine, principal: Principal, day: date) -> Principal:
     """`principal` with the workers they stand in for on `day` (a social worker only; others as they are)."""
     if principal.role is not Role.SOCIAL_WORKER:
         return principal
-    with reading(engine) as conn:
-        represents = store.represented_by(conn, principal.username, day)
+    def read() -> frozenset[str]:
+        with reading(engine) as conn:
+            return store.represented_by(conn, principal.username, day)
+
+    represents = remembered(("deputyships", principal.username, day), read)  # once per page
     return dataclasses.replace(principal, represents=represents) if represents else principal
 
 

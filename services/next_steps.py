@@ -16,7 +16,8 @@ from sqlalchemy.engine import Engine
 from domain.access import DEFAULT_POLICY, AccessPolicy, CaseRef, Principal, WhoActs, fire_refusal, who_may_fire
 from domain.registry import get_workflow
 from domain.workflow import ROLE_LABELS, Role, Transition
-from store import reference, users
+from services.case_pages import display_names, provider_names
+from store import users
 
 R = Role
 
@@ -98,7 +99,7 @@ class _Names:
 
     def person(self, username: str) -> str:
         return self._once("person", username,
-                          lambda: users.full_names(self.engine, [username]).get(username, username))
+                          lambda: display_names(self.engine, [username]).get(username, username))
 
     def coordinators(self, sub_ambito: str) -> list[str]:
         return self._once("coordinators", sub_ambito, lambda: [
@@ -107,7 +108,7 @@ class _Names:
 
     def provider(self, codice: str) -> str:
         return self._once("provider", codice,
-                          lambda: reference.provider_names(self.engine, [codice]).get(codice, codice))
+                          lambda: provider_names(self.engine, [codice]).get(codice, codice))
 
 
 _DISTRICT_ROLES = {

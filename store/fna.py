@@ -31,10 +31,11 @@ def calls(bind: Bind, scope: sa.ColumnElement[bool], *, call_type: str, applicat
         return conn.execute(q).all()
 
 
-def applications(bind: Bind, call_id: int, *, application_type: str,
-                 scope: sa.ColumnElement[bool] | None = None) -> tuple[list[Any], dict[int, dict[str, Any]]]:
+def applications(bind: Bind, call_id: int, *, application_type: str, scope: sa.ColumnElement[bool] | None = None,
+                 health: bool = True) -> tuple[list[Any], dict[int, dict[str, Any]]]:
     """The applications of a call by id, within `scope` when given: rows (id, state, data, comune_istat, owner,
-    provider_codice, nome [of the comune], sub_ambito, data_nascita), and {id: decrypted health part}."""
+    provider_codice, nome [of the comune], sub_ambito, data_nascita), and {id: decrypted health part} (empty,
+    and nothing read or decrypted, without `health`)."""
     person = sa.alias(person_t, "beneficiario")  # the scope's own EXISTS on person_t stays uncorrelated
     comune = sa.alias(_comune_t, "comune_domanda")
     q = (sa.select(case_t.c.id, case_t.c.state, case_t.c.data, case_t.c.comune_istat, case_t.c.owner,
@@ -48,5 +49,5 @@ def applications(bind: Bind, call_id: int, *, application_type: str,
         q = q.where(scope)
     with reading(bind) as conn:
         rows = conn.execute(q).all()
-        health = health_store.current_of(conn, [r.id for r in rows])
-    return rows, health
+        parts = health_store.current_of(conn, [r.id for r in rows]) if health else {}
+    return rows, parts

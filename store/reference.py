@@ -137,7 +137,7 @@ def providers_serving(bind: Bind, comune_istat: str) -> list[tuple[str, str]]:
     with reading(bind) as conn:
         if conn.dialect.name == "postgresql":
             q = q.with_only_columns(t.codice, t.nome).where(sa.type_coerce(t.comuni, JSONB).contains([comune_istat]))
-            return [(r.codice, r.nome) for r in conn.execute(q)]
+            return [tuple(r) for r in conn.execute(q).all()]  # fetched at once, not row by row
         return [(r.codice, r.nome) for r in conn.execute(q) if comune_istat in (r.comuni or ())]
 
 
@@ -330,11 +330,15 @@ def ambito_comuni(bind: Bind, ambito_code: str | None) -> tuple[str | None, froz
 # ----------------------------------------------------------------------------- policy versions
 
 
-def policy_versions(bind: Bind) -> list[Any]:
-    """Every stored policy version (version, valid_from, body, description)."""
+def policy_versions(bind: Bind, *, known: Iterable[str] = ()) -> list[Any]:
+    """Every stored policy version (version, valid_from, body, description) but the `known` ones: a version is
+    never rewritten (`add_policy_version`), so a reader that holds some asks only for those added since."""
     t = policy_t.c
+    q = sa.select(t.version, t.valid_from, t.body, t.description)
+    if known := sorted(known):
+        q = q.where(t.version.not_in(known))
     with reading(bind) as conn:
-        return conn.execute(sa.select(t.version, t.valid_from, t.body, t.description)).all()
+        return conn.execute(q).all()
 
 
 def add_policy_version(conn: Connection, policy: Any) -> bool:

@@ -11,6 +11,8 @@ from domain.workflow import ROLE_LABELS, Role, Workflow
 from web.describe import Table, describe_blocks
 
 OPEN_STEPS = 3  # the latest steps shown unfolded; the earlier ones fold under their one-line summary
+FULL_STEPS = 6  # the latest steps the case page shows with their data; the older ones as one line each, their
+# data on the «Storia completa» page (/casi/{id}/storia): a SAD case's monthly registers make a long history
 SOON_DAYS = 5
 
 
@@ -48,14 +50,18 @@ def with_names(wf: Workflow, data: dict[str, Any], names: dict[str, str], provid
 
 
 def history(wf: Workflow, rows: list[dict[str, Any]], names: dict[str, str],
-            providers: dict[str, str]) -> list[dict[str, Any]]:
-    """Each step with its data as blocks (pairs and tables), its actor's name, and whether it starts unfolded."""
+            providers: dict[str, str], *, full: int | None = None) -> list[dict[str, Any]]:
+    """Each step with its data as blocks (pairs and tables), its actor's name, and whether it starts unfolded.
+    `full`: only the latest that many steps are described; the older ones are `compatto` (their summary line
+    alone, their data not described). None: every step."""
     out = []
     first_open = max(len(rows) - OPEN_STEPS, 0)
+    first_full = 0 if full is None else max(len(rows) - full, 0)
     for i, h in enumerate(rows):
         t = wf.transition(h["transizione"])
-        data = with_names(wf, h.get("dati") or {}, names, providers)
-        out.append({**h, "voci": runs(describe_blocks(wf, t, data)),
+        compact = i < first_full
+        data = {} if compact else with_names(wf, h.get("dati") or {}, names, providers)
+        out.append({**h, "voci": runs(describe_blocks(wf, t, data)) if data else [], "compatto": compact,
                     "per_conto_di_nome": names.get(h.get("per_conto_di") or "", h.get("per_conto_di")),
                     "ruolo_etichetta": role_label(h.get("ruolo")),
                     "attore_nome": names.get(h.get("attore") or "", h.get("attore")),

@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import Request
+from markupsafe import Markup
 from fastapi.templating import Jinja2Templates
 from starlette.responses import HTMLResponse
 
@@ -36,6 +37,25 @@ def _default(value: Any, fallback: str = "—") -> Any:
 
 
 env.filters["o_trattino"] = _default
+
+
+def _options(choices: Any, selected: Any) -> Markup:
+    """A select's <option>s, each value and label escaped, `selected` marked: what a Jinja loop would write, at
+    less than half its cost (a provider select at 100,000 cases holds ~700 providers: 0.3 against 0.7 ms)."""
+    return Markup("".join([
+        f'<option value="{_escaped(value)}"{" selected" if value == selected else ""}>{_escaped(label)}</option>'
+        for value, label in choices]))
+
+
+def _escaped(value: Any) -> str:
+    """markupsafe.escape's text (the same five entities), without a Markup object per value."""
+    if hasattr(value, "__html__"):
+        return value.__html__()
+    return (str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("'", "&#39;")
+            .replace('"', "&#34;"))
+
+
+env.filters["opzioni"] = _options
 
 from web.nav import nav_for
 

@@ -28,7 +28,8 @@ SIZES = {"telefono": {"width": 360, "height": 740}, "desktop": {"width": 1366, "
 # each reaches from the menu pages (ids of the shared world), besides the menu pages themselves.
 USERS = ["as.rossi", "coord.crema", "csc.bianchi", "udp.admin", "ente.girasole", "ovd.valutatore", "asst.medici"]
 DETAILS = {
-    "as.rossi": ["/casi/{patto_crema}", "/casi/{sad_ente01}", "/fna/bandi/{bando}", "/casi/{patto_crema}/persona"],
+    "as.rossi": ["/casi/{patto_crema}", "/casi/{sad_ente01}", "/casi/{sad_ente01}/storia", "/fna/bandi/{bando}",
+                 "/casi/{patto_crema}/persona"],
     "coord.crema": ["/casi/{patto_crema}", "/fna/bandi/{bando}/graduatoria", "/casi/{patto_crema}/persona",
                     "/casi/{patto_crema}/passaggio"],
     "csc.bianchi": ["/casi/{fna}", "/fna/bandi/{bando}"],

@@ -174,3 +174,31 @@ def test_a_renewed_isee_meets_the_year_end_renewal_obligation_for_that_case(serv
                     data={"isee": {"tipo": "ordinario", "valore": "6100", "data_dsu": "2027-01-08",
                                    "protocollo": "INPS-ISEE-2027-XYZ987654-02"}})
     assert f"caso:{case_id}" not in pending(date(2027, 1, 12))
+
+
+def test_a_workers_oggi_lists_the_isee_renewals_of_her_cases_and_the_unassigned_not_a_colleagues(service, engine):
+    """The ISEE renewal is read for the cases a worker's Oggi keeps (hers and the unassigned ones in her comuni),
+    not for every active beneficiary of her comuni; the coordinator's Oggi still lists them all."""
+    from services.access import principal_for
+    from services.today import my_obligations
+    from store.tables import case_t
+
+    from .patto_steps import drive_to_active
+
+    renewal = [o for o in load_obligations() if o.code == "rinnovo_isee"]
+    mine, colleague, nobody = (open_patto(service, service.actor("as.rossi"), surname=s)
+                               for s in ("Rota", "Bassi", "Conti"))
+    for case_id in (mine, colleague, nobody):
+        drive_to_active(service, case_id)  # ISEE with a 2026 DSU: due for renewal at the year's end
+    with engine.begin() as conn:  # a colleague's case in the same comune, and one left without an owner
+        conn.execute(sa.update(case_t).where(case_t.c.id == colleague).values(owner="as.collega"))
+        conn.execute(sa.update(case_t).where(case_t.c.id == nobody).values(owner=None))
+
+    def listed(username: str) -> list[str]:
+        [item] = my_obligations(engine, principal_for(engine, username), today=date(2026, 12, 8),
+                                obligations=renewal, shown=10)
+        return item.pending
+
+    assert sorted(listed("as.rossi")) == sorted(f"ISEE da rinnovare (DSU 2026) (caso n. {c})" for c in (mine, nobody))
+    assert sorted(listed("coord.crema")) == sorted(f"ISEE da rinnovare (DSU 2026) (caso n. {c})"
+                                                   for c in (mine, colleague, nobody))

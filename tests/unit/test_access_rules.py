@@ -240,3 +240,17 @@ def test_a_minor_is_under_18_on_the_day_and_the_sql_cutoff_agrees(birth, today, 
     assert is_minor(birth, today) is minor
     if birth is not None:
         assert (birth > minor_birth_cutoff(today)) is minor
+
+
+def test_the_read_gates_kept_per_role_are_those_computed_afresh_for_every_user_of_the_role():
+    """read_gates is kept per (role, policy) for the registry's generation: a user's own keys (comuni, owner,
+    provider) enter only when a gate is held against a case, so two users of one role share the gates."""
+    from domain.access import DEFAULT_POLICY, AccessPolicy, _read_gates, read_gates
+    from domain.conditions import Principal as P
+
+    for role in Role:
+        one, other = P("a", role, "Crema", "ENTE01", frozenset({"019035"})), P("b", role, "Lodi", None, frozenset())
+        assert read_gates(one) == read_gates(other) == _read_gates(role, DEFAULT_POLICY)
+    strict = AccessPolicy(minors_visible_to=frozenset())
+    coordinator = P("c", Role.SUBAREA_COORDINATOR, "Crema")
+    assert read_gates(coordinator, strict) == _read_gates(Role.SUBAREA_COORDINATOR, strict) != read_gates(coordinator)

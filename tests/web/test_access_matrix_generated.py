@@ -396,6 +396,7 @@ CASE_READS: dict[str, CaseRead] = {
     "/api/v1/casi/{caso_id}/persona": CaseRead("json", logs="none", case_types=PERSONAL,
                                                narrower="solo i casi di una persona"),
     "/casi/{case_id}": CaseRead("html_detail"),
+    "/casi/{case_id}/storia": CaseRead("html_detail"),  # «Storia completa»: every step's data, as read_case redacts it
     "/api/v1/casi/{caso_id}": CaseRead("json_detail"),
     "/api/v1/casi/{caso_id}/transizioni": CaseRead("json", logs="none"),
     "/api/v1/casi/{caso_id}/scadenze": CaseRead("json", logs="none"),

@@ -84,3 +84,36 @@ def test_each_ranking_is_paged_on_its_own_and_the_public_one_stays_whole(fna_wor
     assert all(p in public for p in EXPECTED_ORDER)
     csv = client.get(f"/fna/bandi/{call}/graduatoria/pubblica?formato=csv&limit=2").text
     assert len(csv.strip().splitlines()) == 1 + len(EXPECTED_ORDER)
+
+
+def test_a_published_final_ranking_is_shown_without_decrypting_the_applications_health_data(
+        fna_world, client_for, web_engine):
+    """The final ranking shows its snapshot's points: the applications' sealed ADL/IADL are read only to score a
+    proposal (before the final ranking), never to show a published one (300 decryptions a view at 100,000 cases)."""
+    import sqlalchemy as sa
+
+    from tests.web.conftest import csrf_of
+    from tests.web.test_fna_sad_pages import _case
+
+    client = client_for("udp.neri")
+    call = fna_world["small"]["call"]
+    seen: list[str] = []
+
+    def note(conn, cursor, statement, *args):
+        seen.append(" ".join(statement.split()))
+
+    current_parts = re.compile(r"FROM health_data WHERE .*health_data\.seq = ")  # store.health_store.current_of
+    sa.event.listen(web_engine, "before_cursor_execute", note)
+    try:
+        client.get(f"/fna/bandi/{call}/graduatoria")
+        assert any(current_parts.search(s) for s in seen)  # the proposal is scored from the sealed ADL/IADL
+        for fase, atto in (("provvisoria", "Determinazione UdP n. 41/2026"),
+                           ("definitiva", "Determinazione UdP n. 60/2026")):
+            client.post(f"/fna/bandi/{call}/graduatoria", data={
+                "csrf_token": csrf_of(client), "fase": fase, "atto": atto, "versione": _case(web_engine, call)[1]})
+        seen.clear()
+        page = client.get(f"/fna/bandi/{call}/graduatoria").text
+        assert not any(current_parts.search(s) for s in seen)
+        assert [r["protocollo"] for r in _ranking_rows(page, "definitiva")] == EXPECTED_ORDER
+    finally:
+        sa.event.remove(web_engine, "before_cursor_execute", note)

@@ -32,10 +32,11 @@ from domain.validation import FieldError
 from domain.workflow import Transition, Workflow
 from services import case_pages, next_steps
 from services.access import authorize_open
+from services.request_memo import once_per_request
 from web.api_models import IdPath
 from web.case_filters import PAGE_ROWS, list_query
 from web.deps import CurrentUser, current_user, services
-from web.case_view import deadline_badge, history, ordered_forms, people_named, runs, with_names  # noqa: F401  (oggi imports deadline_badge from here)
+from web.case_view import FULL_STEPS, deadline_badge, history, ordered_forms, people_named, runs, with_names  # noqa: F401  (oggi imports deadline_badge from here)
 from web.describe import describe_blocks
 from web.acts_view import acts_context
 from web.diary_view import diary_context
@@ -295,13 +296,22 @@ async def new_case(request: Request, user: CurrentUser = Depends(current_user)):
 # ----------------------------------------------------------------------------- case page
 
 
-def _case_context(request: Request, user: CurrentUser, case_id: int, *, failed: str | None = None,
+def _case_context(request: Request, user: CurrentUser, case_id: int, **kw: Any) -> dict[str, Any]:
+    """The case page's context; the case's keys and the user's deputyships read once for all its parts."""
+    with once_per_request():
+        return _page_context(request, user, case_id, **kw)
+
+
+def _page_context(request: Request, user: CurrentUser, case_id: int, *, failed: str | None = None,
                   values: dict[str, Any] | None = None, exc: DomainError | None = None,
                   diary_values: dict[str, Any] | None = None, diary_errors: list | None = None) -> dict[str, Any]:
     svc, me = services(request), user.principal  # «who acts next» names a deputy as the owner (services/handover.py)
-    today, detail = svc.today(), svc.scoped.read(me, case_id)
+    today, detail = svc.today(), svc.scoped.read(me, case_id, steps_with_data=FULL_STEPS)  # the older: one line
     wf = get_workflow(detail["tipo"])
     allowed = svc.scoped.allowed(me, case_id)
+    # the people and providers the page names, read first: the pointer names some of them again (one read each)
+    names = case_pages.display_names(svc.engine, people_named(wf, detail["storia"], detail["assegnatario"]))
+    providers = case_pages.provider_names(svc.engine, case_pages.providers_named(detail))
     where = next_steps.pointer(svc.engine, svc.scoped.deputised(me), ref := svc.scoped.case_ref(me, case_id))
     forms = []
     for name in allowed:
@@ -321,15 +331,14 @@ def _case_context(request: Request, user: CurrentUser, case_id: int, *, failed: 
     past_deadlines = [d for d in detail["scadenze"] if d["stato"] not in ("open", "paused")]
     eseguita = request.query_params.get("eseguita")
     done = wf.transition(eseguita).label if eseguita and wf.transition(eseguita) else None
-    names = case_pages.display_names(svc.engine, people_named(wf, detail["storia"], detail["assegnatario"]))
-    providers = case_pages.provider_names(svc.engine, case_pages.providers_named(detail))
-    storia = history(wf, detail["storia"], names, providers)
+    storia = history(wf, detail["storia"], names, providers, full=FULL_STEPS)
     documents = documents_context(svc, user, case_id)
     return diary_context(svc, user, case_id, storia, values=diary_values, errors=diary_errors) | documents | \
         {"documento_caricato": request.query_params.get("documento")} | \
         acts_context(svc, user, case_id, documents["documenti"], request.query_params.get("atto")) | {
         "caso": detail, "workflow": wf, "moduli": forms, "moduli_avanti": forward, "moduli_secondari": secondary,
-        "punto": where, "storia": storia, "voce_scritta": request.query_params.get("voce"),
+        "punto": where, "storia": storia, "passi_compatti": sum(h["compatto"] for h in storia),
+        "voce_scritta": request.query_params.get("voce"),
         "assegnatario_nome": names.get(detail["assegnatario"] or "", detail["assegnatario"]),
         "ente_nome": providers.get(detail["ente"], detail["ente"]) if detail["ente"] else None,
         "dati": runs(describe_blocks(wf, None, with_names(wf, detail["dati"], names, providers))),

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from services import fna_pages
+from services.request_memo import once_per_request
 from web.api_models import IdPath
 from web.deps import CurrentUser, current_user, services
 from web.templating import render
@@ -26,7 +27,8 @@ async def calls(request: Request, user: CurrentUser = Depends(current_user)):
 
 @router.get("/fna/bandi/{call_id}")
 async def call(request: Request, call_id: IdPath, user: CurrentUser = Depends(current_user)):
-    page = fna_pages.call_page(services(request).scoped, user.principal, call_id)
+    with once_per_request():  # the call's keys read once (its type, then its read)
+        page = fna_pages.call_page(services(request).scoped, user.principal, call_id)
     return render(request, "fna/bando.html", page)
 
 
@@ -41,7 +43,8 @@ async def ranking(request: Request, call_id: IdPath, user: CurrentUser = Depends
     p = request.query_params
     size = _number(p.get("limit")) or fna_pages.RANKING_PAGE
     pages = {fase: n for fase in fna_pages.PHASES if (n := _number(p.get(f"pagina_{fase}")))}
-    page = fna_pages.ranking_page(services(request).scoped, user.principal, call_id, pages=pages, size=size)
+    with once_per_request():  # the call's keys read once (its type, then its read)
+        page = fna_pages.ranking_page(services(request).scoped, user.principal, call_id, pages=pages, size=size)
     kept = {f"pagina_{s['fase']}": s["pagina"] for s in page["sezioni"] if s["pagina"] > 1}
     if size != fna_pages.RANKING_PAGE:
         kept["limit"] = page["sezioni"][0]["per_pagina"] if page["sezioni"] else size
@@ -65,7 +68,8 @@ async def publish(request: Request, call_id: IdPath, fase: str = Form(...), atto
 @router.get("/fna/bandi/{call_id}/graduatoria/pubblica")
 async def public_ranking(request: Request, call_id: IdPath, formato: str = "html",
                          user: CurrentUser = Depends(current_user)):
-    page = fna_pages.public_ranking(services(request).scoped, user.principal, call_id)
+    with once_per_request():  # the call's keys read once (its type, then its read)
+        page = fna_pages.public_ranking(services(request).scoped, user.principal, call_id)
     if formato == "csv":
         name = f"graduatoria-bando-{call_id}-{page['fase'] or 'non-pubblicata'}.csv"
         return Response(fna_pages.public_ranking_csv(page), media_type="text/csv; charset=utf-8",
