@@ -112,7 +112,8 @@ def page_of_cases(engine: Engine, f: CaseFilter, *, today: date | None = None,
                   scope: sa.ColumnElement[bool] | None = None, count: bool = True) -> CasePage:
     """One page of the cases matching `f` (keyset: `f.after`, `f.limit`), the true total and the next page's key."""
     today = today or date.today()
-    rows = case_queries.case_rows(engine, replace(f, limit=f.limit + 1), today=today, scope=scope)
+    total = case_queries.case_count(engine, f, today=today, scope=scope) if count else None
+    rows = case_queries.case_rows(engine, replace(f, limit=f.limit + 1), today=today, scope=scope, listed=total)
     backwards = f.before is not None and f.after is None
     more = len(rows) > f.limit  # one row beyond the page: there is a page after it (before it, backwards)
     if backwards:
@@ -123,7 +124,6 @@ def page_of_cases(engine: Engine, f: CaseFilter, *, today: date | None = None,
         rows = rows[:f.limit]
     following = more if not backwards else True
     preceding = (f.after is not None) if not backwards else more
-    total = case_queries.case_count(engine, f, today=today, scope=scope) if count else None
     out = [
         {
             "id": r.id, "tipo": r.case_type, "tipologia": r.kind, "stato": r.state,
