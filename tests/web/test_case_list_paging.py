@@ -4,6 +4,7 @@ from __future__ import annotations
 import html
 import re
 
+from tests.sql_seen import statements_seen
 from tests.web.test_case_pages import listed
 
 
@@ -109,19 +110,9 @@ def test_the_list_reads_the_nearest_deadline_of_the_cases_it_lists_only_not_of_t
         world, client_for, web_engine):
     """In an instance of many Ambiti the list grouped every open deadline of the instance (400,000 cases) to
     order one Ambito's 1,000: on PostgreSQL each listed case's nearest deadline is looked up by its id."""
-    from sqlalchemy import event
-
-    statements: list[str] = []
-
-    def note(conn, cursor, statement, parameters, context, executemany):
-        statements.append(" ".join(statement.split()))
-
     client = client_for("coord.crema")
-    event.listen(web_engine, "before_cursor_execute", note)
-    try:
+    with statements_seen(web_engine) as statements:
         page = client.get("/casi", params={"limit": 3}).text
-    finally:
-        event.remove(web_engine, "before_cursor_execute", note)
     listings = [s for s in statements if "AS prossima_scadenza" in s]
     assert listings, statements
     assert len(ordered(page)) == 3
@@ -138,19 +129,9 @@ def test_the_coordinator_s_list_names_the_sub_ambito_s_comuni_as_one_array_not_a
     subplan filtering every case of the Ambito (in a region, 12,624 scattered among 400,000). On PostgreSQL the
     comuni are one array computed once (`= ANY(ARRAY(SELECT ...))`), which the planner reads by the comune index;
     the same cases in the same order (the other tests of this module)."""
-    from sqlalchemy import event
-
-    statements: list[str] = []
-
-    def note(conn, cursor, statement, parameters, context, executemany):
-        statements.append(" ".join(statement.split()))
-
     client = client_for("coord.crema")
-    event.listen(web_engine, "before_cursor_execute", note)
-    try:
+    with statements_seen(web_engine) as statements:
         page = client.get("/casi", params={"limit": 3}).text
-    finally:
-        event.remove(web_engine, "before_cursor_execute", note)
     listings = [s for s in statements if "AS prossima_scadenza" in s]
     assert listings and len(ordered(page)) == 3
     area = ("case_file.comune_istat = ANY(ARRAY(SELECT comune.istat FROM comune WHERE comune.sub_ambito ="
@@ -164,25 +145,15 @@ def test_a_list_longer_than_the_lookups_pay_for_is_ordered_from_one_grouped_pass
     """A planning office's list of 100,000 cases looked up each case's nearest deadline (350-415 ms of SQL at
     100,000 cases): above `LATERAL_UP_TO` matching cases one grouped pass orders it. Same cases, same order, same
     next page, either way."""
-    from sqlalchemy import event
-
     from store import case_queries
 
     client = client_for("udp.neri")
     looked_up = [ordered(client.get("/casi", params={"limit": n}).text) for n in (500, 2)]
-    statements: list[str] = []
-
-    def note(conn, cursor, statement, parameters, context, executemany):
-        statements.append(" ".join(statement.split()))
-
     monkeypatch.setattr(case_queries, "LATERAL_UP_TO", 1)
-    event.listen(web_engine, "before_cursor_execute", note)
-    try:
+    with statements_seen(web_engine) as statements:
         first = client.get("/casi", params={"limit": 2}).text
         grouped = [ordered(client.get("/casi", params={"limit": 500}).text), ordered(first)]
         second = ordered(client.get(link(first, "next")).text)
-    finally:
-        event.remove(web_engine, "before_cursor_execute", note)
     listings = [s for s in statements if "AS prossima_scadenza" in s]
     assert len(looked_up[0]) > 2 and grouped == looked_up
     assert second == looked_up[0][2:4]
